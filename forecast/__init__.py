@@ -1,0 +1,39 @@
+"""forecast: LSTM time-series forecasting on Keras 3, measured against honest baselines.
+
+The public API is re-exported here and imported lazily, so `import forecast` (and the CLI's
+`--help`) stays fast: Keras and TensorFlow load only when a name that needs them is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from forecast._version import __version__
+from forecast.errors import ArtifactError, ConfigError, DataError, ForecastError
+
+_LAZY = {
+    "load_series": "forecast.series",
+    "SeriesScaler": "forecast.scaling",
+    "make_windows": "forecast.windowing",
+    "split": "forecast.windowing",
+    "WindowFeeder": "forecast.windowing",
+    "fit": "forecast.training",
+    "get_builder": "forecast.models",
+    "Forecaster": "forecast.forecaster",
+}
+
+__all__ = [
+    "ArtifactError",
+    "ConfigError",
+    "DataError",
+    "ForecastError",
+    "__version__",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'forecast' has no attribute {name!r}")

@@ -1,0 +1,444 @@
+"""Compile and train Keras models: early stopping, checkpoints, crash resume, seeds, device.
+
+The one entry point is `fit(model, train_data, val_data, ...)`. It is shared by the forecasting
+models and the MNIST CNN (`forecast.vision`), so both get the same guarantees:
+
+- early stopping on `val_loss` that restores the best weights, also when training ends by
+  reaching the epoch limit (Keras's own `EarlyStopping` restores only when it triggers);
+- with a `run_dir`: the best model saved as `best.keras`, the history written to `history.csv`,
+  and a `BackupAndRestore` state in `run_dir/backup/`, so a process killed mid-run and started
+  again with the same command continues from its last finished epoch, early-stopping state
+  included;
+- `seed=` for repeatable runs and `select_device()` for `CUDA_VISIBLE_DEVICES`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from forecast.errors import ConfigError
+
+LOSSES = {
+    "mse": keras.losses.MeanSquaredError,
+    "mae": keras.losses.MeanAbsoluteError,
+    "mape": keras.losses.MeanAbsolutePercentageError,
+    "msle": keras.losses.MeanSquaredLogarithmicError,
+    "huber": keras.losses.Huber,
+    "logcosh": keras.losses.LogCosh,
+    "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
+}
+OPTIMIZERS = {
+    "sgd": keras.optimizers.SGD,
+    "rmsprop": keras.optimizers.RMSprop,
+    "adagrad": keras.optimizers.Adagrad,
+    "adadelta": keras.optimizers.Adadelta,
+    "adam": keras.optimizers.Adam,
+    "adamax": keras.optimizers.Adamax,
+    "nadam": keras.optimizers.Nadam,
+}
+# Batches run per compiled call. Many steps per call removes per-step Python overhead
+# (measured 1.16-1.35x on 2 CPU cores with identical losses); callbacks still run every epoch.
+DEFAULT_STEPS_PER_EXECUTION = 32
+
+
+def get_loss(name: str) -> keras.losses.Loss:
+    """Return a fresh Keras loss for a name in `LOSSES` (mse, mae, mape, msle, huber, logcosh)."""
+    key = str(name).lower()
+    if key not in LOSSES:
+        raise ConfigError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}")
+    return LOSSES[key]()
+
+
+def get_optimizer(name: str, learning_rate: float | None = None) -> keras.optimizers.Optimizer:
+    """Return a fresh Keras optimizer by name, with `learning_rate` if given."""
+    key = str(name).lower()
+    if key not in OPTIMIZERS:
+        raise ConfigError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    if learning_rate is None:
+        return OPTIMIZERS[key]()
+    if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+        raise ConfigError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    return OPTIMIZERS[key](learning_rate=float(learning_rate))
+
+
+def compile_model(
+    model: keras.Model,
+    loss: str = "mse",
+    optimizer: str = "adam",
+    learning_rate: float | None = 1e-3,
+    metrics: list[Any] | None = None,
+    steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
+) -> keras.Model:
+    """Compile `model` with a loss and optimizer chosen by name; returns the model.
+
+    Args:
+        loss: one of mse, mae, mape, msle, huber, logcosh (or categorical_crossentropy).
+        optimizer: one of sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam.
+        learning_rate: the optimizer's learning rate; None keeps the optimizer's own default.
+        metrics: Keras metrics to report beside the loss.
+        steps_per_execution: batches per compiled call; 1 is plain Keras.
+    """
+    if not (isinstance(steps_per_execution, int) and steps_per_execution >= 1):
+        raise ConfigError(
+            f"steps_per_execution must be a positive integer, got {steps_per_execution!r}"
+        )
+    model.compile(
+        optimizer=get_optimizer(optimizer, learning_rate),
+        loss=get_loss(loss),
+        metrics=metrics,
+        steps_per_execution=steps_per_execution,
+    )
+    return model
+
+
+def set_seed(seed: int | None) -> None:
+    """Seed Python, NumPy and the Keras backend (`keras.utils.set_random_seed`)."""
+    if seed is None:
+        return
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
+    keras.utils.set_random_seed(int(seed))
+
+
+def _backend_started() -> bool:
+    """Whether the backend has already claimed its devices in this process."""
+    if "tensorflow" in sys.modules:
+        try:
+            from tensorflow.python.eager import context
+
+            if context.context()._context_handle is not None:
+                return True
+        except Exception:  # pragma: no cover - private API moved
+            return False
+    jax_bridge = sys.modules.get("jax._src.xla_bridge")
+    if jax_bridge is not None and getattr(jax_bridge, "_backends", None):
+        return True
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_initialized():
+        return True
+    return False
+
+
+def select_device(device: str = "auto") -> str | None:
+    """Choose the device for this process through `CUDA_VISIBLE_DEVICES`.
+
+    Args:
+        device: "auto" (leave as is: the GPU when present, else the CPU), "cpu" (hide every
+            GPU), "gpu" (GPU 0 only) or "gpu:N" (GPU N only).
+
+    Returns:
+        The value now in `CUDA_VISIBLE_DEVICES` (None for "auto" when unset).
+
+    Raises:
+        ConfigError: for an unknown device string, or when the backend has already started in
+            this process with other devices visible (the setting would silently do nothing).
+    """
+    text = str(device).strip().lower()
+    if text == "auto":
+        return os.environ.get("CUDA_VISIBLE_DEVICES")
+    if text == "cpu":
+        wanted = "-1"
+    elif text == "gpu":
+        wanted = "0"
+    elif text.startswith("gpu:") and text[4:].isdigit():
+        wanted = text[4:]
+    else:
+        raise ConfigError(f"device must be 'auto', 'cpu', 'gpu' or 'gpu:N', got {device!r}")
+    if os.environ.get("CUDA_VISIBLE_DEVICES") == wanted:
+        return wanted
+    if _backend_started():
+        raise ConfigError(
+            f"device={device!r} came too late: the Keras backend has already started in this "
+            "process; set the device before training anything (or start a new process, or set "
+            f"CUDA_VISIBLE_DEVICES={wanted} in the environment)"
+        )
+    os.environ["CUDA_VISIBLE_DEVICES"] = wanted
+    return wanted
+
+
+def use_mixed_precision(enabled: bool = True) -> None:
+    """Set Keras's global dtype policy to mixed_float16 (GPU only; call before building)."""
+    keras.mixed_precision.set_global_policy("mixed_float16" if enabled else "float32")
+
+
+@dataclass
+class FitResult:
+    """What `fit` returns: the merged history and where the kept weights came from.
+
+    Attributes:
+        history: metric name -> list of per-epoch values, across resumed runs.
+        best_epoch: 1-based epoch whose weights the model now holds (None without validation).
+        best_value: the monitored value at `best_epoch`.
+        epochs_run: epochs finished in total (resumed runs included).
+        stopped_early: whether patience ran out before the epoch limit.
+        resumed_from: epochs that were already done when this call began (0 for a fresh run).
+    """
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+    best_epoch: int | None = None
+    best_value: float | None = None
+    epochs_run: int = 0
+    stopped_early: bool = False
+    resumed_from: int = 0
+
+
+class RestoreBestWeights(keras.callbacks.Callback):
+    """Early stopping that always leaves the model with its best weights.
+
+    Unlike `keras.callbacks.EarlyStopping(restore_best_weights=True)`, the best weights are
+    restored also when training ends at the epoch limit. Its state can be saved and restored
+    (`get_state` / `set_state`) so that a resumed run keeps counting patience correctly.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int | None = 10, verbose: int = 1):
+        super().__init__()
+        self.monitor = monitor
+        self.patience = patience
+        self.verbose = verbose
+        self.reset()
+
+    def reset(self) -> None:
+        self.best = math.inf
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self.best_weights: list[np.ndarray] | None = None
+        self.stopped_epoch: int | None = None
+        self.last_epoch = 0
+        self.improved = False
+
+    def get_state(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        self.best = float(state["best"])
+        self.best_epoch = state["best_epoch"]
+        self.wait = int(state["wait"])
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.last_epoch = epoch + 1
+        value = (logs or {}).get(self.monitor)
+        self.improved = False
+        if value is None or not np.isfinite(value):
+            self.wait += 1
+        elif value < self.best:
+            self.best = float(value)
+            self.best_epoch = epoch + 1
+            self.wait = 0
+            self.best_weights = self.model.get_weights()
+            self.improved = True
+        else:
+            self.wait += 1
+        if self.patience is not None and self.wait >= self.patience:
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.best_weights is None:
+            return
+        if self.best_epoch != self.last_epoch:
+            self.model.set_weights(self.best_weights)
+        if self.verbose:
+            why = (
+                f"early stopping at epoch {self.stopped_epoch}: {self.monitor} did not improve "
+                f"for {self.patience} epochs"
+                if self.stopped_epoch
+                else f"reached the epoch limit ({self.last_epoch})"
+            )
+            print(
+                f"{why}; kept the weights of epoch {self.best_epoch} "
+                f"({self.monitor} {self.best:.6g})",
+                flush=True,
+            )
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_history_csv(path: Path, history: Mapping[str, list[float]]) -> None:
+    """Write a history dict as CSV with an `epoch` column (1-based)."""
+    keys = list(history)
+    n = max((len(v) for v in history.values()), default=0)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["epoch", *keys])
+        for i in range(n):
+            writer.writerow([i + 1, *(repr(float(history[k][i])) for k in keys)])
+    os.replace(tmp, path)
+
+
+class ResumableRun(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` that also keeps the run's history and early-stopping state.
+
+    Files in `run_dir`: `backup/` (Keras's weights + optimizer + epoch), `state.json` (history
+    and early-stopping counters per finished epoch), `best.keras` (the best model so far),
+    `best-NNNN.weights.h5` (its weights, for resuming) and `history.csv`.
+    """
+
+    def __init__(self, run_dir: Path, stopper: RestoreBestWeights, verbose: int = 1):
+        super().__init__(backup_dir=str(run_dir / "backup"), delete_checkpoint=True)
+        self.run_dir = run_dir
+        self.stopper = stopper
+        self.verbose = verbose
+        self.epochs: list[dict[str, Any]] = []
+        self.resumed_from = 0
+
+    @property
+    def state_path(self) -> Path:
+        return self.run_dir / "state.json"
+
+    def _best_weights_path(self, epoch: int) -> Path:
+        return self.run_dir / f"best-{epoch:04d}.weights.h5"
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        saved: list[dict[str, Any]] = []
+        backup_exists = Path(self._training_metadata_path).exists()
+        if backup_exists and self.state_path.exists():
+            try:
+                saved = json.loads(self.state_path.read_text())["epochs"]
+            except (OSError, ValueError, KeyError):
+                saved = []
+        super().on_train_begin(logs)
+        done = int(getattr(self.model, "_initial_epoch", 0) or 0) if backup_exists else 0
+        self.epochs = [e for e in saved if e["epoch"] <= done]
+        self.resumed_from = done
+        if done and self.epochs:
+            state = self.epochs[-1]["stopper"]
+            best_file = self._best_weights_path(state["best_epoch"] or 0)
+            if state["best_epoch"] and best_file.exists():
+                latest = self.model.get_weights()
+                self.model.load_weights(best_file)
+                self.stopper.best_weights = self.model.get_weights()
+                self.model.set_weights(latest)
+                self.stopper.set_state(state)
+            if self.verbose:
+                print(f"resuming from epoch {done} (state in {self.run_dir})", flush=True)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.stopper.improved:
+            self.model.save_weights(self._best_weights_path(epoch + 1))
+            tmp = self.run_dir / "best.tmp.keras"
+            self.model.save(tmp)
+            os.replace(tmp, self.run_dir / "best.keras")
+            for old in sorted(self.run_dir.glob("best-*.weights.h5"))[:-2]:
+                old.unlink()
+        self.epochs.append(
+            {
+                "epoch": epoch + 1,
+                "logs": {k: float(v) for k, v in (logs or {}).items()},
+                "stopper": self.stopper.get_state(),
+            }
+        )
+        _atomic_write_text(self.state_path, json.dumps({"epochs": self.epochs}))
+        write_history_csv(self.run_dir / "history.csv", self.history())
+        super().on_epoch_end(epoch, logs)
+
+    def history(self) -> dict[str, list[float]]:
+        keys: list[str] = []
+        for e in self.epochs:
+            keys += [k for k in e["logs"] if k not in keys]
+        return {k: [e["logs"].get(k, math.nan) for e in self.epochs] for k in keys}
+
+
+def fit(
+    model: keras.Model,
+    train_data: Any,
+    val_data: Any = None,
+    *,
+    epochs: int = 100,
+    patience: int | None = 10,
+    reduce_lr_patience: int | None = None,
+    run_dir: str | os.PathLike | None = None,
+    resume: bool = True,
+    seed: int | None = None,
+    batch_size: int | None = None,
+    verbose: int = 1,
+    callbacks: list[keras.callbacks.Callback] | None = None,
+) -> FitResult:
+    """Train a compiled model with early stopping that keeps the best weights.
+
+    Args:
+        model: a compiled `keras.Model`.
+        train_data: a `keras.utils.PyDataset` (e.g. `forecast.windowing.WindowFeeder`) or an
+            `(x, y)` tuple of arrays.
+        val_data: the same kinds, or None (then no early stopping: all `epochs` run).
+        epochs: the epoch limit.
+        patience: epochs without improvement of `val_loss` before stopping; None never stops.
+        reduce_lr_patience: if set, halve the learning rate after this many flat epochs.
+        run_dir: folder for `best.keras`, `history.csv` and the crash-resume state.
+        resume: continue an interrupted run found in `run_dir` (else start again).
+        seed: seeds Python, NumPy and the backend first, for repeatable runs.
+        batch_size: only for array inputs (feeders carry their own).
+        verbose: 1 for Keras's progress bar and the stop line, 2 one line per epoch, 0 quiet.
+
+    Returns:
+        A `FitResult`; the model holds the weights of `result.best_epoch`.
+    """
+    if not (isinstance(epochs, int) and epochs >= 1):
+        raise ConfigError(f"epochs must be a positive integer, got {epochs!r}")
+    if patience is not None and not (isinstance(patience, int) and patience >= 1):
+        raise ConfigError(f"patience must be a positive integer or None, got {patience!r}")
+    set_seed(seed)
+    x, y = (train_data, None) if not isinstance(train_data, tuple) else train_data
+    if val_data is not None and isinstance(val_data, list):
+        val_data = tuple(val_data)
+
+    monitor = "val_loss" if val_data is not None else "loss"
+    stopper = RestoreBestWeights(monitor, patience if val_data is not None else None, verbose)
+    all_callbacks: list[keras.callbacks.Callback] = [stopper]
+    if reduce_lr_patience:
+        all_callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor, factor=0.5, patience=reduce_lr_patience, verbose=verbose
+            )
+        )
+    all_callbacks += list(callbacks or [])
+    run: ResumableRun | None = None
+    if run_dir is not None:
+        path = Path(run_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            for stale in [path / "backup" / "training_metadata.json", path / "state.json"]:
+                stale.unlink(missing_ok=True)
+        run = ResumableRun(path, stopper, verbose)
+        all_callbacks.append(run)
+    if not model.built:
+        raise ConfigError("the model must be built before fit; use the forecast.models builders")
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+
+    keras_history = model.fit(
+        x,
+        y,
+        batch_size=batch_size if y is not None else None,
+        epochs=epochs,
+        validation_data=val_data,
+        callbacks=all_callbacks,
+        verbose=verbose,
+        shuffle=True,
+    )
+    history = run.history() if run is not None else dict(keras_history.history)
+    history = {k: [float(v) for v in vals] for k, vals in history.items()}
+    epochs_run = len(next(iter(history.values()), []))
+    return FitResult(
+        history=history,
+        best_epoch=stopper.best_epoch,
+        best_value=None if stopper.best_epoch is None else stopper.best,
+        epochs_run=epochs_run,
+        stopped_early=stopper.stopped_epoch is not None,
+        resumed_from=run.resumed_from if run is not None else 0,
+    )
