@@ -1,0 +1,244 @@
+"""Per-column scaling fitted on the training slice only, with exact JSON round trips.
+
+`SeriesScaler` wraps scikit-learn's MinMaxScaler / StandardScaler / RobustScaler. It knows
+which columns are targets, so `inverse_transform_targets` turns model outputs shaped
+`(n, horizon, n_targets)` back into original units without the shape juggling (and the classic
+"operands could not be broadcast" error) of hand-written scripts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+
+from forecast.errors import ConfigError, DataError
+
+METHODS = ("minmax", "standard", "robust", "none")
+# The fitted attributes of each scikit-learn scaler that `transform` and its inverse use.
+_STATE = {
+    "minmax": ("min_", "scale_", "data_min_", "data_max_", "data_range_"),
+    "standard": ("mean_", "scale_", "var_"),
+    "robust": ("center_", "scale_"),
+    "none": (),
+}
+
+
+class SeriesScaler:
+    """Scale each column of a series; fit on the training slice, apply everywhere.
+
+    Args:
+        method: "minmax" (to `feature_range`), "standard" (zero mean, unit variance),
+            "robust" (median and interquartile range) or "none".
+        feature_range: the target range of "minmax".
+
+    Attributes (after `fit`):
+        columns_: column names in order (targets first, as `load_series` orders them).
+        target_columns_: the target column names.
+        n_features_in_: number of columns.
+        scale_, offset_: per column, `scaled = x * scale_ + offset_` (float64, shape
+            `(n_features_in_,)`).
+
+    Example:
+        >>> scaler = SeriesScaler("standard").fit(split.train)
+        >>> scaled = scaler.transform(series)               # (length, features) float32
+        >>> y_true = scaler.inverse_transform_targets(y)    # (n, horizon, n_targets)
+    """
+
+    def __init__(self, method: str = "standard", feature_range: tuple[float, float] = (0, 1)):
+        self.method = method
+        self.feature_range = feature_range
+
+    def __repr__(self) -> str:
+        return f"SeriesScaler(method={self.method!r}, feature_range={tuple(self.feature_range)})"
+
+    def _new_sklearn(self) -> Any:
+        if self.method not in METHODS:
+            raise ConfigError(
+                f"scaler method must be one of {', '.join(METHODS)}, got {self.method!r}"
+            )
+        if self.method == "minmax":
+            low, high = self.feature_range
+            if not low < high:
+                raise ConfigError(
+                    f"feature_range must be (low, high) with low < high, got {self.feature_range}"
+                )
+            return MinMaxScaler(feature_range=(float(low), float(high)))
+        if self.method == "standard":
+            return StandardScaler()
+        if self.method == "robust":
+            return RobustScaler()
+        return None
+
+    def fit(
+        self, train: pd.DataFrame | np.ndarray, targets: Sequence[str] | Sequence[int] | None = None
+    ) -> SeriesScaler:
+        """Learn per-column statistics from the training slice (and nothing else).
+
+        Args:
+            train: the training slice, `(length, features)`; a frame from `load_series`
+                carries its target names, otherwise pass `targets`.
+            targets: target column names (for a frame) or positions; default: the frame's
+                recorded targets, else the first column.
+
+        Returns:
+            self.
+        """
+        values, columns = self._values(train)
+        if len(values) < 2:
+            raise DataError(
+                f"cannot fit a scaler on {len(values)} row(s); use a longer training slice"
+            )
+        if targets is None:
+            recorded = (
+                train.attrs.get("forecast", {}).get("target")
+                if isinstance(train, pd.DataFrame)
+                else None
+            )
+            targets = recorded or [columns[0]]
+        names = [columns[t] if isinstance(t, (int, np.integer)) else str(t) for t in targets]
+        for name in names:
+            if name not in columns:
+                raise ConfigError(
+                    f"target {name!r} is not a column; columns are: {', '.join(columns)}"
+                )
+        sk = self._new_sklearn()
+        self.columns_ = columns
+        self.target_columns_ = names
+        self.n_features_in_ = len(columns)
+        self._sk = sk
+        if sk is not None:
+            sk.fit(values)
+        self._set_affine()
+        return self
+
+    def _set_affine(self) -> None:
+        sk, n = self._sk, self.n_features_in_
+        if sk is None:
+            self.scale_, self.offset_ = np.ones(n), np.zeros(n)
+        elif self.method == "minmax":
+            self.scale_, self.offset_ = sk.scale_.copy(), sk.min_.copy()
+        elif self.method == "standard":
+            self.scale_, self.offset_ = 1.0 / sk.scale_, -sk.mean_ / sk.scale_
+        else:
+            self.scale_, self.offset_ = 1.0 / sk.scale_, -sk.center_ / sk.scale_
+
+    @staticmethod
+    def _values(data: pd.DataFrame | np.ndarray) -> tuple[np.ndarray, list[str]]:
+        if isinstance(data, pd.Series):
+            data = data.to_frame()
+        if isinstance(data, pd.DataFrame):
+            return data.to_numpy(dtype=np.float64), [str(c) for c in data.columns]
+        arr = np.asarray(data, dtype=np.float64)
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            raise DataError(f"expected a 2-D array (length, features), got shape {arr.shape}")
+        return arr, [str(i) for i in range(arr.shape[1])]
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "columns_"):
+            raise ConfigError("this SeriesScaler is not fitted yet; call fit(train) first")
+
+    def transform(self, data: pd.DataFrame | np.ndarray, dtype: Any = np.float32) -> np.ndarray:
+        """Scale `(length, features)` data with the fitted statistics; returns `dtype` array."""
+        self._check_fitted()
+        values, columns = self._values(data)
+        if values.shape[1] != self.n_features_in_:
+            raise DataError(
+                f"expected {self.n_features_in_} columns ({', '.join(self.columns_)}), "
+                f"got {values.shape[1]}"
+            )
+        if isinstance(data, pd.DataFrame) and columns != self.columns_:
+            raise DataError(f"columns {columns} differ from the fitted ones {self.columns_}")
+        out = values if self._sk is None else self._sk.transform(values)
+        return np.asarray(out, dtype=dtype)
+
+    def inverse_transform(self, scaled: np.ndarray) -> np.ndarray:
+        """Undo `transform` for arrays whose last axis holds every column."""
+        self._check_fitted()
+        arr = np.asarray(scaled, dtype=np.float64)
+        if arr.shape[-1] != self.n_features_in_:
+            raise DataError(
+                f"expected last axis of size {self.n_features_in_}, got shape {arr.shape}"
+            )
+        return self._invert(arr, slice(None))
+
+    def inverse_transform_targets(self, y: np.ndarray) -> np.ndarray:
+        """Undo the scaling of model outputs, for the target columns alone.
+
+        Args:
+            y: `(n, horizon, n_targets)`, or `(n, horizon)` when there is one target.
+
+        Returns:
+            float64 array of the same shape, in original units.
+        """
+        self._check_fitted()
+        arr = np.asarray(y, dtype=np.float64)
+        n_targets = len(self.target_columns_)
+        if arr.ndim == 2 and n_targets == 1:
+            return self._invert(arr[..., None], self._target_index())[..., 0]
+        if arr.ndim < 1 or arr.shape[-1] != n_targets:
+            raise DataError(
+                f"expected model outputs shaped (n, horizon, {n_targets}) for targets "
+                f"{self.target_columns_}, got shape {arr.shape}"
+            )
+        return self._invert(arr, self._target_index())
+
+    def _target_index(self) -> list[int]:
+        return [self.columns_.index(t) for t in self.target_columns_]
+
+    def _invert(self, arr: np.ndarray, cols: slice | list[int]) -> np.ndarray:
+        # Same operations, in the same order, as scikit-learn's inverse_transform.
+        sk = self._sk
+        if sk is None:
+            return arr.copy()
+        if self.method == "minmax":
+            return (arr - sk.min_[cols]) / sk.scale_[cols]
+        if self.method == "standard":
+            return arr * sk.scale_[cols] + sk.mean_[cols]
+        return arr * sk.scale_[cols] + sk.center_[cols]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of settings and fitted state; `from_dict` restores it bit-exactly."""
+        self._check_fitted()
+        state = {
+            name: [float(v) for v in np.asarray(getattr(self._sk, name), dtype=np.float64)]
+            for name in _STATE[self.method]
+        }
+        if self._sk is not None:
+            state["n_samples_seen_"] = int(np.max(getattr(self._sk, "n_samples_seen_", 0)))
+        return {
+            "method": self.method,
+            "feature_range": [float(v) for v in self.feature_range],
+            "columns": list(self.columns_),
+            "targets": list(self.target_columns_),
+            "state": state,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SeriesScaler:
+        """Rebuild a fitted scaler from `to_dict()` output."""
+        try:
+            scaler = cls(data["method"], tuple(data["feature_range"]))
+            sk = scaler._new_sklearn()
+            scaler.columns_ = [str(c) for c in data["columns"]]
+            scaler.target_columns_ = [str(c) for c in data["targets"]]
+            scaler.n_features_in_ = len(scaler.columns_)
+            if sk is not None:
+                for name in _STATE[scaler.method]:
+                    setattr(sk, name, np.asarray(data["state"][name], dtype=np.float64))
+                sk.n_features_in_ = scaler.n_features_in_
+                sk.n_samples_seen_ = data["state"].get("n_samples_seen_", 0)
+                if scaler.method == "robust":
+                    sk.with_centering = sk.with_scaling = True
+            scaler._sk = sk
+            scaler._set_affine()
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"invalid scaler description ({exc}); re-fit and save it again"
+            ) from exc
+        return scaler

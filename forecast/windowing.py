@@ -1,0 +1,347 @@
+"""Cut series into (lookback → horizon) windows without copying, split them, feed them to Keras.
+
+A window of a series `values (length, features)` is the pair
+
+    X = values[i : i + lookback, input_cols]                       (lookback, n_inputs)
+    y = values[i + lookback : i + lookback + horizon, target_cols]  (horizon, n_targets)
+
+for every start `i = 0, stride, 2 * stride, ...` that fits. `make_windows` returns all of them as
+strided views of `values` (no copy, memory O(length)); `WindowFeeder` gathers one batch at a
+time from those views for `keras.Model.fit`, so training never holds every window in memory.
+
+Column convention used across the toolkit: target columns come first, covariates after, so the
+default `target_cols` is the first `n_targets` columns and `input_cols` is every column.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from forecast.errors import ConfigError, DataError
+
+Cols = int | slice | Sequence[int] | None
+
+
+def _check_positive(name: str, value: Any, allow_zero: bool = False) -> int:
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not ok or value < (0 if allow_zero else 1):
+        kind = "a non-negative" if allow_zero else "a positive"
+        raise ConfigError(f"{name} must be {kind} integer, got {value!r}")
+    return int(value)
+
+
+def _as_slice(cols: Cols, n_features: int, default: slice) -> slice | list[int]:
+    """Turn a column selection into a slice when possible (a slice keeps numpy views)."""
+    if cols is None:
+        return default
+    if isinstance(cols, slice):
+        return cols
+    if isinstance(cols, (int, np.integer)):
+        cols = [int(cols)]
+    idx = [int(c) for c in cols]
+    if not idx:
+        raise ConfigError("column selection is empty")
+    for c in idx:
+        if not -n_features <= c < n_features:
+            raise ConfigError(f"column index {c} is out of range for {n_features} columns")
+    idx = [c % n_features for c in idx]
+    if len(idx) == 1:
+        return slice(idx[0], idx[0] + 1)
+    step = idx[1] - idx[0]
+    if step > 0 and all(b - a == step for a, b in zip(idx, idx[1:], strict=False)):
+        return slice(idx[0], idx[-1] + 1, step)
+    return idx
+
+
+def window_count(length: int, lookback: int, horizon: int, stride: int = 1) -> int:
+    """Number of windows: `floor((length - lookback - horizon) / stride) + 1`, or 0."""
+    span = length - lookback - horizon
+    return span // stride + 1 if span >= 0 else 0
+
+
+def _as_2d(values: Any) -> np.ndarray:
+    if isinstance(values, (pd.DataFrame, pd.Series)):
+        values = values.to_numpy(dtype=np.float32)
+    arr = np.asarray(values)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise DataError(f"values must be 1-D or 2-D (length, features), got shape {arr.shape}")
+    return arr
+
+
+def make_windows(
+    values: Any,
+    lookback: int,
+    horizon: int,
+    stride: int = 1,
+    target_cols: Cols = None,
+    input_cols: Cols = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return every (lookback → horizon) window of a series as zero-copy views.
+
+    Args:
+        values: array `(length, features)` or `(length,)`, usually the scaled series.
+        lookback: input steps per window.
+        horizon: steps to forecast after each input window.
+        stride: steps between consecutive window starts.
+        target_cols: columns forecast (int, slice or list); default: every column.
+        input_cols: columns fed to the model; default: every column.
+
+    Returns:
+        `X (n, lookback, n_inputs)` and `y (n, horizon, n_targets)`, with
+        `n = floor((length - lookback - horizon) / stride) + 1`; both share memory with
+        `values` (a non-contiguous column list such as `[0, 2, 3]` costs one O(length) copy).
+
+    Raises:
+        DataError: when the series is shorter than `lookback + horizon`.
+
+    Example:
+        >>> X, y = make_windows(np.arange(10.0), lookback=3, horizon=2)
+        >>> X.shape, y.shape, X[0, :, 0].tolist(), y[0, :, 0].tolist()
+        ((6, 3, 1), (6, 2, 1), [0.0, 1.0, 2.0], [3.0, 4.0])
+    """
+    lookback = _check_positive("lookback", lookback)
+    horizon = _check_positive("horizon", horizon)
+    stride = _check_positive("stride", stride)
+    arr = _as_2d(values)
+    length, n_features = arr.shape
+    if length < lookback + horizon:
+        raise DataError(
+            f"series has {length} rows but lookback + horizon = {lookback + horizon}; "
+            "use a shorter lookback or horizon, or a longer series"
+        )
+    all_cols = slice(None)
+    inputs = _as_slice(input_cols, n_features, all_cols)
+    targets = _as_slice(target_cols, n_features, all_cols)
+    # (n, features, lookback + horizon) -> (n, lookback + horizon, features); both are views.
+    windows = sliding_window_view(arr, lookback + horizon, axis=0)[::stride].transpose(0, 2, 1)
+    return windows[:, :lookback, inputs], windows[:, lookback:, targets]
+
+
+@dataclass(frozen=True)
+class Split:
+    """A chronological train / validation / test split of one series.
+
+    `val` and `test` start with `context` rows taken from before them (the last rows of the
+    previous part), so that their first window can look back; `val_start` / `test_start` are
+    the positions in `val` / `test` where the span proper begins. Windows cut from them with
+    `lookback <= context` have every target inside the span: nothing of val or test is ever a
+    training target, and no training target is used as a val/test target.
+    """
+
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+    context: int
+
+    @property
+    def val_start(self) -> int:
+        return min(self.context, len(self.val))
+
+    @property
+    def test_start(self) -> int:
+        return min(self.context, len(self.test))
+
+
+def _boundary(spec: Any, index: pd.Index, n: int, name: str) -> int:
+    """Translate a size (fraction, rows) or an end timestamp into a row count."""
+    if isinstance(spec, bool):
+        raise ConfigError(f"{name} must be a fraction, a row count or a timestamp, got {spec!r}")
+    if isinstance(spec, (float, np.floating)):
+        if not 0.0 <= spec <= 1.0:
+            raise ConfigError(f"{name} as a fraction must lie in [0, 1], got {spec}")
+        return round(spec * n)
+    if isinstance(spec, (int, np.integer)):
+        if spec < 0:
+            raise ConfigError(f"{name} as a row count must be >= 0, got {spec}")
+        return int(spec)
+    if isinstance(index, pd.DatetimeIndex):
+        try:
+            stamp = pd.Timestamp(spec)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{name}={spec!r} is not a fraction, row count or timestamp") from exc
+        return int(index.searchsorted(stamp, side="right"))
+    raise ConfigError(f"{name}={spec!r} is a timestamp but the series has no time index")
+
+
+def split(
+    series: pd.DataFrame,
+    train: Any = 0.7,
+    val: Any = 0.15,
+    test: Any = None,
+    context: int = 0,
+) -> Split:
+    """Split a series chronologically into train, validation and test parts.
+
+    Each of `train` / `val` / `test` is a fraction of the rows (float), a row count (int) or,
+    for `train` and `val`, the last timestamp of that part (str or Timestamp, inclusive).
+    `test=None` takes every row after validation; a fraction or count takes that many rows
+    right after validation.
+
+    Args:
+        series: a frame in time order (as `load_series` returns it).
+        train, val, test: the parts' sizes or end timestamps.
+        context: rows before `val` and `test` to prepend to them, usually the lookback.
+
+    Returns:
+        A `Split`; `split.train` is never longer than its own span.
+
+    Raises:
+        ConfigError: for sizes that overlap or exceed the series.
+    """
+    if not isinstance(series, pd.DataFrame):
+        raise ConfigError(f"split expects a pandas DataFrame, got {type(series).__name__}")
+    context = _check_positive("context", context, allow_zero=True)
+    n = len(series)
+    n_train = _boundary(train, series.index, n, "train")
+    if isinstance(val, (str, pd.Timestamp)):
+        end_val = _boundary(val, series.index, n, "val")
+    else:
+        end_val = n_train + _boundary(val, series.index, n, "val")
+    if test is None:
+        end_test = n
+    else:
+        if isinstance(test, (str, pd.Timestamp)):
+            raise ConfigError("test takes a fraction or a row count; it runs after validation")
+        end_test = end_val + _boundary(test, series.index, n, "test")
+    if not 0 < n_train <= end_val <= end_test <= n:
+        raise ConfigError(
+            f"split train={train!r}, val={val!r}, test={test!r} does not fit a series of {n} "
+            f"rows (train ends at row {n_train}, val at {end_val}, test at {end_test}); "
+            "fractions must sum to at most 1 and timestamps must be in order"
+        )
+    return Split(
+        train=series.iloc[:n_train],
+        val=series.iloc[max(0, n_train - context) : end_val],
+        test=series.iloc[max(0, end_val - context) : end_test],
+        context=context,
+    )
+
+
+class WindowFeeder(keras.utils.PyDataset):
+    """Batches of (lookback → horizon) windows gathered from zero-copy views, for `fit`.
+
+    Takes one series or many (a list of arrays, one per series, for a global model). Window
+    starts are indexed per series, so no window ever crosses from one series into another.
+    Only one batch of windows exists in memory at a time.
+
+    Args:
+        series: array `(length, features)` or a list of such arrays (same `features`).
+        lookback, horizon, stride: the window geometry (see `make_windows`).
+        batch_size: windows per batch.
+        shuffle: draw batches in a new random order every epoch (seeded by `seed`).
+        seed: seed of the shuffling order.
+        target_cols, input_cols: column selections as in `make_windows`.
+        first_target: per series, the first row that may be a target (e.g. `split.val_start`):
+            windows whose targets begin before it are skipped. An int applies to every series.
+        dtype: dtype of the batches.
+
+    Each item is `(X (batch, lookback, n_inputs), y (batch, horizon, n_targets))`.
+    """
+
+    def __init__(
+        self,
+        series: Any,
+        lookback: int,
+        horizon: int,
+        batch_size: int = 128,
+        shuffle: bool = True,
+        seed: int | None = 0,
+        stride: int = 1,
+        target_cols: Cols = None,
+        input_cols: Cols = None,
+        first_target: int | Sequence[int] = 0,
+        dtype: str = "float32",
+    ):
+        super().__init__(workers=1, use_multiprocessing=False)
+        arrays = list(series) if isinstance(series, (list, tuple)) else [series]
+        if not arrays:
+            raise DataError("no series given to the feeder")
+        self.lookback = _check_positive("lookback", lookback)
+        self.horizon = _check_positive("horizon", horizon)
+        self.batch_size = _check_positive("batch_size", batch_size)
+        stride = _check_positive("stride", stride)
+        firsts = (
+            [first_target] * len(arrays)
+            if isinstance(first_target, (int, np.integer))
+            else list(first_target)
+        )
+        self.shuffle = shuffle
+        self._rng = np.random.default_rng(seed)
+        self._X: list[np.ndarray] = []
+        self._y: list[np.ndarray] = []
+        which, starts = [], []
+        too_short = 0
+        for k, (arr, first) in enumerate(zip(arrays, firsts, strict=True)):
+            arr = np.asarray(_as_2d(arr), dtype=dtype)
+            if len(arr) < self.lookback + self.horizon:
+                too_short += 1
+                self._X.append(np.empty((0, self.lookback, 0), dtype))
+                self._y.append(np.empty((0, self.horizon, 0), dtype))
+                continue
+            X, y = make_windows(arr, self.lookback, self.horizon, stride, target_cols, input_cols)
+            self._X.append(X)
+            self._y.append(y)
+            skip = max(0, math.ceil((int(first) - self.lookback) / stride))
+            idx = np.arange(skip, len(X), dtype=np.int64)
+            which.append(np.full(len(idx), k, dtype=np.int32))
+            starts.append(idx)
+        if not starts or sum(len(s) for s in starts) == 0:
+            raise DataError(
+                f"no window fits: every series is shorter than lookback + horizon = "
+                f"{self.lookback + self.horizon} rows; shorten lookback or horizon"
+            )
+        self.skipped_series = too_short
+        self._series_of = np.concatenate(which)
+        self._start_of = np.concatenate(starts)
+        self._single = len(arrays) == 1
+        self._order = np.arange(len(self._start_of))
+        if shuffle:
+            self._rng.shuffle(self._order)
+        live = [k for k in range(len(arrays)) if self._X[k].shape[-1] > 0]
+        self.n_inputs = self._X[live[0]].shape[-1]
+        self.n_targets = self._y[live[0]].shape[-1]
+
+    @property
+    def n_windows(self) -> int:
+        return len(self._start_of)
+
+    def __len__(self) -> int:
+        return math.ceil(self.n_windows / self.batch_size)
+
+    def batch_indices(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """(series number, window start number) of every window in batch `index`."""
+        pick = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self._series_of[pick], self._start_of[pick]
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch {index} out of range for {len(self)} batches")
+        series_of, start_of = self.batch_indices(index)
+        if self._single:
+            return self._X[0][start_of], self._y[0][start_of]
+        X = np.empty((len(start_of), self.lookback, self.n_inputs), self._X[0].dtype)
+        y = np.empty((len(start_of), self.horizon, self.n_targets), self._y[0].dtype)
+        for k in np.unique(series_of):
+            mask = series_of == k
+            X[mask] = self._X[k][start_of[mask]]
+            y[mask] = self._y[k][start_of[mask]]
+        return X, y
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self._rng.shuffle(self._order)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every window in feeding order, materialized (for prediction on small spans)."""
+        parts = [self[i] for i in range(len(self))]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
