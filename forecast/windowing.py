@@ -15,6 +15,7 @@ default `target_cols` is the first `n_targets` columns and `input_cols` is every
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ def _as_slice(cols: Cols, n_features: int, default: slice) -> slice | list[int]:
     if len(idx) == 1:
         return slice(idx[0], idx[0] + 1)
     step = idx[1] - idx[0]
-    if step > 0 and all(b - a == step for a, b in zip(idx, idx[1:], strict=False)):
+    if step > 0 and all(b - a == step for a, b in itertools.pairwise(idx)):
         return slice(idx[0], idx[-1] + 1, step)
     return idx
 
