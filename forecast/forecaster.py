@@ -323,7 +323,8 @@ class Forecaster:
                 n_val = round(val * len(frame)) if isinstance(val, float) else int(val)
                 if not 0 < n_val < len(frame):
                     raise ConfigError(
-                        f"val must be a fraction in (0, 1) or a row count below {len(frame)}, got {val!r}"
+                        f"val must be a fraction in (0, 1) or a row count below "
+                        f"{len(frame)}, got {val!r}"
                     )
                 if n_val < self.horizon:
                     raise DataError(
@@ -568,11 +569,17 @@ class Forecaster:
                 first = next(iter(data.values()))
                 rows.append(
                     {
-                        "fold": k + 1, "train_start": first.index[start], "train_end": first.index[cut - 1],
-                        "test_start": first.index[cut], "test_end": first.index[cut + test_size - 1],
-                        "refit": refit, "target": target, "method": method, **metrics.to_dict(),
+                        "fold": k + 1,
+                        "train_start": first.index[start],
+                        "train_end": first.index[cut - 1],
+                        "test_start": first.index[cut],
+                        "test_end": first.index[cut + test_size - 1],
+                        "refit": refit,
+                        "target": target,
+                        "method": method,
+                        **metrics.to_dict(),
                     }
-                )  # fmt: skip
+                )
         table = pd.DataFrame(rows)
         summary = table.groupby(["target", "method"], sort=False)[list(METRICS)].mean()
         return BacktestResult(folds=table, summary=summary)

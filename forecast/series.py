@@ -94,6 +94,16 @@ def _parse_time(frame: pd.DataFrame, time_col: str | None) -> pd.DataFrame:
         return frame
     _require(frame, [time_col], "time")
     raw = frame[time_col]
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        # Numbers are step numbers; pandas would read them as nanoseconds since 1970.
+        if raw.isna().any() or (raw % 1 != 0).any():
+            raise DataError(
+                f"time column {time_col!r} holds numbers that are not whole step numbers; "
+                "give timestamps or integer steps"
+            )
+        frame = frame.drop(columns=[time_col])
+        frame.index = pd.Index(raw.to_numpy(dtype=np.int64), name=time_col)
+        return frame
     try:
         stamps = pd.to_datetime(raw, format="mixed")
     except (ValueError, TypeError, OverflowError):
@@ -172,14 +182,26 @@ def _infer_freq(index: pd.DatetimeIndex, freq: str | None, label: str) -> str | 
     # Irregular because of gaps: take the most common step and check it divides the span.
     steps = pd.Series(index[1:] - index[:-1])
     step = steps.mode().iloc[0]
-    if ((steps / step) % 1 != 0).any():
+    if not ((steps / step) % 1 != 0).any():
+        try:
+            if step % pd.Timedelta(days=1) == pd.Timedelta(0):
+                return pd.tseries.frequencies.to_offset(f"{step.days}D").freqstr
+            return pd.tseries.frequencies.to_offset(step).freqstr
+        except ValueError:
+            pass
+    return _calendar_freq(index)
+
+
+def _calendar_freq(index: pd.DatetimeIndex) -> str | None:
+    """A calendar frequency ('MS', 'W-SUN', ...) with gaps: the most common one of runs of
+    three timestamps, if every timestamp lies on its grid."""
+    starts = range(0, len(index) - 2, max(1, (len(index) - 2) // 64))
+    found = pd.Series([pd.infer_freq(index[i : i + 3]) for i in starts]).dropna()
+    if found.empty:
         return None
-    try:
-        if step % pd.Timedelta(days=1) == pd.Timedelta(0):
-            return pd.tseries.frequencies.to_offset(f"{step.days}D").freqstr
-        return pd.tseries.frequencies.to_offset(step).freqstr
-    except ValueError:
-        return None
+    freq = found.mode().iloc[0]
+    grid = pd.date_range(index[0], index[-1], freq=freq)
+    return freq if index.isin(grid).all() else None
 
 
 def _fill_gaps(frame: pd.DataFrame, freq: str | None, fill: str | None, label: str) -> pd.DataFrame:

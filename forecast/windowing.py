@@ -123,9 +123,15 @@ def make_windows(
     all_cols = slice(None)
     inputs = _as_slice(input_cols, n_features, all_cols)
     targets = _as_slice(target_cols, n_features, all_cols)
-    # (n, features, lookback + horizon) -> (n, lookback + horizon, features); both are views.
-    windows = sliding_window_view(arr, lookback + horizon, axis=0)[::stride].transpose(0, 2, 1)
-    return windows[:, :lookback, inputs], windows[:, lookback:, targets]
+
+    def windows(cols: slice | list[int]) -> np.ndarray:
+        # Pick the columns before windowing: a slice is a view, a column list one
+        # (length, k) copy; picking them after would copy every window.
+        part = arr[:, cols]
+        # (n, k, lookback + horizon) -> (n, lookback + horizon, k); both are views of `part`.
+        return sliding_window_view(part, lookback + horizon, axis=0)[::stride].transpose(0, 2, 1)
+
+    return windows(inputs)[:, :lookback], windows(targets)[:, lookback:]
 
 
 @dataclass(frozen=True)
@@ -134,9 +140,11 @@ class Split:
 
     `val` and `test` start with `context` rows taken from before them (the last rows of the
     previous part), so that their first window can look back; `val_start` / `test_start` are
-    the positions in `val` / `test` where the span proper begins. Windows cut from them with
-    `lookback <= context` have every target inside the span: nothing of val or test is ever a
-    training target, and no training target is used as a val/test target.
+    the positions in `val` / `test` where the span proper begins (fewer than `context` when the
+    previous parts are shorter). Windows cut from them with `lookback == context`, or with any
+    `lookback <= context` when those whose targets begin before `val_start` / `test_start` are
+    skipped (`WindowFeeder(first_target=...)`), have every target inside the span: nothing of
+    val or test is ever a training target, and no training target is used as a val/test target.
     """
 
     train: pd.DataFrame
@@ -146,11 +154,13 @@ class Split:
 
     @property
     def val_start(self) -> int:
-        return min(self.context, len(self.val))
+        # Only as many context rows as train has could be prepended.
+        return min(self.context, len(self.train))
 
     @property
     def test_start(self) -> int:
-        return min(self.context, len(self.test))
+        # Only as many as train and the val span have together.
+        return min(self.context, len(self.train) + len(self.val) - self.val_start)
 
 
 def _boundary(spec: Any, index: pd.Index, n: int, name: str) -> int:
