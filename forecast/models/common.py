@@ -1,0 +1,321 @@
+"""What every model builder shares: option checks, recurrent layers, the head, cuDNN checks.
+
+A builder only describes its body, the layers between the (normalized) input window and the
+features fed to the head; `build_forecaster` adds the rest around it:
+
+    window (batch, lookback, n_inputs)
+      → WindowNormalization   (normalize="last" | "mean_std")
+      → body                  (the family: one LSTM, a stack, a stack + self-attention)
+      → [Flatten] → Dropout → Dense(horizon * n_targets) → Reshape (batch, horizon, n_targets)
+      → WindowDenormalization (undoes the normalization on the forecast)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from forecast.errors import ConfigError
+from forecast.models.normalization import WindowDenormalization, WindowNormalization
+from forecast.training import compile_model, get_loss, get_optimizer
+
+CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+NORMALIZE_MODES = ("last", "mean_std", None)
+
+
+def check_int(name: str, value: Any) -> int:
+    """Return `value` as an int, or raise ConfigError unless it is a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_units(units: Any, name: str = "units") -> tuple[int, ...]:
+    """Return layer sizes as a tuple: an int is one layer, a sequence is one layer per item."""
+    sizes = (units,) if isinstance(units, (int, np.integer)) else units
+    ok = isinstance(sizes, Sequence) and len(sizes) > 0
+    if ok:
+        ok = all(
+            isinstance(u, (int, np.integer)) and not isinstance(u, bool) and u >= 1 for u in sizes
+        )
+    if not ok:
+        raise ConfigError(f"{name} must be positive integers, got {units!r}")
+    return tuple(int(u) for u in sizes)
+
+
+def check_rate(name: str, value: Any) -> float:
+    """Return a dropout rate as a float, or raise ConfigError unless `0 <= value < 1`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ConfigError(f"{name} must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+def check_activation(name: str, value: Any) -> str | None:
+    """Return an activation name (None is linear), or raise ConfigError if Keras lacks it."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        keras.activations.get(value)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be None or a Keras activation name such as 'relu', got {value!r}"
+        ) from None
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelOptions:
+    """The options every builder takes as keyword arguments, checked once.
+
+    Attributes:
+        cell: `"lstm"` or `"gru"`, the recurrent layer type.
+        bidirectional: wrap every recurrent layer in `keras.layers.Bidirectional` (concat).
+        output_activation: activation of the output Dense layer; None (linear) by default.
+            `"relu"` clips the network's output below zero, as some tutorials do for standardized
+            targets; with `normalize` set, the clipping applies before denormalization (with
+            `"last"`: no forecast below the last observed value), so it is rarely what you want.
+        l2: L2 penalty on every kernel (recurrent input kernels, attention, output Dense); 0 is off.
+        normalize: per-window reversible normalization: `"last"` (default: subtract each
+            channel's last input value, add the targets' last value back to the forecast, so a
+            zero network output is the naive forecast), `"mean_std"` (per-window standardization,
+            RevIN-style) or None. Needs the targets to be the first `n_targets` input channels.
+        loss: mse, mae, mape, msle, huber or logcosh.
+        optimizer: sgd, rmsprop, adagrad, adadelta, adam, adamax or nadam.
+        learning_rate: the optimizer's learning rate.
+        steps_per_execution: batches per compiled call; None keeps `compile_model`'s default.
+        compile: compile the model (with `forecast.training.compile_model`) before returning it.
+    """
+
+    cell: str = "lstm"
+    bidirectional: bool = False
+    output_activation: str | None = None
+    l2: float = 0.0
+    normalize: str | None = "last"
+    loss: str = "mse"
+    optimizer: str = "adam"
+    learning_rate: float | None = 1e-3
+    steps_per_execution: int | None = None
+    compile: bool = True
+
+    def __post_init__(self) -> None:
+        if self.cell not in CELLS:
+            raise ConfigError(f"cell must be one of {', '.join(CELLS)}, got {self.cell!r}")
+        for flag in ("bidirectional", "compile"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
+        check_activation("output_activation", self.output_activation)
+        if isinstance(self.l2, bool) or not isinstance(self.l2, (int, float)) or not self.l2 >= 0:
+            raise ConfigError(f"l2 must be a non-negative number, got {self.l2!r}")
+        if self.normalize not in NORMALIZE_MODES:
+            raise ConfigError(
+                f"normalize must be 'last', 'mean_std' or None, got {self.normalize!r}"
+            )
+        get_loss(self.loss)
+        get_optimizer(self.optimizer, self.learning_rate)
+        if self.steps_per_execution is not None:
+            check_int("steps_per_execution", self.steps_per_execution)
+
+    @classmethod
+    def from_kwargs(cls, builder: str, options: dict[str, Any]) -> ModelOptions:
+        """Build options from a builder's `**options`; unknown names raise ConfigError."""
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise ConfigError(
+                f"{builder} got unknown option(s): {', '.join(unknown)}; "
+                f"the shared options are: {', '.join(known)}"
+            )
+        return cls(**options)
+
+    @property
+    def regularizer(self) -> keras.regularizers.Regularizer | None:
+        """The kernel regularizer for `l2`, or None."""
+        return keras.regularizers.L2(float(self.l2)) if self.l2 else None
+
+
+def _float32_if_mixed() -> str | None:
+    """Under a mixed-precision policy, keep normalization and the output in float32."""
+    return "float32" if keras.config.dtype_policy().name.startswith("mixed") else None
+
+
+def recurrent_stack(
+    x: keras.KerasTensor,
+    units: tuple[int, ...],
+    options: ModelOptions,
+    *,
+    dropout: float = 0.0,
+    return_sequences: bool = False,
+) -> keras.KerasTensor:
+    """Apply one recurrent layer per entry of `units`, named `lstm_1`, `lstm_2`, ... .
+
+    Every layer but the last returns sequences; the last does when `return_sequences`. The
+    layers keep Keras's cuDNN-eligible defaults. With `dropout`, a Dropout layer follows every
+    layer but the last (the head adds its own).
+
+    Args:
+        x: `(batch, lookback, channels)`.
+        units: layer sizes.
+        options: `cell`, `bidirectional` and `l2` are used.
+        dropout: rate of the Dropout layers between recurrent layers.
+        return_sequences: whether the last layer returns the full sequence.
+
+    Returns:
+        `(batch, lookback, units[-1])` with `return_sequences`, else `(batch, units[-1])`
+        (twice `units[-1]` when bidirectional).
+    """
+    for i, size in enumerate(units, start=1):
+        last = i == len(units)
+        name = f"{options.cell}_{i}"
+        layer = CELLS[options.cell](
+            size,
+            return_sequences=return_sequences or not last,
+            kernel_regularizer=options.regularizer,
+            name=name,
+        )
+        if options.bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{name}")
+        x = layer(x)
+        if dropout and not last:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
+    return x
+
+
+def build_forecaster(
+    name: str,
+    body: Callable[[keras.KerasTensor], keras.KerasTensor],
+    *,
+    lookback: int,
+    n_inputs: int,
+    horizon: int,
+    n_targets: int,
+    dropout: float,
+    options: ModelOptions,
+) -> keras.Model:
+    """Wrap a body with the input, normalization, head and compile step every builder shares.
+
+    Args:
+        name: the model's name.
+        body: maps the normalized window `(batch, lookback, n_inputs)` to features,
+            `(batch, features)` or `(batch, steps, features)` (flattened by the head).
+        lookback: input steps per window.
+        n_inputs: input channels (targets first, then covariates).
+        horizon: steps forecast.
+        n_targets: channels forecast.
+        dropout: rate of the Dropout layer before the output Dense layer (0: none).
+        options: the shared options.
+
+    Returns:
+        A `keras.Model` mapping `(batch, lookback, n_inputs)` to `(batch, horizon, n_targets)`,
+        compiled when `options.compile`.
+
+    Raises:
+        ConfigError: for a bad size, or `normalize` with more targets than inputs.
+    """
+    lookback = check_int("lookback", lookback)
+    n_inputs = check_int("n_inputs", n_inputs)
+    horizon = check_int("horizon", horizon)
+    n_targets = check_int("n_targets", n_targets)
+    if options.normalize and n_targets > n_inputs:
+        raise ConfigError(
+            f"normalize={options.normalize!r} reads each target's history from the inputs, which "
+            f"must start with the {n_targets} target columns, but n_inputs={n_inputs}; include "
+            "the targets in the inputs or use normalize=None"
+        )
+    dtype = _float32_if_mixed()
+    window = keras.Input((lookback, n_inputs), name="window")
+    x = window
+    if options.normalize:
+        x = WindowNormalization(options.normalize, name="normalize", dtype=dtype)(x)
+    x = body(x)
+    if len(x.shape) == 3:
+        x = keras.layers.Flatten(name="flatten")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    x = keras.layers.Dense(
+        horizon * n_targets,
+        activation=options.output_activation,
+        kernel_regularizer=options.regularizer,
+        name="head",
+        dtype=dtype,
+    )(x)
+    y = keras.layers.Reshape((horizon, n_targets), name="forecast", dtype=dtype)(x)
+    if options.normalize:
+        y = WindowDenormalization(
+            options.normalize, n_targets=n_targets, name="denormalize", dtype=dtype
+        )([y, window])
+    model = keras.Model(window, y, name=name)
+    if options.compile:
+        extra = {}
+        if options.steps_per_execution is not None:
+            extra["steps_per_execution"] = options.steps_per_execution
+        compile_model(
+            model,
+            loss=options.loss,
+            optimizer=options.optimizer,
+            learning_rate=options.learning_rate,
+            **extra,
+        )
+    return model
+
+
+def _recurrent_layers(layers: list[keras.layers.Layer]) -> list[keras.layers.Layer]:
+    """Every recurrent layer, looking inside Bidirectional wrappers and nested models."""
+    found: list[keras.layers.Layer] = []
+    for layer in layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            found += [layer.forward_layer, layer.backward_layer]
+        elif isinstance(layer, keras.layers.RNN):
+            found.append(layer)
+        elif isinstance(layer, keras.Model):
+            found += _recurrent_layers(layer.layers)
+    return found
+
+
+def _cudnn_problems(layer: keras.layers.Layer) -> list[str]:
+    if not isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
+        return [f"{type(layer).__name__} has no cuDNN kernel (use LSTM or GRU)"]
+    problems = []
+    if getattr(layer, "use_cudnn", "auto") is False:
+        problems.append("use_cudnn=False (must be 'auto' or True)")
+    if layer.recurrent_dropout:
+        problems.append(f"recurrent_dropout={layer.recurrent_dropout} (must be 0)")
+    for attr, wanted in (("activation", "tanh"), ("recurrent_activation", "sigmoid")):
+        got = getattr(getattr(layer, attr), "__name__", repr(getattr(layer, attr)))
+        if got != wanted:
+            problems.append(f"{attr}={got} (must be {wanted})")
+    if layer.unroll:
+        problems.append("unroll=True (must be False)")
+    if not layer.use_bias:
+        problems.append("use_bias=False (must be True)")
+    if isinstance(layer, keras.layers.GRU) and not layer.reset_after:
+        problems.append("reset_after=False (must be True)")
+    return problems
+
+
+def cudnn_eligible(model: keras.Model) -> list[str]:
+    """Say which recurrent layers of `model` cannot use the fused cuDNN kernel, and why.
+
+    Keras runs an LSTM or GRU on the GPU's fused cuDNN kernel (several times faster) only with
+    `activation="tanh"`, `recurrent_activation="sigmoid"`, `recurrent_dropout=0`,
+    `unroll=False`, `use_bias=True` (and, for GRU, `reset_after=True`). The builders' defaults
+    meet all of them.
+
+    Args:
+        model: any Keras model; Bidirectional wrappers and nested models are looked into.
+
+    Returns:
+        One line per offending layer, e.g. `"lstm_1: recurrent_dropout=0.2 (must be 0)"`; an
+        empty list when every recurrent layer is eligible.
+    """
+    report = []
+    for layer in _recurrent_layers(model.layers):
+        problems = _cudnn_problems(layer)
+        if problems:
+            report.append(f"{layer.name}: {'; '.join(problems)}")
+    return report
