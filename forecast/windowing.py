@@ -286,14 +286,26 @@ class WindowFeeder(keras.utils.PyDataset):
             if isinstance(first_target, (int, np.integer))
             else list(first_target)
         )
+        if len(firsts) != len(arrays):
+            raise ConfigError(
+                f"first_target has {len(firsts)} values for {len(arrays)} series; give one per "
+                "series or a single int"
+            )
         self.shuffle = shuffle
         self._rng = np.random.default_rng(seed)
         self._X: list[np.ndarray] = []
         self._y: list[np.ndarray] = []
         which, starts = [], []
         too_short = 0
+        n_columns = -1
         for k, (arr, first) in enumerate(zip(arrays, firsts, strict=True)):
             arr = np.asarray(_as_2d(arr), dtype=dtype)
+            n_columns = arr.shape[1] if k == 0 else n_columns
+            if arr.shape[1] != n_columns:
+                raise DataError(
+                    f"series {k} has {arr.shape[1]} columns but series 0 has {n_columns}; "
+                    "every series needs the same columns"
+                )
             if len(arr) < self.lookback + self.horizon:
                 too_short += 1
                 self._X.append(np.empty((0, self.lookback, 0), dtype))

@@ -1,0 +1,553 @@
+"""load_series: what it accepts, what it guarantees, and how it says what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.errors import ConfigError, DataError
+from forecast.series import load_series, series_info
+
+REPO = Path(__file__).parents[1]
+DATASETS = REPO / ".." / "shared" / "datasets"
+
+
+def _daily(values, start="2024-01-01", **columns) -> pd.DataFrame:
+    index = pd.date_range(start, periods=len(values), freq="D", name="date")
+    return pd.DataFrame({"y": np.asarray(values, dtype=float), **columns}, index=index)
+
+
+def _dataset(name: str) -> Path:
+    path = DATASETS / name
+    if not path.is_file():
+        pytest.skip(f"{name} is not in ../shared/datasets")
+    return path
+
+
+# Sources ------------------------------------------------------------------------------------
+
+
+def test_csv_path_loads_with_its_date_column_as_index(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("date,y\n2024-01-01,1.5\n2024-01-02,2.5\n2024-01-03,3.5\n")
+
+    frame = load_series(path)
+
+    assert isinstance(frame.index, pd.DatetimeIndex)
+    assert frame.index.name == "date"
+    assert list(frame.columns) == ["y"]
+    assert frame["y"].tolist() == [1.5, 2.5, 3.5]
+    assert frame["y"].dtype == np.float64
+    assert frame.attrs["forecast"] == {"target": ["y"], "covariates": [], "freq": "D"}
+
+
+def test_csv_path_may_be_a_string(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("date,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n")
+
+    assert load_series(str(path))["y"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_dataframe_with_datetime_index_loads():
+    frame = load_series(_daily([1, 2, 3, 4]))
+
+    assert frame.index.equals(pd.date_range("2024-01-01", periods=4, freq="D"))
+    assert frame.attrs["forecast"]["freq"] == "D"
+
+
+def test_dataframe_with_time_column_is_indexed_by_it():
+    source = pd.DataFrame(
+        {"when": ["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:00"], "y": [1, 2, 3]}
+    )
+
+    frame = load_series(source, time_col="when", target="y")
+
+    assert frame.index.name == "when"
+    assert list(frame.columns) == ["y"]
+    assert frame.index[1] == pd.Timestamp("2024-01-01 01:00")
+    assert frame.attrs["forecast"]["freq"] == "h"
+
+
+def test_range_indexed_frame_is_step_indexed():
+    frame = load_series(pd.DataFrame({"y": [3.0, 1.0, 2.0]}))
+
+    assert isinstance(frame.index, pd.RangeIndex)
+    assert frame["y"].tolist() == [3.0, 1.0, 2.0]
+    assert frame.attrs["forecast"]["freq"] is None
+
+
+def test_integer_time_column_holds_step_numbers_not_nanoseconds():
+    frame = load_series(pd.DataFrame({"year": [2001, 2002, 2003], "y": [1.0, 2.0, 3.0]}))
+
+    assert not isinstance(frame.index, pd.DatetimeIndex)
+    assert frame.index.tolist() == [2001, 2002, 2003]
+    assert frame.index.name == "year"
+
+
+def test_fractional_numbers_in_time_column_are_rejected():
+    with pytest.raises(DataError, match=r"'t'.*whole step numbers"):
+        load_series(pd.DataFrame({"t": [0.5, 1.0, 1.5], "y": [1.0, 2.0, 3.0]}), time_col="t")
+
+
+def test_source_frame_is_left_untouched():
+    source = pd.DataFrame({"date": ["2024-01-02", "2024-01-01"], "y": [2, np.nan]})
+    before = source.copy()
+
+    load_series(source, sort=True, fill="drop")
+
+    pd.testing.assert_frame_equal(source, before)
+
+
+def test_series_info_reports_the_recorded_roles():
+    frame = load_series(_daily([1, 2, 3], c=[4.0, 5.0, 6.0]), target="y", covariates="c")
+
+    assert series_info(frame) == {"target": ["y"], "covariates": ["c"], "freq": "D"}
+    assert series_info(pd.DataFrame({"y": [1.0]})) == {
+        "target": [],
+        "covariates": [],
+        "freq": None,
+    }
+
+
+# Unreadable sources -------------------------------------------------------------------------
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(DataError, match=r"not found: .*nowhere\.csv"):
+        load_series(tmp_path / "nowhere.csv")
+
+
+def test_binary_garbage_is_reported_as_not_csv(tmp_path):
+    path = tmp_path / "weights.csv"
+    path.write_bytes(bytes([0x80, 0xFF, 0xFE, 0x00, 0x9C]) * 200)
+
+    with pytest.raises(DataError, match=r"cannot parse .* as CSV"):
+        load_series(path)
+
+
+def test_malformed_csv_is_reported_as_not_csv(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("date,y\n2024-01-01,1\n2024-01-02,2,3,4\n")
+
+    with pytest.raises(DataError, match=r"cannot parse .* as CSV"):
+        load_series(path)
+
+
+def test_csv_without_data_rows_is_rejected(tmp_path):
+    path = tmp_path / "header.csv"
+    path.write_text("date,y\n")
+
+    with pytest.raises(DataError, match="no data rows"):
+        load_series(path)
+
+
+def test_source_of_another_type_is_rejected():
+    with pytest.raises(DataError, match="CSV path or a pandas DataFrame, got list"):
+        load_series([1.0, 2.0, 3.0])
+
+
+# Columns ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "role"),
+    [
+        ({"target": "OT"}, "target column 'OT'"),
+        ({"target": "y", "covariates": ["temp"]}, "covariate column 'temp'"),
+        ({"target": "y", "time_col": "stamp"}, "time column 'stamp'"),
+        ({"target": "y", "id_col": "store"}, "id column 'store'"),
+    ],
+)
+def test_absent_column_is_named_with_the_existing_columns(kwargs, role):
+    source = pd.DataFrame({"date": ["2024-01-01", "2024-01-02"], "y": [1, 2], "x": [3, 4]})
+
+    with pytest.raises(DataError, match=f"{role} not found; columns are: date, y, x"):
+        load_series(source, **kwargs)
+
+
+def test_target_must_be_named_when_several_numeric_columns_could_be_it():
+    source = pd.DataFrame({"date": ["2024-01-01", "2024-01-02"], "a": [1, 2], "b": [3, 4]})
+
+    with pytest.raises(DataError, match=r"pass target=.*columns are: date, a, b"):
+        load_series(source)
+
+
+def test_non_numeric_target_names_the_column_and_the_value():
+    source = _daily([1, 2, 3]).astype(object)
+    source.iloc[1, 0] = "n/a"
+
+    with pytest.raises(DataError, match=r"column 'y' is not numeric: value 'n/a' at 2024-01-02"):
+        load_series(source, target="y")
+
+
+def test_non_numeric_covariate_names_the_column_and_the_value():
+    source = _daily([1, 2, 3], temp=["20.5", "21", "warm"])
+
+    with pytest.raises(
+        DataError, match=r"column 'temp' is not numeric: value 'warm' at 2024-01-03"
+    ):
+        load_series(source, target="y", covariates="temp")
+
+
+def test_numeric_strings_and_booleans_are_converted_to_float():
+    source = _daily([1, 2, 3], temp=["20.5", "21", "22"], holiday=[True, False, True])
+
+    frame = load_series(source, target="y", covariates=["temp", "holiday"])
+
+    assert frame["temp"].tolist() == [20.5, 21.0, 22.0]
+    assert frame["holiday"].tolist() == [1.0, 0.0, 1.0]
+    assert (frame.dtypes == np.float64).all()
+
+
+def test_targets_come_first_then_covariates_and_roles_are_recorded():
+    source = _daily([1, 2, 3], a=[4, 5, 6], b=[7, 8, 9], unused=[0, 0, 0])
+
+    frame = load_series(source, target=["b", "y"], covariates=["a"])
+
+    assert list(frame.columns) == ["b", "y", "a"]
+    assert frame.attrs["forecast"] == {"target": ["b", "y"], "covariates": ["a"], "freq": "D"}
+    assert frame.loc["2024-01-02"].tolist() == [8.0, 2.0, 5.0]
+
+
+def test_column_cannot_be_both_target_and_covariate():
+    with pytest.raises(ConfigError, match="'y' is both a target and a covariate"):
+        load_series(_daily([1, 2, 3]), target="y", covariates=["y"])
+
+
+# Time ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["date", "Month", "timestamp", "Date"])
+def test_time_column_is_found_by_its_usual_name(name):
+    source = pd.DataFrame({name: ["1949-01", "1949-02", "1949-03"], "passengers": [112, 118, 132]})
+
+    frame = load_series(source)
+
+    assert frame.index.name == name
+    assert frame.index[0] == pd.Timestamp("1949-01-01")
+    assert list(frame.columns) == ["passengers"]
+
+
+def test_unparsable_timestamp_is_named_with_its_row():
+    source = pd.DataFrame({"date": ["2024-01-01", "soon", "2024-01-03"], "y": [1, 2, 3]})
+
+    with pytest.raises(
+        DataError, match=r"'date' has values that are not timestamps.*'soon'.*row 1"
+    ):
+        load_series(source)
+
+
+def test_empty_timestamp_is_reported_with_its_row():
+    source = pd.DataFrame({"date": ["2024-01-01", None, "2024-01-03"], "y": [1, 2, 3]})
+
+    with pytest.raises(DataError, match=r"1 empty timestamps \(first at row 1"):
+        load_series(source)
+
+
+def test_unsorted_timestamps_are_an_error_by_default():
+    source = pd.DataFrame({"date": ["2024-01-01", "2024-01-03", "2024-01-02"], "y": [1, 3, 2]})
+
+    with pytest.raises(DataError, match=r"not sorted \(2024-01-02 00:00:00 comes after 2024-01-03"):
+        load_series(source)
+
+
+def test_sort_true_sorts_rows_with_their_values():
+    source = pd.DataFrame(
+        {"date": ["2024-01-03", "2024-01-01", "2024-01-02"], "y": [3, 1, 2], "c": [30, 10, 20]}
+    )
+
+    frame = load_series(source, target="y", covariates="c", sort=True)
+
+    assert frame.index.is_monotonic_increasing
+    assert frame["y"].tolist() == [1.0, 2.0, 3.0]
+    assert frame["c"].tolist() == [10.0, 20.0, 30.0]
+
+
+def test_unsorted_step_index_is_an_error_and_sort_fixes_it():
+    source = pd.DataFrame({"y": [30.0, 10.0, 20.0]}, index=[2, 0, 1])
+
+    with pytest.raises(DataError, match="not sorted"):
+        load_series(source)
+    assert load_series(source, sort=True)["y"].tolist() == [10.0, 20.0, 30.0]
+
+
+def test_duplicate_timestamps_name_the_first_duplicate():
+    source = pd.DataFrame(
+        {
+            "date": ["2024-01-01", "2024-01-02", "2024-01-02", "2024-01-03", "2024-01-03"],
+            "y": [1, 2, 2, 3, 3],
+        }
+    )
+
+    with pytest.raises(DataError, match=r"duplicate timestamp 2024-01-02 00:00:00 \(2 duplicates"):
+        load_series(source)
+    with pytest.raises(DataError, match="duplicate timestamp"):
+        load_series(source, sort=True)
+
+
+# Missing and infinite values ----------------------------------------------------------------
+
+
+def test_nan_is_an_error_naming_how_many_and_where():
+    source = _daily([1, np.nan, 3, np.nan], c=[1.0, 2.0, np.nan, 4.0])
+
+    with pytest.raises(DataError) as info:
+        load_series(source, target="y", covariates="c")
+
+    message = str(info.value)
+    assert "3 missing values" in message
+    assert "'y': 2 (first at 2024-01-02" in message
+    assert "'c': 1 (first at 2024-01-03" in message
+    assert "fill='interpolate'" in message
+
+
+def test_fill_interpolate_draws_straight_lines_through_gaps():
+    frame = load_series(_daily([1, np.nan, 3, np.nan, np.nan, 6]), fill="interpolate")
+
+    np.testing.assert_allclose(frame["y"], [1, 2, 3, 4, 5, 6])
+
+
+def test_fill_interpolate_weighs_by_time_when_gaps_are_uneven():
+    index = pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-05"], name="date")
+    source = pd.DataFrame({"y": [0.0, np.nan, 8.0]}, index=index)
+
+    frame = load_series(source, fill="interpolate", freq=None)
+
+    assert frame["y"].iloc[1] == pytest.approx(2.0)
+
+
+def test_fill_ffill_repeats_the_last_value():
+    frame = load_series(_daily([1, np.nan, 3, np.nan, np.nan, 6]), fill="ffill")
+
+    assert frame["y"].tolist() == [1.0, 1.0, 3.0, 3.0, 3.0, 6.0]
+
+
+def test_fill_drop_removes_rows_with_a_missing_value():
+    frame = load_series(
+        _daily([1, np.nan, 3, 4], c=[1.0, 2.0, np.nan, 4.0]), covariates="c", fill="drop"
+    )
+
+    assert frame.index.strftime("%d").tolist() == ["01", "04"]
+    assert frame["y"].tolist() == [1.0, 4.0]
+
+
+def test_leading_nan_cannot_be_filled_forward():
+    with pytest.raises(DataError, match="first rows are missing"):
+        load_series(_daily([np.nan, 2, 3]), fill="ffill")
+    assert load_series(_daily([np.nan, 2, 3]), fill="drop")["y"].tolist() == [2.0, 3.0]
+
+
+def test_nan_in_step_indexed_series_is_interpolated_linearly():
+    frame = load_series(pd.DataFrame({"y": [1.0, np.nan, np.nan, 7.0]}), fill="interpolate")
+
+    np.testing.assert_allclose(frame["y"], [1, 3, 5, 7])
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinite_values_are_rejected_even_with_fill(bad):
+    with pytest.raises(DataError, match=r"column 'y' has infinite values \(first at 2024-01-02"):
+        load_series(_daily([1, bad, 3]), fill="interpolate")
+
+
+def test_unknown_fill_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"fill must be None or one of .*got 'mean'"):
+        load_series(_daily([1, 2, 3]), fill="mean")
+
+
+# Frequency and missing timestamps -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("freq", "expected"),
+    [("h", "h"), ("D", "D"), ("MS", "MS"), ("W-MON", "W-MON"), ("15min", "15min")],
+)
+def test_frequency_is_inferred(freq, expected):
+    index = pd.date_range("2024-01-01", periods=12, freq=freq)
+
+    frame = load_series(pd.DataFrame({"y": np.arange(12.0)}, index=index))
+
+    assert frame.attrs["forecast"]["freq"] == expected
+
+
+@pytest.mark.parametrize(("given", "recorded"), [("h", "h"), ("D", "D"), ("MS", "MS"), ("1D", "D")])
+def test_given_frequency_is_checked_and_recorded(given, recorded):
+    index = pd.date_range("1949-01-01", periods=6, freq=given)
+
+    frame = load_series(pd.DataFrame({"y": np.arange(6.0)}, index=index), freq=given)
+
+    assert frame.attrs["forecast"]["freq"] == recorded
+
+
+@pytest.mark.parametrize("freq", ["fortnightly", "3X", ""])
+def test_invalid_frequency_is_a_config_error(freq):
+    with pytest.raises(ConfigError, match="is not a pandas frequency"):
+        load_series(_daily([1, 2, 3]), freq=freq)
+
+
+def test_frequency_that_the_timestamps_do_not_follow_is_an_error():
+    index = pd.date_range("2024-01-01", periods=5, freq="h")
+
+    with pytest.raises(DataError, match="off the 'D' grid"):
+        load_series(pd.DataFrame({"y": np.arange(5.0)}, index=index), freq="D")
+
+
+def test_missing_timestamps_are_an_error_by_default():
+    source = _daily([1, 2, 3, 4, 5, 6]).drop(index=pd.Timestamp("2024-01-03"))
+
+    with pytest.raises(DataError, match=r"1 missing timestamps in a 'D' series \(first 2024-01-03"):
+        load_series(source)
+
+
+def test_missing_month_is_found_in_monthly_data():
+    index = pd.date_range("1949-01-01", periods=24, freq="MS").delete(5)
+    source = pd.DataFrame({"passengers": np.arange(23.0) + 100}, index=index)
+
+    with pytest.raises(DataError, match=r"1 missing timestamps in a 'MS' series \(first 1949-06"):
+        load_series(source)
+    frame = load_series(source, fill="ffill")
+    assert len(frame) == 24
+    assert frame.attrs["forecast"]["freq"] == "MS"
+
+
+@pytest.mark.parametrize(
+    ("fill", "expected"),
+    [("interpolate", [1, 2, 3, 4, 5, 6]), ("ffill", [1, 2, 2, 2, 5, 6]), ("drop", [1, 2, 5, 6])],
+)
+def test_missing_timestamps_are_filled_as_asked(fill, expected):
+    source = _daily([1, 2, 3, 4, 5, 6]).drop(index=pd.DatetimeIndex(["2024-01-03", "2024-01-04"]))
+
+    frame = load_series(source, fill=fill)
+
+    np.testing.assert_allclose(frame["y"], expected)
+    assert frame.attrs["forecast"]["freq"] == "D"
+    if fill != "drop":
+        assert frame.index.equals(pd.date_range("2024-01-01", periods=6, freq="D"))
+
+
+def test_very_short_series_has_no_inferred_frequency():
+    index = pd.date_range("2024-01-01", periods=2, freq="h")
+
+    frame = load_series(pd.DataFrame({"y": [1.0, 2.0]}, index=index))
+
+    assert frame.attrs["forecast"]["freq"] is None
+
+
+# Many series (long format) ------------------------------------------------------------------
+
+
+def _long() -> pd.DataFrame:
+    dates = list(pd.date_range("2024-01-01", periods=4, freq="D").strftime("%Y-%m-%d"))
+    return pd.DataFrame(
+        {
+            "date": dates * 2,
+            "store": ["north"] * 4 + ["south"] * 4,
+            "sales": [1.0, 2, 3, 4, 10, 20, 30, 40],
+            "price": [5.0] * 8,
+        }
+    )
+
+
+def test_id_col_returns_one_validated_series_per_id_in_order_of_appearance():
+    long = _long().iloc[::-1].reset_index(drop=True)  # south appears first, each reversed
+
+    collection = load_series(long, target="sales", covariates="price", id_col="store", sort=True)
+
+    assert list(collection) == ["south", "north"]
+    south = collection["south"]
+    assert list(south.columns) == ["sales", "price"]
+    assert south["sales"].tolist() == [10.0, 20.0, 30.0, 40.0]
+    assert south.index.is_monotonic_increasing
+    assert south.attrs["forecast"] == {"target": ["sales"], "covariates": ["price"], "freq": "D"}
+    assert collection["north"]["sales"].tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_id_col_errors_name_the_series():
+    long = _long()
+    long.loc[5, "sales"] = np.nan
+
+    with pytest.raises(DataError, match="series 'south': 1 missing values"):
+        load_series(long, target="sales", id_col="store")
+
+
+def test_id_col_checks_order_and_duplicates_per_series():
+    long = _long()
+    long.loc[6, "date"] = "2024-01-01"
+
+    with pytest.raises(DataError, match="series 'south': timestamps are not sorted"):
+        load_series(long, target="sales", id_col="store")
+    with pytest.raises(DataError, match="series 'south': duplicate timestamp 2024-01-01"):
+        load_series(long, target="sales", id_col="store", sort=True)
+
+
+def test_id_col_fills_each_series_on_its_own():
+    long = _long()
+    long.loc[[1, 6], "sales"] = np.nan
+
+    collection = load_series(long, target="sales", id_col="store", fill="interpolate")
+
+    assert collection["north"]["sales"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert collection["south"]["sales"].tolist() == [10.0, 20.0, 30.0, 40.0]
+
+
+def test_empty_series_id_is_rejected():
+    long = _long()
+    long.loc[2, "store"] = None
+
+    with pytest.raises(DataError, match="id column 'store' has empty values"):
+        load_series(long, target="sales", id_col="store")
+
+
+# Bundled and public datasets ----------------------------------------------------------------
+
+
+def test_bundled_daily_dataset_loads():
+    frame = load_series(REPO / "data" / "synthetic_daily.csv")
+
+    assert frame.shape == (3653, 1)
+    assert frame.attrs["forecast"] == {"target": ["value"], "covariates": [], "freq": "D"}
+    assert frame.index[0] == pd.Timestamp("2015-01-01")
+    assert frame.index[-1] == pd.Timestamp("2024-12-31")
+
+
+def test_bundled_covariate_dataset_loads_with_its_drivers():
+    frame = load_series(
+        REPO / "data" / "synthetic_covariate.csv",
+        target="load",
+        covariates=["temperature", "noise_feature"],
+    )
+
+    assert frame.shape == (6000, 3)
+    assert list(frame.columns) == ["load", "temperature", "noise_feature"]
+    assert frame.attrs["forecast"]["freq"] == "h"
+    assert frame.index.name == "timestamp"
+
+
+def test_etth1_loads_hourly():
+    frame = load_series(_dataset("ETTh1.csv"), target="OT", covariates=["HUFL", "HULL"])
+
+    assert frame.shape == (17420, 3)
+    assert list(frame.columns) == ["OT", "HUFL", "HULL"]
+    assert frame.attrs["forecast"]["freq"] == "h"
+
+
+def test_air_passengers_loads_monthly():
+    frame = load_series(_dataset("AirPassengers.csv"))
+
+    assert frame.shape == (144, 1)
+    assert frame.attrs["forecast"] == {"target": ["Passengers"], "covariates": [], "freq": "MS"}
+    assert frame["Passengers"].iloc[0] == 112.0
+
+
+def test_daily_min_temperatures_report_their_two_missing_days():
+    path = _dataset("daily-min-temperatures.csv")
+
+    with pytest.raises(DataError, match=r"2 missing timestamps in a 'D' series \(first 1984-12-31"):
+        load_series(path)
+    frame = load_series(path, fill="interpolate")
+    assert len(frame) == 3652
+    assert frame.attrs["forecast"]["freq"] == "D"
+    day_before, missing, day_after = frame.loc["1984-12-30":"1985-01-01", "Temp"]
+    assert missing == pytest.approx((day_before + day_after) / 2)
