@@ -254,6 +254,11 @@ def load_forecaster(path: str | os.PathLike) -> Forecaster:
     )
     _check(f.scaler_.columns_ == f.columns_, folder, "scaler columns differ from columns")
     _check(len(f.mase_scale_) == f.n_targets_, folder, "mase_scale length differs from n_targets")
+    window = config.get("window", {"lookback": f.lookback, "horizon": f.horizon})
+    _check(
+        window == {"lookback": f.lookback, "horizon": f.horizon}, folder,
+        f"window {window} differs from settings lookback={f.lookback}, horizon={f.horizon}",
+    )  # fmt: skip
     model = load_model_file(folder / MODEL_FILE)
     in_shape, out_shape = tuple(model.input_shape), tuple(model.output_shape)
     expected_in = (None, f.lookback, len(f.columns_))

@@ -1,0 +1,254 @@
+"""Specification of forecast.artifacts: a saved forecaster is a safe, atomic folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import Forecaster, load_series
+from forecast import artifacts as artifacts_module
+from forecast.artifacts import FORMAT_VERSION, load_model_file, read_metrics
+from forecast.errors import ArtifactError
+
+ROOT = Path(__file__).resolve().parents[1]
+DAILY = ROOT / "data" / "synthetic_daily.csv"
+ROWS = 240
+TINY = dict(
+    lookback=12, horizon=3, epochs=2, batch_size=32, verbose=0, seed=0, model_options={"units": 8}
+)
+FILES = {"model.keras", "forecaster.json", "history.csv", "metrics.json"}
+
+
+def _series() -> pd.DataFrame:
+    return load_series(pd.read_csv(DAILY).iloc[:ROWS], target="value")
+
+
+@pytest.fixture(scope="module")
+def fitted() -> Forecaster:
+    return Forecaster(**TINY).fit(_series())
+
+
+@pytest.fixture(scope="module")
+def saved(fitted, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("artifact") / "daily"
+    fitted.save(folder, metrics=fitted.evaluate(_series(), test=30).to_dict())
+    return folder
+
+
+@pytest.fixture
+def copy(saved, tmp_path) -> Path:
+    """A private copy of the saved folder, free to damage."""
+    return Path(shutil.copytree(saved, tmp_path / "daily"))
+
+
+def _hidden(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
+
+
+# ------------------------------------------------------------------ layout
+def test_the_folder_holds_model_config_history_and_metrics(saved, fitted):
+    assert {p.name for p in saved.iterdir()} == FILES
+    config = json.loads((saved / "forecaster.json").read_text())
+    for key in ("settings", "window", "scaler", "columns", "freq", "last_timestamps", "versions"):
+        assert key in config, key
+    assert config["window"] == {"lookback": 12, "horizon": 3}
+    assert config["columns"] == ["value"] and config["freq"] == "D"
+    assert config["settings"]["model_options"] == {"units": 8}
+    assert set(config["versions"]) >= {"forecast", "keras", "backend"}
+    assert config["format_version"] == FORMAT_VERSION
+    assert list(config["last_timestamps"].values()) == [str(_series().index[-1])]
+    history = pd.read_csv(saved / "history.csv")
+    assert history["epoch"].tolist() == [1, 2]
+    np.testing.assert_array_equal(history["loss"], fitted.history_["loss"])
+    metrics = read_metrics(saved)
+    assert metrics["overall"]["value"]["model"]["MAE"] > 0
+
+
+def test_predictions_are_bit_equal_in_another_process(saved, fitted, tmp_path):
+    here = fitted.predict(_series()).to_numpy()
+    out = tmp_path / "pred.npy"
+    script = textwrap.dedent(
+        f"""
+        import numpy as np, pandas as pd
+        from forecast import Forecaster, load_series
+        f = Forecaster.load({str(saved)!r})
+        series = load_series(pd.read_csv({str(DAILY)!r}).iloc[:{ROWS}], target="value")
+        np.save({str(out)!r}, f.predict(series).to_numpy())
+        """
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    there = np.load(out)
+    assert np.array_equal(here, there), (here, there)
+
+
+def test_save_keeps_metrics_when_none_are_given(copy, fitted):
+    before = read_metrics(copy)
+    fitted.save(copy)
+    assert read_metrics(copy) == before
+
+
+# ------------------------------------------------------------------ damage
+def _one_line_error(path: Path, names: str) -> str:
+    with pytest.raises(ArtifactError) as info:
+        Forecaster.load(path)
+    message = str(info.value)
+    assert names in message
+    assert "\n" not in message
+    return message
+
+
+def test_a_corrupt_model_file_is_named_in_one_line(copy):
+    (copy / "model.keras").write_bytes(b"this is not a zip archive" * 40)
+    message = _one_line_error(copy, "model.keras")
+    assert "corrupt" in message
+
+
+def test_a_missing_model_file_is_named(copy):
+    (copy / "model.keras").unlink()
+    _one_line_error(copy, "model.keras")
+
+
+def _edit_config(folder: Path, change) -> None:
+    path = folder / "forecaster.json"
+    config = json.loads(path.read_text())
+    change(config)
+    path.write_text(json.dumps(config))
+
+
+def _set_lookback(config: dict) -> None:
+    config["settings"]["lookback"] = 13
+
+
+def _set_window(config: dict) -> None:
+    config["window"]["lookback"] = 24
+
+
+def _future_version(config: dict) -> None:
+    config["format_version"] = FORMAT_VERSION + 1
+
+
+def _drop_scaler(config: dict) -> None:
+    del config["scaler"]
+
+
+def _drop_scaler_state(config: dict) -> None:
+    del config["scaler"]["state"]["mean_"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_set_lookback, _set_window, _future_version, _drop_scaler, _drop_scaler_state],
+    ids=["lookback", "window", "format_version", "missing-key", "missing-scaler-state"],
+)
+def test_a_hand_edited_config_is_refused(copy, change):
+    _edit_config(copy, change)
+    _one_line_error(copy, "forecaster.json")
+
+
+def test_invalid_json_is_refused(copy):
+    path = copy / "forecaster.json"
+    path.write_text(path.read_text()[:-20])
+    message = _one_line_error(copy, "forecaster.json")
+    assert "not valid JSON" in message
+
+
+def test_a_missing_folder_is_an_artifact_error(tmp_path):
+    with pytest.raises(ArtifactError, match="no saved forecaster"):
+        Forecaster.load(tmp_path / "nowhere")
+
+
+def test_a_folder_without_config_is_an_artifact_error(copy):
+    (copy / "forecaster.json").unlink()
+    _one_line_error(copy, "forecaster.json")
+
+
+# ------------------------------------------------------------------ atomic save
+def test_a_crash_mid_save_leaves_the_previous_artifact_intact(copy, fitted, monkeypatch):
+    expected = Forecaster.load(copy).predict(_series()).to_numpy()
+    metrics = read_metrics(copy)
+    seen = []
+
+    def crash(path: Path, history) -> None:
+        seen.append(sorted(p.name for p in path.parent.iterdir()))  # the temp folder so far
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(artifacts_module, "_write_history", crash)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fitted.save(copy, metrics={"other": 1})
+    assert seen == [["forecaster.json", "model.keras"]]  # it crashed half-way through
+    assert {p.name for p in copy.iterdir()} == FILES
+    assert read_metrics(copy) == metrics
+    assert _hidden(copy.parent) == []  # no temp folder left behind
+    np.testing.assert_array_equal(Forecaster.load(copy).predict(_series()), expected)
+
+
+def test_a_crash_between_the_renames_is_recovered_on_load(copy, fitted, monkeypatch):
+    expected = Forecaster.load(copy).predict(_series()).to_numpy()
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == copy:  # moving the new folder into place
+            raise OSError("simulated crash")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(artifacts_module.os, "replace", replace)
+    with pytest.raises(OSError, match="simulated crash"):
+        fitted.save(copy)
+    monkeypatch.undo()
+    assert not copy.exists()  # the old artifact was moved aside ...
+    loaded = Forecaster.load(copy)  # ... and load puts it back
+    np.testing.assert_array_equal(loaded.predict(_series()), expected)
+    assert {p.name for p in copy.iterdir()} == FILES
+    assert _hidden(copy.parent) == []
+
+
+# ------------------------------------------------------------------ no pickle
+def test_nothing_is_pickled(saved):
+    with zipfile.ZipFile(saved / "model.keras") as archive:
+        names = archive.namelist()
+        config = archive.read("config.json").decode()
+    assert "config.json" in names and not any(n.endswith((".pkl", ".pickle")) for n in names)
+    assert "pickle" not in config.lower() and "lambda" not in config.lower()
+    for name in ("forecaster.json", "history.csv", "metrics.json"):
+        text = (saved / name).read_text()
+        assert "pickle" not in text.lower()
+    for source in (ROOT / "forecast").rglob("*.py"):
+        code = source.read_text()
+        assert "import pickle" not in code and "pickle." not in code, source
+
+
+def test_unsafe_models_are_refused_by_safe_mode(tmp_path):
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    model.save(tmp_path / "lambda.keras")
+    with pytest.raises(ArtifactError, match=r"lambda\.keras"):
+        load_model_file(tmp_path / "lambda.keras")
+
+
+# ------------------------------------------------------------------ legacy export
+def test_export_h5_loads_back_with_identical_predictions(fitted, tmp_path):
+    path = tmp_path / "model.h5"
+    fitted.export_h5(path)
+    assert path.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"
+    model = load_model_file(path)
+    windows = fitted.scaler_.transform(_series())[None, -12:]
+    np.testing.assert_array_equal(
+        model.predict(windows, verbose=0), fitted.model_.predict(windows, verbose=0)
+    )
+    with pytest.raises(ArtifactError, match=r"writes \.h5"):
+        fitted.export_h5(tmp_path / "model.keras")

@@ -1,0 +1,273 @@
+"""Specification of forecast.Forecaster: fit, predict, windows, honest evaluation, backtest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import Forecaster, load_series
+from forecast.errors import ConfigError, DataError
+from forecast.evaluation import baseline_forecasts
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+DAILY = DATA / "synthetic_daily.csv"
+COVARIATE = DATA / "synthetic_covariate.csv"
+LOOKBACK, HORIZON = 12, 3
+TINY = dict(
+    lookback=LOOKBACK, horizon=HORIZON, epochs=2, batch_size=32, verbose=0, seed=0,
+    model_options={"units": 8},
+)  # fmt: skip
+BASELINES = ("naive", "seasonal_naive", "mean")
+
+
+def _daily_raw(rows: int = 300) -> pd.DataFrame:
+    return pd.read_csv(DAILY).iloc[:rows]
+
+
+@pytest.fixture(scope="module")
+def daily() -> pd.DataFrame:
+    return load_series(_daily_raw(), target="value")
+
+
+@pytest.fixture(scope="module")
+def fitted(daily) -> Forecaster:
+    return Forecaster(model="single", **TINY).fit(daily)
+
+
+@pytest.fixture(scope="module")
+def multi() -> tuple[Forecaster, pd.DataFrame]:
+    frame = load_series(
+        pd.read_csv(COVARIATE).iloc[:240],
+        target=["load", "temperature"],
+        covariates=["noise_feature"],
+    )
+    return Forecaster(model="single", **TINY).fit(frame), frame
+
+
+# ------------------------------------------------------------------ fit / predict
+def test_fit_then_predict_the_next_horizon_days(fitted, daily):
+    future = fitted.predict(daily)
+    expected = pd.date_range(daily.index[-1], periods=HORIZON + 1, freq="D")[1:]
+    assert future.shape == (HORIZON, 1)
+    assert list(future.columns) == ["value"]
+    assert list(future.index) == list(expected)
+    assert future.index.name == "date"
+    assert np.isfinite(future.to_numpy()).all()
+    # Within a few standard deviations of the data: predictions are in original units.
+    assert abs(future["value"].mean() - daily["value"].iloc[-30:].mean()) < 5 * daily.std().iloc[0]
+    assert fitted.is_fitted and fitted.freq_ == "D" and fitted.season_ == 7
+    assert set(fitted.history_) >= {"loss", "val_loss"} and len(fitted.history_["loss"]) == 2
+
+
+def test_predict_follows_a_monthly_start_frequency():
+    index = pd.date_range("2015-01-01", periods=60, freq="MS", name="month")
+    values = 100 + 10 * np.sin(np.arange(60) * 2 * np.pi / 12)
+    frame = pd.DataFrame({"month": index, "sales": values})
+    settings = {**TINY, "lookback": 6, "horizon": 4, "epochs": 1}
+    f = Forecaster(**settings).fit(frame, val=None)
+    future = f.predict(frame)
+    assert f.freq_ == "MS" and f.season_ == 12
+    assert list(future.index) == list(pd.date_range("2020-01-01", periods=4, freq="MS"))
+    assert future.index.name == "month"
+
+
+def test_several_targets_with_covariates(multi):
+    f, frame = multi
+    future = f.predict(frame)
+    assert future.shape == (HORIZON, 2)
+    assert list(future.columns) == ["load", "temperature"]
+    assert f.columns_ == ["load", "temperature", "noise_feature"]
+    assert f.model_.input_shape == (None, LOOKBACK, 3)
+    assert f.model_.output_shape == (None, HORIZON, 2)
+    expected = pd.date_range(frame.index[-1], periods=HORIZON + 1, freq="h")[1:]
+    assert list(future.index) == list(expected)
+
+
+def test_many_series_train_one_global_model():
+    raw = _daily_raw(200)
+    long = pd.concat(
+        [
+            raw.assign(store="a"),
+            raw.iloc[:150].assign(store="b", value=raw["value"].iloc[:150] * 2 + 5),
+        ],
+        ignore_index=True,
+    )
+    f = Forecaster(id_col="store", target="value", **TINY).fit(long)
+    futures = f.predict(long)
+    assert isinstance(futures, dict) and list(futures) == ["a", "b"]
+    for key, rows in (("a", 200), ("b", 150)):
+        last = pd.Timestamp(raw["date"].iloc[rows - 1])
+        assert futures[key].shape == (HORIZON, 1)
+        assert futures[key].index[0] == last + pd.Timedelta(days=1)
+    assert sorted(f.last_timestamps_) == ["a", "b"]
+    report = f.evaluate(long, test=30)  # one report over both series' windows
+    assert report.n_windows == 2 * (30 - HORIZON + 1)
+
+
+# ------------------------------------------------------------------ predict_windows
+def test_predict_windows_is_a_tidy_frame_of_every_rolling_forecast(multi):
+    f, frame = multi
+    tidy = f.predict_windows(frame)
+    n_windows = len(frame) - LOOKBACK - HORIZON + 1
+    assert list(tidy.columns) == ["origin", "time", "step", "target", "forecast", "actual"]
+    assert len(tidy) == n_windows * HORIZON * 2
+    assert sorted(tidy["step"].unique()) == list(range(1, HORIZON + 1))
+    # `actual` is the data at `time`; `origin` is the last observed time before step 1.
+    looked_up = [frame.at[t, c] for t, c in zip(tidy["time"], tidy["target"], strict=True)]
+    np.testing.assert_array_equal(tidy["actual"].to_numpy(), np.asarray(looked_up))
+    step = tidy["time"] - tidy["origin"]
+    assert (step == pd.to_timedelta(tidy["step"], unit="h")).all()
+    assert tidy["time"].min() == frame.index[LOOKBACK]
+    assert tidy["time"].max() == frame.index[-1]
+
+
+# ------------------------------------------------------------------ evaluate
+def test_evaluate_scores_model_and_every_baseline_on_the_same_windows(fitted, daily):
+    report = fitted.evaluate(daily)
+    n_windows = len(daily) - LOOKBACK - HORIZON + 1
+    assert report.n_windows == n_windows
+    overall = report.overall()
+    assert sorted(overall.index.get_level_values("method")) == sorted(["model", *BASELINES])
+    # The model's numbers are those of its rolling forecasts ...
+    tidy = fitted.predict_windows(daily)
+    model_mae = (tidy["forecast"] - tidy["actual"]).abs().groupby(tidy["step"]).mean()
+    np.testing.assert_allclose(report.per_step()[("value", "model")], model_mae, rtol=1e-12)
+    # ... and the baselines' are computed by hand on exactly those windows.
+    values = daily.to_numpy()
+    origins = np.arange(LOOKBACK, len(daily) - HORIZON + 1)
+    actual = values[origins[:, None] + np.arange(HORIZON)]
+    naive = np.repeat(values[origins - 1][:, None], HORIZON, axis=1)
+    seasonal = values[origins[:, None] + np.arange(HORIZON) - 7]
+    mean = np.array([values[o - LOOKBACK : o].mean() for o in origins])[:, None, None]
+    for name, guess in (("naive", naive), ("seasonal_naive", seasonal), ("mean", mean)):
+        hand = np.abs(guess - actual).mean()
+        assert overall.loc[("value", name), "MAE"] == pytest.approx(hand, rel=1e-12)
+
+
+def test_evaluate_reports_original_units():
+    raw = _daily_raw()
+    big = raw.assign(value=raw["value"] * 1000)
+    small = Forecaster(**TINY).fit(raw).evaluate(raw).overall()
+    large = Forecaster(**TINY).fit(big).evaluate(big).overall()
+    for name in BASELINES:
+        ratio = large.loc[("value", name), "MAE"] / small.loc[("value", name), "MAE"]
+        assert ratio == pytest.approx(1000, rel=1e-9)
+        assert large.loc[("value", name), "MASE"] == pytest.approx(
+            small.loc[("value", name), "MASE"], rel=1e-9
+        )
+    # The model sees the same standardized data either way, so its error scales too.
+    model_ratio = large.loc[("value", "model"), "MAE"] / small.loc[("value", "model"), "MAE"]
+    assert model_ratio == pytest.approx(1000, rel=1e-2)
+
+
+def test_evaluate_test_n_scores_only_targets_in_the_last_n_rows(fitted, daily):
+    n = 40
+    report = fitted.evaluate(daily, test=n)
+    assert report.n_windows == n - HORIZON + 1
+    tidy = fitted.predict_windows(daily, start=n)
+    assert tidy["time"].min() == daily.index[-n]
+    # The same as scoring the last n rows with just lookback rows of context before them.
+    alone = fitted.evaluate(daily.iloc[-(n + LOOKBACK) :])
+    pd.testing.assert_frame_equal(report.table, alone.table)
+    values = daily.to_numpy()
+    origins = np.arange(len(daily) - n, len(daily) - HORIZON + 1)
+    naive = baseline_forecasts(values, origins, LOOKBACK, HORIZON, 7)["naive"]
+    actual = values[origins[:, None] + np.arange(HORIZON)]
+    expected = np.abs(naive - actual).mean()
+    assert report.overall().loc[("value", "naive"), "MAE"] == pytest.approx(expected, rel=1e-12)
+
+
+# ------------------------------------------------------------------ backtest
+@pytest.mark.parametrize(("mode", "refit_every"), [("expanding", 1), ("sliding", 0)])
+def test_backtest_folds(daily, mode, refit_every):
+    f = Forecaster(**TINY)
+    result = f.backtest(
+        daily, folds=2, test_size=20, mode=mode, refit_every=refit_every, keep_models=True
+    )
+    table = result.folds
+    assert len(table) == 2 * (1 + len(BASELINES))  # per fold: model + baselines
+    assert table["fold"].tolist() == [1] * 4 + [2] * 4
+    refits = table.drop_duplicates("fold")["refit"].tolist()
+    assert refits == ([True, True] if refit_every == 1 else [True, False])
+    first_cut = len(daily) - 2 * 20
+    folds = table.drop_duplicates("fold").reset_index(drop=True)
+    assert folds["test_start"].tolist() == [daily.index[first_cut], daily.index[first_cut + 20]]
+    assert folds["test_end"].tolist() == [daily.index[first_cut + 19], daily.index[-1]]
+    starts = [0, 0] if mode == "expanding" else [0, 20]
+    assert folds["train_start"].tolist() == [daily.index[s] for s in starts]
+    # The summary is the mean over folds.
+    mae = table.groupby("method")["MAE"].mean()
+    for method in ("model", *BASELINES):
+        assert result.summary.loc[("value", method), "MAE"] == pytest.approx(mae[method])
+    # Each refitted model's scaler saw its own training slice only (less its val part).
+    models = result.models
+    assert len(models) == 2 and (models[0] is models[1]) == (refit_every == 0)
+    for k, model in enumerate(models):
+        if not folds.loc[k, "refit"]:
+            continue
+        cut = first_cut + 20 * k
+        train = daily.iloc[starts[k] : cut]
+        fit_rows = len(train) - round(0.2 * len(train))
+        state = model.scaler_.to_dict()["state"]
+        expected = train["value"].iloc[:fit_rows]
+        assert state["mean_"] == pytest.approx([expected.mean()], rel=1e-12)
+        assert state["var_"] == pytest.approx([expected.var(ddof=0)], rel=1e-9)
+    assert f.is_fitted is False  # backtesting leaves the original untouched
+
+
+# ------------------------------------------------------------------ continue training
+def test_loaded_forecaster_continues_from_its_saved_weights(tmp_path, daily):
+    f = Forecaster(**TINY).fit(daily.iloc[:200])
+    f.save(tmp_path / "run")
+    saved = f.model_.get_weights()
+    more = daily.iloc[150:]
+
+    g = Forecaster.load(tmp_path / "run")
+    scaler = g.scaler_.to_dict()
+    g.model_.optimizer.learning_rate.assign(0.0)  # no update: the start point stays visible
+    g.fit(more, epochs=2)
+    assert len(g.history_["loss"]) == 4  # 2 saved epochs + 2 new ones
+    for before, after in zip(saved, g.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+    assert g.scaler_.to_dict() == scaler  # the scaler is kept, not refitted
+
+    g.model_.optimizer.learning_rate.assign(1e-3)  # now a real learning rate
+    g.fit(more, epochs=2)
+    assert len(g.history_["loss"]) == 6
+    moved = zip(saved, g.model_.get_weights(), strict=True)
+    assert any(not np.array_equal(a, b) for a, b in moved)
+    fresh = Forecaster(**TINY).fit(more, epochs=4)  # same data and epochs, from scratch
+    differ = zip(fresh.model_.get_weights(), g.model_.get_weights(), strict=True)
+    assert any(not np.allclose(a, b) for a, b in differ)
+
+
+# ------------------------------------------------------------------ errors
+def test_missing_target_column_lists_the_columns():
+    with pytest.raises(DataError, match=r"'sales' not found; columns are: date, value"):
+        Forecaster(target="sales", **TINY).fit(_daily_raw())
+
+
+def test_series_shorter_than_lookback_plus_horizon_is_a_data_error():
+    short = _daily_raw(LOOKBACK + HORIZON - 1)
+    with pytest.raises(DataError, match="lookback \\+ horizon"):
+        Forecaster(**TINY).fit(short, val=None)
+    with pytest.raises(DataError, match="lookback \\+ horizon"):
+        Forecaster(**TINY).fit(_daily_raw(LOOKBACK + HORIZON + 2))  # too short after val
+
+
+def test_predicting_before_fitting_is_a_config_error(daily):
+    with pytest.raises(ConfigError, match="not fitted"):
+        Forecaster(**TINY).predict(daily)
+
+
+def test_unknown_model_name_is_a_config_error(daily):
+    with pytest.raises(ConfigError, match=r"unknown model 'transformer'.*single"):
+        Forecaster(model="transformer", **TINY).fit(daily)
+
+
+def test_predict_needs_a_full_lookback(fitted, daily):
+    with pytest.raises(DataError, match=f"lookback = {LOOKBACK}"):
+        fitted.predict(daily.iloc[: LOOKBACK - 1])
