@@ -374,7 +374,9 @@ class Forecaster:
         n = len(frame)
         if start is None:
             row = self.lookback
-        elif isinstance(start, float) and 0 < start < 1:
+        elif isinstance(start, float):
+            if not 0 < start < 1:
+                raise ConfigError(f"a fractional start must lie in (0, 1), got {start}")
             row = n - round(start * n)
         elif isinstance(start, (int, np.integer)) and not isinstance(start, bool):
             row = n - int(start)
