@@ -295,8 +295,7 @@ class WindowFeeder(keras.utils.PyDataset):
         self._rng = np.random.default_rng(seed)
         self._X: list[np.ndarray] = []
         self._y: list[np.ndarray] = []
-        which, starts = [], []
-        too_short = 0
+        skips, counts = [], []
         n_columns = -1
         for k, (arr, first) in enumerate(zip(arrays, firsts, strict=True)):
             arr = np.asarray(_as_2d(arr), dtype=dtype)
@@ -306,52 +305,60 @@ class WindowFeeder(keras.utils.PyDataset):
                     f"series {k} has {arr.shape[1]} columns but series 0 has {n_columns}; "
                     "every series needs the same columns"
                 )
-            if len(arr) < self.lookback + self.horizon:
-                too_short += 1
-                self._X.append(np.empty((0, self.lookback, 0), dtype))
-                self._y.append(np.empty((0, self.horizon, 0), dtype))
-                continue
-            X, y = make_windows(arr, self.lookback, self.horizon, stride, target_cols, input_cols)
+            skip, count = 0, 0
+            if len(arr) >= self.lookback + self.horizon:
+                X, y = make_windows(
+                    arr, self.lookback, self.horizon, stride, target_cols, input_cols
+                )
+                skip = min(len(X), max(0, math.ceil((int(first) - self.lookback) / stride)))
+                count = len(X) - skip
+            else:
+                X = np.empty((0, self.lookback, 0), dtype)
+                y = np.empty((0, self.horizon, 0), dtype)
             self._X.append(X)
             self._y.append(y)
-            skip = max(0, math.ceil((int(first) - self.lookback) / stride))
-            idx = np.arange(skip, len(X), dtype=np.int64)
-            which.append(np.full(len(idx), k, dtype=np.int32))
-            starts.append(idx)
-        if not starts or sum(len(s) for s in starts) == 0:
+            skips.append(skip)
+            counts.append(count)
+        if sum(counts) == 0:
             raise DataError(
                 f"no window fits: every series is shorter than lookback + horizon = "
-                f"{self.lookback + self.horizon} rows; shorten lookback or horizon"
+                f"{self.lookback + self.horizon} rows (or first_target skips every window); "
+                "shorten lookback or horizon"
             )
-        self.skipped_series = too_short
-        self._series_of = np.concatenate(which)
-        self._start_of = np.concatenate(starts)
-        self._single = len(arrays) == 1
-        self._order = np.arange(len(self._start_of))
+        self.skipped_series = sum(1 for X in self._X if len(X) == 0)
+        # Window g of the epoch is window `g - cum[k] + skip[k]` of series k, cum[k] <= g <
+        # cum[k + 1]: only one index per window is kept (int32 when it fits), shuffled in place.
+        self._skip = np.asarray(skips, dtype=np.int64)
+        self._cum = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        n = int(self._cum[-1])
+        self._order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
         if shuffle:
             self._rng.shuffle(self._order)
-        live = [k for k in range(len(arrays)) if self._X[k].shape[-1] > 0]
+        live = [k for k in range(len(arrays)) if counts[k] > 0]
+        self._single = len(live) == 1
         self.n_inputs = self._X[live[0]].shape[-1]
         self.n_targets = self._y[live[0]].shape[-1]
 
     @property
     def n_windows(self) -> int:
-        return len(self._start_of)
+        return int(self._cum[-1])
 
     def __len__(self) -> int:
         return math.ceil(self.n_windows / self.batch_size)
 
     def batch_indices(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """(series number, window start number) of every window in batch `index`."""
-        pick = self._order[index * self.batch_size : (index + 1) * self.batch_size]
-        return self._series_of[pick], self._start_of[pick]
+        """(series number, window number within it) of every window in batch `index`."""
+        pick = self._order[index * self.batch_size : (index + 1) * self.batch_size].astype(np.int64)
+        series_of = np.searchsorted(self._cum, pick, side="right") - 1
+        return series_of, pick - self._cum[series_of] + self._skip[series_of]
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range for {len(self)} batches")
         series_of, start_of = self.batch_indices(index)
         if self._single:
-            return self._X[0][start_of], self._y[0][start_of]
+            k = int(series_of[0])
+            return self._X[k][start_of], self._y[k][start_of]
         X = np.empty((len(start_of), self.lookback, self.n_inputs), self._X[0].dtype)
         y = np.empty((len(start_of), self.horizon, self.n_targets), self._y[0].dtype)
         for k in np.unique(series_of):
