@@ -1,0 +1,713 @@
+"""The `forecast` command line: a thin Typer layer over `Forecaster` and `forecast.runs`.
+
+Commands: train, evaluate, predict, backtest, datasets, info, and the `mnist` sub-app. Keras and
+TensorFlow are imported inside the commands, so `forecast --help` is fast. Every
+`ForecastError` becomes one `error: ...` line on stderr and exit status 2 (`--debug` shows the
+traceback instead); any other exception is reported in one line with exit status 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.abc
+import importlib.util
+import json
+import logging
+import math
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from forecast._version import __version__
+from forecast.errors import ConfigError, ForecastError
+from forecast.vision.cli import mnist_app
+
+METHOD_NAMES = {"seasonal_naive": "seasonal naive"}
+
+
+_debug = False  # set by --debug: show the backend's stderr chatter and full tracebacks
+
+
+@contextlib.contextmanager
+def _stderr_hidden() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null: C++ libraries write there, not to sys.stderr."""
+    if _debug:
+        yield
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
+    """Hides what TensorFlow's C++ libraries print while `tensorflow` is imported, before
+    its logging is set up (absl's "All log messages before absl::InitializeLog()...", the
+    oneDNN and CUDA-stub notices), which TF_CPP_MIN_LOG_LEVEL does not reach."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            run = spec.loader.exec_module
+
+            def exec_module(module: Any) -> None:
+                with _stderr_hidden():
+                    run(module)
+
+            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def quiet_backend_logs() -> None:
+    """Silence TensorFlow's start-up chatter; call before TensorFlow is imported.
+
+    Sets TF_CPP_MIN_LOG_LEVEL=2 (errors only) unless already set and hides what TensorFlow's
+    libraries print during the import itself (not with --debug).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    hooked = any(isinstance(f, _QuietTensorFlowImport) for f in sys.meta_path)
+    if not _debug and not hooked and "tensorflow" not in sys.modules:
+        sys.meta_path.insert(0, _QuietTensorFlowImport())
+    if not _debug:  # absl's and TF's Python warnings (e.g. retracing, expected in backtests)
+        for name in ("absl", "tensorflow"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _start_backend() -> None:
+    """Start the Keras backend now, hiding its device-discovery messages (on a machine
+    without a GPU driver TensorFlow logs "failed call to cuInit" as an error). Call after
+    `select_device`; `forecast info` still reports the GPUs found."""
+    import keras
+
+    with _stderr_hidden():
+        keras.ops.convert_to_tensor(0.0)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+class ForecastGroup(TyperGroup):
+    """Turns errors from any command (sub-apps included) into one line on stderr."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ForecastError as exc:
+            if _debug:
+                raise
+            typer.echo(f"error: {_one_line(exc)}", err=True)
+            raise typer.Exit(2) from None
+        except BrokenPipeError:  # stdout piped into `head` and closed early: stop quietly
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            raise typer.Exit(1) from None
+        except Exception as exc:
+            # Typer's (and Click's) own signals: usage errors, Exit, Abort.
+            if _debug or hasattr(exc, "exit_code") or isinstance(exc, typer.Abort):
+                raise
+            typer.echo(
+                f"error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+                "(rerun with --debug for the traceback)",
+                err=True,
+            )
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=ForecastGroup,
+    help="LSTM time-series forecasting on Keras 3, measured against honest baselines.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(mnist_app, name="mnist")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"forecast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    """Train, evaluate and use LSTM forecasters; every score is shown beside the baselines."""
+    global _debug
+    _debug = debug
+    quiet_backend_logs()
+
+
+# ---------------------------------------------------------------------- shared options
+DataArg = Annotated[Path, typer.Argument(help="CSV file with a time column and the series.")]
+RunDirArg = Annotated[Path, typer.Argument(help="A run folder written by `forecast train`.")]
+DataOpt = Annotated[Path, typer.Option("--data", help="CSV file with the same columns.")]
+TimeCol = Annotated[
+    str | None, typer.Option(help="Time column; default: one named date, time, month, ...")
+]
+Target = Annotated[
+    str | None, typer.Option(help="Column to forecast; default: the only numeric column.")
+]
+Covariates = Annotated[
+    str | None, typer.Option(help="Extra input columns, comma-separated (e.g. HUFL,HULL).")
+]
+IdCol = Annotated[str | None, typer.Option(help="Series id column, for many series in one file.")]
+Fill = Annotated[
+    str | None, typer.Option(help="Missing values: interpolate, ffill or drop; default: error.")
+]
+Freq = Annotated[
+    str | None, typer.Option(help="Pandas frequency (h, D, MS...); default: inferred.")
+]
+Model = Annotated[str, typer.Option(help="single, stacked or attention.")]
+Lookback = Annotated[int, typer.Option(min=1, help="Input steps per window.")]
+Horizon = Annotated[int, typer.Option(min=1, help="Steps forecast at once.")]
+Units = Annotated[
+    str | None,
+    typer.Option(help="LSTM sizes: 64, or 64,32 for stacked/attention; default: the model's."),
+]
+Dropout = Annotated[float | None, typer.Option(help="Dropout rate; default: the model's.")]
+Epochs = Annotated[int, typer.Option(min=1, help="Epoch limit.")]
+Patience = Annotated[int, typer.Option(min=1, help="Epochs without a better val_loss to stop.")]
+BatchSize = Annotated[int, typer.Option(min=1, help="Windows per training step.")]
+Loss = Annotated[str, typer.Option(help="mse, mae, huber, ...")]
+Optimizer = Annotated[str, typer.Option(help="adam, rmsprop, sgd, ...")]
+Lr = Annotated[float, typer.Option("--lr", help="Learning rate.")]
+Scaler = Annotated[str, typer.Option(help="standard, minmax, robust or none (fit on train).")]
+Normalize = Annotated[
+    str, typer.Option(help="Per-window normalization in the model: last, mean_std or none.")
+]
+Season = Annotated[
+    int | None, typer.Option(min=1, help="Seasonal period; default: from the frequency.")
+]
+Seed = Annotated[int, typer.Option(min=0, help="Random seed, for repeatable runs.")]
+Device = Annotated[str, typer.Option(help="auto, cpu, gpu or gpu:N.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON only, for scripts.")]
+
+
+def _verbosity(quiet: bool) -> int:
+    """Keras's progress bar on a terminal, one line per epoch into a pipe or file."""
+    return 0 if quiet else 1 if sys.stdout.isatty() else 2
+
+
+def _names(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def _model_options(model: str, units: str | None, dropout: float | None) -> dict[str, Any]:
+    from forecast.models import get_builder
+
+    get_builder(model)
+    options: dict[str, Any] = {}
+    if units is not None:
+        try:
+            sizes = tuple(int(u) for u in units.split(","))
+        except ValueError:
+            sizes = ()
+        if not sizes or min(sizes) < 1:
+            raise ConfigError(f"--units must be positive integers like 64 or 64,32, got {units!r}")
+        options["units"] = sizes[0] if model == "single" and len(sizes) == 1 else sizes
+    if dropout is not None:
+        options["dropout"] = dropout
+    return options
+
+
+def _normalize(value: str) -> str | None:
+    if value not in ("last", "mean_std", "none"):
+        raise ConfigError(f"--normalize must be last, mean_std or none, got {value!r}")
+    return None if value == "none" else value
+
+
+def _load(data: Path, **roles: Any) -> Any:
+    from forecast.series import load_series
+
+    return load_series(data, **roles)
+
+
+def _num(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    value = float(value)
+    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
+
+
+def _metrics_tables(overall: Any, model: str) -> list[Table]:
+    """One table per target: a row per method (model first), a column per metric."""
+    from forecast.evaluation import METRICS
+
+    tables = []
+    for target in overall.index.get_level_values("target").unique():
+        rows = overall.loc[target]
+        best = rows["MAE"].idxmin()
+        table = Table(title=f"target {target}", title_justify="left")
+        table.add_column("method")
+        for metric in METRICS:
+            table.add_column(metric, justify="right")
+        for method, row in rows.iterrows():
+            name = f"model ({model})" if method == "model" else METHOD_NAMES.get(method, method)
+            style = "bold" if method == "model" else None
+            cells = [_num(row[m]) for m in METRICS]
+            if method == best:
+                cells[0] = f"[green]{cells[0]}[/]"
+            table.add_row(name, *cells, style=style)
+        tables.append(table)
+    return tables
+
+
+def _print_report(console: Console, report: Any, heading: str, model: str) -> None:
+    console.print(heading, soft_wrap=True)
+    for table in _metrics_tables(report.overall(), model):
+        console.print(table)
+    for note in report.notes:
+        console.print(note, soft_wrap=True)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _echo_json(payload: Any) -> None:
+    typer.echo(json.dumps(_jsonable(payload), indent=2, default=str))
+
+
+def _parse_test(test: str | None, test_start: str | None) -> Any:
+    if test is not None and test_start is not None:
+        raise ConfigError("give --test or --test-start, not both")
+    if test_start is not None:
+        return test_start
+    if test is None:
+        return None
+    try:
+        value = float(test)
+    except ValueError:
+        value = math.nan
+    if 0 < value < 1:
+        return value
+    if value >= 1 and value.is_integer():
+        return int(value)
+    raise ConfigError(
+        f"--test must be a fraction like 0.2 or a row count like 48, got {test!r} "
+        "(for a date use --test-start)"
+    )
+
+
+# ---------------------------------------------------------------------- train
+@app.command()
+def train(
+    data: DataArg,
+    time_col: TimeCol = None,
+    target: Target = None,
+    covariates: Covariates = None,
+    id_col: IdCol = None,
+    fill: Fill = None,
+    freq: Freq = None,
+    model: Model = "single",
+    lookback: Lookback = 24,
+    horizon: Horizon = 12,
+    units: Units = None,
+    dropout: Dropout = None,
+    epochs: Epochs = 100,
+    patience: Patience = 10,
+    batch_size: BatchSize = 64,
+    loss: Loss = "mse",
+    optimizer: Optimizer = "adam",
+    lr: Lr = 1e-3,
+    scaler: Scaler = "standard",
+    normalize: Normalize = "last",
+    season: Season = None,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            help="Train, validation and test fractions, in time order.",
+            show_default="0.6,0.2,0.2",
+        ),
+    ] = None,
+    train_end: Annotated[
+        str | None, typer.Option(help="Instead of --split: last training timestamp.")
+    ] = None,
+    val_end: Annotated[
+        str | None, typer.Option(help="With --train-end: last validation timestamp.")
+    ] = None,
+    seed: Seed = 0,
+    device: Device = "auto",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Run folder to write.", show_default="runs/<data name>-<model>"),
+    ] = None,
+    plots: Annotated[bool, typer.Option(help="Write forecast.png, history.png, ...")] = True,
+    quiet: Quiet = False,
+) -> None:
+    """Train a forecaster, score it on the test slice beside the baselines, save a run folder.
+
+    The split is chronological; validation and test windows look back into the rows before
+    them. Checkpoints go to OUT/.train until the run is saved: run the same command again
+    after a crash and it resumes from the last finished epoch.
+    """
+    from forecast import runs, training
+
+    if split is not None and (train_end or val_end):
+        raise ConfigError("give either --split or --train-end and --val-end, not both")
+    if (train_end is None) != (val_end is None):
+        raise ConfigError("--train-end and --val-end go together: give both timestamps")
+    fractions = runs.parse_fractions(split or "0.6,0.2,0.2", "--split") if not train_end else None
+    training.select_device(device)
+    _start_backend()
+    options = _model_options(model, units, dropout)
+    roles = dict(
+        time_col=time_col, target=target, covariates=_names(covariates), id_col=id_col,
+        freq=freq, fill=fill,
+    )  # fmt: skip
+    console = Console()
+    say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)
+    series = _load(data, **roles)
+    from forecast.forecaster import Forecaster
+
+    forecaster = Forecaster(
+        model=model, lookback=lookback, horizon=horizon, **roles, scaler=scaler,
+        normalize=_normalize(normalize), epochs=epochs, patience=patience, batch_size=batch_size,
+        loss=loss, optimizer=optimizer, learning_rate=lr, seed=seed, device=device,
+        season=season, model_options=options or None, verbose=_verbosity(quiet),
+    )  # fmt: skip
+    parts = runs.split_series(series, fractions, train_end, val_end, context=lookback)
+    out = out or Path("runs") / f"{data.stem}-{model}"
+    say(_data_line(data, series, parts))
+    result = runs.train_and_save(forecaster, parts, out, data=str(data), log=say)
+    fitted = forecaster.fit_result_
+    console.print(_fit_summary(forecaster, fitted, result.seconds), soft_wrap=True)
+    heading = f"test   {result.report.n_windows} windows × {horizon} steps, in original units"
+    _print_report(console, result.report, heading, model)
+    written = sorted(p.name for p in out.iterdir())
+    if plots:
+        written += [p.name for p in runs.save_plots(forecaster, series, out, parts.evaluate_test)]
+    console.print(f"saved {out}: {', '.join(dict.fromkeys(written))}", soft_wrap=True)
+
+
+def _data_line(data: Path, series: Any, parts: Any) -> str:
+    first = next(iter(series.values())) if isinstance(series, dict) else series
+    info = first.attrs["forecast"]
+    many = f"{len(series)} series, " if isinstance(series, dict) else ""
+    covs = f", covariates {', '.join(info['covariates'])}" if info["covariates"] else ""
+    text = (
+        f"data   {data}: {many}{len(first)} rows, freq {info['freq'] or 'none (steps)'}, "
+        f"target {', '.join(info['target'])}{covs}"
+    )
+    spans = (
+        parts.spans if "series" not in parts.spans else next(iter(parts.spans["series"].values()))
+    )
+    pieces = [
+        f"{name} {s['start']} … {s['end']} ({s['rows']} rows)"
+        for name, s in ((n, spans[n]) for n in ("train", "val", "test"))
+        if s["rows"]
+    ]
+    return text + "\nsplit  " + "\n       ".join(pieces)
+
+
+def _fit_summary(forecaster: Any, fitted: Any, seconds: float) -> str:
+    params = forecaster.model_.count_params()
+    how = "stopped early" if fitted.stopped_early else f"epoch limit {forecaster.epochs}"
+    if fitted.resumed_from:
+        how += f", resumed after epoch {fitted.resumed_from}"
+    best = (
+        f"best epoch {fitted.best_epoch} (val_loss {fitted.best_value:.4g})"
+        if fitted.best_epoch
+        else "no validation: kept the last epoch"
+    )
+    return (
+        f"model  {forecaster.model_.name}: {params:,} parameters, lookback "
+        f"{forecaster.lookback} → horizon {forecaster.horizon}\n"
+        f"fit    {fitted.epochs_run} epochs ({how}), {best}, {seconds:.1f} s"
+    )
+
+
+# ---------------------------------------------------------------------- evaluate / predict
+@app.command()
+def evaluate(
+    run_dir: RunDirArg,
+    data: DataOpt,
+    test: Annotated[
+        str | None,
+        typer.Option(
+            help="Score the last fraction (0.2) or rows (48) of the data.",
+            show_default="the test start saved at training",
+        ),
+    ] = None,
+    test_start: Annotated[str | None, typer.Option(help="Score from this timestamp on.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Score a saved forecaster on data, beside the naive and seasonal-naive baselines."""
+    from forecast import runs
+
+    wanted = _parse_test(test, test_start)
+    _start_backend()
+    forecaster, report, used = runs.evaluate_run(run_dir, data, test=wanted)
+    if as_json:
+        _echo_json({"run_dir": str(run_dir), "data": str(data), "test": used, **report.to_dict()})
+        return
+    heading = f"{data} scored from {used}: {report.n_windows} windows × {forecaster.horizon} steps"
+    _print_report(Console(), report, heading, forecaster.model)
+
+
+@app.command()
+def predict(
+    run_dir: RunDirArg,
+    data: DataOpt,
+    out: Annotated[
+        Path | None, typer.Option(help="Write a CSV here ('-' for stdout) instead of a table.")
+    ] = None,
+) -> None:
+    """Forecast the `horizon` steps after the end of the data."""
+    import pandas as pd
+
+    from forecast.forecaster import Forecaster
+
+    _start_backend()
+    forecaster = Forecaster.load(run_dir)
+    preds = forecaster.predict(data)
+    if isinstance(preds, dict):
+        preds = pd.concat(preds, names=["series"]).reset_index(level=0)
+    if out is not None:
+        text = preds.to_csv(index_label=preds.index.name or "time")
+        if str(out) == "-":
+            typer.echo(text, nl=False)
+            return
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        typer.echo(f"wrote {len(preds)} forecasts to {out}")
+        return
+    console = Console()
+    console.print(f"next {forecaster.horizon} steps after the end of {data}", soft_wrap=True)
+    table = Table()
+    table.add_column(preds.index.name or "time")
+    for col in preds.columns:
+        table.add_column(str(col), justify="left" if col == "series" else "right")
+    for stamp, row in preds.iterrows():
+        table.add_row(_when(stamp), *(v if isinstance(v, str) else _num(v) for v in row))
+    console.print(table)
+
+
+# ---------------------------------------------------------------------- backtest
+@app.command()
+def backtest(
+    data: DataArg,
+    time_col: TimeCol = None,
+    target: Target = None,
+    covariates: Covariates = None,
+    id_col: IdCol = None,
+    fill: Fill = None,
+    freq: Freq = None,
+    model: Model = "single",
+    lookback: Lookback = 24,
+    horizon: Horizon = 12,
+    units: Units = None,
+    dropout: Dropout = None,
+    epochs: Epochs = 100,
+    patience: Patience = 10,
+    batch_size: BatchSize = 64,
+    loss: Loss = "mse",
+    optimizer: Optimizer = "adam",
+    lr: Lr = 1e-3,
+    scaler: Scaler = "standard",
+    normalize: Normalize = "last",
+    season: Season = None,
+    folds: Annotated[int, typer.Option(min=1, help="Test blocks at the end of the data.")] = 5,
+    mode: Annotated[
+        str, typer.Option(help="expanding (train from the start) or sliding (fixed length).")
+    ] = "expanding",
+    refit_every: Annotated[
+        int, typer.Option(min=0, help="Retrain every k folds; 0 trains once.")
+    ] = 1,
+    test_size: Annotated[
+        int | None,
+        typer.Option(min=1, help="Rows per test block.", show_default="20% of rows / folds"),
+    ] = None,
+    val: Annotated[
+        float, typer.Option(help="Validation fraction of each fold's training rows.")
+    ] = 0.2,
+    seed: Seed = 0,
+    device: Device = "auto",
+    as_json: AsJson = False,
+    quiet: Quiet = False,
+) -> None:
+    """Rolling-origin backtest: train, test on the next block, move the origin, repeat."""
+    from forecast import training
+    from forecast.forecaster import Forecaster
+
+    training.select_device(device)
+    _start_backend()
+    options = _model_options(model, units, dropout)
+    roles = dict(
+        time_col=time_col, target=target, covariates=_names(covariates), id_col=id_col,
+        freq=freq, fill=fill,
+    )  # fmt: skip
+    series = _load(data, **roles)
+    forecaster = Forecaster(
+        model=model, lookback=lookback, horizon=horizon, **roles, scaler=scaler,
+        normalize=_normalize(normalize), epochs=epochs, patience=patience, batch_size=batch_size,
+        loss=loss, optimizer=optimizer, learning_rate=lr, seed=seed, device=device,
+        season=season, model_options=options or None, verbose=_verbosity(quiet or as_json),
+    )  # fmt: skip
+    result = forecaster.backtest(
+        series, folds=folds, test_size=test_size, mode=mode, refit_every=refit_every, val=val
+    )
+    if as_json:
+        summary = result.summary.reset_index().to_dict(orient="records")
+        _echo_json({"summary": summary, "folds": result.folds.to_dict(orient="records")})
+        return
+    console = Console()
+    console.print(f"backtest of {data}: mean over {folds} folds ({mode})", soft_wrap=True)
+    for table in _metrics_tables(result.summary, model):
+        console.print(table)
+    frame = next(iter(series.values())) if isinstance(series, dict) else series
+    first = result.folds.iloc[0]
+    size = frame.index.get_loc(first["test_end"]) - frame.index.get_loc(first["test_start"]) + 1
+    console.print(_folds_table(result.folds, mode, size))
+
+
+def _when(value: Any) -> str:
+    return str(value).removesuffix(" 00:00:00")
+
+
+def _folds_table(folds: Any, mode: str, test_size: int) -> Table:
+    """MAE per fold and method, by test block (training ends right before it; a sliding
+    window also shows where training starts); with --refit-every, which folds retrained."""
+    methods = list(folds["method"].unique())
+    targets = list(folds["target"].unique())
+    show_refit = not folds["refit"].all()
+    table = Table(
+        title=f"MAE per fold (test blocks of {test_size} rows)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("fold", justify="right")
+    if len(targets) > 1:
+        table.add_column("target")
+    if mode == "sliding":
+        table.add_column("train from", no_wrap=True)
+    table.add_column("test from", no_wrap=True)
+    if show_refit:
+        table.add_column("refit")
+    for method in methods:
+        table.add_column("s. naive" if method == "seasonal_naive" else method, justify="right")
+    for (fold, target), rows in folds.groupby(["fold", "target"], sort=False):
+        first = rows.iloc[0]
+        mae = dict(zip(rows["method"], rows["MAE"], strict=True))
+        cells = [str(fold)] + ([str(target)] if len(targets) > 1 else [])
+        cells += [_when(first["train_start"])] if mode == "sliding" else []
+        cells += [_when(first["test_start"])]
+        cells += ["yes" if first["refit"] else "no"] if show_refit else []
+        table.add_row(*cells, *(_num(mae.get(m)) for m in methods))
+    return table
+
+
+# ---------------------------------------------------------------------- datasets / info
+@app.command()
+def datasets() -> None:
+    """The bundled datasets and the shared public ones found on this machine."""
+    from forecast import runs
+
+    console = Console()
+    for title, found in (
+        ("Bundled datasets (data/)", runs.bundled_datasets()),
+        ("Public datasets (../shared/datasets)", runs.public_datasets()),
+    ):
+        if not found:
+            console.print(f"{title}: none found")
+            continue
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("path, then the options to pass", no_wrap=True)
+        table.add_column("rows", justify="right")
+        table.add_column("freq")
+        table.add_column("other columns")
+        for d in found:
+            others = [c for c in d.columns if c not in (d.time_col, d.target)]
+            path = os.path.relpath(d.path) if d.path.is_absolute() else str(d.path)
+            table.add_row(
+                f"{path}\n  [dim]{d.options}[/]", f"{d.rows:,}", str(d.freq), ", ".join(others)
+            )
+        console.print(table)
+    console.print(
+        "train on one: forecast train ../shared/datasets/AirPassengers.csv "
+        "--time-col Month --target Passengers",
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def info(as_json: AsJson = False) -> None:
+    """Versions, backend, visible GPUs, and whether the default LSTM will use cuDNN."""
+    from forecast import runs
+
+    _start_backend()
+    env = runs.environment()
+    if as_json:
+        _echo_json(env)
+        return
+    table = Table(title="forecast environment", title_justify="left", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    for key in ("forecast", "python", "keras", "backend", "tensorflow", "jax", "torch"):
+        if env[key] is not None:
+            table.add_row(key, env[key])
+    table.add_row("CUDA_VISIBLE_DEVICES", str(env["CUDA_VISIBLE_DEVICES"] or "(unset)"))
+    table.add_row("visible GPUs", ", ".join(env["gpus"]) or "none")
+    eligible = env["default_model_cudnn_eligible"]
+    table.add_row(
+        "default LSTM cuDNN-eligible",
+        "yes" if eligible else "no: " + "; ".join(env["cudnn_problems"]),
+    )
+    table.add_row(
+        "default LSTM uses cuDNN",
+        "yes" if env["uses_cudnn"] else "no (no GPU visible)" if eligible else "no",
+    )
+    Console().print(table)
+
+
+def main() -> None:
+    """Console entry point (`forecast`)."""
+    global _debug
+    _debug = "--debug" in sys.argv[1:]
+    quiet_backend_logs()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,368 @@
+"""Tests for forecast/cli.py (and the run helpers in forecast/runs.py it stands on).
+
+Every command runs in-process through Typer's CliRunner on tiny settings (2 epochs, 8 units);
+one test runs the installed `forecast` script in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast import runs, training
+from forecast.cli import app
+from forecast.errors import ConfigError, DataError, ForecastError
+
+ROOT = Path(__file__).resolve().parents[1]
+DAILY = ROOT / "data" / "synthetic_daily.csv"
+AIR = ROOT.parent / "shared" / "datasets" / "AirPassengers.csv"
+TINY = ["--lookback", "14", "--horizon", "7", "--epochs", "2", "--units", "8"]
+TINY += ["--batch-size", "256", "--quiet"]
+
+runner = CliRunner()
+
+
+def invoke(*args: object) -> object:
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_one_error_line(result: object, code: int = 2, *needles: str) -> str:
+    """The result failed with `code` and printed exactly one `error: ...` line on stderr."""
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run folder trained once by `forecast train` on the bundled daily data."""
+    out = tmp_path_factory.mktemp("cli") / "daily"
+    result = invoke("train", DAILY, *TINY, "--out", out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+# ---------------------------------------------------------------------- train
+def test_train_writes_the_artifact_plots_and_metrics(run_dir: Path) -> None:
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"model.keras", "forecaster.json", "history.csv", "metrics.json"} <= names
+    assert {"forecast.png", "history.png"} <= names
+    assert not (run_dir / runs.RUN_SUBDIR).exists(), "checkpoints are removed once saved"
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert set(metrics["overall"]["value"]) == {"model", "naive", "seasonal_naive", "mean"}
+    assert metrics["split"]["fractions"] == [0.6, 0.2, 0.2]
+    assert metrics["split"]["test"]["rows"] == 3653 - 2192 - 731
+    assert metrics["split"]["evaluate_test"] == metrics["split"]["test"]["start"]
+    assert metrics["data"].endswith("synthetic_daily.csv")
+
+
+def test_train_prints_summary_metrics_beside_baselines_and_verdict(tmp_path: Path) -> None:
+    result = invoke("train", DAILY, *TINY, "--no-plots", "--out", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "parameters" in out and "best epoch" in out and "2 epochs" in out
+    for row in ("model (single)", "naive", "seasonal naive", "mean"):
+        assert row in out
+    for metric in ("MAE", "RMSE", "MAPE", "sMAPE", "MASE"):
+        assert metric in out
+    assert "value: the model" in out and "beat" in out
+    assert "Epoch 1/2" not in out, "--quiet hides the progress"
+    assert not (tmp_path / "r" / "forecast.png").exists()
+
+
+def test_train_splits_at_timestamps(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    result = invoke(
+        "train", DAILY, *TINY, "--no-plots", "--train-end", "2021-12-31",
+        "--val-end", "2023-06-30", "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    split = json.loads((out / "metrics.json").read_text())["split"]
+    assert split["train"]["end"] == "2021-12-31"
+    assert split["val"] == {"start": "2022-01-01", "end": "2023-06-30", "rows": 546}
+    assert split["test"]["start"] == "2023-07-01"
+
+
+@pytest.mark.skipif(not AIR.is_file(), reason="../shared/datasets/AirPassengers.csv is absent")
+def test_train_attention_model_on_air_passengers_draws_attention(tmp_path: Path) -> None:
+    out = tmp_path / "air"
+    result = invoke(
+        "train", AIR, "--time-col", "Month", "--target", "Passengers", "--model", "attention",
+        "--lookback", "12", "--horizon", "6", "--epochs", "2", "--units", "8", "--quiet",
+        "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "model (attention)" in result.stdout
+    assert (out / "attention.png").is_file() and (out / "forecast.png").is_file()
+
+
+def test_rerunning_train_after_a_crash_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "r"
+    args = ["train", DAILY, *TINY, "--epochs", "3", "--patience", "5", "--no-plots", "--out", out]
+    finish_epoch = training.RestoreBestWeights.on_epoch_end
+
+    def crash_in_epoch_2(self: object, epoch: int, logs: object = None) -> None:
+        finish_epoch(self, epoch, logs)
+        if epoch == 1:
+            raise KeyboardInterrupt  # as if killed before epoch 2 was checkpointed
+
+    monkeypatch.setattr(training.RestoreBestWeights, "on_epoch_end", crash_in_epoch_2)
+    crashed = invoke(*args)
+    assert crashed.exit_code != 0
+    assert (out / runs.RUN_SUBDIR / "state.json").is_file(), "checkpoints survive the crash"
+    assert not (out / "forecaster.json").exists()
+    monkeypatch.undo()
+    resumed = invoke(*args)
+    assert resumed.exit_code == 0, resumed.output
+    assert "3 epochs (epoch limit 3, resumed after epoch 1)" in resumed.stdout
+    assert not (out / runs.RUN_SUBDIR).exists()
+
+
+# ---------------------------------------------------------------------- evaluate / predict
+def test_evaluate_json_is_the_only_output_and_matches_training(run_dir: Path) -> None:
+    result = invoke("evaluate", run_dir, "--data", DAILY, "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    assert payload["test"] == saved["split"]["evaluate_test"]
+    assert payload["n_windows"] == saved["n_windows"]
+    got, want = payload["overall"]["value"]["model"], saved["overall"]["value"]["model"]
+    assert got["MAE"] == pytest.approx(want["MAE"], rel=1e-5)
+    assert set(payload["overall"]["value"]) == {"model", "naive", "seasonal_naive", "mean"}
+
+
+def test_evaluate_table_on_the_last_fraction_or_from_a_date(run_dir: Path) -> None:
+    by_fraction = invoke("evaluate", run_dir, "--data", DAILY, "--test", "0.1")
+    assert by_fraction.exit_code == 0, by_fraction.output
+    assert "scored from 0.1" in by_fraction.stdout and "seasonal naive" in by_fraction.stdout
+    by_date = invoke("evaluate", run_dir, "--data", DAILY, "--test-start", "2024-12-01", "--json")
+    assert json.loads(by_date.stdout)["n_windows"] == 31 - 7 + 1
+
+
+def test_predict_prints_the_next_horizon_timestamps(run_dir: Path, tmp_path: Path) -> None:
+    table = invoke("predict", run_dir, "--data", DAILY)
+    assert table.exit_code == 0, table.output
+    assert "2025-01-01" in table.stdout and "2025-01-07" in table.stdout
+    csv = tmp_path / "preds.csv"
+    written = invoke("predict", run_dir, "--data", DAILY, "--out", csv)
+    assert written.exit_code == 0, written.output
+    preds = pd.read_csv(csv, parse_dates=["date"])
+    assert list(preds.columns) == ["date", "value"]
+    assert list(preds["date"]) == list(pd.date_range("2025-01-01", periods=7, freq="D"))
+    to_stdout = invoke("predict", run_dir, "--data", DAILY, "--out", "-")
+    assert to_stdout.stdout.splitlines()[0] == "date,value"
+
+
+# ---------------------------------------------------------------------- backtest
+def test_backtest_reports_summary_and_folds(tmp_path: Path) -> None:
+    args = ["backtest", DAILY, *TINY, "--epochs", "1", "--folds", "2", "--test-size", "60"]
+    table = invoke(*args)
+    assert table.exit_code == 0, table.output
+    assert "mean over 2 folds" in table.stdout and "MAE per fold (test blocks of 60 rows)" in (
+        table.stdout
+    )
+    as_json = invoke(*args, "--json", "--mode", "sliding", "--refit-every", "0")
+    assert as_json.exit_code == 0, as_json.output
+    payload = json.loads(as_json.stdout)
+    assert {r["method"] for r in payload["summary"]} == {"model", "naive", "seasonal_naive", "mean"}
+    folds = pd.DataFrame(payload["folds"])
+    assert sorted(folds["fold"].unique()) == [1, 2]
+    assert folds.groupby("fold")["refit"].first().tolist() == [True, False]
+
+
+# ---------------------------------------------------------------------- datasets / info / help
+def test_datasets_lists_the_bundled_files_with_their_options() -> None:
+    result = invoke("datasets")
+    assert result.exit_code == 0, result.output
+    assert "data/synthetic_daily.csv" in result.stdout and "3,653" in result.stdout
+    assert "--time-col date --target value" in result.stdout
+
+
+def test_datasets_describes_a_public_file_that_needs_filling(tmp_path: Path) -> None:
+    gaps = tmp_path / "gaps.csv"
+    gaps.write_text("Date,Temp\n2020-01-01,1\n2020-01-02,2\n2020-01-04,4\n2020-01-05,5\n")
+    info = runs.describe_dataset(gaps, "Date", "Temp")
+    assert (info.rows, info.freq, info.fill) == (4, "D", "interpolate")
+    assert info.options == "--time-col Date --target Temp --fill interpolate"
+
+
+def test_info_reports_backend_and_cudnn_eligibility() -> None:
+    result = invoke("info", "--json")
+    assert result.exit_code == 0, result.output
+    env = json.loads(result.stdout)
+    assert env["backend"] in ("tensorflow", "jax", "torch")
+    assert env["default_model_cudnn_eligible"] is True
+    assert env["uses_cudnn"] == bool(env["gpus"])
+    table = invoke("info")
+    assert "default LSTM uses cuDNN" in table.stdout
+
+
+def test_help_lists_every_command_and_shows_defaults() -> None:
+    top = invoke("--help")
+    for command in ("train", "evaluate", "predict", "backtest", "datasets", "info", "mnist"):
+        assert command in top.stdout
+    train = invoke("train", "--help")
+    assert train.exit_code == 0
+    assert "default: single" in train.stdout and "default: 100" in train.stdout
+    assert invoke("mnist", "--help").exit_code == 0
+
+
+# ---------------------------------------------------------------------- errors
+def test_missing_column_is_one_error_line(tmp_path: Path) -> None:
+    result = invoke("train", DAILY, "--target", "OT", "--out", tmp_path / "r")
+    assert_one_error_line(result, 2, "target column 'OT' not found", "date, value")
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("split", ["0.6,0.2", "0.5,0.2,0.2", "a,b,c", "0,0.5,0.5"])
+def test_bad_split_is_one_error_line(split: str, tmp_path: Path) -> None:
+    result = invoke("train", DAILY, "--split", split, "--out", tmp_path / "r")
+    assert_one_error_line(result, 2, "--split must be three fractions like 0.6,0.2,0.2", split)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--model", "transformer"], "unknown model 'transformer'"),
+        (["--units", "8,x"], "--units must be positive integers"),
+        (["--normalize", "zscore"], "--normalize must be last, mean_std or none"),
+        (["--device", "tpu"], "device must be"),
+        (["--train-end", "2020-01-01"], "--train-end and --val-end go together"),
+        (["--split", "0.6,0.2,0.2", "--train-end", "2020", "--val-end", "2021"], "not both"),
+        (["--lookback", "4000"], "lookback + horizon"),
+    ],
+)
+def test_bad_train_options_are_one_error_line(args: list[str], needle: str, tmp_path: Path) -> None:
+    result = invoke("train", DAILY, *args, "--quiet", "--out", tmp_path / "r")
+    assert_one_error_line(result, 2, needle)
+
+
+def test_out_must_not_be_a_folder_of_other_files(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("keep me")
+    result = invoke("train", DAILY, *TINY, "--out", tmp_path)
+    assert_one_error_line(result, 2, "is not a saved forecaster")
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_missing_run_folder_is_one_error_line(command: str, tmp_path: Path) -> None:
+    result = invoke(command, tmp_path / "nope", "--data", DAILY)
+    assert_one_error_line(result, 2, "no saved forecaster at")
+
+
+@pytest.mark.parametrize(
+    ("file", "junk", "needle"),
+    [
+        ("forecaster.json", "{not json", "is not valid JSON"),
+        ("model.keras", "not a zip", "is corrupt or not a Keras model"),
+    ],
+)
+def test_corrupt_artifact_is_one_error_line(
+    run_dir: Path, tmp_path: Path, file: str, junk: str, needle: str
+) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(run_dir, broken)
+    (broken / file).write_text(junk)
+    result = invoke("evaluate", broken, "--data", DAILY, "--json")
+    assert_one_error_line(result, 2, needle)
+    assert result.stdout == ""
+
+
+def test_bad_test_option_and_wrong_data_are_one_error_line(run_dir: Path, tmp_path: Path) -> None:
+    bad = invoke("evaluate", run_dir, "--data", DAILY, "--test", "abc")
+    assert_one_error_line(bad, 2, "--test must be a fraction like 0.2")
+    other = tmp_path / "other.csv"
+    other.write_text("date,load\n2020-01-01,1\n2020-01-02,2\n")
+    wrong = invoke("predict", run_dir, "--data", other)
+    assert_one_error_line(wrong, 2, "column 'value' not found")
+
+
+def test_usage_errors_exit_2() -> None:
+    assert invoke("train").exit_code == 2
+    assert invoke("train", DAILY, "--epochs", "0").exit_code == 2
+    assert invoke("no-such-command").exit_code == 2
+
+
+def test_unexpected_errors_are_one_line_with_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runs, "bundled_datasets", boom)
+    line = assert_one_error_line(invoke("datasets"), 1)
+    assert line == "error: unexpected RuntimeError: boom (rerun with --debug for the traceback)"
+    debug = invoke("--debug", "datasets")
+    assert isinstance(debug.exception, RuntimeError)
+
+
+def test_debug_lets_a_forecast_error_through_with_its_traceback(tmp_path: Path) -> None:
+    result = invoke("--debug", "evaluate", tmp_path / "nope", "--data", DAILY)
+    assert isinstance(result.exception, ForecastError)
+
+
+# ---------------------------------------------------------------------- forecast.runs
+def test_split_series_gives_val_and_test_their_context() -> None:
+    frame = pd.DataFrame(
+        {"y": range(100)}, index=pd.date_range("2020-01-01", periods=100, freq="D")
+    )
+    parts = runs.split_series(frame, (0.6, 0.2, 0.2), context=10)
+    assert (len(parts.train), len(parts.val), len(parts.test)) == (60, 30, 30)
+    assert parts.spans["test"] == {"start": "2020-03-21", "end": "2020-04-09", "rows": 20}
+    assert parts.evaluate_test == "2020-03-21"
+    no_val = runs.split_series(frame, (0.8, 0, 0.2), context=10)
+    assert no_val.val is None
+
+
+@pytest.mark.parametrize("value", ["0.6,0.4", "0.7,0.2,0.2", "1,0,0", "-0.2,0.6,0.6"])
+def test_parse_fractions_rejects_what_cannot_split(value: str) -> None:
+    with pytest.raises(ConfigError, match="three fractions"):
+        runs.parse_fractions(value, "split")
+
+
+def test_run_folder_is_resumed_only_with_the_same_settings(tmp_path: Path) -> None:
+    from forecast.forecaster import Forecaster
+
+    frame = pd.DataFrame({"y": range(100)}, index=pd.RangeIndex(100))
+    parts = runs.split_series(frame, context=5)
+    folder = tmp_path / ".train"
+    assert runs.prepare_run_dir(folder, Forecaster(lookback=5), parts) == "new"
+    (folder / "state.json").write_text("{}")
+    assert runs.prepare_run_dir(folder, Forecaster(lookback=5, epochs=7), parts) == "resume"
+    assert (folder / "state.json").exists()
+    assert runs.prepare_run_dir(folder, Forecaster(lookback=6), parts) == "restart"
+    assert not (folder / "state.json").exists()
+
+
+def test_split_series_refuses_an_empty_test(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"y": range(30)}, index=pd.date_range("2020", periods=30, freq="D"))
+    with pytest.raises(DataError, match="no test rows"):
+        runs.split_series(frame, train_end="2020-01-10", val_end="2020-02-28")
+
+
+# ---------------------------------------------------------------------- installed script
+def test_installed_forecast_script_runs() -> None:
+    script = Path(sys.executable).parent / "forecast"
+    if not script.is_file():
+        pytest.skip(f"no installed `forecast` script next to {sys.executable}")
+    helped = subprocess.run(
+        [script, "--help"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert helped.returncode == 0, helped.stderr
+    assert "backtest" in helped.stdout and "datasets" in helped.stdout
+    listed = subprocess.run(
+        [script, "datasets"], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "data/synthetic_daily.csv" in listed.stdout
