@@ -230,8 +230,8 @@ def build_attention_lstm(
     n_inputs: int,
     horizon: int,
     n_targets: int,
-    units: int | tuple[int, ...] = (100, 100),
-    attention_units: int = 32,
+    units: int | tuple[int, ...] = (32,),
+    attention_units: int = 16,
     attention_width: int | None = None,
     attention_activation: str | None = "sigmoid",
     dropout: float = 0.1,
@@ -249,14 +249,16 @@ def build_attention_lstm(
         n_inputs: input channels: the targets first, then covariates.
         horizon: steps forecast.
         n_targets: channels forecast.
-        units: recurrent layer sizes, one layer per entry.
-        attention_units: size of the attention's hidden scoring vectors.
+        units: recurrent layer sizes, one layer per entry; default one layer of 32, small
+            because the linear skip path carries most of the signal.
+        attention_units: size of the attention's hidden scoring vectors (default 16).
         attention_width: attend only to this many neighbouring steps; None: all steps.
         attention_activation: activation of the attention scores before the softmax.
         dropout: rate of the Dropout layer before the output layer.
         **options: the shared options (see `ModelOptions`): cell, bidirectional,
             output_activation, l2, normalize (default `"last"`), loss, optimizer,
-            learning_rate, steps_per_execution, compile.
+            learning_rate, steps_per_execution, linear_skip (default True),
+            recurrent_lookback (default 48), compile.
 
     Returns:
         A (compiled) `keras.Model`: `(batch, lookback, n_inputs)` → `(batch, horizon, n_targets)`.

@@ -5,8 +5,11 @@ features fed to the head; `build_forecaster` adds the rest around it:
 
     window (batch, lookback, n_inputs)
       → WindowNormalization   (normalize="last" | "mean_std")
+      → [Cropping1D]          (recurrent_lookback: the body reads only the last steps)
       → body                  (the family: one LSTM, a stack, a stack + self-attention)
-      → [Flatten] → Dropout → Dense(horizon * n_targets) → Reshape (batch, horizon, n_targets)
+      → [Flatten] → Dropout → Dense(horizon * n_targets) ──┐
+      → (linear_skip: Flatten(normalized window) → Dense) ─┴─ Add
+      → Reshape (batch, horizon, n_targets)
       → WindowDenormalization (undoes the normalization on the forecast)
 """
 
@@ -89,6 +92,21 @@ class ModelOptions:
         optimizer: sgd, rmsprop, adagrad, adadelta, adam, adamax or nadam.
         learning_rate: the optimizer's learning rate.
         steps_per_execution: batches per compiled call; None keeps `compile_model`'s default.
+        linear_skip: add a linear map from the whole normalized input window straight to the
+            forecast (`Flatten → Dense(horizon * n_targets)`, layer `"linear_skip"`, zero
+            initialized) to the recurrent head's output. With `normalize="last"` this is the
+            NLinear model (a linear regression on last-value-normalized windows), so the network
+            is at least as expressive as that strong baseline and the recurrent layers learn what
+            it misses. Default True; it adds `lookback * n_inputs * horizon * n_targets` weights
+            and keeps cuDNN eligibility. On ETTh1 validation (horizon 24, lookback 336) it took
+            the single LSTM from MAE 1.556 to 1.493 °C (naive: 1.793).
+        recurrent_lookback: feed only the last this-many steps of the normalized window to the
+            recurrent body (a `Cropping1D` layer, `"recent_steps"`), while the linear skip still
+            sees the whole window: a long lookback for the linear path at the cost of a short
+            one for the LSTM (training time grows with the recurrent length). Default 48; None
+            feeds the whole window, as does a value of `lookback` or more. On ETTh1 (lookback
+            336, horizon 24) 48 and 96 recent steps scored the same on validation (MAE 1.493
+            vs 1.494 °C); 48 trains about twice as fast.
         compile: compile the model (with `forecast.training.compile_model`) before returning it.
     """
 
@@ -101,12 +119,14 @@ class ModelOptions:
     optimizer: str = "adam"
     learning_rate: float | None = 1e-3
     steps_per_execution: int | None = None
+    linear_skip: bool = True
+    recurrent_lookback: int | None = 48
     compile: bool = True
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
             raise ConfigError(f"cell must be one of {', '.join(CELLS)}, got {self.cell!r}")
-        for flag in ("bidirectional", "compile"):
+        for flag in ("bidirectional", "linear_skip", "compile"):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
         check_activation("output_activation", self.output_activation)
@@ -120,6 +140,8 @@ class ModelOptions:
         get_optimizer(self.optimizer, self.learning_rate)
         if self.steps_per_execution is not None:
             check_int("steps_per_execution", self.steps_per_execution)
+        if self.recurrent_lookback is not None:
+            check_int("recurrent_lookback", self.recurrent_lookback)
 
     @classmethod
     def from_kwargs(cls, builder: str, options: dict[str, Any]) -> ModelOptions:
@@ -232,6 +254,11 @@ def build_forecaster(
     x = window
     if options.normalize:
         x = WindowNormalization(options.normalize, name="normalize", dtype=dtype)(x)
+    normalized = x
+    if options.recurrent_lookback is not None and options.recurrent_lookback < lookback:
+        x = keras.layers.Cropping1D(
+            (lookback - options.recurrent_lookback, 0), name="recent_steps"
+        )(x)
     x = body(x)
     if len(x.shape) == 3:
         x = keras.layers.Flatten(name="flatten")(x)
@@ -244,6 +271,16 @@ def build_forecaster(
         name="head",
         dtype=dtype,
     )(x)
+    if options.linear_skip:
+        skip = keras.layers.Flatten(name="skip_flatten")(normalized)
+        skip = keras.layers.Dense(
+            horizon * n_targets,
+            kernel_initializer="zeros",
+            kernel_regularizer=options.regularizer,
+            name="linear_skip",
+            dtype=dtype,
+        )(skip)
+        x = keras.layers.Add(name="head_plus_skip", dtype=dtype)([x, skip])
     y = keras.layers.Reshape((horizon, n_targets), name="forecast", dtype=dtype)(x)
     if options.normalize:
         y = WindowDenormalization(

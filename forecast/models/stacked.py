@@ -21,7 +21,7 @@ def build_stacked_lstm(
     n_inputs: int,
     horizon: int,
     n_targets: int,
-    units: int | tuple[int, ...] = (100, 60),
+    units: int | tuple[int, ...] = (32, 16),
     dropout: float = 0.2,
     **options: Any,
 ) -> keras.Model:
@@ -36,11 +36,13 @@ def build_stacked_lstm(
         n_inputs: input channels: the targets first, then covariates.
         horizon: steps forecast.
         n_targets: channels forecast.
-        units: recurrent layer sizes, one layer per entry (an int is one layer).
+        units: recurrent layer sizes, one layer per entry (an int is one layer); default
+            (32, 16), small because the linear skip path carries most of the signal.
         dropout: rate of the Dropout layer after every recurrent layer.
         **options: the shared options (see `ModelOptions`): cell, bidirectional,
             output_activation, l2, normalize (default `"last"`), loss, optimizer,
-            learning_rate, steps_per_execution, compile.
+            learning_rate, steps_per_execution, linear_skip (default True),
+            recurrent_lookback (default 48), compile.
 
     Returns:
         A (compiled) `keras.Model`: `(batch, lookback, n_inputs)` → `(batch, horizon, n_targets)`.
