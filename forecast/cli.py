@@ -200,7 +200,25 @@ Units = Annotated[
 Dropout = Annotated[float | None, typer.Option(help="Dropout rate; default: the model's.")]
 Epochs = Annotated[int, typer.Option(min=1, help="Epoch limit.")]
 Patience = Annotated[int, typer.Option(min=1, help="Epochs without a better val_loss to stop.")]
-BatchSize = Annotated[int, typer.Option(min=1, help="Windows per training step.")]
+BatchSize = Annotated[
+    int | None,
+    typer.Option(min=1, help="Windows per training step; default: 128, smaller for short series."),
+]
+LinearSkip = Annotated[
+    bool,
+    typer.Option(
+        "--linear-skip/--no-linear-skip",
+        help="Add a linear path from the whole input window to the forecast (NLinear-style).",
+    ),
+]
+RecurrentLookback = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Last steps the LSTM reads (the linear path reads the whole lookback); "
+        "0: the whole window; default: the model's (48).",
+    ),
+]
 Loss = Annotated[str, typer.Option(help="mse, mae, huber, ...")]
 Optimizer = Annotated[str, typer.Option(help="adam, rmsprop, sgd, ...")]
 Lr = Annotated[float, typer.Option("--lr", help="Learning rate.")]
@@ -226,7 +244,13 @@ def _names(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
-def _model_options(model: str, units: str | None, dropout: float | None) -> dict[str, Any]:
+def _model_options(
+    model: str,
+    units: str | None,
+    dropout: float | None,
+    linear_skip: bool = True,
+    recurrent_lookback: int | None = None,
+) -> dict[str, Any]:
     from forecast.models import get_builder
 
     get_builder(model)
@@ -241,6 +265,10 @@ def _model_options(model: str, units: str | None, dropout: float | None) -> dict
         options["units"] = sizes[0] if model == "single" and len(sizes) == 1 else sizes
     if dropout is not None:
         options["dropout"] = dropout
+    if not linear_skip:
+        options["linear_skip"] = False
+    if recurrent_lookback is not None:
+        options["recurrent_lookback"] = recurrent_lookback or None
     return options
 
 
@@ -344,9 +372,11 @@ def train(
     horizon: Horizon = 12,
     units: Units = None,
     dropout: Dropout = None,
+    linear_skip: LinearSkip = True,
+    recurrent_lookback: RecurrentLookback = None,
     epochs: Epochs = 100,
     patience: Patience = 10,
-    batch_size: BatchSize = 64,
+    batch_size: BatchSize = None,
     loss: Loss = "mse",
     optimizer: Optimizer = "adam",
     lr: Lr = 1e-3,
@@ -390,7 +420,7 @@ def train(
     fractions = runs.parse_fractions(split or "0.6,0.2,0.2", "--split") if not train_end else None
     training.select_device(device)
     _start_backend()
-    options = _model_options(model, units, dropout)
+    options = _model_options(model, units, dropout, linear_skip, recurrent_lookback)
     roles = dict(
         time_col=time_col, target=target, covariates=_names(covariates), id_col=id_col,
         freq=freq, fill=fill,
@@ -538,9 +568,11 @@ def backtest(
     horizon: Horizon = 12,
     units: Units = None,
     dropout: Dropout = None,
+    linear_skip: LinearSkip = True,
+    recurrent_lookback: RecurrentLookback = None,
     epochs: Epochs = 100,
     patience: Patience = 10,
-    batch_size: BatchSize = 64,
+    batch_size: BatchSize = None,
     loss: Loss = "mse",
     optimizer: Optimizer = "adam",
     lr: Lr = 1e-3,
@@ -572,7 +604,7 @@ def backtest(
 
     training.select_device(device)
     _start_backend()
-    options = _model_options(model, units, dropout)
+    options = _model_options(model, units, dropout, linear_skip, recurrent_lookback)
     roles = dict(
         time_col=time_col, target=target, covariates=_names(covariates), id_col=id_col,
         freq=freq, fill=fill,
