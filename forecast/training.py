@@ -18,6 +18,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -109,6 +110,10 @@ def set_seed(seed: int | None) -> None:
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
     keras.utils.set_random_seed(int(seed))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _backend_started() -> bool:
@@ -320,11 +325,18 @@ class ResumableRun(keras.callbacks.BackupAndRestore):
             state = self.epochs[-1]["stopper"]
             best_file = self._best_weights_path(state["best_epoch"] or 0)
             if state["best_epoch"] and best_file.exists():
+                # load_weights also loads the optimizer's variables (step count, moments,
+                # learning rate) of the best epoch: keep the latest ones instead.
                 latest = self.model.get_weights()
+                optimizer_vars = list(self.model.optimizer.variables)
+                latest_opt = [v.numpy() for v in optimizer_vars]
                 self.model.load_weights(best_file)
                 self.stopper.best_weights = self.model.get_weights()
                 self.model.set_weights(latest)
+                for var, value in zip(optimizer_vars, latest_opt, strict=True):
+                    var.assign(value)
                 self.stopper.set_state(state)
+            self.stopper.last_epoch = done
             if self.verbose:
                 print(f"resuming from epoch {done} (state in {self.run_dir})", flush=True)
 
@@ -374,12 +386,15 @@ def fit(
     Args:
         model: a compiled `keras.Model`.
         train_data: a `keras.utils.PyDataset` (e.g. `forecast.windowing.WindowFeeder`) or an
-            `(x, y)` tuple of arrays.
+            `(x, y)` tuple of arrays. Arrays are shuffled every epoch; a PyDataset is fed in
+            its own batch order (a `WindowFeeder` shuffles itself, seeded, if asked to).
         val_data: the same kinds, or None (then no early stopping: all `epochs` run).
         epochs: the epoch limit.
         patience: epochs without improvement of `val_loss` before stopping; None never stops.
         reduce_lr_patience: if set, halve the learning rate after this many flat epochs.
-        run_dir: folder for `best.keras`, `history.csv` and the crash-resume state.
+        run_dir: folder for `best.keras`, `history.csv` and the crash-resume state. A resumed
+            run restores weights, optimizer and early-stopping state exactly; random streams
+            (batch shuffling, dropout) start again from their seeds.
         resume: continue an interrupted run found in `run_dir` (else start again).
         seed: seeds Python, NumPy and the backend first, for repeatable runs.
         batch_size: only for array inputs (feeders carry their own).
@@ -388,10 +403,14 @@ def fit(
     Returns:
         A `FitResult`; the model holds the weights of `result.best_epoch`.
     """
-    if not (isinstance(epochs, int) and epochs >= 1):
+    if not (_is_int(epochs) and epochs >= 1):
         raise ConfigError(f"epochs must be a positive integer, got {epochs!r}")
-    if patience is not None and not (isinstance(patience, int) and patience >= 1):
+    if patience is not None and not (_is_int(patience) and patience >= 1):
         raise ConfigError(f"patience must be a positive integer or None, got {patience!r}")
+    if not model.built:
+        raise ConfigError("the model must be built before fit; use the forecast.models builders")
+    if getattr(model, "optimizer", None) is None:
+        raise ConfigError("the model must be compiled before fit; use compile_model(model)")
     set_seed(seed)
     x, y = (train_data, None) if not isinstance(train_data, tuple) else train_data
     if val_data is not None and isinstance(val_data, list):
@@ -412,15 +431,17 @@ def fit(
         path = Path(run_dir)
         path.mkdir(parents=True, exist_ok=True)
         if not resume:
-            for stale in [path / "backup" / "training_metadata.json", path / "state.json"]:
-                stale.unlink(missing_ok=True)
+            # All of backup/: Keras reloads latest.weights.h5 even without its metadata.
+            shutil.rmtree(path / "backup", ignore_errors=True)
+            (path / "state.json").unlink(missing_ok=True)
         run = ResumableRun(path, stopper, verbose)
         all_callbacks.append(run)
-    if not model.built:
-        raise ConfigError("the model must be built before fit; use the forecast.models builders")
-    if model.optimizer is not None and not model.optimizer.built:
+    if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
 
+    # BackupAndRestore sets model._initial_epoch and Keras never clears it: without this, a
+    # later fit of the same model would skip the epochs an earlier resumed run had done.
+    model._initial_epoch = None
     keras_history = model.fit(
         x,
         y,
@@ -429,7 +450,9 @@ def fit(
         validation_data=val_data,
         callbacks=all_callbacks,
         verbose=verbose,
-        shuffle=True,
+        # Arrays are shuffled by Keras. A PyDataset is not: Keras would reorder its batches
+        # with Python's global RNG, overriding the feeder's own (seeded) `shuffle` setting.
+        shuffle=y is not None,
     )
     history = run.history() if run is not None else dict(keras_history.history)
     history = {k: [float(v) for v in vals] for k, vals in history.items()}
