@@ -122,9 +122,7 @@ def make_covariate() -> pd.DataFrame:
 
     hour = stamps.hour.to_numpy().astype(np.float64)
     temperature = _round(
-        TEMP_MEAN
-        + TEMP_DAILY_AMPLITUDE * np.cos(2.0 * np.pi * (hour - TEMP_PEAK_HOUR) / 24.0)
-        + ar
+        TEMP_MEAN + TEMP_DAILY_AMPLITUDE * np.cos(2.0 * np.pi * (hour - TEMP_PEAK_HOUR) / 24.0) + ar
     )
 
     lagged_temperature = temperature[:COVARIATE_ROWS]  # temperature_{t-LAG}
