@@ -357,6 +357,32 @@ def _parse_test(test: str | None, test_start: str | None) -> Any:
     )
 
 
+def _series_and_forecaster(data: Path, o: dict[str, Any], verbose: int) -> tuple[Any, Any]:
+    """Choose the device, load the data and configure a Forecaster from the options `o`
+    shared by `train` and `backtest` (their parameters, by name)."""
+    from forecast import training
+    from forecast.forecaster import Forecaster
+
+    training.select_device(o["device"])
+    _start_backend()
+    options = _model_options(
+        o["model"], o["units"], o["dropout"], o["linear_skip"], o["recurrent_lookback"]
+    )
+    roles = dict(
+        time_col=o["time_col"], target=o["target"], covariates=_names(o["covariates"]),
+        id_col=o["id_col"], freq=o["freq"], fill=o["fill"],
+    )  # fmt: skip
+    series = _load(data, **roles)
+    forecaster = Forecaster(
+        model=o["model"], lookback=o["lookback"], horizon=o["horizon"], **roles,
+        scaler=o["scaler"], normalize=_normalize(o["normalize"]), epochs=o["epochs"],
+        patience=o["patience"], batch_size=o["batch_size"], loss=o["loss"],
+        optimizer=o["optimizer"], learning_rate=o["lr"], seed=o["seed"], device=o["device"],
+        season=o["season"], model_options=options or None, verbose=verbose,
+    )  # fmt: skip
+    return series, forecaster
+
+
 # ---------------------------------------------------------------------- train
 @app.command()
 def train(
@@ -411,31 +437,16 @@ def train(
     them. Checkpoints go to OUT/.train until the run is saved: run the same command again
     after a crash and it resumes from the last finished epoch.
     """
-    from forecast import runs, training
+    from forecast import runs
 
     if split is not None and (train_end or val_end):
         raise ConfigError("give either --split or --train-end and --val-end, not both")
     if (train_end is None) != (val_end is None):
         raise ConfigError("--train-end and --val-end go together: give both timestamps")
     fractions = runs.parse_fractions(split or "0.6,0.2,0.2", "--split") if not train_end else None
-    training.select_device(device)
-    _start_backend()
-    options = _model_options(model, units, dropout, linear_skip, recurrent_lookback)
-    roles = dict(
-        time_col=time_col, target=target, covariates=_names(covariates), id_col=id_col,
-        freq=freq, fill=fill,
-    )  # fmt: skip
     console = Console()
     say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)
-    series = _load(data, **roles)
-    from forecast.forecaster import Forecaster
-
-    forecaster = Forecaster(
-        model=model, lookback=lookback, horizon=horizon, **roles, scaler=scaler,
-        normalize=_normalize(normalize), epochs=epochs, patience=patience, batch_size=batch_size,
-        loss=loss, optimizer=optimizer, learning_rate=lr, seed=seed, device=device,
-        season=season, model_options=options or None, verbose=_verbosity(quiet),
-    )  # fmt: skip
+    series, forecaster = _series_and_forecaster(data, locals(), verbose=_verbosity(quiet))
     parts = runs.split_series(series, fractions, train_end, val_end, context=lookback)
     out = out or Path("runs") / f"{data.stem}-{model}"
     say(_data_line(data, series, parts))
@@ -599,23 +610,7 @@ def backtest(
     quiet: Quiet = False,
 ) -> None:
     """Rolling-origin backtest: train, test on the next block, move the origin, repeat."""
-    from forecast import training
-    from forecast.forecaster import Forecaster
-
-    training.select_device(device)
-    _start_backend()
-    options = _model_options(model, units, dropout, linear_skip, recurrent_lookback)
-    roles = dict(
-        time_col=time_col, target=target, covariates=_names(covariates), id_col=id_col,
-        freq=freq, fill=fill,
-    )  # fmt: skip
-    series = _load(data, **roles)
-    forecaster = Forecaster(
-        model=model, lookback=lookback, horizon=horizon, **roles, scaler=scaler,
-        normalize=_normalize(normalize), epochs=epochs, patience=patience, batch_size=batch_size,
-        loss=loss, optimizer=optimizer, learning_rate=lr, seed=seed, device=device,
-        season=season, model_options=options or None, verbose=_verbosity(quiet or as_json),
-    )  # fmt: skip
+    series, forecaster = _series_and_forecaster(data, locals(), _verbosity(quiet or as_json))
     result = forecaster.backtest(
         series, folds=folds, test_size=test_size, mode=mode, refit_every=refit_every, val=val
     )
