@@ -280,8 +280,9 @@ class Forecaster:
         n_windows = sum(
             window_count(len(f), self.lookback, self.horizon) for f in train_parts.values()
         )
+        self.batch_size_ = self._batch_for(n_windows)
         feeder_args = dict(
-            lookback=self.lookback, horizon=self.horizon, batch_size=self._batch_for(n_windows),
+            lookback=self.lookback, horizon=self.horizon, batch_size=self.batch_size_,
             target_cols=slice(0, self.n_targets_),
         )  # fmt: skip
         train_feed = WindowFeeder(

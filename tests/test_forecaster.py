@@ -271,3 +271,19 @@ def test_unknown_model_name_is_a_config_error(daily):
 def test_predict_needs_a_full_lookback(fitted, daily):
     with pytest.raises(DataError, match=f"lookback = {LOOKBACK}"):
         fitted.predict(daily.iloc[: LOOKBACK - 1])
+
+
+def test_default_batch_size_gives_short_series_enough_steps_per_epoch() -> None:
+    auto = Forecaster()
+    assert auto._batch_for(100_000) == 128
+    assert auto._batch_for(1000) == 32  # 1000 windows: 31 steps per epoch, not 8
+    assert auto._batch_for(51) == 8  # AirPassengers-sized: 7 steps, not 1
+    assert Forecaster(batch_size=64)._batch_for(51) == 64  # an explicit size is kept
+
+
+def test_fit_records_the_batch_size_it_used() -> None:
+    index = pd.date_range("2020-01-01", periods=80, freq="D")
+    frame = pd.DataFrame({"value": np.sin(np.arange(80) / 3.0)}, index=index)
+    f = Forecaster(lookback=8, horizon=2, epochs=1, verbose=0, model_options={"units": 4})
+    f.fit(frame, val=16)
+    assert f.batch_size_ == 8
