@@ -9,8 +9,10 @@ for every start `i = 0, stride, 2 * stride, ...` that fits. `make_windows` retur
 strided views of `values` (no copy, memory O(length)); `WindowFeeder` gathers one batch at a
 time from those views for `keras.Model.fit`, so training never holds every window in memory.
 
-Column convention used across the toolkit: target columns come first, covariates after, so the
-default `target_cols` is the first `n_targets` columns and `input_cols` is every column.
+Column convention used across the toolkit: target columns come first, covariates after. The
+`Forecaster` passes `target_cols=slice(0, n_targets)` and every column as input, and the models'
+per-window normalization relies on input channel j being target j. Called directly,
+`make_windows` and `WindowFeeder` default to every column for both (a univariate series).
 """
 
 from __future__ import annotations
