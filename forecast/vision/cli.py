@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -47,6 +48,8 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except ForecastError as exc:
+            if getattr(sys.modules.get("forecast.cli"), "_debug", False):
+                raise  # mounted in `forecast --debug ...`: its handler shows the traceback
             message = " ".join(str(exc).split())
             typer.echo(f"error: {message}", err=True)
             raise typer.Exit(2) from None
