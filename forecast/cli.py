@@ -200,6 +200,12 @@ Units = Annotated[
 Dropout = Annotated[float | None, typer.Option(help="Dropout rate; default: the model's.")]
 Epochs = Annotated[int, typer.Option(min=1, help="Epoch limit.")]
 Patience = Annotated[int, typer.Option(min=1, help="Epochs without a better val_loss to stop.")]
+ReduceLr = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="Halve the learning rate after this many epochs without a better val_loss."
+    ),
+]
 BatchSize = Annotated[
     int | None,
     typer.Option(min=1, help="Windows per training step; default: 128, smaller for short series."),
@@ -376,7 +382,8 @@ def _series_and_forecaster(data: Path, o: dict[str, Any], verbose: int) -> tuple
     forecaster = Forecaster(
         model=o["model"], lookback=o["lookback"], horizon=o["horizon"], **roles,
         scaler=o["scaler"], normalize=_normalize(o["normalize"]), epochs=o["epochs"],
-        patience=o["patience"], batch_size=o["batch_size"], loss=o["loss"],
+        patience=o["patience"], reduce_lr_patience=o["reduce_lr_patience"],
+        batch_size=o["batch_size"], loss=o["loss"],
         optimizer=o["optimizer"], learning_rate=o["lr"], seed=o["seed"], device=o["device"],
         season=o["season"], model_options=options or None, verbose=verbose,
     )  # fmt: skip
@@ -402,6 +409,7 @@ def train(
     recurrent_lookback: RecurrentLookback = None,
     epochs: Epochs = 100,
     patience: Patience = 10,
+    reduce_lr_patience: ReduceLr = None,
     batch_size: BatchSize = None,
     loss: Loss = "mse",
     optimizer: Optimizer = "adam",
@@ -583,6 +591,7 @@ def backtest(
     recurrent_lookback: RecurrentLookback = None,
     epochs: Epochs = 100,
     patience: Patience = 10,
+    reduce_lr_patience: ReduceLr = None,
     batch_size: BatchSize = None,
     loss: Loss = "mse",
     optimizer: Optimizer = "adam",

@@ -287,3 +287,16 @@ def test_fit_records_the_batch_size_it_used() -> None:
     f = Forecaster(lookback=8, horizon=2, epochs=1, verbose=0, model_options={"units": 4})
     f.fit(frame, val=16)
     assert f.batch_size_ == 8
+
+
+def test_learning_rate_schedule_reaches_training_and_is_saved(tmp_path: Path) -> None:
+    index = pd.date_range("2020-01-01", periods=80, freq="D")
+    frame = pd.DataFrame({"value": np.sin(np.arange(80) / 3.0)}, index=index)
+    f = Forecaster(
+        lookback=8, horizon=2, epochs=3, verbose=0, model_options={"units": 4},
+        reduce_lr_patience=1,
+    )  # fmt: skip
+    f.fit(frame, val=16)
+    assert len(f.history_["learning_rate"]) == 3  # ReduceLROnPlateau logs the rate each epoch
+    f.save(tmp_path / "run")
+    assert Forecaster.load(tmp_path / "run").reduce_lr_patience == 1
