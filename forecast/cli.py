@@ -200,6 +200,10 @@ Units = Annotated[
 Dropout = Annotated[float | None, typer.Option(help="Dropout rate; default: the model's.")]
 Epochs = Annotated[int, typer.Option(min=1, help="Epoch limit.")]
 Patience = Annotated[int, typer.Option(min=1, help="Epochs without a better val_loss to stop.")]
+Ensemble = Annotated[
+    int,
+    typer.Option(min=1, help="Train this many seeds (seed, seed+1, ...) and average them."),
+]
 ReduceLr = Annotated[
     int | None,
     typer.Option(
@@ -385,7 +389,8 @@ def _series_and_forecaster(data: Path, o: dict[str, Any], verbose: int) -> tuple
         patience=o["patience"], reduce_lr_patience=o["reduce_lr_patience"],
         batch_size=o["batch_size"], loss=o["loss"],
         optimizer=o["optimizer"], learning_rate=o["lr"], seed=o["seed"], device=o["device"],
-        season=o["season"], model_options=options or None, verbose=verbose,
+        season=o["season"], ensemble=o["ensemble"], model_options=options or None,
+        verbose=verbose,
     )  # fmt: skip
     return series, forecaster
 
@@ -410,6 +415,7 @@ def train(
     epochs: Epochs = 100,
     patience: Patience = 10,
     reduce_lr_patience: ReduceLr = None,
+    ensemble: Ensemble = 1,
     batch_size: BatchSize = None,
     loss: Loss = "mse",
     optimizer: Optimizer = "adam",
@@ -592,6 +598,7 @@ def backtest(
     epochs: Epochs = 100,
     patience: Patience = 10,
     reduce_lr_patience: ReduceLr = None,
+    ensemble: Ensemble = 1,
     batch_size: BatchSize = None,
     loss: Loss = "mse",
     optimizer: Optimizer = "adam",

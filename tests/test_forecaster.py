@@ -300,3 +300,23 @@ def test_learning_rate_schedule_reaches_training_and_is_saved(tmp_path: Path) ->
     assert len(f.history_["learning_rate"]) == 3  # ReduceLROnPlateau logs the rate each epoch
     f.save(tmp_path / "run")
     assert Forecaster.load(tmp_path / "run").reduce_lr_patience == 1
+
+
+def test_ensemble_averages_independently_seeded_members(tmp_path: Path) -> None:
+    index = pd.date_range("2020-01-01", periods=80, freq="D")
+    frame = pd.DataFrame({"value": np.sin(np.arange(80) / 3.0)}, index=index)
+    settings = dict(lookback=8, horizon=2, epochs=2, verbose=0, model_options={"units": 4})
+    f = Forecaster(ensemble=2, seed=3, **settings).fit(frame, val=16)
+    members = [layer for layer in f.model_.layers if hasattr(layer, "predict")]
+    assert len(members) == 2
+    window = f._scaled(frame.iloc[-8:])[None]
+    each = [m.predict(window, verbose=0) for m in members]
+    np.testing.assert_allclose(
+        f.model_.predict(window, verbose=0), (each[0] + each[1]) / 2, rtol=1e-6
+    )
+    single = Forecaster(seed=3, **settings).fit(frame, val=16)  # member 0 is the seed-3 model
+    np.testing.assert_array_equal(each[0], single.model_.predict(window, verbose=0))
+    f.save(tmp_path / "ens")
+    g = Forecaster.load(tmp_path / "ens")
+    assert g.ensemble == 2
+    np.testing.assert_array_equal(g.predict(frame).to_numpy(), f.predict(frame).to_numpy())
