@@ -29,7 +29,7 @@ from typer.core import TyperGroup
 
 from forecast._version import __version__
 from forecast.errors import ConfigError, ForecastError
-from forecast.vision.cli import mnist_app
+from forecast.vision.cli import errors_reported_above, mnist_app
 
 METHOD_NAMES = {"seasonal_naive": "seasonal naive"}
 
@@ -109,6 +109,7 @@ class ForecastGroup(TyperGroup):
     """Turns errors from any command (sub-apps included) into one line on stderr."""
 
     def invoke(self, ctx: typer.Context) -> Any:
+        mounted = errors_reported_above.set(True)  # sub-apps leave their errors to this group
         try:
             return super().invoke(ctx)
         except ForecastError as exc:
@@ -132,6 +133,8 @@ class ForecastGroup(TyperGroup):
                 err=True,
             )
             raise typer.Exit(1) from None
+        finally:
+            errors_reported_above.reset(mounted)
 
 
 app = typer.Typer(

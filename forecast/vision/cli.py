@@ -7,9 +7,9 @@ so `--help` stays fast.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -21,6 +21,10 @@ from rich.table import Table
 from forecast.errors import ConfigError, ForecastError
 
 F = TypeVar("F", bound=Callable[..., Any])
+# True while the main `forecast` command group runs: it then reports errors itself.
+errors_reported_above: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "errors_reported_above", default=False
+)
 
 mnist_app = typer.Typer(
     help="MNIST digits with the classic Keras CNN: train, evaluate, predict.",
@@ -48,8 +52,8 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except ForecastError as exc:
-            if getattr(sys.modules.get("forecast.cli"), "_debug", False):
-                raise  # mounted in `forecast --debug ...`: its handler shows the traceback
+            if errors_reported_above.get():
+                raise  # mounted in `forecast`: its group reports it (traceback with --debug)
             message = " ".join(str(exc).split())
             typer.echo(f"error: {message}", err=True)
             raise typer.Exit(2) from None
