@@ -19,6 +19,7 @@ import math
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -188,6 +189,11 @@ def load_model_file(path: str | os.PathLike, compile: bool = True) -> keras.Mode
         raise ArtifactError(f"model file {file} is missing; re-train or restore it")
     if file.suffix not in (".keras", ".h5", ".hdf5"):
         raise ArtifactError(f"{file} is not a .keras or .h5 model file")
+    if file.suffix == ".keras" and not zipfile.is_zipfile(file):
+        raise ArtifactError(
+            f"{file} is corrupt or not a Keras model (not a .keras zip archive); "
+            "re-train or restore it"
+        )
     try:
         if file.suffix == ".keras":
             return keras.models.load_model(file, safe_mode=True, compile=compile)
