@@ -7,6 +7,9 @@ The CLI prints such errors as `error: ...` and exits with status 2.
 
 from __future__ import annotations
 
+from numbers import Integral
+from typing import Any
+
 
 class ForecastError(Exception):
     """Base class of every error the toolkit raises on purpose."""
@@ -22,3 +25,19 @@ class ConfigError(ForecastError, ValueError):
 
 class ArtifactError(ForecastError, OSError):
     """A saved forecaster or model is missing, corrupt or from an incompatible version."""
+
+
+def check_positive_int(
+    name: str, value: Any, allow_zero: bool = False, or_none: bool = False
+) -> int:
+    """Return `value` as an int, or raise `ConfigError` naming `name` and the value.
+
+    Accepts Python and NumPy integers (not bools) that are >= 1 (>= 0 with `allow_zero`).
+    With `or_none`, the message says None is also allowed (the caller handles None).
+    """
+    ok = isinstance(value, Integral) and not isinstance(value, bool)
+    if not ok or value < (0 if allow_zero else 1):
+        kind = "a non-negative" if allow_zero else "a positive"
+        extra = " or None" if or_none else ""
+        raise ConfigError(f"{name} must be {kind} integer{extra}, got {value!r}")
+    return int(value)

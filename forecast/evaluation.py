@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, DataError
+from forecast.errors import DataError, check_positive_int
 
 METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 BASELINES = ("naive", "seasonal_naive", "mean")
@@ -48,9 +48,7 @@ def season_for(freq: str | None, season: int | None = None) -> int:
     """The seasonal period: `season` if given, else from the frequency (24 for hourly, 7 for
     daily, 12 for monthly, ...), else 1 (seasonal naive is then plain naive)."""
     if season is not None:
-        if not (isinstance(season, (int, np.integer)) and season >= 1):
-            raise ConfigError(f"season must be a positive integer, got {season!r}")
-        return int(season)
+        return check_positive_int("season", season)
     if not freq:
         return 1
     digits = "".join(ch for ch in freq if ch.isdigit())

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, DataError
+from forecast.errors import ConfigError, DataError, check_positive_int
 from forecast.evaluation import (
     METRICS,
     Report,
@@ -177,12 +177,8 @@ class Forecaster:
     def _check_settings(self) -> None:
         for name in ("lookback", "horizon", "batch_size", "epochs", "ensemble"):
             value = getattr(self, name)
-            if name == "batch_size" and value is None:
-                continue
-            if not (
-                isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
-            ):
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+            if not (name == "batch_size" and value is None):
+                check_positive_int(name, value)
         from forecast.models import get_builder
 
         get_builder(self.model)

@@ -28,7 +28,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, check_positive_int
 
 LOSSES = {
     "mse": keras.losses.MeanSquaredError,
@@ -90,10 +90,7 @@ def compile_model(
         metrics: Keras metrics to report beside the loss.
         steps_per_execution: batches per compiled call; 1 is plain Keras.
     """
-    if not (isinstance(steps_per_execution, int) and steps_per_execution >= 1):
-        raise ConfigError(
-            f"steps_per_execution must be a positive integer, got {steps_per_execution!r}"
-        )
+    check_positive_int("steps_per_execution", steps_per_execution)
     model.compile(
         optimizer=get_optimizer(optimizer, learning_rate),
         loss=get_loss(loss),
@@ -110,10 +107,6 @@ def set_seed(seed: int | None) -> None:
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
     keras.utils.set_random_seed(int(seed))
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _backend_started() -> bool:
@@ -267,7 +260,8 @@ class RestoreBestWeights(keras.callbacks.Callback):
             )
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file and a rename: never half a file."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
@@ -355,7 +349,7 @@ class ResumableRun(keras.callbacks.BackupAndRestore):
                 "stopper": self.stopper.get_state(),
             }
         )
-        _atomic_write_text(self.state_path, json.dumps({"epochs": self.epochs}))
+        atomic_write_text(self.state_path, json.dumps({"epochs": self.epochs}))
         write_history_csv(self.run_dir / "history.csv", self.history())
         super().on_epoch_end(epoch, logs)
 
@@ -403,10 +397,9 @@ def fit(
     Returns:
         A `FitResult`; the model holds the weights of `result.best_epoch`.
     """
-    if not (_is_int(epochs) and epochs >= 1):
-        raise ConfigError(f"epochs must be a positive integer, got {epochs!r}")
-    if patience is not None and not (_is_int(patience) and patience >= 1):
-        raise ConfigError(f"patience must be a positive integer or None, got {patience!r}")
+    check_positive_int("epochs", epochs)
+    if patience is not None:
+        check_positive_int("patience", patience, or_none=True)
     if not model.built:
         raise ConfigError("the model must be built before fit; use the forecast.models builders")
     if getattr(model, "optimizer", None) is None:

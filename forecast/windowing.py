@@ -28,17 +28,9 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from forecast.errors import ConfigError, DataError
+from forecast.errors import ConfigError, DataError, check_positive_int
 
 Cols = int | slice | Sequence[int] | None
-
-
-def _check_positive(name: str, value: Any, allow_zero: bool = False) -> int:
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not ok or value < (0 if allow_zero else 1):
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise ConfigError(f"{name} must be {kind} integer, got {value!r}")
-    return int(value)
 
 
 def _as_slice(cols: Cols, n_features: int, default: slice) -> slice | list[int]:
@@ -112,9 +104,9 @@ def make_windows(
         >>> X.shape, y.shape, X[0, :, 0].tolist(), y[0, :, 0].tolist()
         ((6, 3, 1), (6, 2, 1), [0.0, 1.0, 2.0], [3.0, 4.0])
     """
-    lookback = _check_positive("lookback", lookback)
-    horizon = _check_positive("horizon", horizon)
-    stride = _check_positive("stride", stride)
+    lookback = check_positive_int("lookback", lookback)
+    horizon = check_positive_int("horizon", horizon)
+    stride = check_positive_int("stride", stride)
     arr = _as_2d(values)
     length, n_features = arr.shape
     if length < lookback + horizon:
@@ -213,7 +205,7 @@ def split(
     """
     if not isinstance(series, pd.DataFrame):
         raise ConfigError(f"split expects a pandas DataFrame, got {type(series).__name__}")
-    context = _check_positive("context", context, allow_zero=True)
+    context = check_positive_int("context", context, allow_zero=True)
     n = len(series)
     n_train = _boundary(train, series.index, n, "train")
     if isinstance(val, (str, pd.Timestamp)):
@@ -279,10 +271,10 @@ class WindowFeeder(keras.utils.PyDataset):
         arrays = list(series) if isinstance(series, (list, tuple)) else [series]
         if not arrays:
             raise DataError("no series given to the feeder")
-        self.lookback = _check_positive("lookback", lookback)
-        self.horizon = _check_positive("horizon", horizon)
-        self.batch_size = _check_positive("batch_size", batch_size)
-        stride = _check_positive("stride", stride)
+        self.lookback = check_positive_int("lookback", lookback)
+        self.horizon = check_positive_int("horizon", horizon)
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        stride = check_positive_int("stride", stride)
         firsts = (
             [first_target] * len(arrays)
             if isinstance(first_target, (int, np.integer))

@@ -22,12 +22,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, check_positive_int
 from forecast.models.common import (
     ModelOptions,
     build_forecaster,
     check_activation,
-    check_int,
     check_rate,
     check_units,
     recurrent_stack,
@@ -269,10 +268,10 @@ def build_attention_lstm(
     opts = ModelOptions.from_kwargs("build_attention_lstm", options)
     units = check_units(units)
     if attention_width is not None:
-        attention_width = check_int("attention_width", attention_width)
+        attention_width = check_positive_int("attention_width", attention_width)
     attention = _attention_layer(
         opts,
-        units=check_int("attention_units", attention_units),
+        units=check_positive_int("attention_units", attention_units),
         attention_width=attention_width,
         attention_activation=check_activation("attention_activation", attention_activation),
     )

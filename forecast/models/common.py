@@ -22,19 +22,12 @@ from typing import Any
 import keras
 import numpy as np
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, check_positive_int
 from forecast.models.normalization import WindowDenormalization, WindowNormalization
 from forecast.training import compile_model, get_loss, get_optimizer
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 NORMALIZE_MODES = ("last", "mean_std", None)
-
-
-def check_int(name: str, value: Any) -> int:
-    """Return `value` as an int, or raise ConfigError unless it is a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def check_units(units: Any, name: str = "units") -> tuple[int, ...]:
@@ -139,9 +132,9 @@ class ModelOptions:
         get_loss(self.loss)
         get_optimizer(self.optimizer, self.learning_rate)
         if self.steps_per_execution is not None:
-            check_int("steps_per_execution", self.steps_per_execution)
+            check_positive_int("steps_per_execution", self.steps_per_execution)
         if self.recurrent_lookback is not None:
-            check_int("recurrent_lookback", self.recurrent_lookback)
+            check_positive_int("recurrent_lookback", self.recurrent_lookback)
 
     @classmethod
     def from_kwargs(cls, builder: str, options: dict[str, Any]) -> ModelOptions:
@@ -239,10 +232,10 @@ def build_forecaster(
     Raises:
         ConfigError: for a bad size, or `normalize` with more targets than inputs.
     """
-    lookback = check_int("lookback", lookback)
-    n_inputs = check_int("n_inputs", n_inputs)
-    horizon = check_int("horizon", horizon)
-    n_targets = check_int("n_targets", n_targets)
+    lookback = check_positive_int("lookback", lookback)
+    n_inputs = check_positive_int("n_inputs", n_inputs)
+    horizon = check_positive_int("horizon", horizon)
+    n_targets = check_positive_int("n_targets", n_targets)
     if options.normalize and n_targets > n_inputs:
         raise ConfigError(
             f"normalize={options.normalize!r} reads each target's history from the inputs, which "

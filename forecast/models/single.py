@@ -7,11 +7,10 @@ from typing import Any
 
 import keras
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, check_positive_int
 from forecast.models.common import (
     ModelOptions,
     build_forecaster,
-    check_int,
     check_rate,
     recurrent_stack,
 )
@@ -63,7 +62,7 @@ def build_single_lstm(
             f"units must be a positive integer, got {units!r}; for several layers use "
             "build_stacked_lstm"
         )
-    layers = (check_int("units", units),)
+    layers = (check_positive_int("units", units),)
     return build_forecaster(
         f"single_{opts.cell}",
         lambda x: recurrent_stack(x, layers, opts),

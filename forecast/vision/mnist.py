@@ -27,7 +27,14 @@ import keras
 import numpy as np
 
 from forecast.errors import ArtifactError, ConfigError
-from forecast.training import FitResult, compile_model, fit, set_seed, write_history_csv
+from forecast.training import (
+    FitResult,
+    atomic_write_text,
+    compile_model,
+    fit,
+    set_seed,
+    write_history_csv,
+)
 from forecast.vision.dataset import (
     IMAGE_SHAPE,
     NUM_CLASSES,
@@ -346,9 +353,7 @@ def write_mnist_run(run_dir: str | os.PathLike, result: MnistResult, data: Mnist
     text = json.dumps(metrics, indent=2)
     # One line per list of numbers (a confusion-matrix row, the epoch times), not per number.
     text = re.sub(r"\[\s+([-+.\deE,\s]+?)\s+\]", lambda m: f"[{' '.join(m[1].split())}]", text)
-    tmp = run_dir / "metrics.json.tmp"
-    tmp.write_text(text + "\n")
-    os.replace(tmp, run_dir / "metrics.json")
+    atomic_write_text(run_dir / "metrics.json", text + "\n")
     predicted = result.evaluation.predicted[:25]
     plot_samples(data.x_test[:25], data.y_test[:25], predicted, run_dir / "samples.png")
     plot_confusion(result.evaluation.confusion, run_dir / "confusion.png")
