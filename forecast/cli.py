@@ -232,7 +232,7 @@ RecurrentLookback = Annotated[
         "0: the whole window; default: the model's (48).",
     ),
 ]
-Loss = Annotated[str, typer.Option(help="mse, mae, huber, ...")]
+Loss = Annotated[str, typer.Option(help="auto (mae at horizon 1, else mse), mse, mae, huber, ...")]
 Optimizer = Annotated[str, typer.Option(help="adam, rmsprop, sgd, ...")]
 Lr = Annotated[float, typer.Option("--lr", help="Learning rate.")]
 Scaler = Annotated[str, typer.Option(help="standard, minmax, robust or none (fit on train).")]
@@ -420,7 +420,7 @@ def train(
     reduce_lr_patience: ReduceLr = None,
     ensemble: Ensemble = 1,
     batch_size: BatchSize = None,
-    loss: Loss = "mse",
+    loss: Loss = "auto",
     optimizer: Optimizer = "adam",
     lr: Lr = 1e-3,
     scaler: Scaler = "standard",
@@ -603,7 +603,7 @@ def backtest(
     reduce_lr_patience: ReduceLr = None,
     ensemble: Ensemble = 1,
     batch_size: BatchSize = None,
-    loss: Loss = "mse",
+    loss: Loss = "auto",
     optimizer: Optimizer = "adam",
     lr: Lr = 1e-3,
     scaler: Scaler = "standard",
