@@ -132,6 +132,15 @@ def markdown(summary: pd.DataFrame, args: argparse.Namespace, wall: float) -> st
             cells.append(str(value))
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "`margin %`: how much higher the other loss's mean validation MAE is.", ""]
+    lines.append(
+        "Rule: keep MSE, the usual loss, unless MAE gives the lower validation MAE on every "
+        "seed. Where it does:"
+    )
+    for _, row in summary.iterrows():
+        wins = row["lower val MAE"] == "mae" and row["on every seed"]
+        verdict = "MAE wins on every seed: train on MAE" if wins else "keep MSE"
+        lines.append(f"- horizon {row['horizon']}: {verdict}")
+    lines.append("")
     return "\n".join(lines)
 
 
