@@ -14,9 +14,11 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -57,6 +59,38 @@ class BacktestResult:
 
     def __str__(self) -> str:
         return self.summary.to_string(float_format=lambda v: f"{v:.4g}")
+
+
+FINISHED_MEMBER = ("finished.keras", "finished.json")  # inside an ensemble member's run folder
+
+
+def _save_finished_member(member_dir: str, model: Any, result: Any) -> None:
+    """Keep a trained ensemble member, so a crash in a later member does not retrain it."""
+    from forecast.training import atomic_write_text
+
+    folder = Path(member_dir)
+    tmp = folder / ("tmp-" + FINISHED_MEMBER[0])
+    model.save(tmp)
+    os.replace(tmp, folder / FINISHED_MEMBER[0])
+    atomic_write_text(folder / FINISHED_MEMBER[1], json.dumps(asdict(result)))
+
+
+def _finished_member(member_dir: str) -> tuple[Any, Any] | None:
+    """The model and FitResult saved by `_save_finished_member`, or None (also if either file
+    is unreadable: the member is then trained again)."""
+    import keras
+
+    from forecast.training import FitResult
+
+    folder = Path(member_dir)
+    model_file, result_file = (folder / name for name in FINISHED_MEMBER)
+    if not (model_file.is_file() and result_file.is_file()):
+        return None
+    try:
+        result = FitResult(**json.loads(result_file.read_text()))
+        return keras.models.load_model(model_file), result
+    except Exception:  # a damaged file only costs retraining the member
+        return None
 
 
 class Forecaster:
@@ -331,20 +365,29 @@ class Forecaster:
             builder = get_builder(self.model)
             members, results = [], []
             for k in range(self.ensemble):
-                training.set_seed(None if self.seed is None else self.seed + k)
+                member_dir = run_dir
+                if run_dir is not None and self.ensemble > 1:
+                    member_dir = os.path.join(run_dir, f"member-{k}")
+                    done = _finished_member(member_dir)
+                    if done is not None:  # a resumed ensemble keeps its finished members
+                        members.append(done[0])
+                        results.append(done[1])
+                        continue
+                member_seed = None if self.seed is None else self.seed + k
+                training.set_seed(member_seed)
+                train_feed.reseed(member_seed)
                 member = builder(
                     lookback=self.lookback, n_inputs=len(self.columns_), horizon=self.horizon,
                     n_targets=self.n_targets_, normalize=self.normalize, loss=self.training_loss,
                     optimizer=self.optimizer, learning_rate=self.learning_rate,
                     **dict(self.model_options or {}),
                 )  # fmt: skip
-                member_dir = run_dir
-                if run_dir is not None and self.ensemble > 1:
-                    member_dir = os.path.join(run_dir, f"member-{k}")
                 results.append(
                     training.fit(member, train_feed, val_feed, run_dir=member_dir, **fit_args)
                 )
                 members.append(member)
+                if run_dir is not None and self.ensemble > 1:
+                    _save_finished_member(member_dir, member, results[-1])
             result = results[0]  # history_ and fit_result_ describe the first member
             self.model_ = members[0] if len(members) == 1 else self._average(members)
             self.history_: dict[str, list[float]] = {}

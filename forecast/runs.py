@@ -268,7 +268,7 @@ def train_and_save(
     try:
         forecaster.fit(parts.train, val=parts.val, run_dir=run_dir)
     except Exception:
-        if not (run_dir / "state.json").exists():  # no epoch finished: nothing to resume
+        if not any(run_dir.rglob("state.json")):  # no epoch finished: nothing to resume
             shutil.rmtree(run_dir, ignore_errors=True)
             if made_folder and not any(folder.iterdir()):
                 folder.rmdir()

@@ -365,6 +365,14 @@ class WindowFeeder(keras.utils.PyDataset):
         if self.shuffle:
             self._rng.shuffle(self._order)
 
+    def reseed(self, seed: int | None) -> None:
+        """Restart the batch order as a new feeder with this `seed` would have it (each
+        ensemble member gets its own stream, whatever the members before it consumed)."""
+        self._rng = np.random.default_rng(seed)
+        self._order.sort()
+        if self.shuffle:
+            self._rng.shuffle(self._order)
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Every window in feeding order, materialized (for prediction on small spans)."""
         parts = [self[i] for i in range(len(self))]

@@ -338,3 +338,30 @@ def test_auto_loss_trains_one_step_models_on_mae_and_others_on_mse(horizon, trai
 def test_unknown_loss_is_a_config_error_naming_the_choices(daily) -> None:
     with pytest.raises(ConfigError, match=r"unknown loss 'l3'; choose auto or one of: mse, mae"):
         Forecaster(loss="l3", **TINY).fit(daily)
+
+
+def test_resumed_ensemble_keeps_the_members_that_had_finished(tmp_path: Path, monkeypatch) -> None:
+    from forecast import training
+
+    index = pd.date_range("2020-01-01", periods=80, freq="D")
+    frame = pd.DataFrame({"value": np.sin(np.arange(80) / 3.0)}, index=index)
+    settings = dict(
+        lookback=8, horizon=2, epochs=2, verbose=0, model_options={"units": 4}, ensemble=2, seed=3
+    )
+    uninterrupted = Forecaster(**settings).fit(frame, val=16)
+    real_fit, calls = training.fit, []
+
+    def crash_in_the_second_member(*args, **kwargs):
+        calls.append(kwargs["run_dir"])
+        if len(calls) == 2:
+            raise RuntimeError("killed")
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(training, "fit", crash_in_the_second_member)
+    with pytest.raises(RuntimeError, match="killed"):
+        Forecaster(**settings).fit(frame, val=16, run_dir=tmp_path / "run")
+    calls.clear()
+    resumed = Forecaster(**settings).fit(frame, val=16, run_dir=tmp_path / "run")
+    assert [Path(c).name for c in calls] == ["member-1"]  # member 0 was not trained again
+    assert resumed.fit_result_.epochs_run == uninterrupted.fit_result_.epochs_run
+    np.testing.assert_array_equal(resumed.predict(frame), uninterrupted.predict(frame))

@@ -524,3 +524,16 @@ def test_feeder_trains_a_keras_model():
     history = model.fit(feeder, epochs=2, verbose=0)
 
     assert len(history.history["loss"]) == 2
+
+
+def test_reseed_restarts_the_batch_order_of_a_feeder_built_with_that_seed() -> None:
+    series = np.arange(200, dtype=np.float32)
+    used = WindowFeeder([series], lookback=5, horizon=2, batch_size=16, seed=0)
+    for _ in range(3):
+        used.on_epoch_end()
+    used.reseed(7)
+    fresh = WindowFeeder([series], lookback=5, horizon=2, batch_size=16, seed=7)
+    for _ in range(2):
+        np.testing.assert_array_equal(used[0][0], fresh[0][0])
+        used.on_epoch_end()
+        fresh.on_epoch_end()
