@@ -191,6 +191,19 @@ class FitResult:
     resumed_from: int = 0
 
 
+class StepCountingProgbar(keras.callbacks.ProgbarLogger):
+    """Keras's progress bar, with the step count capped at the epoch's steps.
+
+    With `steps_per_execution` above 1, Keras reports the last step of each chunk, so an
+    epoch of 19 batches run in chunks of 32 shows "32/19" before it ends.
+    """
+
+    def _update_progbar(self, batch: int, logs: dict | None = None) -> None:
+        if self.target is not None:
+            batch = min(batch, self.target - 1)
+        super()._update_progbar(batch, logs)
+
+
 class RestoreBestWeights(keras.callbacks.Callback):
     """Early stopping that always leaves the model with its best weights.
 
@@ -411,7 +424,7 @@ def fit(
 
     monitor = "val_loss" if val_data is not None else "loss"
     stopper = RestoreBestWeights(monitor, patience if val_data is not None else None, verbose)
-    all_callbacks: list[keras.callbacks.Callback] = [stopper]
+    all_callbacks: list[keras.callbacks.Callback] = [stopper, StepCountingProgbar()]
     if reduce_lr_patience:
         all_callbacks.append(
             keras.callbacks.ReduceLROnPlateau(

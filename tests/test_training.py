@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -518,3 +519,12 @@ def test_fit_feeds_an_unshuffled_feeder_in_order():
     fit(model, feeder, epochs=2, verbose=0)
     n = len(feeder)
     assert requested[-2 * n :] == list(range(n)) * 2
+
+
+def test_progress_bar_never_counts_past_the_epochs_steps(capsys):
+    # 64 windows in batches of 16: 4 steps per epoch, run in chunks of 32 steps by default.
+    fit(_dense_model(), TRAIN, VAL, epochs=2, patience=None, batch_size=16, verbose=1)
+    out = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # no colour codes
+    counts = re.findall(r"(\d+)/(\d+) ", out)
+    steps = [(int(a), int(b)) for a, b in counts if b == "4"]
+    assert steps and all(done <= total for done, total in steps)
