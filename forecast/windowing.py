@@ -286,7 +286,6 @@ class WindowFeeder(keras.utils.PyDataset):
                 "series or a single int"
             )
         self.shuffle = shuffle
-        self._rng = np.random.default_rng(seed)
         self._X: list[np.ndarray] = []
         self._y: list[np.ndarray] = []
         skips, counts = [], []
@@ -326,8 +325,7 @@ class WindowFeeder(keras.utils.PyDataset):
         self._cum = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         n = int(self._cum[-1])
         self._order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
-        if shuffle:
-            self._rng.shuffle(self._order)
+        self.reseed(seed)
         live = [k for k in range(len(arrays)) if counts[k] > 0]
         self._single = len(live) == 1
         self.n_inputs = self._X[live[0]].shape[-1]
