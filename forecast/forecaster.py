@@ -372,6 +372,11 @@ class Forecaster:
                     if done is not None:  # a resumed ensemble keeps its finished members
                         members.append(done[0])
                         results.append(done[1])
+                        if self.verbose:
+                            print(
+                                f"ensemble member {k + 1}/{self.ensemble}: kept, trained by an "
+                                f"earlier run ({done[1].epochs_run} epochs)"
+                            )
                         continue
                 member_seed = None if self.seed is None else self.seed + k
                 training.set_seed(member_seed)
