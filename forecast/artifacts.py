@@ -7,6 +7,8 @@ Layout of a saved forecaster folder:
                        last timestamps, package / Keras / backend versions
     history.csv        training history, one row per epoch
     metrics.json       the last evaluation (and anything the caller adds)
+    linear_baseline.npz  the linear baseline fitted with the model (`forecast.linear`; NumPy
+                       arrays, loaded without pickle); absent when it could not be fitted
 
 No pickle anywhere. `save_forecaster` writes into a temporary sibling folder and renames it
 into place, so a crash mid-save leaves the previous artifact intact.
@@ -38,6 +40,7 @@ FORMAT_VERSION = 1
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "forecaster.json"
 HISTORY_FILE = "history.csv"
+LINEAR_FILE = "linear_baseline.npz"
 METRICS_FILE = "metrics.json"
 REQUIRED = (
     "format_version",
@@ -112,6 +115,8 @@ def save_forecaster(
         config = json.dumps(forecaster_config(f), indent=2, default=_json_default)
         (tmp / CONFIG_FILE).write_text(config + "\n")
         _write_history(tmp / HISTORY_FILE, f.history_)
+        if getattr(f, "linear_", None) is not None:
+            f.linear_.save(tmp / LINEAR_FILE)
         old_metrics = target / METRICS_FILE
         if metrics is None and old_metrics.exists():
             shutil.copy2(old_metrics, tmp / METRICS_FILE)
@@ -275,6 +280,7 @@ def load_forecaster(path: str | os.PathLike) -> Forecaster:
         f"{MODEL_FILE} has {in_shape} -> {out_shape}",
     )  # fmt: skip
     f.model_ = model
+    f.linear_ = _read_linear(folder, f)
     history_path = folder / HISTORY_FILE
     f.history_ = {}
     if history_path.is_file():
@@ -286,6 +292,28 @@ def load_forecaster(path: str | os.PathLike) -> Forecaster:
                 f"{history_path} is corrupt ({exc}); delete it or re-train"
             ) from exc
     return f
+
+
+def _read_linear(folder: Path, f: Forecaster) -> Any:
+    """The saved linear baseline, or None for artifacts saved without one."""
+    from forecast.linear import LinearBaseline
+
+    path = folder / LINEAR_FILE
+    if not path.is_file():
+        return None
+    try:
+        linear = LinearBaseline.load(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(
+            f"{path} is corrupt ({exc}); delete it (reports then leave the linear baseline "
+            "out) or re-train"
+        ) from exc
+    shape = (f.n_targets_, f.lookback, f.horizon)
+    _check(
+        linear.coef.shape == shape, folder,
+        f"{LINEAR_FILE} holds coefficients {linear.coef.shape}, expected {shape}",
+    )  # fmt: skip
+    return linear
 
 
 def read_metrics(path: str | os.PathLike) -> dict[str, Any]:

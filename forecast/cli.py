@@ -31,7 +31,7 @@ from forecast._version import __version__
 from forecast.errors import ConfigError, ForecastError
 from forecast.vision.cli import errors_reported_above, mnist_app
 
-METHOD_NAMES = {"seasonal_naive": "seasonal naive"}
+METHOD_NAMES = {"seasonal_naive": "seasonal naive", "linear": "linear (ridge)"}
 
 
 _debug = False  # set by --debug: show the backend's stderr chatter and full tracebacks

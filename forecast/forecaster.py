@@ -33,6 +33,7 @@ from forecast.evaluation import (
     season_for,
     seasonal_naive_scale,
 )
+from forecast.linear import LinearBaseline
 from forecast.scaling import SeriesScaler
 from forecast.series import load_series, series_info
 from forecast.windowing import WindowFeeder, split, window_count
@@ -403,6 +404,11 @@ class Forecaster:
             self.history_.setdefault(key, []).extend(values)
         self.fit_result_ = result
         self.last_timestamps_ = {k: str(f.index[-1]) for k, f in data.items()}
+        self.linear_ = LinearBaseline.fit(
+            [self._scaled(f)[:, : self.n_targets_] for f in train_parts.values()],
+            [(self._scaled(f)[:, : self.n_targets_], self._context(f)) for f in val_parts.values()],
+            self.lookback, self.horizon,
+        )  # fmt: skip
         return self
 
     def _average(self, members: list[Any]) -> Any:
@@ -610,7 +616,11 @@ class Forecaster:
 
     # ----------------------------------------------------------------- evaluate
     def evaluate(self, series: Any, test: Any = None) -> Report:
-        """Score the model beside the naive, seasonal-naive and mean baselines.
+        """Score the model beside the naive, seasonal-naive, mean and linear baselines.
+
+        The linear baseline (`forecast.linear`: ridge on last-value-normalized windows) was
+        fitted with the model, on its training windows; it is left out for forecasters saved
+        before it existed or trained on too few windows.
 
         Args:
             series: the data to score on. Windows use its rows as inputs, so a test slice
@@ -626,9 +636,11 @@ class Forecaster:
         for frame in self._collection(series).values():
             origins, preds, actual = self._window_forecasts(frame, self._first_origin(frame, test))
             values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
-            for name, b in baseline_forecasts(
-                values, origins, self.lookback, self.horizon, self.season_
-            ).items():
+            found = baseline_forecasts(values, origins, self.lookback, self.horizon, self.season_)
+            if getattr(self, "linear_", None) is not None:
+                scaled = self.linear_.predict(self._scaled(frame)[:, : self.n_targets_], origins)
+                found["linear"] = self.scaler_.inverse_transform_targets(scaled)
+            for name, b in found.items():
                 bases.setdefault(name, []).append(b)
             y_true.append(actual)
             y_pred.append(preds)

@@ -27,7 +27,7 @@ ROWS = 240
 TINY = dict(
     lookback=12, horizon=3, epochs=2, batch_size=32, verbose=0, seed=0, model_options={"units": 8}
 )
-FILES = {"model.keras", "forecaster.json", "history.csv", "metrics.json"}
+FILES = {"model.keras", "forecaster.json", "history.csv", "metrics.json", "linear_baseline.npz"}
 
 
 def _series() -> pd.DataFrame:
@@ -121,6 +121,30 @@ def test_a_corrupt_model_file_is_named_in_one_line(copy):
 def test_a_missing_model_file_is_named(copy):
     (copy / "model.keras").unlink()
     _one_line_error(copy, "model.keras")
+
+
+def test_a_corrupt_linear_baseline_file_is_named_in_one_line(copy):
+    (copy / "linear_baseline.npz").write_bytes(b"not numpy" * 10)
+    message = _one_line_error(copy, "linear_baseline.npz")
+    assert "corrupt" in message
+
+
+def test_a_linear_baseline_of_another_window_is_refused(copy, fitted):
+    from forecast.linear import LinearBaseline
+
+    other = LinearBaseline(
+        np.zeros((1, fitted.lookback + 1, fitted.horizon)), np.zeros((1, fitted.horizon)),
+        np.ones(1),
+    )  # fmt: skip
+    other.save(copy / "linear_baseline.npz")
+    _one_line_error(copy, "linear_baseline.npz")
+
+
+def test_an_artifact_without_a_linear_baseline_loads_and_reports_without_it(copy):
+    (copy / "linear_baseline.npz").unlink()  # as saved before the linear baseline existed
+    loaded = Forecaster.load(copy)
+    methods = set(loaded.evaluate(_series()).overall().index.get_level_values("method"))
+    assert methods == {"model", "naive", "seasonal_naive", "mean"}
 
 
 def _edit_config(folder: Path, change) -> None:

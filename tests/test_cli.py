@@ -56,11 +56,23 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ---------------------------------------------------------------------- train
 def test_train_writes_the_artifact_plots_and_metrics(run_dir: Path) -> None:
     names = {p.name for p in run_dir.iterdir()}
-    assert {"model.keras", "forecaster.json", "history.csv", "metrics.json"} <= names
+    assert {
+        "model.keras",
+        "forecaster.json",
+        "history.csv",
+        "metrics.json",
+        "linear_baseline.npz",
+    } <= names
     assert {"forecast.png", "history.png"} <= names
     assert not (run_dir / runs.RUN_SUBDIR).exists(), "checkpoints are removed once saved"
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert set(metrics["overall"]["value"]) == {"model", "naive", "seasonal_naive", "mean"}
+    assert set(metrics["overall"]["value"]) == {
+        "model",
+        "naive",
+        "seasonal_naive",
+        "mean",
+        "linear",
+    }
     assert metrics["split"]["fractions"] == [0.6, 0.2, 0.2]
     assert metrics["split"]["test"]["rows"] == 3653 - 2192 - 731
     assert metrics["split"]["evaluate_test"] == metrics["split"]["test"]["start"]
@@ -141,7 +153,13 @@ def test_evaluate_json_is_the_only_output_and_matches_training(run_dir: Path) ->
     assert payload["n_windows"] == saved["n_windows"]
     got, want = payload["overall"]["value"]["model"], saved["overall"]["value"]["model"]
     assert got["MAE"] == pytest.approx(want["MAE"], rel=1e-5)
-    assert set(payload["overall"]["value"]) == {"model", "naive", "seasonal_naive", "mean"}
+    assert set(payload["overall"]["value"]) == {
+        "model",
+        "naive",
+        "seasonal_naive",
+        "mean",
+        "linear",
+    }
 
 
 def test_evaluate_table_on_the_last_fraction_or_from_a_date(run_dir: Path) -> None:
@@ -177,7 +195,13 @@ def test_backtest_reports_summary_and_folds(tmp_path: Path) -> None:
     as_json = invoke(*args, "--json", "--mode", "sliding", "--refit-every", "0")
     assert as_json.exit_code == 0, as_json.output
     payload = json.loads(as_json.stdout)
-    assert {r["method"] for r in payload["summary"]} == {"model", "naive", "seasonal_naive", "mean"}
+    assert {r["method"] for r in payload["summary"]} == {
+        "model",
+        "naive",
+        "seasonal_naive",
+        "mean",
+        "linear",
+    }
     folds = pd.DataFrame(payload["folds"])
     assert sorted(folds["fold"].unique()) == [1, 2]
     assert folds.groupby("fold")["refit"].first().tolist() == [True, False]

@@ -20,7 +20,7 @@ TINY = dict(
     lookback=LOOKBACK, horizon=HORIZON, epochs=2, batch_size=32, verbose=0, seed=0,
     model_options={"units": 8},
 )  # fmt: skip
-BASELINES = ("naive", "seasonal_naive", "mean")
+BASELINES = ("naive", "seasonal_naive", "mean", "linear")
 
 
 def _daily_raw(rows: int = 300) -> pd.DataFrame:
@@ -142,7 +142,10 @@ def test_evaluate_scores_model_and_every_baseline_on_the_same_windows(fitted, da
     naive = np.repeat(values[origins - 1][:, None], HORIZON, axis=1)
     seasonal = values[origins[:, None] + np.arange(HORIZON) - 7]
     mean = np.array([values[o - LOOKBACK : o].mean() for o in origins])[:, None, None]
-    for name, guess in (("naive", naive), ("seasonal_naive", seasonal), ("mean", mean)):
+    scaled = fitted._scaled(daily)[:, :1]
+    linear = fitted.scaler_.inverse_transform_targets(fitted.linear_.predict(scaled, origins))
+    guesses = {"naive": naive, "seasonal_naive": seasonal, "mean": mean, "linear": linear}
+    for name, guess in guesses.items():
         hand = np.abs(guess - actual).mean()
         assert overall.loc[("value", name), "MAE"] == pytest.approx(hand, rel=1e-12)
 
@@ -189,7 +192,8 @@ def test_backtest_folds(daily, mode, refit_every):
     )
     table = result.folds
     assert len(table) == 2 * (1 + len(BASELINES))  # per fold: model + baselines
-    assert table["fold"].tolist() == [1] * 4 + [2] * 4
+    per_fold = 1 + len(BASELINES)
+    assert table["fold"].tolist() == [1] * per_fold + [2] * per_fold
     refits = table.drop_duplicates("fold")["refit"].tolist()
     assert refits == ([True, True] if refit_every == 1 else [True, False])
     first_cut = len(daily) - 2 * 20

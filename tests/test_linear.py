@@ -1,0 +1,104 @@
+"""Specification of forecast.linear: the ridge-on-normalized-windows baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+
+from forecast.linear import ALPHAS, LinearBaseline, _ridge
+
+LOOKBACK, HORIZON = 8, 3
+
+
+def _ar_series(n: int, seed: int = 0) -> np.ndarray:
+    """A random walk with persistent AR(2) increments: `(n, 1)`."""
+    rng = np.random.default_rng(seed)
+    d = np.zeros(n)
+    for t in range(2, n):
+        d[t] = 0.9 * d[t - 1] - 0.2 * d[t - 2] + rng.normal()
+    return np.cumsum(d)[:, None]
+
+
+def _normalized_windows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    view = np.lib.stride_tricks.sliding_window_view(values[:, 0], LOOKBACK + HORIZON)
+    last = view[:, LOOKBACK - 1 : LOOKBACK]
+    return view[:, :LOOKBACK] - last, view[:, LOOKBACK:] - last
+
+
+def test_the_ridge_solution_is_scikit_learns() -> None:
+    X, Y = _normalized_windows(_ar_series(400))
+    for alpha in (0.1, 100.0):
+        coef, intercept = _ridge(X, Y, [alpha])[0]
+        reference = Ridge(alpha=alpha).fit(X, Y)
+        np.testing.assert_allclose(coef, reference.coef_.T, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(intercept, reference.intercept_, rtol=1e-6, atol=1e-9)
+
+
+def test_predictions_add_the_last_value_back_to_the_normalized_forecast() -> None:
+    series = _ar_series(500)
+    baseline = LinearBaseline.fit([series[:400]], [(series, 400)], LOOKBACK, HORIZON)
+    origins = np.arange(400, 480)
+    X, _ = _normalized_windows(series[origins[0] - LOOKBACK :])
+    coef, intercept = baseline.coef[0], baseline.intercept[0]
+    by_hand = X[: len(origins)] @ coef + intercept + series[origins - 1]
+    np.testing.assert_allclose(baseline.predict(series, origins)[..., 0], by_hand, rtol=1e-12)
+
+
+def test_a_level_shift_moves_the_forecast_by_the_same_amount() -> None:
+    series = _ar_series(500)
+    baseline = LinearBaseline.fit([series[:400]], [], LOOKBACK, HORIZON)
+    origins = np.arange(420, 490)
+    shifted = baseline.predict(series + 50.0, origins)
+    np.testing.assert_allclose(shifted, baseline.predict(series, origins) + 50.0, rtol=1e-9)
+
+
+def test_it_beats_naive_on_a_process_with_linear_dynamics() -> None:
+    series = _ar_series(3000)
+    baseline = LinearBaseline.fit([series[:2000]], [(series[:2500], 2000)], LOOKBACK, HORIZON)
+    origins = np.arange(2500, 3000 - HORIZON + 1)
+    actual = series[origins[:, None] + np.arange(HORIZON)]
+    linear_mae = np.abs(baseline.predict(series, origins) - actual).mean()
+    naive_mae = np.abs(series[origins - 1][:, None] - actual).mean()
+    assert linear_mae < 0.9 * naive_mae
+
+
+def test_the_penalty_is_the_one_with_the_lowest_validation_mae() -> None:
+    series = _ar_series(700)
+    baseline = LinearBaseline.fit([series[:500]], [(series, 500)], LOOKBACK, HORIZON)
+    X, Y = _normalized_windows(series[:500])
+    Xv, Yv = _normalized_windows(series[500 - LOOKBACK :])
+    errors = {
+        a: np.abs(Xv @ c + b - Yv).mean()
+        for a, (c, b) in zip(ALPHAS, _ridge(X, Y, ALPHAS), strict=True)
+    }
+    assert baseline.alpha[0] == min(errors, key=errors.get)
+
+
+def test_each_target_gets_its_own_map_from_its_own_history() -> None:
+    two = np.hstack([_ar_series(600, seed=1), 5.0 * _ar_series(600, seed=2)])
+    both = LinearBaseline.fit([two[:500]], [(two, 500)], LOOKBACK, HORIZON)
+    first = LinearBaseline.fit([two[:500, :1]], [(two[:, :1], 500)], LOOKBACK, HORIZON)
+    origins = np.arange(500, 590)
+    np.testing.assert_allclose(
+        both.predict(two, origins)[..., 0], first.predict(two[:, :1], origins)[..., 0]
+    )
+
+
+def test_too_few_training_windows_give_no_baseline() -> None:
+    assert LinearBaseline.fit([_ar_series(LOOKBACK + HORIZON + 3)], [], LOOKBACK, HORIZON) is None
+
+
+def test_save_and_load_round_trip(tmp_path) -> None:
+    series = _ar_series(300)
+    baseline = LinearBaseline.fit([series], [], LOOKBACK, HORIZON)
+    baseline.save(tmp_path / "linear.npz")
+    loaded = LinearBaseline.load(tmp_path / "linear.npz")
+    origins = np.arange(100, 200)
+    np.testing.assert_array_equal(
+        loaded.predict(series, origins), baseline.predict(series, origins)
+    )
+    np.savez(tmp_path / "bad.npz", coef=baseline.coef, intercept=baseline.intercept[:, :1],
+             alpha=baseline.alpha)  # fmt: skip
+    with pytest.raises(ValueError, match="shapes"):
+        LinearBaseline.load(tmp_path / "bad.npz")
