@@ -224,6 +224,14 @@ LinearSkip = Annotated[
         help="Add a linear path from the whole input window to the forecast (NLinear-style).",
     ),
 ]
+RidgeSkip = Annotated[
+    bool,
+    typer.Option(
+        "--ridge-skip/--no-ridge-skip",
+        help="Start from the linear baseline: the linear path is its ridge fit, frozen, and "
+        "the LSTM learns the rest.",
+    ),
+]
 RecurrentLookback = Annotated[
     int | None,
     typer.Option(
@@ -388,7 +396,8 @@ def _series_and_forecaster(data: Path, o: dict[str, Any], verbose: int) -> tuple
     series = _load(data, **roles)
     forecaster = Forecaster(
         model=o["model"], lookback=o["lookback"], horizon=o["horizon"], **roles,
-        scaler=o["scaler"], normalize=_normalize(o["normalize"]), epochs=o["epochs"],
+        scaler=o["scaler"], normalize=_normalize(o["normalize"]), ridge_skip=o["ridge_skip"],
+        epochs=o["epochs"],
         patience=o["patience"], reduce_lr_patience=o["reduce_lr_patience"],
         batch_size=o["batch_size"], loss=o["loss"],
         optimizer=o["optimizer"], learning_rate=o["lr"], seed=o["seed"], device=o["device"],
@@ -414,6 +423,7 @@ def train(
     units: Units = None,
     dropout: Dropout = None,
     linear_skip: LinearSkip = True,
+    ridge_skip: RidgeSkip = True,
     recurrent_lookback: RecurrentLookback = None,
     epochs: Epochs = 100,
     patience: Patience = 10,
@@ -597,6 +607,7 @@ def backtest(
     units: Units = None,
     dropout: Dropout = None,
     linear_skip: LinearSkip = True,
+    ridge_skip: RidgeSkip = True,
     recurrent_lookback: RecurrentLookback = None,
     epochs: Epochs = 100,
     patience: Patience = 10,

@@ -369,3 +369,46 @@ def test_resumed_ensemble_keeps_the_members_that_had_finished(tmp_path: Path, mo
     assert [Path(c).name for c in calls] == ["member-1"]  # member 0 was not trained again
     assert resumed.fit_result_.epochs_run == uninterrupted.fit_result_.epochs_run
     np.testing.assert_array_equal(resumed.predict(frame), uninterrupted.predict(frame))
+
+
+def _fresh_start(f: Forecaster):
+    """A new model of `f`'s shape, started from `f`'s linear baseline (untrained)."""
+    from forecast.models import get_builder
+
+    model = get_builder(f.model)(
+        lookback=f.lookback, n_inputs=len(f.columns_), horizon=f.horizon,
+        n_targets=f.n_targets_, **dict(f.model_options or {}),
+    )  # fmt: skip
+    f._start_from_linear(model)
+    return model
+
+
+def test_ridge_skip_starts_every_target_from_the_linear_baseline(multi) -> None:
+    f, frame = multi  # two targets and a covariate
+    model = _fresh_start(f)
+    scaled = f._scaled(frame)
+    origins = np.arange(f.lookback, len(frame) - f.horizon + 1)
+    windows = scaled[origins[:, None] - f.lookback + np.arange(f.lookback)]
+    np.testing.assert_allclose(
+        model.predict(windows, verbose=0),
+        f.linear_.predict(scaled[:, : f.n_targets_], origins),
+        rtol=1e-4, atol=1e-5,
+    )  # fmt: skip
+
+
+def test_ridge_skip_stays_frozen_through_training_and_saving(tmp_path: Path, fitted) -> None:
+    assert fitted.ridge_skip is True
+    skip = fitted.model_.get_layer("linear_skip")
+    assert not skip.trainable
+    np.testing.assert_array_equal(
+        skip.get_weights()[0], _fresh_start(fitted).get_layer("linear_skip").get_weights()[0]
+    )
+    fitted.save(tmp_path / "run")
+    assert not Forecaster.load(tmp_path / "run").model_.get_layer("linear_skip").trainable
+
+
+def test_without_ridge_skip_the_linear_skip_trains_from_zero(daily) -> None:
+    f = Forecaster(ridge_skip=False, **TINY).fit(daily)
+    skip = f.model_.get_layer("linear_skip")
+    assert skip.trainable and np.abs(skip.get_weights()[0]).max() > 0
+    assert f.linear_ is not None  # the report's linear baseline is fitted all the same
