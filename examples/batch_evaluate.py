@@ -8,7 +8,7 @@ validation part and scores the test part beside the baselines. Every finished ce
 row of `<out>/results.csv`, written atomically (a new file renamed over the old one), so the
 script can be killed at any moment: run it again and it skips the cells already in the CSV.
 At the end `<out>/leaderboard.md` ranks the models by MAE (mean ± std over seeds) beside the
-naive, seasonal-naive and mean baselines, per dataset and horizon. Delete the CSV (or change
+naive, seasonal-naive, mean and linear baselines, per dataset and horizon. Delete the CSV (or change
 `out`) after changing the training settings, since cells are keyed by dataset, model, horizon
 and seed only.
 """
@@ -41,9 +41,13 @@ DEFAULT_CONFIG = Path(__file__).with_name("batch_config.toml")
 KEY = ("dataset", "model", "horizon", "seed")
 FIELDS = [
     *KEY, "lookback", "MAE", "RMSE", "MASE", "sMAPE",
-    "naive_MAE", "seasonal_naive_MAE", "mean_MAE", "epochs_run", "best_epoch", "seconds",
+    "naive_MAE", "seasonal_naive_MAE", "mean_MAE", "linear_MAE", "epochs_run", "best_epoch",
+    "seconds",
 ]  # fmt: skip
-BASELINES = {"naive": "naive", "seasonal_naive": "seasonal naive", "mean": "mean"}
+BASELINES = {
+    "naive": "naive", "seasonal_naive": "seasonal naive", "mean": "mean",
+    "linear": "linear (ridge)",
+}  # fmt: skip
 
 
 # ---------------------------------------------------------------------- the grid
@@ -130,7 +134,10 @@ def run_cell(cell: dict[str, Any]) -> dict[str, Any]:
         **{k: cell[k] for k in KEY},
         "lookback": cell["lookback"],
         **{m: float(scores.loc["model", m]) for m in ("MAE", "RMSE", "MASE", "sMAPE")},
-        **{f"{b}_MAE": float(scores.loc[b, "MAE"]) for b in BASELINES},
+        **{
+            f"{b}_MAE": float(scores.loc[b, "MAE"]) if b in scores.index else float("nan")
+            for b in BASELINES
+        },
         "epochs_run": fitted.epochs_run,
         "best_epoch": fitted.best_epoch,
         "seconds": round(time.perf_counter() - began, 1),
@@ -158,16 +165,17 @@ def read_results(path: Path) -> list[dict[str, str]]:
 
 def append_row(path: Path, row: dict[str, Any]) -> None:
     """Add one row: write the whole file anew beside the old one, then rename it over the
-    old one (atomic), so a kill leaves either the old file or the new one, never half a row."""
-    old = path.read_text() if path.is_file() else ""
+    old one (atomic), so a kill leaves either the old file or the new one, never half a row.
+    A file written with fewer columns (an older version) gets today's header, its rows kept."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
-    if not old:
-        writer.writeheader()
+    writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n", restval="")
+    writer.writeheader()
+    for old in read_results(path):
+        writer.writerow({k: v for k, v in old.items() if k in FIELDS})
     writer.writerow(row)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="") as fh:
-        fh.write(old + buffer.getvalue())
+        fh.write(buffer.getvalue())
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -183,7 +191,7 @@ def leaderboard(rows: list[dict[str, str]]) -> str:
         return "No results yet.\n"
     table = pd.DataFrame(rows)
     for col in FIELDS[4:]:
-        table[col] = pd.to_numeric(table[col], errors="coerce")
+        table[col] = pd.to_numeric(table.get(col), errors="coerce")
     table["horizon"] = table["horizon"].astype(int)
 
     def cell(values: pd.Series) -> str:
@@ -202,7 +210,8 @@ def leaderboard(rows: list[dict[str, str]]) -> str:
             )  # fmt: skip
         for base, name in BASELINES.items():
             mae = group[f"{base}_MAE"].mean()
-            ranked.append((mae, f"*{name}* (baseline)", f"{mae:.4g}", "", "", ""))
+            if mae == mae:  # NaN: not scored (rows from an older version)
+                ranked.append((mae, f"*{name}* (baseline)", f"{mae:.4g}", "", "", ""))
         lookback = int(group["lookback"].iloc[0])
         lines += ["", f"## {dataset}, horizon {horizon} (lookback {lookback})", ""]
         lines += ["| rank | method | MAE | RMSE | MASE | seeds |", "|---:|---|---|---|---|---:|"]
