@@ -23,18 +23,20 @@ ALPHAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5)  # ridge penalties tried
 MAX_WINDOWS = 20_000  # training windows used at most (evenly spaced), to bound memory
 
 
-def _windows(values: np.ndarray, first_origin: int, lookback: int, horizon: int):
-    """Last-value-normalized inputs `(n, lookback)`, targets `(n, horizon)` and last values
-    `(n, 1)` of one target column `values` `(length,)`, for windows whose first target row is
-    at least `first_origin`."""
+def _windows(
+    values: np.ndarray, first_origin: int, lookback: int, horizon: int, limit: int = MAX_WINDOWS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Last-value-normalized inputs `(n, lookback)` and targets `(n, horizon)` of one target
+    column `values` `(length,)`, for windows whose first target row is at least
+    `first_origin`: all of them, or `limit` evenly spaced ones (only those are copied)."""
     start = max(first_origin - lookback, 0)
-    span = values[start:]
+    span = np.asarray(values, dtype=np.float64)[start:]
     if len(span) < lookback + horizon:
-        empty = np.empty((0, lookback)), np.empty((0, horizon)), np.empty((0, 1))
-        return empty
+        return np.empty((0, lookback)), np.empty((0, horizon))
     view = np.lib.stride_tricks.sliding_window_view(span, lookback + horizon)
+    view = view[_even_subset(len(view), limit)]
     last = view[:, lookback - 1 : lookback]
-    return view[:, :lookback] - last, view[:, lookback:] - last, last
+    return view[:, :lookback] - last, view[:, lookback:] - last
 
 
 def _even_subset(n: int, limit: int) -> np.ndarray:
@@ -85,15 +87,14 @@ class LinearBaseline:
         """
         n_targets = train[0].shape[1]
         coefs, intercepts, alphas = [], [], []
+        limit = max(MAX_WINDOWS // max(len(train), 1), 1)  # per series
         for t in range(n_targets):
-            parts = [_windows(a[:, t], lookback, lookback, horizon) for a in train]
+            parts = [_windows(a[:, t], lookback, lookback, horizon, limit) for a in train]
             X = np.concatenate([p[0] for p in parts])
             Y = np.concatenate([p[1] for p in parts])
             if len(X) < lookback:
                 return None
-            keep = _even_subset(len(X), MAX_WINDOWS)
-            X, Y = X[keep], Y[keep]
-            val_parts = [_windows(a[:, t], first, lookback, horizon) for a, first in val]
+            val_parts = [_windows(a[:, t], first, lookback, horizon, limit) for a, first in val]
             Xv = np.concatenate([p[0] for p in val_parts]) if val_parts else X[:0]
             Yv = np.concatenate([p[1] for p in val_parts]) if val_parts else Y[:0]
             if len(Xv) == 0:  # select on the latest fifth of the training windows
