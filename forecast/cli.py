@@ -240,7 +240,7 @@ RecurrentLookback = Annotated[
         "0: the whole window; default: the model's (48).",
     ),
 ]
-Loss = Annotated[str, typer.Option(help="auto (mae at horizon 1, else mse), mse, mae, huber, ...")]
+Loss = Annotated[str, typer.Option(help="mae, mse, huber, logcosh, mape, msle.")]
 Optimizer = Annotated[str, typer.Option(help="adam, rmsprop, sgd, ...")]
 Lr = Annotated[float, typer.Option("--lr", help="Learning rate.")]
 Scaler = Annotated[str, typer.Option(help="standard, minmax, robust or none (fit on train).")]
@@ -430,7 +430,7 @@ def train(
     reduce_lr_patience: ReduceLr = None,
     ensemble: Ensemble = 1,
     batch_size: BatchSize = None,
-    loss: Loss = "auto",
+    loss: Loss = "mae",
     optimizer: Optimizer = "adam",
     lr: Lr = 1e-3,
     scaler: Scaler = "standard",
@@ -614,7 +614,7 @@ def backtest(
     reduce_lr_patience: ReduceLr = None,
     ensemble: Ensemble = 1,
     batch_size: BatchSize = None,
-    loss: Loss = "auto",
+    loss: Loss = "mae",
     optimizer: Optimizer = "adam",
     lr: Lr = 1e-3,
     scaler: Scaler = "standard",

@@ -327,20 +327,18 @@ def test_ensemble_averages_independently_seeded_members(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("horizon", "trained_on"), [(1, "mean_absolute_error"), (2, "mean_squared_error")]
+    ("loss", "trained_on"), [(None, "mean_absolute_error"), ("mse", "mean_squared_error")]
 )
-def test_auto_loss_trains_one_step_models_on_mae_and_others_on_mse(horizon, trained_on) -> None:
+def test_models_train_on_mae_unless_told_otherwise(loss, trained_on) -> None:
     index = pd.date_range("2020-01-01", periods=60, freq="D")
     frame = pd.DataFrame({"value": np.sin(np.arange(60) / 3.0)}, index=index)
-    f = Forecaster(lookback=8, horizon=horizon, epochs=1, verbose=0, model_options={"units": 4})
-    assert f.loss == "auto"
-    f.fit(frame, val=16)
+    settings = dict(lookback=8, horizon=2, epochs=1, verbose=0, model_options={"units": 4})
+    f = Forecaster(**settings, **({"loss": loss} if loss else {})).fit(frame, val=16)
     assert f.model_.loss.name == trained_on
-    assert Forecaster(horizon=horizon, loss="huber").training_loss == "huber"
 
 
 def test_unknown_loss_is_a_config_error_naming_the_choices(daily) -> None:
-    with pytest.raises(ConfigError, match=r"unknown loss 'l3'; choose auto or one of: mse, mae"):
+    with pytest.raises(ConfigError, match=r"unknown loss 'l3'; choose one of: mse, mae"):
         Forecaster(loss="l3", **TINY).fit(daily)
 
 
