@@ -25,6 +25,7 @@ from forecast.errors import DataError, check_positive_int
 
 METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 BASELINES = ("naive", "seasonal_naive", "mean")
+TIE_PERCENT = 0.1  # MAEs closer than this (in %) are reported as a tie, not a win or a loss
 # Seasonal period by pandas frequency prefix (the unit part of e.g. "h", "D", "MS").
 SEASONS = {
     "min": 60,
@@ -262,9 +263,16 @@ def evaluate_forecasts(
             )
         elif best_name is not None:
             best = overall[(target, best_name)]
-            verdict = "beats" if model < best else "does NOT beat"
-            notes.append(
-                f"{target}: the model {verdict} every baseline (MAE {model:.4g} vs best "
-                f"baseline {best_name} {best:.4g}, {100 * (model - best) / best:+.1f}%)."
-            )
+            change = 100 * (model - best) / best if best else 0.0
+            if abs(change) < TIE_PERCENT:
+                notes.append(
+                    f"{target}: the model ties the best baseline, {best_name} (MAE {model:.4g} "
+                    f"vs {best:.4g}, within {TIE_PERCENT:g}%)."
+                )
+            else:
+                verdict = "beats" if model < best else "does NOT beat"
+                notes.append(
+                    f"{target}: the model {verdict} every baseline (MAE {model:.4g} vs best "
+                    f"baseline {best_name} {best:.4g}, {change:+.1f}%)."
+                )
     return report

@@ -188,3 +188,14 @@ def test_report_to_dict_is_json_serializable():
     assert data["per_step_mae"]["y"]["naive"] == pytest.approx([2.0, 2.0])
     assert data["notes"] == report.notes
     assert "MAE" in str(report)
+
+
+def test_a_model_as_good_as_the_best_baseline_is_told_it_ties():
+    rng = np.random.default_rng(1)
+    actual = rng.normal(size=(50, 4, 1))
+    guess = actual + rng.normal(scale=0.3, size=actual.shape)
+    report = evaluate_forecasts(
+        actual, guess * 1.00001, {"linear": guess, "naive": guess + 1.0}, [1.0], ["y"]
+    )
+    assert any("ties the best baseline, linear" in note for note in report.notes)
+    assert not any("beats every baseline" in note for note in report.notes)
