@@ -657,12 +657,7 @@ class Forecaster:
         y_true, y_pred, bases = [], [], {}
         for frame in self._collection(series).values():
             origins, preds, actual = self._window_forecasts(frame, self._first_origin(frame, test))
-            values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
-            found = baseline_forecasts(values, origins, self.lookback, self.horizon, self.season_)
-            if getattr(self, "linear_", None) is not None:
-                scaled = self.linear_.predict(self._scaled(frame)[:, : self.n_targets_], origins)
-                found["linear"] = self.scaler_.inverse_transform_targets(scaled)
-            for name, b in found.items():
+            for name, b in self._baselines(frame, origins).items():
                 bases.setdefault(name, []).append(b)
             y_true.append(actual)
             y_pred.append(preds)
@@ -671,6 +666,16 @@ class Forecaster:
             {k: np.concatenate(v) for k, v in bases.items()},
             self.mase_scale_, self.columns_[: self.n_targets_],
         )  # fmt: skip
+
+    def _baselines(self, frame: pd.DataFrame, origins: np.ndarray) -> dict[str, np.ndarray]:
+        """Every baseline's forecasts, in original units, `(n, horizon, n_targets)`, for the
+        windows of one series whose first target rows are `origins`."""
+        values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
+        found = baseline_forecasts(values, origins, self.lookback, self.horizon, self.season_)
+        if getattr(self, "linear_", None) is not None:
+            scaled = self.linear_.predict(self._scaled(frame)[:, : self.n_targets_], origins)
+            found["linear"] = self.scaler_.inverse_transform_targets(scaled)
+        return found
 
     def backtest(
         self,

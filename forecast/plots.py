@@ -4,8 +4,8 @@ Each function draws one figure, writes it as a PNG, closes it and returns the pa
 backend is selected here, before pyplot is imported, so plotting works on servers and in CI.
 
 - `plot_forecast`: the actual series over the evaluated span beside the model's forecasts at
-  horizon step 1 and at the last step, the naive and seasonal-naive baselines for the same
-  windows, and the future forecast after the end of the data.
+  horizon step 1 and at the last step, the naive, seasonal-naive and linear baselines for the
+  same windows, and the future forecast after the end of the data.
 - `plot_history`: loss and val_loss by epoch (other metrics in their own panels), with the
   best epoch marked.
 - `plot_attention`: self-attention weights over lags, as a heatmap and as bars.
@@ -28,12 +28,12 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from forecast.errors import ConfigError, DataError
-from forecast.evaluation import baseline_forecasts
 
 if TYPE_CHECKING:
     from forecast.forecaster import Forecaster
 
 DPI = 110
+BASELINE_COLORS = {"naive": "tab:orange", "seasonal_naive": "tab:green", "linear": "tab:red"}
 
 
 def _save(fig: Any, path: str | os.PathLike) -> Path:
@@ -60,7 +60,7 @@ def plot_forecast(
 
     Over the span that `forecaster.evaluate(series, test=test)` scores, each target gets a
     panel with: the actual series; the model's forecast at horizon step 1 and at the last step
-    (each window's forecast drawn at the time it is for); the naive and seasonal-naive
+    (each window's forecast drawn at the time it is for); the naive, seasonal-naive and linear
     forecasts at the last step for the same windows; and `forecaster.predict(series)`, the
     `horizon` steps after the end. The legend gives each line's MAE over the span.
 
@@ -102,7 +102,7 @@ def plot_forecast(
     # (n, horizon, n_targets): predict_windows is ordered by window, step, target.
     preds = windows["forecast"].to_numpy().reshape(n, horizon, len(targets))
     values = frame.to_numpy(dtype=np.float64)[:, : len(targets)]
-    bases = baseline_forecasts(values, origins, lookback, horizon, forecaster.season_)
+    bases = forecaster._baselines(frame, origins)
     future = forecaster.predict(frame)
 
     span = frame.index[origins[0] :]
@@ -145,7 +145,9 @@ def plot_forecast(
                         f"(MAE {_mae(preds[:, -1, j], actual_last[:, j]):.4g})"
                     ),
                 )
-            for base, color in (("naive", "tab:orange"), ("seasonal_naive", "tab:green")):
+            for base, color in BASELINE_COLORS.items():
+                if base not in bases:
+                    continue
                 guess = bases[base][:, -1, j]
                 label = base.replace("_", " ")
                 ax.plot(

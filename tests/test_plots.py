@@ -93,3 +93,18 @@ def test_plot_attention_of_an_attention_model(daily, tmp_path):
     _assert_png(plot_attention(weights[-1], tmp_path / "last_row.png"))
     with pytest.raises(DataError, match="lookback"):
         plot_attention(np.ones((3, 4)), tmp_path / "bad.png")
+
+
+def test_plot_forecast_draws_every_baseline_with_its_mae(daily, tmp_path, monkeypatch):
+    f, frame = daily
+    labels = []
+    save = plt.Figure.savefig
+
+    def record(fig, *args, **kwargs):
+        labels.extend(line.get_label() for ax in fig.axes for line in ax.get_lines())
+        return save(fig, *args, **kwargs)
+
+    monkeypatch.setattr(plt.Figure, "savefig", record)
+    plot_forecast(f, frame, tmp_path / "forecast.png")
+    for name in ("naive", "seasonal naive", "linear"):
+        assert any(label.startswith(f"{name}, step 4 (MAE ") for label in labels), labels
