@@ -341,25 +341,23 @@ class Forecaster:
             lookback=self.lookback, horizon=self.horizon, batch_size=self.batch_size_,
             target_cols=slice(0, self.n_targets_),
         )  # fmt: skip
-        train_feed = WindowFeeder(
-            [self._scaled(f) for f in train_parts.values()],
-            shuffle=True,
-            seed=self.seed,
-            **feeder_args,
-        )
+        train_scaled = [self._scaled(f) for f in train_parts.values()]
+        val_scaled = [self._scaled(f) for f in val_parts.values()]
+        val_context = [self._context(f) for f in val_parts.values()]
+        train_feed = WindowFeeder(train_scaled, shuffle=True, seed=self.seed, **feeder_args)
         val_feed = None
         if val_parts:
             val_feed = WindowFeeder(
-                [self._scaled(f) for f in val_parts.values()], shuffle=False,
-                first_target=[self._context(f) for f in val_parts.values()], **feeder_args,
-            )  # fmt: skip
+                val_scaled, shuffle=False, first_target=val_context, **feeder_args
+            )
         fit_args = dict(
             epochs=epochs or self.epochs, patience=self.patience,
             reduce_lr_patience=self.reduce_lr_patience, verbose=self.verbose,
         )  # fmt: skip
+        targets = slice(0, self.n_targets_)
         self.linear_ = LinearBaseline.fit(
-            [self._scaled(f)[:, : self.n_targets_] for f in train_parts.values()],
-            [(self._scaled(f)[:, : self.n_targets_], self._context(f)) for f in val_parts.values()],
+            [a[:, targets] for a in train_scaled],
+            [(a[:, targets], first) for a, first in zip(val_scaled, val_context, strict=True)],
             self.lookback, self.horizon,
         )  # fmt: skip
         if first:
