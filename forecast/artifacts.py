@@ -10,8 +10,11 @@ Layout of a saved forecaster folder:
     linear_baseline.npz  the linear baseline fitted with the model (`forecast.linear`; NumPy
                        arrays, loaded without pickle); absent when it could not be fitted
 
-No pickle anywhere. `save_forecaster` writes into a temporary sibling folder and renames it
-into place, so a crash mid-save leaves the previous artifact intact.
+No pickle anywhere. This module owns the files only: `save_folder` writes what the
+`Forecaster` hands it (its `get_config()`, model, history, linear baseline, metrics) into a
+temporary sibling folder and renames it into place, so a crash mid-save leaves the previous
+artifact intact; the readers check each file and raise `ArtifactError` naming it. The meaning of
+the config (the state schema) belongs to `Forecaster.get_config` / `from_config`.
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from forecast._version import __version__
-from forecast.errors import ArtifactError, ForecastError
+from forecast.errors import ArtifactError
+from forecast.linear import LinearBaseline
+from forecast.training import atomic_write_text, write_history_csv
 
 if TYPE_CHECKING:
     import keras
-
-    from forecast.forecaster import Forecaster
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.keras"
@@ -42,16 +45,6 @@ CONFIG_FILE = "forecaster.json"
 HISTORY_FILE = "history.csv"
 LINEAR_FILE = "linear_baseline.npz"
 METRICS_FILE = "metrics.json"
-REQUIRED = (
-    "format_version",
-    "settings",
-    "columns",
-    "n_targets",
-    "freq",
-    "season",
-    "scaler",
-    "mase_scale",
-)
 
 
 def _json_default(value: Any) -> Any:
@@ -72,57 +65,46 @@ def _versions() -> dict[str, str]:
     return {"forecast": __version__, "keras": keras.__version__, "backend": keras.backend.backend()}
 
 
-def forecaster_config(f: Forecaster) -> dict[str, Any]:
-    """Everything but the weights needed to rebuild a fitted forecaster, JSON-ready."""
-    return {
-        "format_version": FORMAT_VERSION,
-        "versions": _versions(),
-        "settings": f.get_params(),
-        "window": {"lookback": f.lookback, "horizon": f.horizon},
-        "columns": list(f.columns_),
-        "n_targets": f.n_targets_,
-        "freq": f.freq_,
-        "season": f.season_,
-        "scaler": f.scaler_.to_dict(),
-        "mase_scale": [None if np.isnan(v) else float(v) for v in f.mase_scale_],
-        "last_timestamps": dict(getattr(f, "last_timestamps_", {})),
-        "fit": {
-            "best_epoch": getattr(getattr(f, "fit_result_", None), "best_epoch", None),
-            "epochs_run": len(next(iter(f.history_.values()), [])) if f.history_ else 0,
-        },
-    }
-
-
-def _write_history(path: Path, history: Mapping[str, list[float]]) -> None:
-    from forecast.training import write_history_csv
-
-    write_history_csv(path, history)
-
-
-def save_forecaster(
-    f: Forecaster, path: str | os.PathLike, metrics: Mapping[str, Any] | None = None
+def save_folder(
+    path: str | os.PathLike,
+    *,
+    model: keras.Model,
+    config: Mapping[str, Any],
+    history: Mapping[str, list[float]],
+    linear: LinearBaseline | None = None,
+    metrics: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write `f` to the folder `path`, replacing any previous artifact atomically.
+    """Write a saved-forecaster folder at `path`, replacing any previous one atomically.
+
+    Args:
+        model: written as `model.keras`.
+        config: a `Forecaster.get_config()`; written as `forecaster.json` with the format and
+            package versions added.
+        history: written as `history.csv`.
+        linear: written as `linear_baseline.npz` (left out when None).
+        metrics: written as `metrics.json`; None keeps the folder's previous metrics.
 
     Returns:
-        The folder path.
+        The folder path. PNG files already in the folder are carried over.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.saving-", dir=target.parent))
     try:
-        f.model_.save(tmp / MODEL_FILE)
-        config = json.dumps(forecaster_config(f), indent=2, default=_json_default)
-        (tmp / CONFIG_FILE).write_text(config + "\n")
-        _write_history(tmp / HISTORY_FILE, f.history_)
-        if getattr(f, "linear_", None) is not None:
-            f.linear_.save(tmp / LINEAR_FILE)
+        model.save(tmp / MODEL_FILE)
+        full = {"format_version": FORMAT_VERSION, "versions": _versions(), **config}
+        atomic_write_text(
+            tmp / CONFIG_FILE, json.dumps(full, indent=2, default=_json_default) + "\n"
+        )
+        write_history_csv(tmp / HISTORY_FILE, history)
+        if linear is not None:
+            linear.save(tmp / LINEAR_FILE)
         old_metrics = target / METRICS_FILE
         if metrics is None and old_metrics.exists():
             shutil.copy2(old_metrics, tmp / METRICS_FILE)
         else:
             text = json.dumps(dict(metrics or {}), indent=2, default=_json_default)
-            (tmp / METRICS_FILE).write_text(text + "\n")
+            atomic_write_text(tmp / METRICS_FILE, text + "\n")
         for extra in target.glob("*.png") if target.is_dir() else []:
             shutil.copy2(extra, tmp / extra.name)
         if target.exists():
@@ -148,7 +130,19 @@ def _recover(target: Path) -> None:
         os.replace(olds[-1], target)
 
 
-def _read_config(folder: Path) -> dict[str, Any]:
+def read_config(path: str | os.PathLike) -> dict[str, Any]:
+    """The `forecaster.json` of a saved folder, checked for format and Keras versions (a save
+    interrupted between its two renames is recovered first).
+
+    Raises:
+        ArtifactError: for a missing folder or file, invalid JSON, or an incompatible version.
+    """
+    folder = Path(path)
+    _recover(folder)
+    if not folder.is_dir():
+        raise ArtifactError(
+            f"no saved forecaster at {folder}; check the path (train one with `forecast train`)"
+        )
     path = folder / CONFIG_FILE
     if not path.is_file():
         raise ArtifactError(
@@ -162,9 +156,8 @@ def _read_config(folder: Path) -> dict[str, Any]:
         ) from exc
     if not isinstance(config, dict):
         raise ArtifactError(f"{path} does not hold a JSON object; restore it or re-train and save")
-    missing = [k for k in REQUIRED if k not in config]
-    if missing:
-        raise ArtifactError(f"{path} lacks {', '.join(missing)}; restore it or re-train and save")
+    if "format_version" not in config:
+        raise ArtifactError(f"{path} lacks format_version; restore it or re-train and save")
     version = config["format_version"]
     if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
         raise ArtifactError(
@@ -220,100 +213,40 @@ def export_h5(model: keras.Model, path: str | os.PathLike) -> Path:
     return file
 
 
-def _check(condition: bool, folder: Path, what: str) -> None:
-    if not condition:
-        raise ArtifactError(f"{folder / CONFIG_FILE}: {what}; restore it or re-train and save")
-
-
-def load_forecaster(path: str | os.PathLike) -> Forecaster:
-    """Rebuild a fitted `Forecaster` from a folder written by `save_forecaster`.
+def read_linear(folder: str | os.PathLike) -> LinearBaseline | None:
+    """The saved linear baseline, or None for folders saved without one.
 
     Raises:
-        ArtifactError: for a missing folder or file, a corrupt model, a hand-edited or
-            inconsistent forecaster.json, or an artifact from an incompatible version.
+        ArtifactError: for a corrupt file.
     """
-    import pandas as pd
-
-    from forecast.forecaster import Forecaster
-    from forecast.scaling import SeriesScaler
-
-    folder = Path(path)
-    _recover(folder)
-    if not folder.is_dir():
-        raise ArtifactError(
-            f"no saved forecaster at {folder}; check the path (train one with `forecast train`)"
-        )
-    config = _read_config(folder)
-    try:
-        settings = dict(config["settings"])
-        f = Forecaster(**settings)
-        f.columns_ = [str(c) for c in config["columns"]]
-        f.n_targets_ = int(config["n_targets"])
-        f.freq_ = config["freq"]
-        f.season_ = int(config["season"])
-        f.scaler_ = SeriesScaler.from_dict(config["scaler"])
-        f.mase_scale_ = np.array([np.nan if v is None else float(v) for v in config["mase_scale"]])
-        f.last_timestamps_ = dict(config.get("last_timestamps", {}))
-    except (TypeError, ValueError, KeyError, ForecastError) as exc:
-        raise ArtifactError(
-            f"{folder / CONFIG_FILE} has an invalid value ({exc}); restore it or re-train"
-        ) from exc
-    _check(
-        0 < f.n_targets_ <= len(f.columns_),
-        folder,
-        f"n_targets {f.n_targets_} does not fit columns {f.columns_}",
-    )
-    _check(f.scaler_.columns_ == f.columns_, folder, "scaler columns differ from columns")
-    _check(len(f.mase_scale_) == f.n_targets_, folder, "mase_scale length differs from n_targets")
-    window = config.get("window", {"lookback": f.lookback, "horizon": f.horizon})
-    _check(
-        window == {"lookback": f.lookback, "horizon": f.horizon}, folder,
-        f"window {window} differs from settings lookback={f.lookback}, horizon={f.horizon}",
-    )  # fmt: skip
-    model = load_model_file(folder / MODEL_FILE)
-    in_shape, out_shape = tuple(model.input_shape), tuple(model.output_shape)
-    expected_in = (None, f.lookback, len(f.columns_))
-    expected_out = (None, f.horizon, f.n_targets_)
-    _check(
-        in_shape == expected_in and out_shape == expected_out, folder,
-        f"lookback/horizon/columns say input {expected_in} and output {expected_out}, but "
-        f"{MODEL_FILE} has {in_shape} -> {out_shape}",
-    )  # fmt: skip
-    f.model_ = model
-    f.linear_ = _read_linear(folder, f)
-    history_path = folder / HISTORY_FILE
-    f.history_ = {}
-    if history_path.is_file():
-        try:
-            table = pd.read_csv(history_path)
-            f.history_ = {c: table[c].astype(float).tolist() for c in table.columns if c != "epoch"}
-        except (ValueError, pd.errors.ParserError) as exc:
-            raise ArtifactError(
-                f"{history_path} is corrupt ({exc}); delete it or re-train"
-            ) from exc
-    return f
-
-
-def _read_linear(folder: Path, f: Forecaster) -> Any:
-    """The saved linear baseline, or None for artifacts saved without one."""
-    from forecast.linear import LinearBaseline
-
-    path = folder / LINEAR_FILE
+    path = Path(folder) / LINEAR_FILE
     if not path.is_file():
         return None
     try:
-        linear = LinearBaseline.load(path)
+        return LinearBaseline.load(path)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise ArtifactError(
             f"{path} is corrupt ({exc}); delete it (reports then leave the linear baseline "
             "out) or re-train"
         ) from exc
-    shape = (f.n_targets_, f.lookback, f.horizon)
-    _check(
-        linear.coef.shape == shape, folder,
-        f"{LINEAR_FILE} holds coefficients {linear.coef.shape}, expected {shape}",
-    )  # fmt: skip
-    return linear
+
+
+def read_history(folder: str | os.PathLike) -> dict[str, list[float]]:
+    """The saved training history, metric -> per-epoch values (empty when absent).
+
+    Raises:
+        ArtifactError: for a corrupt file.
+    """
+    import pandas as pd
+
+    path = Path(folder) / HISTORY_FILE
+    if not path.is_file():
+        return {}
+    try:
+        table = pd.read_csv(path)
+        return {c: table[c].astype(float).tolist() for c in table.columns if c != "epoch"}
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise ArtifactError(f"{path} is corrupt ({exc}); delete it or re-train") from exc
 
 
 def read_metrics(path: str | os.PathLike) -> dict[str, Any]:

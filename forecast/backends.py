@@ -1,17 +1,33 @@
-"""Choosing the Keras backend (TensorFlow, JAX or PyTorch) before Keras starts.
+"""The process: Keras backend, devices, start-up logs and the environment report.
 
-Keras picks its backend once, when it is first imported, from `KERAS_BACKEND`. This module
-imports nothing heavy, so the CLI's `--backend` (and a script's first line) can set it in time.
+Keras picks its backend once, when it is first imported, from `KERAS_BACKEND`, and the backend
+claims its devices (`CUDA_VISIBLE_DEVICES`) when it starts. This module imports nothing heavy
+at module level, so the CLI's `--backend` / `--device` (and a script's first lines) can set
+them in time. It owns:
+
+- the backend: `use_backend`, `start_backend`, `backend_started`;
+- the device: `DEVICES`, `parse_device`, `select_device`;
+- TensorFlow's start-up chatter: `quiet_backend_logs` (shown again by `set_debug(True)`);
+- the environment report: `package_version`, `visible_gpus`, `cpu_speed_hint`, `environment`
+  (`forecast.models.environment` adds whether the default LSTM runs on cuDNN).
+
 On a CPU-only machine JAX trains the LSTMs faster than TensorFlow
 (`benchmarks/results/train_speed.md`, section e); with a GPU TensorFlow runs them on cuDNN.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.abc
 import importlib.util
+import logging
 import os
+import platform
 import sys
+from collections.abc import Iterator
+from typing import Any
 
+from forecast._version import __version__
 from forecast.errors import ConfigError
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -54,3 +70,239 @@ def use_backend(name: str) -> str:
         )
     os.environ["KERAS_BACKEND"] = name
     return name
+
+
+# ---------------------------------------------------------------------- debug and logs
+_debug = False  # set by --debug: show the backend's stderr chatter and full tracebacks
+
+
+def set_debug(enabled: bool) -> None:
+    """Show (True) or hide (False, the default) the backend's start-up chatter on stderr; the
+    CLI's `--debug` also lets errors through with their traceback."""
+    global _debug
+    _debug = bool(enabled)
+
+
+def debug_enabled() -> bool:
+    """Whether `set_debug(True)` is in force."""
+    return _debug
+
+
+@contextlib.contextmanager
+def _stderr_hidden() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null: C++ libraries write there, not to sys.stderr."""
+    if _debug:
+        yield
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
+    """Hides what TensorFlow's C++ libraries print while `tensorflow` is imported, before
+    its logging is set up (absl's "All log messages before absl::InitializeLog()...", the
+    oneDNN and CUDA-stub notices), which TF_CPP_MIN_LOG_LEVEL does not reach."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            run = spec.loader.exec_module
+
+            def exec_module(module: Any) -> None:
+                with _stderr_hidden():
+                    run(module)
+
+            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def quiet_backend_logs() -> None:
+    """Silence TensorFlow's start-up chatter; call before TensorFlow is imported.
+
+    Sets TF_CPP_MIN_LOG_LEVEL=2 (errors only) unless already set and hides what TensorFlow's
+    libraries print during the import itself (not with `set_debug(True)`).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    hooked = any(isinstance(f, _QuietTensorFlowImport) for f in sys.meta_path)
+    if not _debug and not hooked and "tensorflow" not in sys.modules:
+        sys.meta_path.insert(0, _QuietTensorFlowImport())
+    if not _debug:  # absl's and TF's Python warnings (e.g. retracing, expected in backtests)
+        for name in ("absl", "tensorflow"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def start_backend() -> None:
+    """Start the Keras backend now, hiding its device-discovery messages (on a machine
+    without a GPU driver TensorFlow logs "failed call to cuInit" as an error). Call after
+    `select_device`; `environment()` still reports the GPUs found."""
+    import keras
+
+    with _stderr_hidden():
+        keras.ops.convert_to_tensor(0.0)
+
+
+def backend_started() -> bool:
+    """Whether the backend has already claimed its devices in this process."""
+    if "tensorflow" in sys.modules:
+        try:
+            from tensorflow.python.eager import context
+
+            if context.context()._context_handle is not None:
+                return True
+        except Exception:  # pragma: no cover - private API moved
+            return False
+    jax_bridge = sys.modules.get("jax._src.xla_bridge")
+    if jax_bridge is not None and getattr(jax_bridge, "_backends", None):
+        return True
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_initialized():
+        return True
+    return False
+
+
+# ---------------------------------------------------------------------- device
+DEVICES = ("auto", "cpu", "gpu", "gpu:N")  # the device values; N is a GPU number
+
+
+def parse_device(device: str) -> str | None:
+    """The `CUDA_VISIBLE_DEVICES` value a device asks for: None for "auto" (leave as is),
+    "-1" for "cpu", "0" for "gpu", "N" for "gpu:N".
+
+    Raises:
+        ConfigError: for anything not in `DEVICES`.
+    """
+    text = str(device).strip().lower()
+    if text == "auto":
+        return None
+    if text == "cpu":
+        return "-1"
+    if text == "gpu":
+        return "0"
+    if text.startswith("gpu:") and text[4:].isdigit():
+        return text[4:]
+    choices = ", ".join(repr(d) for d in DEVICES[:-1]) + f" or {DEVICES[-1]!r}"
+    raise ConfigError(f"device must be {choices}, got {device!r}")
+
+
+def select_device(device: str = "auto") -> str | None:
+    """Choose the device for this process through `CUDA_VISIBLE_DEVICES`.
+
+    Args:
+        device: "auto" (leave as is: the GPU when present, else the CPU), "cpu" (hide every
+            GPU), "gpu" (GPU 0 only) or "gpu:N" (GPU N only); see `DEVICES`.
+
+    Returns:
+        The value now in `CUDA_VISIBLE_DEVICES` (None for "auto" when unset).
+
+    Raises:
+        ConfigError: for an unknown device string, or when the backend has already started in
+            this process with other devices visible (the setting would silently do nothing).
+    """
+    wanted = parse_device(device)
+    if wanted is None:
+        return os.environ.get("CUDA_VISIBLE_DEVICES")
+    if os.environ.get("CUDA_VISIBLE_DEVICES") == wanted:
+        return wanted
+    if backend_started():
+        raise ConfigError(
+            f"device={device!r} came too late: the Keras backend has already started in this "
+            "process; set the device before training anything (or start a new process, or set "
+            f"CUDA_VISIBLE_DEVICES={wanted} in the environment)"
+        )
+    os.environ["CUDA_VISIBLE_DEVICES"] = wanted
+    return wanted
+
+
+# ---------------------------------------------------------------------- environment
+def package_version(package: str) -> str | None:
+    """The installed version of `package`, or None where it is not installed."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def visible_gpus(backend: str) -> list[str]:
+    """Names of the GPUs the Keras backend sees (starts the backend)."""
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return [d.name for d in tf.config.list_physical_devices("GPU")]
+    if backend == "jax":
+        import jax
+
+        return [str(d) for d in jax.devices() if d.platform == "gpu"]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return []
+
+
+# The toolkit on JAX vs a bare model.fit on TensorFlow, CPU (benchmarks/results/train_speed.md).
+JAX_CPU_SPEEDUP = "1.2x"
+
+
+def cpu_speed_hint(backend: str, gpus: list[str], jax_installed: bool) -> str | None:
+    """How to train faster on a CPU-only machine, or None where there is nothing to add.
+
+    On CPU the JAX backend trains the LSTMs faster than TensorFlow (measured by
+    `benchmarks/train_speed.py`, section e); with a GPU TensorFlow's cuDNN kernel is the fast
+    path, so there is no hint then.
+    """
+    if backend != "tensorflow" or gpus:
+        return None
+    how = (
+        "forecast --backend jax ..."
+        if jax_installed
+        else 'pip install -e ".[jax]", then forecast --backend jax ...'
+    )
+    return (
+        f"{how} (or KERAS_BACKEND=jax): LSTM training about {JAX_CPU_SPEEDUP} faster on CPU "
+        "(benchmarks/train_speed.py)"
+    )
+
+
+def environment(cudnn_problems: list[str] | None = None) -> dict[str, Any]:
+    """Versions, backend, visible GPUs and the CPU speed hint (imports Keras and starts the
+    backend).
+
+    Args:
+        cudnn_problems: why the default LSTM cannot run on cuDNN (`forecast.models.
+            cudnn_eligible` of it; empty: it can). None leaves the three cuDNN entries out;
+            `forecast.models.environment()` fills them in.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    gpus = visible_gpus(backend)
+    env: dict[str, Any] = {
+        "forecast": __version__,
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": backend,
+        "tensorflow": package_version("tensorflow"),
+        "jax": package_version("jax"),
+        "torch": package_version("torch"),
+        "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES"),
+        "gpus": gpus,
+    }
+    if cudnn_problems is not None:
+        env["default_model_cudnn_eligible"] = not cudnn_problems
+        env["cudnn_problems"] = list(cudnn_problems)
+        env["uses_cudnn"] = not cudnn_problems and bool(gpus)
+    env["speed_hint"] = cpu_speed_hint(backend, gpus, package_version("jax") is not None)
+    return env

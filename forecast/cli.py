@@ -8,17 +8,15 @@ traceback instead); any other exception is reported in one line with exit status
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import importlib.abc
-import importlib.util
+import inspect
 import json
-import logging
 import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 import typer
@@ -27,82 +25,13 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
+from forecast import backends
 from forecast._version import __version__
+from forecast.backends import quiet_backend_logs  # noqa: F401  (kept for compatibility)
 from forecast.errors import ConfigError, ForecastError
-from forecast.vision.cli import errors_reported_above, mnist_app
+from forecast.vision.cli import errors_reported_above, mnist_app, report_error
 
 METHOD_NAMES = {"seasonal_naive": "seasonal naive", "linear": "linear (ridge)"}
-
-
-_debug = False  # set by --debug: show the backend's stderr chatter and full tracebacks
-
-
-@contextlib.contextmanager
-def _stderr_hidden() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null: C++ libraries write there, not to sys.stderr."""
-    if _debug:
-        yield
-        return
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
-    """Hides what TensorFlow's C++ libraries print while `tensorflow` is imported, before
-    its logging is set up (absl's "All log messages before absl::InitializeLog()...", the
-    oneDNN and CUDA-stub notices), which TF_CPP_MIN_LOG_LEVEL does not reach."""
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "tensorflow":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.loader is not None:
-            run = spec.loader.exec_module
-
-            def exec_module(module: Any) -> None:
-                with _stderr_hidden():
-                    run(module)
-
-            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
-        return spec
-
-
-def quiet_backend_logs() -> None:
-    """Silence TensorFlow's start-up chatter; call before TensorFlow is imported.
-
-    Sets TF_CPP_MIN_LOG_LEVEL=2 (errors only) unless already set and hides what TensorFlow's
-    libraries print during the import itself (not with --debug).
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-    hooked = any(isinstance(f, _QuietTensorFlowImport) for f in sys.meta_path)
-    if not _debug and not hooked and "tensorflow" not in sys.modules:
-        sys.meta_path.insert(0, _QuietTensorFlowImport())
-    if not _debug:  # absl's and TF's Python warnings (e.g. retracing, expected in backtests)
-        for name in ("absl", "tensorflow"):
-            logging.getLogger(name).setLevel(logging.ERROR)
-
-
-def _start_backend() -> None:
-    """Start the Keras backend now, hiding its device-discovery messages (on a machine
-    without a GPU driver TensorFlow logs "failed call to cuInit" as an error). Call after
-    `select_device`; `forecast info` still reports the GPUs found."""
-    import keras
-
-    with _stderr_hidden():
-        keras.ops.convert_to_tensor(0.0)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
 
 
 class ForecastGroup(TyperGroup):
@@ -113,10 +42,9 @@ class ForecastGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ForecastError as exc:
-            if _debug:
+            if backends.debug_enabled():
                 raise
-            typer.echo(f"error: {_one_line(exc)}", err=True)
-            raise typer.Exit(2) from None
+            report_error(exc)
         except BrokenPipeError:  # stdout piped into `head` and closed early: stop quietly
             try:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -125,14 +53,10 @@ class ForecastGroup(TyperGroup):
             raise typer.Exit(1) from None
         except Exception as exc:
             # Typer's (and Click's) own signals: usage errors, Exit, Abort.
-            if _debug or hasattr(exc, "exit_code") or isinstance(exc, typer.Abort):
+            own_signal = hasattr(exc, "exit_code") or isinstance(exc, typer.Abort)
+            if backends.debug_enabled() or own_signal:
                 raise
-            typer.echo(
-                f"error: unexpected {type(exc).__name__}: {_one_line(exc)} "
-                "(rerun with --debug for the traceback)",
-                err=True,
-            )
-            raise typer.Exit(1) from None
+            report_error(exc)
         finally:
             errors_reported_above.reset(mounted)
 
@@ -177,13 +101,10 @@ def _main(
     ] = None,
 ) -> None:
     """Train, evaluate and use LSTM forecasters; every score is shown beside the baselines."""
-    global _debug
-    _debug = debug
+    backends.set_debug(debug)
     if backend is not None:
-        from forecast.backends import use_backend
-
-        use_backend(backend)
-    quiet_backend_logs()
+        backends.use_backend(backend)
+    backends.quiet_backend_logs()
 
 
 # ---------------------------------------------------------------------- shared options
@@ -270,7 +191,9 @@ Season = Annotated[
     int | None, typer.Option(min=1, help="Seasonal period; default: from the frequency.")
 ]
 Seed = Annotated[int, typer.Option(min=0, help="Random seed, for repeatable runs.")]
-Device = Annotated[str, typer.Option(help="auto, cpu, gpu or gpu:N.")]
+Device = Annotated[
+    str, typer.Option(help=f"{', '.join(backends.DEVICES[:-1])} or {backends.DEVICES[-1]}.")
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON only, for scripts.")]
 
@@ -310,12 +233,6 @@ def _model_options(
     if recurrent_lookback is not None:
         options["recurrent_lookback"] = recurrent_lookback or None
     return options
-
-
-def _normalize(value: str) -> str | None:
-    if value not in ("last", "mean_std", "none"):
-        raise ConfigError(f"--normalize must be last, mean_std or none, got {value!r}")
-    return None if value == "none" else value
 
 
 def _load(data: Path, **roles: Any) -> Any:
@@ -410,61 +327,7 @@ def _parse_lookback(text: str) -> int | list[int] | None:
     return int(parts[0]) if len(parts) == 1 else [int(p) for p in parts]
 
 
-def _choose_lookback(forecaster: Any, series: Any, wanted: list[int] | None, split_args: dict):
-    """Choose `--lookback auto` (or among a list) on the validation part; returns the choice.
-
-    The validation part gets as context the longest candidate that every training part can
-    hold, so the scored windows are exactly the validation windows, for every candidate."""
-    from forecast import runs
-
-    candidates = sorted(wanted or forecaster.default_lookbacks(series))
-    bare = runs.split_series(series, **split_args)
-    trains = bare.train.values() if isinstance(bare.train, dict) else [bare.train]
-    shortest = min(len(frame) for frame in trains)
-    fits = [c for c in candidates if c + forecaster.horizon <= shortest] or candidates[:1]
-    probe = runs.split_series(series, **split_args, context=fits[-1])
-    if probe.val is None:
-        raise ConfigError(
-            "--lookback auto needs a validation part: give --split with a validation fraction "
-            "(e.g. 0.6,0.2,0.2) or --train-end and --val-end"
-        )
-    choice = forecaster.choose_lookback(probe.train, val=probe.val, candidates=candidates)
-    forecaster.set_params(lookback=choice.lookback)
-    return choice
-
-
-def _series_and_forecaster(data: Path, o: dict[str, Any], verbose: int) -> tuple[Any, Any]:
-    """Choose the device, load the data and configure a Forecaster from the options `o`
-    shared by `train` and `backtest` (their parameters, by name)."""
-    from forecast import training
-    from forecast.forecaster import Forecaster
-
-    training.select_device(o["device"])
-    _start_backend()
-    options = _model_options(
-        o["model"], o["units"], o["dropout"], o["linear_skip"], o["recurrent_lookback"]
-    )
-    roles = dict(
-        time_col=o["time_col"], target=o["target"], covariates=_names(o["covariates"]),
-        id_col=o["id_col"], freq=o["freq"], fill=o["fill"],
-    )  # fmt: skip
-    series = _load(data, **roles)
-    forecaster = Forecaster(
-        model=o["model"], lookback=_parse_lookback(o["lookback"]), horizon=o["horizon"], **roles,
-        scaler=o["scaler"], normalize=_normalize(o["normalize"]), ridge_skip=o["ridge_skip"],
-        epochs=o["epochs"],
-        patience=o["patience"], reduce_lr_patience=o["reduce_lr_patience"],
-        batch_size=o["batch_size"], loss=o["loss"],
-        optimizer=o["optimizer"], learning_rate=o["lr"], seed=o["seed"], device=o["device"],
-        season=o["season"], ensemble=o["ensemble"], model_options=options or None,
-        verbose=verbose,
-    )  # fmt: skip
-    return series, forecaster
-
-
-# ---------------------------------------------------------------------- train
-@app.command()
-def train(
+def _shared_options(
     data: DataArg,
     time_col: TimeCol = None,
     target: Target = None,
@@ -491,6 +354,82 @@ def train(
     scaler: Scaler = "standard",
     normalize: Normalize = "last",
     season: Season = None,
+    seed: Seed = 0,
+    device: Device = "auto",
+) -> None:
+    """The data and model options `train` and `backtest` share, declared once: each command
+    decorated with `@_with_shared_options` gets them in its `--help` and as `opts`."""
+
+
+def _with_shared_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give `command` the `_shared_options` (before its own) and pass them as one namespace
+    `opts` (`opts.horizon`, `opts.model`, ...)."""
+    shared = list(inspect.signature(_shared_options, eval_str=True).parameters.values())
+    own = inspect.signature(command, eval_str=True).parameters.values()
+    params = [*shared, *(p for p in own if p.name != "opts")]
+
+    @functools.wraps(command)
+    def run(**kwargs: Any) -> None:
+        opts = SimpleNamespace(**{p.name: kwargs.pop(p.name) for p in shared})
+        command(opts=opts, **kwargs)
+
+    del run.__wrapped__  # Typer reads the signature below, not the command's own
+    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    return run
+
+
+def _forecaster(opts: SimpleNamespace, verbose: int) -> Any:
+    """A Forecaster configured from the shared options, its settings checked; for `--lookback
+    auto` or a list, its lookback is the shortest candidate until one is chosen."""
+    from forecast.forecaster import Forecaster
+
+    wanted = _parse_lookback(opts.lookback)
+    forecaster = Forecaster(
+        model=opts.model, lookback=wanted if isinstance(wanted, int) else min(wanted or [1]),
+        horizon=opts.horizon, target=opts.target, covariates=_names(opts.covariates),
+        time_col=opts.time_col, id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
+        scaler=opts.scaler, normalize=opts.normalize, ridge_skip=opts.ridge_skip,
+        epochs=opts.epochs, patience=opts.patience, reduce_lr_patience=opts.reduce_lr_patience,
+        batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
+        learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
+        ensemble=opts.ensemble, verbose=verbose,
+        model_options=_model_options(
+            opts.model, opts.units, opts.dropout, opts.linear_skip, opts.recurrent_lookback
+        ) or None,
+    )  # fmt: skip
+    forecaster.check_settings()
+    return forecaster
+
+
+def _series(opts: SimpleNamespace) -> Any:
+    """Choose the device, start the backend, load the data (after every option is checked)."""
+    backends.select_device(opts.device)
+    backends.start_backend()
+    return _load(
+        opts.data, time_col=opts.time_col, target=opts.target,
+        covariates=_names(opts.covariates), id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
+    )  # fmt: skip
+
+
+def _split_spec(split: str | None, train_end: str | None, val_end: str | None) -> Any:
+    """`--split` or `--train-end` / `--val-end` as a `forecast.windowing.SplitSpec`."""
+    from forecast.windowing import SplitSpec, parse_fractions
+
+    if split is not None and (train_end or val_end):
+        raise ConfigError("give either --split or --train-end and --val-end, not both")
+    if (train_end is None) != (val_end is None):
+        raise ConfigError("--train-end and --val-end go together: give both timestamps")
+    if train_end is not None:
+        return SplitSpec(train_end=train_end, val_end=val_end)
+    return SplitSpec(parse_fractions(split or "0.6,0.2,0.2", "--split"))
+
+
+# ---------------------------------------------------------------------- train
+@app.command()
+@_with_shared_options
+def train(
+    opts: SimpleNamespace,
     split: Annotated[
         str | None,
         typer.Option(
@@ -504,8 +443,6 @@ def train(
     val_end: Annotated[
         str | None, typer.Option(help="With --train-end: last validation timestamp.")
     ] = None,
-    seed: Seed = 0,
-    device: Device = "auto",
     out: Annotated[
         Path | None,
         typer.Option(help="Run folder to write.", show_default="runs/<data name>-<model>"),
@@ -520,29 +457,38 @@ def train(
     after a crash and it resumes from the last finished epoch.
     """
     from forecast import runs
+    from forecast.windowing import split_series
 
-    if split is not None and (train_end or val_end):
-        raise ConfigError("give either --split or --train-end and --val-end, not both")
-    if (train_end is None) != (val_end is None):
-        raise ConfigError("--train-end and --val-end go together: give both timestamps")
-    fractions = runs.parse_fractions(split or "0.6,0.2,0.2", "--split") if not train_end else None
+    spec = _split_spec(split, train_end, val_end)
+    forecaster = _forecaster(opts, verbose=_verbosity(quiet))
     console = Console()
     say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)
-    series, forecaster = _series_and_forecaster(data, locals(), verbose=_verbosity(quiet))
-    split_args = dict(fractions=fractions, train_end=train_end, val_end=val_end)
+    series = _series(opts)
     choice = None
-    if not isinstance(forecaster.lookback, int):
-        choice = _choose_lookback(forecaster, series, forecaster.lookback, split_args)
-    parts = runs.split_series(series, **split_args, context=forecaster.lookback)
-    out = out or Path("runs") / f"{data.stem}-{model}"
-    say(_data_line(data, series, parts))
+    wanted = _parse_lookback(opts.lookback)
+    if not isinstance(wanted, int):
+        try:
+            choice = forecaster.choose_lookback(series, val=spec, candidates=wanted)
+        except ConfigError as exc:
+            if exc.setting != "val":
+                raise
+            raise ConfigError(
+                "--lookback auto needs a validation part: give --split with a validation "
+                "fraction (e.g. 0.6,0.2,0.2) or --train-end and --val-end"
+            ) from None
+        forecaster.set_params(lookback=choice.lookback)
+    parts = split_series(series, spec, context=forecaster.lookback)
+    out = out or Path("runs") / f"{opts.data.stem}-{opts.model}"
+    say(_data_line(opts.data, series, parts))
     if choice is not None:
         say(f"chose  {choice.summary()}")
-    result = runs.train_and_save(forecaster, parts, out, data=str(data), log=say)
+    result = runs.train_and_save(forecaster, parts, out, data=str(opts.data), log=say)
     fitted = forecaster.fit_result_
     console.print(_fit_summary(forecaster, fitted, result.seconds), soft_wrap=True)
-    heading = f"test   {result.report.n_windows} windows × {horizon} steps, in original units"
-    _print_report(console, result.report, heading, model)
+    heading = (
+        f"test   {result.report.n_windows} windows × {opts.horizon} steps, in original units"
+    )
+    _print_report(console, result.report, heading, opts.model)
     written = sorted(p.name for p in out.iterdir())
     if plots:
         written += [p.name for p in runs.save_plots(forecaster, series, out, parts.evaluate_test)]
@@ -606,7 +552,7 @@ def evaluate(
     from forecast import runs
 
     wanted = _parse_test(test, test_start)
-    _start_backend()
+    backends.start_backend()
     forecaster, report, used = runs.evaluate_run(run_dir, data, test=wanted)
     if as_json:
         _echo_json({"run_dir": str(run_dir), "data": str(data), "test": used, **report.to_dict()})
@@ -628,7 +574,7 @@ def predict(
 
     from forecast.forecaster import Forecaster
 
-    _start_backend()
+    backends.start_backend()
     forecaster = Forecaster.load(run_dir)
     preds = forecaster.predict(data)
     if isinstance(preds, dict):
@@ -655,33 +601,9 @@ def predict(
 
 # ---------------------------------------------------------------------- backtest
 @app.command()
+@_with_shared_options
 def backtest(
-    data: DataArg,
-    time_col: TimeCol = None,
-    target: Target = None,
-    covariates: Covariates = None,
-    id_col: IdCol = None,
-    fill: Fill = None,
-    freq: Freq = None,
-    model: Model = "single",
-    lookback: Lookback = "24",
-    horizon: Horizon = 12,
-    units: Units = None,
-    dropout: Dropout = None,
-    linear_skip: LinearSkip = True,
-    ridge_skip: RidgeSkip = True,
-    recurrent_lookback: RecurrentLookback = None,
-    epochs: Epochs = 100,
-    patience: Patience = 10,
-    reduce_lr_patience: ReduceLr = None,
-    ensemble: Ensemble = 1,
-    batch_size: BatchSize = None,
-    loss: Loss = "mae",
-    optimizer: Optimizer = "adam",
-    lr: Lr = 1e-3,
-    scaler: Scaler = "standard",
-    normalize: Normalize = "last",
-    season: Season = None,
+    opts: SimpleNamespace,
     folds: Annotated[int, typer.Option(min=1, help="Test blocks at the end of the data.")] = 5,
     mode: Annotated[
         str, typer.Option(help="expanding (train from the start) or sliding (fixed length).")
@@ -696,15 +618,14 @@ def backtest(
     val: Annotated[
         float, typer.Option(help="Validation fraction of each fold's training rows.")
     ] = 0.2,
-    seed: Seed = 0,
-    device: Device = "auto",
     as_json: AsJson = False,
     quiet: Quiet = False,
 ) -> None:
     """Rolling-origin backtest: train, test on the next block, move the origin, repeat."""
-    if not isinstance(_parse_lookback(lookback), int):
+    if not isinstance(_parse_lookback(opts.lookback), int):
         raise ConfigError("backtest takes one --lookback number ('auto' and lists are for train)")
-    series, forecaster = _series_and_forecaster(data, locals(), _verbosity(quiet or as_json))
+    forecaster = _forecaster(opts, _verbosity(quiet or as_json))
+    series = _series(opts)
     result = forecaster.backtest(
         series, folds=folds, test_size=test_size, mode=mode, refit_every=refit_every, val=val
     )
@@ -713,8 +634,8 @@ def backtest(
         _echo_json({"summary": summary, "folds": result.folds.to_dict(orient="records")})
         return
     console = Console()
-    console.print(f"backtest of {data}: mean over {folds} folds ({mode})", soft_wrap=True)
-    for table in _metrics_tables(result.summary, model):
+    console.print(f"backtest of {opts.data}: mean over {folds} folds ({mode})", soft_wrap=True)
+    for table in _metrics_tables(result.summary, opts.model):
         console.print(table)
     frame = next(iter(series.values())) if isinstance(series, dict) else series
     first = result.folds.iloc[0]
@@ -723,7 +644,9 @@ def backtest(
 
 
 def _when(value: Any) -> str:
-    return str(value).removesuffix(" 00:00:00")
+    from forecast.windowing import format_stamp
+
+    return format_stamp(value)
 
 
 def _folds_table(folds: Any, mode: str, test_size: int) -> Table:
@@ -763,12 +686,12 @@ def _folds_table(folds: Any, mode: str, test_size: int) -> Table:
 @app.command()
 def datasets() -> None:
     """The bundled datasets and the shared public ones found on this machine."""
-    from forecast import runs
+    from forecast import series
 
     console = Console()
     for title, found in (
-        ("Bundled datasets (data/)", runs.bundled_datasets()),
-        ("Public datasets (../shared/datasets)", runs.public_datasets()),
+        ("Bundled datasets (data/)", series.bundled_datasets()),
+        ("Public datasets (../shared/datasets)", series.public_datasets()),
     ):
         if not found:
             console.print(f"{title}: none found")
@@ -795,10 +718,10 @@ def datasets() -> None:
 @app.command()
 def info(as_json: AsJson = False) -> None:
     """Versions, backend, visible GPUs, and whether the default LSTM will use cuDNN."""
-    from forecast import runs
+    from forecast import models
 
-    _start_backend()
-    env = runs.environment()
+    backends.start_backend()
+    env = models.environment()
     if as_json:
         _echo_json(env)
         return
@@ -826,9 +749,8 @@ def info(as_json: AsJson = False) -> None:
 
 def main() -> None:
     """Console entry point (`forecast`)."""
-    global _debug
-    _debug = "--debug" in sys.argv[1:]
-    quiet_backend_logs()
+    backends.set_debug("--debug" in sys.argv[1:])
+    backends.quiet_backend_logs()
     app()
 
 

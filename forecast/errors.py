@@ -7,12 +7,23 @@ The CLI prints such errors as `error: ...` and exits with status 2.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Integral
 from typing import Any
 
 
 class ForecastError(Exception):
-    """Base class of every error the toolkit raises on purpose."""
+    """Base class of every error the toolkit raises on purpose.
+
+    Attributes:
+        setting: the name of the setting the message is about (`"normalize"`), when the
+            message begins with it; interfaces rewrite it in their own terms (the CLI's
+            `--normalize`).
+    """
+
+    def __init__(self, *args: Any, setting: str | None = None):
+        super().__init__(*args)
+        self.setting = setting
 
 
 class DataError(ForecastError, ValueError):
@@ -39,5 +50,22 @@ def check_positive_int(
     if not ok or value < (0 if allow_zero else 1):
         kind = "a non-negative" if allow_zero else "a positive"
         extra = " or None" if or_none else ""
-        raise ConfigError(f"{name} must be {kind} integer{extra}, got {value!r}")
+        raise ConfigError(f"{name} must be {kind} integer{extra}, got {value!r}", setting=name)
     return int(value)
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """Return `value` lower-cased when it is one of `choices`, else raise `ConfigError`.
+
+    The one validator for settings with a fixed set of values (model, loss, optimizer,
+    scaler, normalize, device, ...); each set is declared once, by the module that owns it.
+
+    Raises:
+        ConfigError: "unknown {name} {value!r}; choose one of: a, b, c".
+    """
+    key = value.lower() if isinstance(value, str) else value
+    if key not in choices:
+        raise ConfigError(
+            f"unknown {name} {value!r}; choose one of: {', '.join(choices)}", setting=name
+        )
+    return key

@@ -14,14 +14,14 @@ target. A plain sentence says when the model does not beat seasonal naive.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from forecast.errors import DataError, check_positive_int
+from forecast.errors import DataError, check_choice, check_positive_int
 
 METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 BASELINES = ("naive", "seasonal_naive", "mean")
@@ -276,3 +276,150 @@ def evaluate_forecasts(
                     f"baseline {best_name} {best:.4g}, {change:+.1f}%)."
                 )
     return report
+
+
+def pooled_seasonal_scale(parts: Sequence[np.ndarray], season: int) -> np.ndarray:
+    """The MASE denominator of many series: the seasonal-naive MAE pooled over every
+    training part `(length, n_targets)` (lag 1 for parts shorter than a season), per target."""
+    diffs = []
+    for values in parts:
+        lag = season if len(values) > season else 1
+        diffs.append(np.abs(values[lag:] - values[:-lag]))
+    n_targets = parts[0].shape[1]
+    scale = np.concatenate(diffs).mean(axis=0) if diffs else np.full(n_targets, np.nan)
+    if np.isnan(scale).any():
+        scale = seasonal_naive_scale(parts[0], 1)
+    return np.where(scale > 0, scale, np.nan)
+
+
+# ---------------------------------------------------------------------- backtest folds
+BACKTEST_MODES = ("expanding", "sliding")
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One rolling-origin fold, in rows of the (shortest) series.
+
+    Attributes:
+        number: 1-based.
+        train_start, cut: training rows are `[train_start, cut)`; test rows `[cut, cut + size)`.
+        size: test rows.
+    """
+
+    number: int
+    train_start: int
+    cut: int
+    size: int
+
+
+def backtest_folds(
+    n_rows: int,
+    lookback: int,
+    horizon: int,
+    folds: int = 5,
+    test_size: int | None = None,
+    step: int | None = None,
+    mode: str = "expanding",
+) -> list[Fold]:
+    """Plan rolling-origin folds: `folds` test blocks at the end of `n_rows`, oldest first.
+
+    Args:
+        n_rows: rows of the (shortest) series.
+        lookback, horizon: the forecaster's window.
+        folds: test blocks.
+        test_size: rows per block; default `max(horizon, 20% of rows / folds)`.
+        step: rows between fold origins; default `test_size`.
+        mode: "expanding" (training starts at row 0) or "sliding" (a fixed-length training
+            window, as long as the first fold's).
+
+    Returns:
+        The folds.
+
+    Raises:
+        ConfigError: for a bad mode or fold count.
+        DataError: when the folds leave too few training rows.
+    """
+    check_choice("mode", mode, BACKTEST_MODES)
+    check_positive_int("folds", folds)
+    test_size = test_size or max(horizon, round(0.2 * n_rows / folds))
+    step = step or test_size
+    first_cut = n_rows - test_size - (folds - 1) * step
+    if first_cut < 2 * (lookback + horizon) or test_size < horizon:
+        raise DataError(
+            f"{folds} folds of {test_size} rows (step {step}) leave {first_cut} training rows, "
+            f"too few for lookback + horizon = {lookback + horizon}; use fewer or smaller folds"
+        )
+    plan = []
+    for k in range(folds):
+        cut = first_cut + k * step
+        start = 0 if mode == "expanding" else cut - first_cut
+        plan.append(Fold(k + 1, start, cut, test_size))
+    return plan
+
+
+@dataclass
+class BacktestResult:
+    """Rolling-origin backtest: per-fold metrics and their mean over folds.
+
+    Attributes:
+        folds: one row per (fold, target, method) with `train_start`, `train_end`,
+            `test_start`, `test_end`, `refit` and the metrics.
+        summary: mean of each metric over folds, per (target, method).
+        models: with `keep_models=True`, the `Forecaster` that scored each fold (the same
+            object for folds that did not refit); else None.
+    """
+
+    folds: pd.DataFrame
+    summary: pd.DataFrame
+    models: list[Any] | None = None
+
+    def __str__(self) -> str:
+        return self.summary.to_string(float_format=lambda v: f"{v:.4g}")
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]], models: list[Any] | None) -> BacktestResult:
+        """Collect per-fold rows (fold, dates, refit, target, method, metrics...)."""
+        table = pd.DataFrame(rows)
+        summary = table.groupby(["target", "method"], sort=False)[list(METRICS)].mean()
+        return cls(folds=table, summary=summary, models=models)
+
+
+def run_backtest(
+    data: Mapping[str, pd.DataFrame],
+    plan: Sequence[Fold],
+    lookback: int,
+    fit: Callable[[dict[str, pd.DataFrame]], Any],
+    refit_every: int = 1,
+    keep_models: bool = False,
+) -> BacktestResult:
+    """Run planned folds: fit on each fold's training rows (every `refit_every` folds; 0:
+    the first only), score the next block with `model.evaluate(span, test=size)`.
+
+    Args:
+        data: `{id: frame}`; every series is cut at the same rows.
+        plan: from `backtest_folds`.
+        lookback: rows of context given before each test block.
+        fit: trains a new model on `{id: training rows}` and returns it.
+        keep_models: keep each fold's model on the result.
+    """
+    rows, model, models = [], None, []
+    first = next(iter(data.values()))
+    for fold in plan:
+        refit = model is None or (refit_every > 0 and (fold.number - 1) % refit_every == 0)
+        if refit:
+            model = fit({key: f.iloc[fold.train_start : fold.cut] for key, f in data.items()})
+        models.append(model)
+        end = fold.cut + fold.size
+        span = {key: f.iloc[fold.cut - lookback : end] for key, f in data.items()}
+        report = model.evaluate(span, test=fold.size)
+        dates = {
+            "fold": fold.number,
+            "train_start": first.index[fold.train_start],
+            "train_end": first.index[fold.cut - 1],
+            "test_start": first.index[fold.cut],
+            "test_end": first.index[end - 1],
+            "refit": refit,
+        }
+        for (target, method), metrics in report.overall().iterrows():
+            rows.append({**dates, "target": target, "method": method, **metrics.to_dict()})
+    return BacktestResult.from_rows(rows, models if keep_models else None)

@@ -1,8 +1,10 @@
 """`Forecaster`: the one object most users touch — fit, predict, evaluate, backtest, save.
 
-It ties the pipeline together: `load_series` → chronological split → `SeriesScaler` fitted on
-the training slice → `WindowFeeder` → a model builder → `training.fit` → predictions turned
-back into original units and scored beside the baselines.
+It runs short workflows over the pipeline's modules: `series.as_collection` (one series or
+many) → `windowing` (THE split) → `SeriesScaler` fitted on the training part → `linear`
+(the baseline the model starts from) → a `models` builder → `training.fit` → predictions
+turned back into original units and scored by `evaluation` beside the baselines. Its state
+schema is `get_config()` / `from_config()`; `artifacts` writes and reads the files.
 
 Example:
     >>> f = Forecaster(model="single", lookback=48, horizon=24, target="OT", epochs=50)
@@ -14,121 +16,54 @@ Example:
 
 from __future__ import annotations
 
-import json
+import inspect
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, DataError, check_positive_int
+from forecast import artifacts, models, training
+from forecast.errors import ArtifactError, ConfigError, DataError, ForecastError, check_positive_int
 from forecast.evaluation import (
-    METRICS,
+    BacktestResult,
     Report,
+    backtest_folds,
     baseline_forecasts,
     evaluate_forecasts,
+    pooled_seasonal_scale,
+    run_backtest,
     season_for,
-    seasonal_naive_scale,
 )
-from forecast.linear import LinearBaseline
+from forecast.linear import (
+    LinearBaseline,
+    LookbackChoice,
+    choose_lookback,
+    longest_fitting,
+    lookback_candidates,
+)
 from forecast.scaling import SeriesScaler
-from forecast.series import load_series, series_info
-from forecast.windowing import WindowFeeder, split, window_count
+from forecast.series import (
+    SINGLE,
+    Collection,
+    as_collection,
+    future_index,
+    series_info,
+    series_label,
+)
+from forecast.windowing import (
+    SplitParts,
+    SplitSpec,
+    WindowFeeder,
+    first_origin,
+    split_last,
+    split_series,
+)
 
-Collection = dict[str, pd.DataFrame]
-SINGLE = "__single__"
-
-
-@dataclass
-class BacktestResult:
-    """Rolling-origin backtest: per-fold metrics and their mean over folds.
-
-    Attributes:
-        folds: one row per (fold, target, method) with `train_start`, `train_end`,
-            `test_start`, `test_end`, `refit` and the metrics.
-        summary: mean of each metric over folds, per (target, method).
-        models: with `keep_models=True`, the `Forecaster` that scored each fold (the same
-            object for folds that did not refit); else None.
-    """
-
-    folds: pd.DataFrame
-    summary: pd.DataFrame
-    models: list[Forecaster] | None = None
-
-    def __str__(self) -> str:
-        return self.summary.to_string(float_format=lambda v: f"{v:.4g}")
-
-
-FINISHED_MEMBER = ("finished.keras", "finished.json")  # inside an ensemble member's run folder
-
-
-def _save_finished_member(member_dir: str, model: Any, result: Any) -> None:
-    """Keep a trained ensemble member, so a crash in a later member does not retrain it."""
-    from forecast.training import atomic_write_text
-
-    folder = Path(member_dir)
-    tmp = folder / ("tmp-" + FINISHED_MEMBER[0])
-    model.save(tmp)
-    os.replace(tmp, folder / FINISHED_MEMBER[0])
-    atomic_write_text(folder / FINISHED_MEMBER[1], json.dumps(asdict(result)))
-
-
-def _finished_member(member_dir: str) -> tuple[Any, Any] | None:
-    """The model and FitResult saved by `_save_finished_member`, or None (also if either file
-    is unreadable: the member is then trained again)."""
-    import keras
-
-    from forecast.training import FitResult
-
-    folder = Path(member_dir)
-    model_file, result_file = (folder / name for name in FINISHED_MEMBER)
-    if not (model_file.is_file() and result_file.is_file()):
-        return None
-    try:
-        result = FitResult(**json.loads(result_file.read_text()))
-        return keras.models.load_model(model_file), result
-    except Exception:  # a damaged file only costs retraining the member
-        return None
-
-
-LOOKBACK_SEASONS = (1, 2, 4, 7, 14)  # default lookback candidates, in seasons
-LOOKBACK_STEPS = (8, 16, 32, 64, 128, 256)  # ... for data without a seasonal period
-
-
-def lookback_candidates(season: int) -> tuple[int, ...]:
-    """The lookbacks `Forecaster.choose_lookback` tries by default: 1, 2, 4, 7 and 14 seasons
-    (for hourly data 24 to 336 steps, a day to two weeks), or 8 to 256 steps without one."""
-    if season >= 4:
-        return tuple(season * k for k in LOOKBACK_SEASONS)
-    return LOOKBACK_STEPS
-
-
-@dataclass
-class LookbackChoice:
-    """What `Forecaster.choose_lookback` found.
-
-    Attributes:
-        lookback: the candidate with the lowest validation MAE.
-        scores: candidate -> validation MAE of the linear baseline (in the scaler's units,
-            averaged over targets), or None where the training slice has too few windows.
-        windows: validation windows scored (the same ones for every candidate).
-    """
-
-    lookback: int
-    scores: dict[int, float | None]
-    windows: int
-
-    def summary(self) -> str:
-        tried = ", ".join(
-            f"{k} {'too long' if v is None else f'{v:.4f}'}" for k, v in self.scores.items()
-        )
-        return (
-            f"lookback {self.lookback}: the lowest validation MAE of the linear baseline over "
-            f"{self.windows} windows (scaled units; {tried})"
-        )
+Validation = float | int | pd.DataFrame | Mapping[str, Any] | SplitSpec | None
 
 
 class Forecaster:
@@ -231,23 +166,20 @@ class Forecaster:
         self.verbose = verbose
 
     # ----------------------------------------------------------------- settings
-    _PARAMS = (
-        "model lookback horizon target covariates time_col id_col freq fill scaler normalize "
-        "ridge_skip epochs patience reduce_lr_patience batch_size loss optimizer learning_rate "
-        "seed device season ensemble model_options verbose"
-    ).split()
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
 
     def get_params(self) -> dict[str, Any]:
-        """The constructor settings, as given."""
-        return {name: getattr(self, name) for name in self._PARAMS}
+        """The constructor settings, as given (the names of `__init__`'s parameters)."""
+        return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params: Any) -> Forecaster:
         """Change settings (e.g. `epochs` before continuing training); returns self."""
+        names = self._param_names()
         for name, value in params.items():
-            if name not in self._PARAMS:
-                raise ConfigError(
-                    f"unknown setting {name!r}; settings are: {', '.join(self._PARAMS)}"
-                )
+            if name not in names:
+                raise ConfigError(f"unknown setting {name!r}; settings are: {', '.join(names)}")
             setattr(self, name, value)
         return self
 
@@ -260,16 +192,18 @@ class Forecaster:
     def is_fitted(self) -> bool:
         return getattr(self, "model_", None) is not None
 
-    def _check_settings(self) -> None:
-        for name in ("lookback", "horizon", "batch_size", "epochs", "ensemble"):
-            value = getattr(self, name)
-            if not (name == "batch_size" and value is None):
-                check_positive_int(name, value)
-        from forecast.models import get_builder
-        from forecast.training import get_loss
-
-        get_builder(self.model)
-        get_loss(self.loss)
+    def check_settings(self) -> None:
+        """Check every setting against its one declaration; `fit` calls it before any data
+        work. Raises ConfigError naming the setting and the value."""
+        for name in ("lookback", "horizon", "epochs", "ensemble"):
+            check_positive_int(name, getattr(self, name))
+        if self.batch_size is not None:
+            check_positive_int("batch_size", self.batch_size, or_none=True)
+        models.get_builder(self.model)
+        models.check_normalize(self.normalize)
+        SeriesScaler(self.scaler)
+        training.get_loss(self.loss)
+        training.get_optimizer(self.optimizer, self.learning_rate)
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:
@@ -277,417 +211,280 @@ class Forecaster:
                 "this Forecaster is not fitted yet; call fit(series) or Forecaster.load(dir)"
             )
 
+    # ----------------------------------------------------------------- data
+    def collection(self, series: Any) -> Collection:
+        """`series` as this forecaster reads it: `{id: frame}` (a lone series keyed
+        `forecast.series.SINGLE`), targets first, in the fitted columns once fitted."""
+        fitted = self.is_fitted
+        return as_collection(
+            series,
+            target=self.columns_[: self.n_targets_] if fitted else self.target,
+            covariates=self.columns_[self.n_targets_ :] if fitted else self.covariates,
+            fitted=fitted,
+            time_col=self.time_col,
+            id_col=self.id_col,
+            freq=self.freq_ if fitted else self.freq,
+            fill=self.fill,
+        )
+
+    def _parts(
+        self, series: Any, val: Validation, context: int
+    ) -> tuple[Collection, Collection, Collection, dict[str, int]]:
+        """`(data, train, val, val_start)`: the data fitted on (for a `SplitParts`, its
+        training part), its training parts, the validation parts with up to `context` rows of
+        history before them, and where each validation span begins in its frame."""
+        if isinstance(series, SplitParts) or isinstance(val, SplitSpec):
+            if isinstance(series, SplitParts):
+                parts = series
+            else:
+                data = self.collection(series)
+                one = list(data) == [SINGLE]
+                parts = split_series(data[SINGLE] if one else data, val, context)
+            many = isinstance(parts.train, dict)
+            keyed = (lambda part: part) if many else (lambda part: {SINGLE: part})
+            train = self.collection(keyed(parts.train))
+            if parts.val is None:
+                return train, train, {}, {}
+            return train, train, self.collection(keyed(parts.val)), keyed(parts.val_start)
+        data = self.collection(series)
+        if isinstance(val, pd.DataFrame | Mapping | str | os.PathLike):
+            val_data = self.collection(val)
+            return data, data, val_data, dict.fromkeys(val_data, 0)
+        if val is None or (val == 0 and not isinstance(val, bool)):
+            return data, data, {}, {}
+        train, held, starts = split_last(data, val, context)
+        for key, frame in held.items():
+            if len(frame) - starts[key] < self.horizon:
+                raise DataError(
+                    f"{series_label(key)}the validation slice has {len(frame) - starts[key]} "
+                    f"rows but needs at least horizon = {self.horizon}; use a larger val"
+                )
+        return data, train, held, starts
+
+    def _check_train_length(self, train: Collection, lookback: int) -> None:
+        need = lookback + self.horizon
+        for key, frame in train.items():
+            if len(frame) < need:
+                raise DataError(
+                    f"{series_label(key)}the training slice has {len(frame)} rows but lookback + "
+                    f"horizon = {need}; use a shorter lookback or horizon, or more data"
+                )
+
+    def _targets(self, frame: pd.DataFrame) -> np.ndarray:
+        """Scaled values `(rows, n_targets)` of `frame`."""
+        return self.scaler_.transform(frame)[:, : self.n_targets_]
+
+    # ----------------------------------------------------------------- lookback
     def default_lookbacks(self, series: Any) -> tuple[int, ...]:
         """The candidates `choose_lookback` tries by default on `series`:
-        `lookback_candidates` of its seasonal period (`season`, else from the frequency)."""
-        info = series_info(next(iter(self._collection(series).values())))
+        `forecast.linear.lookback_candidates` of its seasonal period."""
+        info = series_info(next(iter(self.collection(series).values())))
         return lookback_candidates(season_for(info["freq"], self.season))
 
     def choose_lookback(
-        self,
-        series: Any,
-        val: float | int | pd.DataFrame | Mapping[str, Any] = 0.2,
-        candidates: Sequence[int] | None = None,
+        self, series: Any, val: Validation = 0.2, candidates: Sequence[int] | None = None
     ) -> LookbackChoice:
         """Choose the lookback on validation data, cheaply: for each candidate, fit the linear
-        baseline (`forecast.linear`, the map the default models start from) on the training
-        windows and score its MAE on the validation windows; the lowest wins (ties: the shorter).
+        baseline (the map the default models start from) on the training windows and score
+        its MAE on the validation windows; the lowest wins (ties: the shorter).
 
         Every candidate is scored on the same validation windows. Nothing is changed: apply the
         choice with `set_params(lookback=choice.lookback)` before `fit`.
 
         Args:
-            series: the training data (a DataFrame, CSV path or `{id: frame}` collection).
-            val: the validation part, as in `fit` (a fraction or row count taken from the end
-                of each series, or separate validation frames that start with context rows).
+            series: the training data (a DataFrame, CSV path or `{id: frame}` collection), or
+                all the data when `val` is a `SplitSpec`.
+            val: the validation part, as in `fit`, or a `SplitSpec` cutting `series`.
             candidates: lookbacks to try; default `default_lookbacks(series)`.
 
         Returns:
-            A `LookbackChoice`.
+            A `forecast.linear.LookbackChoice`.
 
         Raises:
             ConfigError: without validation data, or for a candidate that is not a positive int.
             DataError: when no candidate fits the training slice.
         """
-        data = self._collection(series)
-        targets = list(series_info(next(iter(data.values())))["target"])
         if candidates is None:
-            candidates = self.default_lookbacks(data)
+            candidates = self.default_lookbacks(series)
         tried = sorted({check_positive_int("lookback candidate", int(c)) for c in candidates})
         if not tried:
             raise ConfigError("give at least one lookback candidate")
-        probe = Forecaster(**{**self.get_params(), "lookback": tried[-1]})
-        while True:  # split with context for the longest candidate that fits
-            try:
-                train_parts, val_parts = probe._split_for_fit(data, val)
-                break
-            except DataError:
-                if probe.lookback == tried[0]:
-                    raise
-                probe.lookback = max(c for c in tried if c < probe.lookback)
-        if not val_parts:  # val None or 0, as `fit` reads it
-            raise ConfigError("choosing the lookback needs validation data; give val")
-        scaler = SeriesScaler(self.scaler).fit(
-            pd.concat(list(train_parts.values()), ignore_index=True), targets=targets
+        _, train, held, starts = self._parts(series, val, context=tried[-1])
+        shortest = min(len(frame) for frame in train.values())
+        if longest_fitting(tried, shortest, self.horizon) is None:
+            self._check_train_length(train, tried[0])
+        if not held:
+            raise ConfigError(
+                "choosing the lookback needs validation data; give val", setting="val"
+            )
+        targets = list(series_info(next(iter(train.values())))["target"])
+        pooled = pd.concat(list(train.values()), ignore_index=True)
+        scaler = SeriesScaler(self.scaler).fit(pooled, targets=targets)
+        n = len(targets)
+        return choose_lookback(
+            [scaler.transform(f)[:, :n] for f in train.values()],
+            [(scaler.transform(f)[:, :n], starts[k]) for k, f in held.items()],
+            tried,
+            self.horizon,
         )
-        n_targets = len(targets)
-        train = [scaler.transform(f)[:, :n_targets] for f in train_parts.values()]
-        checks = []  # (scaled targets, origins of the scored windows) per validation frame
-        for frame in val_parts.values():
-            values = scaler.transform(frame)[:, :n_targets]
-            first = max(self._context(frame), probe.lookback)  # same windows for every candidate
-            origins = np.arange(first, len(values) - self.horizon + 1)
-            if len(origins):
-                checks.append((values, origins))
-        windows = sum(len(origins) for _, origins in checks)
-        if windows == 0:
-            raise DataError(
-                f"the validation part has no complete window of horizon {self.horizon} after "
-                f"{probe.lookback} rows of context; use a larger val"
-            )
-        firsts = [(values, int(origins[0])) for values, origins in checks]
-        steps = np.arange(self.horizon)
-        scores: dict[int, float | None] = {}
-        for lookback in tried:
-            baseline = None
-            if lookback <= probe.lookback:
-                baseline = LinearBaseline.fit(train, firsts, lookback, self.horizon)
-            if baseline is None:
-                scores[lookback] = None
-                continue
-            errors = [
-                np.abs(baseline.predict(values, origins) - values[origins[:, None] + steps])
-                for values, origins in checks
-            ]
-            scores[lookback] = float(np.mean(np.concatenate([e.reshape(-1) for e in errors])))
-        scored = {k: v for k, v in scores.items() if v is not None}
-        if not scored:
-            raise DataError(
-                f"no lookback candidate fits: the training slice has too few windows for "
-                f"{', '.join(map(str, tried))}; try shorter candidates or more data"
-            )
-        best = min(scored, key=lambda k: (scored[k], k))
-        return LookbackChoice(best, scores, windows)
-
-    # ----------------------------------------------------------------- data
-    def _collection(self, series: Any) -> Collection:
-        """Validate input into {name: frame} with the fitted (or configured) column roles."""
-        if isinstance(series, Mapping):
-            return {str(k): self._one(v) for k, v in series.items()}
-        if isinstance(series, pd.DataFrame) and self._roles_match(series):
-            return {SINGLE: self._ordered(series)}
-        targets = self.columns_[: self.n_targets_] if self.is_fitted else self.target
-        covs = self.columns_[self.n_targets_ :] if self.is_fitted else self.covariates
-        loaded = load_series(
-            series, time_col=self.time_col, target=targets, covariates=covs,
-            id_col=self.id_col, freq=self.freq_ if self.is_fitted else self.freq, fill=self.fill,
-        )  # fmt: skip
-        if isinstance(loaded, dict):
-            return {k: self._ordered(v) for k, v in loaded.items()}
-        return {SINGLE: self._ordered(loaded)}
-
-    def _one(self, frame: Any) -> pd.DataFrame:
-        got = self._collection(frame)
-        if len(got) != 1:
-            raise DataError("a series collection cannot contain another collection")
-        return next(iter(got.values()))
-
-    def _roles_match(self, frame: pd.DataFrame) -> bool:
-        info = frame.attrs.get("forecast")
-        if not info:
-            return False
-        if self.is_fitted:
-            return list(info["target"]) + list(info["covariates"]) == self.columns_
-        wanted_t = [self.target] if isinstance(self.target, str) else list(self.target or [])
-        wanted_c = [self.covariates] if isinstance(self.covariates, str) else list(self.covariates)
-        return (not wanted_t or wanted_t == list(info["target"])) and (
-            not wanted_c or wanted_c == list(info["covariates"])
-        )
-
-    def _ordered(self, frame: pd.DataFrame) -> pd.DataFrame:
-        info = series_info(frame)
-        columns = list(info["target"]) + list(info["covariates"])
-        if self.is_fitted and columns != self.columns_:
-            raise DataError(
-                f"the data has columns {columns} but the forecaster was fitted on {self.columns_}"
-            )
-        out = frame[columns]
-        out.attrs = dict(frame.attrs)
-        return out
-
-    def _scaled(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.scaler_.transform(frame)
 
     # ----------------------------------------------------------------- fit
     def fit(
         self,
         series: Any,
-        val: float | int | pd.DataFrame | Mapping[str, Any] | None = 0.2,
+        val: Validation = 0.2,
         epochs: int | None = None,
         run_dir: str | os.PathLike | None = None,
     ) -> Forecaster:
-        """Train on `series`, early-stopping on a validation slice.
+        """Train on `series`, early-stopping on a validation part.
 
         A fitted forecaster (including one from `Forecaster.load`) continues training from its
-        current weights, keeping its scaler: `Forecaster.load(d).fit(more_data, epochs=20)`.
+        current weights, keeping its scaler: `Forecaster.load(d).fit(new_data, epochs=20)`.
 
         Args:
-            series: a DataFrame, CSV path, or `{id: frame}` collection (one global model).
+            series: a DataFrame, CSV path, `{id: frame}` collection (one global model), or a
+                `SplitParts` (its training and validation parts; `val` is then ignored).
             val: the last fraction (float) or number of rows (int) of each series used for
-                validation, or separate validation data; 0 or None trains without validation.
+                validation, separate validation data, or a `SplitSpec`; 0 or None trains
+                without validation.
             epochs: overrides the `epochs` setting for this call.
             run_dir: folder for checkpoints, history and crash resume.
 
         Returns:
             self.
         """
-        from forecast import training
-        from forecast.models import get_builder
-
-        self._check_settings()
+        self.check_settings()
         training.select_device(self.device)
+        data, train, held, starts = self._parts(series, val, context=self.lookback)
+        self._check_train_length(train, self.lookback)
         first = not self.is_fitted
-        data = self._collection(series)
         if first:
-            any_frame = next(iter(data.values()))
-            info = series_info(any_frame)
-            self.columns_ = list(info["target"]) + list(info["covariates"])
-            self.n_targets_ = len(info["target"])
-            self.freq_ = info["freq"]
-            self.season_ = season_for(self.freq_, self.season)
-        train_parts, val_parts = self._split_for_fit(data, val)
-        if first:
-            self.scaler_ = SeriesScaler(self.scaler).fit(
-                pd.concat(list(train_parts.values()), ignore_index=True),
-                targets=self.columns_[: self.n_targets_],
-            )
-            self.mase_scale_ = self._pooled_scale(train_parts)
-        n_windows = sum(
-            window_count(len(f), self.lookback, self.horizon) for f in train_parts.values()
+            self._learn_data(train)
+        train_arrays = [self.scaler_.transform(f) for f in train.values()]
+        val_arrays = [self.scaler_.transform(f) for f in held.values()]
+        val_starts = [starts[k] for k in held]
+        n_windows = sum(max(len(a) - self.lookback - self.horizon + 1, 0) for a in train_arrays)
+        self.batch_size_ = training.batch_size_for(n_windows, self.batch_size)
+        self.linear_ = LinearBaseline(self.lookback, self.horizon).fit(
+            [a[:, : self.n_targets_] for a in train_arrays],
+            [(a[:, : self.n_targets_], s) for a, s in zip(val_arrays, val_starts, strict=True)],
         )
-        self.batch_size_ = self._batch_for(n_windows)
-        feeder_args = dict(
-            lookback=self.lookback, horizon=self.horizon, batch_size=self.batch_size_,
-            target_cols=slice(0, self.n_targets_),
-        )  # fmt: skip
-        train_scaled = [self._scaled(f) for f in train_parts.values()]
-        val_scaled = [self._scaled(f) for f in val_parts.values()]
-        val_context = [self._context(f) for f in val_parts.values()]
-        train_feed = WindowFeeder(train_scaled, shuffle=True, seed=self.seed, **feeder_args)
-        val_feed = None
-        if val_parts:
-            val_feed = WindowFeeder(
-                val_scaled, shuffle=False, first_target=val_context, **feeder_args
-            )
+        feeds = self._feeders(train_arrays, val_arrays, val_starts)
         fit_args = dict(
-            epochs=epochs or self.epochs, patience=self.patience,
-            reduce_lr_patience=self.reduce_lr_patience, verbose=self.verbose,
-        )  # fmt: skip
-        targets = slice(0, self.n_targets_)
-        self.linear_ = LinearBaseline.fit(
-            [a[:, targets] for a in train_scaled],
-            [(a[:, targets], first) for a, first in zip(val_scaled, val_context, strict=True)],
-            self.lookback, self.horizon,
-        )  # fmt: skip
+            epochs=epochs or self.epochs,
+            patience=self.patience,
+            reduce_lr_patience=self.reduce_lr_patience,
+            verbose=self.verbose,
+        )
         if first:
-            builder = get_builder(self.model)
-            members, results = [], []
-            for k in range(self.ensemble):
-                member_dir = run_dir
-                if run_dir is not None and self.ensemble > 1:
-                    member_dir = os.path.join(run_dir, f"member-{k}")
-                    done = _finished_member(member_dir)
-                    if done is not None:  # a resumed ensemble keeps its finished members
-                        members.append(done[0])
-                        results.append(done[1])
-                        if self.verbose:
-                            print(
-                                f"ensemble member {k + 1}/{self.ensemble}: kept, trained by an "
-                                f"earlier run ({done[1].epochs_run} epochs)"
-                            )
-                        continue
-                member_seed = None if self.seed is None else self.seed + k
-                training.set_seed(member_seed)
-                train_feed.reseed(member_seed)
-                member = builder(
-                    lookback=self.lookback, n_inputs=len(self.columns_), horizon=self.horizon,
-                    n_targets=self.n_targets_, normalize=self.normalize, loss=self.loss,
-                    optimizer=self.optimizer, learning_rate=self.learning_rate,
-                    **dict(self.model_options or {}),
-                )  # fmt: skip
-                if self.ridge_skip:
-                    self._start_from_linear(member)
-                results.append(
-                    training.fit(member, train_feed, val_feed, run_dir=member_dir, **fit_args)
-                )
-                members.append(member)
-                if run_dir is not None and self.ensemble > 1:
-                    _save_finished_member(member_dir, member, results[-1])
-            result = results[0]  # history_ and fit_result_ describe the first member
-            self.model_ = members[0] if len(members) == 1 else self._average(members)
-            self.history_: dict[str, list[float]] = {}
+            result = self._train_new(*feeds, run_dir, fit_args)
         else:
             training.set_seed(self.seed)
-            result = training.fit(self.model_, train_feed, val_feed, run_dir=run_dir, **fit_args)
+            result = training.fit(self.model_, *feeds, run_dir=run_dir, **fit_args)
         for key, values in result.history.items():
             self.history_.setdefault(key, []).extend(values)
         self.fit_result_ = result
         self.last_timestamps_ = {k: str(f.index[-1]) for k, f in data.items()}
         return self
 
-    def _start_from_linear(self, model: Any) -> None:
-        """Set the model's linear skip to the linear baseline and freeze it; zero the head,
-        so the untrained model forecasts exactly what the baseline does (see `ridge_skip`)."""
-        from forecast.training import compile_model
+    def _learn_data(self, train: Collection) -> None:
+        """Columns, frequency, season, scaler and MASE scale, from the training parts."""
+        info = series_info(next(iter(train.values())))
+        self.columns_ = list(info["target"]) + list(info["covariates"])
+        self.n_targets_ = len(info["target"])
+        self.freq_ = info["freq"]
+        self.season_ = season_for(self.freq_, self.season)
+        pooled = pd.concat(list(train.values()), ignore_index=True)
+        self.scaler_ = SeriesScaler(self.scaler).fit(pooled, targets=info["target"])
+        targets = [f.to_numpy()[:, : self.n_targets_] for f in train.values()]
+        self.mase_scale_ = pooled_seasonal_scale(targets, self.season_)
+        self.history_: dict[str, list[float]] = {}
 
-        names = {layer.name for layer in model.layers}
-        if self.linear_ is None or self.normalize != "last" or "linear_skip" not in names:
-            return
-        n_inputs, n_targets, horizon = len(self.columns_), self.n_targets_, self.horizon
-        kernel = np.zeros((self.lookback * n_inputs, horizon * n_targets), dtype=np.float32)
-        bias = np.zeros(horizon * n_targets, dtype=np.float32)
-        rows = np.arange(self.lookback) * n_inputs  # Flatten order: step-major, then channel
-        for t in range(n_targets):
-            cols = np.arange(horizon) * n_targets + t  # Reshape order: step-major, then target
-            kernel[np.ix_(rows + t, cols)] = self.linear_.coef[t]
-            bias[cols] = self.linear_.intercept[t]
-        skip, head = model.get_layer("linear_skip"), model.get_layer("head")
-        skip.set_weights([kernel, bias])
-        skip.trainable = False
-        head.set_weights([np.zeros_like(w) for w in head.get_weights()])
-        compile_model(  # again: trainable weights are collected when compiling
-            model, self.loss, self.optimizer, self.learning_rate,
-            steps_per_execution=model.steps_per_execution,
-        )  # fmt: skip
+    def _feeders(
+        self, train: list[np.ndarray], val: list[np.ndarray], val_starts: list[int]
+    ) -> tuple[WindowFeeder, WindowFeeder | None]:
+        args = dict(
+            lookback=self.lookback,
+            horizon=self.horizon,
+            batch_size=self.batch_size_,
+            target_cols=slice(0, self.n_targets_),
+        )
+        train_feed = WindowFeeder(train, shuffle=True, seed=self.seed, **args)
+        val_feed = (
+            WindowFeeder(val, shuffle=False, first_target=val_starts, **args) if val else None
+        )
+        return train_feed, val_feed
 
-    def _average(self, members: list[Any]) -> Any:
-        """One Keras model averaging the members' forecasts, compiled like them."""
-        import keras
-
-        from forecast.training import compile_model
-
-        inputs = keras.Input((self.lookback, len(self.columns_)), name="window")
-        for k, member in enumerate(members):
-            member.name = f"{member.name}_member_{k}"  # names must be unique in one model
-        outputs = keras.layers.Average(name="ensemble_mean")([m(inputs) for m in members])
-        model = keras.Model(inputs, outputs, name=f"ensemble_of_{len(members)}")
-        compile_model(model, self.loss, self.optimizer, self.learning_rate)
-        model.optimizer.build(model.trainable_variables)  # saved and loaded with its state
-        return model
-
-    def _batch_for(self, n_windows: int) -> int:
-        """`batch_size`, or when None: 128, shrunk (to a power of two, at least 8) so that an
-        epoch has at least 16 optimizer steps — small series such as AirPassengers (about 60
-        training windows) otherwise get one step per epoch and stop undertrained."""
-        if self.batch_size is not None:
-            return int(self.batch_size)
-        size = 128
-        while size > 8 and n_windows < 16 * size:
-            size //= 2
-        return size
-
-    def _context(self, frame: pd.DataFrame) -> int:
-        return int(frame.attrs.get("forecast_context", 0))
-
-    def _split_for_fit(self, data: Collection, val: Any) -> tuple[Collection, Collection]:
-        need = self.lookback + self.horizon
-        if isinstance(val, (pd.DataFrame, Mapping, str, os.PathLike)) and not isinstance(val, bool):
-            val_data = self._collection(val)
-            for frame in val_data.values():
-                frame.attrs["forecast_context"] = 0
-            train = data
-        elif val in (None, 0):
-            train, val_data = data, {}
+    def _train_new(
+        self, train_feed: WindowFeeder, val_feed: Any, run_dir: Any, fit_args: dict
+    ) -> training.FitResult:
+        """Train `ensemble` new models (`training.train_members`) and keep one, or their
+        average; returns the first member's FitResult."""
+        members, results = training.train_members(
+            self._new_model,
+            self.ensemble,
+            train_feed,
+            val_feed,
+            seed=self.seed,
+            run_dir=run_dir,
+            **fit_args,
+        )
+        if len(members) == 1:
+            self.model_ = members[0]
         else:
-            train, val_data = {}, {}
-            for key, frame in data.items():
-                n_val = round(val * len(frame)) if isinstance(val, float) else int(val)
-                if not 0 < n_val < len(frame):
-                    raise ConfigError(
-                        f"val must be a fraction in (0, 1) or a row count below "
-                        f"{len(frame)}, got {val!r}"
-                    )
-                if n_val < self.horizon:
-                    raise DataError(
-                        f"{self._label(key)}the validation slice has {n_val} rows but needs at "
-                        f"least horizon = {self.horizon}; use a larger val"
-                    )
-                parts = split(
-                    frame, train=len(frame) - n_val, val=n_val, test=0, context=self.lookback
-                )
-                val_frame = parts.val.copy()
-                val_frame.attrs = dict(frame.attrs, forecast_context=parts.val_start)
-                train[key], val_data[key] = parts.train, val_frame
-        for key, frame in train.items():
-            if len(frame) < need:
-                raise DataError(
-                    f"{self._label(key)}the training slice has {len(frame)} rows but lookback + "
-                    f"horizon = {need}; use a shorter lookback or horizon, or more data"
-                )
-        return train, val_data
-
-    @staticmethod
-    def _label(key: str) -> str:
-        return "" if key == SINGLE else f"series {key!r}: "
-
-    def _pooled_scale(self, parts: Collection) -> np.ndarray:
-        diffs = []
-        for frame in parts.values():
-            values = frame.to_numpy()[:, : self.n_targets_]
-            lag = self.season_ if len(values) > self.season_ else 1
-            diffs.append(np.abs(values[lag:] - values[:-lag]))
-        scale = np.concatenate(diffs).mean(axis=0) if diffs else np.full(self.n_targets_, np.nan)
-        if np.isnan(scale).any():
-            scale = seasonal_naive_scale(
-                next(iter(parts.values())).to_numpy()[:, : self.n_targets_], 1
+            self.model_ = self._compiled(
+                models.average_members(members, self.lookback, len(self.columns_))
             )
-        return np.where(scale > 0, scale, np.nan)
+            self.model_.optimizer.build(self.model_.trainable_variables)  # saved with its state
+        return results[0]
+
+    def _new_model(self) -> keras.Model:
+        """A compiled model of the configured builder; with `ridge_skip` (and
+        `normalize="last"`), its linear path is the fitted linear baseline, frozen."""
+        model = models.get_builder(self.model)(
+            lookback=self.lookback,
+            n_inputs=len(self.columns_),
+            horizon=self.horizon,
+            n_targets=self.n_targets_,
+            normalize=self.normalize,
+            **dict(self.model_options or {}),
+        )
+        last = models.check_normalize(self.normalize) == "last"
+        if self.ridge_skip and last and self.linear_.is_fitted and models.has_linear_skip(model):
+            models.start_from_linear(
+                model, self.linear_.coef_, self.linear_.intercept_, len(self.columns_)
+            )
+        return self._compiled(model)
+
+    def _compiled(self, model: keras.Model) -> keras.Model:
+        return training.compile_model(model, self.loss, self.optimizer, self.learning_rate)
 
     # ----------------------------------------------------------------- predict
-    def _first_origin(self, frame: pd.DataFrame, start: Any) -> int:
-        """Row of the first forecast target: from `start` (fraction of rows at the end, row
-        count at the end, or timestamp), never before `lookback`."""
-        n = len(frame)
-        if start is None:
-            row = self.lookback
-        elif isinstance(start, float):
-            if not 0 < start < 1:
-                raise ConfigError(f"a fractional start must lie in (0, 1), got {start}")
-            row = n - round(start * n)
-        elif isinstance(start, (int, np.integer)) and not isinstance(start, bool):
-            row = n - int(start)
-        else:
-            try:
-                row = int(frame.index.searchsorted(pd.Timestamp(start), side="left"))
-            except (ValueError, TypeError) as exc:
-                raise ConfigError(
-                    f"{start!r} is not a fraction, a row count or a timestamp"
-                ) from exc
-        return max(row, self.lookback)
-
     def _window_forecasts(
-        self, frame: pd.DataFrame, first_origin: int
+        self, frame: pd.DataFrame, first: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Forecasts for every window whose first target row is >= `first_origin`.
+        """Forecasts for every window whose first target row is >= `first`.
 
         Returns:
             origins `(n,)`, predictions `(n, horizon, n_targets)` and actuals (same shape),
             both in original units.
         """
-        n = len(frame)
-        origins = np.arange(first_origin, n - self.horizon + 1)
+        origins = np.arange(first, len(frame) - self.horizon + 1)
         if len(origins) == 0:
             raise DataError(
                 f"no complete window: the span needs at least lookback + horizon = "
                 f"{self.lookback + self.horizon} rows with {self.horizon} after the start"
             )
         feeder = WindowFeeder(
-            self._scaled(frame), self.lookback, self.horizon,
+            self.scaler_.transform(frame),
+            self.lookback,
+            self.horizon,
             batch_size=max(self.batch_size or 0, 256),
-            shuffle=False, target_cols=slice(0, self.n_targets_), first_target=first_origin,
-        )  # fmt: skip
-        scaled = self.model_.predict(feeder, verbose=0)
-        preds = self.scaler_.inverse_transform_targets(scaled)
+            shuffle=False,
+            target_cols=slice(0, self.n_targets_),
+            first_target=first,
+        )
+        preds = self.scaler_.inverse_transform_targets(self.model_.predict(feeder, verbose=0))
         values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
         actual = values[origins[:, None] + np.arange(self.horizon)[None, :]]
         return origins, preds, actual
@@ -702,50 +499,42 @@ class Forecaster:
         """
         self._check_fitted()
         out = {}
-        for key, frame in self._collection(series).items():
+        for key, frame in self.collection(series).items():
             if len(frame) < self.lookback:
                 raise DataError(
-                    f"{self._label(key)}predict needs the last lookback = {self.lookback} rows, "
-                    f"got {len(frame)}"
+                    f"{series_label(key)}predict needs the last lookback = {self.lookback} "
+                    f"rows, got {len(frame)}"
                 )
-            window = self._scaled(frame.iloc[-self.lookback :])[None]
-            scaled = self.model_.predict(window, verbose=0)
-            values = self.scaler_.inverse_transform_targets(scaled)[0]
+            window = self.scaler_.transform(frame.iloc[-self.lookback :])[None]
+            values = self.scaler_.inverse_transform_targets(self.model_.predict(window, verbose=0))
             out[key] = pd.DataFrame(
-                values, index=self._future_index(frame), columns=self.columns_[: self.n_targets_]
+                values[0],
+                index=future_index(frame.index, self.horizon, self.freq_),
+                columns=self.columns_[: self.n_targets_],
             )
         return out[SINGLE] if list(out) == [SINGLE] else out
 
-    def _future_index(self, frame: pd.DataFrame) -> pd.Index:
-        index = frame.index
-        if isinstance(index, pd.DatetimeIndex):
-            freq = self.freq_ or (pd.infer_freq(index) if len(index) >= 3 else None)
-            if freq is None:
-                raise DataError(
-                    "cannot build future timestamps: the series has no frequency; pass freq="
-                )
-            return pd.date_range(index[-1], periods=self.horizon + 1, freq=freq)[1:].rename(
-                index.name
-            )
-        last = int(index[-1]) if len(index) else -1
-        return pd.RangeIndex(last + 1, last + 1 + self.horizon, name=index.name)
-
-    def predict_windows(self, series: Any, start: Any = None) -> pd.DataFrame:
+    def predict_windows(
+        self, series: Any, start: Any = None, baselines: bool = False
+    ) -> pd.DataFrame:
         """Every rolling forecast over a span (historical forecasts), as a tidy DataFrame.
 
         Args:
             series: the data, with at least `lookback` rows before `start`.
             start: where forecast targets begin: a fraction or row count of the series' end,
                 or a timestamp; default: as early as the lookback allows.
+            baselines: add a column per baseline (naive, seasonal_naive, mean, linear) with
+                its forecast for the same window, step and target.
 
         Returns:
             Columns `series` (for collections), `origin` (last observed time), `time`,
-            `step` (1..horizon), `target`, `forecast`, `actual`.
+            `step` (1..horizon), `target`, `forecast`, `actual` (and the baselines).
         """
         self._check_fitted()
         frames = []
-        for key, frame in self._collection(series).items():
-            origins, preds, actual = self._window_forecasts(frame, self._first_origin(frame, start))
+        for key, frame in self.collection(series).items():
+            first = first_origin(frame.index, start, self.lookback)
+            origins, preds, actual = self._window_forecasts(frame, first)
             n, h, t = preds.shape
             rows = origins[:, None] + np.arange(h)[None, :]
             tidy = pd.DataFrame(
@@ -758,6 +547,9 @@ class Forecaster:
                     "actual": actual.reshape(-1),
                 }
             )
+            if baselines:
+                for name, values in self._baselines(frame, origins).items():
+                    tidy[name] = values.reshape(-1)
             if key != SINGLE:
                 tidy.insert(0, "series", key)
             frames.append(tidy)
@@ -782,25 +574,28 @@ class Forecaster:
         """
         self._check_fitted()
         y_true, y_pred, bases = [], [], {}
-        for frame in self._collection(series).values():
-            origins, preds, actual = self._window_forecasts(frame, self._first_origin(frame, test))
+        for frame in self.collection(series).values():
+            first = first_origin(frame.index, test, self.lookback)
+            origins, preds, actual = self._window_forecasts(frame, first)
             for name, b in self._baselines(frame, origins).items():
                 bases.setdefault(name, []).append(b)
             y_true.append(actual)
             y_pred.append(preds)
         return evaluate_forecasts(
-            np.concatenate(y_true), np.concatenate(y_pred),
+            np.concatenate(y_true),
+            np.concatenate(y_pred),
             {k: np.concatenate(v) for k, v in bases.items()},
-            self.mase_scale_, self.columns_[: self.n_targets_],
-        )  # fmt: skip
+            self.mase_scale_,
+            self.columns_[: self.n_targets_],
+        )
 
     def _baselines(self, frame: pd.DataFrame, origins: np.ndarray) -> dict[str, np.ndarray]:
         """Every baseline's forecasts, in original units, `(n, horizon, n_targets)`, for the
         windows of one series whose first target rows are `origins`."""
         values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
         found = baseline_forecasts(values, origins, self.lookback, self.horizon, self.season_)
-        if getattr(self, "linear_", None) is not None:
-            scaled = self.linear_.predict(self._scaled(frame)[:, : self.n_targets_], origins)
+        if self.linear_.is_fitted:
+            scaled = self.linear_.predict(self._targets(frame), origins)
             found["linear"] = self.scaler_.inverse_transform_targets(scaled)
         return found
 
@@ -833,87 +628,158 @@ class Forecaster:
             keep_models: keep each fold's fitted forecaster on the result (`models`).
 
         Returns:
-            A `BacktestResult`.
+            A `forecast.evaluation.BacktestResult`.
         """
-        if mode not in ("expanding", "sliding"):
-            raise ConfigError(f"mode must be 'expanding' or 'sliding', got {mode!r}")
-        if not (isinstance(folds, int) and folds >= 1):
-            raise ConfigError(f"folds must be a positive integer, got {folds!r}")
-        if not (isinstance(refit_every, int) and refit_every >= 0):
-            raise ConfigError(f"refit_every must be a non-negative integer, got {refit_every!r}")
-        data = self._collection(series)
-        n = min(len(f) for f in data.values())
-        test_size = test_size or max(self.horizon, round(0.2 * n / folds))
-        step = step or test_size
-        first_cut = n - test_size - (folds - 1) * step
-        if first_cut < 2 * (self.lookback + self.horizon) or test_size < self.horizon:
-            raise DataError(
-                f"{folds} folds of {test_size} rows (step {step}) leave {first_cut} training rows, "
-                f"too few for lookback + horizon = {self.lookback + self.horizon}; use fewer or "
-                "smaller folds"
-            )
-        rows, model, models = [], None, []
-        for k in range(folds):
-            cut = first_cut + k * step
-            start = 0 if mode == "expanding" else cut - first_cut
-            refit = model is None or (refit_every > 0 and k % refit_every == 0)
-            if refit:
-                model = Forecaster(**self.get_params())
-                model.fit({key: f.iloc[start:cut] for key, f in data.items()}, val=val)
-            models.append(model)
-            span = {key: f.iloc[cut - self.lookback : cut + test_size] for key, f in data.items()}
-            report = model.evaluate(span, test=test_size)
-            for (target, method), metrics in report.overall().iterrows():
-                first = next(iter(data.values()))
-                rows.append(
-                    {
-                        "fold": k + 1,
-                        "train_start": first.index[start],
-                        "train_end": first.index[cut - 1],
-                        "test_start": first.index[cut],
-                        "test_end": first.index[cut + test_size - 1],
-                        "refit": refit,
-                        "target": target,
-                        "method": method,
-                        **metrics.to_dict(),
-                    }
-                )
-        table = pd.DataFrame(rows)
-        summary = table.groupby(["target", "method"], sort=False)[list(METRICS)].mean()
-        return BacktestResult(folds=table, summary=summary, models=models if keep_models else None)
+        check_positive_int("refit_every", refit_every, allow_zero=True)
+        backtest_folds(10**9, 1, 1, folds=folds, mode=mode)  # the settings, before any data
+        data = self.collection(series)
+        plan = backtest_folds(
+            min(len(f) for f in data.values()),
+            self.lookback,
+            self.horizon,
+            folds=folds,
+            test_size=test_size,
+            step=step,
+            mode=mode,
+        )
+        return run_backtest(
+            data,
+            plan,
+            self.lookback,
+            lambda train: Forecaster(**self.get_params()).fit(train, val=val),
+            refit_every=refit_every,
+            keep_models=keep_models,
+        )
 
-    # ----------------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike, metrics: Mapping[str, Any] | None = None) -> None:
-        """Save to a folder (model.keras, forecaster.json, history.csv, metrics.json),
-        atomically: a crash mid-save leaves the previous artifact intact."""
-        from forecast.artifacts import save_forecaster
-
+    # ----------------------------------------------------------------- state and files
+    def get_config(self) -> dict[str, Any]:
+        """Everything but the weights needed to rebuild this fitted forecaster, JSON-ready:
+        the settings and the fitted state (the state schema `from_config` reads)."""
         self._check_fitted()
-        save_forecaster(self, path, metrics=metrics)
+        return {
+            "settings": self.get_params(),
+            "window": {"lookback": self.lookback, "horizon": self.horizon},
+            "columns": list(self.columns_),
+            "n_targets": self.n_targets_,
+            "freq": self.freq_,
+            "season": self.season_,
+            "scaler": self.scaler_.to_dict(),
+            "mase_scale": [None if np.isnan(v) else float(v) for v in self.mase_scale_],
+            "last_timestamps": dict(getattr(self, "last_timestamps_", {})),
+            "fit": {
+                "best_epoch": getattr(getattr(self, "fit_result_", None), "best_epoch", None),
+                "epochs_run": len(next(iter(self.history_.values()), [])) if self.history_ else 0,
+            },
+        }
+
+    STATE_KEYS = ("settings", "columns", "n_targets", "freq", "season", "scaler", "mase_scale")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], source: str = "config") -> Forecaster:
+        """A forecaster with the settings and fitted state of `get_config()` (no model yet:
+        `load` attaches the saved model and linear baseline).
+
+        Raises:
+            ArtifactError: naming `source` for a missing, invalid or inconsistent value.
+        """
+        missing = [k for k in cls.STATE_KEYS if k not in config]
+        if missing:
+            raise ArtifactError(
+                f"{source} lacks {', '.join(missing)}; restore it or re-train and save"
+            )
+        try:
+            f = cls(**dict(config["settings"]))
+            f.columns_ = [str(c) for c in config["columns"]]
+            f.n_targets_ = int(config["n_targets"])
+            f.freq_ = config["freq"]
+            f.season_ = int(config["season"])
+            f.scaler_ = SeriesScaler.from_dict(config["scaler"])
+            f.mase_scale_ = np.array(
+                [np.nan if v is None else float(v) for v in config["mase_scale"]]
+            )
+            f.last_timestamps_ = dict(config.get("last_timestamps", {}))
+        except (TypeError, ValueError, KeyError, ForecastError) as exc:
+            raise ArtifactError(
+                f"{source} has an invalid value ({exc}); restore it or re-train"
+            ) from exc
+        window = config.get("window", {"lookback": f.lookback, "horizon": f.horizon})
+        for ok, what in (
+            (
+                0 < f.n_targets_ <= len(f.columns_),
+                f"n_targets {f.n_targets_} does not fit columns {f.columns_}",
+            ),
+            (f.scaler_.columns_ == f.columns_, "scaler columns differ from columns"),
+            (len(f.mase_scale_) == f.n_targets_, "mase_scale length differs from n_targets"),
+            (
+                window == {"lookback": f.lookback, "horizon": f.horizon},
+                f"window {window} differs from settings lookback={f.lookback}, horizon={f.horizon}",
+            ),
+        ):
+            if not ok:
+                raise ArtifactError(f"{source}: {what}; restore it or re-train and save")
+        f.history_ = {}
+        f.linear_ = LinearBaseline(f.lookback, f.horizon)
+        return f
+
+    def save(self, path: str | os.PathLike, metrics: Mapping[str, Any] | None = None) -> None:
+        """Save to a folder (model.keras, forecaster.json, history.csv, metrics.json,
+        linear_baseline.npz), atomically: a crash mid-save leaves the previous one intact."""
+        self._check_fitted()
+        artifacts.save_folder(
+            path,
+            model=self.model_,
+            config=self.get_config(),
+            history=self.history_,
+            linear=self.linear_ if self.linear_.is_fitted else None,
+            metrics=metrics,
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Forecaster:
-        """Load a folder written by `save` (Keras safe mode, no pickle)."""
-        from forecast.artifacts import load_forecaster
+        """Load a folder written by `save` (Keras safe mode, no pickle).
 
-        return load_forecaster(path)
+        Raises:
+            ArtifactError: for a missing folder or file, a corrupt model, a hand-edited or
+                inconsistent forecaster.json, or an artifact from an incompatible version.
+        """
+        folder = Path(path)
+        config = artifacts.read_config(folder)
+        source = str(folder / artifacts.CONFIG_FILE)
+        f = cls.from_config(config, source=source)
+        model = artifacts.load_model_file(folder / artifacts.MODEL_FILE)
+        expected = ((None, f.lookback, len(f.columns_)), (None, f.horizon, f.n_targets_))
+        got = (tuple(model.input_shape), tuple(model.output_shape))
+        if got != expected:
+            raise ArtifactError(
+                f"{source}: lookback/horizon/columns say input {expected[0]} and output "
+                f"{expected[1]}, but {artifacts.MODEL_FILE} has {got[0]} -> {got[1]}; restore "
+                "it or re-train and save"
+            )
+        f.model_ = model
+        linear = artifacts.read_linear(folder)
+        if linear is not None:
+            shape = (f.n_targets_, f.lookback, f.horizon)
+            if linear.coef_.shape != shape:
+                raise ArtifactError(
+                    f"{source}: {artifacts.LINEAR_FILE} holds coefficients {linear.coef_.shape}, "
+                    f"expected {shape}; restore it or re-train and save"
+                )
+            f.linear_ = linear
+        f.history_ = artifacts.read_history(folder)
+        return f
 
     def export_h5(self, path: str | os.PathLike) -> None:
         """Write the bare Keras model as a legacy `.h5` file, for classic scripts."""
-        from forecast.artifacts import export_h5
-
         self._check_fitted()
-        export_h5(self.model_, path)
+        artifacts.export_h5(self.model_, path)
 
     def attention(self, series: Any) -> np.ndarray:
         """Attention weights `(lookback, lookback)` of the attention model on the last window
         (of the first member, for an ensemble)."""
-        import keras
-
-        from forecast.models import attention_weights
-
         self._check_fitted()
-        frame = self._one(series)
-        window = self._scaled(frame.iloc[-self.lookback :])[None]
-        members = [layer for layer in self.model_.layers if isinstance(layer, keras.Model)]
-        return attention_weights(members[0] if members else self.model_, window)[0]
+        got = self.collection(series)
+        if len(got) != 1:
+            raise DataError("attention reads one series; pass one of the collection's series")
+        frame = next(iter(got.values()))
+        window = self.scaler_.transform(frame.iloc[-self.lookback :])[None]
+        return models.attention_weights(models.first_member(self.model_), window)[0]

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from forecast.errors import ConfigError, DataError
+
 ALPHAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5)  # ridge penalties tried
 MAX_WINDOWS = 20_000  # training windows used at most (evenly spaced), to bound memory
 
@@ -43,48 +45,52 @@ def _even_subset(n: int, limit: int) -> np.ndarray:
     return np.arange(n) if n <= limit else np.linspace(0, n - 1, limit).round().astype(np.int64)
 
 
-@dataclass
 class LinearBaseline:
     """One ridge map per target column, from a normalized window to its normalized targets.
 
+    scikit-learn style: settings in `__init__`, `fit` learns the attributes ending in `_` and
+    returns self. With fewer training windows than `lookback` (too few to fit one coefficient
+    per input step) `fit` leaves it unfitted: `is_fitted` is False and reports leave it out.
+
+    Args:
+        lookback, horizon: the forecaster's window.
+
     Attributes:
-        coef: `(n_targets, lookback, horizon)`.
-        intercept: `(n_targets, horizon)`.
-        alpha: `(n_targets,)` the chosen ridge penalty of each target.
+        coef_: `(n_targets, lookback, horizon)`.
+        intercept_: `(n_targets, horizon)`.
+        alpha_: `(n_targets,)` the chosen ridge penalty of each target.
+
+    Example:
+        >>> baseline = LinearBaseline(lookback=24, horizon=12).fit([train], [(val, 24)])
+        >>> baseline.predict(values, origins)            # (n, 12, n_targets)
     """
 
-    coef: np.ndarray
-    intercept: np.ndarray
-    alpha: np.ndarray
+    def __init__(self, lookback: int, horizon: int):
+        self.lookback = lookback
+        self.horizon = horizon
+        self.coef_: np.ndarray | None = None
+        self.intercept_: np.ndarray | None = None
+        self.alpha_: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        state = "" if self.is_fitted else ", not fitted"
+        return f"LinearBaseline(lookback={self.lookback}, horizon={self.horizon}{state})"
 
     @property
-    def lookback(self) -> int:
-        return self.coef.shape[1]
+    def is_fitted(self) -> bool:
+        return self.coef_ is not None
 
-    @property
-    def horizon(self) -> int:
-        return self.coef.shape[2]
-
-    @classmethod
     def fit(
-        cls,
-        train: Sequence[np.ndarray],
-        val: Sequence[tuple[np.ndarray, int]],
-        lookback: int,
-        horizon: int,
-    ) -> LinearBaseline | None:
-        """Fit on scaled target arrays.
+        self, train: Sequence[np.ndarray], val: Sequence[tuple[np.ndarray, int]] = ()
+    ) -> LinearBaseline:
+        """Fit on scaled target arrays; returns self (unfitted when there are too few windows).
 
         Args:
             train: one `(length, n_targets)` array per series.
             val: one `(array, first_origin)` per series: windows whose first target row is
                 at least `first_origin` (the rows before are context); may be empty.
-            lookback, horizon: the forecaster's window.
-
-        Returns:
-            The fitted baseline, or None when the training data has fewer windows than
-            `lookback` (too few to fit one coefficient per input step).
         """
+        lookback, horizon = self.lookback, self.horizon
         n_targets = train[0].shape[1]
         coefs, intercepts, alphas = [], [], []
         limit = max(MAX_WINDOWS // max(len(train), 1), 1)  # per series
@@ -93,7 +99,8 @@ class LinearBaseline:
             X = np.concatenate([p[0] for p in parts])
             Y = np.concatenate([p[1] for p in parts])
             if len(X) < lookback:
-                return None
+                self.coef_ = self.intercept_ = self.alpha_ = None
+                return self
             val_parts = [_windows(a[:, t], first, lookback, horizon, limit) for a, first in val]
             Xv = np.concatenate([p[0] for p in val_parts]) if val_parts else X[:0]
             Yv = np.concatenate([p[1] for p in val_parts]) if val_parts else Y[:0]
@@ -106,30 +113,149 @@ class LinearBaseline:
             coefs.append(coef)
             intercepts.append(intercept)
             alphas.append(alpha)
-        return cls(np.stack(coefs), np.stack(intercepts), np.asarray(alphas, dtype=np.float64))
+        self._set(np.stack(coefs), np.stack(intercepts), np.asarray(alphas, dtype=np.float64))
+        return self
+
+    def _set(self, coef: np.ndarray, intercept: np.ndarray, alpha: np.ndarray) -> None:
+        n_targets, self.lookback, self.horizon = coef.shape
+        if intercept.shape != (n_targets, self.horizon) or alpha.shape != (n_targets,):
+            raise ValueError("coef, intercept and alpha shapes disagree")
+        self.coef_, self.intercept_, self.alpha_ = coef, intercept, alpha
+
+    @classmethod
+    def from_arrays(
+        cls, coef: np.ndarray, intercept: np.ndarray, alpha: np.ndarray
+    ) -> LinearBaseline:
+        """A fitted baseline from its arrays (`coef_ (n_targets, lookback, horizon)`, ...)."""
+        baseline = cls(coef.shape[1], coef.shape[2])
+        baseline._set(np.asarray(coef), np.asarray(intercept), np.asarray(alpha))
+        return baseline
 
     def predict(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
         """Forecasts `(n, horizon, n_targets)` for windows of `values` `(length, n_targets)`
         (scaled) whose first target row is `origins` `(n,)` (each >= lookback)."""
+        if not self.is_fitted:
+            raise ConfigError("this LinearBaseline is not fitted (too few training windows)")
         rows = np.asarray(origins)[:, None] - self.lookback + np.arange(self.lookback)
         windows = np.asarray(values, dtype=np.float64)[rows]  # (n, lookback, n_targets)
         last = windows[:, -1:, :]  # (n, 1, n_targets)
         normalized = windows - last
-        out = np.einsum("nlt,tlh->nht", normalized, self.coef) + self.intercept.T[None]
+        out = np.einsum("nlt,tlh->nht", normalized, self.coef_) + self.intercept_.T[None]
         return out + last
 
     def save(self, path: str | os.PathLike) -> None:
+        """Write the arrays as an `.npz` file (NumPy, no pickle)."""
         with open(path, "wb") as handle:
-            np.savez(handle, coef=self.coef, intercept=self.intercept, alpha=self.alpha)
+            np.savez(handle, coef=self.coef_, intercept=self.intercept_, alpha=self.alpha_)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> LinearBaseline:
-        with np.load(path) as data:
-            baseline = cls(data["coef"], data["intercept"], data["alpha"])
-        n_targets, _, horizon = baseline.coef.shape
-        if baseline.intercept.shape != (n_targets, horizon) or baseline.alpha.shape != (n_targets,):
-            raise ValueError("coef, intercept and alpha shapes disagree")
-        return baseline
+        """Read a file written by `save`; raises ValueError when its arrays disagree."""
+        with np.load(path, allow_pickle=False) as data:
+            return cls.from_arrays(data["coef"], data["intercept"], data["alpha"])
+
+
+LOOKBACK_SEASONS = (1, 2, 4, 7, 14)  # default lookback candidates, in seasons
+LOOKBACK_STEPS = (8, 16, 32, 64, 128, 256)  # ... for data without a seasonal period
+
+
+def lookback_candidates(season: int) -> tuple[int, ...]:
+    """The lookbacks tried by default: 1, 2, 4, 7 and 14 seasons (for hourly data 24 to 336
+    steps, a day to two weeks), or 8 to 256 steps without a seasonal period."""
+    if season >= 4:
+        return tuple(season * k for k in LOOKBACK_SEASONS)
+    return LOOKBACK_STEPS
+
+
+@dataclass
+class LookbackChoice:
+    """What `Forecaster.choose_lookback` found.
+
+    Attributes:
+        lookback: the candidate with the lowest validation MAE.
+        scores: candidate -> validation MAE of the linear baseline (in the scaler's units,
+            averaged over targets), or None where the training slice has too few windows.
+        windows: validation windows scored (the same ones for every candidate).
+    """
+
+    lookback: int
+    scores: dict[int, float | None]
+    windows: int
+
+    def summary(self) -> str:
+        tried = ", ".join(
+            f"{k} {'too long' if v is None else f'{v:.4f}'}" for k, v in self.scores.items()
+        )
+        return (
+            f"lookback {self.lookback}: the lowest validation MAE of the linear baseline over "
+            f"{self.windows} windows (scaled units; {tried})"
+        )
+
+
+def longest_fitting(candidates: Sequence[int], shortest_train: int, horizon: int) -> int | None:
+    """The longest candidate lookback with a whole window in the shortest training part."""
+    fits = [c for c in candidates if c + horizon <= shortest_train]
+    return max(fits) if fits else None
+
+
+def choose_lookback(
+    train: Sequence[np.ndarray],
+    val: Sequence[tuple[np.ndarray, int]],
+    candidates: Sequence[int],
+    horizon: int,
+) -> LookbackChoice:
+    """Score each candidate lookback by the validation MAE of a linear baseline fitted with it.
+
+    Args:
+        train: one scaled `(length, n_targets)` array per series.
+        val: one `(scaled array, span_start)` per series, the rows before `span_start` being
+            context. Every candidate is scored on the same windows: those whose first target
+            row is at least `span_start` and the longest fitting candidate.
+        candidates: lookbacks to try, sorted ascending.
+        horizon: steps forecast.
+
+    Returns:
+        A `LookbackChoice` (ties: the shorter lookback).
+
+    Raises:
+        DataError: when the validation part has no complete window or no candidate fits.
+    """
+    longest = longest_fitting(candidates, min(len(a) for a in train), horizon)
+    first = [max(start, longest or candidates[0]) for _, start in val]
+    checks = [
+        (values, np.arange(f, len(values) - horizon + 1))
+        for (values, _), f in zip(val, first, strict=True)
+        if len(values) - horizon + 1 > f
+    ]
+    windows = sum(len(origins) for _, origins in checks)
+    if windows == 0:
+        raise DataError(
+            f"the validation part has no complete window of horizon {horizon} after "
+            f"{longest or candidates[0]} rows of context; use a larger val"
+        )
+    firsts = [(values, int(origins[0])) for values, origins in checks]
+    steps = np.arange(horizon)
+    scores: dict[int, float | None] = {}
+    for lookback in candidates:
+        baseline = None
+        if longest is not None and lookback <= longest:
+            baseline = LinearBaseline(lookback, horizon).fit(train, firsts)
+        if baseline is None or not baseline.is_fitted:
+            scores[lookback] = None
+            continue
+        errors = [
+            np.abs(baseline.predict(values, origins) - values[origins[:, None] + steps])
+            for values, origins in checks
+        ]
+        scores[lookback] = float(np.mean(np.concatenate([e.reshape(-1) for e in errors])))
+    scored = {k: v for k, v in scores.items() if v is not None}
+    if not scored:
+        raise DataError(
+            f"no lookback candidate fits: the training slice has too few windows for "
+            f"{', '.join(map(str, candidates))}; try shorter candidates or more data"
+        )
+    best = min(scored, key=lambda k: (scored[k], k))
+    return LookbackChoice(best, scores, windows)
 
 
 def _ridge(X: np.ndarray, Y: np.ndarray, alphas: Sequence[float]):

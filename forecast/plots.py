@@ -84,7 +84,7 @@ def plot_forecast(
         raise ConfigError("plot_forecast needs a fitted Forecaster; call fit(series) first")
     if last is not None and not (isinstance(last, (int, np.integer)) and last >= 1):
         raise ConfigError(f"last must be a positive integer or None, got {last!r}")
-    frames = forecaster._collection(series)
+    frames = forecaster.collection(series)
     if len(frames) != 1:
         raise ConfigError(
             f"plot_forecast draws one series; pass one of the {len(frames)} series "
@@ -94,7 +94,7 @@ def plot_forecast(
     lookback, horizon = forecaster.lookback, forecaster.horizon
     targets = list(forecaster.columns_[: forecaster.n_targets_])
 
-    windows = forecaster.predict_windows(frame, start=test)
+    windows = forecaster.predict_windows(frame, start=test, baselines=True)
     first_step = windows[windows["step"] == 1]
     first_times = pd.Index(first_step["time"].drop_duplicates())
     origins = frame.index.get_indexer(first_times)
@@ -102,7 +102,11 @@ def plot_forecast(
     # (n, horizon, n_targets): predict_windows is ordered by window, step, target.
     preds = windows["forecast"].to_numpy().reshape(n, horizon, len(targets))
     values = frame.to_numpy(dtype=np.float64)[:, : len(targets)]
-    bases = forecaster._baselines(frame, origins)
+    bases = {
+        name: windows[name].to_numpy().reshape(n, horizon, len(targets))
+        for name in BASELINE_COLORS
+        if name in windows
+    }
     future = forecaster.predict(frame)
 
     span = frame.index[origins[0] :]

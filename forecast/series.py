@@ -5,12 +5,16 @@ The frame it returns is indexed by time (a sorted, unique `DatetimeIndex`, or a 
 for step-indexed data), holds the target columns first and the covariates after, all float,
 with no NaN or infinite value. Its `attrs["forecast"]` records the roles of the columns and
 the frequency, so later stages need not be told again.
+
+The dataset catalogue behind `forecast datasets` lives here too: `bundled_datasets`,
+`public_datasets` and `describe_dataset` (the options that load a CSV).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -368,3 +372,173 @@ def series_info(frame: pd.DataFrame) -> dict[str, Any]:
     info.setdefault("covariates", [])
     info.setdefault("freq", None)
     return info
+
+
+SINGLE = "__single__"  # the key of a lone series in a collection
+Collection = dict[str, pd.DataFrame]
+
+
+def as_collection(
+    series: Any,
+    *,
+    target: str | Sequence[str] | None = None,
+    covariates: str | Sequence[str] = (),
+    fitted: bool = False,
+    **options: Any,
+) -> Collection:
+    """Any input as `{id: frame}`: THE representation of "one series or many".
+
+    Frames come back with their targets first, then covariates (the toolkit's column
+    convention); a lone series is keyed `SINGLE`. Frames that `load_series` already validated
+    with the wanted roles are used as they are; anything else goes through `load_series`.
+
+    Args:
+        series: a frame (validated or raw), a CSV path, or a mapping `{id: one of those}`.
+        target, covariates: the wanted column roles; empty takes them from the data.
+        fitted: the roles are a fitted model's: the data must have exactly these columns.
+        **options: `time_col`, `id_col`, `freq`, `fill` for `load_series`.
+
+    Raises:
+        DataError: for data that does not load, a nested collection, or (with `fitted`)
+            columns other than the fitted ones.
+    """
+    wanted = (_names(target), _names(covariates))
+    if isinstance(series, Mapping):
+        out = {}
+        for key, value in series.items():
+            got = as_collection(
+                value, target=target, covariates=covariates, fitted=fitted, **options
+            )
+            if len(got) != 1:
+                raise DataError("a series collection cannot contain another collection")
+            out[str(key)] = next(iter(got.values()))
+        return out
+    if isinstance(series, pd.DataFrame) and _roles_match(series, *wanted, fitted):
+        return {SINGLE: _ordered(series, wanted, fitted)}
+    loaded = load_series(series, target=target, covariates=covariates, **options)
+    if isinstance(loaded, dict):
+        return {k: _ordered(v, wanted, fitted) for k, v in loaded.items()}
+    return {SINGLE: _ordered(loaded, wanted, fitted)}
+
+
+def _roles_match(frame: pd.DataFrame, targets: list[str], covs: list[str], fitted: bool) -> bool:
+    """Whether `frame` was validated by `load_series` with these roles."""
+    info = frame.attrs.get("forecast")
+    if not info:
+        return False
+    if fitted:
+        return list(info["target"]) + list(info["covariates"]) == targets + covs
+    return (not targets or targets == list(info["target"])) and (
+        not covs or covs == list(info["covariates"])
+    )
+
+
+def _ordered(
+    frame: pd.DataFrame, wanted: tuple[list[str], list[str]], fitted: bool
+) -> pd.DataFrame:
+    """`frame`'s target and covariate columns, targets first (attrs kept)."""
+    info = series_info(frame)
+    columns = list(info["target"]) + list(info["covariates"])
+    expected = wanted[0] + wanted[1]
+    if fitted and columns != expected:
+        raise DataError(
+            f"the data has columns {columns} but the forecaster was fitted on {expected}"
+        )
+    out = frame[columns]
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def series_label(key: str) -> str:
+    """ "series 'id': " for a member of a collection, "" for a lone series (error prefixes)."""
+    return "" if key == SINGLE else f"series {key!r}: "
+
+
+def future_index(index: pd.Index, horizon: int, freq: str | None) -> pd.Index:
+    """The `horizon` timestamps (or row numbers) after the end of `index`.
+
+    Raises:
+        DataError: for a time index without a frequency (given or inferable).
+    """
+    if isinstance(index, pd.DatetimeIndex):
+        freq = freq or (pd.infer_freq(index) if len(index) >= 3 else None)
+        if freq is None:
+            raise DataError(
+                "cannot build future timestamps: the series has no frequency; pass freq="
+            )
+        return pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:].rename(index.name)
+    last = int(index[-1]) if len(index) else -1
+    return pd.RangeIndex(last + 1, last + 1 + horizon, name=index.name)
+
+
+# ---------------------------------------------------------------------- dataset catalogue
+PUBLIC_DATASETS = (  # file, time column, target: the shared public datasets we know
+    ("ETTh1.csv", "date", "OT"),
+    ("AirPassengers.csv", "Month", "Passengers"),
+    ("daily-min-temperatures.csv", "Date", "Temp"),
+)
+
+
+@dataclass
+class DatasetInfo:
+    """A CSV the toolkit can load: its shape, frequency and the columns to pass."""
+
+    path: Path
+    rows: int
+    columns: list[str]
+    freq: str | None
+    time_col: str | None
+    target: str
+    fill: str | None = None  # "interpolate" when the file has gaps or missing values
+
+    @property
+    def options(self) -> str:
+        """The `forecast train` options that load it."""
+        fill = f" --fill {self.fill}" if self.fill else ""
+        return f"--time-col {self.time_col} --target {self.target}{fill}"
+
+
+def repo_root() -> Path:
+    """The folder holding the package source (the repository in an editable install)."""
+    return Path(__file__).resolve().parents[1]
+
+
+def describe_dataset(
+    path: str | os.PathLike, time_col: str | None = None, target: str | None = None
+) -> DatasetInfo:
+    """Rows, columns and frequency of a CSV, and whether it needs `fill="interpolate"`."""
+    raw = pd.read_csv(path)
+    columns = [str(c) for c in raw.columns]
+    if time_col is None:
+        time_col = next((c for c in columns if c.strip().lower() in TIME_NAMES), None)
+    if target is None:
+        numeric = [c for c in columns if c != time_col and pd.api.types.is_numeric_dtype(raw[c])]
+        if not numeric:
+            raise DataError(f"{path} has no numeric column to forecast")
+        target = numeric[0]
+    fill = None
+    try:
+        frame = load_series(raw, time_col=time_col, target=target)
+    except DataError:
+        fill = "interpolate"
+        frame = load_series(raw, time_col=time_col, target=target, fill=fill)
+    freq = frame.attrs["forecast"]["freq"]
+    return DatasetInfo(Path(path), len(raw), columns, freq, time_col, target, fill)
+
+
+def bundled_datasets() -> list[DatasetInfo]:
+    """The CSVs shipped in the repository's data/ folder."""
+    folder = repo_root() / "data"
+    return [describe_dataset(p) for p in sorted(folder.glob("*.csv"))]
+
+
+def public_datasets() -> list[DatasetInfo]:
+    """The shared public datasets (../shared/datasets) that exist on this machine."""
+    found: list[DatasetInfo] = []
+    for base in (Path("../shared/datasets"), repo_root().parent / "shared" / "datasets"):
+        if base.is_dir():
+            for name, time_col, target in PUBLIC_DATASETS:
+                if (base / name).is_file():
+                    found.append(describe_dataset(base / name, time_col, target))
+            return found
+    return found

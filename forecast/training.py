@@ -15,12 +15,12 @@ models and the MNIST CNN (`forecast.vision`), so both get the same guarantees:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
 import shutil
-import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from forecast.errors import ConfigError, check_positive_int
+from forecast.backends import backend_started as _backend_started  # noqa: F401  (kept for compatibility)
+from forecast.backends import select_device  # noqa: F401  (kept for compatibility)
+from forecast.errors import ConfigError, check_choice, check_positive_int
 
 LOSSES = {
     "mse": keras.losses.MeanSquaredError,
@@ -55,21 +57,19 @@ DEFAULT_STEPS_PER_EXECUTION = 32
 
 def get_loss(name: str) -> keras.losses.Loss:
     """Return a fresh Keras loss for a name in `LOSSES` (mse, mae, mape, msle, huber, logcosh)."""
-    key = str(name).lower()
-    if key not in LOSSES:
-        raise ConfigError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}")
-    return LOSSES[key]()
+    return LOSSES[check_choice("loss", str(name), tuple(LOSSES))]()
 
 
 def get_optimizer(name: str, learning_rate: float | None = None) -> keras.optimizers.Optimizer:
     """Return a fresh Keras optimizer by name, with `learning_rate` if given."""
-    key = str(name).lower()
-    if key not in OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    key = check_choice("optimizer", str(name), tuple(OPTIMIZERS))
     if learning_rate is None:
         return OPTIMIZERS[key]()
     if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
-        raise ConfigError(f"learning_rate must be a positive number, got {learning_rate!r}")
+        raise ConfigError(
+            f"learning_rate must be a positive number, got {learning_rate!r}",
+            setting="learning_rate",
+        )
     return OPTIMIZERS[key](learning_rate=float(learning_rate))
 
 
@@ -100,6 +100,18 @@ def compile_model(
     return model
 
 
+def batch_size_for(n_windows: int, batch_size: int | None = None) -> int:
+    """`batch_size`, or when None: 128, shrunk (to a power of two, at least 8) so that an
+    epoch of `n_windows` has at least 16 optimizer steps — small series such as AirPassengers
+    (about 60 training windows) otherwise get one step per epoch and stop undertrained."""
+    if batch_size is not None:
+        return int(batch_size)
+    size = 128
+    while size > 8 and n_windows < 16 * size:
+        size //= 2
+    return size
+
+
 def set_seed(seed: int | None) -> None:
     """Seed Python, NumPy and the Keras backend (`keras.utils.set_random_seed`)."""
     if seed is None:
@@ -107,62 +119,6 @@ def set_seed(seed: int | None) -> None:
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
     keras.utils.set_random_seed(int(seed))
-
-
-def _backend_started() -> bool:
-    """Whether the backend has already claimed its devices in this process."""
-    if "tensorflow" in sys.modules:
-        try:
-            from tensorflow.python.eager import context
-
-            if context.context()._context_handle is not None:
-                return True
-        except Exception:  # pragma: no cover - private API moved
-            return False
-    jax_bridge = sys.modules.get("jax._src.xla_bridge")
-    if jax_bridge is not None and getattr(jax_bridge, "_backends", None):
-        return True
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_initialized():
-        return True
-    return False
-
-
-def select_device(device: str = "auto") -> str | None:
-    """Choose the device for this process through `CUDA_VISIBLE_DEVICES`.
-
-    Args:
-        device: "auto" (leave as is: the GPU when present, else the CPU), "cpu" (hide every
-            GPU), "gpu" (GPU 0 only) or "gpu:N" (GPU N only).
-
-    Returns:
-        The value now in `CUDA_VISIBLE_DEVICES` (None for "auto" when unset).
-
-    Raises:
-        ConfigError: for an unknown device string, or when the backend has already started in
-            this process with other devices visible (the setting would silently do nothing).
-    """
-    text = str(device).strip().lower()
-    if text == "auto":
-        return os.environ.get("CUDA_VISIBLE_DEVICES")
-    if text == "cpu":
-        wanted = "-1"
-    elif text == "gpu":
-        wanted = "0"
-    elif text.startswith("gpu:") and text[4:].isdigit():
-        wanted = text[4:]
-    else:
-        raise ConfigError(f"device must be 'auto', 'cpu', 'gpu' or 'gpu:N', got {device!r}")
-    if os.environ.get("CUDA_VISIBLE_DEVICES") == wanted:
-        return wanted
-    if _backend_started():
-        raise ConfigError(
-            f"device={device!r} came too late: the Keras backend has already started in this "
-            "process; set the device before training anything (or start a new process, or set "
-            f"CUDA_VISIBLE_DEVICES={wanted} in the environment)"
-        )
-    os.environ["CUDA_VISIBLE_DEVICES"] = wanted
-    return wanted
 
 
 def use_mixed_precision(enabled: bool = True) -> None:
@@ -273,24 +229,41 @@ class RestoreBestWeights(keras.callbacks.Callback):
             )
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename: never half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
+    """Call `write(tmp)` on a temporary sibling of `path`, then rename it over `path`.
+
+    The one way the toolkit writes a file: a reader (or a crash) never sees half a file. The
+    temporary name keeps the suffix (`x.tmp.keras`), since Keras checks it.
+    """
+    path = Path(path)
+    tmp = path.with_name(f"{path.stem}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write `text` to `path` atomically (see `atomic_write`)."""
+    return atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def write_history_csv(path: Path, history: Mapping[str, list[float]]) -> None:
-    """Write a history dict as CSV with an `epoch` column (1-based)."""
+    """Write a history dict as CSV with an `epoch` column (1-based), atomically."""
     keys = list(history)
     n = max((len(v) for v in history.values()), default=0)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["epoch", *keys])
-        for i in range(n):
-            writer.writerow([i + 1, *(repr(float(history[k][i])) for k in keys)])
-    os.replace(tmp, path)
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["epoch", *keys])
+            for i in range(n):
+                writer.writerow([i + 1, *(repr(float(history[k][i])) for k in keys)])
+
+    atomic_write(path, write)
 
 
 class ResumableRun(keras.callbacks.BackupAndRestore):
@@ -350,9 +323,7 @@ class ResumableRun(keras.callbacks.BackupAndRestore):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.stopper.improved:
             self.model.save_weights(self._best_weights_path(epoch + 1))
-            tmp = self.run_dir / "best.tmp.keras"
-            self.model.save(tmp)
-            os.replace(tmp, self.run_dir / "best.keras")
+            atomic_write(self.run_dir / "best.keras", self.model.save)
             for old in sorted(self.run_dir.glob("best-*.weights.h5"))[:-2]:
                 old.unlink()
         self.epochs.append(
@@ -471,3 +442,81 @@ def fit(
         stopped_early=stopper.stopped_epoch is not None,
         resumed_from=run.resumed_from if run is not None else 0,
     )
+
+
+FINISHED_MEMBER = ("finished.keras", "finished.json")  # inside an ensemble member's run folder
+
+
+def save_finished_member(
+    member_dir: str | os.PathLike, model: keras.Model, result: FitResult
+) -> None:
+    """Keep a trained ensemble member, so a crash in a later member does not retrain it."""
+    folder = Path(member_dir)
+    atomic_write(folder / FINISHED_MEMBER[0], model.save)
+    atomic_write_text(folder / FINISHED_MEMBER[1], json.dumps(dataclasses.asdict(result)))
+
+
+def finished_member(member_dir: str | os.PathLike) -> tuple[keras.Model, FitResult] | None:
+    """The model and `FitResult` kept by `save_finished_member`, or None (also when either
+    file is unreadable: the member is then trained again)."""
+    folder = Path(member_dir)
+    model_file, result_file = (folder / name for name in FINISHED_MEMBER)
+    if not (model_file.is_file() and result_file.is_file()):
+        return None
+    try:
+        result = FitResult(**json.loads(result_file.read_text()))
+        return keras.models.load_model(model_file), result
+    except Exception:  # a damaged file only costs retraining the member
+        return None
+
+
+def train_members(
+    build: Callable[[], keras.Model],
+    n: int,
+    train_data: Any,
+    val_data: Any = None,
+    *,
+    seed: int | None = 0,
+    run_dir: str | os.PathLike | None = None,
+    **fit_args: Any,
+) -> tuple[list[keras.Model], list[FitResult]]:
+    """Build and `fit` `n` models with seeds `seed, seed + 1, ...` (an ensemble).
+
+    With several members and a `run_dir`, member k trains in `run_dir/member-k` and is kept
+    there when finished, so a crash-resumed ensemble keeps the members an earlier run finished
+    (and resumes the interrupted one from its last epoch).
+
+    Args:
+        build: returns a new compiled model; called after the member's seed is set.
+        n: members.
+        train_data: as for `fit`; a `WindowFeeder` is reseeded per member.
+        **fit_args: passed on to `fit` (epochs, patience, verbose, ...).
+
+    Returns:
+        The trained models and their `FitResult`s, in member order.
+    """
+    members, results = [], []
+    verbose = fit_args.get("verbose", 1)
+    for k in range(n):
+        member_dir = run_dir
+        if run_dir is not None and n > 1:
+            member_dir = os.path.join(run_dir, f"member-{k}")
+            done = finished_member(member_dir)
+            if done is not None:
+                members.append(done[0])
+                results.append(done[1])
+                if verbose:
+                    print(
+                        f"ensemble member {k + 1}/{n}: kept, trained by an earlier run "
+                        f"({done[1].epochs_run} epochs)"
+                    )
+                continue
+        member_seed = None if seed is None else seed + k
+        set_seed(member_seed)
+        if hasattr(train_data, "reseed"):
+            train_data.reseed(member_seed)
+        members.append(build())
+        results.append(fit(members[-1], train_data, val_data, run_dir=member_dir, **fit_args))
+        if run_dir is not None and n > 1:
+            save_finished_member(member_dir, members[-1], results[-1])
+    return members, results

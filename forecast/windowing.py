@@ -232,6 +232,230 @@ def split(
     )
 
 
+def format_stamp(value: Any) -> str:
+    """A timestamp (or row number) as text, without a midnight time part (`1958-08-01`)."""
+    text = str(value)
+    return text.removesuffix(" 00:00:00")
+
+
+def parse_fractions(value: str | Sequence[float], name: str = "fractions") -> tuple[float, ...]:
+    """Check `(train, val, test)` fractions, given as numbers or as text like "0.6,0.2,0.2".
+
+    Each lies in [0, 1], they sum to 1, and train and test are above 0 (val 0: no validation).
+
+    Raises:
+        ConfigError: naming `name` and the value given.
+    """
+    text = value if isinstance(value, str) else ",".join(str(v) for v in value)
+    try:
+        parts = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        parts = ()
+    ok = len(parts) == 3 and all(0 <= v <= 1 for v in parts) and abs(sum(parts) - 1) < 1e-6
+    if not ok or parts[0] <= 0 or parts[2] <= 0:
+        raise ConfigError(
+            f"{name} must be three fractions like 0.6,0.2,0.2 summing to 1 (train and test "
+            f"above 0), got {text!r}",
+            setting=name,
+        )
+    return parts
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """Where to cut every series: by `(train, val, test)` fractions of its rows, or at two
+    timestamps (`train_end`, `val_end`: the last rows of training and validation, inclusive;
+    the test part is everything after). Checked when made.
+
+    Raises:
+        ConfigError: for fractions that are not three numbers summing to 1, for only one of
+            the two timestamps, or for both ways at once.
+    """
+
+    fractions: tuple[float, ...] | None = None
+    train_end: Any = None
+    val_end: Any = None
+
+    def __post_init__(self) -> None:
+        by_time = self.train_end is not None or self.val_end is not None
+        if by_time and self.fractions is not None:
+            raise ConfigError("give either split fractions or train_end and val_end, not both")
+        if by_time and (self.train_end is None or self.val_end is None):
+            raise ConfigError("train_end and val_end go together: give both timestamps")
+        if not by_time:
+            fractions = self.fractions if self.fractions is not None else (0.6, 0.2, 0.2)
+            object.__setattr__(self, "fractions", parse_fractions(fractions))
+
+    @property
+    def by_time(self) -> bool:
+        return self.train_end is not None
+
+
+@dataclass
+class SplitParts:
+    """A chronological train / validation / test split of a series or a collection.
+
+    Attributes:
+        train: the training rows (a frame, or `{id: frame}`).
+        val: validation rows with up to `context` rows before them, or None for no validation.
+        test: test rows with up to `context` rows before them.
+        val_start, test_start: where the validation / test span proper begins inside `val` /
+            `test` (the rows before are context): an int, or `{id: int}` for a collection.
+        spans: JSON-ready first / last timestamp and row count of each part (per series).
+        evaluate_test: the `test=` value that makes `Forecaster.evaluate(full_series, test=)`
+            score the same rows as the test part.
+    """
+
+    train: Any
+    val: Any
+    test: Any
+    val_start: Any
+    test_start: Any
+    spans: dict[str, Any]
+    evaluate_test: Any
+
+
+def _span(frame: pd.DataFrame, start: int) -> dict[str, Any]:
+    rows = len(frame) - start
+    first = format_stamp(frame.index[start]) if rows else None
+    last = format_stamp(frame.index[-1]) if rows else None
+    return {"start": first, "end": last, "rows": rows}
+
+
+def split_series(
+    series: pd.DataFrame | dict[str, pd.DataFrame],
+    spec: SplitSpec | None = None,
+    context: int = 0,
+) -> SplitParts:
+    """Split one series or a `{id: frame}` collection chronologically, each series the same way.
+
+    Args:
+        series: a frame from `load_series`, or a collection.
+        spec: where to cut; default `SplitSpec()` (fractions 0.6, 0.2, 0.2).
+        context: rows before val and test given to them as input history (the lookback).
+
+    Returns:
+        A `SplitParts`.
+
+    Raises:
+        DataError: when the test part of some series is empty.
+    """
+    spec = spec or SplitSpec()
+    collection = isinstance(series, dict)
+    frames = series if collection else {"": series}
+    parts: dict[str, dict[str, Any]] = {name: {} for name in ("train", "val", "test", "vs", "ts")}
+    spans, first_test = {}, set()
+    for key, frame in frames.items():
+        if spec.by_time:
+            cut = split(frame, train=str(spec.train_end), val=str(spec.val_end), context=context)
+        else:
+            train, val, _ = spec.fractions
+            cut = split(frame, train=float(train), val=float(val), context=context)
+        test_rows = len(cut.test) - cut.test_start
+        if test_rows == 0:
+            label = f"series {key!r}: " if collection else ""
+            raise DataError(f"{label}the split leaves no test rows; move val_end earlier")
+        for name, value in zip(
+            ("train", "val", "test", "vs", "ts"),
+            (cut.train, cut.val, cut.test, cut.val_start, cut.test_start),
+            strict=True,
+        ):
+            parts[name][key] = value
+        spans[key] = {
+            "train": _span(cut.train, 0),
+            "val": _span(cut.val, cut.val_start),
+            "test": _span(cut.test, cut.test_start),
+        }
+        first_test.add(cut.test.index[cut.test_start])
+    has_val = any(s["val"]["rows"] > 0 for s in spans.values())
+    stamps = all(isinstance(t, pd.Timestamp) for t in first_test)
+    if stamps and len(first_test) == 1:
+        evaluate_test: Any = format_stamp(next(iter(first_test)))
+    elif stamps and spec.by_time:  # the first row after val_end, in every series
+        evaluate_test = str(pd.Timestamp(spec.val_end) + pd.Timedelta(1, "ns"))
+    elif collection:
+        evaluate_test = None if spec.by_time else float(spec.fractions[2])
+    else:
+        evaluate_test = test_rows  # step-indexed data: rows at the end
+    info: dict[str, Any] = {"context": context}
+    if spec.by_time:
+        info.update({"train_end": str(spec.train_end), "val_end": str(spec.val_end)})
+    else:
+        info["fractions"] = list(spec.fractions)
+    info.update({"series": spans} if collection else spans[""])
+    info["evaluate_test"] = evaluate_test
+
+    def pick(name: str) -> Any:
+        return parts[name] if collection else parts[name][""]
+
+    return SplitParts(
+        train=pick("train"),
+        val=pick("val") if has_val else None,
+        test=pick("test"),
+        val_start=pick("vs"),
+        test_start=pick("ts"),
+        spans=info,
+        evaluate_test=evaluate_test,
+    )
+
+
+def split_last(
+    data: dict[str, pd.DataFrame], size: float | int, context: int, name: str = "val"
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, int]]:
+    """Hold out the last `size` rows (an int) or fraction (a float) of every series.
+
+    Args:
+        data: `{id: frame}`.
+        size: rows or fraction of each series' rows held out.
+        context: rows before the held-out part given to it as input history.
+        name: the setting's name, for errors.
+
+    Returns:
+        `(head, tail, tail_start)`: the rows before, the held-out rows with their context, and
+        where each held-out span proper begins in its tail frame, all keyed like `data`.
+
+    Raises:
+        ConfigError: for a size that is not in (0, 1) or a row count below the series' length.
+    """
+    head, tail, starts = {}, {}, {}
+    for key, frame in data.items():
+        n_out = round(size * len(frame)) if isinstance(size, float) else int(size)
+        if not 0 < n_out < len(frame):
+            raise ConfigError(
+                f"{name} must be a fraction in (0, 1) or a row count below {len(frame)}, got "
+                f"{size!r}",
+                setting=name,
+            )
+        cut = split(frame, train=len(frame) - n_out, val=n_out, test=0, context=context)
+        head[key], tail[key], starts[key] = cut.train, cut.val, cut.val_start
+    return head, tail, starts
+
+
+def first_origin(index: pd.Index, start: Any, lookback: int) -> int:
+    """Row of the first forecast target in a series with `index`: from `start` (a fraction of
+    the rows at the end, a row count at the end, or a timestamp), never before `lookback`;
+    `start=None`: `lookback`.
+
+    Raises:
+        ConfigError: for a fraction outside (0, 1) or a value that is none of the three.
+    """
+    n = len(index)
+    if start is None:
+        row = lookback
+    elif isinstance(start, float):
+        if not 0 < start < 1:
+            raise ConfigError(f"a fractional start must lie in (0, 1), got {start}")
+        row = n - round(start * n)
+    elif isinstance(start, (int, np.integer)) and not isinstance(start, bool):
+        row = n - int(start)
+    else:
+        try:
+            row = int(index.searchsorted(pd.Timestamp(start), side="left"))
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{start!r} is not a fraction, a row count or a timestamp") from exc
+    return max(row, lookback)
+
+
 class WindowFeeder(keras.utils.PyDataset):
     """Batches of (lookback → horizon) windows gathered from zero-copy views, for `fit`.
 

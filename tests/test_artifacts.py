@@ -75,6 +75,7 @@ def test_the_folder_holds_model_config_history_and_metrics(saved, fitted):
     assert metrics["overall"]["value"]["model"]["MAE"] > 0
 
 
+@pytest.mark.slow
 def test_predictions_are_bit_equal_in_another_process(saved, fitted, tmp_path):
     here = fitted.predict(_series()).to_numpy()
     out = tmp_path / "pred.npy"
@@ -132,7 +133,7 @@ def test_a_corrupt_linear_baseline_file_is_named_in_one_line(copy):
 def test_a_linear_baseline_of_another_window_is_refused(copy, fitted):
     from forecast.linear import LinearBaseline
 
-    other = LinearBaseline(
+    other = LinearBaseline.from_arrays(
         np.zeros((1, fitted.lookback + 1, fitted.horizon)), np.zeros((1, fitted.horizon)),
         np.ones(1),
     )  # fmt: skip
@@ -211,7 +212,7 @@ def test_a_crash_mid_save_leaves_the_previous_artifact_intact(copy, fitted, monk
         seen.append(sorted(p.name for p in path.parent.iterdir()))  # the temp folder so far
         raise RuntimeError("simulated crash")
 
-    monkeypatch.setattr(artifacts_module, "_write_history", crash)
+    monkeypatch.setattr(artifacts_module, "write_history_csv", crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
         fitted.save(copy, metrics={"other": 1})
     assert seen == [["forecaster.json", "model.keras"]]  # it crashed half-way through

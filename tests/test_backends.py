@@ -1,4 +1,5 @@
-"""Choosing the Keras backend: `forecast.use_backend` and the CLI's `--backend`."""
+"""forecast/backends.py: the Keras backend (`use_backend`, the CLI's `--backend`), the device,
+the start-up logs and the environment report."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import keras
 import pytest
 
-from forecast.backends import use_backend
+from forecast import backends
+from forecast.backends import cpu_speed_hint, select_device, use_backend
 from forecast.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,6 +61,7 @@ def test_cli_backend_error_is_one_line():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
+@pytest.mark.slow
 def test_cli_backend_option_runs_the_command_on_jax():
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     env["JAX_PLATFORMS"] = "cpu"
@@ -69,3 +73,102 @@ def test_cli_backend_option_runs_the_command_on_jax():
     info = json.loads(done.stdout)
     assert info["backend"] == "jax"
     assert info["speed_hint"] is None  # already on the faster CPU backend
+
+
+# ---------------------------------------------------------------------- device
+@pytest.mark.slow
+def test_select_cpu_hides_gpus_in_a_fresh_process():
+    code = textwrap.dedent(
+        """
+        import os
+        from forecast.backends import select_device
+        first = select_device("gpu:1")          # before the backend starts: any choice works
+        chosen = select_device("cpu")
+        import keras
+        keras.ops.convert_to_tensor([1.0]) + 1  # the backend starts here
+        print(first, chosen, os.environ["CUDA_VISIBLE_DEVICES"], select_device("cpu"))
+        import tensorflow as tf
+        print("gpus", len(tf.config.list_physical_devices("GPU")))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["1 -1 -1 -1", "gpus 0"]
+
+
+def test_select_device_after_the_backend_started_is_too_late(monkeypatch):
+    keras.ops.convert_to_tensor([1.0]) + 1  # make sure the backend runs in this process
+    assert backends.backend_started()
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
+    assert select_device("cpu") == "-1"  # what is already set stays allowed
+    assert select_device("auto") == "-1"
+    with pytest.raises(ConfigError, match="too late"):
+        select_device("gpu:0")
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "-1"
+
+
+@pytest.mark.parametrize("bad", ["tpu", "gpu:", "gpu:x", "gpu:-1", "", "cuda", None])
+def test_select_device_rejects_unknown_devices(bad):
+    with pytest.raises(ConfigError, match=r"device must be 'auto', 'cpu', 'gpu' or 'gpu:N', got"):
+        select_device(bad)
+
+
+@pytest.mark.parametrize(
+    ("device", "visible"), [("auto", None), ("CPU", "-1"), ("gpu", "0"), (" gpu:3 ", "3")]
+)
+def test_parse_device_gives_the_cuda_visible_devices_value(device, visible):
+    assert backends.parse_device(device) == visible
+
+
+# ---------------------------------------------------------------------- environment
+def test_cpu_speed_hint_points_to_jax_only_on_tensorflow_without_gpu() -> None:
+    assert cpu_speed_hint("tensorflow", [], jax_installed=True).startswith("forecast --backend jax")
+    assert cpu_speed_hint("tensorflow", [], jax_installed=False).startswith("pip install")
+    assert cpu_speed_hint("tensorflow", ["/physical_device:GPU:0"], jax_installed=True) is None
+    assert cpu_speed_hint("jax", [], jax_installed=True) is None
+
+
+def test_environment_adds_the_cudnn_entries_only_when_given_the_problems() -> None:
+    from forecast import models
+
+    process = backends.environment()
+    assert process["backend"] == keras.backend.backend()
+    assert "cudnn_problems" not in process
+    full = models.environment()
+    assert list(full) == [
+        "forecast", "python", "keras", "backend", "tensorflow", "jax", "torch",
+        "CUDA_VISIBLE_DEVICES", "gpus", "default_model_cudnn_eligible", "cudnn_problems",
+        "uses_cudnn", "speed_hint",
+    ]  # fmt: skip
+    assert full["default_model_cudnn_eligible"] is True and full["cudnn_problems"] == []
+    assert backends.environment(["a problem"])["uses_cudnn"] is False
+
+
+def test_moved_names_still_work_from_their_old_modules() -> None:
+    from forecast import runs, series, training
+
+    assert training.select_device is backends.select_device
+    for name in ("package_version", "visible_gpus", "cpu_speed_hint", "JAX_CPU_SPEEDUP"):
+        assert getattr(runs, name) is getattr(backends, name)
+    for name in ("PUBLIC_DATASETS", "DatasetInfo", "repo_root", "describe_dataset"):
+        assert getattr(runs, name) is getattr(series, name)
+    assert runs.bundled_datasets is series.bundled_datasets
+    assert runs.public_datasets is series.public_datasets
+    assert runs.environment()["backend"] == keras.backend.backend()
+
+
+def test_backends_imports_nothing_heavy() -> None:
+    """It is imported before Keras starts (the CLI's --backend and --device)."""
+    heavy = {"keras", "tensorflow", "jax", "torch", "numpy", "pandas"}
+    code = f"import sys, forecast.backends; print(sorted({heavy!r} & set(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

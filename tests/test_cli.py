@@ -220,7 +220,9 @@ def test_datasets_lists_the_bundled_files_with_their_options() -> None:
 def test_datasets_describes_a_public_file_that_needs_filling(tmp_path: Path) -> None:
     gaps = tmp_path / "gaps.csv"
     gaps.write_text("Date,Temp\n2020-01-01,1\n2020-01-02,2\n2020-01-04,4\n2020-01-05,5\n")
-    info = runs.describe_dataset(gaps, "Date", "Temp")
+    from forecast.series import describe_dataset
+
+    info = describe_dataset(gaps, "Date", "Temp")
     assert (info.rows, info.freq, info.fill) == (4, "D", "interpolate")
     assert info.options == "--time-col Date --target Temp --fill interpolate"
 
@@ -232,6 +234,9 @@ def test_info_reports_backend_and_cudnn_eligibility() -> None:
     assert env["backend"] in ("tensorflow", "jax", "torch")
     assert env["default_model_cudnn_eligible"] is True
     assert env["uses_cudnn"] == bool(env["gpus"])
+    from forecast import models
+
+    assert env.keys() == models.environment().keys()  # the library's report, as JSON
     table = invoke("info")
     assert "default LSTM uses cuDNN" in table.stdout
     assert ("faster CPU training" in table.stdout) == (env["speed_hint"] is not None)
@@ -257,19 +262,13 @@ def test_train_and_backtest_share_every_data_and_model_option() -> None:
     assert shared == [name for name in backtest if name in train]
 
 
-def test_cpu_speed_hint_points_to_jax_only_on_tensorflow_without_gpu() -> None:
-    from forecast.runs import cpu_speed_hint
-
-    assert cpu_speed_hint("tensorflow", [], jax_installed=True).startswith("forecast --backend jax")
-    assert cpu_speed_hint("tensorflow", [], jax_installed=False).startswith("pip install")
-    assert cpu_speed_hint("tensorflow", ["/physical_device:GPU:0"], jax_installed=True) is None
-    assert cpu_speed_hint("jax", [], jax_installed=True) is None
-
-
 def test_help_lists_every_command_and_shows_defaults() -> None:
-    top = invoke("--help")
-    for command in ("train", "evaluate", "predict", "backtest", "datasets", "info", "mnist"):
-        assert command in top.stdout
+    import typer.main  # the registered commands, not words that any help text may contain
+
+    group = typer.main.get_command(app)
+    commands = ["train", "evaluate", "predict", "backtest", "datasets", "info", "mnist"]
+    assert group.list_commands(typer.Context(group)) == commands
+    assert invoke("--help").exit_code == 0
     train = invoke("train", "--help")
     assert train.exit_code == 0
     text = " ".join(train.stdout.replace("│", " ").split())  # help wraps in narrow terminals
@@ -322,9 +321,9 @@ def test_bad_split_is_one_error_line(split: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--model", "transformer"], "unknown model 'transformer'"),
+        (["--model", "transformer"], "unknown --model 'transformer'"),
         (["--units", "8,x"], "--units must be positive integers"),
-        (["--normalize", "zscore"], "--normalize must be last, mean_std or none"),
+        (["--normalize", "zscore"], "unknown --normalize 'zscore'; choose one of: last, mean_std, none"),
         (["--device", "tpu"], "device must be"),
         (["--train-end", "2020-01-01"], "--train-end and --val-end go together"),
         (["--split", "0.6,0.2,0.2", "--train-end", "2020", "--val-end", "2021"], "not both"),
@@ -386,7 +385,9 @@ def test_unexpected_errors_are_one_line_with_exit_1(monkeypatch: pytest.MonkeyPa
     def boom() -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(runs, "bundled_datasets", boom)
+    from forecast import series
+
+    monkeypatch.setattr(series, "bundled_datasets", boom)
     line = assert_one_error_line(invoke("datasets"), 1)
     assert line == "error: unexpected RuntimeError: boom (rerun with --debug for the traceback)"
     debug = invoke("--debug", "datasets")
@@ -438,6 +439,7 @@ def test_split_series_refuses_an_empty_test(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- installed script
+@pytest.mark.slow
 def test_installed_forecast_script_runs() -> None:
     script = Path(sys.executable).parent / "forecast"
     if not script.is_file():

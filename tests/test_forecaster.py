@@ -142,7 +142,7 @@ def test_evaluate_scores_model_and_every_baseline_on_the_same_windows(fitted, da
     naive = np.repeat(values[origins - 1][:, None], HORIZON, axis=1)
     seasonal = values[origins[:, None] + np.arange(HORIZON) - 7]
     mean = np.array([values[o - LOOKBACK : o].mean() for o in origins])[:, None, None]
-    scaled = fitted._scaled(daily)[:, :1]
+    scaled = fitted.scaler_.transform(daily)[:, :1]
     linear = fitted.scaler_.inverse_transform_targets(fitted.linear_.predict(scaled, origins))
     guesses = {"naive": naive, "seasonal_naive": seasonal, "mean": mean, "linear": linear}
     for name, guess in guesses.items():
@@ -278,11 +278,12 @@ def test_predict_needs_a_full_lookback(fitted, daily):
 
 
 def test_default_batch_size_gives_short_series_enough_steps_per_epoch() -> None:
-    auto = Forecaster()
-    assert auto._batch_for(100_000) == 128
-    assert auto._batch_for(1000) == 32  # 1000 windows: 31 steps per epoch, not 8
-    assert auto._batch_for(51) == 8  # AirPassengers-sized: 7 steps, not 1
-    assert Forecaster(batch_size=64)._batch_for(51) == 64  # an explicit size is kept
+    from forecast.training import batch_size_for
+
+    assert batch_size_for(100_000) == 128
+    assert batch_size_for(1000) == 32  # 1000 windows: 31 steps per epoch, not 8
+    assert batch_size_for(51) == 8  # AirPassengers-sized: 7 steps, not 1
+    assert batch_size_for(51, batch_size=64) == 64  # an explicit size is kept
 
 
 def test_fit_records_the_batch_size_it_used() -> None:
@@ -313,7 +314,7 @@ def test_ensemble_averages_independently_seeded_members(tmp_path: Path) -> None:
     f = Forecaster(ensemble=2, seed=3, **settings).fit(frame, val=16)
     members = [layer for layer in f.model_.layers if hasattr(layer, "predict")]
     assert len(members) == 2
-    window = f._scaled(frame.iloc[-8:])[None]
+    window = f.scaler_.transform(frame.iloc[-8:])[None]
     each = [m.predict(window, verbose=0) for m in members]
     np.testing.assert_allclose(
         f.model_.predict(window, verbose=0), (each[0] + each[1]) / 2, rtol=1e-6
@@ -371,20 +372,20 @@ def test_resumed_ensemble_keeps_the_members_that_had_finished(tmp_path: Path, mo
 
 def _fresh_start(f: Forecaster):
     """A new model of `f`'s shape, started from `f`'s linear baseline (untrained)."""
-    from forecast.models import get_builder
+    from forecast.models import get_builder, start_from_linear
 
     model = get_builder(f.model)(
         lookback=f.lookback, n_inputs=len(f.columns_), horizon=f.horizon,
         n_targets=f.n_targets_, **dict(f.model_options or {}),
     )  # fmt: skip
-    f._start_from_linear(model)
+    start_from_linear(model, f.linear_.coef_, f.linear_.intercept_, len(f.columns_))
     return model
 
 
 def test_ridge_skip_starts_every_target_from_the_linear_baseline(multi) -> None:
     f, frame = multi  # two targets and a covariate
     model = _fresh_start(f)
-    scaled = f._scaled(frame)
+    scaled = f.scaler_.transform(frame)
     origins = np.arange(f.lookback, len(frame) - f.horizon + 1)
     windows = scaled[origins[:, None] - f.lookback + np.arange(f.lookback)]
     np.testing.assert_allclose(

@@ -37,17 +37,17 @@ def test_the_ridge_solution_is_scikit_learns() -> None:
 
 def test_predictions_add_the_last_value_back_to_the_normalized_forecast() -> None:
     series = _ar_series(500)
-    baseline = LinearBaseline.fit([series[:400]], [(series, 400)], LOOKBACK, HORIZON)
+    baseline = LinearBaseline(LOOKBACK, HORIZON).fit([series[:400]], [(series, 400)])
     origins = np.arange(400, 480)
     X, _ = _normalized_windows(series[origins[0] - LOOKBACK :])
-    coef, intercept = baseline.coef[0], baseline.intercept[0]
+    coef, intercept = baseline.coef_[0], baseline.intercept_[0]
     by_hand = X[: len(origins)] @ coef + intercept + series[origins - 1]
     np.testing.assert_allclose(baseline.predict(series, origins)[..., 0], by_hand, rtol=1e-12)
 
 
 def test_a_level_shift_moves_the_forecast_by_the_same_amount() -> None:
     series = _ar_series(500)
-    baseline = LinearBaseline.fit([series[:400]], [], LOOKBACK, HORIZON)
+    baseline = LinearBaseline(LOOKBACK, HORIZON).fit([series[:400]], [])
     origins = np.arange(420, 490)
     shifted = baseline.predict(series + 50.0, origins)
     np.testing.assert_allclose(shifted, baseline.predict(series, origins) + 50.0, rtol=1e-9)
@@ -55,7 +55,7 @@ def test_a_level_shift_moves_the_forecast_by_the_same_amount() -> None:
 
 def test_it_beats_naive_on_a_process_with_linear_dynamics() -> None:
     series = _ar_series(3000)
-    baseline = LinearBaseline.fit([series[:2000]], [(series[:2500], 2000)], LOOKBACK, HORIZON)
+    baseline = LinearBaseline(LOOKBACK, HORIZON).fit([series[:2000]], [(series[:2500], 2000)])
     origins = np.arange(2500, 3000 - HORIZON + 1)
     actual = series[origins[:, None] + np.arange(HORIZON)]
     linear_mae = np.abs(baseline.predict(series, origins) - actual).mean()
@@ -65,20 +65,20 @@ def test_it_beats_naive_on_a_process_with_linear_dynamics() -> None:
 
 def test_the_penalty_is_the_one_with_the_lowest_validation_mae() -> None:
     series = _ar_series(700)
-    baseline = LinearBaseline.fit([series[:500]], [(series, 500)], LOOKBACK, HORIZON)
+    baseline = LinearBaseline(LOOKBACK, HORIZON).fit([series[:500]], [(series, 500)])
     X, Y = _normalized_windows(series[:500])
     Xv, Yv = _normalized_windows(series[500 - LOOKBACK :])
     errors = {
         a: np.abs(Xv @ c + b - Yv).mean()
         for a, (c, b) in zip(ALPHAS, _ridge(X, Y, ALPHAS), strict=True)
     }
-    assert baseline.alpha[0] == min(errors, key=errors.get)
+    assert baseline.alpha_[0] == min(errors, key=errors.get)
 
 
 def test_each_target_gets_its_own_map_from_its_own_history() -> None:
     two = np.hstack([_ar_series(600, seed=1), 5.0 * _ar_series(600, seed=2)])
-    both = LinearBaseline.fit([two[:500]], [(two, 500)], LOOKBACK, HORIZON)
-    first = LinearBaseline.fit([two[:500, :1]], [(two[:, :1], 500)], LOOKBACK, HORIZON)
+    both = LinearBaseline(LOOKBACK, HORIZON).fit([two[:500]], [(two, 500)])
+    first = LinearBaseline(LOOKBACK, HORIZON).fit([two[:500, :1]], [(two[:, :1], 500)])
     origins = np.arange(500, 590)
     np.testing.assert_allclose(
         both.predict(two, origins)[..., 0], first.predict(two[:, :1], origins)[..., 0]
@@ -86,19 +86,23 @@ def test_each_target_gets_its_own_map_from_its_own_history() -> None:
 
 
 def test_too_few_training_windows_give_no_baseline() -> None:
-    assert LinearBaseline.fit([_ar_series(LOOKBACK + HORIZON + 3)], [], LOOKBACK, HORIZON) is None
+    assert (
+        not LinearBaseline(LOOKBACK, HORIZON)
+        .fit([_ar_series(LOOKBACK + HORIZON + 3)], [])
+        .is_fitted
+    )
 
 
 def test_save_and_load_round_trip(tmp_path) -> None:
     series = _ar_series(300)
-    baseline = LinearBaseline.fit([series], [], LOOKBACK, HORIZON)
+    baseline = LinearBaseline(LOOKBACK, HORIZON).fit([series], [])
     baseline.save(tmp_path / "linear.npz")
     loaded = LinearBaseline.load(tmp_path / "linear.npz")
     origins = np.arange(100, 200)
     np.testing.assert_array_equal(
         loaded.predict(series, origins), baseline.predict(series, origins)
     )
-    np.savez(tmp_path / "bad.npz", coef=baseline.coef, intercept=baseline.intercept[:, :1],
-             alpha=baseline.alpha)  # fmt: skip
+    np.savez(tmp_path / "bad.npz", coef=baseline.coef_, intercept=baseline.intercept_[:, :1],
+             alpha=baseline.alpha_)  # fmt: skip
     with pytest.raises(ValueError, match="shapes"):
         LinearBaseline.load(tmp_path / "bad.npz")

@@ -245,6 +245,7 @@ def test_images_are_accepted_as_uint8_or_unit_floats_with_or_without_channel(arr
 # --- training, evaluation, artifacts ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_training_keeps_the_best_epoch_and_evaluates_on_the_test_set(trained, npz):
     assert trained.fit.epochs_run == 2
     assert trained.fit.best_epoch in (1, 2)
@@ -260,6 +261,7 @@ def test_training_keeps_the_best_epoch_and_evaluates_on_the_test_set(trained, np
     assert evaluation.accuracy == pytest.approx(keras_figures["accuracy"])
 
 
+@pytest.mark.slow
 def test_training_writes_the_run_folder(trained):
     run_dir = trained.run_dir
     for name in ("model.keras", "metrics.json", "history.csv", "samples.png", "confusion.png"):
@@ -275,6 +277,7 @@ def test_training_writes_the_run_folder(trained):
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
+@pytest.mark.slow
 def test_saved_model_predicts_exactly_like_the_trained_one(trained, arrays, tmp_path, suffix):
     images = arrays["x_test"]
     labels, probabilities = predict_digits(trained.model, images)
@@ -287,6 +290,7 @@ def test_saved_model_predicts_exactly_like_the_trained_one(trained, arrays, tmp_
     np.testing.assert_array_equal(again_probabilities, probabilities)
 
 
+@pytest.mark.slow
 def test_a_run_folder_loads_as_its_model(trained):
     assert load_mnist_model(trained.run_dir).count_params() == 600_810
 
@@ -304,11 +308,13 @@ def test_a_corrupt_model_file_raises_an_artifact_error_naming_it(tmp_path, suffi
         load_mnist_model(tmp_path / "empty-run")
 
 
+@pytest.mark.slow
 def test_models_are_saved_only_as_keras_or_h5(trained, tmp_path):
     with pytest.raises(ConfigError, match=r"\.keras or \.h5"):
         save_mnist(trained.model, tmp_path / "model.pkl")
 
 
+@pytest.mark.slow
 def test_evaluation_accepts_raw_data(trained, npz):
     raw = load_mnist(npz, raw=True)
     assert evaluate_mnist(trained.model, raw).accuracy == trained.evaluation.accuracy
@@ -321,6 +327,7 @@ def test_evaluation_accepts_raw_data(trained, npz):
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_cli_train_writes_a_run_and_reports_accuracy(tmp_path, npz):
     out = tmp_path / "run"
     args = ["train", "--data", str(npz), "--epochs", "1", "--val-split", "40", "--quiet"]
@@ -331,6 +338,7 @@ def test_cli_train_writes_a_run_and_reports_accuracy(tmp_path, npz):
     assert (out / "model.keras").is_file() and (out / "metrics.json").is_file()
 
 
+@pytest.mark.slow
 def test_cli_evaluate_prints_figures_and_json(trained, npz):
     result = runner.invoke(mnist_app, ["evaluate", str(trained.run_dir), "--data", str(npz)])
     assert result.exit_code == 0, result.output
@@ -344,6 +352,7 @@ def test_cli_evaluate_prints_figures_and_json(trained, npz):
     assert figures["confusion_matrix"] == trained.evaluation.confusion.tolist()
 
 
+@pytest.mark.slow
 def test_cli_predicts_a_test_image_and_a_png(trained, npz, arrays, tmp_path):
     by_index = runner.invoke(
         mnist_app, ["predict", str(trained.run_dir), "--index", "3", "--data", str(npz)]
@@ -372,6 +381,7 @@ def test_cli_predicts_a_test_image_and_a_png(trained, npz, arrays, tmp_path):
     ],
     ids=["missing-run", "missing-data", "no-image", "bad-index"],
 )
+@pytest.mark.slow
 def test_cli_errors_are_one_line_and_exit_2(trained, npz, tmp_path, args):
     fill = {"tmp": tmp_path, "npz": npz, "run": trained.run_dir}
     result = runner.invoke(mnist_app, [a.format(**fill) for a in args])

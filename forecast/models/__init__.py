@@ -1,8 +1,9 @@
 """Model builders by name: single, stacked and attention LSTM (GRU / bidirectional options).
 
 Every builder is called as `build_x(lookback=, n_inputs=, horizon=, n_targets=, **options)`
-and returns a compiled `keras.Model` mapping windows `(batch, lookback, n_inputs)` (targets
-first, then covariates) to forecasts `(batch, horizon, n_targets)`. Its layers are registered
+and returns an uncompiled `keras.Model` mapping windows `(batch, lookback, n_inputs)` (targets
+first, then covariates) to forecasts `(batch, horizon, n_targets)`; compile it with
+`forecast.training.compile_model`, as in plain Keras. Its layers are registered
 with Keras, so `keras.models.load_model(path)` reloads a saved model in safe mode without
 `custom_objects` once `forecast.models` is imported.
 
@@ -16,10 +17,11 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import keras
 
-from forecast.errors import ConfigError
+from forecast.errors import check_choice
 from forecast.models.attention import (
     AdditiveSelfAttention,
     SeqSelfAttention,
@@ -27,9 +29,20 @@ from forecast.models.attention import (
     build_attention_lstm,
 )
 from forecast.models.common import ModelOptions, cudnn_eligible
-from forecast.models.normalization import WindowDenormalization, WindowNormalization
+from forecast.models.normalization import (
+    NORMALIZE_CHOICES,
+    WindowDenormalization,
+    WindowNormalization,
+    check_normalize,
+)
 from forecast.models.single import build_single_lstm
 from forecast.models.stacked import build_stacked_lstm
+from forecast.models.surgery import (
+    average_members,
+    first_member,
+    has_linear_skip,
+    start_from_linear,
+)
 
 BUILDERS: dict[str, Callable[..., keras.Model]] = {
     "single": build_single_lstm,
@@ -44,23 +57,38 @@ def get_builder(name: str) -> Callable[..., keras.Model]:
     Raises:
         ConfigError: for an unknown name; the message lists the known ones.
     """
-    key = str(name).lower()
-    if key not in BUILDERS:
-        raise ConfigError(f"unknown model {name!r}; choose one of: {', '.join(BUILDERS)}")
-    return BUILDERS[key]
+    return BUILDERS[check_choice("model", str(name), tuple(BUILDERS))]
+
+
+def environment() -> dict[str, Any]:
+    """`forecast.backends.environment()` (versions, backend, visible GPUs, speed hint) plus
+    whether the default LSTM will run on cuDNN: `default_model_cudnn_eligible`,
+    `cudnn_problems` and `uses_cudnn`. What `forecast info` shows."""
+    from forecast import backends
+
+    # The default forecaster's model (Forecaster(): single, lookback 48, horizon 1), one series.
+    model = build_single_lstm(lookback=48, n_inputs=1, horizon=1, n_targets=1)
+    return backends.environment(cudnn_problems=cudnn_eligible(model))
 
 
 __all__ = [
     "BUILDERS",
+    "NORMALIZE_CHOICES",
     "AdditiveSelfAttention",
     "ModelOptions",
     "SeqSelfAttention",
     "WindowDenormalization",
     "WindowNormalization",
     "attention_weights",
+    "average_members",
     "build_attention_lstm",
     "build_single_lstm",
     "build_stacked_lstm",
+    "check_normalize",
     "cudnn_eligible",
+    "environment",
+    "first_member",
     "get_builder",
+    "has_linear_skip",
+    "start_from_linear",
 ]

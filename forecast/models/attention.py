@@ -255,12 +255,11 @@ def build_attention_lstm(
         attention_activation: activation of the attention scores before the softmax.
         dropout: rate of the Dropout layer before the output layer.
         **options: the shared options (see `ModelOptions`): cell, bidirectional,
-            output_activation, l2, normalize (default `"last"`), loss, optimizer,
-            learning_rate, steps_per_execution, linear_skip (default True),
-            recurrent_lookback (default 48), compile.
+            output_activation, l2, normalize (default `"last"`), linear_skip (default True),
+            recurrent_lookback (default 48).
 
     Returns:
-        A (compiled) `keras.Model`: `(batch, lookback, n_inputs)` → `(batch, horizon, n_targets)`.
+        An uncompiled `keras.Model`: `(batch, lookback, n_inputs)` → `(batch, horizon, n_targets)`.
 
     Raises:
         ConfigError: for an invalid argument, named with its value.

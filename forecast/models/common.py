@@ -23,11 +23,14 @@ import keras
 import numpy as np
 
 from forecast.errors import ConfigError, check_positive_int
-from forecast.models.normalization import WindowDenormalization, WindowNormalization
-from forecast.training import compile_model, get_loss, get_optimizer
+from forecast.models.normalization import (
+    WindowDenormalization,
+    WindowNormalization,
+    check_normalize,
+)
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
-NORMALIZE_MODES = ("last", "mean_std", None)
+LINEAR_SKIP, HEAD = "linear_skip", "head"  # layer names that `forecast.models.surgery` reads
 
 
 def check_units(units: Any, name: str = "units") -> tuple[int, ...]:
@@ -80,11 +83,8 @@ class ModelOptions:
         normalize: per-window reversible normalization: `"last"` (default: subtract each
             channel's last input value, add the targets' last value back to the forecast, so a
             zero network output is the naive forecast), `"mean_std"` (per-window standardization,
-            RevIN-style) or None. Needs the targets to be the first `n_targets` input channels.
-        loss: mse, mae, mape, msle, huber or logcosh.
-        optimizer: sgd, rmsprop, adagrad, adadelta, adam, adamax or nadam.
-        learning_rate: the optimizer's learning rate.
-        steps_per_execution: batches per compiled call; None keeps `compile_model`'s default.
+            RevIN-style), `"none"` or None. Needs the targets to be the first `n_targets` input
+            channels.
         linear_skip: add a linear map from the whole normalized input window straight to the
             forecast (`Flatten → Dense(horizon * n_targets)`, layer `"linear_skip"`, zero
             initialized) to the recurrent head's output. With `normalize="last"` this is the
@@ -100,7 +100,9 @@ class ModelOptions:
             feeds the whole window, as does a value of `lookback` or more. On ETTh1 (lookback
             336, horizon 24) 48 and 96 recent steps scored the same on validation (MAE 1.493
             vs 1.494 °C); 48 trains about twice as fast.
-        compile: compile the model (with `forecast.training.compile_model`) before returning it.
+
+    Builders return uncompiled models; compile them with `forecast.training.compile_model`
+    (loss, optimizer and learning rate by name), as in plain Keras.
     """
 
     cell: str = "lstm"
@@ -108,31 +110,19 @@ class ModelOptions:
     output_activation: str | None = None
     l2: float = 0.0
     normalize: str | None = "last"
-    loss: str = "mse"
-    optimizer: str = "adam"
-    learning_rate: float | None = 1e-3
-    steps_per_execution: int | None = None
     linear_skip: bool = True
     recurrent_lookback: int | None = 48
-    compile: bool = True
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
             raise ConfigError(f"cell must be one of {', '.join(CELLS)}, got {self.cell!r}")
-        for flag in ("bidirectional", "linear_skip", "compile"):
+        for flag in ("bidirectional", "linear_skip"):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
         check_activation("output_activation", self.output_activation)
         if isinstance(self.l2, bool) or not isinstance(self.l2, (int, float)) or not self.l2 >= 0:
             raise ConfigError(f"l2 must be a non-negative number, got {self.l2!r}")
-        if self.normalize not in NORMALIZE_MODES:
-            raise ConfigError(
-                f"normalize must be 'last', 'mean_std' or None, got {self.normalize!r}"
-            )
-        get_loss(self.loss)
-        get_optimizer(self.optimizer, self.learning_rate)
-        if self.steps_per_execution is not None:
-            check_positive_int("steps_per_execution", self.steps_per_execution)
+        object.__setattr__(self, "normalize", check_normalize(self.normalize))
         if self.recurrent_lookback is not None:
             check_positive_int("recurrent_lookback", self.recurrent_lookback)
 
@@ -212,7 +202,7 @@ def build_forecaster(
     dropout: float,
     options: ModelOptions,
 ) -> keras.Model:
-    """Wrap a body with the input, normalization, head and compile step every builder shares.
+    """Wrap a body with the input, normalization and head every builder shares.
 
     Args:
         name: the model's name.
@@ -226,8 +216,8 @@ def build_forecaster(
         options: the shared options.
 
     Returns:
-        A `keras.Model` mapping `(batch, lookback, n_inputs)` to `(batch, horizon, n_targets)`,
-        compiled when `options.compile`.
+        An uncompiled `keras.Model` mapping `(batch, lookback, n_inputs)` to
+        `(batch, horizon, n_targets)`.
 
     Raises:
         ConfigError: for a bad size, or `normalize` with more targets than inputs.
@@ -261,7 +251,7 @@ def build_forecaster(
         horizon * n_targets,
         activation=options.output_activation,
         kernel_regularizer=options.regularizer,
-        name="head",
+        name=HEAD,
         dtype=dtype,
     )(x)
     if options.linear_skip:
@@ -270,7 +260,7 @@ def build_forecaster(
             horizon * n_targets,
             kernel_initializer="zeros",
             kernel_regularizer=options.regularizer,
-            name="linear_skip",
+            name=LINEAR_SKIP,
             dtype=dtype,
         )(skip)
         x = keras.layers.Add(name="head_plus_skip", dtype=dtype)([x, skip])
@@ -279,19 +269,7 @@ def build_forecaster(
         y = WindowDenormalization(
             options.normalize, n_targets=n_targets, name="denormalize", dtype=dtype
         )([y, window])
-    model = keras.Model(window, y, name=name)
-    if options.compile:
-        extra = {}
-        if options.steps_per_execution is not None:
-            extra["steps_per_execution"] = options.steps_per_execution
-        compile_model(
-            model,
-            loss=options.loss,
-            optimizer=options.optimizer,
-            learning_rate=options.learning_rate,
-            **extra,
-        )
-    return model
+    return keras.Model(window, y, name=name)
 
 
 def _recurrent_layers(layers: list[keras.layers.Layer]) -> list[keras.layers.Layer]:

@@ -21,16 +21,30 @@ from typing import Any
 import keras
 from keras import ops
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, check_choice
 
 MODES = ("last", "mean_std")
+NORMALIZE_CHOICES = (*MODES, "none")  # every value `normalize=` accepts; None means "none"
+
+
+def check_normalize(value: Any) -> str | None:
+    """Return a `normalize` setting as a mode, or None for none.
+
+    Accepts "last", "mean_std", "none" (the CLI's spelling) and None; the one place these
+    values are declared and checked.
+
+    Raises:
+        ConfigError: for anything else, listing the choices.
+    """
+    if value is None:
+        return None
+    mode = check_choice("normalize", value, NORMALIZE_CHOICES)
+    return None if mode == "none" else mode
 
 
 def _check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise ConfigError(
-            f"normalize must be one of {', '.join(map(repr, MODES))} or None, got {mode!r}"
-        )
+    if mode is None or check_normalize(mode) is None:
+        raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     return mode
 
 

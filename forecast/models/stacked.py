@@ -40,12 +40,11 @@ def build_stacked_lstm(
             (32, 16), small because the linear skip path carries most of the signal.
         dropout: rate of the Dropout layer after every recurrent layer.
         **options: the shared options (see `ModelOptions`): cell, bidirectional,
-            output_activation, l2, normalize (default `"last"`), loss, optimizer,
-            learning_rate, steps_per_execution, linear_skip (default True),
-            recurrent_lookback (default 48), compile.
+            output_activation, l2, normalize (default `"last"`), linear_skip (default True),
+            recurrent_lookback (default 48).
 
     Returns:
-        A (compiled) `keras.Model`: `(batch, lookback, n_inputs)` → `(batch, horizon, n_targets)`.
+        An uncompiled `keras.Model`: `(batch, lookback, n_inputs)` → `(batch, horizon, n_targets)`.
 
     Raises:
         ConfigError: for an invalid argument, named with its value.

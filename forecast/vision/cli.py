@@ -8,11 +8,12 @@ so `--help` stays fast.
 from __future__ import annotations
 
 import contextvars
+import re
 import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -44,6 +45,41 @@ RunDirArgument = Annotated[
 ]
 
 
+def one_line(exc: BaseException) -> str:
+    """The message of `exc` on one line (line breaks and runs of spaces become one space)."""
+    return " ".join(str(exc).split())
+
+
+OPTION_NAMES = {"learning_rate": "lr"}  # library setting -> command-line option, where they differ
+
+
+def as_option(message: str, setting: str | None) -> str:
+    """`message` in the command line's terms: the library's setting name (`normalize`,
+    `learning_rate`) where it is first named becomes its option (`--normalize`, `--lr`)."""
+    if not setting:
+        return message
+    flag = "--" + OPTION_NAMES.get(setting, setting).replace("_", "-")
+    return re.sub(rf"(?<![\w-]){re.escape(setting)}\b", flag, message, count=1)
+
+
+def report_error(exc: BaseException) -> NoReturn:
+    """Report `exc` as one `error: ...` line on stderr and exit: status 2 for a `ForecastError`,
+    status 1 (naming the exception's type) for anything else.
+
+    The one error reporter of the command lines: `forecast`'s command group and
+    `reports_errors` below both call it.
+    """
+    if isinstance(exc, ForecastError):
+        typer.echo(f"error: {as_option(one_line(exc), exc.setting)}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"error: unexpected {type(exc).__name__}: {one_line(exc)} "
+        "(rerun with --debug for the traceback)",
+        err=True,
+    )
+    raise typer.Exit(1) from None
+
+
 def reports_errors(command: F) -> F:
     """Turn a `ForecastError` into one `error: ...` line on stderr and exit status 2."""
 
@@ -54,9 +90,7 @@ def reports_errors(command: F) -> F:
         except ForecastError as exc:
             if errors_reported_above.get():
                 raise  # mounted in `forecast`: its group reports it (traceback with --debug)
-            message = " ".join(str(exc).split())
-            typer.echo(f"error: {message}", err=True)
-            raise typer.Exit(2) from None
+            report_error(exc)
 
     return wrapper  # type: ignore[return-value]
 

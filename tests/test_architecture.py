@@ -1,0 +1,306 @@
+"""The package's layering, checked statically: who may import whom inside `forecast`.
+
+Every module under forecast/ is parsed with `ast` (nothing is imported). An import counts wherever
+it stands: at top level, inside a function, under `if TYPE_CHECKING:`. `import forecast.x`,
+`from forecast.x import y`, relative imports, `from forecast import x` (a submodule) and
+`importlib.import_module("forecast.x")` with a literal name all count as importing that module;
+`from forecast import Name` (not a submodule) counts as importing the façade `forecast`.
+The layers are LAYERS below: a module may import its own rank or lower ones, never higher.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import itertools
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = ROOT / "forecast"
+FACADE = "forecast"
+CLI = "forecast.cli"
+VISION = "forecast.vision"
+ENTRY_POINTS = {"forecast.__main__"}  # the only modules that may import forecast.cli
+MAX_LINES = 650
+
+# Bottom to top; a name covers its submodules too (forecast.models.common is in rank 2).
+LAYERS: list[set[str]] = [
+    {"forecast.errors", "forecast._version"},
+    {
+        "forecast.backends",
+        "forecast.series",
+        "forecast.scaling",
+        "forecast.windowing",
+        "forecast.linear",
+        "forecast.evaluation",
+        "forecast.intervals",
+    },
+    {"forecast.models"},
+    {"forecast.training"},
+    {"forecast.artifacts"},
+    {"forecast.forecaster"},
+    {"forecast.plots"},
+    {"forecast.runs", "forecast.distributed"},
+    {"forecast.cli"},
+]
+STAGE_RANK = 1  # independent stages: they import nothing in the package but rank 0 ...
+# ... except these, each one a dependency the current code genuinely needs. Keep it short.
+STAGE_MAY_ALSO_IMPORT: dict[str, set[str]] = {}
+# forecast.vision.* (the MNIST side module) stands beside the layers.
+VISION_MAY_IMPORT = {
+    "forecast.errors",
+    "forecast._version",
+    "forecast.backends",
+    "forecast.training",
+    "forecast.artifacts",
+}
+VISION_IMPORTED_BY = {CLI}  # besides forecast.vision itself (and the façade)
+
+
+def _within(module: str, name: str) -> bool:
+    return module == name or module.startswith(name + ".")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@functools.cache
+def module_files() -> dict[str, Path]:
+    return {_module_name(path): path for path in sorted(PACKAGE_DIR.rglob("*.py"))}
+
+
+def _known(name: str, known: Iterable[str]) -> str | None:
+    """The longest module of the package that `name` is or lies in (None outside the package)."""
+    owners = [module for module in known if _within(name, module)]
+    return max(owners, key=len) if owners else None
+
+
+def parse_imports(
+    source: str, module: str, is_package: bool, known: set[str]
+) -> list[tuple[int, str]]:
+    """(line, imported module of the package) for every import in `source`, wherever it stands."""
+    found: list[tuple[int, str]] = []
+
+    def add(line: int, name: str | None) -> None:
+        if name is not None and name != module:
+            found.append((line, name))
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                add(node.lineno, _known(alias.name, known))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = module.split(".") if is_package else module.split(".")[:-1]
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, *([node.module] if node.module else [])])
+            else:
+                base = node.module or ""
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                add(node.lineno, submodule if submodule in known else _known(base, known))
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            add(node.lineno, _known(node.args[0].value, known))
+    return found
+
+
+@functools.cache
+def import_graph() -> dict[str, dict[str, list[int]]]:
+    """module -> {imported module -> the lines that import it}."""
+    files = module_files()
+    known = set(files)
+    graph: dict[str, dict[str, list[int]]] = {}
+    for module, path in files.items():
+        edges = graph.setdefault(module, {})
+        for line, target in parse_imports(
+            path.read_text(), module, path.name == "__init__.py", known
+        ):
+            edges.setdefault(target, []).append(line)
+    return graph
+
+
+def _where(module: str, target: str) -> str:
+    path = module_files()[module].relative_to(ROOT)
+    lines = ",".join(map(str, sorted(set(import_graph()[module][target]))))
+    return f"{path}:{lines}: {module} imports {target}"
+
+
+def _rank(module: str) -> int | None:
+    for rank, names in enumerate(LAYERS):
+        if any(_within(module, name) for name in names):
+            return rank
+    return None
+
+
+def _cycles(graph: dict[str, dict[str, list[int]]]) -> list[list[str]]:
+    """One concrete cycle for every strongly connected component of more than one module."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    components: list[list[str]] = []
+
+    def connect(node: str) -> None:  # Tarjan
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph.get(node, {}):
+            if target not in index:
+                connect(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                components.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            connect(node)
+
+    cycles = []
+    for component in components:
+        start, members = component[0], set(component)
+        paths = {start: [start]}
+        queue = [start]
+        while queue:  # breadth first, inside the component, back to the start
+            node = queue.pop(0)
+            for target in sorted(graph[node]):
+                if target == start:
+                    cycles.append([*paths[node], start])
+                    queue = []
+                    break
+                if target in members and target not in paths:
+                    paths[target] = [*paths[node], target]
+                    queue.append(target)
+    return cycles
+
+
+def _layer_violations() -> list[str]:
+    problems = []
+    for module, targets in sorted(import_graph().items()):
+        for target in sorted(targets):
+            where = _where(module, target)
+            if target == CLI:
+                if module not in ENTRY_POINTS:
+                    problems.append(f"{where} (only the entry point may import {CLI})")
+            elif module == FACADE:
+                continue  # the public façade re-exports anything
+            elif target == FACADE:
+                problems.append(f"{where} (the façade is above every module; import the module)")
+            elif _within(module, VISION):
+                if not (_within(target, VISION) or target in VISION_MAY_IMPORT):
+                    allowed = ", ".join(sorted(VISION_MAY_IMPORT))
+                    problems.append(f"{where} ({VISION} may import only {allowed})")
+            elif _within(target, VISION):
+                if module not in VISION_IMPORTED_BY:
+                    problems.append(f"{where} (only {CLI} may import {VISION})")
+            elif _rank(module) is None or _rank(target) is None:
+                unplaced = module if _rank(module) is None else target
+                problems.append(f"{where} ({unplaced} has no rank: add it to LAYERS)")
+            elif _rank(target) > _rank(module):
+                problems.append(f"{where} (rank {_rank(module)} imports rank {_rank(target)})")
+            elif (
+                _rank(module) == STAGE_RANK
+                and _rank(target) == STAGE_RANK
+                and target not in STAGE_MAY_ALSO_IMPORT.get(module, set())
+            ):
+                problems.append(f"{where} (stages are independent; see STAGE_MAY_ALSO_IMPORT)")
+    return problems
+
+
+def _imports_between(importers: str, imported: str) -> list[str]:
+    return [
+        _where(module, target)
+        for module, targets in sorted(import_graph().items())
+        for target in sorted(targets)
+        if _within(module, importers) and _within(target, imported)
+    ]
+
+
+# ---------------------------------------------------------------------------------- tests
+def test_import_parser_finds_known_imports() -> None:
+    """The checks below would pass vacuously if the parser found nothing."""
+    graph = import_graph()
+    assert len(graph) >= 20 and FACADE in graph
+    assert "forecast.windowing" in graph["forecast.forecaster"]  # top-level `from x import y`
+    assert "forecast.runs" in graph[CLI]  # `from forecast import runs` inside a function
+    source = (
+        "import forecast.series as s\n"
+        "from . import common\n"
+        "from ..errors import ConfigError\n"
+        "def f():\n"
+        "    from .. import training, Forecaster\n"
+        "    import importlib; importlib.import_module('forecast.plots.x')\n"
+    )
+    known = {FACADE, "forecast.series", "forecast.errors", "forecast.training", "forecast.plots"}
+    known |= {"forecast.models", "forecast.models.common", "forecast.models.single"}
+    found = {target for _, target in parse_imports(source, "forecast.models.single", False, known)}
+    assert found == {
+        "forecast.series",
+        "forecast.models.common",
+        "forecast.errors",
+        "forecast.training",
+        FACADE,
+        "forecast.plots",
+    }
+
+
+def test_no_import_cycles() -> None:
+    graph = import_graph()
+    cycles = [
+        " -> ".join(cycle)
+        + "\n      "
+        + "\n      ".join(_where(a, b) for a, b in itertools.pairwise(cycle))
+        for cycle in _cycles(graph)
+    ]
+    assert not cycles, "import cycles:\n  " + "\n  ".join(cycles)
+
+
+def test_each_module_imports_only_modules_below_it() -> None:
+    problems = _layer_violations()
+    assert not problems, "imports against the layering:\n  " + "\n  ".join(problems)
+
+
+def test_models_never_import_training() -> None:
+    found = _imports_between("forecast.models", "forecast.training")
+    assert not found, "\n".join(found)
+
+
+def test_artifacts_never_import_forecaster() -> None:
+    found = _imports_between("forecast.artifacts", "forecast.forecaster")
+    assert not found, "\n".join(found)
+
+
+def test_cli_has_no_locals() -> None:
+    tree = ast.parse(module_files()[CLI].read_text())
+    calls = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "locals"
+    ]
+    assert not calls, f"forecast/cli.py calls locals() on lines {calls}"
+
+
+def test_no_module_over_650_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): count
+        for path in module_files().values()
+        if (count := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert not long, f"modules over {MAX_LINES} lines: {long}"
