@@ -213,22 +213,47 @@ def export_h5(model: keras.Model, path: str | os.PathLike) -> Path:
     return file
 
 
-def read_linear(folder: str | os.PathLike) -> LinearBaseline | None:
-    """The saved linear baseline, or None for folders saved without one.
+def read_model(folder: str | os.PathLike, input_shape: tuple, output_shape: tuple) -> keras.Model:
+    """The folder's `model.keras` (safe mode), which must map `input_shape` to `output_shape`.
 
     Raises:
-        ArtifactError: for a corrupt file.
+        ArtifactError: for a missing or corrupt file, or other shapes than forecaster.json says.
+    """
+    folder = Path(folder)
+    model = load_model_file(folder / MODEL_FILE)
+    got = (tuple(model.input_shape), tuple(model.output_shape))
+    if got != (input_shape, output_shape):
+        raise ArtifactError(
+            f"{folder / CONFIG_FILE}: lookback/horizon/columns say input {input_shape} and "
+            f"output {output_shape}, but {MODEL_FILE} has {got[0]} -> {got[1]}; restore it or "
+            "re-train and save"
+        )
+    return model
+
+
+def read_linear(folder: str | os.PathLike, shape: tuple[int, int, int]) -> LinearBaseline | None:
+    """The saved linear baseline, its coefficients `shape` (n_targets, lookback, horizon), or
+    None for folders saved without one.
+
+    Raises:
+        ArtifactError: for a corrupt file or coefficients of another shape.
     """
     path = Path(folder) / LINEAR_FILE
     if not path.is_file():
         return None
     try:
-        return LinearBaseline.load(path)
+        linear = LinearBaseline.load(path)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise ArtifactError(
             f"{path} is corrupt ({exc}); delete it (reports then leave the linear baseline "
             "out) or re-train"
         ) from exc
+    if linear.coef_.shape != shape:
+        raise ArtifactError(
+            f"{Path(folder) / CONFIG_FILE}: {LINEAR_FILE} holds coefficients "
+            f"{linear.coef_.shape}, expected {shape}; restore it or re-train and save"
+        )
+    return linear
 
 
 def read_history(folder: str | os.PathLike) -> dict[str, list[float]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import math
 import os
 import sys
@@ -25,13 +24,11 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from forecast import backends
+from forecast import backends, tables
 from forecast._version import __version__
 from forecast.backends import quiet_backend_logs  # noqa: F401  (kept for compatibility)
 from forecast.errors import ConfigError, ForecastError
 from forecast.vision.cli import errors_reported_above, mnist_app, report_error
-
-METHOD_NAMES = {"seasonal_naive": "seasonal naive", "linear": "linear (ridge)"}
 
 
 class ForecastGroup(TyperGroup):
@@ -241,58 +238,6 @@ def _load(data: Path, **roles: Any) -> Any:
     return load_series(data, **roles)
 
 
-def _num(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    value = float(value)
-    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
-
-
-def _metrics_tables(overall: Any, model: str) -> list[Table]:
-    """One table per target: a row per method (model first), a column per metric."""
-    from forecast.evaluation import METRICS
-
-    tables = []
-    for target in overall.index.get_level_values("target").unique():
-        rows = overall.loc[target]
-        best = rows["MAE"].idxmin()
-        table = Table(title=f"target {target}", title_justify="left")
-        table.add_column("method")
-        for metric in METRICS:
-            table.add_column(metric, justify="right")
-        for method, row in rows.iterrows():
-            name = f"model ({model})" if method == "model" else METHOD_NAMES.get(method, method)
-            style = "bold" if method == "model" else None
-            cells = [_num(row[m]) for m in METRICS]
-            if method == best:
-                cells[0] = f"[green]{cells[0]}[/]"
-            table.add_row(name, *cells, style=style)
-        tables.append(table)
-    return tables
-
-
-def _print_report(console: Console, report: Any, heading: str, model: str) -> None:
-    console.print(heading, soft_wrap=True)
-    for table in _metrics_tables(report.overall(), model):
-        console.print(table)
-    for note in report.notes:
-        console.print(note, soft_wrap=True)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _echo_json(payload: Any) -> None:
-    typer.echo(json.dumps(_jsonable(payload), indent=2, default=str))
-
-
 def _parse_test(test: str | None, test_start: str | None) -> Any:
     if test is not None and test_start is not None:
         raise ConfigError("give --test or --test-start, not both")
@@ -479,57 +424,18 @@ def train(
         forecaster.set_params(lookback=choice.lookback)
     parts = split_series(series, spec, context=forecaster.lookback)
     out = out or Path("runs") / f"{opts.data.stem}-{opts.model}"
-    say(_data_line(opts.data, series, parts))
+    say(tables.data_line(opts.data, series, parts))
     if choice is not None:
         say(f"chose  {choice.summary()}")
     result = runs.train_and_save(forecaster, parts, out, data=str(opts.data), log=say)
     fitted = forecaster.fit_result_
-    console.print(_fit_summary(forecaster, fitted, result.seconds), soft_wrap=True)
-    heading = (
-        f"test   {result.report.n_windows} windows × {opts.horizon} steps, in original units"
-    )
-    _print_report(console, result.report, heading, opts.model)
+    console.print(tables.fit_summary(forecaster, fitted, result.seconds), soft_wrap=True)
+    heading = f"test   {result.report.n_windows} windows × {opts.horizon} steps, in original units"
+    tables.print_report(console, result.report, heading, opts.model)
     written = sorted(p.name for p in out.iterdir())
     if plots:
         written += [p.name for p in runs.save_plots(forecaster, series, out, parts.evaluate_test)]
     console.print(f"saved {out}: {', '.join(dict.fromkeys(written))}", soft_wrap=True)
-
-
-def _data_line(data: Path, series: Any, parts: Any) -> str:
-    first = next(iter(series.values())) if isinstance(series, dict) else series
-    info = first.attrs["forecast"]
-    many = f"{len(series)} series, " if isinstance(series, dict) else ""
-    covs = f", covariates {', '.join(info['covariates'])}" if info["covariates"] else ""
-    text = (
-        f"data   {data}: {many}{len(first)} rows, freq {info['freq'] or 'none (steps)'}, "
-        f"target {', '.join(info['target'])}{covs}"
-    )
-    spans = (
-        parts.spans if "series" not in parts.spans else next(iter(parts.spans["series"].values()))
-    )
-    pieces = [
-        f"{name} {s['start']} … {s['end']} ({s['rows']} rows)"
-        for name, s in ((n, spans[n]) for n in ("train", "val", "test"))
-        if s["rows"]
-    ]
-    return text + "\nsplit  " + "\n       ".join(pieces)
-
-
-def _fit_summary(forecaster: Any, fitted: Any, seconds: float) -> str:
-    params = forecaster.model_.count_params()
-    how = "stopped early" if fitted.stopped_early else f"epoch limit {forecaster.epochs}"
-    if fitted.resumed_from:
-        how += f", resumed after epoch {fitted.resumed_from}"
-    best = (
-        f"best epoch {fitted.best_epoch} (val_loss {fitted.best_value:.4g})"
-        if fitted.best_epoch
-        else "no validation: kept the last epoch"
-    )
-    return (
-        f"model  {forecaster.model_.name}: {params:,} parameters, lookback "
-        f"{forecaster.lookback} → horizon {forecaster.horizon}\n"
-        f"fit    {fitted.epochs_run} epochs ({how}), {best}, {seconds:.1f} s"
-    )
 
 
 # ---------------------------------------------------------------------- evaluate / predict
@@ -555,10 +461,12 @@ def evaluate(
     backends.start_backend()
     forecaster, report, used = runs.evaluate_run(run_dir, data, test=wanted)
     if as_json:
-        _echo_json({"run_dir": str(run_dir), "data": str(data), "test": used, **report.to_dict()})
+        tables.echo_json(
+            {"run_dir": str(run_dir), "data": str(data), "test": used, **report.to_dict()}
+        )
         return
     heading = f"{data} scored from {used}: {report.n_windows} windows × {forecaster.horizon} steps"
-    _print_report(Console(), report, heading, forecaster.model)
+    tables.print_report(Console(), report, heading, forecaster.model)
 
 
 @app.command()
@@ -595,7 +503,9 @@ def predict(
     for col in preds.columns:
         table.add_column(str(col), justify="left" if col == "series" else "right")
     for stamp, row in preds.iterrows():
-        table.add_row(_when(stamp), *(v if isinstance(v, str) else _num(v) for v in row))
+        table.add_row(
+            tables.when(stamp), *(v if isinstance(v, str) else tables.num(v) for v in row)
+        )
     console.print(table)
 
 
@@ -631,55 +541,16 @@ def backtest(
     )
     if as_json:
         summary = result.summary.reset_index().to_dict(orient="records")
-        _echo_json({"summary": summary, "folds": result.folds.to_dict(orient="records")})
+        tables.echo_json({"summary": summary, "folds": result.folds.to_dict(orient="records")})
         return
     console = Console()
     console.print(f"backtest of {opts.data}: mean over {folds} folds ({mode})", soft_wrap=True)
-    for table in _metrics_tables(result.summary, opts.model):
+    for table in tables.metrics_tables(result.summary, opts.model):
         console.print(table)
     frame = next(iter(series.values())) if isinstance(series, dict) else series
     first = result.folds.iloc[0]
     size = frame.index.get_loc(first["test_end"]) - frame.index.get_loc(first["test_start"]) + 1
-    console.print(_folds_table(result.folds, mode, size))
-
-
-def _when(value: Any) -> str:
-    from forecast.windowing import format_stamp
-
-    return format_stamp(value)
-
-
-def _folds_table(folds: Any, mode: str, test_size: int) -> Table:
-    """MAE per fold and method, by test block (training ends right before it; a sliding
-    window also shows where training starts); with --refit-every, which folds retrained."""
-    methods = list(folds["method"].unique())
-    targets = list(folds["target"].unique())
-    show_refit = not folds["refit"].all()
-    table = Table(
-        title=f"MAE per fold (test blocks of {test_size} rows)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    table.add_column("fold", justify="right")
-    if len(targets) > 1:
-        table.add_column("target")
-    if mode == "sliding":
-        table.add_column("train from", no_wrap=True)
-    table.add_column("test from", no_wrap=True)
-    if show_refit:
-        table.add_column("refit")
-    for method in methods:
-        table.add_column("s. naive" if method == "seasonal_naive" else method, justify="right")
-    for (fold, target), rows in folds.groupby(["fold", "target"], sort=False):
-        first = rows.iloc[0]
-        mae = dict(zip(rows["method"], rows["MAE"], strict=True))
-        cells = [str(fold)] + ([str(target)] if len(targets) > 1 else [])
-        cells += [_when(first["train_start"])] if mode == "sliding" else []
-        cells += [_when(first["test_start"])]
-        cells += ["yes" if first["refit"] else "no"] if show_refit else []
-        table.add_row(*cells, *(_num(mae.get(m)) for m in methods))
-    return table
+    console.print(tables.folds_table(result.folds, mode, size))
 
 
 # ---------------------------------------------------------------------- datasets / info
@@ -723,7 +594,7 @@ def info(as_json: AsJson = False) -> None:
     backends.start_backend()
     env = models.environment()
     if as_json:
-        _echo_json(env)
+        tables.echo_json(env)
         return
     table = Table(title="forecast environment", title_justify="left", show_header=False)
     table.add_column("what", style="bold")

@@ -423,3 +423,39 @@ def run_backtest(
         for (target, method), metrics in report.overall().iterrows():
             rows.append({**dates, "target": target, "method": method, **metrics.to_dict()})
     return BacktestResult.from_rows(rows, models if keep_models else None)
+
+
+def tidy_forecasts(
+    index: pd.Index,
+    origins: np.ndarray,
+    preds: np.ndarray,
+    actual: np.ndarray,
+    columns: Sequence[str],
+    extra: Mapping[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """Window forecasts of one series as a tidy frame, a row per (window, step, target).
+
+    Args:
+        index: the series' index; origins `(n,)`: each window's first target row.
+        preds, actual: `(n, horizon, n_targets)`; columns: names, targets first.
+        extra: more forecasts of the same shape, one column each (the baselines).
+
+    Returns:
+        Columns `origin` (last observed time), `time`, `step` (1..horizon), `target`,
+        `forecast`, `actual`, then the `extra` names.
+    """
+    n, h, t = preds.shape
+    rows = origins[:, None] + np.arange(h)[None, :]
+    tidy = pd.DataFrame(
+        {
+            "origin": np.repeat(index[origins - 1], h * t),
+            "time": np.repeat(index[rows.reshape(-1)], t),
+            "step": np.tile(np.repeat(np.arange(1, h + 1), t), n),
+            "target": np.tile(list(columns)[:t], n * h),
+            "forecast": preds.reshape(-1),
+            "actual": actual.reshape(-1),
+        }
+    )
+    for name, values in (extra or {}).items():
+        tidy[name] = values.reshape(-1)
+    return tidy

@@ -37,6 +37,7 @@ from forecast.evaluation import (
     pooled_seasonal_scale,
     run_backtest,
     season_for,
+    tidy_forecasts,
 )
 from forecast.linear import (
     LinearBaseline,
@@ -55,12 +56,10 @@ from forecast.series import (
     series_label,
 )
 from forecast.windowing import (
-    SplitParts,
     SplitSpec,
     WindowFeeder,
     first_origin,
-    split_last,
-    split_series,
+    fit_parts,
 )
 
 Validation = float | int | pd.DataFrame | Mapping[str, Any] | SplitSpec | None
@@ -81,32 +80,24 @@ class Forecaster:
         time_col, id_col, freq, fill: passed to `load_series` for raw frames and paths.
         scaler: "standard", "minmax", "robust" or "none" (fitted on the training slice).
         normalize: per-window normalization inside the model: "last" (forecast the change
-            from the last value, robust to level shifts), "mean_std" or None.
-        ridge_skip: start from the linear baseline (`forecast.linear`, fitted in closed form
-            on the training windows): the model's linear skip is set to that ridge map and
-            frozen, and the recurrent path, whose output layer starts at zero, learns what the
-            linear map misses. Applies with `normalize="last"` and the builders' linear skip
-            (both defaults). Chosen on validation (`benchmarks/choice.py --setting
-            ridge_skip`): lower validation MAE on 7 of 8 tasks (AirPassengers 15.3 vs 21.6,
-            ETTh1 24-720 steps 0.2-1.3 % lower), 0.1 % higher on ETTh1 one step ahead.
-        epochs, patience, batch_size: training length, early-stopping patience, batch size.
-            `batch_size=None` (the default) means 128 (it beat 64 on ETTh1 validation, MAE
-            1.493 vs 1.504 °C at horizon 24, and trains faster), halved down to 8 while an
-            epoch would have fewer than 16 steps, so small series still train.
+            from the last value, robust to level shifts), "mean_std" or "none" (or None).
+        ridge_skip: start from the linear baseline (`forecast.linear`): the model's linear
+            skip is its ridge map, frozen, and the recurrent path learns what it misses
+            (`forecast.models.start_from_linear`; with `normalize="last"` and the builders'
+            linear skip). Lower validation MAE on 7 of 8 tasks (`benchmarks/choice.py`).
+        epochs, patience, batch_size: training length, early-stopping patience, batch size;
+            None: 128, halved down to 8 while an epoch would have fewer than 16 steps
+            (`forecast.training.batch_size_for`).
         reduce_lr_patience: halve the learning rate after this many epochs without a better
             val_loss (a learning-rate schedule); None keeps it constant.
-        loss: by name (see `forecast.training`); default "mae", the score reports lead with.
-            Chosen on validation (`benchmarks/choice.py --setting loss`): with the default
-            model, MAE training gave the lower validation MAE on every seed on 5 of 8 tasks
-            (ETTh1 at 1, 24, 48 and 336 steps, AirPassengers; by 0.1-1.0 %), MSE on 2 (ETTh1
-            at 168 steps, Melbourne; by 0.2-0.4 %), and they tied at 720 steps.
+        loss: by name (see `forecast.training`); default "mae", the score reports lead with
+            (lower validation MAE on 5 of 8 tasks, MSE on 2: `benchmarks/choice.py`).
         optimizer, learning_rate: by name (see `forecast.training`).
         seed: seeds everything for repeatable runs.
         device: "auto", "cpu", "gpu" or "gpu:N".
         season: seasonal period for seasonal naive and MASE; default from the frequency.
         ensemble: train this many models with seeds `seed, seed + 1, ...` and average their
-            forecasts (one saved Keras model). On ETTh1 three seeds gained 0.3-1 % MAE; it
-            costs `ensemble` times the training. Continued training trains the average.
+            forecasts (one saved Keras model; `forecast.training.train_members`).
         model_options: extra keyword arguments for the model builder (units, dropout, ...).
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
@@ -168,7 +159,7 @@ class Forecaster:
     # ----------------------------------------------------------------- settings
     @classmethod
     def _param_names(cls) -> list[str]:
-        return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+        return list(inspect.signature(cls.__init__).parameters)[1:]  # all but self
 
     def get_params(self) -> dict[str, Any]:
         """The constructor settings, as given (the names of `__init__`'s parameters)."""
@@ -207,9 +198,7 @@ class Forecaster:
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:
-            raise ConfigError(
-                "this Forecaster is not fitted yet; call fit(series) or Forecaster.load(dir)"
-            )
+            raise ConfigError("this Forecaster is not fitted yet; call fit(series) or load(dir)")
 
     # ----------------------------------------------------------------- data
     def collection(self, series: Any) -> Collection:
@@ -217,49 +206,11 @@ class Forecaster:
         `forecast.series.SINGLE`), targets first, in the fitted columns once fitted."""
         fitted = self.is_fitted
         return as_collection(
-            series,
+            series, fitted=fitted, time_col=self.time_col, id_col=self.id_col, fill=self.fill,
             target=self.columns_[: self.n_targets_] if fitted else self.target,
             covariates=self.columns_[self.n_targets_ :] if fitted else self.covariates,
-            fitted=fitted,
-            time_col=self.time_col,
-            id_col=self.id_col,
             freq=self.freq_ if fitted else self.freq,
-            fill=self.fill,
-        )
-
-    def _parts(
-        self, series: Any, val: Validation, context: int
-    ) -> tuple[Collection, Collection, Collection, dict[str, int]]:
-        """`(data, train, val, val_start)`: the data fitted on (for a `SplitParts`, its
-        training part), its training parts, the validation parts with up to `context` rows of
-        history before them, and where each validation span begins in its frame."""
-        if isinstance(series, SplitParts) or isinstance(val, SplitSpec):
-            if isinstance(series, SplitParts):
-                parts = series
-            else:
-                data = self.collection(series)
-                one = list(data) == [SINGLE]
-                parts = split_series(data[SINGLE] if one else data, val, context)
-            many = isinstance(parts.train, dict)
-            keyed = (lambda part: part) if many else (lambda part: {SINGLE: part})
-            train = self.collection(keyed(parts.train))
-            if parts.val is None:
-                return train, train, {}, {}
-            return train, train, self.collection(keyed(parts.val)), keyed(parts.val_start)
-        data = self.collection(series)
-        if isinstance(val, pd.DataFrame | Mapping | str | os.PathLike):
-            val_data = self.collection(val)
-            return data, data, val_data, dict.fromkeys(val_data, 0)
-        if val is None or (val == 0 and not isinstance(val, bool)):
-            return data, data, {}, {}
-        train, held, starts = split_last(data, val, context)
-        for key, frame in held.items():
-            if len(frame) - starts[key] < self.horizon:
-                raise DataError(
-                    f"{series_label(key)}the validation slice has {len(frame) - starts[key]} "
-                    f"rows but needs at least horizon = {self.horizon}; use a larger val"
-                )
-        return data, train, held, starts
+        )  # fmt: skip
 
     def _check_train_length(self, train: Collection, lookback: int) -> None:
         need = lookback + self.horizon
@@ -276,8 +227,7 @@ class Forecaster:
 
     # ----------------------------------------------------------------- lookback
     def default_lookbacks(self, series: Any) -> tuple[int, ...]:
-        """The candidates `choose_lookback` tries by default on `series`:
-        `forecast.linear.lookback_candidates` of its seasonal period."""
+        """`forecast.linear.lookback_candidates` of the seasonal period of `series`."""
         info = series_info(next(iter(self.collection(series).values())))
         return lookback_candidates(season_for(info["freq"], self.season))
 
@@ -288,28 +238,24 @@ class Forecaster:
         baseline (the map the default models start from) on the training windows and score
         its MAE on the validation windows; the lowest wins (ties: the shorter).
 
-        Every candidate is scored on the same validation windows. Nothing is changed: apply the
-        choice with `set_params(lookback=choice.lookback)` before `fit`.
+        Every candidate is scored on the same validation windows (`forecast.linear.
+        choose_lookback`). Nothing is changed: apply it with `set_params(lookback=...)`.
 
         Args:
-            series: the training data (a DataFrame, CSV path or `{id: frame}` collection), or
-                all the data when `val` is a `SplitSpec`.
-            val: the validation part, as in `fit`, or a `SplitSpec` cutting `series`.
+            series, val: as in `fit` (with a `SplitSpec`, `series` is all the data).
             candidates: lookbacks to try; default `default_lookbacks(series)`.
 
-        Returns:
-            A `forecast.linear.LookbackChoice`.
-
-        Raises:
-            ConfigError: without validation data, or for a candidate that is not a positive int.
-            DataError: when no candidate fits the training slice.
+        Returns a `forecast.linear.LookbackChoice`; raises ConfigError without validation data
+        or for a bad candidate, DataError when no candidate fits the training slice.
         """
         if candidates is None:
             candidates = self.default_lookbacks(series)
         tried = sorted({check_positive_int("lookback candidate", int(c)) for c in candidates})
         if not tried:
             raise ConfigError("give at least one lookback candidate")
-        _, train, held, starts = self._parts(series, val, context=tried[-1])
+        _, train, held, starts = fit_parts(
+            series, val, tried[-1], self.horizon, self.collection, SINGLE
+        )
         shortest = min(len(frame) for frame in train.values())
         if longest_fitting(tried, shortest, self.horizon) is None:
             self._check_train_length(train, tried[0])
@@ -350,12 +296,13 @@ class Forecaster:
             epochs: overrides the `epochs` setting for this call.
             run_dir: folder for checkpoints, history and crash resume.
 
-        Returns:
-            self.
+        Returns self.
         """
         self.check_settings()
         training.select_device(self.device)
-        data, train, held, starts = self._parts(series, val, context=self.lookback)
+        data, train, held, starts = fit_parts(
+            series, val, self.lookback, self.horizon, self.collection, SINGLE
+        )
         self._check_train_length(train, self.lookback)
         first = not self.is_fitted
         if first:
@@ -371,11 +318,9 @@ class Forecaster:
         )
         feeds = self._feeders(train_arrays, val_arrays, val_starts)
         fit_args = dict(
-            epochs=epochs or self.epochs,
-            patience=self.patience,
-            reduce_lr_patience=self.reduce_lr_patience,
-            verbose=self.verbose,
-        )
+            epochs=epochs or self.epochs, patience=self.patience,
+            reduce_lr_patience=self.reduce_lr_patience, verbose=self.verbose,
+        )  # fmt: skip
         if first:
             result = self._train_new(*feeds, run_dir, fit_args)
         else:
@@ -404,16 +349,13 @@ class Forecaster:
         self, train: list[np.ndarray], val: list[np.ndarray], val_starts: list[int]
     ) -> tuple[WindowFeeder, WindowFeeder | None]:
         args = dict(
-            lookback=self.lookback,
-            horizon=self.horizon,
-            batch_size=self.batch_size_,
+            lookback=self.lookback, horizon=self.horizon, batch_size=self.batch_size_,
             target_cols=slice(0, self.n_targets_),
-        )
+        )  # fmt: skip
         train_feed = WindowFeeder(train, shuffle=True, seed=self.seed, **args)
-        val_feed = (
-            WindowFeeder(val, shuffle=False, first_target=val_starts, **args) if val else None
-        )
-        return train_feed, val_feed
+        if not val:
+            return train_feed, None
+        return train_feed, WindowFeeder(val, shuffle=False, first_target=val_starts, **args)
 
     def _train_new(
         self, train_feed: WindowFeeder, val_feed: Any, run_dir: Any, fit_args: dict
@@ -421,14 +363,9 @@ class Forecaster:
         """Train `ensemble` new models (`training.train_members`) and keep one, or their
         average; returns the first member's FitResult."""
         members, results = training.train_members(
-            self._new_model,
-            self.ensemble,
-            train_feed,
-            val_feed,
-            seed=self.seed,
-            run_dir=run_dir,
-            **fit_args,
-        )
+            self._new_model, self.ensemble, train_feed, val_feed, seed=self.seed,
+            run_dir=run_dir, **fit_args,
+        )  # fmt: skip
         if len(members) == 1:
             self.model_ = members[0]
         else:
@@ -442,13 +379,9 @@ class Forecaster:
         """A compiled model of the configured builder; with `ridge_skip` (and
         `normalize="last"`), its linear path is the fitted linear baseline, frozen."""
         model = models.get_builder(self.model)(
-            lookback=self.lookback,
-            n_inputs=len(self.columns_),
-            horizon=self.horizon,
-            n_targets=self.n_targets_,
-            normalize=self.normalize,
-            **dict(self.model_options or {}),
-        )
+            lookback=self.lookback, n_inputs=len(self.columns_), horizon=self.horizon,
+            n_targets=self.n_targets_, normalize=self.normalize, **dict(self.model_options or {}),
+        )  # fmt: skip
         last = models.check_normalize(self.normalize) == "last"
         if self.ridge_skip and last and self.linear_.is_fitted and models.has_linear_skip(model):
             models.start_from_linear(
@@ -465,9 +398,8 @@ class Forecaster:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Forecasts for every window whose first target row is >= `first`.
 
-        Returns:
-            origins `(n,)`, predictions `(n, horizon, n_targets)` and actuals (same shape),
-            both in original units.
+        Returns origins `(n,)`, predictions `(n, horizon, n_targets)` and actuals (same
+        shape), both in original units.
         """
         origins = np.arange(first, len(frame) - self.horizon + 1)
         if len(origins) == 0:
@@ -476,14 +408,10 @@ class Forecaster:
                 f"{self.lookback + self.horizon} rows with {self.horizon} after the start"
             )
         feeder = WindowFeeder(
-            self.scaler_.transform(frame),
-            self.lookback,
-            self.horizon,
-            batch_size=max(self.batch_size or 0, 256),
-            shuffle=False,
-            target_cols=slice(0, self.n_targets_),
+            self.scaler_.transform(frame), self.lookback, self.horizon, shuffle=False,
+            batch_size=max(self.batch_size or 0, 256), target_cols=slice(0, self.n_targets_),
             first_target=first,
-        )
+        )  # fmt: skip
         preds = self.scaler_.inverse_transform_targets(self.model_.predict(feeder, verbose=0))
         values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
         actual = values[origins[:, None] + np.arange(self.horizon)[None, :]]
@@ -501,17 +429,12 @@ class Forecaster:
         out = {}
         for key, frame in self.collection(series).items():
             if len(frame) < self.lookback:
-                raise DataError(
-                    f"{series_label(key)}predict needs the last lookback = {self.lookback} "
-                    f"rows, got {len(frame)}"
-                )
+                need = f"predict needs the last lookback = {self.lookback} rows"
+                raise DataError(f"{series_label(key)}{need}, got {len(frame)}")
             window = self.scaler_.transform(frame.iloc[-self.lookback :])[None]
             values = self.scaler_.inverse_transform_targets(self.model_.predict(window, verbose=0))
-            out[key] = pd.DataFrame(
-                values[0],
-                index=future_index(frame.index, self.horizon, self.freq_),
-                columns=self.columns_[: self.n_targets_],
-            )
+            index = future_index(frame.index, self.horizon, self.freq_)
+            out[key] = pd.DataFrame(values[0], index, self.columns_[: self.n_targets_])
         return out[SINGLE] if list(out) == [SINGLE] else out
 
     def predict_windows(
@@ -526,30 +449,16 @@ class Forecaster:
             baselines: add a column per baseline (naive, seasonal_naive, mean, linear) with
                 its forecast for the same window, step and target.
 
-        Returns:
-            Columns `series` (for collections), `origin` (last observed time), `time`,
-            `step` (1..horizon), `target`, `forecast`, `actual` (and the baselines).
+        Returns columns `series` (for collections), then those of
+        `forecast.evaluation.tidy_forecasts`: origin, time, step, target, forecast, actual.
         """
         self._check_fitted()
         frames = []
         for key, frame in self.collection(series).items():
             first = first_origin(frame.index, start, self.lookback)
             origins, preds, actual = self._window_forecasts(frame, first)
-            n, h, t = preds.shape
-            rows = origins[:, None] + np.arange(h)[None, :]
-            tidy = pd.DataFrame(
-                {
-                    "origin": np.repeat(frame.index[origins - 1], h * t),
-                    "time": np.repeat(frame.index[rows.reshape(-1)], t),
-                    "step": np.tile(np.repeat(np.arange(1, h + 1), t), n),
-                    "target": np.tile(self.columns_[: self.n_targets_], n * h),
-                    "forecast": preds.reshape(-1),
-                    "actual": actual.reshape(-1),
-                }
-            )
-            if baselines:
-                for name, values in self._baselines(frame, origins).items():
-                    tidy[name] = values.reshape(-1)
+            extra = self._baselines(frame, origins) if baselines else {}
+            tidy = tidy_forecasts(frame.index, origins, preds, actual, self.columns_, extra)
             if key != SINGLE:
                 tidy.insert(0, "series", key)
             frames.append(tidy)
@@ -559,9 +468,8 @@ class Forecaster:
     def evaluate(self, series: Any, test: Any = None) -> Report:
         """Score the model beside the naive, seasonal-naive, mean and linear baselines.
 
-        The linear baseline (`forecast.linear`: ridge on last-value-normalized windows) was
-        fitted with the model, on its training windows; it is left out for forecasters saved
-        before it existed or trained on too few windows.
+        The linear baseline was fitted with the model, on its training windows; it is left out
+        when it could not be fitted (too few windows) or was saved without it.
 
         Args:
             series: the data to score on. Windows use its rows as inputs, so a test slice
@@ -616,13 +524,8 @@ class Forecaster:
         refitted on that fold's training slice only.
 
         Args:
-            series: one series or a collection (every series is cut at the same rows from
-                its end).
-            folds: number of test blocks, at the end of the data, oldest first.
-            test_size: rows per test block; default `max(horizon, 20% of rows / folds)`.
-            step: rows between fold origins; default `test_size`.
-            mode: "expanding" (training starts at row 0) or "sliding" (a fixed-length
-                training window, as long as the first fold's).
+            series: one series or a collection (every series is cut at the same rows).
+            folds, test_size, step, mode: the plan (`forecast.evaluation.backtest_folds`).
             refit_every: retrain every k folds; 0 trains once, on the first fold, only.
             val: validation fraction or rows of each fold's training slice.
             keep_models: keep each fold's fitted forecaster on the result (`models`).
@@ -634,22 +537,11 @@ class Forecaster:
         backtest_folds(10**9, 1, 1, folds=folds, mode=mode)  # the settings, before any data
         data = self.collection(series)
         plan = backtest_folds(
-            min(len(f) for f in data.values()),
-            self.lookback,
-            self.horizon,
-            folds=folds,
-            test_size=test_size,
-            step=step,
-            mode=mode,
-        )
-        return run_backtest(
-            data,
-            plan,
-            self.lookback,
-            lambda train: Forecaster(**self.get_params()).fit(train, val=val),
-            refit_every=refit_every,
-            keep_models=keep_models,
-        )
+            min(len(f) for f in data.values()), self.lookback, self.horizon,
+            folds=folds, test_size=test_size, step=step, mode=mode,
+        )  # fmt: skip
+        refit = lambda train: Forecaster(**self.get_params()).fit(train, val=val)  # noqa: E731
+        return run_backtest(data, plan, self.lookback, refit, refit_every, keep_models)
 
     # ----------------------------------------------------------------- state and files
     def get_config(self) -> dict[str, Any]:
@@ -677,16 +569,12 @@ class Forecaster:
     @classmethod
     def from_config(cls, config: Mapping[str, Any], source: str = "config") -> Forecaster:
         """A forecaster with the settings and fitted state of `get_config()` (no model yet:
-        `load` attaches the saved model and linear baseline).
-
-        Raises:
-            ArtifactError: naming `source` for a missing, invalid or inconsistent value.
+        `load` attaches the saved model and linear baseline). Raises ArtifactError naming
+        `source` for a missing, invalid or inconsistent value.
         """
-        missing = [k for k in cls.STATE_KEYS if k not in config]
+        missing = ", ".join(k for k in cls.STATE_KEYS if k not in config)
         if missing:
-            raise ArtifactError(
-                f"{source} lacks {', '.join(missing)}; restore it or re-train and save"
-            )
+            raise ArtifactError(f"{source} lacks {missing}; restore it or re-train and save")
         try:
             f = cls(**dict(config["settings"]))
             f.columns_ = [str(c) for c in config["columns"]]
@@ -695,28 +583,23 @@ class Forecaster:
             f.season_ = int(config["season"])
             f.scaler_ = SeriesScaler.from_dict(config["scaler"])
             f.mase_scale_ = np.array(
-                [np.nan if v is None else float(v) for v in config["mase_scale"]]
+                [np.nan if v is None else v for v in config["mase_scale"]], float
             )
             f.last_timestamps_ = dict(config.get("last_timestamps", {}))
         except (TypeError, ValueError, KeyError, ForecastError) as exc:
-            raise ArtifactError(
-                f"{source} has an invalid value ({exc}); restore it or re-train"
-            ) from exc
-        window = config.get("window", {"lookback": f.lookback, "horizon": f.horizon})
-        for ok, what in (
-            (
-                0 < f.n_targets_ <= len(f.columns_),
-                f"n_targets {f.n_targets_} does not fit columns {f.columns_}",
-            ),
+            why = f"{source} has an invalid value ({exc}); restore it or re-train"
+            raise ArtifactError(why) from exc
+        window = {"lookback": f.lookback, "horizon": f.horizon}
+        saved = config.get("window", window)
+        settings = f"settings lookback={f.lookback}, horizon={f.horizon}"
+        problems = [
+            (0 < f.n_targets_ <= len(f.columns_), f"n_targets {f.n_targets_} does not fit columns {f.columns_}"),  # noqa: E501
             (f.scaler_.columns_ == f.columns_, "scaler columns differ from columns"),
             (len(f.mase_scale_) == f.n_targets_, "mase_scale length differs from n_targets"),
-            (
-                window == {"lookback": f.lookback, "horizon": f.horizon},
-                f"window {window} differs from settings lookback={f.lookback}, horizon={f.horizon}",
-            ),
-        ):
-            if not ok:
-                raise ArtifactError(f"{source}: {what}; restore it or re-train and save")
+            (saved == window, f"window {saved} differs from {settings}"),
+        ]  # fmt: skip
+        for what in (what for ok, what in problems if not ok):
+            raise ArtifactError(f"{source}: {what}; restore it or re-train and save")
         f.history_ = {}
         f.linear_ = LinearBaseline(f.lookback, f.horizon)
         return f
@@ -726,13 +609,9 @@ class Forecaster:
         linear_baseline.npz), atomically: a crash mid-save leaves the previous one intact."""
         self._check_fitted()
         artifacts.save_folder(
-            path,
-            model=self.model_,
-            config=self.get_config(),
-            history=self.history_,
-            linear=self.linear_ if self.linear_.is_fitted else None,
-            metrics=metrics,
-        )
+            path, model=self.model_, config=self.get_config(), history=self.history_,
+            linear=self.linear_ if self.linear_.is_fitted else None, metrics=metrics,
+        )  # fmt: skip
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Forecaster:
@@ -746,25 +625,12 @@ class Forecaster:
         config = artifacts.read_config(folder)
         source = str(folder / artifacts.CONFIG_FILE)
         f = cls.from_config(config, source=source)
-        model = artifacts.load_model_file(folder / artifacts.MODEL_FILE)
-        expected = ((None, f.lookback, len(f.columns_)), (None, f.horizon, f.n_targets_))
-        got = (tuple(model.input_shape), tuple(model.output_shape))
-        if got != expected:
-            raise ArtifactError(
-                f"{source}: lookback/horizon/columns say input {expected[0]} and output "
-                f"{expected[1]}, but {artifacts.MODEL_FILE} has {got[0]} -> {got[1]}; restore "
-                "it or re-train and save"
-            )
-        f.model_ = model
-        linear = artifacts.read_linear(folder)
-        if linear is not None:
-            shape = (f.n_targets_, f.lookback, f.horizon)
-            if linear.coef_.shape != shape:
-                raise ArtifactError(
-                    f"{source}: {artifacts.LINEAR_FILE} holds coefficients {linear.coef_.shape}, "
-                    f"expected {shape}; restore it or re-train and save"
-                )
-            f.linear_ = linear
+        f.model_ = artifacts.read_model(
+            folder, (None, f.lookback, len(f.columns_)), (None, f.horizon, f.n_targets_)
+        )
+        f.linear_ = (
+            artifacts.read_linear(folder, (f.n_targets_, f.lookback, f.horizon)) or f.linear_
+        )
         f.history_ = artifacts.read_history(folder)
         return f
 
@@ -777,9 +643,6 @@ class Forecaster:
         """Attention weights `(lookback, lookback)` of the attention model on the last window
         (of the first member, for an ensemble)."""
         self._check_fitted()
-        got = self.collection(series)
-        if len(got) != 1:
-            raise DataError("attention reads one series; pass one of the collection's series")
-        frame = next(iter(got.values()))
+        frame = next(iter(self.collection(series).values()))  # the first series
         window = self.scaler_.transform(frame.iloc[-self.lookback :])[None]
         return models.attention_weights(models.first_member(self.model_), window)[0]

@@ -9,17 +9,17 @@ for every start `i = 0, stride, 2 * stride, ...` that fits. `make_windows` retur
 strided views of `values` (no copy, memory O(length)); `WindowFeeder` gathers one batch at a
 time from those views for `keras.Model.fit`, so training never holds every window in memory.
 
-Column convention used across the toolkit: target columns come first, covariates after. The
-`Forecaster` passes `target_cols=slice(0, n_targets)` and every column as input, and the models'
-per-window normalization relies on input channel j being target j. Called directly,
-`make_windows` and `WindowFeeder` default to every column for both (a univariate series).
+THE split lives here too (`split`, `split_series`, `split_last`, `fit_parts`). Column
+convention: targets first, covariates after (`target_cols=slice(0, n_targets)`); called
+directly, `make_windows` and `WindowFeeder` default to every column for both.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -267,9 +267,8 @@ class SplitSpec:
     timestamps (`train_end`, `val_end`: the last rows of training and validation, inclusive;
     the test part is everything after). Checked when made.
 
-    Raises:
-        ConfigError: for fractions that are not three numbers summing to 1, for only one of
-            the two timestamps, or for both ways at once.
+    Raises ConfigError for fractions that are not three numbers summing to 1, for one
+    timestamp without the other, or for both ways at once.
     """
 
     fractions: tuple[float, ...] | None = None
@@ -334,11 +333,7 @@ def split_series(
         spec: where to cut; default `SplitSpec()` (fractions 0.6, 0.2, 0.2).
         context: rows before val and test given to them as input history (the lookback).
 
-    Returns:
-        A `SplitParts`.
-
-    Raises:
-        DataError: when the test part of some series is empty.
+    Returns a `SplitParts`; raises DataError when the test part of some series is empty.
     """
     spec = spec or SplitSpec()
     collection = isinstance(series, dict)
@@ -405,10 +400,8 @@ def split_last(
     """Hold out the last `size` rows (an int) or fraction (a float) of every series.
 
     Args:
-        data: `{id: frame}`.
-        size: rows or fraction of each series' rows held out.
-        context: rows before the held-out part given to it as input history.
-        name: the setting's name, for errors.
+        data: `{id: frame}`; size: rows or fraction held out of each series; context: rows
+            of history given to the held-out part; name: the setting's name, for errors.
 
     Returns:
         `(head, tail, tail_start)`: the rows before, the held-out rows with their context, and
@@ -599,3 +592,57 @@ class WindowFeeder(keras.utils.PyDataset):
         """Every window in feeding order, materialized (for prediction on small spans)."""
         parts = [self[i] for i in range(len(self))]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def fit_parts(
+    series: Any,
+    val: Any,
+    context: int,
+    horizon: int,
+    collect: Callable[[Any], dict[str, pd.DataFrame]],
+    lone_key: str,
+) -> tuple[dict, dict, dict, dict[str, int]]:
+    """The parts `Forecaster.fit` trains on, every way it accepts them.
+
+    Args:
+        series: the data (anything `collect` reads), or a `SplitParts` (its training and
+            validation parts; `val` is then ignored).
+        val: a fraction or row count held out from the end of each series; separate
+            validation data (a frame, path or mapping: no context rows); a `SplitSpec`
+            cutting `series`; or 0 / None for no validation.
+        context: rows of history given to held-out validation parts (the lookback).
+        horizon: steps forecast (a validation part needs at least that many rows).
+        collect: turns data into `{id: frame}` (`Forecaster.collection`), a lone series
+            keyed `lone_key`.
+
+    Returns:
+        `(data, train, val, val_start)`, keyed like `collect`'s output: the data fitted on (a
+        split's training part), training parts, validation parts (with context), and where
+        each validation span begins. Raises ConfigError / DataError for a bad `val`.
+    """
+    if isinstance(series, SplitParts) or isinstance(val, SplitSpec):
+        parts = series
+        if not isinstance(series, SplitParts):
+            data = collect(series)
+            parts = split_series(data[lone_key] if list(data) == [lone_key] else data, val, context)
+        lone = not isinstance(parts.train, dict)
+        keyed = (lambda part: {lone_key: part}) if lone else (lambda part: part)
+        train = collect(keyed(parts.train))
+        if parts.val is None:
+            return train, train, {}, {}
+        return train, train, collect(keyed(parts.val)), keyed(parts.val_start)
+    data = collect(series)
+    if isinstance(val, pd.DataFrame | Mapping | str | os.PathLike):
+        held = collect(val)
+        return data, data, held, dict.fromkeys(held, 0)
+    if val is None or (val == 0 and not isinstance(val, bool)):
+        return data, data, {}, {}
+    train, held, starts = split_last(data, val, context)
+    for key, frame in held.items():
+        if len(frame) - starts[key] < horizon:
+            raise DataError(
+                f"{'' if key == lone_key else f'series {key!r}: '}the validation slice has "
+                f"{len(frame) - starts[key]} rows but needs at least horizon = {horizon}; use a "
+                "larger val"
+            )
+    return data, train, held, starts

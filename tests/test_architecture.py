@@ -42,6 +42,7 @@ LAYERS: list[set[str]] = [
     {"forecast.forecaster"},
     {"forecast.plots"},
     {"forecast.runs", "forecast.distributed"},
+    {"forecast.tables"},  # what the command line prints
     {"forecast.cli"},
 ]
 STAGE_RANK = 1  # independent stages: they import nothing in the package but rank 0 ...

@@ -8,9 +8,9 @@ so `--help` stays fast.
 from __future__ import annotations
 
 import contextvars
-import re
 import functools
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -56,7 +56,7 @@ OPTION_NAMES = {"learning_rate": "lr"}  # library setting -> command-line option
 def as_option(message: str, setting: str | None) -> str:
     """`message` in the command line's terms: the library's setting name (`normalize`,
     `learning_rate`) where it is first named becomes its option (`--normalize`, `--lr`)."""
-    if not setting:
+    if not setting or setting.startswith("-"):  # already an option name
         return message
     flag = "--" + OPTION_NAMES.get(setting, setting).replace("_", "-")
     return re.sub(rf"(?<![\w-]){re.escape(setting)}\b", flag, message, count=1)

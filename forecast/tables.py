@@ -1,0 +1,148 @@
+"""What the `forecast` command line prints: tables of metrics and folds, numbers, JSON.
+
+`forecast.cli` holds the commands; `forecast.tables` formats their results with rich, so a reader
+finds every table in one place. Nothing here computes a result.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from forecast.windowing import format_stamp
+
+METHOD_NAMES = {"seasonal_naive": "seasonal naive", "linear": "linear (ridge)"}
+
+
+def num(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    value = float(value)
+    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
+
+
+def metrics_tables(overall: Any, model: str) -> list[Table]:
+    """One table per target: a row per method (model first), a column per metric."""
+    from forecast.evaluation import METRICS
+
+    tables = []
+    for target in overall.index.get_level_values("target").unique():
+        rows = overall.loc[target]
+        best = rows["MAE"].idxmin()
+        table = Table(title=f"target {target}", title_justify="left")
+        table.add_column("method")
+        for metric in METRICS:
+            table.add_column(metric, justify="right")
+        for method, row in rows.iterrows():
+            name = f"model ({model})" if method == "model" else METHOD_NAMES.get(method, method)
+            style = "bold" if method == "model" else None
+            cells = [num(row[m]) for m in METRICS]
+            if method == best:
+                cells[0] = f"[green]{cells[0]}[/]"
+            table.add_row(name, *cells, style=style)
+        tables.append(table)
+    return tables
+
+
+def print_report(console: Console, report: Any, heading: str, model: str) -> None:
+    console.print(heading, soft_wrap=True)
+    for table in metrics_tables(report.overall(), model):
+        console.print(table)
+    for note in report.notes:
+        console.print(note, soft_wrap=True)
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def echo_json(payload: Any) -> None:
+    typer.echo(json.dumps(jsonable(payload), indent=2, default=str))
+
+
+def data_line(data: Path, series: Any, parts: Any) -> str:
+    first = next(iter(series.values())) if isinstance(series, dict) else series
+    info = first.attrs["forecast"]
+    many = f"{len(series)} series, " if isinstance(series, dict) else ""
+    covs = f", covariates {', '.join(info['covariates'])}" if info["covariates"] else ""
+    text = (
+        f"data   {data}: {many}{len(first)} rows, freq {info['freq'] or 'none (steps)'}, "
+        f"target {', '.join(info['target'])}{covs}"
+    )
+    spans = (
+        parts.spans if "series" not in parts.spans else next(iter(parts.spans["series"].values()))
+    )
+    pieces = [
+        f"{name} {s['start']} … {s['end']} ({s['rows']} rows)"
+        for name, s in ((n, spans[n]) for n in ("train", "val", "test"))
+        if s["rows"]
+    ]
+    return text + "\nsplit  " + "\n       ".join(pieces)
+
+
+def fit_summary(forecaster: Any, fitted: Any, seconds: float) -> str:
+    params = forecaster.model_.count_params()
+    how = "stopped early" if fitted.stopped_early else f"epoch limit {forecaster.epochs}"
+    if fitted.resumed_from:
+        how += f", resumed after epoch {fitted.resumed_from}"
+    best = (
+        f"best epoch {fitted.best_epoch} (val_loss {fitted.best_value:.4g})"
+        if fitted.best_epoch
+        else "no validation: kept the last epoch"
+    )
+    return (
+        f"model  {forecaster.model_.name}: {params:,} parameters, lookback "
+        f"{forecaster.lookback} → horizon {forecaster.horizon}\n"
+        f"fit    {fitted.epochs_run} epochs ({how}), {best}, {seconds:.1f} s"
+    )
+
+
+def when(value: Any) -> str:
+
+    return format_stamp(value)
+
+
+def folds_table(folds: Any, mode: str, test_size: int) -> Table:
+    """MAE per fold and method, by test block (training ends right before it; a sliding
+    window also shows where training starts); with --refit-every, which folds retrained."""
+    methods = list(folds["method"].unique())
+    targets = list(folds["target"].unique())
+    show_refit = not folds["refit"].all()
+    table = Table(
+        title=f"MAE per fold (test blocks of {test_size} rows)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("fold", justify="right")
+    if len(targets) > 1:
+        table.add_column("target")
+    if mode == "sliding":
+        table.add_column("train from", no_wrap=True)
+    table.add_column("test from", no_wrap=True)
+    if show_refit:
+        table.add_column("refit")
+    for method in methods:
+        table.add_column("s. naive" if method == "seasonal_naive" else method, justify="right")
+    for (fold, target), rows in folds.groupby(["fold", "target"], sort=False):
+        first = rows.iloc[0]
+        mae = dict(zip(rows["method"], rows["MAE"], strict=True))
+        cells = [str(fold)] + ([str(target)] if len(targets) > 1 else [])
+        cells += [when(first["train_start"])] if mode == "sliding" else []
+        cells += [when(first["test_start"])]
+        cells += ["yes" if first["refit"] else "no"] if show_refit else []
+        table.add_row(*cells, *(num(mae.get(m)) for m in methods))
+    return table
