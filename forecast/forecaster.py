@@ -193,8 +193,8 @@ class Forecaster:
         models.get_builder(self.model)
         models.check_normalize(self.normalize)
         SeriesScaler(self.scaler)
-        training.get_loss(self.loss)
-        training.get_optimizer(self.optimizer, self.learning_rate)
+        training.check_loss(self.loss)
+        training.check_optimizer(self.optimizer, self.learning_rate)
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:

@@ -16,8 +16,6 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from forecast.windowing import format_stamp
-
 METHOD_NAMES = {"seasonal_naive": "seasonal naive", "linear": "linear (ridge)"}
 
 
@@ -111,6 +109,8 @@ def fit_summary(forecaster: Any, fitted: Any, seconds: float) -> str:
 
 
 def when(value: Any) -> str:
+    """A timestamp as the tables show it (`forecast.windowing.format_stamp`)."""
+    from forecast.windowing import format_stamp  # imports Keras: not before --backend
 
     return format_stamp(value)
 

@@ -55,21 +55,35 @@ OPTIMIZERS = {
 DEFAULT_STEPS_PER_EXECUTION = 32
 
 
+def check_loss(name: str) -> str:
+    """Check a loss name without creating anything; returns its key in `LOSSES`."""
+    return check_choice("loss", str(name), tuple(LOSSES))
+
+
 def get_loss(name: str) -> keras.losses.Loss:
     """Return a fresh Keras loss for a name in `LOSSES` (mse, mae, mape, msle, huber, logcosh)."""
-    return LOSSES[check_choice("loss", str(name), tuple(LOSSES))]()
+    return LOSSES[check_loss(name)]()
 
 
-def get_optimizer(name: str, learning_rate: float | None = None) -> keras.optimizers.Optimizer:
-    """Return a fresh Keras optimizer by name, with `learning_rate` if given."""
+def check_optimizer(name: str, learning_rate: float | None = None) -> str:
+    """Check an optimizer name and learning rate without creating anything (no Keras state);
+    returns the name's key in `OPTIMIZERS`."""
     key = check_choice("optimizer", str(name), tuple(OPTIMIZERS))
-    if learning_rate is None:
-        return OPTIMIZERS[key]()
-    if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+    if learning_rate is not None and not (
+        isinstance(learning_rate, (int, float)) and learning_rate > 0
+    ):
         raise ConfigError(
             f"learning_rate must be a positive number, got {learning_rate!r}",
             setting="learning_rate",
         )
+    return key
+
+
+def get_optimizer(name: str, learning_rate: float | None = None) -> keras.optimizers.Optimizer:
+    """Return a fresh Keras optimizer by name, with `learning_rate` if given."""
+    key = check_optimizer(name, learning_rate)
+    if learning_rate is None:
+        return OPTIMIZERS[key]()
     return OPTIMIZERS[key](learning_rate=float(learning_rate))
 
 

@@ -323,7 +323,10 @@ def test_bad_split_is_one_error_line(split: str, tmp_path: Path) -> None:
     [
         (["--model", "transformer"], "unknown --model 'transformer'"),
         (["--units", "8,x"], "--units must be positive integers"),
-        (["--normalize", "zscore"], "unknown --normalize 'zscore'; choose one of: last, mean_std, none"),
+        (
+            ["--normalize", "zscore"],
+            "unknown --normalize 'zscore'; choose one of: last, mean_std, none",
+        ),
         (["--device", "tpu"], "device must be"),
         (["--train-end", "2020-01-01"], "--train-end and --val-end go together"),
         (["--split", "0.6,0.2,0.2", "--train-end", "2020", "--val-end", "2021"], "not both"),
@@ -454,3 +457,18 @@ def test_installed_forecast_script_runs() -> None:
     )
     assert listed.returncode == 0, listed.stderr
     assert "data/synthetic_daily.csv" in listed.stdout
+
+
+@pytest.mark.slow
+def test_train_with_device_cpu_chooses_the_device_before_checking_settings(tmp_path: Path) -> None:
+    """Checking settings creates no Keras state, so --device is never 'too late'."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "forecast.cli", "train", DAILY, "--horizon", "3", "--epochs", "1",
+         "--device", "cpu", "--quiet", "--no-plots", "--out", str(tmp_path / "r")],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-500:]
+    assert (tmp_path / "r" / "model.keras").is_file()
