@@ -34,7 +34,7 @@ import numpy as np
 from forecast._version import __version__
 from forecast.errors import ArtifactError
 from forecast.linear import LinearBaseline
-from forecast.training import atomic_write_text, write_history_csv
+from forecast.training import write_history_csv
 
 if TYPE_CHECKING:
     import keras
@@ -93,9 +93,8 @@ def save_folder(
     try:
         model.save(tmp / MODEL_FILE)
         full = {"format_version": FORMAT_VERSION, "versions": _versions(), **config}
-        atomic_write_text(
-            tmp / CONFIG_FILE, json.dumps(full, indent=2, default=_json_default) + "\n"
-        )
+        config_text = json.dumps(full, indent=2, default=_json_default)
+        (tmp / CONFIG_FILE).write_text(config_text + "\n")  # the folder is renamed atomically
         write_history_csv(tmp / HISTORY_FILE, history)
         if linear is not None:
             linear.save(tmp / LINEAR_FILE)
@@ -104,7 +103,7 @@ def save_folder(
             shutil.copy2(old_metrics, tmp / METRICS_FILE)
         else:
             text = json.dumps(dict(metrics or {}), indent=2, default=_json_default)
-            atomic_write_text(tmp / METRICS_FILE, text + "\n")
+            (tmp / METRICS_FILE).write_text(text + "\n")
         for extra in target.glob("*.png") if target.is_dir() else []:
             shutil.copy2(extra, tmp / extra.name)
         if target.exists():

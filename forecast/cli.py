@@ -324,12 +324,12 @@ def _with_shared_options(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-def _forecaster(opts: SimpleNamespace, verbose: int) -> Any:
-    """A Forecaster configured from the shared options, its settings checked; for `--lookback
-    auto` or a list, its lookback is the shortest candidate until one is chosen."""
+def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: int) -> Any:
+    """A Forecaster configured from the shared options, its settings checked; `wanted` is the
+    parsed `--lookback`: for `auto` (None) or a list, the lookback is the shortest candidate
+    until one is chosen."""
     from forecast.forecaster import Forecaster
 
-    wanted = _parse_lookback(opts.lookback)
     forecaster = Forecaster(
         model=opts.model, lookback=wanted if isinstance(wanted, int) else min(wanted or [1]),
         horizon=opts.horizon, target=opts.target, covariates=_names(opts.covariates),
@@ -405,12 +405,12 @@ def train(
     from forecast.windowing import split_series
 
     spec = _split_spec(split, train_end, val_end)
-    forecaster = _forecaster(opts, verbose=_verbosity(quiet))
+    wanted = _parse_lookback(opts.lookback)
+    forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
     console = Console()
     say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)
     series = _series(opts)
     choice = None
-    wanted = _parse_lookback(opts.lookback)
     if not isinstance(wanted, int):
         try:
             choice = forecaster.choose_lookback(series, val=spec, candidates=wanted)
@@ -532,9 +532,10 @@ def backtest(
     quiet: Quiet = False,
 ) -> None:
     """Rolling-origin backtest: train, test on the next block, move the origin, repeat."""
-    if not isinstance(_parse_lookback(opts.lookback), int):
+    wanted = _parse_lookback(opts.lookback)
+    if not isinstance(wanted, int):
         raise ConfigError("backtest takes one --lookback number ('auto' and lists are for train)")
-    forecaster = _forecaster(opts, _verbosity(quiet or as_json))
+    forecaster = _forecaster(opts, wanted, _verbosity(quiet or as_json))
     series = _series(opts)
     result = forecaster.backtest(
         series, folds=folds, test_size=test_size, mode=mode, refit_every=refit_every, val=val

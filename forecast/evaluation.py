@@ -312,6 +312,16 @@ class Fold:
     size: int
 
 
+def check_fold_settings(folds: int, mode: str) -> None:
+    """Check a backtest's fold count and mode (`BACKTEST_MODES`) before any data work.
+
+    Raises:
+        ConfigError: naming the setting and the value.
+    """
+    check_choice("mode", mode, BACKTEST_MODES)
+    check_positive_int("folds", folds)
+
+
 def backtest_folds(
     n_rows: int,
     lookback: int,
@@ -339,8 +349,7 @@ def backtest_folds(
         ConfigError: for a bad mode or fold count.
         DataError: when the folds leave too few training rows.
     """
-    check_choice("mode", mode, BACKTEST_MODES)
-    check_positive_int("folds", folds)
+    check_fold_settings(folds, mode)
     test_size = test_size or max(horizon, round(0.2 * n_rows / folds))
     step = step or test_size
     first_cut = n_rows - test_size - (folds - 1) * step

@@ -33,6 +33,7 @@ from forecast.evaluation import (
     Report,
     backtest_folds,
     baseline_forecasts,
+    check_fold_settings,
     evaluate_forecasts,
     pooled_seasonal_scale,
     run_backtest,
@@ -248,21 +249,21 @@ class Forecaster:
         Returns a `forecast.linear.LookbackChoice`; raises ConfigError without validation data
         or for a bad candidate, DataError when no candidate fits the training slice.
         """
+        data = self.collection(series)  # read once: candidates and parts come from it
         if candidates is None:
-            candidates = self.default_lookbacks(series)
+            candidates = self.default_lookbacks(data)
         tried = sorted({check_positive_int("lookback candidate", int(c)) for c in candidates})
         if not tried:
             raise ConfigError("give at least one lookback candidate")
         _, train, held, starts = fit_parts(
-            series, val, tried[-1], self.horizon, self.collection, SINGLE
+            data, val, tried[-1], self.horizon, self.collection, SINGLE
         )
         shortest = min(len(frame) for frame in train.values())
         if longest_fitting(tried, shortest, self.horizon) is None:
             self._check_train_length(train, tried[0])
         if not held:
-            raise ConfigError(
-                "choosing the lookback needs validation data; give val", setting="val"
-            )
+            need = "choosing the lookback needs validation data; give val"
+            raise ConfigError(need, setting="val")
         targets = list(series_info(next(iter(train.values())))["target"])
         pooled = pd.concat(list(train.values()), ignore_index=True)
         scaler = SeriesScaler(self.scaler).fit(pooled, targets=targets)
@@ -534,7 +535,7 @@ class Forecaster:
             A `forecast.evaluation.BacktestResult`.
         """
         check_positive_int("refit_every", refit_every, allow_zero=True)
-        backtest_folds(10**9, 1, 1, folds=folds, mode=mode)  # the settings, before any data
+        check_fold_settings(folds, mode)
         data = self.collection(series)
         plan = backtest_folds(
             min(len(f) for f in data.values()), self.lookback, self.horizon,

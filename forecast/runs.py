@@ -38,13 +38,25 @@ from forecast.series import (  # noqa: F401  (kept for compatibility)
     public_datasets,
     repo_root,
 )
-from forecast.windowing import SplitParts, parse_fractions  # noqa: F401  (kept for compatibility)
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from forecast.evaluation import Report
     from forecast.forecaster import Forecaster
+    from forecast.windowing import SplitParts
+
+_MOVED_TO_WINDOWING = ("SplitParts", "parse_fractions")  # kept for compatibility
+
+
+def __getattr__(name: str) -> Any:
+    """The split's old names here, imported on use (windowing imports Keras)."""
+    if name in _MOVED_TO_WINDOWING:
+        from forecast import windowing
+
+        return getattr(windowing, name)
+    raise AttributeError(f"module 'forecast.runs' has no attribute {name!r}")
+
 
 RUN_SUBDIR = ".train"  # checkpoints and crash-resume state, inside the output folder
 # Settings that may change between an interrupted run and its resumption.

@@ -338,7 +338,7 @@ def split_series(
     spec = spec or SplitSpec()
     collection = isinstance(series, dict)
     frames = series if collection else {"": series}
-    parts: dict[str, dict[str, Any]] = {name: {} for name in ("train", "val", "test", "vs", "ts")}
+    cuts: dict[str, Split] = {}
     spans, first_test = {}, set()
     for key, frame in frames.items():
         if spec.by_time:
@@ -350,12 +350,7 @@ def split_series(
         if test_rows == 0:
             label = f"series {key!r}: " if collection else ""
             raise DataError(f"{label}the split leaves no test rows; move val_end earlier")
-        for name, value in zip(
-            ("train", "val", "test", "vs", "ts"),
-            (cut.train, cut.val, cut.test, cut.val_start, cut.test_start),
-            strict=True,
-        ):
-            parts[name][key] = value
+        cuts[key] = cut
         spans[key] = {
             "train": _span(cut.train, 0),
             "val": _span(cut.val, cut.val_start),
@@ -380,15 +375,16 @@ def split_series(
     info.update({"series": spans} if collection else spans[""])
     info["evaluate_test"] = evaluate_test
 
-    def pick(name: str) -> Any:
-        return parts[name] if collection else parts[name][""]
+    def pick(name: str) -> Any:  # one `Split` attribute, per series or of the lone one
+        values = {key: getattr(cut, name) for key, cut in cuts.items()}
+        return values if collection else values[""]
 
     return SplitParts(
         train=pick("train"),
         val=pick("val") if has_val else None,
         test=pick("test"),
-        val_start=pick("vs"),
-        test_start=pick("ts"),
+        val_start=pick("val_start"),
+        test_start=pick("test_start"),
         spans=info,
         evaluate_test=evaluate_test,
     )

@@ -43,9 +43,8 @@ def check_normalize(value: Any) -> str | None:
 
 
 def _check_mode(mode: str) -> str:
-    if mode is None or check_normalize(mode) is None:
-        raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    return mode
+    """A layer's `mode`: one of `MODES` (a layer always normalizes; "none" means no layer)."""
+    return check_choice("mode", mode, MODES)
 
 
 def _window_stats(x: Any, mode: str, epsilon: float) -> tuple[Any, Any]:
