@@ -1,4 +1,4 @@
-"""Tests for forecast/cli.py (and the run helpers in forecast/runs.py it stands on).
+"""Tests for forecast/cli.py (the run folder itself is tested in test_runs.py).
 
 Every command runs in-process through Typer's CliRunner on tiny settings (2 epochs, 8 units);
 one test runs the installed `forecast` script in a subprocess.
@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from forecast import load_series, runs, training
 from forecast.cli import app
-from forecast.errors import ConfigError, DataError, ForecastError
+from forecast.errors import ForecastError
 
 ROOT = Path(__file__).resolve().parents[1]
 DAILY = ROOT / "data" / "synthetic_daily.csv"
@@ -400,45 +400,6 @@ def test_unexpected_errors_are_one_line_with_exit_1(monkeypatch: pytest.MonkeyPa
 def test_debug_lets_a_forecast_error_through_with_its_traceback(tmp_path: Path) -> None:
     result = invoke("--debug", "evaluate", tmp_path / "nope", "--data", DAILY)
     assert isinstance(result.exception, ForecastError)
-
-
-# ---------------------------------------------------------------------- forecast.runs
-def test_split_series_gives_val_and_test_their_context() -> None:
-    frame = pd.DataFrame(
-        {"y": range(100)}, index=pd.date_range("2020-01-01", periods=100, freq="D")
-    )
-    parts = runs.split_series(frame, (0.6, 0.2, 0.2), context=10)
-    assert (len(parts.train), len(parts.val), len(parts.test)) == (60, 30, 30)
-    assert parts.spans["test"] == {"start": "2020-03-21", "end": "2020-04-09", "rows": 20}
-    assert parts.evaluate_test == "2020-03-21"
-    no_val = runs.split_series(frame, (0.8, 0, 0.2), context=10)
-    assert no_val.val is None
-
-
-@pytest.mark.parametrize("value", ["0.6,0.4", "0.7,0.2,0.2", "1,0,0", "-0.2,0.6,0.6"])
-def test_parse_fractions_rejects_what_cannot_split(value: str) -> None:
-    with pytest.raises(ConfigError, match="three fractions"):
-        runs.parse_fractions(value, "split")
-
-
-def test_run_folder_is_resumed_only_with_the_same_settings(tmp_path: Path) -> None:
-    from forecast.forecaster import Forecaster
-
-    frame = pd.DataFrame({"y": range(100)}, index=pd.RangeIndex(100))
-    parts = runs.split_series(frame, context=5)
-    folder = tmp_path / ".train"
-    assert runs.prepare_run_dir(folder, Forecaster(lookback=5), parts) == "new"
-    (folder / "state.json").write_text("{}")
-    assert runs.prepare_run_dir(folder, Forecaster(lookback=5, epochs=7), parts) == "resume"
-    assert (folder / "state.json").exists()
-    assert runs.prepare_run_dir(folder, Forecaster(lookback=6), parts) == "restart"
-    assert not (folder / "state.json").exists()
-
-
-def test_split_series_refuses_an_empty_test(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"y": range(30)}, index=pd.date_range("2020", periods=30, freq="D"))
-    with pytest.raises(DataError, match="no test rows"):
-        runs.split_series(frame, train_end="2020-01-10", val_end="2020-02-28")
 
 
 # ---------------------------------------------------------------------- installed script

@@ -537,3 +537,46 @@ def test_reseed_restarts_the_batch_order_of_a_feeder_built_with_that_seed() -> N
         np.testing.assert_array_equal(used[0][0], fresh[0][0])
         used.on_epoch_end()
         fresh.on_epoch_end()
+
+
+# ---------------------------------------------------------------------- split_series / SplitSpec
+def test_split_series_gives_val_and_test_their_context_explicitly() -> None:
+    from forecast.windowing import SplitSpec, split_series
+
+    frame = pd.DataFrame(
+        {"y": range(100)}, index=pd.date_range("2020-01-01", periods=100, freq="D")
+    )
+    parts = split_series(frame, SplitSpec((0.6, 0.2, 0.2)), context=10)
+    assert (len(parts.train), len(parts.val), len(parts.test)) == (60, 30, 30)
+    assert (parts.val_start, parts.test_start) == (10, 10)
+    assert parts.spans["test"] == {"start": "2020-03-21", "end": "2020-04-09", "rows": 20}
+    assert parts.evaluate_test == "2020-03-21"
+    assert split_series(frame, SplitSpec((0.8, 0, 0.2)), context=10).val is None
+    many = split_series({"a": frame, "b": frame.iloc[:50]}, SplitSpec(), context=10)
+    assert many.val_start == {"a": 10, "b": 10} and len(many.train["b"]) == 30
+
+
+@pytest.mark.parametrize("value", ["0.6,0.4", "0.7,0.2,0.2", "1,0,0", "-0.2,0.6,0.6"])
+def test_parse_fractions_rejects_what_cannot_split(value: str) -> None:
+    from forecast.windowing import parse_fractions
+
+    with pytest.raises(ConfigError, match="three fractions"):
+        parse_fractions(value, "split")
+
+
+def test_split_spec_takes_fractions_or_both_timestamps() -> None:
+    from forecast.windowing import SplitSpec
+
+    assert SplitSpec().fractions == (0.6, 0.2, 0.2)
+    with pytest.raises(ConfigError, match="go together"):
+        SplitSpec(train_end="2020-01-10")
+    with pytest.raises(ConfigError, match="not both"):
+        SplitSpec((0.6, 0.2, 0.2), train_end="2020-01-10", val_end="2020-02-01")
+
+
+def test_split_series_refuses_an_empty_test() -> None:
+    from forecast.windowing import SplitSpec, split_series
+
+    frame = pd.DataFrame({"y": range(30)}, index=pd.date_range("2020", periods=30, freq="D"))
+    with pytest.raises(DataError, match="no test rows"):
+        split_series(frame, SplitSpec(train_end="2020-01-10", val_end="2020-02-28"))

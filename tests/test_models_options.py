@@ -1,4 +1,6 @@
-"""Specification of the accuracy options: the linear skip path and the recurrent lookback."""
+"""The builders' shared options (forecast/models/common.py) and the surgery on their layers
+(forecast/models/surgery.py): the linear skip path, the recurrent lookback, start_from_linear,
+average_members."""
 
 from __future__ import annotations
 
@@ -131,3 +133,32 @@ def test_a_forecaster_saves_and_reloads_its_accuracy_options(tmp_path):
     np.testing.assert_allclose(
         g.predict(series).to_numpy(), f.predict(series).to_numpy(), rtol=1e-5, atol=1e-6
     )
+
+
+def test_start_from_linear_makes_the_model_forecast_the_linear_map():
+    from forecast.models import start_from_linear
+
+    model = build("single", n_inputs=2)  # target first, then a covariate
+    rng = np.random.default_rng(1)
+    coef = rng.normal(size=(1, LOOKBACK, HORIZON)) * 0.1
+    intercept = rng.normal(size=(1, HORIZON))
+    start_from_linear(model, coef, intercept, n_inputs=2)
+    X = windows(2)
+    target = X[:, :, 0].astype(np.float64)
+    expected = (target - target[:, -1:]) @ coef[0] + intercept[0] + target[:, -1:]
+    got = keras.ops.convert_to_numpy(model(X, training=False))[:, :, 0]
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    assert not model.get_layer("linear_skip").trainable
+
+
+def test_average_members_averages_the_members_forecasts():
+    from forecast.models import average_members, first_member
+
+    members = [build("single", units=4), build("single", units=4)]
+    X = windows(2)
+    each = [keras.ops.convert_to_numpy(m(X, training=False)) for m in members]
+    ensemble = average_members(members, LOOKBACK, 2)
+    got = keras.ops.convert_to_numpy(ensemble(X, training=False))
+    np.testing.assert_allclose(got, (each[0] + each[1]) / 2, rtol=1e-5, atol=1e-6)
+    assert first_member(ensemble) is members[0]
+    assert not ensemble.compiled
