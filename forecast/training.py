@@ -14,8 +14,10 @@ models and the MNIST CNN (`forecast.vision`), so both get the same guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
+import io
 import json
 import math
 import os
@@ -175,6 +177,15 @@ class StepCountingProgbar(keras.callbacks.ProgbarLogger):
         if self.target is not None:
             batch = min(batch, self.target - 1)
         super()._update_progbar(batch, logs)
+
+
+class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
+    """Keras's `TerminateOnNaN` (stop at the first batch whose loss is NaN or infinite),
+    without its printed line: `fit` then raises a one-line `TrainingError`."""
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            super().on_batch_end(batch, logs)
 
 
 class RestoreBestWeights(keras.callbacks.Callback):
@@ -391,7 +402,7 @@ def fit(
     monitor = "val_loss" if val_data is not None else "loss"
     stopper = RestoreBestWeights(monitor, patience if val_data is not None else None, verbose)
     all_callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.TerminateOnNaN(),  # first: nothing is checkpointed after a NaN batch
+        TerminateOnNaN(),  # first: nothing is checkpointed after a NaN batch
         stopper,
         StepCountingProgbar(),
     ]
