@@ -85,8 +85,7 @@ def save_folder(
         The folder path.
     """
     target = Path(path)
-    with files.FolderLock(target, what="saved forecaster"):
-        tmp = files.staging_folder(target)
+    with files.staged_commit(target, OWNED_FILES, what="saved forecaster") as tmp:
         model.save(tmp / MODEL_FILE)
         full = {"format_version": FORMAT_VERSION, "versions": _versions(), **config}
         (tmp / CONFIG_FILE).write_text(files.json_text(full) + "\n")
@@ -98,7 +97,6 @@ def save_folder(
             shutil.copy2(old_metrics, tmp / METRICS_FILE)
         else:
             (tmp / METRICS_FILE).write_text(files.json_text(dict(metrics or {})) + "\n")
-        files.commit_files(target, OWNED_FILES)
     return target
 
 

@@ -16,6 +16,7 @@ This module imports nothing but the standard library and `forecast.errors`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -23,7 +24,7 @@ import shutil
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,25 @@ def json_text(value: Any, indent: int | None = 2) -> str:
 
 
 # ---------------------------------------------------------------------- folder commits
+@contextlib.contextmanager
+def staged_commit(
+    folder: str | os.PathLike, owned: Iterable[str], what: str = "folder"
+) -> Iterator[Path]:
+    """`with staged_commit(folder, owned) as tmp:` write the new files into `tmp`; when the
+    block ends they replace the old ones in `folder` as one commit (`commit_files`). An
+    error in the block removes `tmp` and leaves `folder` as it was. The folder is locked
+    (`FolderLock`) throughout.
+    """
+    with FolderLock(folder, what=what):
+        staged = staging_folder(folder)
+        try:
+            yield staged
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+        commit_files(folder, owned)
+
+
 def staging_folder(folder: str | os.PathLike) -> Path:
     """A fresh, empty `folder/.saving/` to write the new files into (leftovers recovered
     first); created with the user's umask."""
@@ -129,14 +149,15 @@ def recover_folder(folder: str | os.PathLike) -> str | None:
 
     Returns "finished" (the new files had been committed: they are moved into place),
     "discarded" (killed while writing them: the old files were never touched) or None.
+    A lock file left by a dead process is removed.
     Sibling folders `.NAME.saving-*` / `.NAME.old-*` left by earlier versions of the toolkit
     are recovered too: an `old` one is put back when the folder is missing, else removed.
     """
     folder = Path(folder)
     done = _recover_siblings(folder)
-    if not (folder / STAGING).is_dir():
+    if not ((folder / STAGING).is_dir() or (folder / LOCK).exists()):
         return done
-    try:
+    try:  # a lock file left by a dead process is taken over, and removed on release
         lock = FolderLock(folder).acquire()
     except ConfigError:  # a live writer: the staged files are its save in progress
         return done
