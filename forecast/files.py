@@ -249,8 +249,8 @@ class FolderLock:
             except OSError:
                 os.close(fd)
                 raise ConfigError(
-                    f"{self.what} {self.folder} is in use by {_holder(self.path)}; wait for it "
-                    "to finish or choose another folder",
+                    f"{self.setting or self.what} {self.folder} is in use by "
+                    f"{_holder(self.path)}; wait for it to finish or choose another folder",
                     setting=self.setting,
                 ) from None
             try:  # the file may have been unlinked by a holder releasing it just now

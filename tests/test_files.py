@@ -25,15 +25,17 @@ OLD = {"a.txt": "old a", "b.txt": "old b", "plot.png": "old plot"}
 NEW = {"a.txt": "new a", "b.txt": "new b", "c.txt": "new c"}  # the plot is not re-made
 USER = {"NOTES.md": "mine", "predictions.csv": "t,y"}
 
-# Saves OLD -> NEW in argv[1], SIGKILLed at the argv[2]-th step: each write of a staged
-# file and each os.replace / os.unlink / os.mkdir / shutil.rmtree call is a step.
+# Saves OLD -> NEW (argv[4]; owned names argv[3]) in argv[1], SIGKILLed at the argv[2]-th
+# step: each write of a staged file and each os.replace / os.unlink / os.mkdir /
+# shutil.rmtree call is a step.
 SAVER = textwrap.dedent(
     """
-    import os, shutil, signal, sys
+    import json, os, shutil, signal, sys
     from pathlib import Path
     from forecast import files
 
     folder, kill_at, steps = Path(sys.argv[1]), int(sys.argv[2]), [0]
+    owned, new = json.loads(sys.argv[3]), json.loads(sys.argv[4])
 
     def step():
         steps[0] += 1
@@ -48,13 +50,12 @@ SAVER = textwrap.dedent(
 
     os.replace, os.unlink, os.mkdir = map(hooked, (os.replace, os.unlink, os.mkdir))
     shutil.rmtree = hooked(shutil.rmtree)
-    with files.staged_commit(folder, %r) as tmp:
-        for name, text in %r.items():
+    with files.staged_commit(folder, owned) as tmp:
+        for name, text in new.items():
             step()
             (tmp / name).write_text(text)
     print("saved after", steps[0], "steps")
     """
-    % (OWNED, NEW)
 )
 
 
@@ -93,7 +94,14 @@ def test_a_save_killed_at_any_step_leaves_the_old_or_the_new_files_complete(
         folder = tmp_path / f"run{kill_at}"
         _fill(folder)
         done = subprocess.run(
-            [sys.executable, "-c", SAVER, str(folder), str(kill_at)],
+            [
+                sys.executable,
+                "-c",
+                SAVER,
+                str(folder),
+                str(kill_at),
+                *map(json.dumps, (OWNED, NEW)),
+            ],
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             capture_output=True,
             text=True,
