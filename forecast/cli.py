@@ -40,6 +40,9 @@ class ForecastGroup(TyperGroup):
             if backends.debug_enabled():
                 raise
             report_error(exc)
+        except KeyboardInterrupt:  # Ctrl-C outside training (which says how to resume)
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
         except BrokenPipeError:  # stdout piped into `head` and closed early: stop quietly
             try:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
