@@ -209,38 +209,26 @@ def test_the_summary_says_validation_was_used_when_no_epoch_improved() -> None:
 
 
 # ------------------------------------------------------------------ 2. the lock
-HOLD = textwrap.dedent(
-    """
-    import sys, time
-    from forecast import files
-    with files.FolderLock(sys.argv[1]):
-        print("locked", flush=True)
-        time.sleep(60)
-    """
-)
-
-
-@pytest.mark.slow
 def test_a_second_train_into_a_locked_folder_is_refused_at_once(
     data: Path, tmp_path: Path, no_training: None
 ) -> None:
+    """The folder is locked (an flock on OUT/.lock, as another `forecast train` holds it):
+    refused before the data is read, the holder named, its live checkpoints untouched."""
+    import fcntl
+
     out = tmp_path / "r"
     (out / runs.RUN_SUBDIR).mkdir(parents=True)
     (out / runs.RUN_SUBDIR / "state.json").write_text('{"epochs": []}')  # live checkpoints
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(out)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = {"pid": 4242, "host": "node7", "since": "09:00", "command": "forecast train x"}
+    fd = os.open(out / files.LOCK, os.O_RDWR | os.O_CREAT)
     try:
-        assert holder.stdout.readline().strip() == "locked"
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, json.dumps(holder).encode())
         result = invoke("train", data, *TINY, "--lookback", "10", "--out", out)
-        one_error(result, f"--out {out} is in use by pid {holder.pid} on ")
+        one_error(result, f"--out {out} is in use by pid 4242 on node7 (since 09:00")
         assert (out / runs.RUN_SUBDIR / "state.json").read_text() == '{"epochs": []}'
     finally:
-        holder.kill()
-        holder.wait()
+        os.close(fd)
 
 
 @pytest.mark.slow
