@@ -11,26 +11,24 @@ Layout of a saved forecaster folder:
                        arrays, loaded without pickle); absent when it could not be fitted
 
 No pickle anywhere. This module owns the files only: `save_folder` writes what the
-`Forecaster` hands it (its `get_config()`, model, history, linear baseline, metrics) into a
-temporary sibling folder and renames it into place, so a crash mid-save leaves the previous
-artifact intact; the readers check each file and raise `ArtifactError` naming it. The meaning of
-the config (the state schema) belongs to `Forecaster.get_config` / `from_config`.
+`Forecaster` hands it (its `get_config()`, model, history, linear baseline, metrics) into
+`.saving/` inside the folder and commits them in one step (`forecast.files`), so a crash
+mid-save leaves the previous artifact intact and a re-save keeps the files it did not
+write; the readers check each file and raise `ArtifactError` naming it. The meaning of the
+config (the state schema) belongs to `Forecaster.get_config` / `from_config`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from forecast import files
 from forecast._version import __version__
 from forecast.errors import ArtifactError
 from forecast.linear import LinearBaseline
@@ -45,18 +43,10 @@ CONFIG_FILE = "forecaster.json"
 HISTORY_FILE = "history.csv"
 LINEAR_FILE = "linear_baseline.npz"
 METRICS_FILE = "metrics.json"
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (tuple, set)):
-        return list(value)
-    return str(value)
+PLOT_FILES = ("forecast.png", "history.png", "attention.png")  # written by forecast.runs
+# Every file the toolkit writes in a saved folder: a re-save replaces or removes these, and
+# only these (forecast.files.commit_files); anything else in the folder is the user's.
+OWNED_FILES = (MODEL_FILE, CONFIG_FILE, HISTORY_FILE, LINEAR_FILE, METRICS_FILE, *PLOT_FILES)
 
 
 def _versions() -> dict[str, str]:
@@ -74,7 +64,14 @@ def save_folder(
     linear: LinearBaseline | None = None,
     metrics: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write a saved-forecaster folder at `path`, replacing any previous one atomically.
+    """Write a saved-forecaster folder at `path`, replacing a previous save atomically.
+
+    The files are written into `path/.saving/` and moved into place as one commit
+    (`forecast.files.commit_files`): killed at any point, the folder holds either the
+    previous save or this one, complete, once the next command has looked at it. Only the
+    toolkit's own files (`OWNED_FILES`) are replaced or removed: plots of the previous model
+    go, anything else in the folder (your notes, predictions, analyses) stays. The folder is
+    locked while it is written (`forecast.files.FolderLock`).
 
     Args:
         model: written as `model.keras`.
@@ -85,16 +82,13 @@ def save_folder(
         metrics: written as `metrics.json`; None keeps the folder's previous metrics.
 
     Returns:
-        The folder path. PNG files already in the folder are carried over.
+        The folder path.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.saving-", dir=target.parent))
-    try:
+    with files.staged_commit(target, OWNED_FILES, what="saved forecaster") as tmp:
         model.save(tmp / MODEL_FILE)
         full = {"format_version": FORMAT_VERSION, "versions": _versions(), **config}
-        config_text = json.dumps(full, indent=2, default=_json_default)
-        (tmp / CONFIG_FILE).write_text(config_text + "\n")  # the folder is renamed atomically
+        (tmp / CONFIG_FILE).write_text(files.json_text(full) + "\n")
         write_history_csv(tmp / HISTORY_FILE, history)
         if linear is not None:
             linear.save(tmp / LINEAR_FILE)
@@ -102,31 +96,8 @@ def save_folder(
         if metrics is None and old_metrics.exists():
             shutil.copy2(old_metrics, tmp / METRICS_FILE)
         else:
-            text = json.dumps(dict(metrics or {}), indent=2, default=_json_default)
-            (tmp / METRICS_FILE).write_text(text + "\n")
-        for extra in target.glob("*.png") if target.is_dir() else []:
-            shutil.copy2(extra, tmp / extra.name)
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            old.rmdir()
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            (tmp / METRICS_FILE).write_text(files.json_text(dict(metrics or {})) + "\n")
     return target
-
-
-def _recover(target: Path) -> None:
-    """If a save died between its two renames, put the previous artifact back."""
-    if target.exists():
-        return
-    olds = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
-    if olds:
-        os.replace(olds[-1], target)
 
 
 def read_config(path: str | os.PathLike) -> dict[str, Any]:
@@ -137,7 +108,7 @@ def read_config(path: str | os.PathLike) -> dict[str, Any]:
         ArtifactError: for a missing folder or file, invalid JSON, or an incompatible version.
     """
     folder = Path(path)
-    _recover(folder)
+    files.recover_folder(folder)
     if not folder.is_dir():
         raise ArtifactError(
             f"no saved forecaster at {folder}; check the path (train one with `forecast train`)"

@@ -19,9 +19,7 @@ from types import SimpleNamespace
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from typer.core import TyperGroup
 
 from forecast import backends, tables
@@ -42,6 +40,9 @@ class ForecastGroup(TyperGroup):
             if backends.debug_enabled():
                 raise
             report_error(exc)
+        except KeyboardInterrupt:  # Ctrl-C outside training (which says how to resume)
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
         except BrokenPipeError:  # stdout piped into `head` and closed early: stop quietly
             try:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -307,11 +308,12 @@ def _shared_options(
 
 
 def _with_shared_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Give `command` the `_shared_options` (before its own) and pass them as one namespace
-    `opts` (`opts.horizon`, `opts.model`, ...)."""
+    """Give `command` the `_shared_options` (before its own; a `typer.Context` first) and pass
+    them as one namespace `opts` (`opts.horizon`, `opts.model`, ...)."""
     shared = list(inspect.signature(_shared_options, eval_str=True).parameters.values())
-    own = inspect.signature(command, eval_str=True).parameters.values()
-    params = [*shared, *(p for p in own if p.name != "opts")]
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values()]
+    context = [p for p in own if p.annotation is typer.Context]
+    params = [*context, *shared, *(p for p in own if p.name != "opts" and p not in context)]
 
     @functools.wraps(command)
     def run(**kwargs: Any) -> None:
@@ -374,6 +376,7 @@ def _split_spec(split: str | None, train_end: str | None, val_end: str | None) -
 @app.command()
 @_with_shared_options
 def train(
+    ctx: typer.Context,
     opts: SimpleNamespace,
     split: Annotated[
         str | None,
@@ -393,23 +396,54 @@ def train(
         typer.Option(help="Run folder to write.", show_default="runs/<data name>-<model>"),
     ] = None,
     plots: Annotated[bool, typer.Option(help="Write forecast.png, history.png, ...")] = True,
+    from_run: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Continue training this saved run (its settings, scaler, weights) on DATA; "
+            "only --epochs, --patience, --reduce-lr-patience, --batch-size, --device apply.",
+        ),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Train a forecaster, score it on the test slice beside the baselines, save a run folder.
 
     The split is chronological; validation and test windows look back into the rows before
     them. Checkpoints go to OUT/.train until the run is saved: run the same command again
-    after a crash and it resumes from the last finished epoch.
+    after a crash (or Ctrl-C) and it resumes from the last finished epoch. OUT is locked
+    while it is written; a re-save keeps the files in it that the toolkit did not write.
     """
+    from forecast import runs
+
+    spec = _split_spec(split, train_end, val_end)
+    wanted = _parse_lookback(opts.lookback) if from_run is None else None
+    if from_run is None:
+        forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
+    out = out or Path("runs") / f"{opts.data.stem}-{opts.model}"
+    with runs.run_folder(out):
+        if from_run is None:
+            series = _series(opts)
+        else:  # the options given on the command line, in the library's names
+            given = {"learning_rate" if k == "lr" else k: v for k, v in vars(opts).items()
+                     if k != "data" and ctx.get_parameter_source(k).name != "DEFAULT"}  # fmt: skip
+            backends.select_device(opts.device)
+            backends.start_backend()
+            given["verbose"] = _verbosity(quiet)
+            forecaster, series = runs.continue_from(from_run, opts.data, given)
+            wanted = forecaster.lookback
+        _train(opts, forecaster, series, wanted, spec, out, plots, quiet)
+
+
+def _train(
+    opts: SimpleNamespace, forecaster: Any, series: Any, wanted: Any, spec: Any, out: Path,
+    plots: bool, quiet: bool,
+) -> None:  # fmt: skip
+    """The body of `train`, inside the locked run folder; Ctrl-C says how to resume."""
     from forecast import runs
     from forecast.windowing import split_series
 
-    spec = _split_spec(split, train_end, val_end)
-    wanted = _parse_lookback(opts.lookback)
-    forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
     console = Console()
     say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)
-    series = _series(opts)
     choice = None
     if not isinstance(wanted, int):
         try:
@@ -423,16 +457,20 @@ def train(
             ) from None
         forecaster.set_params(lookback=choice.lookback)
     parts = split_series(series, spec, context=forecaster.lookback)
-    out = out or Path("runs") / f"{opts.data.stem}-{opts.model}"
     say(tables.data_line(opts.data, series, parts))
     if choice is not None:
         say(f"chose  {choice.summary()}")
-    result = runs.train_and_save(forecaster, parts, out, data=str(opts.data), log=say)
+    try:
+        result = runs.train_and_save(forecaster, parts, out, data=str(opts.data), log=say)
+    except KeyboardInterrupt:
+        typer.echo(runs.interrupted_message(out), err=True)
+        raise typer.Exit(130) from None
     fitted = forecaster.fit_result_
     console.print(tables.fit_summary(forecaster, fitted, result.seconds), soft_wrap=True)
-    heading = f"test   {result.report.n_windows} windows × {opts.horizon} steps, in original units"
-    tables.print_report(console, result.report, heading, opts.model)
-    written = sorted(p.name for p in out.iterdir())
+    n, horizon = result.report.n_windows, forecaster.horizon
+    heading = f"test   {n} windows × {horizon} steps, in original units"
+    tables.print_report(console, result.report, heading, forecaster.model)
+    written = runs.saved_files(out)
     if plots:
         written += [p.name for p in runs.save_plots(forecaster, series, out, parts.evaluate_test)]
     console.print(f"saved {out}: {', '.join(dict.fromkeys(written))}", soft_wrap=True)
@@ -498,15 +536,7 @@ def predict(
         return
     console = Console()
     console.print(f"next {forecaster.horizon} steps after the end of {data}", soft_wrap=True)
-    table = Table()
-    table.add_column(preds.index.name or "time")
-    for col in preds.columns:
-        table.add_column(str(col), justify="left" if col == "series" else "right")
-    for stamp, row in preds.iterrows():
-        table.add_row(
-            tables.when(stamp), *(v if isinstance(v, str) else tables.num(v) for v in row)
-        )
-    console.print(table)
+    console.print(tables.forecast_table(preds))
 
 
 # ---------------------------------------------------------------------- backtest
@@ -565,21 +595,7 @@ def datasets() -> None:
         ("Bundled datasets (data/)", series.bundled_datasets()),
         ("Public datasets (../shared/datasets)", series.public_datasets()),
     ):
-        if not found:
-            console.print(f"{title}: none found")
-            continue
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-        table.add_column("path, then the options to pass", no_wrap=True)
-        table.add_column("rows", justify="right")
-        table.add_column("freq")
-        table.add_column("other columns")
-        for d in found:
-            others = [c for c in d.columns if c not in (d.time_col, d.target)]
-            path = os.path.relpath(d.path) if d.path.is_absolute() else str(d.path)
-            table.add_row(
-                f"{path}\n  [dim]{d.options}[/]", f"{d.rows:,}", str(d.freq), ", ".join(others)
-            )
-        console.print(table)
+        console.print(tables.datasets_table(title, found) if found else f"{title}: none found")
     console.print(
         "train on one: forecast train ../shared/datasets/AirPassengers.csv "
         "--time-col Month --target Passengers",
@@ -597,26 +613,7 @@ def info(as_json: AsJson = False) -> None:
     if as_json:
         tables.echo_json(env)
         return
-    table = Table(title="forecast environment", title_justify="left", show_header=False)
-    table.add_column("what", style="bold")
-    table.add_column("value")
-    for key in ("forecast", "python", "keras", "backend", "tensorflow", "jax", "torch"):
-        if env[key] is not None:
-            table.add_row(key, env[key])
-    table.add_row("CUDA_VISIBLE_DEVICES", str(env["CUDA_VISIBLE_DEVICES"] or "(unset)"))
-    table.add_row("visible GPUs", ", ".join(env["gpus"]) or "none")
-    eligible = env["default_model_cudnn_eligible"]
-    table.add_row(
-        "default LSTM cuDNN-eligible",
-        "yes" if eligible else "no: " + "; ".join(env["cudnn_problems"]),
-    )
-    table.add_row(
-        "default LSTM uses cuDNN",
-        "yes" if env["uses_cudnn"] else "no (no GPU visible)" if eligible else "no",
-    )
-    if env["speed_hint"]:
-        table.add_row("faster CPU training", env["speed_hint"])
-    Console().print(table)
+    Console().print(tables.environment_table(env))
 
 
 def main() -> None:

@@ -34,6 +34,10 @@ class ConfigError(ForecastError, ValueError):
     """A setting is invalid: unknown model name, negative lookback, device chosen too late, ..."""
 
 
+class TrainingError(ForecastError, RuntimeError):
+    """Training failed in a way the data or settings caused: the loss became NaN or infinite."""
+
+
 class ArtifactError(ForecastError, OSError):
     """A saved forecaster or model is missing, corrupt or from an incompatible version."""
 

@@ -14,22 +14,24 @@ Python user gets the same behaviour without it (`forecast datasets` stands on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forecast import files
 from forecast.backends import (  # noqa: F401  (kept for compatibility)
     JAX_CPU_SPEEDUP,
     cpu_speed_hint,
     package_version,
     visible_gpus,
 )
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, DataError, TrainingError
 from forecast.series import (  # noqa: F401  (kept for compatibility)
     PUBLIC_DATASETS,
     DatasetInfo,
@@ -61,6 +63,11 @@ def __getattr__(name: str) -> Any:
 RUN_SUBDIR = ".train"  # checkpoints and crash-resume state, inside the output folder
 # Settings that may change between an interrupted run and its resumption.
 RESUMABLE_CHANGES = ("epochs", "patience", "verbose", "device")
+# Settings that may be given when continuing a saved run (`continue_from`): how to train on.
+CONTINUE_CHANGES = ("epochs", "patience", "reduce_lr_patience", "batch_size", "device", "verbose")
+# What the toolkit writes in a run folder besides the saved forecaster (artifacts.OWNED_FILES).
+RUN_OWNED = (RUN_SUBDIR, files.LOCK, files.STAGING)
+CONFIG_FILE = "forecaster.json"  # artifacts.CONFIG_FILE (artifacts imports Keras)
 
 
 # ---------------------------------------------------------------------- split
@@ -93,23 +100,137 @@ class TrainResult:
 
 
 def check_output_folder(out: str | os.PathLike) -> Path:
-    """Refuse an output folder that holds something other than a saved forecaster.
+    """Refuse, before any training, an output folder the run cannot be saved in.
 
-    Saving replaces the whole folder, so `--out data` must not wipe the data.
+    A run folder is a new folder or one `forecast train` wrote: `--out data` or `--out .`
+    in a project must not mix a run into other files. In a run folder, a re-save replaces
+    only the toolkit's own files (`forecast.artifacts.OWNED_FILES`); the user's own files
+    there (notes, predictions, analyses) are kept.
+
+    Raises:
+        ConfigError: naming `out`, for a file, a path under a file, a folder that cannot be
+            written, or a folder of other files that is not a run folder.
     """
+    from forecast.artifacts import OWNED_FILES
+
     folder = Path(out)
+    where = folder.absolute()
     if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"output {folder} is a file; choose a folder name (e.g. runs/NAME)")
+        raise ConfigError(
+            f"out {folder} is a file; choose a folder name (e.g. runs/NAME)", setting="out"
+        )
+    existing = next(p for p in (where, *where.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"out {folder} lies under {existing}, a file", setting="out")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"out {folder}: cannot write in {existing} (permission denied)", setting="out"
+        )
     if folder.is_dir():
-        ours = {RUN_SUBDIR, "forecaster.json", "model.keras", "history.csv", "metrics.json"}
         names = {p.name for p in folder.iterdir()}
-        foreign = sorted(n for n in names - ours if not n.endswith(".png"))
-        if foreign and "forecaster.json" not in names:
+        foreign = sorted(names - set(OWNED_FILES) - set(RUN_OWNED))
+        if foreign and CONFIG_FILE not in names:
             raise ConfigError(
-                f"output folder {folder} exists and is not a saved forecaster (it holds "
-                f"{', '.join(foreign[:3])}); choose a new folder such as runs/NAME"
+                f"out {folder} is a folder of other files, not a run folder (it holds "
+                f"{', '.join(foreign[:3])}); choose a new folder such as runs/NAME",
+                setting="out",
             )
     return folder
+
+
+@contextlib.contextmanager
+def run_folder(out: str | os.PathLike) -> Iterator[Path]:
+    """`check_output_folder(out)`, then hold its lock (`forecast.files.FolderLock`) while the
+    block writes the run; a folder made here and left empty is removed at the end.
+
+    Raises:
+        ConfigError: when another process holds the folder (naming its pid and host).
+    """
+    folder = check_output_folder(out)
+    made = not folder.exists()
+    try:
+        with files.FolderLock(folder, what="run folder", setting="out"):
+            files.recover_folder(folder)
+            yield folder
+    finally:
+        if made and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
+    """Raise DataError before training when a series' test part holds no complete window
+    (lookback inputs and horizon targets)."""
+    from forecast.series import SINGLE, series_label
+
+    need = forecaster.lookback + forecaster.horizon
+    tests = parts.test if isinstance(parts.test, dict) else {SINGLE: parts.test}
+    for key, frame in tests.items():
+        if len(frame) < need:
+            raise DataError(
+                f"{series_label(key)}the test part has {len(frame)} rows with its context, but "
+                f"one window needs lookback + horizon = {need}; give the test part more rows "
+                "(e.g. --split 0.6,0.2,0.2) or use a shorter lookback or horizon"
+            )
+
+
+def continue_from(
+    run: str | os.PathLike, data: Any, given: Mapping[str, Any]
+) -> tuple[Forecaster, Any]:
+    """The saved forecaster in `run`, to train further on `data`, and the data.
+
+    `Forecaster.fit` then continues from the saved weights, keeping the saved scaler and
+    settings; `given` may change only `CONTINUE_CHANGES`. The data is loaded with the run's
+    columns and fill, and must have the run's frequency.
+
+    Raises:
+        ConfigError: for any other setting in `given` (it comes from the saved run).
+        DataError: when `data` lacks the run's columns or has another frequency.
+    """
+    from forecast.forecaster import Forecaster
+    from forecast.series import load_series
+
+    fixed = sorted(set(given) - set(CONTINUE_CHANGES))
+    if fixed:
+        raise ConfigError(
+            f"{fixed[0]} comes from the saved run {run} when continuing it; leave it out "
+            f"(only {', '.join(CONTINUE_CHANGES[:-1])} may change)",
+            setting=fixed[0],
+        )
+    f = Forecaster.load(run).set_params(**given)
+    targets, covariates = f.columns_[: f.n_targets_], f.columns_[f.n_targets_ :]
+    try:
+        series = load_series(
+            data, time_col=f.time_col, target=targets, covariates=covariates,
+            id_col=f.id_col, fill=f.fill,
+        )  # fmt: skip
+    except DataError as exc:
+        raise DataError(f"{data} does not fit the run {run} (columns {f.columns_}): {exc}") from exc
+    first = next(iter(series.values())) if isinstance(series, dict) else series
+    freq = first.attrs.get("forecast", {}).get("freq")
+    if freq != f.freq_:
+        raise DataError(
+            f"{data} has frequency {freq or 'none (steps)'}, but the run {run} was trained on "
+            f"{f.freq_ or 'none (steps)'}; give data of the same frequency"
+        )
+    return f, series
+
+
+def saved_files(out: str | os.PathLike) -> list[str]:
+    """The toolkit's files in the run folder `out` (not the user's own), sorted."""
+    from forecast.artifacts import OWNED_FILES
+
+    return sorted(name for name in OWNED_FILES if (Path(out) / name).exists())
+
+
+def interrupted_message(out: str | os.PathLike) -> str:
+    """One line for an interrupted `forecast train` (Ctrl-C): how to resume it."""
+    states = list((Path(out) / RUN_SUBDIR).rglob("state.json"))
+    if not states:
+        return "interrupted before an epoch finished; the same command starts the run again"
+    return (
+        f"interrupted; run the same command again to resume from the last finished epoch "
+        f"(checkpoints in {Path(out) / RUN_SUBDIR})"
+    )
 
 
 def _fingerprint(forecaster: Forecaster, parts: SplitParts) -> dict[str, Any]:
@@ -149,30 +270,32 @@ def train_and_save(
 ) -> TrainResult:
     """Fit on the train part (early stopping on val), score the test part, save to `out`.
 
+    Every check that does not need training comes first (`check_output_folder`,
+    `check_test_windows`), and `out` is locked against a second writer (`run_folder`).
     Checkpoints live in `out/.train` until the artifact is saved, so running the same call
     again after a crash continues from the last finished epoch. `metrics.json` gets the test
-    report, the split and `data`.
+    report, the split and `data`. A run whose loss became NaN raises `TrainingError` and
+    saves nothing (its checkpoints are removed: they hold NaN weights).
     """
-    folder = check_output_folder(out)
-    made_folder = not folder.exists()
-    run_dir = folder / RUN_SUBDIR
-    state = prepare_run_dir(run_dir, forecaster, parts)
-    if state == "restart" and log:
-        log(f"{run_dir} held an interrupted run with other settings; starting afresh")
-    began = time.perf_counter()
-    try:
-        forecaster.fit(parts, run_dir=run_dir)  # its train and val parts, context included
-    except Exception:
-        if not any(run_dir.rglob("state.json")):  # no epoch finished: nothing to resume
-            shutil.rmtree(run_dir, ignore_errors=True)
-            if made_folder and not any(folder.iterdir()):
-                folder.rmdir()
-        raise
-    seconds = time.perf_counter() - began
-    report = forecaster.evaluate(parts.test)
-    metrics = {**report.to_dict(), "split": parts.spans, "data": data}
-    forecaster.save(folder, metrics=metrics)  # replaces the folder, checkpoints included
-    shutil.rmtree(run_dir, ignore_errors=True)
+    with run_folder(out) as folder:
+        check_test_windows(forecaster, parts)
+        run_dir = folder / RUN_SUBDIR
+        state = prepare_run_dir(run_dir, forecaster, parts)
+        if state == "restart" and log:
+            log(f"{run_dir} held an interrupted run with other settings; starting afresh")
+        began = time.perf_counter()
+        try:
+            forecaster.fit(parts, run_dir=run_dir)  # its train and val parts, context included
+        except Exception as exc:
+            # No epoch finished (nothing to resume), or NaN weights (nothing worth resuming).
+            if isinstance(exc, TrainingError) or not any(run_dir.rglob("state.json")):
+                shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        seconds = time.perf_counter() - began
+        report = forecaster.evaluate(parts.test)
+        metrics = {**report.to_dict(), "split": parts.spans, "data": data}
+        forecaster.save(folder, metrics=metrics)  # replaces the toolkit's files only
+        shutil.rmtree(run_dir, ignore_errors=True)
     return TrainResult(forecaster, report, parts, folder, seconds, state == "restart")
 
 
@@ -202,11 +325,12 @@ def save_plots(
     folder = Path(out)
     frame = next(iter(series.values())) if isinstance(series, dict) else series
     written = [folder / "forecast.png", folder / "history.png"]
-    plot_forecast(forecaster, frame, written[0], test=test)
-    plot_history(forecaster.history_, written[1])
+    files.atomic_write(written[0], lambda tmp: plot_forecast(forecaster, frame, tmp, test=test))
+    files.atomic_write(written[1], lambda tmp: plot_history(forecaster.history_, tmp))
     if forecaster.model == "attention":
         written.append(folder / "attention.png")
-        plot_attention(forecaster.attention(frame), written[-1])
+        weights = forecaster.attention(frame)
+        files.atomic_write(written[-1], lambda tmp: plot_attention(weights, tmp))
     return written
 
 

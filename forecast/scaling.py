@@ -111,8 +111,11 @@ class SeriesScaler:
         self.n_features_in_ = len(columns)
         self._sk = sk
         if sk is not None:
-            sk.fit(values)
+            with np.errstate(over="ignore", invalid="ignore"):
+                sk.fit(values)
         self._set_affine()
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._check_overflow(values, values * self.scale_ + self.offset_)
         return self
 
     def _set_affine(self) -> None:
@@ -154,8 +157,24 @@ class SeriesScaler:
             )
         if isinstance(data, pd.DataFrame) and columns != self.columns_:
             raise DataError(f"columns {columns} differ from the fitted ones {self.columns_}")
-        out = values if self._sk is None else self._sk.transform(values)
-        return np.asarray(out, dtype=dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.asarray(values if self._sk is None else self._sk.transform(values), dtype)
+        self._check_overflow(values, out)
+        return out
+
+    def _check_overflow(self, values: np.ndarray, scaled: np.ndarray) -> None:
+        """Raise DataError when finite `values` `(length, features)` became NaN or infinite
+        once scaled (numbers too large for float32, or for the scaler's statistics)."""
+        broken = np.isfinite(values) & ~np.isfinite(scaled)
+        if not broken.any():
+            return
+        col = int(np.argwhere(broken)[0][1])
+        row = int(np.nanargmax(np.where(np.isfinite(values[:, col]), np.abs(values[:, col]), 0)))
+        raise DataError(
+            f"column {self.columns_[col]!r} holds values too large to train on (row {row}: "
+            f"{values[row, col]:.6g}); once scaled ({self.method}) they overflow 32-bit floats. "
+            "Divide the column by a power of ten or remove the broken values"
+        )
 
     def inverse_transform(self, scaled: np.ndarray) -> np.ndarray:
         """Undo `transform` for arrays whose last axis holds every column."""

@@ -6,8 +6,8 @@ finds every table in one place. Nothing here computes a result.
 
 from __future__ import annotations
 
-import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
+
+from forecast import files
 
 METHOD_NAMES = {"seasonal_naive": "seasonal naive", "linear": "linear (ridge)"}
 
@@ -57,18 +59,12 @@ def print_report(console: Console, report: Any, heading: str, model: str) -> Non
         console.print(note, soft_wrap=True)
 
 
-def jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
+jsonable = files.jsonable  # kept for compatibility
 
 
 def echo_json(payload: Any) -> None:
-    typer.echo(json.dumps(jsonable(payload), indent=2, default=str))
+    """Print `payload` as valid JSON (NaN and infinities as null; `forecast.files.json_text`)."""
+    typer.echo(files.json_text(payload))
 
 
 def data_line(data: Path, series: Any, parts: Any) -> str:
@@ -96,11 +92,12 @@ def fit_summary(forecaster: Any, fitted: Any, seconds: float) -> str:
     how = "stopped early" if fitted.stopped_early else f"epoch limit {forecaster.epochs}"
     if fitted.resumed_from:
         how += f", resumed after epoch {fitted.resumed_from}"
-    best = (
-        f"best epoch {fitted.best_epoch} (val_loss {fitted.best_value:.4g})"
-        if fitted.best_epoch
-        else "no validation: kept the last epoch"
-    )
+    if fitted.best_epoch:
+        best = f"best epoch {fitted.best_epoch} (val_loss {fitted.best_value:.4g})"
+    elif getattr(fitted, "validated", False):
+        best = "val_loss never improved: kept the last epoch"
+    else:
+        best = "no validation: kept the last epoch"
     return (
         f"model  {forecaster.model_.name}: {params:,} parameters, lookback "
         f"{forecaster.lookback} → horizon {forecaster.horizon}\n"
@@ -145,4 +142,56 @@ def folds_table(folds: Any, mode: str, test_size: int) -> Table:
         cells += [when(first["test_start"])]
         cells += ["yes" if first["refit"] else "no"] if show_refit else []
         table.add_row(*cells, *(num(mae.get(m)) for m in methods))
+    return table
+
+
+def forecast_table(preds: Any) -> Table:
+    """`forecast predict`'s table: a row per future timestamp, a column per target (and the
+    series id, for many series)."""
+    table = Table()
+    table.add_column(preds.index.name or "time")
+    for col in preds.columns:
+        table.add_column(str(col), justify="left" if col == "series" else "right")
+    for stamp, row in preds.iterrows():
+        table.add_row(when(stamp), *(v if isinstance(v, str) else num(v) for v in row))
+    return table
+
+
+def datasets_table(title: str, found: list[Any]) -> Table:
+    """`forecast datasets`: a row per `forecast.series.DatasetInfo`, with the options to pass."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("path, then the options to pass", no_wrap=True)
+    table.add_column("rows", justify="right")
+    table.add_column("freq")
+    table.add_column("other columns")
+    for d in found:
+        others = [c for c in d.columns if c not in (d.time_col, d.target)]
+        path = os.path.relpath(d.path) if d.path.is_absolute() else str(d.path)
+        table.add_row(
+            f"{path}\n  [dim]{d.options}[/]", f"{d.rows:,}", str(d.freq), ", ".join(others)
+        )
+    return table
+
+
+def environment_table(env: dict[str, Any]) -> Table:
+    """`forecast info`: versions, devices and cuDNN eligibility (`forecast.models.environment`)."""
+    table = Table(title="forecast environment", title_justify="left", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    for key in ("forecast", "python", "keras", "backend", "tensorflow", "jax", "torch"):
+        if env[key] is not None:
+            table.add_row(key, env[key])
+    table.add_row("CUDA_VISIBLE_DEVICES", str(env["CUDA_VISIBLE_DEVICES"] or "(unset)"))
+    table.add_row("visible GPUs", ", ".join(env["gpus"]) or "none")
+    eligible = env["default_model_cudnn_eligible"]
+    table.add_row(
+        "default LSTM cuDNN-eligible",
+        "yes" if eligible else "no: " + "; ".join(env["cudnn_problems"]),
+    )
+    table.add_row(
+        "default LSTM uses cuDNN",
+        "yes" if env["uses_cudnn"] else "no (no GPU visible)" if eligible else "no",
+    )
+    if env["speed_hint"]:
+        table.add_row("faster CPU training", env["speed_hint"])
     return table

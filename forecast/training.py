@@ -14,8 +14,10 @@ models and the MNIST CNN (`forecast.vision`), so both get the same guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
+import io
 import json
 import math
 import os
@@ -30,7 +32,8 @@ import numpy as np
 
 from forecast.backends import backend_started as _backend_started  # noqa: F401  (kept for compatibility)
 from forecast.backends import select_device  # noqa: F401  (kept for compatibility)
-from forecast.errors import ConfigError, check_choice, check_positive_int
+from forecast.errors import ConfigError, TrainingError, check_choice, check_positive_int
+from forecast.files import atomic_write, atomic_write_text
 
 LOSSES = {
     "mse": keras.losses.MeanSquaredError,
@@ -151,6 +154,7 @@ class FitResult:
         epochs_run: epochs finished in total (resumed runs included).
         stopped_early: whether patience ran out before the epoch limit.
         resumed_from: epochs that were already done when this call began (0 for a fresh run).
+        validated: whether there was validation data (early stopping on `val_loss`).
     """
 
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -159,6 +163,7 @@ class FitResult:
     epochs_run: int = 0
     stopped_early: bool = False
     resumed_from: int = 0
+    validated: bool = False
 
 
 class StepCountingProgbar(keras.callbacks.ProgbarLogger):
@@ -172,6 +177,15 @@ class StepCountingProgbar(keras.callbacks.ProgbarLogger):
         if self.target is not None:
             batch = min(batch, self.target - 1)
         super()._update_progbar(batch, logs)
+
+
+class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
+    """Keras's `TerminateOnNaN` (stop at the first batch whose loss is NaN or infinite),
+    without its printed line: `fit` then raises a one-line `TrainingError`."""
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            super().on_batch_end(batch, logs)
 
 
 class RestoreBestWeights(keras.callbacks.Callback):
@@ -241,28 +255,6 @@ class RestoreBestWeights(keras.callbacks.Callback):
                 f"({self.monitor} {self.best:.6g})",
                 flush=True,
             )
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
-    """Call `write(tmp)` on a temporary sibling of `path`, then rename it over `path`.
-
-    The one way the toolkit writes a file: a reader (or a crash) never sees half a file. The
-    temporary name keeps the suffix (`x.tmp.keras`), since Keras checks it.
-    """
-    path = Path(path)
-    tmp = path.with_name(f"{path.stem}.tmp{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write `text` to `path` atomically (see `atomic_write`)."""
-    return atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def write_history_csv(path: Path, history: Mapping[str, list[float]]) -> None:
@@ -409,7 +401,11 @@ def fit(
 
     monitor = "val_loss" if val_data is not None else "loss"
     stopper = RestoreBestWeights(monitor, patience if val_data is not None else None, verbose)
-    all_callbacks: list[keras.callbacks.Callback] = [stopper, StepCountingProgbar()]
+    all_callbacks: list[keras.callbacks.Callback] = [
+        TerminateOnNaN(),  # first: nothing is checkpointed after a NaN batch
+        stopper,
+        StepCountingProgbar(),
+    ]
     if reduce_lr_patience:
         all_callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
@@ -447,6 +443,7 @@ def fit(
     )
     history = run.history() if run is not None else dict(keras_history.history)
     history = {k: [float(v) for v in vals] for k, vals in history.items()}
+    check_finite_losses(history, val_data is not None)
     epochs_run = len(next(iter(history.values()), []))
     return FitResult(
         history=history,
@@ -455,6 +452,28 @@ def fit(
         epochs_run=epochs_run,
         stopped_early=stopper.stopped_epoch is not None,
         resumed_from=run.resumed_from if run is not None else 0,
+        validated=val_data is not None,
+    )
+
+
+def check_finite_losses(history: Mapping[str, list[float]], validated: bool) -> None:
+    """Raise `TrainingError` when training diverged: a non-finite `loss` in any epoch (Keras's
+    `TerminateOnNaN` stops at the first such batch), or no finite `val_loss` at all.
+
+    A model whose loss went NaN holds NaN weights: its forecasts would be NaN and its scores
+    meaningless, so it must never be kept (or saved) as a trained model.
+    """
+    losses = history.get("loss", [])
+    bad = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
+    if bad is None and validated and not any(math.isfinite(v) for v in history["val_loss"]):
+        bad = len(history["val_loss"]) - 1
+    if bad is None and losses:
+        return
+    epoch = "before the first epoch ended" if bad is None else f"in epoch {bad + 1}"
+    raise TrainingError(
+        f"training diverged: the loss became NaN or infinite {epoch}; check the data for "
+        "huge or broken values, or lower learning_rate",
+        setting="learning_rate",
     )
 
 

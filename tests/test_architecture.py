@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
     {"forecast.errors", "forecast._version"},
     {
         "forecast.backends",
+        "forecast.files",
         "forecast.series",
         "forecast.scaling",
         "forecast.windowing",

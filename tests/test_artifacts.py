@@ -216,30 +216,78 @@ def test_a_crash_mid_save_leaves_the_previous_artifact_intact(copy, fitted, monk
     with pytest.raises(RuntimeError, match="simulated crash"):
         fitted.save(copy, metrics={"other": 1})
     assert seen == [["forecaster.json", "model.keras"]]  # it crashed half-way through
-    assert {p.name for p in copy.iterdir()} == FILES
+    assert {p.name for p in copy.iterdir()} == FILES  # .saving/ removed
     assert read_metrics(copy) == metrics
     assert _hidden(copy.parent) == []  # no temp folder left behind
     np.testing.assert_array_equal(Forecaster.load(copy).predict(_series()), expected)
 
 
-def test_a_crash_between_the_renames_is_recovered_on_load(copy, fitted, monkeypatch):
-    expected = Forecaster.load(copy).predict(_series()).to_numpy()
-    real_replace = os.replace
+def test_a_save_killed_after_its_commit_is_finished_by_the_next_load(copy, fitted, monkeypatch):
+    """Killed while moving the committed files in: the next load finishes the move and
+    reads the new save (its metrics), never a mix; the user's own file stays."""
+    (copy / "NOTES.md").write_text("mine")
+    real_replace, moves = os.replace, []
 
     def replace(src, dst):
-        if Path(dst) == copy:  # moving the new folder into place
-            raise OSError("simulated crash")
+        if Path(src).parent.name == ".saving" and Path(dst).parent == copy:
+            moves.append(Path(dst).name)
+            if len(moves) == 2:  # two files moved in: "killed" here
+                raise KeyboardInterrupt
         real_replace(src, dst)
 
-    monkeypatch.setattr(artifacts_module.os, "replace", replace)
-    with pytest.raises(OSError, match="simulated crash"):
-        fitted.save(copy)
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        fitted.save(copy, metrics={"new": 1})
     monkeypatch.undo()
-    assert not copy.exists()  # the old artifact was moved aside ...
-    loaded = Forecaster.load(copy)  # ... and load puts it back
-    np.testing.assert_array_equal(loaded.predict(_series()), expected)
-    assert {p.name for p in copy.iterdir()} == FILES
-    assert _hidden(copy.parent) == []
+    assert (copy / ".saving" / "COMMIT").exists()  # committed, half moved
+    loaded = Forecaster.load(copy)
+    assert read_metrics(copy) == {"new": 1} and loaded.is_fitted
+    assert {p.name for p in copy.iterdir()} == FILES | {"NOTES.md"}
+    assert (copy / "NOTES.md").read_text() == "mine"
+
+
+def test_leftovers_of_the_old_swap_save_are_recovered_or_removed(copy, tmp_path):
+    """Earlier versions saved by swapping sibling folders: an `.old-*` folder whose run is
+    missing is put back; leftovers beside a present run are removed."""
+    old = tmp_path / ".daily.old-abc"
+    os.replace(copy, old)
+    (tmp_path / ".daily.saving-xyz").mkdir()
+    assert Forecaster.load(copy).is_fitted  # put back
+    assert _hidden(tmp_path) == []
+    (tmp_path / ".daily.old-def").mkdir()
+    (tmp_path / ".daily.saving-uvw").mkdir()
+    Forecaster.load(copy)
+    assert _hidden(tmp_path) == []
+
+
+def test_a_resave_keeps_the_users_files_and_drops_old_plots(copy, fitted):
+    for name in ("forecast.png", "attention.png"):
+        (copy / name).write_bytes(b"old plot")
+    (copy / "predictions.csv").write_text("t,y\n")
+    (copy / "analysis").mkdir()
+    (copy / "analysis" / "a.txt").write_text("kept")
+    fitted.save(copy)
+    assert {p.name for p in copy.iterdir()} == FILES | {"predictions.csv", "analysis"}
+    assert (copy / "analysis" / "a.txt").read_text() == "kept"
+
+
+def test_saved_json_is_valid_json_with_null_for_nan(copy, fitted):
+    fitted.save(copy, metrics={"MASE": float("nan"), "x": np.float32("inf"), "n": np.int64(3)})
+    assert json.loads((copy / "metrics.json").read_text()) == {"MASE": None, "x": None, "n": 3}
+    json.loads((copy / "forecaster.json").read_text(), parse_constant=_no_constants)
+
+
+def _no_constants(name: str) -> None:
+    raise AssertionError(f"bare {name} in JSON")
+
+
+def test_a_new_folder_gets_the_users_umask(fitted, tmp_path):
+    old = os.umask(0o022)
+    try:
+        fitted.save(tmp_path / "fresh")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "fresh").stat().st_mode & 0o777 == 0o755
 
 
 # ------------------------------------------------------------------ no pickle

@@ -135,7 +135,8 @@ def test_rerunning_train_after_a_crash_resumes(
 
     monkeypatch.setattr(training.RestoreBestWeights, "on_epoch_end", crash_in_epoch_2)
     crashed = invoke(*args)
-    assert crashed.exit_code != 0
+    assert crashed.exit_code == 130
+    assert "run the same command again to resume" in crashed.stderr
     assert (out / runs.RUN_SUBDIR / "state.json").is_file(), "checkpoints survive the crash"
     assert not (out / "forecaster.json").exists()
     monkeypatch.undo()
@@ -341,7 +342,7 @@ def test_bad_train_options_are_one_error_line(args: list[str], needle: str, tmp_
 def test_out_must_not_be_a_folder_of_other_files(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("keep me")
     result = invoke("train", DAILY, *TINY, "--out", tmp_path)
-    assert_one_error_line(result, 2, "is not a saved forecaster")
+    assert_one_error_line(result, 2, "not a run folder")
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
