@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, DataError
+from forecast.errors import ConfigError, DataError, check_choice
+from forecast.reading import DUPLICATES, Changes, merge_duplicates, parse_timestamps, read_csv
 
 FILLS = ("interpolate", "ffill", "drop")
 # Column names taken as the time column when `time_col` is not given.
@@ -40,7 +41,7 @@ def _list_columns(frame: pd.DataFrame) -> str:
     return ", ".join(str(c) for c in frame.columns)
 
 
-def _read(source: Any) -> pd.DataFrame:
+def _read(source: Any, csv_options: dict[str, Any]) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source.copy()
     if isinstance(source, pd.Series):
@@ -49,28 +50,35 @@ def _read(source: Any) -> pd.DataFrame:
         raise DataError(
             f"source must be a CSV path or a pandas DataFrame, got {type(source).__name__}"
         )
-    path = Path(source)
-    if not path.is_file():
-        raise DataError(f"data file not found: {path}; check the path")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"cannot parse {path} as CSV ({reason}); is it a CSV file?") from exc
-    if frame.empty:
-        raise DataError(f"{path} has no data rows")
-    return frame
+    return read_csv(source, **csv_options)
 
 
-def _pick_time_col(frame: pd.DataFrame, time_col: str | None) -> str | None:
+def _pick_time_col(frame: pd.DataFrame, time_col: str | None, skip: set) -> tuple[Any, str]:
+    """The time column and how it was found: "given", "by name" (date, time, month, ...),
+    "by content" (the one other text column whose values are all timestamps), or
+    (None, "index") / (None, "none": step-indexed rows)."""
     if time_col is not None:
-        return time_col
+        return time_col, "given"
     if isinstance(frame.index, pd.DatetimeIndex):
-        return None
+        return None, "index"
     for col in frame.columns:
         if str(col).strip().lower() in TIME_NAMES:
-            return str(col)
-    return None
+            return str(col), "by name"
+    texts = [c for c in frame.columns if c not in skip and frame[c].dtype == object]
+    found = [c for c in texts if _looks_like_time(frame[c])]
+    return (str(found[0]), "by content") if len(found) == 1 else (None, "none")
+
+
+def _looks_like_time(column: pd.Series) -> bool:
+    """Whether every non-empty value of a text column is a timestamp (checked on every row)."""
+    values = column.dropna().astype(str)
+    if values.empty or not values.str.contains(r"\d").all():
+        return False
+    try:
+        pd.to_datetime(values, format="mixed", utc=True)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
 
 
 def _require(frame: pd.DataFrame, names: list[str], role: str) -> None:
@@ -81,13 +89,15 @@ def _require(frame: pd.DataFrame, names: list[str], role: str) -> None:
             )
 
 
-def _parse_time(frame: pd.DataFrame, time_col: str | None) -> pd.DataFrame:
+def _parse_time(frame: pd.DataFrame, time_col: str | None, tz: str | None) -> tuple[Any, Any]:
+    """`frame` indexed by its time column (see `forecast.reading.parse_timestamps`), and the
+    zone to show its timestamps in (None: as they are)."""
     if time_col is None:
         if isinstance(frame.index, pd.DatetimeIndex):
             frame.index = frame.index.rename(frame.index.name or "time")
-            return frame
+            return frame, None
         if isinstance(frame.index, pd.RangeIndex) or pd.api.types.is_integer_dtype(frame.index):
-            return frame
+            return frame, None
         try:
             frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index, format="mixed"))
         except (ValueError, TypeError) as exc:
@@ -95,7 +105,7 @@ def _parse_time(frame: pd.DataFrame, time_col: str | None) -> pd.DataFrame:
                 "the index is neither timestamps nor step numbers; pass time_col= to name the "
                 "time column"
             ) from exc
-        return frame
+        return frame, None
     _require(frame, [time_col], "time")
     raw = frame[time_col]
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
@@ -107,11 +117,13 @@ def _parse_time(frame: pd.DataFrame, time_col: str | None) -> pd.DataFrame:
             )
         frame = frame.drop(columns=[time_col])
         frame.index = pd.Index(raw.to_numpy(dtype=np.int64), name=time_col)
-        return frame
+        return frame, None
     try:
-        stamps = pd.to_datetime(raw, format="mixed")
-    except (ValueError, TypeError, OverflowError):
-        stamps = pd.to_datetime(raw, errors="coerce", format="mixed")
+        stamps, zone = parse_timestamps(raw, time_col, tz)
+    except (ValueError, TypeError, OverflowError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        stamps = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
         bad = raw[stamps.isna() & raw.notna()]
         example = bad.iloc[0] if len(bad) else raw[raw.isna()].index[0]
         raise DataError(
@@ -119,16 +131,14 @@ def _parse_time(frame: pd.DataFrame, time_col: str | None) -> pd.DataFrame:
             f"(row {bad.index[0] if len(bad) else example}); fix or remove those rows"
         ) from None
     if stamps.isna().any():
-        row = int(np.flatnonzero(stamps.isna().to_numpy())[0])
+        row = int(np.flatnonzero(np.asarray(stamps.isna()))[0])
         raise DataError(
             f"time column {time_col!r} has {int(stamps.isna().sum())} empty timestamps "
             f"(first at row {row}); fix or remove those rows"
         )
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert(None)
     frame = frame.drop(columns=[time_col])
-    frame.index = pd.DatetimeIndex(stamps, name=time_col)
-    return frame
+    frame.index = stamps
+    return frame, zone
 
 
 def _to_numeric(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -150,7 +160,11 @@ def _to_numeric(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def _check_order(frame: pd.DataFrame, sort: bool, label: str) -> pd.DataFrame:
+def _check_order(
+    frame: pd.DataFrame, sort: bool, duplicates: str, label: str, changes: Changes
+) -> pd.DataFrame:
+    """`frame` in time order (sorted with `sort`), repeated timestamps merged by
+    `duplicates` (`forecast.reading.merge_duplicates`)."""
     index = frame.index
     if not index.is_monotonic_increasing:
         if not sort:
@@ -160,14 +174,7 @@ def _check_order(frame: pd.DataFrame, sort: bool, label: str) -> pd.DataFrame:
                 "sort the data or pass sort=True"
             )
         frame = frame.sort_index(kind="stable")
-        index = frame.index
-    dup = index.duplicated()
-    if dup.any():
-        raise DataError(
-            f"{label}duplicate timestamp {index[dup][0]} ({int(dup.sum())} duplicates); "
-            "aggregate or remove the repeated rows"
-        )
-    return frame
+    return merge_duplicates(frame, duplicates, label, changes)
 
 
 def _infer_freq(index: pd.DatetimeIndex, freq: str | None, label: str) -> str | None:
@@ -209,7 +216,14 @@ def _calendar_freq(index: pd.DatetimeIndex) -> str | None:
 
 
 def _fill_gaps(frame: pd.DataFrame, freq: str | None, fill: str | None, label: str) -> pd.DataFrame:
-    if freq is None or not isinstance(frame.index, pd.DatetimeIndex) or fill == "drop":
+    """`frame` on its full `freq` grid: missing timestamps become rows of NaN for `fill`.
+
+    Raises:
+        DataError: a timestamp off the grid, data coarser than `freq` (daily rows for an
+            hourly `freq` would be mostly invented), missing timestamps without `fill`, or
+            (with `fill="drop"`) inside the series, where windows would span the gap.
+    """
+    if freq is None or not isinstance(frame.index, pd.DatetimeIndex):
         return frame
     full = pd.date_range(frame.index[0], frame.index[-1], freq=freq)
     if len(full) == len(frame) and full.equals(frame.index):
@@ -221,16 +235,42 @@ def _fill_gaps(frame: pd.DataFrame, freq: str | None, fill: str | None, label: s
             f"{label}timestamp {off_grid[0]} is off the {freq!r} grid that starts at "
             f"{frame.index[0]}; pass the right freq= or resample the data"
         )
+    steps = np.diff(full.get_indexer(frame.index))
+    step = int(np.bincount(steps).argmax()) if len(steps) else 1
+    if step > 1:
+        raise DataError(
+            f"{label}the data has one row every {step} steps of {freq!r} (e.g. {frame.index[0]}, "
+            f"{frame.index[1]}): its frequency is not {freq!r}; give data at frequency {freq!r} "
+            f"(resample it) rather than have {step - 1} of every {step} values invented"
+        )
     missing = full.difference(frame.index)
     if fill is None:
         raise DataError(
             f"{label}{len(missing)} missing timestamps in a {freq!r} series (first {missing[0]}); "
             "pass fill='interpolate', 'ffill' or 'drop'"
         )
+    if fill == "drop":
+        raise DataError(_drop_refused(label, len(missing), missing[0], "missing timestamps"))
     return frame.reindex(full.rename(frame.index.name))
 
 
-def _handle_nan(frame: pd.DataFrame, fill: str | None, label: str) -> pd.DataFrame:
+def _drop_refused(label: str, count: int, first: Any, what: str) -> str:
+    return (
+        f"{label}{count} {what} inside the series (first at {first}): fill='drop' would let "
+        "windows span the gap and pair values that are not one step apart; use "
+        "fill='interpolate' or 'ffill', or cut the data into gap-free parts (one series each)"
+    )
+
+
+def _handle_nan(frame: pd.DataFrame, fill: str | None, label: str, changes: Changes) -> pd.DataFrame:
+    """`frame` with its missing values filled by `fill` (or, with "drop", its leading and
+    trailing rows with missing values removed); every place changed goes into `changes`.
+
+    Raises:
+        DataError: infinite values; missing values without `fill`; with "interpolate", missing
+            values at the start or end (nothing to interpolate from or towards); with
+            "ffill", at the start; with "drop", inside the series.
+    """
     values = frame.to_numpy()
     if np.isinf(values).any():
         row, col = np.argwhere(np.isinf(values))[0]
@@ -241,6 +281,7 @@ def _handle_nan(frame: pd.DataFrame, fill: str | None, label: str) -> pd.DataFra
     nan = np.isnan(values)
     if not nan.any():
         return frame
+    changes.fill = fill
     if fill is None:
         parts = []
         for j, col in enumerate(frame.columns):
@@ -251,18 +292,34 @@ def _handle_nan(frame: pd.DataFrame, fill: str | None, label: str) -> pd.DataFra
             f"{label}{int(nan.sum())} missing values ({'; '.join(parts)}); "
             "pass fill='interpolate', 'ffill' or 'drop'"
         )
+    rows = nan.any(axis=1)
+    complete = np.flatnonzero(~rows)
     if fill == "drop":
-        return frame.dropna()
+        if len(complete) == 0:
+            raise DataError(f"{label}every row has a missing value; nothing is left to load")
+        inner = rows[complete[0] : complete[-1] + 1]
+        if inner.any():
+            first = frame.index[complete[0] + int(np.flatnonzero(inner)[0])]
+            raise DataError(_drop_refused(label, int(inner.sum()), first, "rows with missing values"))
+        changes.dropped = list(frame.index[rows])
+        return frame.iloc[complete[0] : complete[-1] + 1]
     if fill == "ffill":
         frame = frame.ffill()
     else:
         method = "time" if isinstance(frame.index, pd.DatetimeIndex) else "linear"
-        frame = frame.interpolate(method=method, limit_direction="forward")
-    if frame.isna().to_numpy().any():
+        frame = frame.interpolate(method=method, limit_direction="forward", limit_area="inside")
+    left = np.isnan(frame.to_numpy())
+    if left.any():
+        row = int(np.flatnonzero(left.any(axis=1))[0])
+        where = "first" if row == 0 else "last"
+        fix = "trim the start of the data" if row == 0 else "remove the rows after the last value"
         raise DataError(
-            f"{label}the first rows are missing and cannot be filled forward; "
-            "use fill='drop' or trim the start of the data"
+            f"{label}the {where} rows are missing (from {frame.index[row]}) and {fill} has "
+            f"nothing to fill them from; use fill='drop' or {fix}"
         )
+    changes.filled = {
+        str(col): list(frame.index[nan[:, j]]) for j, col in enumerate(frame.columns) if nan[:, j].any()
+    }
     return frame
 
 
@@ -270,25 +327,30 @@ def _validate_one(
     frame: pd.DataFrame,
     targets: list[str],
     covariates: list[str],
-    freq: str | None,
-    fill: str | None,
-    sort: bool,
+    options: dict[str, Any],
     label: str = "",
 ) -> pd.DataFrame:
+    """One series checked and cleaned: numeric, ordered, merged, on its grid, filled.
+
+    `options`: freq, fill, sort, duplicates (as `load_series` takes them) and the notes to
+    record in `attrs["forecast"]` (time_col, time_found, tz)."""
+    changes = Changes()
+    fill, freq = options["fill"], options["freq"]
     index = frame.index
     frame = _to_numeric(frame, targets + covariates)
     frame.index = index
+    frame = _check_order(frame, options["sort"], options["duplicates"], label, changes)
     if isinstance(frame.index, pd.DatetimeIndex):
-        frame = _check_order(frame, sort, label)
         freq = _infer_freq(frame.index, freq, label)
         frame = _fill_gaps(frame, freq, fill, label)
     else:
-        frame = _check_order(frame, sort, label)
         freq = None
-    frame = _handle_nan(frame, fill, label)
+    frame = _handle_nan(frame, fill, label, changes)
     if len(frame) == 0:
         raise DataError(f"{label}no rows left after removing missing values")
     frame.attrs["forecast"] = {"target": targets, "covariates": covariates, "freq": freq}
+    notes = {k: options[k] for k in ("time_col", "time_found", "tz")}
+    frame.attrs["load"] = {**notes, "changes": changes}
     return frame
 
 
@@ -301,6 +363,11 @@ def load_series(
     freq: str | None = None,
     fill: str | None = None,
     sort: bool = False,
+    duplicates: str = "error",
+    tz: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
 ) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """Load a time series and check everything the models rely on.
 
@@ -308,18 +375,29 @@ def load_series(
         source: a CSV path or a DataFrame (with a `DatetimeIndex`, a time column, or a plain
             `RangeIndex` for step-indexed data).
         time_col: the time column; by default a `DatetimeIndex`, or a column named like
-            `date`, `timestamp`, `time`, `month`, ..., or none (step-indexed).
+            `date`, `timestamp`, `time`, `month`, ..., or the one text column that holds
+            only timestamps, or none (step-indexed); `attrs` records which and how.
         target: the column(s) to forecast; by default the only numeric column left.
         covariates: extra input columns (known past values fed to the model).
         id_col: for long-format data (many series in one file): the series id column.
         freq: the pandas frequency ('h', 'D', 'MS', ...); inferred when not given.
         fill: what to do with missing values and missing timestamps: None (error),
-            "interpolate", "ffill" or "drop".
+            "interpolate" (between known values), "ffill" or "drop" (rows at the start or
+            end only: windows must not span a hole). Every place filled is recorded.
         sort: sort unsorted timestamps instead of raising.
+        duplicates: repeated timestamps: "error", or merge them by "mean", "sum", "first"
+            or "last" (hourly files repeat the autumn daylight-saving hour).
+        tz: the time zone of naive local timestamps ("Europe/Berlin"); timestamps with UTC
+            offsets (mixed ones too) need none. Either way the index is naive UTC and
+            `attrs["load"]` keeps the zone for output (`future_index`).
+        sep, decimal, encoding: the CSV dialect; by default the separator (, ; tab |) and a
+            decimal comma are sniffed, and the encoding is UTF-8 (e.g. "latin-1").
 
     Returns:
         A DataFrame `(length, n_targets + n_covariates)` indexed by time, targets first, all
-        float64, with `attrs["forecast"] = {"target": [...], "covariates": [...], "freq": ...}`.
+        float64, with `attrs["forecast"] = {"target": [...], "covariates": [...], "freq": ...}`
+        and `attrs["load"]`: time_col, time_found ("given", "by name", "by content", "index"
+        or "none"), tz, and changes (what was merged, filled or dropped; `load_report`).
         With `id_col`: a dict `{series id: such a DataFrame}` in order of first appearance.
 
     Raises:
@@ -327,12 +405,15 @@ def load_series(
         ConfigError: for invalid arguments (unknown fill, a column both target and covariate).
     """
     if fill is not None and fill not in FILLS:
-        raise ConfigError(f"fill must be None or one of {', '.join(FILLS)}, got {fill!r}")
-    frame = _read(source)
+        raise ConfigError(
+            f"fill must be None or one of {', '.join(FILLS)}, got {fill!r}", setting="fill"
+        )
+    check_choice("duplicates", duplicates, DUPLICATES)
+    frame = _read(source, {"sep": sep, "decimal": decimal, "encoding": encoding})
     frame.columns = [str(c) for c in frame.columns]
-    time_col = _pick_time_col(frame, time_col)
     covs = _names(covariates)
     targets = _names(target)
+    time_col, found = _pick_time_col(frame, time_col, {id_col, *covs, *targets})
     _require(frame, covs, "covariate")
     if id_col is not None:
         _require(frame, [id_col], "id")
@@ -350,17 +431,18 @@ def load_series(
     overlap = set(targets) & set(covs)
     if overlap:
         raise ConfigError(f"column {sorted(overlap)[0]!r} is both a target and a covariate")
-    frame = _parse_time(frame, time_col)
-
+    frame, zone = _parse_time(frame, time_col, tz)
+    options = dict(freq=freq, fill=fill, sort=sort, duplicates=duplicates.lower())
+    options.update(time_col=time_col, time_found=found, tz=None if zone is None else str(zone))
     if id_col is None:
-        return _validate_one(frame, targets, covs, freq, fill, sort)
+        return _validate_one(frame, targets, covs, options)
     collection: dict[str, pd.DataFrame] = {}
     if frame[id_col].isna().any():
         raise DataError(f"id column {id_col!r} has empty values; fill or remove those rows")
     for key, group in frame.groupby(id_col, sort=False):
         name = str(key)
         collection[name] = _validate_one(
-            group.drop(columns=[id_col]), targets, covs, freq, fill, sort, f"series {name!r}: "
+            group.drop(columns=[id_col]), targets, covs, options, f"series {name!r}: "
         )
     return collection
 
