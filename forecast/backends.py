@@ -206,14 +206,16 @@ def select_device(device: str = "auto") -> str | None:
         The value now in `CUDA_VISIBLE_DEVICES` (None for "auto" when unset).
 
     Raises:
-        ConfigError: for an unknown device string, or when the backend has already started in
-            this process with other devices visible (the setting would silently do nothing).
+        ConfigError: for an unknown device string, a GPU that is not there (instead of a
+            silent fall-back to the CPU; this starts the backend), or when the backend has
+            already started in this process with other devices visible (the setting would
+            silently do nothing).
     """
     wanted = parse_device(device)
     if wanted is None:
         return os.environ.get("CUDA_VISIBLE_DEVICES")
     if os.environ.get("CUDA_VISIBLE_DEVICES") == wanted:
-        return wanted
+        return _require_gpu(device, wanted)
     if backend_started():
         raise ConfigError(
             f"device={device!r} came too late: the Keras backend has already started in this "
@@ -221,6 +223,24 @@ def select_device(device: str = "auto") -> str | None:
             f"CUDA_VISIBLE_DEVICES={wanted} in the environment)"
         )
     os.environ["CUDA_VISIBLE_DEVICES"] = wanted
+    return _require_gpu(device, wanted)
+
+
+def _require_gpu(device: str, wanted: str) -> str:
+    """`wanted` after checking that a GPU asked for is visible to the backend (starts it)."""
+    if wanted == "-1":
+        return wanted
+    import keras
+
+    start_backend()
+    backend = keras.backend.backend()
+    if not visible_gpus(backend):
+        raise ConfigError(
+            f"device={device!r}: {backend} sees no GPU with CUDA_VISIBLE_DEVICES={wanted} (GPU "
+            f"{wanted} is not there); `forecast info` lists the GPUs, or use device='cpu' or "
+            "'auto'",
+            setting="device",
+        )
     return wanted
 
 

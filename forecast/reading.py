@@ -1,13 +1,17 @@
-"""The messy parts of reading real data: the CSV dialect, time zones, repeated timestamps, and
-the record of every value the loader changed.
+"""From a file to a clean frame: the CSV dialect, time zones, order and repeated timestamps,
+the frequency, gaps and missing values, and the record of every value the loader changed.
 
-`forecast.series.load_series` stands on it:
+`forecast.series.load_series` (the front door, with the column roles) stands on it:
 
 - `read_csv`: a CSV file with its separator (`,` `;` tab `|`, sniffed), decimal mark (`.` or a
   decimal comma, sniffed) and encoding (UTF-8 unless given, e.g. `latin-1`);
 - `parse_timestamps`: timestamps with UTC offsets (mixed ones too, as across a daylight-saving
   change) or naive local ones in a named zone (`tz`), as naive UTC, with the zone to show;
-- `merge_duplicates`: repeated timestamps merged by `DUPLICATES` (mean, sum, first, last);
+- `check_order` / `merge_duplicates`: sorted on request, repeated timestamps merged by
+  `DUPLICATES` (mean, sum, first, last);
+- `numeric_columns`, `infer_freq`, `fill_gaps`, `fill_missing`: float columns, the frequency
+  (gaps allowed), the full time grid, and missing values filled by `fill` (never a hole left
+  for windows to span);
 - `Changes` / `changes_report`: where values were merged, filled or dropped, in one line each.
 """
 
@@ -205,6 +209,196 @@ def merge_duplicates(frame: pd.DataFrame, how: str, label: str, changes: Changes
     return merged
 
 
+# ---------------------------------------------------------------------- cleaning
+def numeric_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    out = {}
+    for col in columns:
+        raw = frame[col]
+        if pd.api.types.is_bool_dtype(raw):
+            out[col] = raw.astype("float64")
+            continue
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = raw.notna() & values.isna()
+        if bad.any():
+            where = raw.index[bad.to_numpy()][0]
+            raise DataError(
+                f"column {col!r} is not numeric: value {raw[bad].iloc[0]!r} at {where}; "
+                "clean it or leave the column out"
+            )
+        out[col] = values.astype("float64")
+    return pd.DataFrame(out, index=frame.index)
+
+
+def check_order(
+    frame: pd.DataFrame, sort: bool, duplicates: str, label: str, changes: Changes
+) -> pd.DataFrame:
+    """`frame` in time order (sorted with `sort`), repeated timestamps merged by
+    `duplicates` (`forecast.reading.merge_duplicates`)."""
+    index = frame.index
+    if not index.is_monotonic_increasing:
+        if not sort:
+            pos = int(np.flatnonzero(index[1:] < index[:-1])[0])
+            raise DataError(
+                f"{label}timestamps are not sorted ({index[pos + 1]} comes after {index[pos]}); "
+                "sort the data or pass sort=True"
+            )
+        frame = frame.sort_index(kind="stable")
+    return merge_duplicates(frame, duplicates, label, changes)
+
+
+def infer_freq(index: pd.DatetimeIndex, freq: str | None, label: str) -> str | None:
+    if freq is not None:
+        try:
+            return pd.tseries.frequencies.to_offset(freq).freqstr
+        except ValueError as exc:
+            raise ConfigError(
+                f"freq={freq!r} is not a pandas frequency (e.g. 'h', 'D', 'MS')"
+            ) from exc
+    if len(index) < 3:
+        return None
+    inferred = pd.infer_freq(index)
+    if inferred is not None:
+        return inferred
+    # Irregular because of gaps: take the most common step and check it divides the span.
+    steps = pd.Series(index[1:] - index[:-1])
+    step = steps.mode().iloc[0]
+    if not ((steps / step) % 1 != 0).any():
+        try:
+            if step % pd.Timedelta(days=1) == pd.Timedelta(0):
+                return pd.tseries.frequencies.to_offset(f"{step.days}D").freqstr
+            return pd.tseries.frequencies.to_offset(step).freqstr
+        except ValueError:
+            pass
+    return _calendar_freq(index)
+
+
+def _calendar_freq(index: pd.DatetimeIndex) -> str | None:
+    """A calendar frequency ('MS', 'W-SUN', ...) with gaps: the most common one of runs of
+    three timestamps, if every timestamp lies on its grid."""
+    starts = range(0, len(index) - 2, max(1, (len(index) - 2) // 64))
+    found = pd.Series([pd.infer_freq(index[i : i + 3]) for i in starts]).dropna()
+    if found.empty:
+        return None
+    freq = found.mode().iloc[0]
+    grid = pd.date_range(index[0], index[-1], freq=freq)
+    return freq if index.isin(grid).all() else None
+
+
+def fill_gaps(frame: pd.DataFrame, freq: str | None, fill: str | None, label: str) -> pd.DataFrame:
+    """`frame` on its full `freq` grid: missing timestamps become rows of NaN for `fill`.
+
+    Raises:
+        DataError: a timestamp off the grid, data coarser than `freq` (daily rows for an
+            hourly `freq` would be mostly invented), missing timestamps without `fill`, or
+            (with `fill="drop"`) inside the series, where windows would span the gap.
+    """
+    if freq is None or not isinstance(frame.index, pd.DatetimeIndex):
+        return frame
+    full = pd.date_range(frame.index[0], frame.index[-1], freq=freq)
+    if len(full) == len(frame) and full.equals(frame.index):
+        frame.index = full.rename(frame.index.name)
+        return frame
+    off_grid = frame.index.difference(full)
+    if len(off_grid):
+        raise DataError(
+            f"{label}timestamp {off_grid[0]} is off the {freq!r} grid that starts at "
+            f"{frame.index[0]}; pass the right freq= or resample the data"
+        )
+    steps = np.diff(full.get_indexer(frame.index))
+    step = int(np.bincount(steps).argmax()) if len(steps) else 1
+    if step > 1:
+        raise DataError(
+            f"{label}the data has one row every {step} steps of {freq!r} (e.g. {frame.index[0]}, "
+            f"{frame.index[1]}): its frequency is not {freq!r}; give data at frequency {freq!r} "
+            f"(resample it) rather than have {step - 1} of every {step} values invented"
+        )
+    missing = full.difference(frame.index)
+    if fill is None:
+        raise DataError(
+            f"{label}{len(missing)} missing timestamps in a {freq!r} series (first {missing[0]}); "
+            "pass fill='interpolate', 'ffill' or 'drop'"
+        )
+    if fill == "drop":
+        raise DataError(_drop_refused(label, len(missing), missing[0], "missing timestamps"))
+    return frame.reindex(full.rename(frame.index.name))
+
+
+def _drop_refused(label: str, count: int, first: Any, what: str) -> str:
+    return (
+        f"{label}{count} {what} inside the series (first at {first}): fill='drop' would let "
+        "windows span the gap and pair values that are not one step apart; use "
+        "fill='interpolate' or 'ffill', or cut the data into gap-free parts (one series each)"
+    )
+
+
+def fill_missing(
+    frame: pd.DataFrame, fill: str | None, label: str, changes: Changes
+) -> pd.DataFrame:
+    """`frame` with its missing values filled by `fill` (or, with "drop", its leading and
+    trailing rows with missing values removed); every place changed goes into `changes`.
+
+    Raises:
+        DataError: infinite values; missing values without `fill`; with "interpolate", missing
+            values at the start or end (nothing to interpolate from or towards); with
+            "ffill", at the start; with "drop", inside the series.
+    """
+    values = frame.to_numpy()
+    if np.isinf(values).any():
+        row, col = np.argwhere(np.isinf(values))[0]
+        raise DataError(
+            f"{label}column {frame.columns[col]!r} has infinite values (first at "
+            f"{frame.index[row]}); replace them before loading"
+        )
+    nan = np.isnan(values)
+    if not nan.any():
+        return frame
+    changes.fill = fill
+    if fill is None:
+        parts = []
+        for j, col in enumerate(frame.columns):
+            if nan[:, j].any():
+                first = frame.index[int(np.flatnonzero(nan[:, j])[0])]
+                parts.append(f"{col!r}: {int(nan[:, j].sum())} (first at {first})")
+        raise DataError(
+            f"{label}{int(nan.sum())} missing values ({'; '.join(parts)}); "
+            "pass fill='interpolate', 'ffill' or 'drop'"
+        )
+    rows = nan.any(axis=1)
+    complete = np.flatnonzero(~rows)
+    if fill == "drop":
+        if len(complete) == 0:
+            raise DataError(f"{label}every row has a missing value; nothing is left to load")
+        inner = rows[complete[0] : complete[-1] + 1]
+        if inner.any():
+            first = frame.index[complete[0] + int(np.flatnonzero(inner)[0])]
+            raise DataError(
+                _drop_refused(label, int(inner.sum()), first, "rows with missing values")
+            )
+        changes.dropped = list(frame.index[rows])
+        return frame.iloc[complete[0] : complete[-1] + 1]
+    if fill == "ffill":
+        frame = frame.ffill()
+    else:
+        method = "time" if isinstance(frame.index, pd.DatetimeIndex) else "linear"
+        frame = frame.interpolate(method=method, limit_direction="forward", limit_area="inside")
+    left = np.isnan(frame.to_numpy())
+    if left.any():
+        row = int(np.flatnonzero(left.any(axis=1))[0])
+        where = "first" if row == 0 else "last"
+        fix = "trim the start of the data" if row == 0 else "remove the rows after the last value"
+        raise DataError(
+            f"{label}the {where} rows are missing (from {frame.index[row]}) and {fill} has "
+            f"nothing to fill them from; use fill='drop' or {fix}"
+        )
+    changes.filled = {
+        str(col): list(frame.index[nan[:, j]])
+        for j, col in enumerate(frame.columns)
+        if nan[:, j].any()
+    }
+    return frame
+
+
+# ---------------------------------------------------------------------- reports
 def _runs(places: list[Any], freq: str | None) -> list[str]:
     """`places` with neighbours (one `freq` step or one row apart) written as runs."""
     step = pd.tseries.frequencies.to_offset(freq) if freq else None
@@ -219,7 +413,9 @@ def _runs(places: list[Any], freq: str | None) -> list[str]:
             runs[-1].append(place)
         else:
             runs.append([place])
-    return [_when(r[0]) if len(r) == 1 else f"{_when(r[0])}..{_when(r[-1])} ({len(r)})" for r in runs]
+    return [
+        _when(r[0]) if len(r) == 1 else f"{_when(r[0])}..{_when(r[-1])} ({len(r)})" for r in runs
+    ]
 
 
 def _when(place: Any) -> str:

@@ -13,6 +13,7 @@ The dataset catalogue behind `forecast datasets` lives here too: `bundled_datase
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,18 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, DataError, check_choice
-from forecast.reading import DUPLICATES, Changes, merge_duplicates, parse_timestamps, read_csv
+from forecast.reading import (
+    DUPLICATES,
+    Changes,
+    changes_report,
+    check_order,
+    fill_gaps,
+    fill_missing,
+    infer_freq,
+    numeric_columns,
+    parse_timestamps,
+    read_csv,
+)
 
 FILLS = ("interpolate", "ffill", "drop")
 # Column names taken as the time column when `time_col` is not given.
@@ -141,188 +153,6 @@ def _parse_time(frame: pd.DataFrame, time_col: str | None, tz: str | None) -> tu
     return frame, zone
 
 
-def _to_numeric(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    out = {}
-    for col in columns:
-        raw = frame[col]
-        if pd.api.types.is_bool_dtype(raw):
-            out[col] = raw.astype("float64")
-            continue
-        values = pd.to_numeric(raw, errors="coerce")
-        bad = raw.notna() & values.isna()
-        if bad.any():
-            where = raw.index[bad.to_numpy()][0]
-            raise DataError(
-                f"column {col!r} is not numeric: value {raw[bad].iloc[0]!r} at {where}; "
-                "clean it or leave the column out"
-            )
-        out[col] = values.astype("float64")
-    return pd.DataFrame(out, index=frame.index)
-
-
-def _check_order(
-    frame: pd.DataFrame, sort: bool, duplicates: str, label: str, changes: Changes
-) -> pd.DataFrame:
-    """`frame` in time order (sorted with `sort`), repeated timestamps merged by
-    `duplicates` (`forecast.reading.merge_duplicates`)."""
-    index = frame.index
-    if not index.is_monotonic_increasing:
-        if not sort:
-            pos = int(np.flatnonzero(index[1:] < index[:-1])[0])
-            raise DataError(
-                f"{label}timestamps are not sorted ({index[pos + 1]} comes after {index[pos]}); "
-                "sort the data or pass sort=True"
-            )
-        frame = frame.sort_index(kind="stable")
-    return merge_duplicates(frame, duplicates, label, changes)
-
-
-def _infer_freq(index: pd.DatetimeIndex, freq: str | None, label: str) -> str | None:
-    if freq is not None:
-        try:
-            return pd.tseries.frequencies.to_offset(freq).freqstr
-        except ValueError as exc:
-            raise ConfigError(
-                f"freq={freq!r} is not a pandas frequency (e.g. 'h', 'D', 'MS')"
-            ) from exc
-    if len(index) < 3:
-        return None
-    inferred = pd.infer_freq(index)
-    if inferred is not None:
-        return inferred
-    # Irregular because of gaps: take the most common step and check it divides the span.
-    steps = pd.Series(index[1:] - index[:-1])
-    step = steps.mode().iloc[0]
-    if not ((steps / step) % 1 != 0).any():
-        try:
-            if step % pd.Timedelta(days=1) == pd.Timedelta(0):
-                return pd.tseries.frequencies.to_offset(f"{step.days}D").freqstr
-            return pd.tseries.frequencies.to_offset(step).freqstr
-        except ValueError:
-            pass
-    return _calendar_freq(index)
-
-
-def _calendar_freq(index: pd.DatetimeIndex) -> str | None:
-    """A calendar frequency ('MS', 'W-SUN', ...) with gaps: the most common one of runs of
-    three timestamps, if every timestamp lies on its grid."""
-    starts = range(0, len(index) - 2, max(1, (len(index) - 2) // 64))
-    found = pd.Series([pd.infer_freq(index[i : i + 3]) for i in starts]).dropna()
-    if found.empty:
-        return None
-    freq = found.mode().iloc[0]
-    grid = pd.date_range(index[0], index[-1], freq=freq)
-    return freq if index.isin(grid).all() else None
-
-
-def _fill_gaps(frame: pd.DataFrame, freq: str | None, fill: str | None, label: str) -> pd.DataFrame:
-    """`frame` on its full `freq` grid: missing timestamps become rows of NaN for `fill`.
-
-    Raises:
-        DataError: a timestamp off the grid, data coarser than `freq` (daily rows for an
-            hourly `freq` would be mostly invented), missing timestamps without `fill`, or
-            (with `fill="drop"`) inside the series, where windows would span the gap.
-    """
-    if freq is None or not isinstance(frame.index, pd.DatetimeIndex):
-        return frame
-    full = pd.date_range(frame.index[0], frame.index[-1], freq=freq)
-    if len(full) == len(frame) and full.equals(frame.index):
-        frame.index = full.rename(frame.index.name)
-        return frame
-    off_grid = frame.index.difference(full)
-    if len(off_grid):
-        raise DataError(
-            f"{label}timestamp {off_grid[0]} is off the {freq!r} grid that starts at "
-            f"{frame.index[0]}; pass the right freq= or resample the data"
-        )
-    steps = np.diff(full.get_indexer(frame.index))
-    step = int(np.bincount(steps).argmax()) if len(steps) else 1
-    if step > 1:
-        raise DataError(
-            f"{label}the data has one row every {step} steps of {freq!r} (e.g. {frame.index[0]}, "
-            f"{frame.index[1]}): its frequency is not {freq!r}; give data at frequency {freq!r} "
-            f"(resample it) rather than have {step - 1} of every {step} values invented"
-        )
-    missing = full.difference(frame.index)
-    if fill is None:
-        raise DataError(
-            f"{label}{len(missing)} missing timestamps in a {freq!r} series (first {missing[0]}); "
-            "pass fill='interpolate', 'ffill' or 'drop'"
-        )
-    if fill == "drop":
-        raise DataError(_drop_refused(label, len(missing), missing[0], "missing timestamps"))
-    return frame.reindex(full.rename(frame.index.name))
-
-
-def _drop_refused(label: str, count: int, first: Any, what: str) -> str:
-    return (
-        f"{label}{count} {what} inside the series (first at {first}): fill='drop' would let "
-        "windows span the gap and pair values that are not one step apart; use "
-        "fill='interpolate' or 'ffill', or cut the data into gap-free parts (one series each)"
-    )
-
-
-def _handle_nan(frame: pd.DataFrame, fill: str | None, label: str, changes: Changes) -> pd.DataFrame:
-    """`frame` with its missing values filled by `fill` (or, with "drop", its leading and
-    trailing rows with missing values removed); every place changed goes into `changes`.
-
-    Raises:
-        DataError: infinite values; missing values without `fill`; with "interpolate", missing
-            values at the start or end (nothing to interpolate from or towards); with
-            "ffill", at the start; with "drop", inside the series.
-    """
-    values = frame.to_numpy()
-    if np.isinf(values).any():
-        row, col = np.argwhere(np.isinf(values))[0]
-        raise DataError(
-            f"{label}column {frame.columns[col]!r} has infinite values (first at "
-            f"{frame.index[row]}); replace them before loading"
-        )
-    nan = np.isnan(values)
-    if not nan.any():
-        return frame
-    changes.fill = fill
-    if fill is None:
-        parts = []
-        for j, col in enumerate(frame.columns):
-            if nan[:, j].any():
-                first = frame.index[int(np.flatnonzero(nan[:, j])[0])]
-                parts.append(f"{col!r}: {int(nan[:, j].sum())} (first at {first})")
-        raise DataError(
-            f"{label}{int(nan.sum())} missing values ({'; '.join(parts)}); "
-            "pass fill='interpolate', 'ffill' or 'drop'"
-        )
-    rows = nan.any(axis=1)
-    complete = np.flatnonzero(~rows)
-    if fill == "drop":
-        if len(complete) == 0:
-            raise DataError(f"{label}every row has a missing value; nothing is left to load")
-        inner = rows[complete[0] : complete[-1] + 1]
-        if inner.any():
-            first = frame.index[complete[0] + int(np.flatnonzero(inner)[0])]
-            raise DataError(_drop_refused(label, int(inner.sum()), first, "rows with missing values"))
-        changes.dropped = list(frame.index[rows])
-        return frame.iloc[complete[0] : complete[-1] + 1]
-    if fill == "ffill":
-        frame = frame.ffill()
-    else:
-        method = "time" if isinstance(frame.index, pd.DatetimeIndex) else "linear"
-        frame = frame.interpolate(method=method, limit_direction="forward", limit_area="inside")
-    left = np.isnan(frame.to_numpy())
-    if left.any():
-        row = int(np.flatnonzero(left.any(axis=1))[0])
-        where = "first" if row == 0 else "last"
-        fix = "trim the start of the data" if row == 0 else "remove the rows after the last value"
-        raise DataError(
-            f"{label}the {where} rows are missing (from {frame.index[row]}) and {fill} has "
-            f"nothing to fill them from; use fill='drop' or {fix}"
-        )
-    changes.filled = {
-        str(col): list(frame.index[nan[:, j]]) for j, col in enumerate(frame.columns) if nan[:, j].any()
-    }
-    return frame
-
-
 def _validate_one(
     frame: pd.DataFrame,
     targets: list[str],
@@ -337,15 +167,15 @@ def _validate_one(
     changes = Changes()
     fill, freq = options["fill"], options["freq"]
     index = frame.index
-    frame = _to_numeric(frame, targets + covariates)
+    frame = numeric_columns(frame, targets + covariates)
     frame.index = index
-    frame = _check_order(frame, options["sort"], options["duplicates"], label, changes)
+    frame = check_order(frame, options["sort"], options["duplicates"], label, changes)
     if isinstance(frame.index, pd.DatetimeIndex):
-        freq = _infer_freq(frame.index, freq, label)
-        frame = _fill_gaps(frame, freq, fill, label)
+        freq = infer_freq(frame.index, freq, label)
+        frame = fill_gaps(frame, freq, fill, label)
     else:
         freq = None
-    frame = _handle_nan(frame, fill, label, changes)
+    frame = fill_missing(frame, fill, label, changes)
     if len(frame) == 0:
         raise DataError(f"{label}no rows left after removing missing values")
     frame.attrs["forecast"] = {"target": targets, "covariates": covariates, "freq": freq}
@@ -536,8 +366,84 @@ def series_label(key: str) -> str:
     return "" if key == SINGLE else f"series {key!r}: "
 
 
-def future_index(index: pd.Index, horizon: int, freq: str | None) -> pd.Index:
-    """The `horizon` timestamps (or row numbers) after the end of `index`.
+def load_report(series: pd.DataFrame | Mapping[str, pd.DataFrame]) -> list[str]:
+    """What `load_series` decided and changed, one line each: which column was taken as
+    time (or that none was) and its zone, and every merged, filled or dropped place."""
+    frames = series if isinstance(series, Mapping) else {SINGLE: series}
+    lines = []
+    for key, frame in frames.items():
+        load = frame.attrs.get("load")
+        if not load:
+            continue
+        if not lines:
+            lines += _time_report(load, frame)
+        changes = changes_report(load["changes"], series_info(frame)["freq"], series_label(key))
+        lines += changes
+    return lines
+
+
+def _time_report(load: Mapping[str, Any], frame: pd.DataFrame) -> list[str]:
+    col, found, zone = load["time_col"], load["time_found"], load["tz"]
+    if found == "none":
+        return [
+            "time: no time column found, so rows are steps 0, 1, 2, ... in file order; name "
+            "the time column with time_col= if there is one"
+        ]
+    if found == "index":
+        return []
+    how = {"given": "", "by name": " (by its name)"}.get(found, " (it holds timestamps)")
+    kind = "step numbers" if not isinstance(frame.index, pd.DatetimeIndex) else "timestamps"
+    where = f", read as UTC and shown in {zone}" if zone else ""
+    return [f"time: column {col!r}{how}, {kind}{where}"]
+
+
+def check_length(series: Mapping[str, pd.DataFrame], need: int, what: str, fix: str) -> None:
+    """Raise DataError when a series of `series` has fewer than `need` rows, saying `what`
+    needs them and how to `fix` it."""
+    for key, frame in series.items():
+        if len(frame) < need:
+            raise DataError(
+                f"{series_label(key)}{what} has {len(frame)} rows but needs at least {need}; {fix}"
+            )
+
+
+def check_forecast_rows(frame: pd.DataFrame, lookback: int, n_targets: int) -> None:
+    """Refuse to forecast from invented values, and warn when the input window was filled.
+
+    Raises DataError when the last rows of a target were filled (empty future rows, e.g.
+    handed over with known covariates): a forecast starts after the last known value. Warns
+    (UserWarning) naming the filled places among the last `lookback` rows.
+    """
+    load = frame.attrs.get("load") or {}
+    changes = load.get("changes")
+    if changes is None or not changes.filled:
+        return
+    last = frame.index[-1]
+    for col in list(frame.columns[:n_targets]):
+        places = changes.filled.get(str(col), [])
+        if places and places[-1] == last:
+            tail = int(np.sum(frame.index.isin(places)[::-1].cumprod()))
+            raise DataError(
+                f"the last {tail} rows (from {frame.index[-tail]}) have no {col!r} value and "
+                f"would be {changes.fill}-filled: a forecast starts after the last known value; "
+                "remove those rows (future covariates are not used)"
+            )
+    window = frame.index[-lookback:]
+    inside = {c: [p for p in v if p in window] for c, v in changes.filled.items()}
+    found = Changes(filled={c: v for c, v in inside.items() if v}, fill=changes.fill)
+    lines = changes_report(found, series_info(frame)["freq"])
+    if lines:
+        warnings.warn(
+            f"the forecast reads filled values in its last {lookback} input rows: "
+            + "; ".join(lines), UserWarning, stacklevel=3,
+        )  # fmt: skip
+
+
+def future_index(
+    index: pd.Index, horizon: int, freq: str | None, tz: str | None = None
+) -> pd.Index:
+    """The `horizon` timestamps (or row numbers) after the end of `index`; with `tz`, the
+    index is naive UTC and the timestamps come back in that zone.
 
     Raises:
         DataError: for a time index without a frequency (given or inferable).
@@ -548,7 +454,10 @@ def future_index(index: pd.Index, horizon: int, freq: str | None) -> pd.Index:
             raise DataError(
                 "cannot build future timestamps: the series has no frequency; pass freq="
             )
-        return pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:].rename(index.name)
+        stamps = pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:]
+        if tz is not None:
+            stamps = stamps.tz_localize("UTC").tz_convert(tz)
+        return stamps.rename(index.name)
     last = int(index[-1]) if len(index) else -1
     return pd.RangeIndex(last + 1, last + 1 + horizon, name=index.name)
 
