@@ -8,27 +8,27 @@ traceback instead); any other exception is reported in one line with exit status
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import inspect
 import math
 import os
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from typer.core import TyperGroup
 
 from forecast import backends, tables
 from forecast._version import __version__
 from forecast.backends import quiet_backend_logs  # noqa: F401  (kept for compatibility)
-from forecast.errors import ConfigError, ForecastError
-from forecast.vision.cli import errors_reported_above, mnist_app, report_error
+from forecast.cli_options import AsJson, DataOpt, Quiet, RunDirArg, with_shared_options
+from forecast.errors import ConfigError, ForecastError, ForecastWarning
+from forecast.vision.cli import as_option, errors_reported_above, mnist_app, one_line, report_error
 
 
 class ForecastGroup(TyperGroup):
@@ -104,95 +104,27 @@ def _main(
     backends.quiet_backend_logs()
 
 
-# ---------------------------------------------------------------------- shared options
-DataArg = Annotated[Path, typer.Argument(help="CSV file with a time column and the series.")]
-RunDirArg = Annotated[Path, typer.Argument(help="A run folder written by `forecast train`.")]
-DataOpt = Annotated[Path, typer.Option("--data", help="CSV file with the same columns.")]
-TimeCol = Annotated[
-    str | None, typer.Option(help="Time column; default: one named date, time, month, ...")
-]
-Target = Annotated[
-    str | None, typer.Option(help="Column to forecast; default: the only numeric column.")
-]
-Covariates = Annotated[
-    str | None, typer.Option(help="Extra input columns, comma-separated (e.g. HUFL,HULL).")
-]
-IdCol = Annotated[str | None, typer.Option(help="Series id column, for many series in one file.")]
-Fill = Annotated[
-    str | None, typer.Option(help="Missing values: interpolate, ffill or drop; default: error.")
-]
-Freq = Annotated[
-    str | None, typer.Option(help="Pandas frequency (h, D, MS...); default: inferred.")
-]
-Model = Annotated[str, typer.Option(help="single, stacked or attention.")]
-Lookback = Annotated[
-    str,
-    typer.Option(
-        help="Input steps per window: a number; or for train, 'auto' (chosen on the validation "
-        "part by the linear baseline's MAE, from 1 to 14 seasons) or candidates like 24,96,336."
-    ),
-]
-Horizon = Annotated[int, typer.Option(min=1, help="Steps forecast at once.")]
-Units = Annotated[
-    str | None,
-    typer.Option(help="LSTM sizes: 64, or 64,32 for stacked/attention; default: the model's."),
-]
-Dropout = Annotated[float | None, typer.Option(help="Dropout rate; default: the model's.")]
-Epochs = Annotated[int, typer.Option(min=1, help="Epoch limit.")]
-Patience = Annotated[int, typer.Option(min=1, help="Epochs without a better val_loss to stop.")]
-Ensemble = Annotated[
-    int,
-    typer.Option(min=1, help="Train this many seeds (seed, seed+1, ...) and average them."),
-]
-ReduceLr = Annotated[
-    int | None,
-    typer.Option(
-        min=1, help="Halve the learning rate after this many epochs without a better val_loss."
-    ),
-]
-BatchSize = Annotated[
-    int | None,
-    typer.Option(min=1, help="Windows per training step; default: 128, smaller for short series."),
-]
-LinearSkip = Annotated[
-    bool,
-    typer.Option(
-        "--linear-skip/--no-linear-skip",
-        help="Add a linear path from the whole input window to the forecast (NLinear-style).",
-    ),
-]
-RidgeSkip = Annotated[
-    bool,
-    typer.Option(
-        "--ridge-skip/--no-ridge-skip",
-        help="Start from the linear baseline: the linear path is its ridge fit, frozen, and "
-        "the LSTM learns the rest.",
-    ),
-]
-RecurrentLookback = Annotated[
-    int | None,
-    typer.Option(
-        min=0,
-        help="Last steps the LSTM reads (the linear path reads the whole lookback); "
-        "0: the whole window; default: the model's (48).",
-    ),
-]
-Loss = Annotated[str, typer.Option(help="mae, mse, huber, logcosh, mape, msle.")]
-Optimizer = Annotated[str, typer.Option(help="adam, rmsprop, sgd, ...")]
-Lr = Annotated[float, typer.Option("--lr", help="Learning rate.")]
-Scaler = Annotated[str, typer.Option(help="standard, minmax, robust or none (fit on train).")]
-Normalize = Annotated[
-    str, typer.Option(help="Per-window normalization in the model: last, mean_std or none.")
-]
-Season = Annotated[
-    int | None, typer.Option(min=1, help="Seasonal period; default: from the frequency.")
-]
-Seed = Annotated[int, typer.Option(min=0, help="Random seed, for repeatable runs.")]
-Device = Annotated[
-    str, typer.Option(help=f"{', '.join(backends.DEVICES[:-1])} or {backends.DEVICES[-1]}.")
-]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON only, for scripts.")]
+# ---------------------------------------------------------------------- output
+def _stdout(line: str) -> None:
+    typer.echo(line)
+
+
+def _stderr(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Each `ForecastWarning` raised inside as one `warning: ...` line on stderr, in the
+    command line's terms; other warnings pass on as usual."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ForecastWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, ForecastWarning):
+            _stderr(f"warning: {as_option(one_line(w.message), None)}")
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _verbosity(quiet: bool) -> int:
@@ -272,58 +204,6 @@ def _parse_lookback(text: str) -> int | list[int] | None:
     return int(parts[0]) if len(parts) == 1 else [int(p) for p in parts]
 
 
-def _shared_options(
-    data: DataArg,
-    time_col: TimeCol = None,
-    target: Target = None,
-    covariates: Covariates = None,
-    id_col: IdCol = None,
-    fill: Fill = None,
-    freq: Freq = None,
-    model: Model = "single",
-    lookback: Lookback = "24",
-    horizon: Horizon = 12,
-    units: Units = None,
-    dropout: Dropout = None,
-    linear_skip: LinearSkip = True,
-    ridge_skip: RidgeSkip = True,
-    recurrent_lookback: RecurrentLookback = None,
-    epochs: Epochs = 100,
-    patience: Patience = 10,
-    reduce_lr_patience: ReduceLr = None,
-    ensemble: Ensemble = 1,
-    batch_size: BatchSize = None,
-    loss: Loss = "mae",
-    optimizer: Optimizer = "adam",
-    lr: Lr = 1e-3,
-    scaler: Scaler = "standard",
-    normalize: Normalize = "last",
-    season: Season = None,
-    seed: Seed = 0,
-    device: Device = "auto",
-) -> None:
-    """The data and model options `train` and `backtest` share, declared once: each command
-    decorated with `@_with_shared_options` gets them in its `--help` and as `opts`."""
-
-
-def _with_shared_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Give `command` the `_shared_options` (before its own) and pass them as one namespace
-    `opts` (`opts.horizon`, `opts.model`, ...)."""
-    shared = list(inspect.signature(_shared_options, eval_str=True).parameters.values())
-    own = inspect.signature(command, eval_str=True).parameters.values()
-    params = [*shared, *(p for p in own if p.name != "opts")]
-
-    @functools.wraps(command)
-    def run(**kwargs: Any) -> None:
-        opts = SimpleNamespace(**{p.name: kwargs.pop(p.name) for p in shared})
-        command(opts=opts, **kwargs)
-
-    del run.__wrapped__  # Typer reads the signature below, not the command's own
-    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    run.__annotations__ = {p.name: p.annotation for p in params}
-    return run
-
-
 def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: int) -> Any:
     """A Forecaster configured from the shared options, its settings checked; `wanted` is the
     parsed `--lookback`: for `auto` (None) or a list, the lookback is the shortest candidate
@@ -334,7 +214,8 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         model=opts.model, lookback=wanted if isinstance(wanted, int) else min(wanted or [1]),
         horizon=opts.horizon, target=opts.target, covariates=_names(opts.covariates),
         time_col=opts.time_col, id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
-        scaler=opts.scaler, normalize=opts.normalize, ridge_skip=opts.ridge_skip,
+        load_options=_load_options(opts) or None, scaler=opts.scaler,
+        normalize=opts.normalize, ridge_skip=opts.ridge_skip,
         epochs=opts.epochs, patience=opts.patience, reduce_lr_patience=opts.reduce_lr_patience,
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
@@ -347,14 +228,26 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
     return forecaster
 
 
-def _series(opts: SimpleNamespace) -> Any:
-    """Choose the device, start the backend, load the data (after every option is checked)."""
+def _load_options(opts: SimpleNamespace) -> dict[str, Any]:
+    """The `load_series` options beyond the Forecaster's own that differ from their default."""
+    given = {k: getattr(opts, k) for k in ("sort", "tz", "sep", "decimal", "encoding")}
+    given["duplicates"] = None if opts.duplicates == "error" else opts.duplicates
+    return {k: v for k, v in given.items() if v not in (None, False)}
+
+
+def _series(opts: SimpleNamespace, say: Callable[..., None]) -> Any:
+    """Choose the device, start the backend, load the data (after every option is checked)
+    and `say` what loading decided and changed."""
     backends.select_device(opts.device)
     backends.start_backend()
-    return _load(
+    series = _load(
         opts.data, time_col=opts.time_col, target=opts.target,
         covariates=_names(opts.covariates), id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
+        **_load_options(opts),
     )  # fmt: skip
+    for line in tables.load_lines(series):
+        say(line)
+    return series
 
 
 def _split_spec(split: str | None, train_end: str | None, val_end: str | None) -> Any:
@@ -372,7 +265,7 @@ def _split_spec(split: str | None, train_end: str | None, val_end: str | None) -
 
 # ---------------------------------------------------------------------- train
 @app.command()
-@_with_shared_options
+@with_shared_options
 def train(
     opts: SimpleNamespace,
     split: Annotated[
@@ -409,7 +302,7 @@ def train(
     forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
     console = Console()
     say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)
-    series = _series(opts)
+    series = _series(opts, say)
     choice = None
     if not isinstance(wanted, int):
         try:
@@ -459,7 +352,9 @@ def evaluate(
 
     wanted = _parse_test(test, test_start)
     backends.start_backend()
-    forecaster, report, used = runs.evaluate_run(run_dir, data, test=wanted)
+    with _warnings_as_lines():
+        run = runs.evaluate_run(run_dir, data, test=wanted, log=_stderr if as_json else _stdout)
+    forecaster, report, used = run
     if as_json:
         tables.echo_json(
             {"run_dir": str(run_dir), "data": str(data), "test": used, **report.to_dict()}
@@ -484,7 +379,11 @@ def predict(
 
     backends.start_backend()
     forecaster = Forecaster.load(run_dir)
-    preds = forecaster.predict(data)
+    series = forecaster.collection(data)
+    for line in tables.load_lines(series):
+        (_stdout if out is None else _stderr)(line)
+    with _warnings_as_lines():
+        preds = forecaster.predict(series)
     if isinstance(preds, dict):
         preds = pd.concat(preds, names=["series"]).reset_index(level=0)
     if out is not None:
@@ -498,20 +397,12 @@ def predict(
         return
     console = Console()
     console.print(f"next {forecaster.horizon} steps after the end of {data}", soft_wrap=True)
-    table = Table()
-    table.add_column(preds.index.name or "time")
-    for col in preds.columns:
-        table.add_column(str(col), justify="left" if col == "series" else "right")
-    for stamp, row in preds.iterrows():
-        table.add_row(
-            tables.when(stamp), *(v if isinstance(v, str) else tables.num(v) for v in row)
-        )
-    console.print(table)
+    console.print(tables.predictions_table(preds))
 
 
 # ---------------------------------------------------------------------- backtest
 @app.command()
-@_with_shared_options
+@with_shared_options
 def backtest(
     opts: SimpleNamespace,
     folds: Annotated[int, typer.Option(min=1, help="Test blocks at the end of the data.")] = 5,
@@ -536,7 +427,8 @@ def backtest(
     if not isinstance(wanted, int):
         raise ConfigError("backtest takes one --lookback number ('auto' and lists are for train)")
     forecaster = _forecaster(opts, wanted, _verbosity(quiet or as_json))
-    series = _series(opts)
+    say = _stderr if as_json else (lambda *_: None) if quiet else _stdout
+    series = _series(opts, say)
     result = forecaster.backtest(
         series, folds=folds, test_size=test_size, mode=mode, refit_every=refit_every, val=val
     )
@@ -568,17 +460,7 @@ def datasets() -> None:
         if not found:
             console.print(f"{title}: none found")
             continue
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-        table.add_column("path, then the options to pass", no_wrap=True)
-        table.add_column("rows", justify="right")
-        table.add_column("freq")
-        table.add_column("other columns")
-        for d in found:
-            others = [c for c in d.columns if c not in (d.time_col, d.target)]
-            path = os.path.relpath(d.path) if d.path.is_absolute() else str(d.path)
-            table.add_row(
-                f"{path}\n  [dim]{d.options}[/]", f"{d.rows:,}", str(d.freq), ", ".join(others)
-            )
+        table = tables.datasets_table(title, found)
         console.print(table)
     console.print(
         "train on one: forecast train ../shared/datasets/AirPassengers.csv "
@@ -597,25 +479,7 @@ def info(as_json: AsJson = False) -> None:
     if as_json:
         tables.echo_json(env)
         return
-    table = Table(title="forecast environment", title_justify="left", show_header=False)
-    table.add_column("what", style="bold")
-    table.add_column("value")
-    for key in ("forecast", "python", "keras", "backend", "tensorflow", "jax", "torch"):
-        if env[key] is not None:
-            table.add_row(key, env[key])
-    table.add_row("CUDA_VISIBLE_DEVICES", str(env["CUDA_VISIBLE_DEVICES"] or "(unset)"))
-    table.add_row("visible GPUs", ", ".join(env["gpus"]) or "none")
-    eligible = env["default_model_cudnn_eligible"]
-    table.add_row(
-        "default LSTM cuDNN-eligible",
-        "yes" if eligible else "no: " + "; ".join(env["cudnn_problems"]),
-    )
-    table.add_row(
-        "default LSTM uses cuDNN",
-        "yes" if env["uses_cudnn"] else "no (no GPU visible)" if eligible else "no",
-    )
-    if env["speed_hint"]:
-        table.add_row("faster CPU training", env["speed_hint"])
+    table = tables.environment_table(env)
     Console().print(table)
 
 

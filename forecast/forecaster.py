@@ -66,7 +66,7 @@ from forecast.windowing import (
 )
 
 Validation = float | int | pd.DataFrame | Mapping[str, Any] | SplitSpec | None
-_SHORTER = "use a shorter lookback or horizon, or more data"
+_SHORT = ("the training slice", "lookback + horizon =", "use a shorter lookback or horizon")
 
 
 class Forecaster:
@@ -258,7 +258,7 @@ class Forecaster:
         )
         shortest = min(len(frame) for frame in train.values())
         if longest_fitting(tried, shortest, self.horizon) is None:
-            check_length(train, tried[0] + self.horizon, "the training slice", _SHORTER)
+            check_length(train, tried[0] + self.horizon, *_SHORT)
         if not held:
             need = "choosing the lookback needs validation data; give val"
             raise ConfigError(need, setting="val")
@@ -302,7 +302,7 @@ class Forecaster:
         data, train, held, starts = fit_parts(
             series, val, self.lookback, self.horizon, self.collection, SINGLE
         )
-        check_length(train, self.lookback + self.horizon, "the training slice", _SHORTER)
+        check_length(train, self.lookback + self.horizon, *_SHORT)
         first = not self.is_fitted
         if first:
             self._learn_data(train)

@@ -413,15 +413,18 @@ def _runs(places: list[Any], freq: str | None) -> list[str]:
             runs[-1].append(place)
         else:
             runs.append([place])
-    return [
-        _when(r[0]) if len(r) == 1 else f"{_when(r[0])}..{_when(r[-1])} ({len(r)})" for r in runs
-    ]
+    shown = [[_when(r[0], freq), _when(r[-1], freq), len(r)] for r in runs]
+    return [first if n == 1 else f"{first}..{last} ({n})" for first, last, n in shown]
 
 
-def _when(place: Any) -> str:
-    if isinstance(place, pd.Timestamp):
-        return str(place.date()) if place == place.normalize() else str(place)[:16]
-    return f"row {place}"
+def _when(place: Any, freq: str | None = None) -> str:
+    if not isinstance(place, pd.Timestamp):
+        return f"row {place}"
+    try:
+        daily = pd.Timedelta(pd.tseries.frequencies.to_offset(freq)) >= pd.Timedelta(days=1)
+    except (TypeError, ValueError):  # None, or a calendar frequency (MS, W-SUN, ...)
+        daily = freq is not None
+    return str(place.date()) if daily and place == place.normalize() else str(place)[:16]
 
 
 def _listing(places: list[Any], freq: str | None) -> str:

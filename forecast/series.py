@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, DataError, check_choice
+from forecast.errors import ConfigError, DataError, ForecastWarning, check_choice
 from forecast.reading import (
     DUPLICATES,
     Changes,
@@ -234,10 +234,8 @@ def load_series(
         DataError: for every problem in the data, with what was found and how to fix it.
         ConfigError: for invalid arguments (unknown fill, a column both target and covariate).
     """
-    if fill is not None and fill not in FILLS:
-        raise ConfigError(
-            f"fill must be None or one of {', '.join(FILLS)}, got {fill!r}", setting="fill"
-        )
+    if fill is not None:
+        fill = check_choice("fill", fill, FILLS)
     check_choice("duplicates", duplicates, DUPLICATES)
     frame = _read(source, {"sep": sep, "decimal": decimal, "encoding": encoding})
     frame.columns = [str(c) for c in frame.columns]
@@ -397,13 +395,15 @@ def _time_report(load: Mapping[str, Any], frame: pd.DataFrame) -> list[str]:
     return [f"time: column {col!r}{how}, {kind}{where}"]
 
 
-def check_length(series: Mapping[str, pd.DataFrame], need: int, what: str, fix: str) -> None:
-    """Raise DataError when a series of `series` has fewer than `need` rows, saying `what`
-    needs them and how to `fix` it."""
+def check_length(
+    series: Mapping[str, pd.DataFrame], need: int, what: str, why: str, fix: str
+) -> None:
+    """Raise DataError when a series of `series` has fewer than `need` rows: "{what} has n
+    rows but {why} {need}; {fix}" (e.g. why="lookback + horizon =")."""
     for key, frame in series.items():
         if len(frame) < need:
             raise DataError(
-                f"{series_label(key)}{what} has {len(frame)} rows but needs at least {need}; {fix}"
+                f"{series_label(key)}{what} has {len(frame)} rows but {why} {need}; {fix}"
             )
 
 
@@ -412,7 +412,7 @@ def check_forecast_rows(frame: pd.DataFrame, lookback: int, n_targets: int) -> N
 
     Raises DataError when the last rows of a target were filled (empty future rows, e.g.
     handed over with known covariates): a forecast starts after the last known value. Warns
-    (UserWarning) naming the filled places among the last `lookback` rows.
+    (ForecastWarning) naming the filled places among the last `lookback` rows.
     """
     load = frame.attrs.get("load") or {}
     changes = load.get("changes")
@@ -435,7 +435,7 @@ def check_forecast_rows(frame: pd.DataFrame, lookback: int, n_targets: int) -> N
     if lines:
         warnings.warn(
             f"the forecast reads filled values in its last {lookback} input rows: "
-            + "; ".join(lines), UserWarning, stacklevel=3,
+            + "; ".join(lines), ForecastWarning, stacklevel=3,
         )  # fmt: skip
 
 

@@ -146,3 +146,64 @@ def folds_table(folds: Any, mode: str, test_size: int) -> Table:
         cells += ["yes" if first["refit"] else "no"] if show_refit else []
         table.add_row(*cells, *(num(mae.get(m)) for m in methods))
     return table
+
+
+def load_lines(series: Any) -> list[str]:
+    """What loading the data decided and changed (`forecast.series.load_report`), each line
+    starting `load   `, like the other lines of `forecast train`."""
+    from forecast.series import load_report
+
+    return [f"load   {line}" for line in load_report(series)]
+
+
+def predictions_table(preds: Any) -> Table:
+    """A forecast frame as a table: time, then a column per target (and series)."""
+    table = Table()
+    table.add_column(preds.index.name or "time")
+    for col in preds.columns:
+        table.add_column(str(col), justify="left" if col == "series" else "right")
+    for stamp, row in preds.iterrows():
+        table.add_row(when(stamp), *(v if isinstance(v, str) else num(v) for v in row))
+    return table
+
+
+def datasets_table(title: str, found: list[Any]) -> Table:
+    """The datasets of `forecast datasets`: path and options, rows, frequency, other columns."""
+    import os
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("path, then the options to pass", no_wrap=True)
+    table.add_column("rows", justify="right")
+    table.add_column("freq")
+    table.add_column("other columns")
+    for d in found:
+        others = [c for c in d.columns if c not in (d.time_col, d.target)]
+        path = os.path.relpath(d.path) if d.path.is_absolute() else str(d.path)
+        table.add_row(
+            f"{path}\n  [dim]{d.options}[/]", f"{d.rows:,}", str(d.freq), ", ".join(others)
+        )
+    return table
+
+
+def environment_table(env: dict[str, Any]) -> Table:
+    """`forecast info`: versions, backend, GPUs and whether the default LSTM uses cuDNN."""
+    table = Table(title="forecast environment", title_justify="left", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    for key in ("forecast", "python", "keras", "backend", "tensorflow", "jax", "torch"):
+        if env[key] is not None:
+            table.add_row(key, env[key])
+    table.add_row("CUDA_VISIBLE_DEVICES", str(env["CUDA_VISIBLE_DEVICES"] or "(unset)"))
+    table.add_row("visible GPUs", ", ".join(env["gpus"]) or "none")
+    eligible = env["default_model_cudnn_eligible"]
+    table.add_row(
+        "default LSTM cuDNN-eligible",
+        "yes" if eligible else "no: " + "; ".join(env["cudnn_problems"]),
+    )
+    table.add_row(
+        "default LSTM uses cuDNN",
+        "yes" if env["uses_cudnn"] else "no (no GPU visible)" if eligible else "no",
+    )
+    if env["speed_hint"]:
+        table.add_row("faster CPU training", env["speed_hint"])
+    return table

@@ -51,15 +51,34 @@ def one_line(exc: BaseException) -> str:
 
 
 OPTION_NAMES = {"learning_rate": "lr"}  # library setting -> command-line option, where they differ
+# Settings that messages write as Python arguments (`fill='interpolate'`, `sort=True`,
+# `time_col=`); on the command line they read `--fill interpolate`, `--sort`, `--time-col`.
+ARGUMENTS = (
+    "fill", "sort", "duplicates", "tz", "sep", "decimal", "encoding", "time_col", "target",
+    "covariates", "id_col", "freq", "device",
+)  # fmt: skip
+_ARGUMENT = re.compile(
+    rf"(?<![\w-])({'|'.join(ARGUMENTS)})=(True\b|'([^']*)'|\"([^\"]*)\"|(?=[\s),;]|$))"
+)
+
+
+def _flag(setting: str) -> str:
+    return "--" + OPTION_NAMES.get(setting, setting).replace("_", "-")
+
+
+def _as_flag(match: re.Match) -> str:
+    value = match[3] if match[3] is not None else match[4]
+    return _flag(match[1]) + ("" if value is None else f" {value}")
 
 
 def as_option(message: str, setting: str | None) -> str:
-    """`message` in the command line's terms: the library's setting name (`normalize`,
+    """`message` in the command line's terms: Python arguments (`fill='ffill'`, `sort=True`)
+    become options (`--fill ffill`, `--sort`), and the library's setting name (`normalize`,
     `learning_rate`) where it is first named becomes its option (`--normalize`, `--lr`)."""
+    message = _ARGUMENT.sub(_as_flag, message)
     if not setting or setting.startswith("-"):  # already an option name
         return message
-    flag = "--" + OPTION_NAMES.get(setting, setting).replace("_", "-")
-    return re.sub(rf"(?<![\w-]){re.escape(setting)}\b", flag, message, count=1)
+    return re.sub(rf"(?<![\w-]){re.escape(setting)}\b", _flag(setting), message, count=1)
 
 
 def report_error(exc: BaseException) -> NoReturn:
