@@ -235,9 +235,11 @@ def _load_options(opts: SimpleNamespace) -> dict[str, Any]:
     return {k: v for k, v in given.items() if v not in (None, False)}
 
 
-def _series(opts: SimpleNamespace, say: Callable[..., None]) -> Any:
-    """Choose the device, start the backend, load the data (after every option is checked)
-    and `say` what loading decided and changed."""
+def _series(opts: SimpleNamespace, say: Callable[..., None], lookback: int) -> Any:
+    """Choose the device, start the backend, load the data (after every option is checked),
+    `say` what loading decided and changed, and refuse data too short for one window."""
+    from forecast.series import SINGLE, check_length
+
     backends.select_device(opts.device)
     backends.start_backend()
     series = _load(
@@ -247,6 +249,10 @@ def _series(opts: SimpleNamespace, say: Callable[..., None]) -> Any:
     )  # fmt: skip
     for line in tables.load_lines(series):
         say(line)
+    frames = series if isinstance(series, dict) else {SINGLE: series}
+    need = lookback + opts.horizon
+    fix = "it is too short: give more rows, or a shorter lookback or horizon"
+    check_length(frames, need, "the data", "lookback + horizon =", fix)
     return series
 
 
@@ -302,7 +308,7 @@ def train(
     forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
     console = Console()
     say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)
-    series = _series(opts, say)
+    series = _series(opts, say, forecaster.lookback)
     choice = None
     if not isinstance(wanted, int):
         try:
@@ -353,7 +359,8 @@ def evaluate(
     wanted = _parse_test(test, test_start)
     backends.start_backend()
     with _warnings_as_lines():
-        run = runs.evaluate_run(run_dir, data, test=wanted, log=_stderr if as_json else _stdout)
+        sink = _stderr if as_json else _stdout
+        run = runs.evaluate_run(run_dir, data, test=wanted, log=lambda x: sink(f"load   {x}"))
     forecaster, report, used = run
     if as_json:
         tables.echo_json(
@@ -428,7 +435,7 @@ def backtest(
         raise ConfigError("backtest takes one --lookback number ('auto' and lists are for train)")
     forecaster = _forecaster(opts, wanted, _verbosity(quiet or as_json))
     say = _stderr if as_json else (lambda *_: None) if quiet else _stdout
-    series = _series(opts, say)
+    series = _series(opts, say, forecaster.lookback)
     result = forecaster.backtest(
         series, folds=folds, test_size=test_size, mode=mode, refit_every=refit_every, val=val
     )
