@@ -308,7 +308,7 @@ def train(
     forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
     console = Console()
     say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)
-    series = _series(opts, say, forecaster.lookback)
+    series = _series(opts, _stdout, forecaster.lookback)  # what loading changed, even --quiet
     choice = None
     if not isinstance(wanted, int):
         try:
@@ -434,8 +434,7 @@ def backtest(
     if not isinstance(wanted, int):
         raise ConfigError("backtest takes one --lookback number ('auto' and lists are for train)")
     forecaster = _forecaster(opts, wanted, _verbosity(quiet or as_json))
-    say = _stderr if as_json else (lambda *_: None) if quiet else _stdout
-    series = _series(opts, say, forecaster.lookback)
+    series = _series(opts, _stderr if as_json else _stdout, forecaster.lookback)
     result = forecaster.backtest(
         series, folds=folds, test_size=test_size, mode=mode, refit_every=refit_every, val=val
     )

@@ -32,7 +32,7 @@ from forecast.errors import ConfigError, DataError, check_choice
 
 DUPLICATES = ("error", "mean", "sum", "first", "last")  # what to do with repeated timestamps
 SEPARATORS = ",;\t|"
-_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
+_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _SHOWN = 30  # places listed in one report line; the rest are counted
 

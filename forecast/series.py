@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, DataError, ForecastWarning, check_choice
+from forecast.errors import ConfigError, DataError, ForecastError, ForecastWarning, check_choice
 from forecast.reading import (
     DUPLICATES,
     Changes,
@@ -76,9 +76,13 @@ def _pick_time_col(frame: pd.DataFrame, time_col: str | None, skip: set) -> tupl
     for col in frame.columns:
         if str(col).strip().lower() in TIME_NAMES:
             return str(col), "by name"
-    texts = [c for c in frame.columns if c not in skip and frame[c].dtype == object]
+    texts = [c for c in frame.columns if c not in skip and _is_text(frame[c])]
     found = [c for c in texts if _looks_like_time(frame[c])]
     return (str(found[0]), "by content") if len(found) == 1 else (None, "none")
+
+
+def _is_text(column: pd.Series) -> bool:
+    return column.dtype == object or pd.api.types.is_string_dtype(column)
 
 
 def _looks_like_time(column: pd.Series) -> bool:
@@ -133,7 +137,7 @@ def _parse_time(frame: pd.DataFrame, time_col: str | None, tz: str | None) -> tu
     try:
         stamps, zone = parse_timestamps(raw, time_col, tz)
     except (ValueError, TypeError, OverflowError) as exc:
-        if isinstance(exc, DataError):
+        if isinstance(exc, ForecastError):
             raise
         stamps = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
         bad = raw[stamps.isna() & raw.notna()]
