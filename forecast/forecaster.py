@@ -298,7 +298,7 @@ class Forecaster:
         Returns self.
         """
         self.check_settings()
-        training.select_device(self.device)
+        training.use_device(self.device)
         data, train, held, starts = fit_parts(
             series, val, self.lookback, self.horizon, self.collection, SINGLE
         )

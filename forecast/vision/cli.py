@@ -36,8 +36,8 @@ DataOption = Annotated[
     Path | None,
     typer.Option(
         "--data",
-        help="Keras-format mnist.npz, e.g. ../shared/datasets/mnist.npz; "
-        "default: the Keras cache ~/.keras/datasets/mnist.npz (nothing is downloaded).",
+        help="Keras-format mnist.npz, e.g. ../shared/datasets/mnist.npz; default: the one the "
+        "run was trained on, else the Keras cache ~/.keras/datasets/mnist.npz (no download).",
     ),
 ]
 RunDirArgument = Annotated[
@@ -192,9 +192,9 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Test loss, accuracy and confusion matrix of a trained run."""
-    from forecast.vision.mnist import evaluate_mnist, load_mnist_model
+    from forecast.vision.mnist import evaluate_mnist, load_mnist_model, run_data
 
-    evaluation = evaluate_mnist(load_mnist_model(run_dir), data)
+    evaluation = evaluate_mnist(load_mnist_model(run_dir), data or run_data(run_dir))
     if as_json:
         typer.echo(json.dumps(evaluation.to_dict()))
         return
@@ -219,7 +219,7 @@ def predict(
 ) -> None:
     """Predict the digit in a PNG, or in test image --index N."""
     from forecast.vision.dataset import load_mnist, read_digit_image
-    from forecast.vision.mnist import load_mnist_model, predict_digits
+    from forecast.vision.mnist import load_mnist_model, predict_digits, run_data
 
     if (image is None) == (index is None):
         raise ConfigError("give either an IMAGE.png or --index N, not both and not neither")
@@ -228,7 +228,7 @@ def predict(
         pixels = read_digit_image(image)
         source = str(image)
     else:
-        test = load_mnist(data, raw=True)
+        test = load_mnist(data or run_data(run_dir), raw=True)
         if not 0 <= index < len(test.x_test):
             raise ConfigError(f"--index must be 0..{len(test.x_test) - 1}, got {index}")
         pixels, truth = test.x_test[index], int(test.y_test[index])
