@@ -22,172 +22,137 @@ from forecast import backends
 DataArg = Annotated[Path, typer.Argument(help="CSV file with a time column and the series.")]
 RunDirArg = Annotated[Path, typer.Argument(help="A run folder written by `forecast train`.")]
 DataOpt = Annotated[Path, typer.Option("--data", help="CSV file with the same columns.")]
-DATA, MODEL, LINEAR, TRAINING = "Data", "Model", "Linear path", "Training"  # --help panels
+# The --help panels: options grouped so that `forecast train --help` fits 80 columns.
+data_option = functools.partial(typer.Option, rich_help_panel="Data")
+model_option = functools.partial(typer.Option, rich_help_panel="Model")
+linear_option = functools.partial(typer.Option, rich_help_panel="Linear path")
+training_option = functools.partial(typer.Option, rich_help_panel="Training")
 TimeCol = Annotated[
     str | None,
-    typer.Option(
-        help="Time column; default: one named date, time, month, ... or holding timestamps.",
-        rich_help_panel=DATA,
+    data_option(
+        help="Time column; default: one named date, time, month, ... or holding timestamps."
     ),
 ]
 Target = Annotated[
     str | None,
-    typer.Option(help="Column to forecast; default: the only numeric one.", rich_help_panel=DATA),
+    data_option(help="Column to forecast; default: the only numeric one."),
 ]
 Covariates = Annotated[
     str | None,
-    typer.Option(help="Extra input columns, comma-separated: HUFL,HULL.", rich_help_panel=DATA),
+    data_option(help="Extra input columns, comma-separated: HUFL,HULL."),
 ]
 IdCol = Annotated[
     str | None,
-    typer.Option(help="Series id column, for many series in one file.", rich_help_panel=DATA),
+    data_option(help="Series id column, for many series in one file."),
 ]
 Fill = Annotated[
     str | None,
-    typer.Option(
-        help="Missing values: interpolate, ffill or drop (at the ends only); default: error.",
-        rich_help_panel=DATA,
+    data_option(
+        help="Missing values: interpolate, ffill or drop (at the ends only); default: error."
     ),
 ]
 Freq = Annotated[
     str | None,
-    typer.Option(help="Pandas frequency (h, D, MS...); default: inferred.", rich_help_panel=DATA),
+    data_option(help="Pandas frequency (h, D, MS...); default: inferred."),
 ]
-Sort = Annotated[
-    bool, typer.Option("--sort", help="Sort rows by time (else: error).", rich_help_panel=DATA)
-]
+Sort = Annotated[bool, data_option("--sort", help="Sort rows by time (else: error).")]
 Duplicates = Annotated[
     str,
-    typer.Option(
-        help="Repeated timestamps: error, or merge by mean, sum, first or last.",
-        rich_help_panel=DATA,
-    ),
+    data_option(help="Repeated timestamps: error, or merge by mean, sum, first or last."),
 ]
 Tz = Annotated[
     str | None,
-    typer.Option(
-        help="Zone of naive local times (Europe/Berlin); offsets like +02:00 need none.",
-        rich_help_panel=DATA,
-    ),
+    data_option(help="Zone of naive local times (Europe/Berlin); offsets like +02:00 need none."),
 ]
 Sep = Annotated[
     str | None,
-    typer.Option(help="CSV separator; default: sniffed (, ; tab |).", rich_help_panel=DATA),
+    data_option(help="CSV separator; default: sniffed (, ; tab |)."),
 ]
 Decimal = Annotated[
     str | None,
-    typer.Option(help="Decimal mark; default: sniffed (. or ,).", rich_help_panel=DATA),
+    data_option(help="Decimal mark; default: sniffed (. or ,)."),
 ]
-Encoding = Annotated[
-    str | None, typer.Option(help="File encoding, e.g. latin-1.", rich_help_panel=DATA)
-]
-Model = Annotated[str, typer.Option(help="single, stacked or attention.", rich_help_panel=MODEL)]
+Encoding = Annotated[str | None, data_option(help="File encoding, e.g. latin-1.")]
+Model = Annotated[str, model_option(help="single, stacked or attention.")]
 Lookback = Annotated[
     str,
-    typer.Option(
+    model_option(
         help="Input steps per window: a number; or for train, 'auto' (chosen on the validation "
-        "part by the linear baseline's MAE, from 1 to 14 seasons) or candidates like 24,96,336.",
-        rich_help_panel=MODEL,
+        "part by the linear baseline's MAE, from 1 to 14 seasons) or candidates like 24,96,336."
     ),
 ]
-Horizon = Annotated[int, typer.Option(min=1, help="Steps forecast at once.", rich_help_panel=MODEL)]
+Horizon = Annotated[int, model_option(min=1, help="Steps forecast at once.")]
 Units = Annotated[
     str | None,
-    typer.Option(
-        help="LSTM sizes: 64, or 64,32 for stacked and attention; default: the model's.",
-        rich_help_panel=MODEL,
-    ),
+    model_option(help="LSTM sizes: 64, or 64,32 for stacked and attention; default: the model's."),
 ]
 Dropout = Annotated[
     float | None,
-    typer.Option(help="Dropout rate; default: the model's.", rich_help_panel=MODEL),
+    model_option(help="Dropout rate; default: the model's."),
 ]
 LinearSkip = Annotated[
     bool,
-    typer.Option(
+    linear_option(
         "--linear-skip/--no-linear-skip",
         help="A linear path from the whole input window to the forecast (NLinear-style).",
-        rich_help_panel=LINEAR,
     ),
 ]
 RidgeSkip = Annotated[
     bool,
-    typer.Option(
+    linear_option(
         "--ridge-skip/--no-ridge-skip",
         help="Start from the linear baseline: the linear path is its ridge fit, frozen, and "
         "the LSTM learns the rest.",
-        rich_help_panel=LINEAR,
     ),
 ]
 RecurrentLookback = Annotated[
     int | None,
-    typer.Option(
+    model_option(
         min=0,
         help="Last steps the LSTM reads (the linear path reads the whole lookback); "
         "0: the whole window; default: the model's (48).",
-        rich_help_panel=MODEL,
     ),
 ]
 Scaler = Annotated[
     str,
-    typer.Option(help="standard, minmax, robust or none (fit on train).", rich_help_panel=MODEL),
+    model_option(help="standard, minmax, robust or none (fit on train)."),
 ]
 Normalize = Annotated[
     str,
-    typer.Option(
-        help="Per-window normalization in the model: last, mean_std or none.",
-        rich_help_panel=MODEL,
-    ),
+    model_option(help="Per-window normalization in the model: last, mean_std or none."),
 ]
 Season = Annotated[
     int | None,
-    typer.Option(
-        min=1, help="Seasonal period; default: from the frequency.", rich_help_panel=MODEL
-    ),
+    model_option(min=1, help="Seasonal period; default: from the frequency."),
 ]
-Epochs = Annotated[int, typer.Option(min=1, help="Epoch limit.", rich_help_panel=TRAINING)]
+Epochs = Annotated[int, training_option(min=1, help="Epoch limit.")]
 Patience = Annotated[
     int,
-    typer.Option(min=1, help="Epochs without a better val_loss to stop.", rich_help_panel=TRAINING),
+    training_option(min=1, help="Epochs without a better val_loss to stop."),
 ]
 Ensemble = Annotated[
     int,
-    typer.Option(
-        min=1,
-        help="Train this many seeds (seed, seed+1, ...) and average them.",
-        rich_help_panel=TRAINING,
-    ),
+    training_option(min=1, help="Train this many seeds (seed, seed+1, ...) and average them."),
 ]
 ReduceLr = Annotated[
     int | None,
-    typer.Option(
-        min=1,
-        help="Halve the learning rate after this many epochs without a better val_loss.",
-        rich_help_panel=TRAINING,
+    training_option(
+        min=1, help="Halve the learning rate after this many epochs without a better val_loss."
     ),
 ]
 BatchSize = Annotated[
     int | None,
-    typer.Option(
-        min=1,
-        help="Windows per training step; default: 128, smaller for short series.",
-        rich_help_panel=TRAINING,
+    training_option(
+        min=1, help="Windows per training step; default: 128, smaller for short series."
     ),
 ]
-Loss = Annotated[
-    str, typer.Option(help="mae, mse, huber, logcosh, mape, msle.", rich_help_panel=TRAINING)
-]
-Optimizer = Annotated[str, typer.Option(help="adam, rmsprop, sgd, ...", rich_help_panel=TRAINING)]
-Lr = Annotated[float, typer.Option("--lr", help="Learning rate.", rich_help_panel=TRAINING)]
-Seed = Annotated[
-    int, typer.Option(min=0, help="Random seed, for repeatable runs.", rich_help_panel=TRAINING)
-]
+Loss = Annotated[str, training_option(help="mae, mse, huber, logcosh, mape, msle.")]
+Optimizer = Annotated[str, training_option(help="adam, rmsprop, sgd, ...")]
+Lr = Annotated[float, training_option("--lr", help="Learning rate.")]
+Seed = Annotated[int, training_option(min=0, help="Random seed, for repeatable runs.")]
 Device = Annotated[
     str,
-    typer.Option(
-        help=f"{', '.join(backends.DEVICES[:-1])} or {backends.DEVICES[-1]}.",
-        rich_help_panel=TRAINING,
-    ),
+    training_option(help=f"{', '.join(backends.DEVICES[:-1])} or {backends.DEVICES[-1]}."),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON only, for scripts.")]
