@@ -11,7 +11,7 @@ from typing import Any
 
 from forecast import backends
 from forecast._version import __version__
-from forecast.errors import ArtifactError, ConfigError, DataError, ForecastError
+from forecast.errors import ArtifactError, ConfigError, DataError, ForecastError, ForecastWarning
 
 # TensorFlow's start-up chatter (absl, oneDNN, CUDA stubs) is hidden as on the command line;
 # its warnings and errors, and every Python warning, still show.
@@ -34,6 +34,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "ForecastError",
+    "ForecastWarning",
     "__version__",
     *_LAZY,
 ]

@@ -173,10 +173,19 @@ def train_and_save(
         raise
     seconds = time.perf_counter() - began
     report = forecaster.evaluate(parts.test)
-    metrics = {**report.to_dict(), "split": parts.spans, "data": data}
+    metrics = {**report.to_dict(), "split": parts.spans, "data": data, "load": _changes(parts)}
     forecaster.save(folder, metrics=metrics)  # replaces the folder, checkpoints included
     shutil.rmtree(run_dir, ignore_errors=True)
     return TrainResult(forecaster, report, parts, folder, seconds, state == "restart")
+
+
+def _changes(parts: SplitParts) -> dict[str, Any] | None:
+    """Every place loading merged, filled or dropped (`forecast.reading.Changes.to_dict`), from
+    the parts' `attrs["load"]`; per series for a collection; None when not loaded from data."""
+    frames = parts.train if isinstance(parts.train, dict) else {"": parts.train}
+    found = {k: (f.attrs.get("load") or {}).get("changes") for k, f in frames.items()}
+    record = {k: c.to_dict() for k, c in found.items() if c is not None}
+    return record.get("", None) if list(frames) == [""] else record or None
 
 
 def evaluate_run(

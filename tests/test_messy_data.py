@@ -8,6 +8,7 @@ Runs are tiny (8 units, 2 epochs) and trained once per module.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,9 @@ def test_every_command_that_fills_says_how_many_values_and_where(
         predicted.stderr
     )
     assert "2024-01-13 09:00" in predicted.stderr
+    record = json.loads((tmp_path / "r" / "metrics.json").read_text())["load"]  # every place
+    assert record["filled"] == {"load": ["2024-01-05 04:00:00", "2024-01-05 05:00:00",
+                                         "2024-01-13 09:00:00"]}  # fmt: skip
 
 
 # ---------------------------------------------------------------------- 7
