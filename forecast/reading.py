@@ -56,7 +56,7 @@ def sniff_dialect(text: str, sep: str | None, decimal: str | None) -> tuple[str,
         comma = sep != "," and any(_DECIMAL_COMMA.match(f) for f in fields)
         decimal = "," if comma else "."
     if sep == decimal:
-        raise ConfigError(f"sep and decimal are both {sep!r}; give different ones", setting="sep")
+        raise ConfigError(f"sep={sep!r} and decimal={decimal!r} are the same; give different ones")
     return sep, decimal
 
 
@@ -155,7 +155,7 @@ def _localize(stamps: pd.Series, zone: Any, name: str) -> pd.Series:
     try:
         return stamps.dt.tz_localize(zone, ambiguous="infer", nonexistent="raise")
     except Exception as exc:  # pytz.NonExistentTimeError / AmbiguousTimeError are ValueErrors
-        reason = " ".join(str(exc).split())
+        reason = " ".join(str(exc).split(". Try")[0].split())  # without pandas' own advice
         raise DataError(
             f"time column {name!r} cannot be read as local time in {zone} ({reason}); fix those "
             "rows, or leave tz out to read the timestamps as they are"
