@@ -14,16 +14,13 @@ laptop CPU. The same run from the command line is:
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up log quiet
-
-from forecast import Forecaster, load_series, split  # after the line above: imports Keras
+from forecast import Forecaster, load_series, split  # quiet: TensorFlow's start-up log is hidden
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "synthetic_daily.csv"
-OUT = ROOT / "runs" / "quickstart"
+OUT = ROOT / "runs" / "quickstart-python"  # not the README's runs/quickstart (the CLI run)
 
 
 def main() -> None:

@@ -9,8 +9,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from forecast import backends
 from forecast._version import __version__
-from forecast.errors import ArtifactError, ConfigError, DataError, ForecastError
+from forecast.errors import ArtifactError, ConfigError, DataError, ForecastError, ForecastWarning
+
+# TensorFlow's start-up chatter (absl, oneDNN, CUDA stubs) is hidden as on the command line;
+# its warnings and errors, and every Python warning, still show.
+backends.quiet_backend_logs(level="1", python_loggers=False)
 
 _LAZY = {
     "load_series": "forecast.series",
@@ -29,6 +34,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "ForecastError",
+    "ForecastWarning",
     "__version__",
     *_LAZY,
 ]

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from forecast import files
 from forecast._version import __version__
+from forecast.backends import start_backend
 from forecast.errors import ArtifactError
 from forecast.linear import LinearBaseline
 from forecast.training import write_history_csv
@@ -190,6 +191,7 @@ def read_model(folder: str | os.PathLike, input_shape: tuple, output_shape: tupl
         ArtifactError: for a missing or corrupt file, or other shapes than forecaster.json says.
     """
     folder = Path(folder)
+    start_backend()  # its device discovery messages hidden, as the command line does
     model = load_model_file(folder / MODEL_FILE)
     got = (tuple(model.input_shape), tuple(model.output_shape))
     if got != (input_shape, output_shape):

@@ -126,18 +126,26 @@ class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
         return spec
 
 
-def quiet_backend_logs() -> None:
+_own_level: str | None = None  # the TF_CPP_MIN_LOG_LEVEL set here (not the user's)
+
+
+def quiet_backend_logs(level: str = "2", python_loggers: bool = True) -> None:
     """Silence TensorFlow's start-up chatter; call before TensorFlow is imported.
 
-    Sets TF_CPP_MIN_LOG_LEVEL=2 (errors only) unless already set and hides what TensorFlow's
-    libraries print during the import itself (not with `set_debug(True)`).
+    Sets TF_CPP_MIN_LOG_LEVEL to `level` (the command line's "2": errors only; `import
+    forecast` sets "1": warnings and errors, only the info lines go) unless the user set it,
+    and hides what TensorFlow's libraries print during the import itself (not with
+    `set_debug(True)`). `python_loggers` also lowers absl's and TensorFlow's Python loggers
+    to errors (the command line; a Python user keeps their warnings).
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    global _own_level
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") in (None, _own_level):
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = _own_level = level
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     hooked = any(isinstance(f, _QuietTensorFlowImport) for f in sys.meta_path)
     if not _debug and not hooked and "tensorflow" not in sys.modules:
         sys.meta_path.insert(0, _QuietTensorFlowImport())
-    if not _debug:  # absl's and TF's Python warnings (e.g. retracing, expected in backtests)
+    if not _debug and python_loggers:  # absl's and TF's (e.g. retracing, expected in backtests)
         for name in ("absl", "tensorflow"):
             logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -206,14 +214,16 @@ def select_device(device: str = "auto") -> str | None:
         The value now in `CUDA_VISIBLE_DEVICES` (None for "auto" when unset).
 
     Raises:
-        ConfigError: for an unknown device string, or when the backend has already started in
-            this process with other devices visible (the setting would silently do nothing).
+        ConfigError: for an unknown device string, a GPU that is not there (instead of a
+            silent fall-back to the CPU; this starts the backend), or when the backend has
+            already started in this process with other devices visible (the setting would
+            silently do nothing).
     """
     wanted = parse_device(device)
     if wanted is None:
         return os.environ.get("CUDA_VISIBLE_DEVICES")
     if os.environ.get("CUDA_VISIBLE_DEVICES") == wanted:
-        return wanted
+        return _require_gpu(device, wanted)
     if backend_started():
         raise ConfigError(
             f"device={device!r} came too late: the Keras backend has already started in this "
@@ -221,6 +231,24 @@ def select_device(device: str = "auto") -> str | None:
             f"CUDA_VISIBLE_DEVICES={wanted} in the environment)"
         )
     os.environ["CUDA_VISIBLE_DEVICES"] = wanted
+    return _require_gpu(device, wanted)
+
+
+def _require_gpu(device: str, wanted: str) -> str:
+    """`wanted` after checking that a GPU asked for is visible to the backend (starts it)."""
+    if wanted == "-1":
+        return wanted
+    import keras
+
+    start_backend()
+    backend = keras.backend.backend()
+    if not visible_gpus(backend):
+        raise ConfigError(
+            f"device={device!r}: {backend} sees no GPU with CUDA_VISIBLE_DEVICES={wanted} (GPU "
+            f"{wanted} is not there); `forecast info` lists the GPUs, or use device='cpu' or "
+            "'auto'",
+            setting="device",
+        )
     return wanted
 
 

@@ -8,12 +8,13 @@ traceback instead); any other exception is reported in one line with exit status
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import inspect
 import math
 import os
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any
@@ -25,8 +26,9 @@ from typer.core import TyperGroup
 from forecast import backends, tables
 from forecast._version import __version__
 from forecast.backends import quiet_backend_logs  # noqa: F401  (kept for compatibility)
-from forecast.errors import ConfigError, ForecastError
-from forecast.vision.cli import errors_reported_above, mnist_app, report_error
+from forecast.cli_options import AsJson, DataOpt, Quiet, RunDirArg, with_shared_options
+from forecast.errors import ConfigError, ForecastError, ForecastWarning
+from forecast.vision.cli import as_option, errors_reported_above, mnist_app, one_line, report_error
 
 
 class ForecastGroup(TyperGroup):
@@ -105,95 +107,27 @@ def _main(
     backends.quiet_backend_logs()
 
 
-# ---------------------------------------------------------------------- shared options
-DataArg = Annotated[Path, typer.Argument(help="CSV file with a time column and the series.")]
-RunDirArg = Annotated[Path, typer.Argument(help="A run folder written by `forecast train`.")]
-DataOpt = Annotated[Path, typer.Option("--data", help="CSV file with the same columns.")]
-TimeCol = Annotated[
-    str | None, typer.Option(help="Time column; default: one named date, time, month, ...")
-]
-Target = Annotated[
-    str | None, typer.Option(help="Column to forecast; default: the only numeric column.")
-]
-Covariates = Annotated[
-    str | None, typer.Option(help="Extra input columns, comma-separated (e.g. HUFL,HULL).")
-]
-IdCol = Annotated[str | None, typer.Option(help="Series id column, for many series in one file.")]
-Fill = Annotated[
-    str | None, typer.Option(help="Missing values: interpolate, ffill or drop; default: error.")
-]
-Freq = Annotated[
-    str | None, typer.Option(help="Pandas frequency (h, D, MS...); default: inferred.")
-]
-Model = Annotated[str, typer.Option(help="single, stacked or attention.")]
-Lookback = Annotated[
-    str,
-    typer.Option(
-        help="Input steps per window: a number; or for train, 'auto' (chosen on the validation "
-        "part by the linear baseline's MAE, from 1 to 14 seasons) or candidates like 24,96,336."
-    ),
-]
-Horizon = Annotated[int, typer.Option(min=1, help="Steps forecast at once.")]
-Units = Annotated[
-    str | None,
-    typer.Option(help="LSTM sizes: 64, or 64,32 for stacked/attention; default: the model's."),
-]
-Dropout = Annotated[float | None, typer.Option(help="Dropout rate; default: the model's.")]
-Epochs = Annotated[int, typer.Option(min=1, help="Epoch limit.")]
-Patience = Annotated[int, typer.Option(min=1, help="Epochs without a better val_loss to stop.")]
-Ensemble = Annotated[
-    int,
-    typer.Option(min=1, help="Train this many seeds (seed, seed+1, ...) and average them."),
-]
-ReduceLr = Annotated[
-    int | None,
-    typer.Option(
-        min=1, help="Halve the learning rate after this many epochs without a better val_loss."
-    ),
-]
-BatchSize = Annotated[
-    int | None,
-    typer.Option(min=1, help="Windows per training step; default: 128, smaller for short series."),
-]
-LinearSkip = Annotated[
-    bool,
-    typer.Option(
-        "--linear-skip/--no-linear-skip",
-        help="Add a linear path from the whole input window to the forecast (NLinear-style).",
-    ),
-]
-RidgeSkip = Annotated[
-    bool,
-    typer.Option(
-        "--ridge-skip/--no-ridge-skip",
-        help="Start from the linear baseline: the linear path is its ridge fit, frozen, and "
-        "the LSTM learns the rest.",
-    ),
-]
-RecurrentLookback = Annotated[
-    int | None,
-    typer.Option(
-        min=0,
-        help="Last steps the LSTM reads (the linear path reads the whole lookback); "
-        "0: the whole window; default: the model's (48).",
-    ),
-]
-Loss = Annotated[str, typer.Option(help="mae, mse, huber, logcosh, mape, msle.")]
-Optimizer = Annotated[str, typer.Option(help="adam, rmsprop, sgd, ...")]
-Lr = Annotated[float, typer.Option("--lr", help="Learning rate.")]
-Scaler = Annotated[str, typer.Option(help="standard, minmax, robust or none (fit on train).")]
-Normalize = Annotated[
-    str, typer.Option(help="Per-window normalization in the model: last, mean_std or none.")
-]
-Season = Annotated[
-    int | None, typer.Option(min=1, help="Seasonal period; default: from the frequency.")
-]
-Seed = Annotated[int, typer.Option(min=0, help="Random seed, for repeatable runs.")]
-Device = Annotated[
-    str, typer.Option(help=f"{', '.join(backends.DEVICES[:-1])} or {backends.DEVICES[-1]}.")
-]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON only, for scripts.")]
+# ---------------------------------------------------------------------- output
+def _stdout(line: str) -> None:
+    typer.echo(line)
+
+
+def _stderr(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Each `ForecastWarning` raised inside as one `warning: ...` line on stderr, in the
+    command line's terms; other warnings pass on as usual."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ForecastWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, ForecastWarning):
+            _stderr(f"warning: {as_option(one_line(w.message), None)}")
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _verbosity(quiet: bool) -> int:
@@ -273,59 +207,6 @@ def _parse_lookback(text: str) -> int | list[int] | None:
     return int(parts[0]) if len(parts) == 1 else [int(p) for p in parts]
 
 
-def _shared_options(
-    data: DataArg,
-    time_col: TimeCol = None,
-    target: Target = None,
-    covariates: Covariates = None,
-    id_col: IdCol = None,
-    fill: Fill = None,
-    freq: Freq = None,
-    model: Model = "single",
-    lookback: Lookback = "24",
-    horizon: Horizon = 12,
-    units: Units = None,
-    dropout: Dropout = None,
-    linear_skip: LinearSkip = True,
-    ridge_skip: RidgeSkip = True,
-    recurrent_lookback: RecurrentLookback = None,
-    epochs: Epochs = 100,
-    patience: Patience = 10,
-    reduce_lr_patience: ReduceLr = None,
-    ensemble: Ensemble = 1,
-    batch_size: BatchSize = None,
-    loss: Loss = "mae",
-    optimizer: Optimizer = "adam",
-    lr: Lr = 1e-3,
-    scaler: Scaler = "standard",
-    normalize: Normalize = "last",
-    season: Season = None,
-    seed: Seed = 0,
-    device: Device = "auto",
-) -> None:
-    """The data and model options `train` and `backtest` share, declared once: each command
-    decorated with `@_with_shared_options` gets them in its `--help` and as `opts`."""
-
-
-def _with_shared_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Give `command` the `_shared_options` (before its own; a `typer.Context` first) and pass
-    them as one namespace `opts` (`opts.horizon`, `opts.model`, ...)."""
-    shared = list(inspect.signature(_shared_options, eval_str=True).parameters.values())
-    own = [p for p in inspect.signature(command, eval_str=True).parameters.values()]
-    context = [p for p in own if p.annotation is typer.Context]
-    params = [*context, *shared, *(p for p in own if p.name != "opts" and p not in context)]
-
-    @functools.wraps(command)
-    def run(**kwargs: Any) -> None:
-        opts = SimpleNamespace(**{p.name: kwargs.pop(p.name) for p in shared})
-        command(opts=opts, **kwargs)
-
-    del run.__wrapped__  # Typer reads the signature below, not the command's own
-    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    run.__annotations__ = {p.name: p.annotation for p in params}
-    return run
-
-
 def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: int) -> Any:
     """A Forecaster configured from the shared options, its settings checked; `wanted` is the
     parsed `--lookback`: for `auto` (None) or a list, the lookback is the shortest candidate
@@ -336,7 +217,8 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         model=opts.model, lookback=wanted if isinstance(wanted, int) else min(wanted or [1]),
         horizon=opts.horizon, target=opts.target, covariates=_names(opts.covariates),
         time_col=opts.time_col, id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
-        scaler=opts.scaler, normalize=opts.normalize, ridge_skip=opts.ridge_skip,
+        load_options=_load_options(opts) or None, scaler=opts.scaler,
+        normalize=opts.normalize, ridge_skip=opts.ridge_skip,
         epochs=opts.epochs, patience=opts.patience, reduce_lr_patience=opts.reduce_lr_patience,
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
@@ -349,14 +231,35 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
     return forecaster
 
 
-def _series(opts: SimpleNamespace) -> Any:
-    """Choose the device, start the backend, load the data (after every option is checked)."""
+def _load_options(opts: SimpleNamespace) -> dict[str, Any]:
+    """The `load_series` options beyond the Forecaster's own that differ from their default."""
+    given = {k: getattr(opts, k) for k in ("sort", "tz", "sep", "decimal", "encoding")}
+    given["duplicates"] = None if opts.duplicates == "error" else opts.duplicates
+    return {k: v for k, v in given.items() if v not in (None, False)}
+
+
+def _series(
+    opts: SimpleNamespace, say: Callable[..., None], lookback: int, quiet: bool = False
+) -> Any:
+    """Choose the device, start the backend, load the data (after every option is checked),
+    `say` what loading decided (not when `quiet`) and changed, and refuse data too short for
+    one window."""
+    from forecast.series import SINGLE, check_length
+
     backends.select_device(opts.device)
     backends.start_backend()
-    return _load(
+    series = _load(
         opts.data, time_col=opts.time_col, target=opts.target,
         covariates=_names(opts.covariates), id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
+        **_load_options(opts),
     )  # fmt: skip
+    for line in tables.load_lines(series, time=not quiet):
+        say(line)
+    frames = series if isinstance(series, dict) else {SINGLE: series}
+    need = lookback + opts.horizon
+    fix = "it is too short: give more rows, or a shorter lookback or horizon"
+    check_length(frames, need, "the data", "lookback + horizon =", fix)
+    return series
 
 
 def _split_spec(split: str | None, train_end: str | None, val_end: str | None) -> Any:
@@ -374,7 +277,7 @@ def _split_spec(split: str | None, train_end: str | None, val_end: str | None) -
 
 # ---------------------------------------------------------------------- train
 @app.command()
-@_with_shared_options
+@with_shared_options
 def train(
     ctx: typer.Context,
     opts: SimpleNamespace,
@@ -422,7 +325,7 @@ def train(
     out = out or Path("runs") / f"{opts.data.stem}-{opts.model}"
     with runs.run_folder(out):
         if from_run is None:
-            series = _series(opts)
+            series = _series(opts, _stdout, forecaster.lookback, quiet)
         else:  # the options given on the command line, in the library's names
             given = {"learning_rate" if k == "lr" else k: v for k, v in vars(opts).items()
                      if k != "data" and ctx.get_parameter_source(k).name != "DEFAULT"}  # fmt: skip
@@ -497,7 +400,10 @@ def evaluate(
 
     wanted = _parse_test(test, test_start)
     backends.start_backend()
-    forecaster, report, used = runs.evaluate_run(run_dir, data, test=wanted)
+    with _warnings_as_lines():
+        sink = _stderr if as_json else _stdout
+        run = runs.evaluate_run(run_dir, data, test=wanted, log=lambda x: sink(f"load   {x}"))
+    forecaster, report, used = run
     if as_json:
         tables.echo_json(
             {"run_dir": str(run_dir), "data": str(data), "test": used, **report.to_dict()}
@@ -522,7 +428,11 @@ def predict(
 
     backends.start_backend()
     forecaster = Forecaster.load(run_dir)
-    preds = forecaster.predict(data)
+    series = forecaster.collection(data)
+    for line in tables.load_lines(series):
+        (_stdout if out is None else _stderr)(line)
+    with _warnings_as_lines():
+        preds = forecaster.predict(series)
     if isinstance(preds, dict):
         preds = pd.concat(preds, names=["series"]).reset_index(level=0)
     if out is not None:
@@ -541,7 +451,7 @@ def predict(
 
 # ---------------------------------------------------------------------- backtest
 @app.command()
-@_with_shared_options
+@with_shared_options
 def backtest(
     opts: SimpleNamespace,
     folds: Annotated[int, typer.Option(min=1, help="Test blocks at the end of the data.")] = 5,
@@ -566,7 +476,7 @@ def backtest(
     if not isinstance(wanted, int):
         raise ConfigError("backtest takes one --lookback number ('auto' and lists are for train)")
     forecaster = _forecaster(opts, wanted, _verbosity(quiet or as_json))
-    series = _series(opts)
+    series = _series(opts, _stderr if as_json else _stdout, forecaster.lookback)
     result = forecaster.backtest(
         series, folds=folds, test_size=test_size, mode=mode, refit_every=refit_every, val=val
     )

@@ -42,6 +42,12 @@ class ArtifactError(ForecastError, OSError):
     """A saved forecaster or model is missing, corrupt or from an incompatible version."""
 
 
+class ForecastWarning(UserWarning):
+    """Something done to the data that the user must know of: a forecast read from filled
+    values, an evaluation that scores rows the model was trained on. The CLI prints each as
+    one `warning: ...` line."""
+
+
 def check_positive_int(
     name: str, value: Any, allow_zero: bool = False, or_none: bool = False
 ) -> int:

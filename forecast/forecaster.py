@@ -52,6 +52,8 @@ from forecast.series import (
     SINGLE,
     Collection,
     as_collection,
+    check_forecast_rows,
+    check_length,
     future_index,
     series_info,
     series_label,
@@ -64,6 +66,7 @@ from forecast.windowing import (
 )
 
 Validation = float | int | pd.DataFrame | Mapping[str, Any] | SplitSpec | None
+_SHORT = ("the training slice", "lookback + horizon =", "use a shorter lookback or horizon")
 
 
 class Forecaster:
@@ -79,6 +82,8 @@ class Forecaster:
         target: column(s) to forecast; by default taken from the data.
         covariates: extra input columns.
         time_col, id_col, freq, fill: passed to `load_series` for raw frames and paths.
+        load_options: more `load_series` options, saved with the forecaster: sort,
+            duplicates, tz, sep, decimal, encoding (e.g. `{"sort": True, "tz": "CET"}`).
         scaler: "standard", "minmax", "robust" or "none" (fitted on the training slice).
         normalize: per-window normalization inside the model: "last" (forecast the change
             from the last value, robust to level shifts), "mean_std" or "none" (or None).
@@ -114,6 +119,7 @@ class Forecaster:
         id_col: str | None = None,
         freq: str | None = None,
         fill: str | None = None,
+        load_options: Mapping[str, Any] | None = None,
         scaler: str = "standard",
         normalize: str | None = "last",
         ridge_skip: bool = True,
@@ -140,6 +146,7 @@ class Forecaster:
         self.id_col = id_col
         self.freq = freq
         self.fill = fill
+        self.load_options = load_options
         self.scaler = scaler
         self.normalize = normalize
         self.ridge_skip = ridge_skip
@@ -210,17 +217,8 @@ class Forecaster:
             series, fitted=fitted, time_col=self.time_col, id_col=self.id_col, fill=self.fill,
             target=self.columns_[: self.n_targets_] if fitted else self.target,
             covariates=self.columns_[self.n_targets_ :] if fitted else self.covariates,
-            freq=self.freq_ if fitted else self.freq,
+            freq=self.freq_ if fitted else self.freq, **dict(self.load_options or {}),
         )  # fmt: skip
-
-    def _check_train_length(self, train: Collection, lookback: int) -> None:
-        need = lookback + self.horizon
-        for key, frame in train.items():
-            if len(frame) < need:
-                raise DataError(
-                    f"{series_label(key)}the training slice has {len(frame)} rows but lookback + "
-                    f"horizon = {need}; use a shorter lookback or horizon, or more data"
-                )
 
     def _targets(self, frame: pd.DataFrame) -> np.ndarray:
         """Scaled values `(rows, n_targets)` of `frame`."""
@@ -260,7 +258,7 @@ class Forecaster:
         )
         shortest = min(len(frame) for frame in train.values())
         if longest_fitting(tried, shortest, self.horizon) is None:
-            self._check_train_length(train, tried[0])
+            check_length(train, tried[0] + self.horizon, *_SHORT)
         if not held:
             need = "choosing the lookback needs validation data; give val"
             raise ConfigError(need, setting="val")
@@ -300,11 +298,11 @@ class Forecaster:
         Returns self.
         """
         self.check_settings()
-        training.select_device(self.device)
+        training.use_device(self.device)
         data, train, held, starts = fit_parts(
             series, val, self.lookback, self.horizon, self.collection, SINGLE
         )
-        self._check_train_length(train, self.lookback)
+        check_length(train, self.lookback + self.horizon, *_SHORT)
         first = not self.is_fitted
         if first:
             self._learn_data(train)
@@ -432,9 +430,11 @@ class Forecaster:
             if len(frame) < self.lookback:
                 need = f"predict needs the last lookback = {self.lookback} rows"
                 raise DataError(f"{series_label(key)}{need}, got {len(frame)}")
+            check_forecast_rows(frame, self.lookback, self.n_targets_)
             window = self.scaler_.transform(frame.iloc[-self.lookback :])[None]
             values = self.scaler_.inverse_transform_targets(self.model_.predict(window, verbose=0))
-            index = future_index(frame.index, self.horizon, self.freq_)
+            tz = (frame.attrs.get("load") or {}).get("tz")
+            index = future_index(frame.index, self.horizon, self.freq_, tz)
             out[key] = pd.DataFrame(values[0], index, self.columns_[: self.n_targets_])
         return out[SINGLE] if list(out) == [SINGLE] else out
 

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +32,16 @@ from forecast.backends import (  # noqa: F401  (kept for compatibility)
     package_version,
     visible_gpus,
 )
-from forecast.errors import ConfigError, DataError, TrainingError
+from forecast.errors import ConfigError, DataError, ForecastWarning, TrainingError
 from forecast.series import (  # noqa: F401  (kept for compatibility)
     PUBLIC_DATASETS,
     DatasetInfo,
     bundled_datasets,
     describe_dataset,
+    load_report,
     public_datasets,
     repo_root,
+    series_label,
 )
 
 if TYPE_CHECKING:
@@ -201,7 +204,7 @@ def continue_from(
     try:
         series = load_series(
             data, time_col=f.time_col, target=targets, covariates=covariates,
-            id_col=f.id_col, fill=f.fill,
+            id_col=f.id_col, fill=f.fill, **dict(f.load_options or {}),
         )  # fmt: skip
     except DataError as exc:
         raise DataError(f"{data} does not fit the run {run} (columns {f.columns_}): {exc}") from exc
@@ -294,26 +297,72 @@ def train_and_save(
         seconds = time.perf_counter() - began
         report = forecaster.evaluate(parts.test)
         metrics = {**report.to_dict(), "split": parts.spans, "data": data}
+        metrics["load"] = _changes(parts)
         forecaster.save(folder, metrics=metrics)  # replaces the toolkit's files only
         shutil.rmtree(run_dir, ignore_errors=True)
     return TrainResult(forecaster, report, parts, folder, seconds, state == "restart")
 
 
+def _changes(parts: SplitParts) -> dict[str, Any] | None:
+    """Every place loading merged, filled or dropped (`forecast.reading.Changes.to_dict`), from
+    the parts' `attrs["load"]`; per series for a collection; None when not loaded from data."""
+    frames = parts.train if isinstance(parts.train, dict) else {"": parts.train}
+    found = {k: (f.attrs.get("load") or {}).get("changes") for k, f in frames.items()}
+    record = {k: c.to_dict() for k, c in found.items() if c is not None}
+    return record.get("", None) if list(frames) == [""] else record or None
+
+
 def evaluate_run(
-    run_dir: str | os.PathLike, data: Any, test: Any = None
+    run_dir: str | os.PathLike,
+    data: Any,
+    test: Any = None,
+    log: Callable[[str], None] | None = None,
 ) -> tuple[Forecaster, Report, Any]:
     """Score a saved forecaster on `data`; returns it, the report and the `test` used.
 
     `test` is a fraction or row count at the end of the data, or a timestamp; by default the
-    test start recorded when the forecaster was trained (else the last 20%).
+    test start recorded when the forecaster was trained (else the last 20%). A `test` that
+    scores rows the model was trained or validated on warns (ForecastWarning), naming them.
+    `log` gets what loading the data changed (`forecast.series.load_report`).
     """
     from forecast.artifacts import read_metrics
     from forecast.forecaster import Forecaster
 
     forecaster = Forecaster.load(run_dir)
+    split = read_metrics(run_dir).get("split") or {}
     if test is None:
-        test = read_metrics(run_dir).get("split", {}).get("evaluate_test") or 0.2
-    return forecaster, forecaster.evaluate(data, test=test), test
+        test = split.get("evaluate_test") or 0.2
+    series = forecaster.collection(data)
+    for line in load_report(series) if log else []:
+        log(line)
+    for key, frame in series.items():
+        spans = split.get("series", {}).get(key, {}) if "series" in split else split
+        note = seen_rows_note(frame, test, forecaster.lookback, spans)
+        if note:
+            warnings.warn(series_label(key) + note, ForecastWarning, stacklevel=2)
+    return forecaster, forecaster.evaluate(series, test=test), test
+
+
+def seen_rows_note(frame: pd.DataFrame, test: Any, lookback: int, spans: dict) -> str | None:
+    """What is wrong when scoring `frame` from `test` scores rows up to the end of the saved
+    split's validation (or training) part `spans`: those scores are optimistic."""
+    import pandas as pd
+
+    from forecast.windowing import first_origin
+
+    seen = (spans.get("val") or {}).get("end") or (spans.get("train") or {}).get("end")
+    if seen is None or not isinstance(frame.index, pd.DatetimeIndex):
+        return None
+    scored = frame.index[first_origin(frame.index, test, lookback) :]
+    inside = int((scored <= pd.Timestamp(seen)).sum())
+    if not inside:
+        return None
+    start = (spans.get("test") or {}).get("start")
+    return (
+        f"scoring from {scored[0]} includes {inside} rows up to {seen} that the model was "
+        f"trained or validated on: their scores are optimistic; score from the run's test "
+        f"start {start} (the default) or later"
+    )
 
 
 def save_plots(

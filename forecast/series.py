@@ -13,6 +13,7 @@ The dataset catalogue behind `forecast datasets` lives here too: `bundled_datase
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, DataError
+from forecast.errors import ConfigError, DataError, ForecastError, ForecastWarning, check_choice
+from forecast.reading import (
+    DUPLICATES,
+    Changes,
+    changes_report,
+    check_order,
+    fill_gaps,
+    fill_missing,
+    infer_freq,
+    numeric_columns,
+    parse_timestamps,
+    read_csv,
+)
 
 FILLS = ("interpolate", "ffill", "drop")
 # Column names taken as the time column when `time_col` is not given.
@@ -40,7 +53,7 @@ def _list_columns(frame: pd.DataFrame) -> str:
     return ", ".join(str(c) for c in frame.columns)
 
 
-def _read(source: Any) -> pd.DataFrame:
+def _read(source: Any, csv_options: dict[str, Any]) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source.copy()
     if isinstance(source, pd.Series):
@@ -49,28 +62,39 @@ def _read(source: Any) -> pd.DataFrame:
         raise DataError(
             f"source must be a CSV path or a pandas DataFrame, got {type(source).__name__}"
         )
-    path = Path(source)
-    if not path.is_file():
-        raise DataError(f"data file not found: {path}; check the path")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"cannot parse {path} as CSV ({reason}); is it a CSV file?") from exc
-    if frame.empty:
-        raise DataError(f"{path} has no data rows")
-    return frame
+    return read_csv(source, **csv_options)
 
 
-def _pick_time_col(frame: pd.DataFrame, time_col: str | None) -> str | None:
+def _pick_time_col(frame: pd.DataFrame, time_col: str | None, skip: set) -> tuple[Any, str]:
+    """The time column and how it was found: "given", "by name" (date, time, month, ...),
+    "by content" (the one other text column whose values are all timestamps), or
+    (None, "index") / (None, "none": step-indexed rows)."""
     if time_col is not None:
-        return time_col
+        return time_col, "given"
     if isinstance(frame.index, pd.DatetimeIndex):
-        return None
+        return None, "index"
     for col in frame.columns:
         if str(col).strip().lower() in TIME_NAMES:
-            return str(col)
-    return None
+            return str(col), "by name"
+    texts = [c for c in frame.columns if c not in skip and _is_text(frame[c])]
+    found = [c for c in texts if _looks_like_time(frame[c])]
+    return (str(found[0]), "by content") if len(found) == 1 else (None, "none")
+
+
+def _is_text(column: pd.Series) -> bool:
+    return column.dtype == object or pd.api.types.is_string_dtype(column)
+
+
+def _looks_like_time(column: pd.Series) -> bool:
+    """Whether every non-empty value of a text column is a timestamp (checked on every row)."""
+    values = column.dropna().astype(str)
+    if values.empty or not values.str.contains(r"\d").all():
+        return False
+    try:
+        pd.to_datetime(values, format="mixed", utc=True)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
 
 
 def _require(frame: pd.DataFrame, names: list[str], role: str) -> None:
@@ -81,13 +105,15 @@ def _require(frame: pd.DataFrame, names: list[str], role: str) -> None:
             )
 
 
-def _parse_time(frame: pd.DataFrame, time_col: str | None) -> pd.DataFrame:
+def _parse_time(frame: pd.DataFrame, time_col: str | None, tz: str | None) -> tuple[Any, Any]:
+    """`frame` indexed by its time column (see `forecast.reading.parse_timestamps`), and the
+    zone to show its timestamps in (None: as they are)."""
     if time_col is None:
         if isinstance(frame.index, pd.DatetimeIndex):
             frame.index = frame.index.rename(frame.index.name or "time")
-            return frame
+            return frame, None
         if isinstance(frame.index, pd.RangeIndex) or pd.api.types.is_integer_dtype(frame.index):
-            return frame
+            return frame, None
         try:
             frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index, format="mixed"))
         except (ValueError, TypeError) as exc:
@@ -95,7 +121,7 @@ def _parse_time(frame: pd.DataFrame, time_col: str | None) -> pd.DataFrame:
                 "the index is neither timestamps nor step numbers; pass time_col= to name the "
                 "time column"
             ) from exc
-        return frame
+        return frame, None
     _require(frame, [time_col], "time")
     raw = frame[time_col]
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
@@ -107,11 +133,13 @@ def _parse_time(frame: pd.DataFrame, time_col: str | None) -> pd.DataFrame:
             )
         frame = frame.drop(columns=[time_col])
         frame.index = pd.Index(raw.to_numpy(dtype=np.int64), name=time_col)
-        return frame
+        return frame, None
     try:
-        stamps = pd.to_datetime(raw, format="mixed")
-    except (ValueError, TypeError, OverflowError):
-        stamps = pd.to_datetime(raw, errors="coerce", format="mixed")
+        stamps, zone = parse_timestamps(raw, time_col, tz)
+    except (ValueError, TypeError, OverflowError) as exc:
+        if isinstance(exc, ForecastError):
+            raise
+        stamps = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
         bad = raw[stamps.isna() & raw.notna()]
         example = bad.iloc[0] if len(bad) else raw[raw.isna()].index[0]
         raise DataError(
@@ -119,176 +147,44 @@ def _parse_time(frame: pd.DataFrame, time_col: str | None) -> pd.DataFrame:
             f"(row {bad.index[0] if len(bad) else example}); fix or remove those rows"
         ) from None
     if stamps.isna().any():
-        row = int(np.flatnonzero(stamps.isna().to_numpy())[0])
+        row = int(np.flatnonzero(np.asarray(stamps.isna()))[0])
         raise DataError(
             f"time column {time_col!r} has {int(stamps.isna().sum())} empty timestamps "
             f"(first at row {row}); fix or remove those rows"
         )
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert(None)
     frame = frame.drop(columns=[time_col])
-    frame.index = pd.DatetimeIndex(stamps, name=time_col)
-    return frame
-
-
-def _to_numeric(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    out = {}
-    for col in columns:
-        raw = frame[col]
-        if pd.api.types.is_bool_dtype(raw):
-            out[col] = raw.astype("float64")
-            continue
-        values = pd.to_numeric(raw, errors="coerce")
-        bad = raw.notna() & values.isna()
-        if bad.any():
-            where = raw.index[bad.to_numpy()][0]
-            raise DataError(
-                f"column {col!r} is not numeric: value {raw[bad].iloc[0]!r} at {where}; "
-                "clean it or leave the column out"
-            )
-        out[col] = values.astype("float64")
-    return pd.DataFrame(out, index=frame.index)
-
-
-def _check_order(frame: pd.DataFrame, sort: bool, label: str) -> pd.DataFrame:
-    index = frame.index
-    if not index.is_monotonic_increasing:
-        if not sort:
-            pos = int(np.flatnonzero(index[1:] < index[:-1])[0])
-            raise DataError(
-                f"{label}timestamps are not sorted ({index[pos + 1]} comes after {index[pos]}); "
-                "sort the data or pass sort=True"
-            )
-        frame = frame.sort_index(kind="stable")
-        index = frame.index
-    dup = index.duplicated()
-    if dup.any():
-        raise DataError(
-            f"{label}duplicate timestamp {index[dup][0]} ({int(dup.sum())} duplicates); "
-            "aggregate or remove the repeated rows"
-        )
-    return frame
-
-
-def _infer_freq(index: pd.DatetimeIndex, freq: str | None, label: str) -> str | None:
-    if freq is not None:
-        try:
-            return pd.tseries.frequencies.to_offset(freq).freqstr
-        except ValueError as exc:
-            raise ConfigError(
-                f"freq={freq!r} is not a pandas frequency (e.g. 'h', 'D', 'MS')"
-            ) from exc
-    if len(index) < 3:
-        return None
-    inferred = pd.infer_freq(index)
-    if inferred is not None:
-        return inferred
-    # Irregular because of gaps: take the most common step and check it divides the span.
-    steps = pd.Series(index[1:] - index[:-1])
-    step = steps.mode().iloc[0]
-    if not ((steps / step) % 1 != 0).any():
-        try:
-            if step % pd.Timedelta(days=1) == pd.Timedelta(0):
-                return pd.tseries.frequencies.to_offset(f"{step.days}D").freqstr
-            return pd.tseries.frequencies.to_offset(step).freqstr
-        except ValueError:
-            pass
-    return _calendar_freq(index)
-
-
-def _calendar_freq(index: pd.DatetimeIndex) -> str | None:
-    """A calendar frequency ('MS', 'W-SUN', ...) with gaps: the most common one of runs of
-    three timestamps, if every timestamp lies on its grid."""
-    starts = range(0, len(index) - 2, max(1, (len(index) - 2) // 64))
-    found = pd.Series([pd.infer_freq(index[i : i + 3]) for i in starts]).dropna()
-    if found.empty:
-        return None
-    freq = found.mode().iloc[0]
-    grid = pd.date_range(index[0], index[-1], freq=freq)
-    return freq if index.isin(grid).all() else None
-
-
-def _fill_gaps(frame: pd.DataFrame, freq: str | None, fill: str | None, label: str) -> pd.DataFrame:
-    if freq is None or not isinstance(frame.index, pd.DatetimeIndex) or fill == "drop":
-        return frame
-    full = pd.date_range(frame.index[0], frame.index[-1], freq=freq)
-    if len(full) == len(frame) and full.equals(frame.index):
-        frame.index = full.rename(frame.index.name)
-        return frame
-    off_grid = frame.index.difference(full)
-    if len(off_grid):
-        raise DataError(
-            f"{label}timestamp {off_grid[0]} is off the {freq!r} grid that starts at "
-            f"{frame.index[0]}; pass the right freq= or resample the data"
-        )
-    missing = full.difference(frame.index)
-    if fill is None:
-        raise DataError(
-            f"{label}{len(missing)} missing timestamps in a {freq!r} series (first {missing[0]}); "
-            "pass fill='interpolate', 'ffill' or 'drop'"
-        )
-    return frame.reindex(full.rename(frame.index.name))
-
-
-def _handle_nan(frame: pd.DataFrame, fill: str | None, label: str) -> pd.DataFrame:
-    values = frame.to_numpy()
-    if np.isinf(values).any():
-        row, col = np.argwhere(np.isinf(values))[0]
-        raise DataError(
-            f"{label}column {frame.columns[col]!r} has infinite values (first at "
-            f"{frame.index[row]}); replace them before loading"
-        )
-    nan = np.isnan(values)
-    if not nan.any():
-        return frame
-    if fill is None:
-        parts = []
-        for j, col in enumerate(frame.columns):
-            if nan[:, j].any():
-                first = frame.index[int(np.flatnonzero(nan[:, j])[0])]
-                parts.append(f"{col!r}: {int(nan[:, j].sum())} (first at {first})")
-        raise DataError(
-            f"{label}{int(nan.sum())} missing values ({'; '.join(parts)}); "
-            "pass fill='interpolate', 'ffill' or 'drop'"
-        )
-    if fill == "drop":
-        return frame.dropna()
-    if fill == "ffill":
-        frame = frame.ffill()
-    else:
-        method = "time" if isinstance(frame.index, pd.DatetimeIndex) else "linear"
-        frame = frame.interpolate(method=method, limit_direction="forward")
-    if frame.isna().to_numpy().any():
-        raise DataError(
-            f"{label}the first rows are missing and cannot be filled forward; "
-            "use fill='drop' or trim the start of the data"
-        )
-    return frame
+    frame.index = stamps
+    return frame, zone
 
 
 def _validate_one(
     frame: pd.DataFrame,
     targets: list[str],
     covariates: list[str],
-    freq: str | None,
-    fill: str | None,
-    sort: bool,
+    options: dict[str, Any],
     label: str = "",
 ) -> pd.DataFrame:
+    """One series checked and cleaned: numeric, ordered, merged, on its grid, filled.
+
+    `options`: freq, fill, sort, duplicates (as `load_series` takes them) and the notes to
+    record in `attrs["forecast"]` (time_col, time_found, tz)."""
+    changes = Changes()
+    fill, freq = options["fill"], options["freq"]
     index = frame.index
-    frame = _to_numeric(frame, targets + covariates)
+    frame = numeric_columns(frame, targets + covariates)
     frame.index = index
+    frame = check_order(frame, options["sort"], options["duplicates"], label, changes)
     if isinstance(frame.index, pd.DatetimeIndex):
-        frame = _check_order(frame, sort, label)
-        freq = _infer_freq(frame.index, freq, label)
-        frame = _fill_gaps(frame, freq, fill, label)
+        freq = infer_freq(frame.index, freq, label)
+        frame = fill_gaps(frame, freq, fill, label)
     else:
-        frame = _check_order(frame, sort, label)
         freq = None
-    frame = _handle_nan(frame, fill, label)
+    frame = fill_missing(frame, fill, label, changes)
     if len(frame) == 0:
         raise DataError(f"{label}no rows left after removing missing values")
     frame.attrs["forecast"] = {"target": targets, "covariates": covariates, "freq": freq}
+    notes = {k: options[k] for k in ("time_col", "time_found", "tz")}
+    frame.attrs["load"] = {**notes, "changes": changes}
     return frame
 
 
@@ -301,6 +197,11 @@ def load_series(
     freq: str | None = None,
     fill: str | None = None,
     sort: bool = False,
+    duplicates: str = "error",
+    tz: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
 ) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """Load a time series and check everything the models rely on.
 
@@ -308,31 +209,43 @@ def load_series(
         source: a CSV path or a DataFrame (with a `DatetimeIndex`, a time column, or a plain
             `RangeIndex` for step-indexed data).
         time_col: the time column; by default a `DatetimeIndex`, or a column named like
-            `date`, `timestamp`, `time`, `month`, ..., or none (step-indexed).
+            `date`, `timestamp`, `time`, `month`, ..., or the one text column that holds
+            only timestamps, or none (step-indexed); `attrs` records which and how.
         target: the column(s) to forecast; by default the only numeric column left.
         covariates: extra input columns (known past values fed to the model).
         id_col: for long-format data (many series in one file): the series id column.
         freq: the pandas frequency ('h', 'D', 'MS', ...); inferred when not given.
         fill: what to do with missing values and missing timestamps: None (error),
-            "interpolate", "ffill" or "drop".
+            "interpolate" (between known values), "ffill" or "drop" (rows at the start or
+            end only: windows must not span a hole). Every place filled is recorded.
         sort: sort unsorted timestamps instead of raising.
+        duplicates: repeated timestamps: "error", or merge them by "mean", "sum", "first"
+            or "last" (hourly files repeat the autumn daylight-saving hour).
+        tz: the time zone of naive local timestamps ("Europe/Berlin"); timestamps with UTC
+            offsets (mixed ones too) need none. Either way the index is naive UTC and
+            `attrs["load"]` keeps the zone for output (`future_index`).
+        sep, decimal, encoding: the CSV dialect; by default the separator (, ; tab |) and a
+            decimal comma are sniffed, and the encoding is UTF-8 (e.g. "latin-1").
 
     Returns:
         A DataFrame `(length, n_targets + n_covariates)` indexed by time, targets first, all
-        float64, with `attrs["forecast"] = {"target": [...], "covariates": [...], "freq": ...}`.
+        float64, with `attrs["forecast"] = {"target": [...], "covariates": [...], "freq": ...}`
+        and `attrs["load"]`: time_col, time_found ("given", "by name", "by content", "index"
+        or "none"), tz, and changes (what was merged, filled or dropped; `load_report`).
         With `id_col`: a dict `{series id: such a DataFrame}` in order of first appearance.
 
     Raises:
         DataError: for every problem in the data, with what was found and how to fix it.
         ConfigError: for invalid arguments (unknown fill, a column both target and covariate).
     """
-    if fill is not None and fill not in FILLS:
-        raise ConfigError(f"fill must be None or one of {', '.join(FILLS)}, got {fill!r}")
-    frame = _read(source)
+    if fill is not None:
+        fill = check_choice("fill", fill, FILLS)
+    check_choice("duplicates", duplicates, DUPLICATES)
+    frame = _read(source, {"sep": sep, "decimal": decimal, "encoding": encoding})
     frame.columns = [str(c) for c in frame.columns]
-    time_col = _pick_time_col(frame, time_col)
     covs = _names(covariates)
     targets = _names(target)
+    time_col, found = _pick_time_col(frame, time_col, {id_col, *covs, *targets})
     _require(frame, covs, "covariate")
     if id_col is not None:
         _require(frame, [id_col], "id")
@@ -350,17 +263,18 @@ def load_series(
     overlap = set(targets) & set(covs)
     if overlap:
         raise ConfigError(f"column {sorted(overlap)[0]!r} is both a target and a covariate")
-    frame = _parse_time(frame, time_col)
-
+    frame, zone = _parse_time(frame, time_col, tz)
+    options = dict(freq=freq, fill=fill, sort=sort, duplicates=duplicates.lower())
+    options.update(time_col=time_col, time_found=found, tz=None if zone is None else str(zone))
     if id_col is None:
-        return _validate_one(frame, targets, covs, freq, fill, sort)
+        return _validate_one(frame, targets, covs, options)
     collection: dict[str, pd.DataFrame] = {}
     if frame[id_col].isna().any():
         raise DataError(f"id column {id_col!r} has empty values; fill or remove those rows")
     for key, group in frame.groupby(id_col, sort=False):
         name = str(key)
         collection[name] = _validate_one(
-            group.drop(columns=[id_col]), targets, covs, freq, fill, sort, f"series {name!r}: "
+            group.drop(columns=[id_col]), targets, covs, options, f"series {name!r}: "
         )
     return collection
 
@@ -454,8 +368,87 @@ def series_label(key: str) -> str:
     return "" if key == SINGLE else f"series {key!r}: "
 
 
-def future_index(index: pd.Index, horizon: int, freq: str | None) -> pd.Index:
-    """The `horizon` timestamps (or row numbers) after the end of `index`.
+def load_report(series: pd.DataFrame | Mapping[str, pd.DataFrame], time: bool = True) -> list[str]:
+    """What `load_series` decided and changed, one line each: which column was taken as
+    time (or that none was) and its zone (with `time=False` only when the column was found
+    by its content, or none was), and every merged, filled or dropped place."""
+    frames = series if isinstance(series, Mapping) else {SINGLE: series}
+    lines = []
+    for key, frame in frames.items():
+        load = frame.attrs.get("load")
+        if not load:
+            continue
+        if not lines and (time or load["time_found"] not in ("given", "by name")):
+            lines += _time_report(load, frame)
+        changes = changes_report(load["changes"], series_info(frame)["freq"], series_label(key))
+        lines += changes
+    return lines
+
+
+def _time_report(load: Mapping[str, Any], frame: pd.DataFrame) -> list[str]:
+    col, found, zone = load["time_col"], load["time_found"], load["tz"]
+    if found == "none":
+        return [
+            "time: no time column found, so rows are steps 0, 1, 2, ... in file order; name "
+            "the time column with time_col= if there is one"
+        ]
+    if found == "index":
+        return []
+    how = {"given": "", "by name": " (by its name)"}.get(found, " (it holds timestamps)")
+    kind = "step numbers" if not isinstance(frame.index, pd.DatetimeIndex) else "timestamps"
+    where = f", read as UTC and shown in {zone}" if zone else ""
+    return [f"time: column {col!r}{how}, {kind}{where}"]
+
+
+def check_length(
+    series: Mapping[str, pd.DataFrame], need: int, what: str, why: str, fix: str
+) -> None:
+    """Raise DataError when a series of `series` has fewer than `need` rows: "{what} has n
+    rows but {why} {need}; {fix}" (e.g. why="lookback + horizon =")."""
+    for key, frame in series.items():
+        if len(frame) < need:
+            raise DataError(
+                f"{series_label(key)}{what} has {len(frame)} rows but {why} {need}; {fix}"
+            )
+
+
+def check_forecast_rows(frame: pd.DataFrame, lookback: int, n_targets: int) -> None:
+    """Refuse to forecast from invented values, and warn when the input window was filled.
+
+    Raises DataError when the last rows of a target were filled (empty future rows, e.g.
+    handed over with known covariates): a forecast starts after the last known value. Warns
+    (ForecastWarning) naming the filled places among the last `lookback` rows.
+    """
+    load = frame.attrs.get("load") or {}
+    changes = load.get("changes")
+    if changes is None or not changes.filled:
+        return
+    last = frame.index[-1]
+    for col in list(frame.columns[:n_targets]):
+        places = changes.filled.get(str(col), [])
+        if places and places[-1] == last:
+            tail = int(np.sum(frame.index.isin(places)[::-1].cumprod()))
+            raise DataError(
+                f"the last {tail} rows (from {frame.index[-tail]}) have no {col!r} value and "
+                f"would be {changes.fill}-filled: a forecast starts after the last known value; "
+                "remove those rows (future covariates are not used)"
+            )
+    window = frame.index[-lookback:]
+    inside = {c: [p for p in v if p in window] for c, v in changes.filled.items()}
+    found = Changes(filled={c: v for c, v in inside.items() if v}, fill=changes.fill)
+    lines = changes_report(found, series_info(frame)["freq"])
+    if lines:
+        warnings.warn(
+            f"the forecast reads filled values in its last {lookback} input rows: "
+            + "; ".join(lines), ForecastWarning, stacklevel=3,
+        )  # fmt: skip
+
+
+def future_index(
+    index: pd.Index, horizon: int, freq: str | None, tz: str | None = None
+) -> pd.Index:
+    """The `horizon` timestamps (or row numbers) after the end of `index`; with `tz`, the
+    index is naive UTC and the timestamps come back in that zone.
 
     Raises:
         DataError: for a time index without a frequency (given or inferable).
@@ -466,7 +459,10 @@ def future_index(index: pd.Index, horizon: int, freq: str | None) -> pd.Index:
             raise DataError(
                 "cannot build future timestamps: the series has no frequency; pass freq="
             )
-        return pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:].rename(index.name)
+        stamps = pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:]
+        if tz is not None:
+            stamps = stamps.tz_localize("UTC").tz_convert(tz)
+        return stamps.rename(index.name)
     last = int(index[-1]) if len(index) else -1
     return pd.RangeIndex(last + 1, last + 1 + horizon, name=index.name)
 

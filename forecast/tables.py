@@ -145,6 +145,15 @@ def folds_table(folds: Any, mode: str, test_size: int) -> Table:
     return table
 
 
+def load_lines(series: Any, time: bool = True) -> list[str]:
+    """What loading the data decided and changed (`forecast.series.load_report`; the time
+    column too unless `time=False`), each line starting `load   `, like the other lines of
+    `forecast train`."""
+    from forecast.series import load_report
+
+    return [f"load   {line}" for line in load_report(series, time=time)]
+
+
 def forecast_table(preds: Any) -> Table:
     """`forecast predict`'s table: a row per future timestamp, a column per target (and the
     series id, for many series)."""
@@ -159,6 +168,7 @@ def forecast_table(preds: Any) -> Table:
 
 def datasets_table(title: str, found: list[Any]) -> Table:
     """`forecast datasets`: a row per `forecast.series.DatasetInfo`, with the options to pass."""
+
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("path, then the options to pass", no_wrap=True)
     table.add_column("rows", justify="right")

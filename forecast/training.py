@@ -31,9 +31,18 @@ import keras
 import numpy as np
 
 from forecast.backends import backend_started as _backend_started  # noqa: F401  (kept for compatibility)
-from forecast.backends import select_device  # noqa: F401  (kept for compatibility)
+from forecast.backends import select_device, start_backend
 from forecast.errors import ConfigError, TrainingError, check_choice, check_positive_int
 from forecast.files import atomic_write, atomic_write_text
+
+
+def use_device(device: str = "auto") -> str | None:
+    """`forecast.backends.select_device(device)`, then start the backend there, its device
+    discovery messages hidden (as the command line does): the device is fixed from here on."""
+    chosen = select_device(device)
+    start_backend()
+    return chosen
+
 
 LOSSES = {
     "mse": keras.losses.MeanSquaredError,

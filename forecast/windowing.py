@@ -349,7 +349,8 @@ def split_series(
         test_rows = len(cut.test) - cut.test_start
         if test_rows == 0:
             label = f"series {key!r}: " if collection else ""
-            raise DataError(f"{label}the split leaves no test rows; move val_end earlier")
+            fix = "move val_end earlier" if spec.by_time else "the data is too short to split"
+            raise DataError(f"{label}the split leaves no test rows of {len(frame)}; {fix}")
         cuts[key] = cut
         spans[key] = {
             "train": _span(cut.train, 0),

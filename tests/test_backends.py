@@ -76,13 +76,40 @@ def test_cli_backend_option_runs_the_command_on_jax():
 
 
 # ---------------------------------------------------------------------- device
+def _fresh_process(code: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env,
+        timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_gpu_that_is_not_there_is_refused_not_replaced_by_the_cpu():
+    proc = _fresh_process(
+        """
+        from forecast.backends import select_device
+        from forecast.errors import ConfigError
+        try:
+            select_device("gpu:7")
+        except ConfigError as exc:
+            print(exc.setting, "|", exc)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("device | device='gpu:7': tensorflow sees no GPU with ")
+    assert "CUDA_VISIBLE_DEVICES=7 (GPU 7 is not there)" in proc.stdout
+
+
 @pytest.mark.slow
 def test_select_cpu_hides_gpus_in_a_fresh_process():
     code = textwrap.dedent(
         """
         import os
         from forecast.backends import select_device
-        first = select_device("gpu:1")          # before the backend starts: any choice works
+        first = select_device("auto")           # before the backend starts: any choice works
         chosen = select_device("cpu")
         import keras
         keras.ops.convert_to_tensor([1.0]) + 1  # the backend starts here
@@ -98,7 +125,7 @@ def test_select_cpu_hides_gpus_in_a_fresh_process():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == ["1 -1 -1 -1", "gpus 0"]
+    assert proc.stdout.splitlines() == ["None -1 -1 -1", "gpus 0"]
 
 
 def test_select_device_after_the_backend_started_is_too_late(monkeypatch):

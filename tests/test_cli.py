@@ -278,6 +278,24 @@ def test_help_lists_every_command_and_shows_defaults() -> None:
     assert invoke("mnist", "--help").exit_code == 0
 
 
+@pytest.mark.parametrize("command", ["train", "backtest", "evaluate", "predict"])
+def test_help_fits_80_columns_with_every_option_name_whole(command: str) -> None:
+    import typer.main
+
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "80"})
+
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in result.stdout
+    click_command = typer.main.get_command(app).commands[command]
+    names = [n for p in click_command.params for n in [*p.opts, *p.secondary_opts]]
+    shown = " ".join(result.stdout.replace("│", " ").split())
+    assert all(f" {n} " in f" {shown} " for n in names if n.startswith("--")), names
+    if command == "train":
+        assert all(f"─ {panel} " in result.stdout for panel in ("Data", "Model", "Training"))
+
+
 def test_train_chooses_the_lookback_on_validation(tmp_path: Path) -> None:
     tiny = [a for a in TINY if a not in ("--lookback", "14")]
     out = tmp_path / "auto"

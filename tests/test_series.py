@@ -41,7 +41,14 @@ def test_csv_path_loads_with_its_date_column_as_index(tmp_path):
     assert list(frame.columns) == ["y"]
     assert frame["y"].tolist() == [1.5, 2.5, 3.5]
     assert frame["y"].dtype == np.float64
-    assert frame.attrs["forecast"] == {"target": ["y"], "covariates": [], "freq": "D"}
+    info = frame.attrs["forecast"]
+    assert {k: info[k] for k in ("target", "covariates", "freq")} == {
+        "target": ["y"],
+        "covariates": [],
+        "freq": "D",
+    }
+    load = frame.attrs["load"]
+    assert (load["time_col"], load["time_found"], load["tz"]) == ("date", "by name", None)
 
 
 def test_csv_path_may_be_a_string(tmp_path):
@@ -120,11 +127,11 @@ def test_missing_file_names_the_path(tmp_path):
         load_series(tmp_path / "nowhere.csv")
 
 
-def test_binary_garbage_is_reported_as_not_csv(tmp_path):
+def test_binary_garbage_is_reported_as_not_text(tmp_path):
     path = tmp_path / "weights.csv"
     path.write_bytes(bytes([0x80, 0xFF, 0xFE, 0x00, 0x9C]) * 200)
 
-    with pytest.raises(DataError, match=r"cannot parse .* as CSV"):
+    with pytest.raises(DataError, match=r"is not UTF-8 \(byte 0x80 at position 0\); give its"):
         load_series(path)
 
 
@@ -325,13 +332,29 @@ def test_fill_ffill_repeats_the_last_value():
     assert frame["y"].tolist() == [1.0, 1.0, 3.0, 3.0, 3.0, 6.0]
 
 
-def test_fill_drop_removes_rows_with_a_missing_value():
+def test_fill_drop_removes_rows_with_a_missing_value_at_the_ends_only():
     frame = load_series(
-        _daily([1, np.nan, 3, 4], c=[1.0, 2.0, np.nan, 4.0]), covariates="c", fill="drop"
+        _daily([np.nan, 2, 3, 4, 5], c=[1.0, 2.0, 3.0, 4.0, np.nan]), covariates="c", fill="drop"
     )
 
-    assert frame.index.strftime("%d").tolist() == ["01", "04"]
-    assert frame["y"].tolist() == [1.0, 4.0]
+    assert frame.index.strftime("%d").tolist() == ["02", "03", "04"]
+    assert frame["y"].tolist() == [2.0, 3.0, 4.0]
+    changes = frame.attrs["load"]["changes"]
+    assert [str(p.date()) for p in changes.dropped] == ["2024-01-01", "2024-01-05"]
+
+
+def test_fill_drop_refuses_a_hole_inside_the_series_that_windows_would_span():
+    source = _daily([1, np.nan, 3, 4], c=[1.0, 2.0, np.nan, 4.0])
+
+    with pytest.raises(
+        DataError,
+        match=r"2 rows with missing values inside the series \(first "
+        r"at 2024-01-02 00:00:00\): fill='drop' would let windows span the gap",
+    ):
+        load_series(source, covariates="c", fill="drop")
+    gapped = _daily([1, 2, 3, 4, 5, 6]).drop(index=pd.DatetimeIndex(["2024-01-03"]))
+    with pytest.raises(DataError, match="1 missing timestamps inside the series"):
+        load_series(gapped, fill="drop")
 
 
 def test_leading_nan_cannot_be_filled_forward():
@@ -353,7 +376,7 @@ def test_infinite_values_are_rejected_even_with_fill(bad):
 
 
 def test_unknown_fill_is_a_config_error():
-    with pytest.raises(ConfigError, match=r"fill must be None or one of .*got 'mean'"):
+    with pytest.raises(ConfigError, match=r"unknown fill 'mean'; choose one of: interpolate"):
         load_series(_daily([1, 2, 3]), fill="mean")
 
 
@@ -414,7 +437,7 @@ def test_missing_month_is_found_in_monthly_data():
 
 @pytest.mark.parametrize(
     ("fill", "expected"),
-    [("interpolate", [1, 2, 3, 4, 5, 6]), ("ffill", [1, 2, 2, 2, 5, 6]), ("drop", [1, 2, 5, 6])],
+    [("interpolate", [1, 2, 3, 4, 5, 6]), ("ffill", [1, 2, 2, 2, 5, 6])],
 )
 def test_missing_timestamps_are_filled_as_asked(fill, expected):
     source = _daily([1, 2, 3, 4, 5, 6]).drop(index=pd.DatetimeIndex(["2024-01-03", "2024-01-04"]))
@@ -423,8 +446,11 @@ def test_missing_timestamps_are_filled_as_asked(fill, expected):
 
     np.testing.assert_allclose(frame["y"], expected)
     assert frame.attrs["forecast"]["freq"] == "D"
-    if fill != "drop":
-        assert frame.index.equals(pd.date_range("2024-01-01", periods=6, freq="D"))
+    assert frame.index.equals(pd.date_range("2024-01-01", periods=6, freq="D"))
+    filled = frame.attrs["load"]["changes"].filled
+    assert {k: [str(p.date()) for p in v] for k, v in filled.items()} == {
+        "y": ["2024-01-03", "2024-01-04"]
+    }
 
 
 def test_very_short_series_has_no_inferred_frequency():

@@ -25,6 +25,7 @@ _LAZY = {
     "save_mnist": "forecast.vision.mnist",
     "train_mnist": "forecast.vision.mnist",
     "write_mnist_run": "forecast.vision.mnist",
+    "run_data": "forecast.vision.mnist",
     "plot_confusion": "forecast.vision.plots",
     "plot_samples": "forecast.vision.plots",
 }

@@ -36,8 +36,8 @@ DataOption = Annotated[
     Path | None,
     typer.Option(
         "--data",
-        help="Keras-format mnist.npz, e.g. ../shared/datasets/mnist.npz; "
-        "default: the Keras cache ~/.keras/datasets/mnist.npz (nothing is downloaded).",
+        help="Keras-format mnist.npz, e.g. ../shared/datasets/mnist.npz; default: the one the "
+        "run was trained on, else the Keras cache ~/.keras/datasets/mnist.npz (no download).",
     ),
 ]
 RunDirArgument = Annotated[
@@ -51,15 +51,34 @@ def one_line(exc: BaseException) -> str:
 
 
 OPTION_NAMES = {"learning_rate": "lr"}  # library setting -> command-line option, where they differ
+# Settings that messages write as Python arguments (`fill='interpolate'`, `sort=True`,
+# `time_col=`); on the command line they read `--fill interpolate`, `--sort`, `--time-col`.
+ARGUMENTS = (
+    "fill", "sort", "duplicates", "tz", "sep", "decimal", "encoding", "time_col", "target",
+    "covariates", "id_col", "freq", "device",
+)  # fmt: skip
+_ARGUMENT = re.compile(
+    rf"(?<![\w-])({'|'.join(ARGUMENTS)})=(True\b|'([^']*)'|\"([^\"]*)\"|(?=[\s),;]|$))"
+)
+
+
+def _flag(setting: str) -> str:
+    return "--" + OPTION_NAMES.get(setting, setting).replace("_", "-")
+
+
+def _as_flag(match: re.Match) -> str:
+    value = match[3] if match[3] is not None else match[4]
+    return _flag(match[1]) + ("" if value is None else f" {value}")
 
 
 def as_option(message: str, setting: str | None) -> str:
-    """`message` in the command line's terms: the library's setting name (`normalize`,
+    """`message` in the command line's terms: Python arguments (`fill='ffill'`, `sort=True`)
+    become options (`--fill ffill`, `--sort`), and the library's setting name (`normalize`,
     `learning_rate`) where it is first named becomes its option (`--normalize`, `--lr`)."""
+    message = _ARGUMENT.sub(_as_flag, message)
     if not setting or setting.startswith("-"):  # already an option name
         return message
-    flag = "--" + OPTION_NAMES.get(setting, setting).replace("_", "-")
-    return re.sub(rf"(?<![\w-]){re.escape(setting)}\b", flag, message, count=1)
+    return re.sub(rf"(?<![\w-]){re.escape(setting)}\b", _flag(setting), message, count=1)
 
 
 def report_error(exc: BaseException) -> NoReturn:
@@ -173,9 +192,9 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Test loss, accuracy and confusion matrix of a trained run."""
-    from forecast.vision.mnist import evaluate_mnist, load_mnist_model
+    from forecast.vision.mnist import evaluate_mnist, load_mnist_model, run_data
 
-    evaluation = evaluate_mnist(load_mnist_model(run_dir), data)
+    evaluation = evaluate_mnist(load_mnist_model(run_dir), data or run_data(run_dir))
     if as_json:
         typer.echo(json.dumps(evaluation.to_dict()))
         return
@@ -200,7 +219,7 @@ def predict(
 ) -> None:
     """Predict the digit in a PNG, or in test image --index N."""
     from forecast.vision.dataset import load_mnist, read_digit_image
-    from forecast.vision.mnist import load_mnist_model, predict_digits
+    from forecast.vision.mnist import load_mnist_model, predict_digits, run_data
 
     if (image is None) == (index is None):
         raise ConfigError("give either an IMAGE.png or --index N, not both and not neither")
@@ -209,7 +228,7 @@ def predict(
         pixels = read_digit_image(image)
         source = str(image)
     else:
-        test = load_mnist(data, raw=True)
+        test = load_mnist(data or run_data(run_dir), raw=True)
         if not 0 <= index < len(test.x_test):
             raise ConfigError(f"--index must be 0..{len(test.x_test) - 1}, got {index}")
         pixels, truth = test.x_test[index], int(test.y_test[index])

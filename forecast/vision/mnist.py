@@ -197,6 +197,7 @@ def train_mnist(
     """
     if not (isinstance(batch_size, int) and batch_size >= 1):
         raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+    source = os.path.abspath(data) if isinstance(data, (str, os.PathLike)) else None
     data = _as_data(data)
     train, val = split_validation(data.x_train, data.y_train, val_split)
     set_seed(seed)
@@ -222,6 +223,7 @@ def train_mnist(
         "patience": patience,
         "learning_rate": learning_rate,
         "seed": seed,
+        "data": source,  # the mnist.npz trained on (None: given as arrays, or the Keras cache)
     }
     result = MnistResult(model, fitted, evaluate_mnist(model, data), timer.seconds, settings)
     if run_dir is not None:
@@ -320,6 +322,17 @@ def load_mnist_model(path: str | os.PathLike) -> keras.Model:
             f"{path} holds a model from {shapes[0]} to {shapes[1]}, not a 28x28x1 digit classifier"
         )
     return model
+
+
+def run_data(run_dir: str | os.PathLike) -> str | None:
+    """The `mnist.npz` a run folder was trained on (remembered in its `metrics.json`), so
+    `evaluate` and `predict` need no `--data` again; None when it was not a file, the file
+    is gone, or the run predates the record."""
+    try:
+        path = json.loads((Path(run_dir) / "metrics.json").read_text()).get("data")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return path if isinstance(path, str) and Path(path).is_file() else None
 
 
 def write_mnist_run(run_dir: str | os.PathLike, result: MnistResult, data: MnistData) -> Path:

@@ -1,0 +1,217 @@
+"""The options of the `forecast` command line, declared once: the data, model and training
+options that `train` and `backtest` share (`shared_options`, grouped into `--help` panels
+that fit an 80-column terminal), and the few others the commands take.
+
+`forecast.cli` holds the commands; a command decorated with `@with_shared_options` gets the
+shared options in its `--help` and as one namespace `opts`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Annotated, Any
+
+import typer
+
+from forecast import backends
+
+DataArg = Annotated[Path, typer.Argument(help="CSV file with a time column and the series.")]
+RunDirArg = Annotated[Path, typer.Argument(help="A run folder written by `forecast train`.")]
+DataOpt = Annotated[Path, typer.Option("--data", help="CSV file with the same columns.")]
+# The --help panels: options grouped so that `forecast train --help` fits 80 columns.
+data_option = functools.partial(typer.Option, rich_help_panel="Data")
+model_option = functools.partial(typer.Option, rich_help_panel="Model")
+linear_option = functools.partial(typer.Option, rich_help_panel="Linear path")
+training_option = functools.partial(typer.Option, rich_help_panel="Training")
+TimeCol = Annotated[
+    str | None,
+    data_option(
+        help="Time column; default: one named date, time, month, ... or holding timestamps."
+    ),
+]
+Target = Annotated[
+    str | None,
+    data_option(help="Column to forecast; default: the only numeric one."),
+]
+Covariates = Annotated[
+    str | None,
+    data_option(help="Extra input columns, comma-separated: HUFL,HULL."),
+]
+IdCol = Annotated[
+    str | None,
+    data_option(help="Series id column, for many series in one file."),
+]
+Fill = Annotated[
+    str | None,
+    data_option(
+        help="Missing values: interpolate, ffill or drop (at the ends only); default: error."
+    ),
+]
+Freq = Annotated[
+    str | None,
+    data_option(help="Pandas frequency (h, D, MS...); default: inferred."),
+]
+Sort = Annotated[bool, data_option("--sort", help="Sort rows by time (else: error).")]
+Duplicates = Annotated[
+    str,
+    data_option(help="Repeated timestamps: error, or merge by mean, sum, first or last."),
+]
+Tz = Annotated[
+    str | None,
+    data_option(help="Zone of naive local times (Europe/Berlin); offsets like +02:00 need none."),
+]
+Sep = Annotated[
+    str | None,
+    data_option(help="CSV separator; default: sniffed (, ; tab |)."),
+]
+Decimal = Annotated[
+    str | None,
+    data_option(help="Decimal mark; default: sniffed (. or ,)."),
+]
+Encoding = Annotated[str | None, data_option(help="File encoding, e.g. latin-1.")]
+Model = Annotated[str, model_option(help="single, stacked or attention.")]
+Lookback = Annotated[
+    str,
+    model_option(
+        help="Input steps per window: a number; or for train, 'auto' (chosen on the validation "
+        "part by the linear baseline's MAE, from 1 to 14 seasons) or candidates like 24,96,336."
+    ),
+]
+Horizon = Annotated[int, model_option(min=1, help="Steps forecast at once.")]
+Units = Annotated[
+    str | None,
+    model_option(help="LSTM sizes: 64, or 64,32 for stacked and attention; default: the model's."),
+]
+Dropout = Annotated[
+    float | None,
+    model_option(help="Dropout rate; default: the model's."),
+]
+LinearSkip = Annotated[
+    bool,
+    linear_option(
+        "--linear-skip/--no-linear-skip",
+        help="A linear path from the whole input window to the forecast (NLinear-style).",
+    ),
+]
+RidgeSkip = Annotated[
+    bool,
+    linear_option(
+        "--ridge-skip/--no-ridge-skip",
+        help="Start from the linear baseline: the linear path is its ridge fit, frozen, and "
+        "the LSTM learns the rest.",
+    ),
+]
+RecurrentLookback = Annotated[
+    int | None,
+    model_option(
+        min=0,
+        help="Last steps the LSTM reads (the linear path reads the whole lookback); "
+        "0: the whole window; default: the model's (48).",
+    ),
+]
+Scaler = Annotated[
+    str,
+    model_option(help="standard, minmax, robust or none (fit on train)."),
+]
+Normalize = Annotated[
+    str,
+    model_option(help="Per-window normalization in the model: last, mean_std or none."),
+]
+Season = Annotated[
+    int | None,
+    model_option(min=1, help="Seasonal period; default: from the frequency."),
+]
+Epochs = Annotated[int, training_option(min=1, help="Epoch limit.")]
+Patience = Annotated[
+    int,
+    training_option(min=1, help="Epochs without a better val_loss to stop."),
+]
+Ensemble = Annotated[
+    int,
+    training_option(min=1, help="Train this many seeds (seed, seed+1, ...) and average them."),
+]
+ReduceLr = Annotated[
+    int | None,
+    training_option(
+        min=1, help="Halve the learning rate after this many epochs without a better val_loss."
+    ),
+]
+BatchSize = Annotated[
+    int | None,
+    training_option(
+        min=1, help="Windows per training step; default: 128, smaller for short series."
+    ),
+]
+Loss = Annotated[str, training_option(help="mae, mse, huber, logcosh, mape, msle.")]
+Optimizer = Annotated[str, training_option(help="adam, rmsprop, sgd, ...")]
+Lr = Annotated[float, training_option("--lr", help="Learning rate.")]
+Seed = Annotated[int, training_option(min=0, help="Random seed, for repeatable runs.")]
+Device = Annotated[
+    str,
+    training_option(help=f"{', '.join(backends.DEVICES[:-1])} or {backends.DEVICES[-1]}."),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON only, for scripts.")]
+
+
+def shared_options(
+    data: DataArg,
+    time_col: TimeCol = None,
+    target: Target = None,
+    covariates: Covariates = None,
+    id_col: IdCol = None,
+    fill: Fill = None,
+    freq: Freq = None,
+    sort: Sort = False,
+    duplicates: Duplicates = "error",
+    tz: Tz = None,
+    sep: Sep = None,
+    decimal: Decimal = None,
+    encoding: Encoding = None,
+    model: Model = "single",
+    lookback: Lookback = "24",
+    horizon: Horizon = 12,
+    units: Units = None,
+    dropout: Dropout = None,
+    linear_skip: LinearSkip = True,
+    ridge_skip: RidgeSkip = True,
+    recurrent_lookback: RecurrentLookback = None,
+    epochs: Epochs = 100,
+    patience: Patience = 10,
+    reduce_lr_patience: ReduceLr = None,
+    ensemble: Ensemble = 1,
+    batch_size: BatchSize = None,
+    loss: Loss = "mae",
+    optimizer: Optimizer = "adam",
+    lr: Lr = 1e-3,
+    scaler: Scaler = "standard",
+    normalize: Normalize = "last",
+    season: Season = None,
+    seed: Seed = 0,
+    device: Device = "auto",
+) -> None:
+    """The data and model options `train` and `backtest` share, declared once: each command
+    decorated with `@with_shared_options` gets them in its `--help` and as `opts`."""
+
+
+def with_shared_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give `command` the `shared_options` (before its own; a `typer.Context` first) and pass
+    them as one namespace `opts` (`opts.horizon`, `opts.model`, ...)."""
+    shared = list(inspect.signature(shared_options, eval_str=True).parameters.values())
+    own = list(inspect.signature(command, eval_str=True).parameters.values())
+    context = [p for p in own if p.annotation is typer.Context]
+    params = [*context, *shared, *(p for p in own if p.name != "opts" and p not in context)]
+
+    @functools.wraps(command)
+    def run(**kwargs: Any) -> None:
+        opts = SimpleNamespace(**{p.name: kwargs.pop(p.name) for p in shared})
+        command(opts=opts, **kwargs)
+
+    del run.__wrapped__  # Typer reads the signature below, not the command's own
+    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    return run

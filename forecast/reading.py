@@ -1,0 +1,456 @@
+"""From a file to a clean frame: the CSV dialect, time zones, order and repeated timestamps,
+the frequency, gaps and missing values, and the record of every value the loader changed.
+
+`forecast.series.load_series` (the front door, with the column roles) stands on it:
+
+- `read_csv`: a CSV file with its separator (`,` `;` tab `|`, sniffed), decimal mark (`.` or a
+  decimal comma, sniffed) and encoding (UTF-8 unless given, e.g. `latin-1`);
+- `parse_timestamps`: timestamps with UTC offsets (mixed ones too, as across a daylight-saving
+  change) or naive local ones in a named zone (`tz`), as naive UTC, with the zone to show;
+- `check_order` / `merge_duplicates`: sorted on request, repeated timestamps merged by
+  `DUPLICATES` (mean, sum, first, last);
+- `numeric_columns`, `infer_freq`, `fill_gaps`, `fill_missing`: float columns, the frequency
+  (gaps allowed), the full time grid, and missing values filled by `fill` (never a hole left
+  for windows to span);
+- `Changes` / `changes_report`: where values were merged, filled or dropped, in one line each.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ConfigError, DataError, check_choice
+
+DUPLICATES = ("error", "mean", "sum", "first", "last")  # what to do with repeated timestamps
+SEPARATORS = ",;\t|"
+_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_SHOWN = 30  # places listed in one report line; the rest are counted
+
+
+def _sample(text: str, lines: int = 50) -> str:
+    return "\n".join(text.splitlines()[:lines])
+
+
+def sniff_dialect(text: str, sep: str | None, decimal: str | None) -> tuple[str, str]:
+    """The separator and decimal mark of CSV `text`: the given ones, else sniffed from its
+    first lines (a decimal comma when the separator is not a comma and fields like `1,5`
+    appear). Raises ConfigError when both are the same character."""
+    sample = _sample(text)
+    if sep is None:
+        try:
+            sep = csv.Sniffer().sniff(sample, delimiters=SEPARATORS).delimiter
+        except csv.Error:
+            sep = ","
+    if decimal is None:
+        fields = [f.strip().strip('"') for line in sample.splitlines()[1:] for f in line.split(sep)]
+        comma = sep != "," and any(_DECIMAL_COMMA.match(f) for f in fields)
+        decimal = "," if comma else "."
+    if sep == decimal:
+        raise ConfigError(f"sep={sep!r} and decimal={decimal!r} are the same; give different ones")
+    return sep, decimal
+
+
+def read_csv(
+    path: str | os.PathLike,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+) -> pd.DataFrame:
+    """Read a CSV file, its dialect sniffed unless given (see `sniff_dialect`).
+
+    Raises:
+        DataError: a directory, a missing or empty file, text that is not in `encoding`
+            (UTF-8 by default), or a file pandas cannot parse.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a directory, not a file; give the CSV file inside it")
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}; check the path")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode(encoding or "utf-8-sig")
+    except LookupError:
+        raise ConfigError(f"encoding {encoding!r} is unknown (try latin-1 or utf-8)") from None
+    except UnicodeDecodeError as exc:
+        what = f"is not {encoding}" if encoding else "is not UTF-8"
+        hint = "give its encoding" if encoding else "give its encoding, e.g. encoding='latin-1'"
+        raise DataError(
+            f"{path} {what} (byte {raw[exc.start]:#04x} at position {exc.start}); {hint}"
+        ) from None
+    if not text.strip():
+        raise DataError(f"{path} is empty; give a CSV file with a header and data rows")
+    sep, decimal = sniff_dialect(text, sep, decimal)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot parse {path} as CSV ({reason}); is it a CSV file?") from exc
+    if frame.empty:
+        raise DataError(f"{path} has no data rows, only a header; the data is too short")
+    return frame
+
+
+def parse_timestamps(raw: pd.Series, name: str, tz: str | None) -> tuple[pd.DatetimeIndex, Any]:
+    """Timestamps of a time column as a naive UTC index (when they carry offsets or `tz` names
+    their zone) or as they are (naive, no zone), and the zone to show them in (None: naive).
+
+    Offsets may differ from row to row (a daylight-saving change); `tz` names the zone of naive
+    local timestamps (e.g. "Europe/Berlin"): the repeated autumn hour is told apart by order,
+    a skipped spring hour is refused.
+
+    Raises:
+        DataError: a mix of timestamps with and without offsets, a local time that does not
+            exist or is ambiguous in `tz`, or values that are not timestamps (ValueError from
+            pandas, left to the caller to word).
+        ConfigError: an unknown zone.
+    """
+    zone = _zone(tz)
+    try:
+        stamps = pd.to_datetime(raw, format="mixed")
+    except ValueError as exc:
+        if "Mixed timezones" not in str(exc) and "tz-aware" not in str(exc):
+            raise
+        has_offset = raw.astype(str).str.strip().str.contains(_OFFSET)
+        if not has_offset.all():
+            row = int(np.flatnonzero(~has_offset.to_numpy())[0])
+            raise DataError(
+                f"time column {name!r} mixes timestamps with and without a UTC offset (row "
+                f"{row}: {raw.iloc[row]!r}); give every timestamp an offset, or none and name "
+                "their zone with tz="
+            ) from None
+        stamps = pd.to_datetime(raw, format="mixed", utc=True)
+        return pd.DatetimeIndex(stamps.dt.tz_convert(None), name=name), zone or "UTC"
+    if getattr(stamps.dt, "tz", None) is not None:  # one offset throughout
+        shown = zone or stamps.dt.tz
+        return pd.DatetimeIndex(stamps.dt.tz_convert(None), name=name), shown
+    if zone is None:
+        return pd.DatetimeIndex(stamps, name=name), None
+    return pd.DatetimeIndex(_localize(stamps, zone, name).dt.tz_convert(None), name=name), zone
+
+
+def _zone(tz: str | None) -> Any:
+    if tz is None:
+        return None
+    try:
+        return pd.Timestamp("2000-01-01", tz=tz).tz
+    except Exception:  # pytz / zoneinfo raise their own types
+        raise ConfigError(
+            f"tz {tz!r} is not a time zone; give a name like Europe/Berlin or UTC", setting="tz"
+        ) from None
+
+
+def _localize(stamps: pd.Series, zone: Any, name: str) -> pd.Series:
+    """Naive local `stamps` in `zone`; a repeated autumn hour is resolved by row order."""
+    try:
+        return stamps.dt.tz_localize(zone, ambiguous="infer", nonexistent="raise")
+    except Exception as exc:  # pytz.NonExistentTimeError / AmbiguousTimeError are ValueErrors
+        reason = " ".join(str(exc).split(". Try")[0].split())  # without pandas' own advice
+        raise DataError(
+            f"time column {name!r} cannot be read as local time in {zone} ({reason}); fix those "
+            "rows, or leave tz out to read the timestamps as they are"
+        ) from None
+
+
+@dataclass
+class Changes:
+    """What the loader did to the values: merged duplicates, filled or dropped rows.
+
+    Each list holds the places (timestamps or row numbers) in time order.
+    """
+
+    merged: list[Any] = field(default_factory=list)  # timestamps that had repeated rows
+    merged_rows: int = 0  # rows merged away
+    duplicates: str = "error"
+    filled: dict[str, list[Any]] = field(default_factory=dict)  # column -> places filled
+    fill: str | None = None
+    dropped: list[Any] = field(default_factory=list)  # rows removed by fill="drop"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "merged": [str(p) for p in self.merged],
+            "merged_rows": self.merged_rows,
+            "filled": {k: [str(p) for p in v] for k, v in self.filled.items()},
+            "dropped": [str(p) for p in self.dropped],
+        }
+
+
+def merge_duplicates(frame: pd.DataFrame, how: str, label: str, changes: Changes) -> pd.DataFrame:
+    """`frame` (sorted) with each repeated timestamp merged into one row by `how`.
+
+    Raises:
+        DataError: with `how="error"`, naming the first repeated timestamp and the choices.
+    """
+    how = check_choice("duplicates", how, DUPLICATES)
+    dup = frame.index.duplicated(keep=False)
+    if not dup.any():
+        return frame
+    stamps = frame.index[dup].unique()
+    if how == "error":
+        raise DataError(
+            f"{label}duplicate timestamp {stamps[0]} ({int(frame.index.duplicated().sum())} "
+            "duplicates); merge them with duplicates='mean' (or sum, first, last) or remove "
+            "the repeated rows"
+        )
+    merged = frame.groupby(level=0, sort=True).agg(how)
+    changes.merged, changes.duplicates = list(stamps), how
+    changes.merged_rows = len(frame) - len(merged)
+    merged.index = merged.index.rename(frame.index.name)
+    return merged
+
+
+# ---------------------------------------------------------------------- cleaning
+def numeric_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    out = {}
+    for col in columns:
+        raw = frame[col]
+        if pd.api.types.is_bool_dtype(raw):
+            out[col] = raw.astype("float64")
+            continue
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = raw.notna() & values.isna()
+        if bad.any():
+            where = raw.index[bad.to_numpy()][0]
+            raise DataError(
+                f"column {col!r} is not numeric: value {raw[bad].iloc[0]!r} at {where}; "
+                "clean it or leave the column out"
+            )
+        out[col] = values.astype("float64")
+    return pd.DataFrame(out, index=frame.index)
+
+
+def check_order(
+    frame: pd.DataFrame, sort: bool, duplicates: str, label: str, changes: Changes
+) -> pd.DataFrame:
+    """`frame` in time order (sorted with `sort`), repeated timestamps merged by
+    `duplicates` (`forecast.reading.merge_duplicates`)."""
+    index = frame.index
+    if not index.is_monotonic_increasing:
+        if not sort:
+            pos = int(np.flatnonzero(index[1:] < index[:-1])[0])
+            raise DataError(
+                f"{label}timestamps are not sorted ({index[pos + 1]} comes after {index[pos]}); "
+                "sort the data or pass sort=True"
+            )
+        frame = frame.sort_index(kind="stable")
+    return merge_duplicates(frame, duplicates, label, changes)
+
+
+def infer_freq(index: pd.DatetimeIndex, freq: str | None, label: str) -> str | None:
+    if freq is not None:
+        try:
+            return pd.tseries.frequencies.to_offset(freq).freqstr
+        except ValueError as exc:
+            raise ConfigError(
+                f"freq={freq!r} is not a pandas frequency (e.g. 'h', 'D', 'MS')"
+            ) from exc
+    if len(index) < 3:
+        return None
+    inferred = pd.infer_freq(index)
+    if inferred is not None:
+        return inferred
+    # Irregular because of gaps: take the most common step and check it divides the span.
+    steps = pd.Series(index[1:] - index[:-1])
+    step = steps.mode().iloc[0]
+    if not ((steps / step) % 1 != 0).any():
+        try:
+            if step % pd.Timedelta(days=1) == pd.Timedelta(0):
+                return pd.tseries.frequencies.to_offset(f"{step.days}D").freqstr
+            return pd.tseries.frequencies.to_offset(step).freqstr
+        except ValueError:
+            pass
+    return _calendar_freq(index)
+
+
+def _calendar_freq(index: pd.DatetimeIndex) -> str | None:
+    """A calendar frequency ('MS', 'W-SUN', ...) with gaps: the most common one of runs of
+    three timestamps, if every timestamp lies on its grid."""
+    starts = range(0, len(index) - 2, max(1, (len(index) - 2) // 64))
+    found = pd.Series([pd.infer_freq(index[i : i + 3]) for i in starts]).dropna()
+    if found.empty:
+        return None
+    freq = found.mode().iloc[0]
+    grid = pd.date_range(index[0], index[-1], freq=freq)
+    return freq if index.isin(grid).all() else None
+
+
+def fill_gaps(frame: pd.DataFrame, freq: str | None, fill: str | None, label: str) -> pd.DataFrame:
+    """`frame` on its full `freq` grid: missing timestamps become rows of NaN for `fill`.
+
+    Raises:
+        DataError: a timestamp off the grid, data coarser than `freq` (daily rows for an
+            hourly `freq` would be mostly invented), missing timestamps without `fill`, or
+            (with `fill="drop"`) inside the series, where windows would span the gap.
+    """
+    if freq is None or not isinstance(frame.index, pd.DatetimeIndex):
+        return frame
+    full = pd.date_range(frame.index[0], frame.index[-1], freq=freq)
+    if len(full) == len(frame) and full.equals(frame.index):
+        frame.index = full.rename(frame.index.name)
+        return frame
+    off_grid = frame.index.difference(full)
+    if len(off_grid):
+        raise DataError(
+            f"{label}timestamp {off_grid[0]} is off the {freq!r} grid that starts at "
+            f"{frame.index[0]}; pass the right freq= or resample the data"
+        )
+    steps = np.diff(full.get_indexer(frame.index))
+    step = int(np.bincount(steps).argmax()) if len(steps) else 1
+    if step > 1:
+        raise DataError(
+            f"{label}the data has one row every {step} steps of {freq!r} (e.g. {frame.index[0]}, "
+            f"{frame.index[1]}): its frequency is not {freq!r}; give data at frequency {freq!r} "
+            f"(resample it) rather than have {step - 1} of every {step} values invented"
+        )
+    missing = full.difference(frame.index)
+    if fill is None:
+        raise DataError(
+            f"{label}{len(missing)} missing timestamps in a {freq!r} series (first {missing[0]}); "
+            "pass fill='interpolate', 'ffill' or 'drop'"
+        )
+    if fill == "drop":
+        raise DataError(_drop_refused(label, len(missing), missing[0], "missing timestamps"))
+    return frame.reindex(full.rename(frame.index.name))
+
+
+def _drop_refused(label: str, count: int, first: Any, what: str) -> str:
+    return (
+        f"{label}{count} {what} inside the series (first at {first}): fill='drop' would let "
+        "windows span the gap and pair values that are not one step apart; use "
+        "fill='interpolate' or 'ffill', or cut the data into gap-free parts (one series each)"
+    )
+
+
+def fill_missing(
+    frame: pd.DataFrame, fill: str | None, label: str, changes: Changes
+) -> pd.DataFrame:
+    """`frame` with its missing values filled by `fill` (or, with "drop", its leading and
+    trailing rows with missing values removed); every place changed goes into `changes`.
+
+    Raises:
+        DataError: infinite values; missing values without `fill`; with "interpolate", missing
+            values at the start or end (nothing to interpolate from or towards); with
+            "ffill", at the start; with "drop", inside the series.
+    """
+    values = frame.to_numpy()
+    if np.isinf(values).any():
+        row, col = np.argwhere(np.isinf(values))[0]
+        raise DataError(
+            f"{label}column {frame.columns[col]!r} has infinite values (first at "
+            f"{frame.index[row]}); replace them before loading"
+        )
+    nan = np.isnan(values)
+    if not nan.any():
+        return frame
+    changes.fill = fill
+    if fill is None:
+        parts = []
+        for j, col in enumerate(frame.columns):
+            if nan[:, j].any():
+                first = frame.index[int(np.flatnonzero(nan[:, j])[0])]
+                parts.append(f"{col!r}: {int(nan[:, j].sum())} (first at {first})")
+        raise DataError(
+            f"{label}{int(nan.sum())} missing values ({'; '.join(parts)}); "
+            "pass fill='interpolate', 'ffill' or 'drop'"
+        )
+    rows = nan.any(axis=1)
+    complete = np.flatnonzero(~rows)
+    if fill == "drop":
+        if len(complete) == 0:
+            raise DataError(f"{label}every row has a missing value; nothing is left to load")
+        inner = rows[complete[0] : complete[-1] + 1]
+        if inner.any():
+            first = frame.index[complete[0] + int(np.flatnonzero(inner)[0])]
+            raise DataError(
+                _drop_refused(label, int(inner.sum()), first, "rows with missing values")
+            )
+        changes.dropped = list(frame.index[rows])
+        return frame.iloc[complete[0] : complete[-1] + 1]
+    if fill == "ffill":
+        frame = frame.ffill()
+    else:
+        method = "time" if isinstance(frame.index, pd.DatetimeIndex) else "linear"
+        frame = frame.interpolate(method=method, limit_direction="forward", limit_area="inside")
+    left = np.isnan(frame.to_numpy())
+    if left.any():
+        row = int(np.flatnonzero(left.any(axis=1))[0])
+        where = "first" if row == 0 else "last"
+        fix = "trim the start of the data" if row == 0 else "remove the rows after the last value"
+        raise DataError(
+            f"{label}the {where} rows are missing (from {frame.index[row]}) and {fill} has "
+            f"nothing to fill them from; use fill='drop' or {fix}"
+        )
+    changes.filled = {
+        str(col): list(frame.index[nan[:, j]])
+        for j, col in enumerate(frame.columns)
+        if nan[:, j].any()
+    }
+    return frame
+
+
+# ---------------------------------------------------------------------- reports
+def _runs(places: list[Any], freq: str | None) -> list[str]:
+    """`places` with neighbours (one `freq` step or one row apart) written as runs."""
+    step = pd.tseries.frequencies.to_offset(freq) if freq else None
+    runs: list[list[Any]] = []
+    for place in places:
+        last = runs[-1][-1] if runs else None
+        if isinstance(last, pd.Timestamp):
+            neighbour = step is not None and place == last + step
+        else:
+            neighbour = last is not None and place == last + 1
+        if neighbour:
+            runs[-1].append(place)
+        else:
+            runs.append([place])
+    shown = [[_when(r[0], freq), _when(r[-1], freq), len(r)] for r in runs]
+    return [first if n == 1 else f"{first}..{last} ({n})" for first, last, n in shown]
+
+
+def _when(place: Any, freq: str | None = None) -> str:
+    if not isinstance(place, pd.Timestamp):
+        return f"row {place}"
+    try:
+        daily = pd.Timedelta(pd.tseries.frequencies.to_offset(freq)) >= pd.Timedelta(days=1)
+    except (TypeError, ValueError):  # None, or a calendar frequency (MS, W-SUN, ...)
+        daily = freq is not None
+    return str(place.date()) if daily and place == place.normalize() else str(place)[:16]
+
+
+def _listing(places: list[Any], freq: str | None) -> str:
+    runs = _runs(places, freq)
+    more = f", and {len(runs) - _SHOWN} more runs" if len(runs) > _SHOWN else ""
+    return ", ".join(runs[:_SHOWN]) + more
+
+
+def changes_report(changes: Changes, freq: str | None, label: str = "") -> list[str]:
+    """One line per kind of change, with the count and the places (runs of neighbours
+    joined as `first..last (n)`)."""
+    lines = []
+    if changes.merged:
+        lines.append(
+            f"{label}merged {changes.merged_rows + len(changes.merged)} rows into "
+            f"{len(changes.merged)} repeated timestamps by {changes.duplicates}: "
+            f"{_listing(changes.merged, freq)}"
+        )
+    for col, places in changes.filled.items():
+        lines.append(
+            f"{label}filled {len(places)} missing values of {col!r} by {changes.fill}: "
+            f"{_listing(places, freq)}"
+        )
+    if changes.dropped:
+        lines.append(
+            f"{label}dropped {len(changes.dropped)} rows with missing values at the ends: "
+            f"{_listing(changes.dropped, freq)}"
+        )
+    return lines
