@@ -26,7 +26,8 @@ import keras
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, models, training
+from forecast import artifacts, models, panel, training
+from forecast.competition import m4_season
 from forecast.errors import ArtifactError, ConfigError, DataError, ForecastError, check_positive_int
 from forecast.evaluation import (
     BacktestResult,
@@ -43,8 +44,6 @@ from forecast.evaluation import (
 from forecast.linear import (
     LinearBaseline,
     LookbackChoice,
-    choose_lookback,
-    longest_fitting,
     lookback_candidates,
 )
 from forecast.scaling import SeriesScaler
@@ -56,12 +55,7 @@ from forecast.series import (
     series_info,
     series_label,
 )
-from forecast.windowing import (
-    SplitSpec,
-    WindowFeeder,
-    first_origin,
-    fit_parts,
-)
+from forecast.windowing import SplitSpec, WindowFeeder
 
 Validation = float | int | pd.DataFrame | Mapping[str, Any] | SplitSpec | None
 
@@ -213,15 +207,6 @@ class Forecaster:
             freq=self.freq_ if fitted else self.freq,
         )  # fmt: skip
 
-    def _check_train_length(self, train: Collection, lookback: int) -> None:
-        need = lookback + self.horizon
-        for key, frame in train.items():
-            if len(frame) < need:
-                raise DataError(
-                    f"{series_label(key)}the training slice has {len(frame)} rows but lookback + "
-                    f"horizon = {need}; use a shorter lookback or horizon, or more data"
-                )
-
     def _targets(self, frame: pd.DataFrame) -> np.ndarray:
         """Scaled values `(rows, n_targets)` of `frame`."""
         return self.scaler_.transform(frame)[:, : self.n_targets_]
@@ -239,8 +224,9 @@ class Forecaster:
         baseline (the map the default models start from) on the training windows and score
         its MAE on the validation windows; the lowest wins (ties: the shorter).
 
-        Every candidate is scored on the same validation windows (`forecast.linear.
-        choose_lookback`). Nothing is changed: apply it with `set_params(lookback=...)`.
+        Every candidate is scored on the same validation windows (`forecast.panel.
+        lookback_choice`: of the series that can hold the longest candidate the median series
+        can). Nothing is changed: apply it with `set_params(lookback=...)`.
 
         Args:
             series, val: as in `fit` (with a `SplitSpec`, `series` is all the data).
@@ -255,25 +241,12 @@ class Forecaster:
         tried = sorted({check_positive_int("lookback candidate", int(c)) for c in candidates})
         if not tried:
             raise ConfigError("give at least one lookback candidate")
-        _, train, held, starts = fit_parts(
-            data, val, tried[-1], self.horizon, self.collection, SINGLE
+        choice, left_out = panel.lookback_choice(
+            data, val, tried, self.horizon, self.scaler, self.collection
         )
-        shortest = min(len(frame) for frame in train.values())
-        if longest_fitting(tried, shortest, self.horizon) is None:
-            self._check_train_length(train, tried[0])
-        if not held:
-            need = "choosing the lookback needs validation data; give val"
-            raise ConfigError(need, setting="val")
-        targets = list(series_info(next(iter(train.values())))["target"])
-        pooled = pd.concat(list(train.values()), ignore_index=True)
-        scaler = SeriesScaler(self.scaler).fit(pooled, targets=targets)
-        n = len(targets)
-        return choose_lookback(
-            [scaler.transform(f)[:, :n] for f in train.values()],
-            [(scaler.transform(f)[:, :n], starts[k]) for k, f in held.items()],
-            tried,
-            self.horizon,
-        )
+        if left_out:
+            choice.windows_note = f"; {left_out} of {len(data)} series too short to score"
+        return choice
 
     # ----------------------------------------------------------------- fit
     def fit(
@@ -301,10 +274,20 @@ class Forecaster:
         """
         self.check_settings()
         training.select_device(self.device)
-        data, train, held, starts = fit_parts(
+        data, train, held, starts = panel.fit_parts(
             series, val, self.lookback, self.horizon, self.collection, SINGLE
         )
-        self._check_train_length(train, self.lookback)
+        kept, self.short_series_ = panel.trainable(train, self.lookback + self.horizon)
+        if not kept:  # every series too short: say so for the first
+            key = self.short_series_[0]
+            rows = len(train[key])
+            raise DataError(
+                f"{series_label(key)}the training slice has {rows} rows but lookback + "
+                f"horizon = {self.lookback + self.horizon}; use a shorter lookback or horizon, "
+                "or more data"
+            )
+        train = {k: train[k] for k in kept}  # the short ones are forecast by a fallback
+        held = {k: held[k] for k in kept if k in held}
         first = not self.is_fitted
         if first:
             self._learn_data(train)
@@ -394,32 +377,28 @@ class Forecaster:
         return training.compile_model(model, self.loss, self.optimizer, self.learning_rate)
 
     # ----------------------------------------------------------------- predict
-    def _window_forecasts(
-        self, frame: pd.DataFrame, first: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Forecasts for every window whose first target row is >= `first`.
+    def _fallback(self, key: str, rows: int) -> str | None:
+        """The fallback that forecasts series `key` with `rows` rows of input, or None when
+        the model does (`forecast.panel.fallback_method`)."""
+        if key not in self.short_series_ and rows >= self.lookback:
+            return None
+        return panel.fallback_method(rows, self.lookback, self.season_, self.linear_.is_fitted)
 
-        Returns origins `(n,)`, predictions `(n, horizon, n_targets)` and actuals (same
-        shape), both in original units.
-        """
-        origins = np.arange(first, len(frame) - self.horizon + 1)
-        if len(origins) == 0:
-            raise DataError(
-                f"no complete window: the span needs at least lookback + horizon = "
-                f"{self.lookback + self.horizon} rows with {self.horizon} after the start"
-            )
-        feeder = WindowFeeder(
-            self.scaler_.transform(frame), self.lookback, self.horizon, shuffle=False,
-            batch_size=max(self.batch_size or 0, 256), target_cols=slice(0, self.n_targets_),
-            first_target=first,
+    def _spans(self, data: Collection, start: Any) -> dict[str, tuple]:
+        """`forecast.panel.window_spans` of this forecaster: every window's forecasts, the
+        model's from ONE batched prediction over every series."""
+        return panel.window_spans(
+            data, start, self.lookback, self.horizon, self.n_targets_, self.scaler_,
+            fallback=self._fallback, baselines=self._baselines, predict=self._predict,
         )  # fmt: skip
-        preds = self.scaler_.inverse_transform_targets(self.model_.predict(feeder, verbose=0))
-        values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
-        actual = values[origins[:, None] + np.arange(self.horizon)[None, :]]
-        return origins, preds, actual
+
+    def _predict(self, windows: Any) -> np.ndarray:
+        return self.model_.predict(windows, batch_size=panel.PREDICT_BATCH, verbose=0)
 
     def predict(self, series: Any) -> pd.DataFrame | dict[str, pd.DataFrame]:
-        """Forecast the `horizon` steps after the end of `series`.
+        """Forecast the `horizon` steps after the end of `series` (every series of a
+        collection in one batched model call; series too short for the model are forecast
+        by their fallback, named in `frame.attrs["method"]`).
 
         Returns:
             A DataFrame indexed by the next `horizon` timestamps (from the series'
@@ -427,21 +406,29 @@ class Forecaster:
             of such frames.
         """
         self._check_fitted()
+        data = self.collection(series)
+        if list(data) == [SINGLE] and len(data[SINGLE]) < self.lookback:
+            need = f"predict needs the last lookback = {self.lookback} rows"
+            raise DataError(f"{need}, got {len(data[SINGLE])}")
+        methods = {k: self._fallback(k, len(f)) for k, f in data.items()}
+        arrays = {k: self.scaler_.transform(f) for k, f in data.items() if methods[k] is None}
+        scaled = self._predict(panel.last_windows(arrays, self.lookback)) if arrays else []
+        predicted = dict(zip(arrays, scaled, strict=True))
         out = {}
-        for key, frame in self.collection(series).items():
-            if len(frame) < self.lookback:
-                need = f"predict needs the last lookback = {self.lookback} rows"
-                raise DataError(f"{series_label(key)}{need}, got {len(frame)}")
-            window = self.scaler_.transform(frame.iloc[-self.lookback :])[None]
-            values = self.scaler_.inverse_transform_targets(self.model_.predict(window, verbose=0))
+        for key, frame in data.items():
+            if methods[key] is None:
+                values = self.scaler_.inverse_transform_targets(predicted[key][None])[0]
+            else:
+                values = self._baselines(frame, np.array([len(frame)]))[methods[key]][0]
             index = future_index(frame.index, self.horizon, self.freq_)
-            out[key] = pd.DataFrame(values[0], index, self.columns_[: self.n_targets_])
+            out[key] = pd.DataFrame(values, index, self.columns_[: self.n_targets_])
+            out[key].attrs["method"] = methods[key] or "model"
         return out[SINGLE] if list(out) == [SINGLE] else out
 
     def predict_windows(
         self, series: Any, start: Any = None, baselines: bool = False
     ) -> pd.DataFrame:
-        """Every rolling forecast over a span (historical forecasts), as a tidy DataFrame.
+        """Every rolling forecast over a span, as a tidy DataFrame (one batched prediction).
 
         Args:
             series: the data, with at least `lookback` rows before `start`.
@@ -454,20 +441,19 @@ class Forecaster:
         `forecast.evaluation.tidy_forecasts`: origin, time, step, target, forecast, actual.
         """
         self._check_fitted()
-        frames = []
-        for key, frame in self.collection(series).items():
-            first = first_origin(frame.index, start, self.lookback)
-            origins, preds, actual = self._window_forecasts(frame, first)
-            extra = self._baselines(frame, origins) if baselines else {}
-            tidy = tidy_forecasts(frame.index, origins, preds, actual, self.columns_, extra)
+        data, frames = self.collection(series), []
+        for key, (origins, preds, actual, bases, _) in self._spans(data, start).items():
+            extra = bases if baselines else {}
+            tidy = tidy_forecasts(data[key].index, origins, preds, actual, self.columns_, extra)
             if key != SINGLE:
                 tidy.insert(0, "series", key)
             frames.append(tidy)
         return pd.concat(frames, ignore_index=True)
 
     # ----------------------------------------------------------------- evaluate
-    def evaluate(self, series: Any, test: Any = None) -> Report:
-        """Score the model beside the naive, seasonal-naive, mean and linear baselines.
+    def evaluate(self, series: Any, test: Any = None, history: Any = None) -> Report:
+        """Score the model beside the naive, seasonal-naive, mean and linear baselines, and
+        each series by the competitions' sMAPE, MASE and OWA against Naive2.
 
         The linear baseline was fitted with the model, on its training windows; it is left out
         when it could not be fitted (too few windows) or was saved without it.
@@ -477,33 +463,45 @@ class Forecaster:
                 should come with `lookback` rows of context before it (as `split` gives).
             test: where the scored targets begin: a fraction or row count at the end of
                 `series`, or a timestamp; default: every window of `series`.
+            history: each series' rows before its test part (a frame or `{id: frame}`), for
+                the per-series MASE scale and Naive2; default: the rows of `series` before
+                its first scored target.
 
         Returns:
-            A `Report` in original units (MAE, RMSE, MAPE, sMAPE, MASE; overall and per step).
+            A `Report` in original units (MAE, RMSE, MAPE, sMAPE, MASE; overall and per
+            step), with `per_series` and `competition` (`forecast.panel.competition_scores`).
         """
         self._check_fitted()
-        y_true, y_pred, bases = [], [], {}
-        for frame in self.collection(series).values():
-            first = first_origin(frame.index, test, self.lookback)
-            origins, preds, actual = self._window_forecasts(frame, first)
-            for name, b in self._baselines(frame, origins).items():
-                bases.setdefault(name, []).append(b)
-            y_true.append(actual)
-            y_pred.append(preds)
-        return evaluate_forecasts(
-            np.concatenate(y_true),
-            np.concatenate(y_pred),
-            {k: np.concatenate(v) for k, v in bases.items()},
-            self.mase_scale_,
-            self.columns_[: self.n_targets_],
+        data = self.collection(series)
+        spans = self._spans(data, test)
+        names = self.columns_[: self.n_targets_]
+        has_linear = all("linear" in s[3] for s in spans.values())
+        pick = lambda b: {k: v for k, v in b.items() if has_linear or k != "linear"}  # noqa: E731
+        report = evaluate_forecasts(
+            np.concatenate([s[2] for s in spans.values()]),
+            np.concatenate([s[1] for s in spans.values()]),
+            {n: np.concatenate([pick(s[3])[n] for s in spans.values()]) for n in pick(
+                next(iter(spans.values()))[3])},
+            self.mase_scale_, names,
+        )  # fmt: skip
+        past = self.collection(history) if history is not None else None
+        report.per_series, report.competition = panel.competition_scores(
+            data, spans, past, m4_season(self.freq_, self.season), self.horizon, names
         )
+        short = [k for k, s in spans.items() if s[4] != "model"]
+        if short:
+            methods = {k: spans[k][4] for k in short}
+            report.notes.insert(0, panel.short_series_note(short, len(spans), methods) + ".")
+        return report
 
     def _baselines(self, frame: pd.DataFrame, origins: np.ndarray) -> dict[str, np.ndarray]:
         """Every baseline's forecasts, in original units, `(n, horizon, n_targets)`, for the
-        windows of one series whose first target rows are `origins`."""
+        windows of one series whose first target rows are `origins` (the mean over the input
+        rows there are, the linear baseline where its input fits)."""
         values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
-        found = baseline_forecasts(values, origins, self.lookback, self.horizon, self.season_)
-        if self.linear_.is_fitted:
+        rows = min(self.lookback, int(origins.min()))
+        found = baseline_forecasts(values, origins, rows, self.horizon, self.season_)
+        if self.linear_.is_fitted and rows == self.lookback:
             scaled = self.linear_.predict(self._targets(frame), origins)
             found["linear"] = self.scaler_.inverse_transform_targets(scaled)
         return found
@@ -559,6 +557,7 @@ class Forecaster:
             "scaler": self.scaler_.to_dict(),
             "mase_scale": [None if np.isnan(v) else float(v) for v in self.mase_scale_],
             "last_timestamps": dict(getattr(self, "last_timestamps_", {})),
+            "short_series": list(self.short_series_),
             "fit": {
                 "best_epoch": getattr(getattr(self, "fit_result_", None), "best_epoch", None),
                 "epochs_run": len(next(iter(self.history_.values()), [])) if self.history_ else 0,
@@ -587,6 +586,7 @@ class Forecaster:
                 [np.nan if v is None else v for v in config["mase_scale"]], float
             )
             f.last_timestamps_ = dict(config.get("last_timestamps", {}))
+            f.short_series_ = [str(k) for k in config.get("short_series", [])]
         except (TypeError, ValueError, KeyError, ForecastError) as exc:
             why = f"{source} has an invalid value ({exc}); restore it or re-train"
             raise ArtifactError(why) from exc
