@@ -357,10 +357,17 @@ def _series(opts: SimpleNamespace) -> Any:
     )  # fmt: skip
 
 
-def _split_spec(split: str | None, train_end: str | None, val_end: str | None) -> Any:
-    """`--split` or `--train-end` / `--val-end` as a `forecast.windowing.SplitSpec`."""
+def _split_spec(
+    split: str | None, train_end: str | None, val_end: str | None, sizes: tuple = (None, None)
+) -> Any:
+    """`--split`, `--train-end` / `--val-end` or `--test-size` / `--val-size` as a
+    `forecast.windowing.SplitSpec`."""
     from forecast.windowing import SplitSpec, parse_fractions
 
+    if sizes[0] is not None or sizes[1] is not None:
+        if split is not None or train_end or val_end:
+            raise ConfigError("give --test-size or --split / --train-end, not both")
+        return SplitSpec(test_size=sizes[0], val_size=sizes[1])
     if split is not None and (train_end or val_end):
         raise ConfigError("give either --split or --train-end and --val-end, not both")
     if (train_end is None) != (val_end is None):
@@ -388,6 +395,13 @@ def train(
     val_end: Annotated[
         str | None, typer.Option(help="With --train-end: last validation timestamp.")
     ] = None,
+    test_size: Annotated[
+        int | None,
+        typer.Option(min=1, help="Instead of --split: the last rows of each series are the test."),
+    ] = None,
+    val_size: Annotated[
+        int | None, typer.Option(min=0, help="With --test-size: rows before it for validation.")
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Run folder to write.", show_default="runs/<data name>-<model>"),
@@ -404,7 +418,7 @@ def train(
     from forecast import runs
     from forecast.windowing import split_series
 
-    spec = _split_spec(split, train_end, val_end)
+    spec = _split_spec(split, train_end, val_end, (test_size, val_size))
     wanted = _parse_lookback(opts.lookback)
     forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
     console = Console()
@@ -419,7 +433,7 @@ def train(
                 raise
             raise ConfigError(
                 "--lookback auto needs a validation part: give --split with a validation "
-                "fraction (e.g. 0.6,0.2,0.2) or --train-end and --val-end"
+                "fraction (e.g. 0.6,0.2,0.2), --train-end and --val-end, or --val-size"
             ) from None
         forecaster.set_params(lookback=choice.lookback)
     parts = split_series(series, spec, context=forecaster.lookback)

@@ -339,12 +339,13 @@ def window_spans(
     Raises:
         DataError: when no series has a complete window.
     """
+
     def rows_before(frame: pd.DataFrame) -> int:  # input rows before the first target
         return len(frame) - horizon if start is None else first_origin(frame.index, start, 0)
 
     methods = {k: fallback(k, rows_before(f)) for k, f in data.items()}
     firsts = {
-        k: first_origin(f.index, start, lookback if methods[k] is None else 1)
+        k: first_origin(f.index, start, lookback if methods[k] in (None, "linear") else 1)
         for k, f in data.items()
     }
     arrays = {k: scaler.transform(f) for k, f in data.items() if methods[k] is None}

@@ -58,6 +58,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'forecast.runs' has no attribute {name!r}")
 
 
+SERIES_METRICS = "series_metrics.csv"  # sMAPE, MASE, OWA per series and method, beside the run
 RUN_SUBDIR = ".train"  # checkpoints and crash-resume state, inside the output folder
 # Settings that may change between an interrupted run and its resumption.
 RESUMABLE_CHANGES = ("epochs", "patience", "verbose", "device")
@@ -102,6 +103,7 @@ def check_output_folder(out: str | os.PathLike) -> Path:
         raise ConfigError(f"output {folder} is a file; choose a folder name (e.g. runs/NAME)")
     if folder.is_dir():
         ours = {RUN_SUBDIR, "forecaster.json", "model.keras", "history.csv", "metrics.json"}
+        ours |= {SERIES_METRICS}
         names = {p.name for p in folder.iterdir()}
         foreign = sorted(n for n in names - ours if not n.endswith(".png"))
         if foreign and "forecaster.json" not in names:
@@ -169,10 +171,14 @@ def train_and_save(
                 folder.rmdir()
         raise
     seconds = time.perf_counter() - began
-    report = forecaster.evaluate(parts.test)
+    from forecast.panel import history_of
+
+    report = forecaster.evaluate(parts.test, history=history_of(parts))
     metrics = {**report.to_dict(), "split": parts.spans, "data": data}
     forecaster.save(folder, metrics=metrics)  # replaces the folder, checkpoints included
     shutil.rmtree(run_dir, ignore_errors=True)
+    if report.per_series is not None:
+        report.per_series.to_csv(folder / SERIES_METRICS, index=False)
     return TrainResult(forecaster, report, parts, folder, seconds, state == "restart")
 
 
