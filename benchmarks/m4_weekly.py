@@ -163,7 +163,7 @@ def main() -> None:
     ]
     for method, row in summary.iterrows():
 
-        def cell(col: str) -> str:
+        def cell(col: str, row: pd.Series = row) -> str:
             if col not in summary.columns.get_level_values(0):
                 return ""
             mean, std = row[(col, "mean")], row[(col, "std")]
