@@ -66,7 +66,8 @@ def lstm_rows(args, series, parts, history) -> list[dict]:
         for seed in args.seeds:
             keras.utils.set_random_seed(seed)
             f = Forecaster(model=model, lookback=52, horizon=HORIZON, epochs=args.epochs,
-                           patience=3, seed=seed, verbose=0)  # fmt: skip
+                           patience=3, seed=seed, verbose=0,
+                           series_scaling=args.series_scaling)  # fmt: skip
             began = time.perf_counter()
             f.fit(fit_parts)
             fit_s = time.perf_counter() - began
@@ -128,12 +129,22 @@ def main() -> None:
     parser.add_argument("--train-rows", type=int, default=520)
     parser.add_argument("--no-statsforecast", action="store_true")
     parser.add_argument("--name", default="m4_weekly")
+    parser.add_argument("--series-scaling", default="global", choices=["global", "per_series"])
+    parser.add_argument(
+        "--validation", action="store_true",
+        help="Leave the official test out: score the last 13 training values (for choices).",
+    )  # fmt: skip
     args = parser.parse_args()
 
     from forecast.panel import history_of
     from forecast.windowing import SplitSpec, split_series
 
     series, raw = load()
+    if args.validation:  # the official test part is never seen: the last 13 values before it
+        raw = raw[raw["split"] == "train"].copy()
+        last = raw.groupby("series_id", sort=False)["step"].transform("max")
+        raw.loc[raw["step"] > last - HORIZON, "split"] = "test"
+        series = {k: f.iloc[:-HORIZON] for k, f in series.items()}
     parts = split_series(series, SplitSpec(test_size=HORIZON, val_size=HORIZON), context=52)
     official = raw[raw["split"] == "test"].groupby("series_id", sort=False)["value"]
     test = {k: parts.test[k]["value"].to_numpy()[parts.test_start[k] :] for k in series}
@@ -147,11 +158,15 @@ def main() -> None:
     summary = table.groupby("method", sort=False)[numeric].agg(["mean", "std"])
     OUT.mkdir(parents=True, exist_ok=True)
     table.to_csv(OUT / f"{args.name}.csv", index=False)
+    part = "validation: the last 13 training values" if args.validation else "official test"
     lines = [
-        f"# M4 Weekly (359 series, h={HORIZON}, official test), seeds {args.seeds}",
+        f"# M4 Weekly (359 series, h={HORIZON}, {part}), seeds {args.seeds}, "
+        f"series_scaling {args.series_scaling}",
         "",
         f"Command: `python benchmarks/m4_weekly.py --seeds {' '.join(map(str, args.seeds))} "
-        f"--epochs {args.epochs} --train-rows {args.train_rows}`; 2 shared CPU cores. "
+        f"--epochs {args.epochs} --train-rows {args.train_rows} --series-scaling "
+        f"{args.series_scaling}{' --validation' if args.validation else ''}"
+        f"{' --no-statsforecast' if args.no_statsforecast else ''}`; 2 shared CPU cores. "
         "LSTMs: one global model each, lookback 52, trained on the last "
         f"{args.train_rows} values of each training part, early stopping on the 13 values "
         "before the test part. Published statsforecast MASE on this test set: "

@@ -181,6 +181,9 @@ Loss = Annotated[str, typer.Option(help="mae, mse, huber, logcosh, mape, msle.")
 Optimizer = Annotated[str, typer.Option(help="adam, rmsprop, sgd, ...")]
 Lr = Annotated[float, typer.Option("--lr", help="Learning rate.")]
 Scaler = Annotated[str, typer.Option(help="standard, minmax, robust or none (fit on train).")]
+SeriesScaling = Annotated[
+    str, typer.Option(help="Many series: one scaler over all (global) or one each (per_series).")
+]
 Normalize = Annotated[
     str, typer.Option(help="Per-window normalization in the model: last, mean_std or none.")
 ]
@@ -297,6 +300,7 @@ def _shared_options(
     optimizer: Optimizer = "adam",
     lr: Lr = 1e-3,
     scaler: Scaler = "standard",
+    series_scaling: SeriesScaling = "global",
     normalize: Normalize = "last",
     season: Season = None,
     seed: Seed = 0,
@@ -334,7 +338,8 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         model=opts.model, lookback=wanted if isinstance(wanted, int) else min(wanted or [1]),
         horizon=opts.horizon, target=opts.target, covariates=_names(opts.covariates),
         time_col=opts.time_col, id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
-        scaler=opts.scaler, normalize=opts.normalize, ridge_skip=opts.ridge_skip,
+        scaler=opts.scaler, series_scaling=opts.series_scaling, normalize=opts.normalize,
+        ridge_skip=opts.ridge_skip,
         epochs=opts.epochs, patience=opts.patience, reduce_lr_patience=opts.reduce_lr_patience,
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,

@@ -41,12 +41,8 @@ from forecast.evaluation import (
     season_for,
     tidy_forecasts,
 )
-from forecast.linear import (
-    LinearBaseline,
-    LookbackChoice,
-    lookback_candidates,
-)
-from forecast.scaling import SeriesScaler
+from forecast.linear import LinearBaseline, LookbackChoice, lookback_candidates
+from forecast.scaling import PanelScaler, SeriesScaler, check_series_scaling
 from forecast.series import (
     SINGLE,
     Collection,
@@ -74,6 +70,8 @@ class Forecaster:
         covariates: extra input columns.
         time_col, id_col, freq, fill: passed to `load_series` for raw frames and paths.
         scaler: "standard", "minmax", "robust" or "none" (fitted on the training slice).
+        series_scaling: "global" (one scaler over every series) or "per_series" (each
+            series scaled on its own training rows, `forecast.scaling.PanelScaler`).
         normalize: per-window normalization inside the model: "last" (forecast the change
             from the last value, robust to level shifts), "mean_std" or "none" (or None).
         ridge_skip: start from the linear baseline (`forecast.linear`): the model's linear
@@ -109,6 +107,7 @@ class Forecaster:
         freq: str | None = None,
         fill: str | None = None,
         scaler: str = "standard",
+        series_scaling: str = "global",
         normalize: str | None = "last",
         ridge_skip: bool = True,
         epochs: int = 100,
@@ -135,6 +134,7 @@ class Forecaster:
         self.freq = freq
         self.fill = fill
         self.scaler = scaler
+        self.series_scaling = series_scaling
         self.normalize = normalize
         self.ridge_skip = ridge_skip
         self.epochs = epochs
@@ -188,6 +188,7 @@ class Forecaster:
         models.get_builder(self.model)
         models.check_normalize(self.normalize)
         SeriesScaler(self.scaler)
+        check_series_scaling(self.series_scaling)
         training.check_loss(self.loss)
         training.check_optimizer(self.optimizer, self.learning_rate)
 
@@ -206,10 +207,6 @@ class Forecaster:
             covariates=self.columns_[self.n_targets_ :] if fitted else self.covariates,
             freq=self.freq_ if fitted else self.freq,
         )  # fmt: skip
-
-    def _targets(self, frame: pd.DataFrame) -> np.ndarray:
-        """Scaled values `(rows, n_targets)` of `frame`."""
-        return self.scaler_.transform(frame)[:, : self.n_targets_]
 
     # ----------------------------------------------------------------- lookback
     def default_lookbacks(self, series: Any) -> tuple[int, ...]:
@@ -291,8 +288,8 @@ class Forecaster:
         first = not self.is_fitted
         if first:
             self._learn_data(train)
-        train_arrays = [self.scaler_.transform(f) for f in train.values()]
-        val_arrays = [self.scaler_.transform(f) for f in held.values()]
+        train_arrays = [self.scaler_.transform(f, key=k) for k, f in train.items()]
+        val_arrays = [self.scaler_.transform(f, key=k) for k, f in held.items()]
         val_starts = [starts[k] for k in held]
         n_windows = sum(max(len(a) - self.lookback - self.horizon + 1, 0) for a in train_arrays)
         self.batch_size_ = training.batch_size_for(n_windows, self.batch_size)
@@ -323,8 +320,8 @@ class Forecaster:
         self.n_targets_ = len(info["target"])
         self.freq_ = info["freq"]
         self.season_ = season_for(self.freq_, self.season)
-        pooled = pd.concat(list(train.values()), ignore_index=True)
-        self.scaler_ = SeriesScaler(self.scaler).fit(pooled, targets=info["target"])
+        each = self.series_scaling == "per_series"
+        self.scaler_ = PanelScaler(self.scaler, each).fit_panel(train, targets=info["target"])
         targets = [f.to_numpy()[:, : self.n_targets_] for f in train.values()]
         self.mase_scale_ = pooled_seasonal_scale(targets, self.season_)
         self.history_: dict[str, list[float]] = {}
@@ -411,15 +408,15 @@ class Forecaster:
             need = f"predict needs the last lookback = {self.lookback} rows"
             raise DataError(f"{need}, got {len(data[SINGLE])}")
         methods = {k: self._fallback(k, len(f)) for k, f in data.items()}
-        arrays = {k: self.scaler_.transform(f) for k, f in data.items() if methods[k] is None}
+        arrays = {k: self.scaler_.transform(f, key=k) for k, f in data.items() if not methods[k]}
         scaled = self._predict(panel.last_windows(arrays, self.lookback)) if arrays else []
         predicted = dict(zip(arrays, scaled, strict=True))
         out = {}
         for key, frame in data.items():
             if methods[key] is None:
-                values = self.scaler_.inverse_transform_targets(predicted[key][None])[0]
+                values = self.scaler_.inverse_transform_targets(predicted[key][None], key)[0]
             else:
-                values = self._baselines(frame, np.array([len(frame)]))[methods[key]][0]
+                values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]][0]
             index = future_index(frame.index, self.horizon, self.freq_)
             out[key] = pd.DataFrame(values, index, self.columns_[: self.n_targets_])
             out[key].attrs["method"] = methods[key] or "model"
@@ -494,7 +491,9 @@ class Forecaster:
             report.notes.insert(0, panel.short_series_note(short, len(spans), methods) + ".")
         return report
 
-    def _baselines(self, frame: pd.DataFrame, origins: np.ndarray) -> dict[str, np.ndarray]:
+    def _baselines(
+        self, frame: pd.DataFrame, origins: np.ndarray, key: str = SINGLE
+    ) -> dict[str, np.ndarray]:
         """Every baseline's forecasts, in original units, `(n, horizon, n_targets)`, for the
         windows of one series whose first target rows are `origins` (the mean over the input
         rows there are, the linear baseline where its input fits)."""
@@ -502,8 +501,9 @@ class Forecaster:
         rows = min(self.lookback, int(origins.min()))
         found = baseline_forecasts(values, origins, rows, self.horizon, self.season_)
         if self.linear_.is_fitted and rows == self.lookback:
-            scaled = self.linear_.predict(self._targets(frame), origins)
-            found["linear"] = self.scaler_.inverse_transform_targets(scaled)
+            inputs = self.scaler_.transform(frame, key=key)[:, : self.n_targets_]
+            scaled = self.linear_.predict(inputs, origins)
+            found["linear"] = self.scaler_.inverse_transform_targets(scaled, key)
         return found
 
     def backtest(
@@ -581,7 +581,7 @@ class Forecaster:
             f.n_targets_ = int(config["n_targets"])
             f.freq_ = config["freq"]
             f.season_ = int(config["season"])
-            f.scaler_ = SeriesScaler.from_dict(config["scaler"])
+            f.scaler_ = PanelScaler.from_panel_dict(config["scaler"])
             f.mase_scale_ = np.array(
                 [np.nan if v is None else v for v in config["mase_scale"]], float
             )
@@ -644,6 +644,6 @@ class Forecaster:
         """Attention weights `(lookback, lookback)` of the attention model on the last window
         (of the first member, for an ensemble)."""
         self._check_fitted()
-        frame = next(iter(self.collection(series).values()))  # the first series
-        window = self.scaler_.transform(frame.iloc[-self.lookback :])[None]
+        key, frame = next(iter(self.collection(series).items()))  # the first series
+        window = self.scaler_.transform(frame.iloc[-self.lookback :], key=key)[None]
         return models.attention_weights(models.first_member(self.model_), window)[0]

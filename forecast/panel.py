@@ -21,7 +21,7 @@ import pandas as pd
 from forecast import competition
 from forecast.errors import ConfigError, DataError
 from forecast.linear import LookbackChoice, choose_lookback, longest_fitting
-from forecast.scaling import SeriesScaler
+from forecast.scaling import PanelScaler, SeriesScaler
 from forecast.series import SINGLE, series_info
 from forecast.windowing import (
     SplitParts,
@@ -318,9 +318,9 @@ def window_spans(
     lookback: int,
     horizon: int,
     n_targets: int,
-    scaler: SeriesScaler,
+    scaler: PanelScaler,
     fallback: Callable[[str, int], str | None],
-    baselines: Callable[[pd.DataFrame, np.ndarray], dict[str, np.ndarray]],
+    baselines: Callable[[pd.DataFrame, np.ndarray, str], dict[str, np.ndarray]],
     predict: Callable[[Any], np.ndarray],
 ) -> dict[str, tuple]:
     """Forecasts of every window whose first target is at `start` or later, per series.
@@ -329,7 +329,7 @@ def window_spans(
         data: `{id: frame}`; start: as `windowing.first_origin` takes it.
         lookback, horizon, n_targets: the model's window and targets; scaler: its scaler.
         fallback: `(id, rows of input) -> None` (the model forecasts) or a baseline's name.
-        baselines: `(frame, origins) -> {name: (n, horizon, n_targets)}` in original units.
+        baselines: `(frame, origins, id) -> {name: (n, horizon, n_targets)}`, original units.
         predict: the model's predict, called ONCE on every model window (`window_forecasts`).
 
     Returns:
@@ -348,7 +348,7 @@ def window_spans(
         k: first_origin(f.index, start, lookback if methods[k] in (None, "linear") else 1)
         for k, f in data.items()
     }
-    arrays = {k: scaler.transform(f) for k, f in data.items() if methods[k] is None}
+    arrays = {k: scaler.transform(f, key=k) for k, f in data.items() if methods[k] is None}
     predicted = window_forecasts(predict, arrays, firsts, lookback, horizon, n_targets)
     out = {}
     for key, frame in data.items():
@@ -356,9 +356,9 @@ def window_spans(
         if len(origins) == 0:
             continue
         values = frame.to_numpy(dtype=np.float64)[:, :n_targets]
-        bases = baselines(frame, origins)
+        bases = baselines(frame, origins, key)
         if methods[key] is None:
-            preds = scaler.inverse_transform_targets(predicted[key][1])
+            preds = scaler.inverse_transform_targets(predicted[key][1], key)
         else:
             preds = bases[methods[key]]
         actual = values[origins[:, None] + np.arange(horizon)[None, :]]

@@ -105,3 +105,17 @@ def test_many_series_are_predicted_in_one_model_call(panel_fit, monkeypatch) -> 
     f.evaluate(parts.test)
     f.predict_windows(data)
     assert len(calls) == 3  # one per call, whatever the number of series
+
+
+def test_per_series_scaling_is_saved_without_pickle_and_reloads(tmp_path) -> None:
+    keras.utils.set_random_seed(0)
+    data = _steps({"a": 40, "b": 40})  # levels 10x apart
+    f = Forecaster(series_scaling="per_series", **TINY).fit(data, val=6)
+    assert set(f.scaler_.per_series_) == {"a", "b"}
+    f.save(tmp_path / "run")
+    assert "per_series" in (tmp_path / "run" / "forecaster.json").read_text()
+    again = Forecaster.load(tmp_path / "run")
+    before, after = f.predict(data), again.predict(data)
+    assert np.allclose(before["b"].to_numpy(), after["b"].to_numpy())
+    with pytest.raises(ConfigError, match="series_scaling"):
+        Forecaster(series_scaling="each").check_settings()
