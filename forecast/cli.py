@@ -19,7 +19,6 @@ from types import SimpleNamespace
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
@@ -412,6 +411,14 @@ def train(
         typer.Option(help="Run folder to write.", show_default="runs/<data name>-<model>"),
     ] = None,
     plots: Annotated[bool, typer.Option(help="Write forecast.png, history.png, ...")] = True,
+    plot_series: Annotated[
+        str | None,
+        typer.Option(
+            "--series",
+            help="Many series: ids to plot, comma-separated.",
+            show_default="the first 3",
+        ),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Train a forecaster, score it on the test slice beside the baselines, save a run folder.
@@ -429,6 +436,9 @@ def train(
     console = Console()
     say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)
     series = _series(opts)
+    ids = _names(plot_series) or None
+    for key in (k for k in ids or [] if not isinstance(series, dict) or k not in series):
+        raise ConfigError(f"--series {key!r} is not a series id of the data (see --id-col)")
     choice = None
     if not isinstance(wanted, int):
         try:
@@ -453,7 +463,9 @@ def train(
     tables.print_report(console, result.report, heading, opts.model)
     written = sorted(p.name for p in out.iterdir())
     if plots:
-        written += [p.name for p in runs.save_plots(forecaster, series, out, parts.evaluate_test)]
+        written += [
+            p.name for p in runs.save_plots(forecaster, series, out, parts.evaluate_test, ids)
+        ]
     console.print(f"saved {out}: {', '.join(dict.fromkeys(written))}", soft_wrap=True)
 
 
@@ -580,24 +592,7 @@ def datasets() -> None:
     from forecast import series
 
     console = Console()
-    for title, found in (
-        ("Bundled datasets (data/)", series.bundled_datasets()),
-        ("Public datasets (../shared/datasets)", series.public_datasets()),
-    ):
-        if not found:
-            console.print(f"{title}: none found")
-            continue
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-        table.add_column("path, then the options to pass", no_wrap=True)
-        table.add_column("rows", justify="right")
-        table.add_column("freq")
-        table.add_column("other columns")
-        for d in found:
-            others = [c for c in d.columns if c not in (d.time_col, d.target)]
-            path = os.path.relpath(d.path) if d.path.is_absolute() else str(d.path)
-            table.add_row(
-                f"{path}\n  [dim]{d.options}[/]", f"{d.rows:,}", str(d.freq), ", ".join(others)
-            )
+    for table in tables.datasets_tables(series.bundled_datasets(), series.public_datasets()):
         console.print(table)
     console.print(
         "train on one: forecast train ../shared/datasets/AirPassengers.csv "

@@ -199,18 +199,35 @@ def evaluate_run(
     return forecaster, forecaster.evaluate(data, test=test), test
 
 
+PLOT_SERIES = 3  # series of a collection plotted by default (forecast_<id>.png each)
+
+
 def save_plots(
-    forecaster: Forecaster, series: Any, out: str | os.PathLike, test: Any = None
+    forecaster: Forecaster,
+    series: Any,
+    out: str | os.PathLike,
+    test: Any = None,
+    series_ids: Sequence[str] | None = None,
 ) -> list[Path]:
-    """Write forecast.png, history.png and (attention model) attention.png into `out`."""
+    """Write forecast.png (for a collection: forecast_<id>.png for `series_ids`, default the
+    first `PLOT_SERIES`, each titled with its id), history.png and (attention model)
+    attention.png into `out`."""
     from forecast.plots import plot_attention, plot_forecast, plot_history
 
     folder = Path(out)
-    frame = next(iter(series.values())) if isinstance(series, dict) else series
-    written = [folder / "forecast.png", folder / "history.png"]
-    plot_forecast(forecaster, frame, written[0], test=test)
-    plot_history(forecaster.history_, written[1])
+    written = []
+    if isinstance(series, dict):
+        for key in series_ids or list(series)[:PLOT_SERIES]:
+            name = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(key))
+            written.append(folder / f"forecast_{name}.png")
+            plot_forecast(forecaster, series, written[-1], test=test, series_id=key)
+    else:
+        written.append(folder / "forecast.png")
+        plot_forecast(forecaster, series, written[0], test=test)
+    written.append(folder / "history.png")
+    plot_history(forecaster.history_, written[-1])
     if forecaster.model == "attention":
+        frame = next(iter(series.values())) if isinstance(series, dict) else series
         written.append(folder / "attention.png")
         plot_attention(forecaster.attention(frame), written[-1])
     return written

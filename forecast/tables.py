@@ -171,3 +171,30 @@ def folds_table(folds: Any, mode: str, test_size: int) -> Table:
         cells += ["yes" if first["refit"] else "no"] if show_refit else []
         table.add_row(*cells, *(num(mae.get(m)) for m in methods))
     return table
+
+
+def datasets_tables(bundled: list, public: list) -> list[Any]:
+    """`forecast datasets`: a table of each group of datasets found (or a line: none)."""
+    import os
+
+    out: list[Any] = []
+    for title, found in (
+        ("Bundled datasets (data/)", bundled),
+        ("Public datasets (../shared/datasets)", public),
+    ):
+        if not found:
+            out.append(f"{title}: none found")
+            continue
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("path, then the options to pass", no_wrap=True)
+        table.add_column("rows", justify="right")
+        table.add_column("freq")
+        table.add_column("other columns")
+        for d in found:
+            others = [c for c in d.columns if c not in (d.time_col, d.target)]
+            path = os.path.relpath(d.path) if d.path.is_absolute() else str(d.path)
+            table.add_row(
+                f"{path}\n  [dim]{d.options}[/]", f"{d.rows:,}", str(d.freq), ", ".join(others)
+            )
+        out.append(table)
+    return out

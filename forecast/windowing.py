@@ -394,15 +394,15 @@ def split_series(
     spans, first_test = {}, set()
     for key, frame in frames.items():
         label = f"series {key!r}: " if collection else ""
-        if spec.by_size:
-            held = spec.test_size + (spec.val_size or 0)
-            if len(frame) <= held:
+        if spec.by_size:  # a series too short for validation too gives up its val part
+            if len(frame) <= spec.test_size:
                 raise DataError(
-                    f"{label}{len(frame)} rows leave no training row after test_size="
-                    f"{spec.test_size} and val_size={spec.val_size or 0}",
+                    f"{label}{len(frame)} rows leave no history before test_size="
+                    f"{spec.test_size}",
                     setting="test_size",
                 )
-            cut = split(frame, len(frame) - held, spec.val_size or 0, context=context)
+            val_rows = min(spec.val_size or 0, len(frame) - spec.test_size - 1)
+            cut = split(frame, len(frame) - spec.test_size - val_rows, val_rows, context=context)
         elif train_end is not None:
             cut = split(frame, train=str(train_end), val=str(val_end), context=context)
         else:

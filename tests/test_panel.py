@@ -39,8 +39,10 @@ def test_test_size_holds_out_the_last_rows_of_every_series() -> None:
     assert len(history_of(parts)["b"]) == 22  # train + val: the rows before the test
     with pytest.raises(ConfigError, match="val_size goes with test_size"):
         SplitSpec(val_size=3)
-    with pytest.raises(DataError, match="leave no training row"):
-        split_series({"c": data["b"].iloc[:7]}, SplitSpec(test_size=3, val_size=4))
+    tiny = split_series({"c": data["b"].iloc[:5]}, SplitSpec(test_size=3, val_size=4))
+    assert len(tiny.train["c"]) == 1 and tiny.spans["series"]["c"]["val"]["rows"] == 1
+    with pytest.raises(DataError, match="no history before test_size=3"):
+        split_series({"c": data["b"].iloc[:3]}, SplitSpec(test_size=3, val_size=4))
 
 
 def test_dated_series_are_cut_at_common_timestamps() -> None:
