@@ -175,9 +175,14 @@ def main() -> None:
         f"{' --no-statsforecast' if args.no_statsforecast else ''}`; 2 shared CPU cores. "
         "LSTMs: one global model each, lookback 52, trained on the last "
         f"{args.train_rows} values of each training part, early stopping on the 13 values "
-        "before the test part. Published statsforecast MASE on this test set: "
-        + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items())
-        + ".",
+        "before the scored part."
+        + (
+            ""
+            if args.validation
+            else " Published statsforecast MASE on this test set: "
+            + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items())
+            + "."
+        ),
         "",
         "| method | sMAPE | MASE | OWA | fit s | first predict s | predict s (359 series) "
         "| bare model.predict s | ratio |",
