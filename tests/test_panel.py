@@ -121,3 +121,11 @@ def test_per_series_scaling_is_saved_without_pickle_and_reloads(tmp_path) -> Non
     assert np.allclose(before["b"].to_numpy(), after["b"].to_numpy())
     with pytest.raises(ConfigError, match="series_scaling"):
         Forecaster(series_scaling="each").check_settings()
+
+
+def test_lookback_auto_scores_candidates_on_the_series_that_hold_them() -> None:
+    data = _steps({"a": 80, "b": 70, "short": 12})
+    f = Forecaster(**TINY)
+    choice = f.choose_lookback(data, val=SplitSpec(test_size=3, val_size=6), candidates=[3, 6])
+    assert choice.lookback in (3, 6) and all(v is not None for v in choice.scores.values())
+    assert "1 of 3 series too short to score" in choice.summary()
