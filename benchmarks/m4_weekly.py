@@ -95,10 +95,11 @@ def lstm_rows(args, series, parts, history) -> list[dict]:
     return rows
 
 
-def statsforecast_rows(history: dict, test: dict) -> list[dict]:
-    """AutoETS, AutoTheta, AutoARIMA (season_length=1) fitted on each series' history."""
+def statsforecast_rows(history: dict, test: dict, names: list[str]) -> list[dict]:
+    """AutoETS, AutoTheta, AutoARIMA (those in `names`; season_length=1) fitted on each
+    series' history."""
+    from statsforecast import models as sf_models
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
 
     from forecast import competition
 
@@ -107,9 +108,8 @@ def statsforecast_rows(history: dict, test: dict) -> list[dict]:
         for k, v in history.items()
     )
     rows = []
-    for model in (AutoETS(season_length=1), AutoTheta(season_length=1),
-                  AutoARIMA(season_length=1)):  # fmt: skip
-        name = type(model).__name__
+    for name in names:
+        model = getattr(sf_models, name)(season_length=1)
         began = time.perf_counter()
         out = StatsForecast(models=[model], freq=1, n_jobs=1).forecast(df=frame, h=HORIZON)
         seconds = time.perf_counter() - began
@@ -128,7 +128,12 @@ def statsforecast_rows(history: dict, test: dict) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["single", "stacked", "attention"])
+    parser.add_argument("--models", nargs="*", default=["single", "stacked", "attention"])
+    parser.add_argument("--stat-models", nargs="*", default=["AutoETS", "AutoTheta", "AutoARIMA"])
+    parser.add_argument(
+        "--combine", nargs="+", metavar="NAME",
+        help="Write NAME.md from the results of earlier parts (benchmarks/results/NAME.csv).",
+    )  # fmt: skip
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--train-rows", type=int, default=520)
@@ -155,9 +160,13 @@ def main() -> None:
     test = {k: parts.test[k]["value"].to_numpy()[parts.test_start[k] :] for k in series}
     assert all(np.array_equal(test[k], v.to_numpy()) for k, v in official), "test != official"
     history = history_of(parts)
-    rows = [] if args.no_statsforecast else statsforecast_rows(history, test)
-    rows = lstm_rows(args, series, parts, history) + rows
-    table = pd.DataFrame(rows)
+    if args.combine:  # parts run as separate processes, on the same data and split
+        table = pd.concat([pd.read_csv(OUT / f"{name}.csv") for name in args.combine])
+        table = table[~(table["seed"].isna() & table.duplicated("method"))]  # baselines once
+    else:
+        names = [] if args.no_statsforecast else args.stat_models
+        rows = statsforecast_rows(history, test, names) if names else []
+        table = pd.DataFrame(lstm_rows(args, series, parts, history) + rows)
     numeric = ["sMAPE", "MASE", "OWA", "fit_s", "first_predict_s", "predict_s", "bare_predict_s",
                "predict_ratio", "epochs"]  # fmt: skip
     numeric = [c for c in numeric if c in table]
@@ -169,10 +178,18 @@ def main() -> None:
         f"# M4 Weekly (359 series, h={HORIZON}, {part}), seeds {args.seeds}, "
         f"series_scaling {args.series_scaling}",
         "",
-        f"Command: `python benchmarks/m4_weekly.py --seeds {' '.join(map(str, args.seeds))} "
+        (
+            f"Combined from the parts {', '.join(args.combine)} (each ran as its own process on "
+            "the same data and split; their commands are in their .md files). "
+            if args.combine
+            else ""
+        )
+        + f"Command: `python benchmarks/m4_weekly.py --seeds {' '.join(map(str, args.seeds))} "
         f"--epochs {args.epochs} --train-rows {args.train_rows} --series-scaling "
         f"{args.series_scaling}{' --validation' if args.validation else ''}"
-        f"{' --no-statsforecast' if args.no_statsforecast else ''}`; 2 shared CPU cores. "
+        f"{' --no-statsforecast' if args.no_statsforecast else ''}"
+        f" --models {' '.join(args.models)} --stat-models {' '.join(args.stat_models)}"
+        f"{' --combine ' + ' '.join(args.combine) if args.combine else ''}`; 2 shared CPU cores. "
         "LSTMs: one global model each, lookback 52, trained on the last "
         f"{args.train_rows} values of each training part, early stopping on the 13 values "
         "before the scored part."
