@@ -98,8 +98,8 @@ def lstm_rows(args, series, parts, history) -> list[dict]:
 def statsforecast_rows(history: dict, test: dict, names: list[str]) -> list[dict]:
     """AutoETS, AutoTheta, AutoARIMA (those in `names`; season_length=1) fitted on each
     series' history."""
-    from statsforecast import models as sf_models
     from statsforecast import StatsForecast
+    from statsforecast import models as sf_models
 
     from forecast import competition
 
