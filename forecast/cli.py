@@ -517,6 +517,10 @@ def predict(
     forecaster = Forecaster.load(run_dir)
     preds = forecaster.predict(data)
     if isinstance(preds, dict):
+        by = {k: v.attrs.get("method", "model") for k, v in preds.items()}
+        for k in [k for k, m in by.items() if m != "model"][:1]:  # say so, on stderr
+            typer.echo(f"{sum(m != 'model' for m in by.values())} of {len(by)} series forecast "
+                       f"by a fallback, e.g. {k!r} by {by[k]}", err=True)  # fmt: skip
         preds = pd.concat(preds, names=["series"]).reset_index(level=0)
     if out is not None:
         text = preds.to_csv(index_label=preds.index.name or "time")

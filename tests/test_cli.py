@@ -460,6 +460,8 @@ def test_train_many_series_with_test_size_and_a_short_series(tmp_path: Path) -> 
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["competition"]["value"]["naive2"]["OWA"] == pytest.approx(1.0)
     assert (out / "forecast_Q1.png").is_file() and not (out / "forecast_A.png").exists()
+    future = invoke("predict", out, "--data", data, "--out", "-")
+    assert future.exit_code == 0 and "by a fallback, e.g. 'Q1'" in future.stderr
     wrong = invoke(*args, "--test-size", "3", "--out", tmp_path / "x", "--series", "Z9")
     assert_one_error_line(wrong, 2, "--series 'Z9'")
     both = invoke(*args, "--test-size", "3", "--split", "0.6,0.2,0.2", "--out", tmp_path / "y")
