@@ -411,14 +411,14 @@ class Forecaster:
         arrays = {k: self.scaler_.transform(f, key=k) for k, f in data.items() if not methods[k]}
         scaled = self._predict(panel.last_windows(arrays, self.lookback)) if arrays else []
         predicted = dict(zip(arrays, scaled, strict=True))
-        out = {}
+        out, names = {}, pd.Index(self.columns_[: self.n_targets_])  # one Index for every frame
         for key, frame in data.items():
             if methods[key] is None:
                 values = self.scaler_.inverse_transform_targets(predicted[key][None], key)[0]
             else:
                 values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]][0]
             index = future_index(frame.index, self.horizon, self.freq_)
-            out[key] = pd.DataFrame(values, index, self.columns_[: self.n_targets_])
+            out[key] = pd.DataFrame(values, index, names)
             out[key].attrs["method"] = methods[key] or "model"
         return out[SINGLE] if list(out) == [SINGLE] else out
 
