@@ -42,7 +42,7 @@ KEY = ("dataset", "model", "horizon", "seed")
 FIELDS = [
     *KEY, "lookback", "MAE", "RMSE", "MASE", "sMAPE",
     "naive_MAE", "seasonal_naive_MAE", "mean_MAE", "linear_MAE", "epochs_run", "best_epoch",
-    "seconds",
+    "seconds", "OWA",
 ]  # fmt: skip
 BASELINES = {
     "naive": "naive", "seasonal_naive": "seasonal naive", "mean": "mean",
@@ -69,7 +69,8 @@ def grid(config: dict[str, Any]) -> list[dict[str, Any]]:
     """One dict per cell: everything a worker needs, plain data only (it is pickled)."""
     cells = []
     for data in config["datasets"]:
-        load = {k: v for k, v in data.items() if k not in ("name", "path", "lookback", "horizons")}
+        own = ("name", "path", "lookback", "horizons", "test_size", "val_size")
+        load = {k: v for k, v in data.items() if k not in own}
         for horizon in data["horizons"]:
             for model in config["models"]:
                 for seed in config["seeds"]:
@@ -83,6 +84,7 @@ def grid(config: dict[str, Any]) -> list[dict[str, Any]]:
                             "model": model,
                             "seed": seed,
                             "split": config.get("split", [0.6, 0.2, 0.2]),
+                            "sizes": [data.get("test_size"), data.get("val_size")],
                             "train": config.get("train", {}),
                             "model_options": config.get("model_options", {}).get(model, {}),
                         }
@@ -109,12 +111,16 @@ def run_cell(cell: dict[str, Any]) -> dict[str, Any]:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notes between cells
     import keras
 
-    from forecast import Forecaster, load_series, split
+    from forecast import Forecaster, load_series
+    from forecast.panel import history_of
+    from forecast.windowing import SplitSpec, split_series
 
     began = time.perf_counter()
-    series = load_series(cell["path"], **cell["load"])
-    train_part, val_part, _ = cell["split"]
-    parts = split(series, train=train_part, val=val_part, context=cell["lookback"])
+    series = load_series(cell["path"], **cell["load"])  # with `id_col`: many series
+    test_size, val_size = cell.get("sizes") or (None, None)
+    spec = SplitSpec(test_size=test_size, val_size=val_size) if test_size else None
+    spec = spec or SplitSpec(tuple(cell["split"]))
+    parts = split_series(series, spec, context=cell["lookback"])
     forecaster = Forecaster(
         model=cell["model"],
         lookback=cell["lookback"],
@@ -124,8 +130,9 @@ def run_cell(cell: dict[str, Any]) -> dict[str, Any]:
         verbose=0,
         **cell["train"],
     )
-    forecaster.fit(parts.train, val=parts.val)
-    overall = forecaster.evaluate(parts.test).overall()
+    forecaster.fit(parts)  # one global model for many series
+    report = forecaster.evaluate(parts.test, history=history_of(parts))
+    overall = report.overall()
     target = overall.index.get_level_values("target")[0]  # the first target
     scores = overall.loc[target]
     fitted = forecaster.fit_result_
@@ -141,6 +148,7 @@ def run_cell(cell: dict[str, Any]) -> dict[str, Any]:
         "epochs_run": fitted.epochs_run,
         "best_epoch": fitted.best_epoch,
         "seconds": round(time.perf_counter() - began, 1),
+        "OWA": report.competition[target]["model"]["OWA"],  # M4's, mean over series
     }
 
 

@@ -45,9 +45,14 @@ HISTORY_FILE = "history.csv"
 LINEAR_FILE = "linear_baseline.npz"
 METRICS_FILE = "metrics.json"
 PLOT_FILES = ("forecast.png", "history.png", "attention.png")  # written by forecast.runs
+SERIES_METRICS = "series_metrics.csv"  # sMAPE, MASE, OWA per series and method (forecast.runs)
+SERIES_PLOTS = ("forecast_", ".png")  # forecast_<id>.png, one per plotted series (forecast.runs)
 # Every file the toolkit writes in a saved folder: a re-save replaces or removes these, and
 # only these (forecast.files.commit_files); anything else in the folder is the user's.
-OWNED_FILES = (MODEL_FILE, CONFIG_FILE, HISTORY_FILE, LINEAR_FILE, METRICS_FILE, *PLOT_FILES)
+OWNED_FILES = (
+    *(MODEL_FILE, CONFIG_FILE, HISTORY_FILE, LINEAR_FILE, METRICS_FILE),
+    *(*PLOT_FILES, SERIES_METRICS),
+)
 
 
 def _versions() -> dict[str, str]:

@@ -218,7 +218,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         horizon=opts.horizon, target=opts.target, covariates=_names(opts.covariates),
         time_col=opts.time_col, id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
         load_options=_load_options(opts) or None, scaler=opts.scaler,
-        normalize=opts.normalize, ridge_skip=opts.ridge_skip,
+        series_scaling=opts.series_scaling, normalize=opts.normalize, ridge_skip=opts.ridge_skip,
         epochs=opts.epochs, patience=opts.patience, reduce_lr_patience=opts.reduce_lr_patience,
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
@@ -262,10 +262,17 @@ def _series(
     return series
 
 
-def _split_spec(split: str | None, train_end: str | None, val_end: str | None) -> Any:
-    """`--split` or `--train-end` / `--val-end` as a `forecast.windowing.SplitSpec`."""
+def _split_spec(
+    split: str | None, train_end: str | None, val_end: str | None, sizes: tuple = (None, None)
+) -> Any:
+    """`--split`, `--train-end` / `--val-end` or `--test-size` / `--val-size` as a
+    `forecast.windowing.SplitSpec`."""
     from forecast.windowing import SplitSpec, parse_fractions
 
+    if sizes[0] is not None or sizes[1] is not None:
+        if split is not None or train_end or val_end:
+            raise ConfigError("give --test-size or --split / --train-end, not both")
+        return SplitSpec(test_size=sizes[0], val_size=sizes[1])
     if split is not None and (train_end or val_end):
         raise ConfigError("give either --split or --train-end and --val-end, not both")
     if (train_end is None) != (val_end is None):
@@ -294,11 +301,26 @@ def train(
     val_end: Annotated[
         str | None, typer.Option(help="With --train-end: last validation timestamp.")
     ] = None,
+    test_size: Annotated[
+        int | None,
+        typer.Option(min=1, help="Instead of --split: the last rows of each series are the test."),
+    ] = None,
+    val_size: Annotated[
+        int | None, typer.Option(min=0, help="With --test-size: rows before it for validation.")
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Run folder to write.", show_default="runs/<data name>-<model>"),
     ] = None,
     plots: Annotated[bool, typer.Option(help="Write forecast.png, history.png, ...")] = True,
+    plot_series: Annotated[
+        str | None,
+        typer.Option(
+            "--series",
+            help="Many series: ids to plot, comma-separated.",
+            show_default="the first 3",
+        ),
+    ] = None,
     from_run: Annotated[
         Path | None,
         typer.Option(
@@ -318,7 +340,7 @@ def train(
     """
     from forecast import runs
 
-    spec = _split_spec(split, train_end, val_end)
+    spec = _split_spec(split, train_end, val_end, (test_size, val_size))
     wanted = _parse_lookback(opts.lookback) if from_run is None else None
     if from_run is None:
         forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
@@ -334,14 +356,19 @@ def train(
             given["verbose"] = _verbosity(quiet)
             forecaster, series = runs.continue_from(from_run, opts.data, given)
             wanted = forecaster.lookback
-        _train(opts, forecaster, series, wanted, spec, out, plots, quiet)
+        ids = _names(plot_series) or None
+        for key in (k for k in ids or [] if not isinstance(series, dict) or k not in series):
+            raise ConfigError(f"--series {key!r} is not a series id of the data (see --id-col)")
+        _train(opts, forecaster, series, wanted, spec, out, (plots, ids), quiet)
 
 
 def _train(
     opts: SimpleNamespace, forecaster: Any, series: Any, wanted: Any, spec: Any, out: Path,
-    plots: bool, quiet: bool,
+    plotting: tuple[bool, list[str] | None], quiet: bool,
 ) -> None:  # fmt: skip
-    """The body of `train`, inside the locked run folder; Ctrl-C says how to resume."""
+    """The body of `train`, inside the locked run folder; Ctrl-C says how to resume.
+    `plotting`: whether to plot, and the series ids to plot (None: the first few)."""
+    plots, ids = plotting
     from forecast import runs
     from forecast.windowing import split_series
 
@@ -356,7 +383,7 @@ def _train(
                 raise
             raise ConfigError(
                 "--lookback auto needs a validation part: give --split with a validation "
-                "fraction (e.g. 0.6,0.2,0.2) or --train-end and --val-end"
+                "fraction (e.g. 0.6,0.2,0.2), --train-end and --val-end, or --val-size"
             ) from None
         forecaster.set_params(lookback=choice.lookback)
     parts = split_series(series, spec, context=forecaster.lookback)
@@ -375,7 +402,9 @@ def _train(
     tables.print_report(console, result.report, heading, forecaster.model)
     written = runs.saved_files(out)
     if plots:
-        written += [p.name for p in runs.save_plots(forecaster, series, out, parts.evaluate_test)]
+        written += [
+            p.name for p in runs.save_plots(forecaster, series, out, parts.evaluate_test, ids)
+        ]
     console.print(f"saved {out}: {', '.join(dict.fromkeys(written))}", soft_wrap=True)
 
 
@@ -434,6 +463,10 @@ def predict(
     with _warnings_as_lines():
         preds = forecaster.predict(series)
     if isinstance(preds, dict):
+        by = {k: v.attrs.get("method", "model") for k, v in preds.items()}
+        for k in [k for k, m in by.items() if m != "model"][:1]:  # say so, on stderr
+            typer.echo(f"{sum(m != 'model' for m in by.values())} of {len(by)} series forecast "
+                       f"by a fallback, e.g. {k!r} by {by[k]}", err=True)  # fmt: skip
         preds = pd.concat(preds, names=["series"]).reset_index(level=0)
     if out is not None:
         text = preds.to_csv(index_label=preds.index.name or "time")

@@ -117,6 +117,10 @@ Scaler = Annotated[
     str,
     model_option(help="standard, minmax, robust or none (fit on train)."),
 ]
+SeriesScaling = Annotated[
+    str,
+    model_option(help="Many series: one scaler over all (global) or one each (per_series)."),
+]
 Normalize = Annotated[
     str,
     model_option(help="Per-window normalization in the model: last, mean_std or none."),
@@ -189,6 +193,7 @@ def shared_options(
     optimizer: Optimizer = "adam",
     lr: Lr = 1e-3,
     scaler: Scaler = "standard",
+    series_scaling: SeriesScaling = "global",
     normalize: Normalize = "last",
     season: Season = None,
     seed: Seed = 0,

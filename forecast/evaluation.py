@@ -143,6 +143,8 @@ class Report:
     Attributes:
         table: tidy DataFrame with columns `target, method, step, MAE, RMSE, MAPE, sMAPE,
             MASE`; `step` is "all" for the overall row, else 1..horizon.
+        per_series, competition: the competitions' metrics per series and aggregated (set by
+            `Forecaster.evaluate`).
         n_windows: windows scored.
         notes: plain sentences for the reader (baseline verdicts, skipped zero actuals).
     """
@@ -150,6 +152,8 @@ class Report:
     table: pd.DataFrame
     n_windows: int
     notes: list[str] = field(default_factory=list)
+    per_series: pd.DataFrame | None = None  # sMAPE, MASE, OWA per series (forecast.panel)
+    competition: dict[str, Any] | None = None  # their M4 aggregate, per target and method
 
     def overall(self) -> pd.DataFrame:
         """One row per (target, method): the overall metrics."""
@@ -187,6 +191,12 @@ class Report:
             "overall": overall,
             "per_step_mae": per_step,
             "notes": list(self.notes),
+            **({"competition": self.competition} if self.competition else {}),
+            **(
+                {"per_series": self.per_series.to_dict(orient="records")}
+                if self.per_series is not None
+                else {}
+            ),
         }
 
     def __str__(self) -> str:

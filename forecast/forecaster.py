@@ -26,7 +26,8 @@ import keras
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, models, training
+from forecast import artifacts, models, panel, training
+from forecast.competition import m4_season
 from forecast.errors import ArtifactError, ConfigError, DataError, ForecastError, check_positive_int
 from forecast.evaluation import (
     BacktestResult,
@@ -40,14 +41,8 @@ from forecast.evaluation import (
     season_for,
     tidy_forecasts,
 )
-from forecast.linear import (
-    LinearBaseline,
-    LookbackChoice,
-    choose_lookback,
-    longest_fitting,
-    lookback_candidates,
-)
-from forecast.scaling import SeriesScaler
+from forecast.linear import LinearBaseline, LookbackChoice, lookback_candidates
+from forecast.scaling import PanelScaler, SeriesScaler, check_series_scaling
 from forecast.series import (
     SINGLE,
     Collection,
@@ -56,14 +51,8 @@ from forecast.series import (
     check_length,
     future_index,
     series_info,
-    series_label,
 )
-from forecast.windowing import (
-    SplitSpec,
-    WindowFeeder,
-    first_origin,
-    fit_parts,
-)
+from forecast.windowing import SplitSpec, WindowFeeder
 
 Validation = float | int | pd.DataFrame | Mapping[str, Any] | SplitSpec | None
 _SHORT = ("the training slice", "lookback + horizon =", "use a shorter lookback or horizon")
@@ -85,6 +74,8 @@ class Forecaster:
         load_options: more `load_series` options, saved with the forecaster: sort,
             duplicates, tz, sep, decimal, encoding (e.g. `{"sort": True, "tz": "CET"}`).
         scaler: "standard", "minmax", "robust" or "none" (fitted on the training slice).
+        series_scaling: "global" (one scaler over every series) or "per_series" (each
+            series scaled on its own training rows, `forecast.scaling.PanelScaler`).
         normalize: per-window normalization inside the model: "last" (forecast the change
             from the last value, robust to level shifts), "mean_std" or "none" (or None).
         ridge_skip: start from the linear baseline (`forecast.linear`): the model's linear
@@ -121,6 +112,7 @@ class Forecaster:
         fill: str | None = None,
         load_options: Mapping[str, Any] | None = None,
         scaler: str = "standard",
+        series_scaling: str = "global",
         normalize: str | None = "last",
         ridge_skip: bool = True,
         epochs: int = 100,
@@ -148,6 +140,7 @@ class Forecaster:
         self.fill = fill
         self.load_options = load_options
         self.scaler = scaler
+        self.series_scaling = series_scaling
         self.normalize = normalize
         self.ridge_skip = ridge_skip
         self.epochs = epochs
@@ -201,6 +194,7 @@ class Forecaster:
         models.get_builder(self.model)
         models.check_normalize(self.normalize)
         SeriesScaler(self.scaler)
+        check_series_scaling(self.series_scaling)
         training.check_loss(self.loss)
         training.check_optimizer(self.optimizer, self.learning_rate)
 
@@ -220,10 +214,6 @@ class Forecaster:
             freq=self.freq_ if fitted else self.freq, **dict(self.load_options or {}),
         )  # fmt: skip
 
-    def _targets(self, frame: pd.DataFrame) -> np.ndarray:
-        """Scaled values `(rows, n_targets)` of `frame`."""
-        return self.scaler_.transform(frame)[:, : self.n_targets_]
-
     # ----------------------------------------------------------------- lookback
     def default_lookbacks(self, series: Any) -> tuple[int, ...]:
         """`forecast.linear.lookback_candidates` of the seasonal period of `series`."""
@@ -237,8 +227,9 @@ class Forecaster:
         baseline (the map the default models start from) on the training windows and score
         its MAE on the validation windows; the lowest wins (ties: the shorter).
 
-        Every candidate is scored on the same validation windows (`forecast.linear.
-        choose_lookback`). Nothing is changed: apply it with `set_params(lookback=...)`.
+        Every candidate is scored on the same validation windows (`forecast.panel.
+        lookback_choice`: of the series that can hold the longest candidate the median series
+        can). Nothing is changed: apply it with `set_params(lookback=...)`.
 
         Args:
             series, val: as in `fit` (with a `SplitSpec`, `series` is all the data).
@@ -253,25 +244,12 @@ class Forecaster:
         tried = sorted({check_positive_int("lookback candidate", int(c)) for c in candidates})
         if not tried:
             raise ConfigError("give at least one lookback candidate")
-        _, train, held, starts = fit_parts(
-            data, val, tried[-1], self.horizon, self.collection, SINGLE
+        choice, left_out = panel.lookback_choice(
+            data, val, tried, self.horizon, self.scaler, self.collection
         )
-        shortest = min(len(frame) for frame in train.values())
-        if longest_fitting(tried, shortest, self.horizon) is None:
-            check_length(train, tried[0] + self.horizon, *_SHORT)
-        if not held:
-            need = "choosing the lookback needs validation data; give val"
-            raise ConfigError(need, setting="val")
-        targets = list(series_info(next(iter(train.values())))["target"])
-        pooled = pd.concat(list(train.values()), ignore_index=True)
-        scaler = SeriesScaler(self.scaler).fit(pooled, targets=targets)
-        n = len(targets)
-        return choose_lookback(
-            [scaler.transform(f)[:, :n] for f in train.values()],
-            [(scaler.transform(f)[:, :n], starts[k]) for k, f in held.items()],
-            tried,
-            self.horizon,
-        )
+        if left_out:
+            choice.windows_note = f"; {left_out} of {len(data)} series too short to score"
+        return choice
 
     # ----------------------------------------------------------------- fit
     def fit(
@@ -299,15 +277,19 @@ class Forecaster:
         """
         self.check_settings()
         training.use_device(self.device)
-        data, train, held, starts = fit_parts(
+        data, train, held, starts = panel.fit_parts(
             series, val, self.lookback, self.horizon, self.collection, SINGLE
         )
-        check_length(train, self.lookback + self.horizon, *_SHORT)
+        kept, self.short_series_ = panel.trainable(train, self.lookback + self.horizon)
+        if not kept:  # every series too short: say so for the first
+            check_length(train, self.lookback + self.horizon, *_SHORT)
+        train = {k: train[k] for k in kept}  # the short ones are forecast by a fallback
+        held = {k: held[k] for k in kept if k in held}
         first = not self.is_fitted
         if first:
             self._learn_data(train)
-        train_arrays = [self.scaler_.transform(f) for f in train.values()]
-        val_arrays = [self.scaler_.transform(f) for f in held.values()]
+        train_arrays = [self.scaler_.transform(f, key=k) for k, f in train.items()]
+        val_arrays = [self.scaler_.transform(f, key=k) for k, f in held.items()]
         val_starts = [starts[k] for k in held]
         n_windows = sum(max(len(a) - self.lookback - self.horizon + 1, 0) for a in train_arrays)
         self.batch_size_ = training.batch_size_for(n_windows, self.batch_size)
@@ -338,8 +320,8 @@ class Forecaster:
         self.n_targets_ = len(info["target"])
         self.freq_ = info["freq"]
         self.season_ = season_for(self.freq_, self.season)
-        pooled = pd.concat(list(train.values()), ignore_index=True)
-        self.scaler_ = SeriesScaler(self.scaler).fit(pooled, targets=info["target"])
+        each = self.series_scaling == "per_series"
+        self.scaler_ = PanelScaler(self.scaler, each).fit_panel(train, targets=info["target"])
         targets = [f.to_numpy()[:, : self.n_targets_] for f in train.values()]
         self.mase_scale_ = pooled_seasonal_scale(targets, self.season_)
         self.history_: dict[str, list[float]] = {}
@@ -392,32 +374,28 @@ class Forecaster:
         return training.compile_model(model, self.loss, self.optimizer, self.learning_rate)
 
     # ----------------------------------------------------------------- predict
-    def _window_forecasts(
-        self, frame: pd.DataFrame, first: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Forecasts for every window whose first target row is >= `first`.
+    def _fallback(self, key: str, rows: int) -> str | None:
+        """The fallback that forecasts series `key` with `rows` rows of input, or None when
+        the model does (`forecast.panel.fallback_method`)."""
+        if key not in self.short_series_ and rows >= self.lookback:
+            return None
+        return panel.fallback_method(rows, self.lookback, self.season_, self.linear_.is_fitted)
 
-        Returns origins `(n,)`, predictions `(n, horizon, n_targets)` and actuals (same
-        shape), both in original units.
-        """
-        origins = np.arange(first, len(frame) - self.horizon + 1)
-        if len(origins) == 0:
-            raise DataError(
-                f"no complete window: the span needs at least lookback + horizon = "
-                f"{self.lookback + self.horizon} rows with {self.horizon} after the start"
-            )
-        feeder = WindowFeeder(
-            self.scaler_.transform(frame), self.lookback, self.horizon, shuffle=False,
-            batch_size=max(self.batch_size or 0, 256), target_cols=slice(0, self.n_targets_),
-            first_target=first,
+    def _spans(self, data: Collection, start: Any) -> dict[str, tuple]:
+        """`forecast.panel.window_spans` of this forecaster: every window's forecasts, the
+        model's from ONE batched prediction over every series."""
+        return panel.window_spans(
+            data, start, self.lookback, self.horizon, self.n_targets_, self.scaler_,
+            fallback=self._fallback, baselines=self._baselines, predict=self._predict,
         )  # fmt: skip
-        preds = self.scaler_.inverse_transform_targets(self.model_.predict(feeder, verbose=0))
-        values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
-        actual = values[origins[:, None] + np.arange(self.horizon)[None, :]]
-        return origins, preds, actual
+
+    def _predict(self, windows: Any) -> np.ndarray:
+        return self.model_.predict(windows, batch_size=panel.PREDICT_BATCH, verbose=0)
 
     def predict(self, series: Any) -> pd.DataFrame | dict[str, pd.DataFrame]:
-        """Forecast the `horizon` steps after the end of `series`.
+        """Forecast the `horizon` steps after the end of `series` (every series of a
+        collection in one batched model call; series too short for the model are forecast
+        by their fallback, named in `frame.attrs["method"]`).
 
         Returns:
             A DataFrame indexed by the next `horizon` timestamps (from the series'
@@ -425,23 +403,32 @@ class Forecaster:
             of such frames.
         """
         self._check_fitted()
-        out = {}
-        for key, frame in self.collection(series).items():
-            if len(frame) < self.lookback:
-                need = f"predict needs the last lookback = {self.lookback} rows"
-                raise DataError(f"{series_label(key)}{need}, got {len(frame)}")
-            check_forecast_rows(frame, self.lookback, self.n_targets_)
-            window = self.scaler_.transform(frame.iloc[-self.lookback :])[None]
-            values = self.scaler_.inverse_transform_targets(self.model_.predict(window, verbose=0))
+        data = self.collection(series)
+        if list(data) == [SINGLE] and len(data[SINGLE]) < self.lookback:
+            need = f"predict needs the last lookback = {self.lookback} rows"
+            raise DataError(f"{need}, got {len(data[SINGLE])}")
+        methods = {k: self._fallback(k, len(f)) for k, f in data.items()}
+        for key in (k for k, m in methods.items() if m is None):
+            check_forecast_rows(data[key], self.lookback, self.n_targets_)
+        arrays = {k: self.scaler_.transform(f, key=k) for k, f in data.items() if not methods[k]}
+        scaled = self._predict(panel.last_windows(arrays, self.lookback)) if arrays else []
+        predicted = dict(zip(arrays, scaled, strict=True))
+        out, names = {}, pd.Index(self.columns_[: self.n_targets_])  # one Index for every frame
+        for key, frame in data.items():
+            if methods[key] is None:
+                values = self.scaler_.inverse_transform_targets(predicted[key][None], key)[0]
+            else:
+                values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]][0]
             tz = (frame.attrs.get("load") or {}).get("tz")
             index = future_index(frame.index, self.horizon, self.freq_, tz)
-            out[key] = pd.DataFrame(values[0], index, self.columns_[: self.n_targets_])
+            out[key] = pd.DataFrame(values, index, names)
+            out[key].attrs["method"] = methods[key] or "model"
         return out[SINGLE] if list(out) == [SINGLE] else out
 
     def predict_windows(
         self, series: Any, start: Any = None, baselines: bool = False
     ) -> pd.DataFrame:
-        """Every rolling forecast over a span (historical forecasts), as a tidy DataFrame.
+        """Every rolling forecast over a span, as a tidy DataFrame (one batched prediction).
 
         Args:
             series: the data, with at least `lookback` rows before `start`.
@@ -454,20 +441,19 @@ class Forecaster:
         `forecast.evaluation.tidy_forecasts`: origin, time, step, target, forecast, actual.
         """
         self._check_fitted()
-        frames = []
-        for key, frame in self.collection(series).items():
-            first = first_origin(frame.index, start, self.lookback)
-            origins, preds, actual = self._window_forecasts(frame, first)
-            extra = self._baselines(frame, origins) if baselines else {}
-            tidy = tidy_forecasts(frame.index, origins, preds, actual, self.columns_, extra)
+        data, frames = self.collection(series), []
+        for key, (origins, preds, actual, bases, _) in self._spans(data, start).items():
+            extra = bases if baselines else {}
+            tidy = tidy_forecasts(data[key].index, origins, preds, actual, self.columns_, extra)
             if key != SINGLE:
                 tidy.insert(0, "series", key)
             frames.append(tidy)
         return pd.concat(frames, ignore_index=True)
 
     # ----------------------------------------------------------------- evaluate
-    def evaluate(self, series: Any, test: Any = None) -> Report:
-        """Score the model beside the naive, seasonal-naive, mean and linear baselines.
+    def evaluate(self, series: Any, test: Any = None, history: Any = None) -> Report:
+        """Score the model beside the naive, seasonal-naive, mean and linear baselines, and
+        each series by the competitions' sMAPE, MASE and OWA against Naive2.
 
         The linear baseline was fitted with the model, on its training windows; it is left out
         when it could not be fitted (too few windows) or was saved without it.
@@ -477,35 +463,50 @@ class Forecaster:
                 should come with `lookback` rows of context before it (as `split` gives).
             test: where the scored targets begin: a fraction or row count at the end of
                 `series`, or a timestamp; default: every window of `series`.
+            history: each series' rows before its test part (a frame or `{id: frame}`), for
+                the per-series MASE scale and Naive2; default: the rows of `series` before
+                its first scored target.
 
         Returns:
-            A `Report` in original units (MAE, RMSE, MAPE, sMAPE, MASE; overall and per step).
+            A `Report` in original units (MAE, RMSE, MAPE, sMAPE, MASE; overall and per
+            step), with `per_series` and `competition` (`forecast.panel.competition_scores`).
         """
         self._check_fitted()
-        y_true, y_pred, bases = [], [], {}
-        for frame in self.collection(series).values():
-            first = first_origin(frame.index, test, self.lookback)
-            origins, preds, actual = self._window_forecasts(frame, first)
-            for name, b in self._baselines(frame, origins).items():
-                bases.setdefault(name, []).append(b)
-            y_true.append(actual)
-            y_pred.append(preds)
-        return evaluate_forecasts(
-            np.concatenate(y_true),
-            np.concatenate(y_pred),
-            {k: np.concatenate(v) for k, v in bases.items()},
-            self.mase_scale_,
-            self.columns_[: self.n_targets_],
+        data = self.collection(series)
+        spans = self._spans(data, test)
+        names = self.columns_[: self.n_targets_]
+        has_linear = all("linear" in s[3] for s in spans.values())
+        pick = lambda b: {k: v for k, v in b.items() if has_linear or k != "linear"}  # noqa: E731
+        report = evaluate_forecasts(
+            np.concatenate([s[2] for s in spans.values()]),
+            np.concatenate([s[1] for s in spans.values()]),
+            {n: np.concatenate([pick(s[3])[n] for s in spans.values()]) for n in pick(
+                next(iter(spans.values()))[3])},
+            self.mase_scale_, names,
+        )  # fmt: skip
+        past = self.collection(history) if history is not None else None
+        report.per_series, report.competition = panel.competition_scores(
+            data, spans, past, m4_season(self.freq_, self.season), self.horizon, names
         )
+        short = [k for k, s in spans.items() if s[4] != "model"]
+        if short:
+            methods = {k: spans[k][4] for k in short}
+            report.notes.insert(0, panel.short_series_note(short, len(spans), methods) + ".")
+        return report
 
-    def _baselines(self, frame: pd.DataFrame, origins: np.ndarray) -> dict[str, np.ndarray]:
+    def _baselines(
+        self, frame: pd.DataFrame, origins: np.ndarray, key: str = SINGLE
+    ) -> dict[str, np.ndarray]:
         """Every baseline's forecasts, in original units, `(n, horizon, n_targets)`, for the
-        windows of one series whose first target rows are `origins`."""
+        windows of one series whose first target rows are `origins` (the mean over the input
+        rows there are, the linear baseline where its input fits)."""
         values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
-        found = baseline_forecasts(values, origins, self.lookback, self.horizon, self.season_)
-        if self.linear_.is_fitted:
-            scaled = self.linear_.predict(self._targets(frame), origins)
-            found["linear"] = self.scaler_.inverse_transform_targets(scaled)
+        rows = min(self.lookback, int(origins.min()))
+        found = baseline_forecasts(values, origins, rows, self.horizon, self.season_)
+        if self.linear_.is_fitted and rows == self.lookback:
+            inputs = self.scaler_.transform(frame, key=key)[:, : self.n_targets_]
+            scaled = self.linear_.predict(inputs, origins)
+            found["linear"] = self.scaler_.inverse_transform_targets(scaled, key)
         return found
 
     def backtest(
@@ -559,6 +560,7 @@ class Forecaster:
             "scaler": self.scaler_.to_dict(),
             "mase_scale": [None if np.isnan(v) else float(v) for v in self.mase_scale_],
             "last_timestamps": dict(getattr(self, "last_timestamps_", {})),
+            "short_series": list(self.short_series_),
             "fit": {
                 "best_epoch": getattr(getattr(self, "fit_result_", None), "best_epoch", None),
                 "epochs_run": len(next(iter(self.history_.values()), [])) if self.history_ else 0,
@@ -582,11 +584,12 @@ class Forecaster:
             f.n_targets_ = int(config["n_targets"])
             f.freq_ = config["freq"]
             f.season_ = int(config["season"])
-            f.scaler_ = SeriesScaler.from_dict(config["scaler"])
+            f.scaler_ = PanelScaler.from_panel_dict(config["scaler"])
             f.mase_scale_ = np.array(
                 [np.nan if v is None else v for v in config["mase_scale"]], float
             )
             f.last_timestamps_ = dict(config.get("last_timestamps", {}))
+            f.short_series_ = [str(k) for k in config.get("short_series", [])]
         except (TypeError, ValueError, KeyError, ForecastError) as exc:
             why = f"{source} has an invalid value ({exc}); restore it or re-train"
             raise ArtifactError(why) from exc
@@ -644,6 +647,6 @@ class Forecaster:
         """Attention weights `(lookback, lookback)` of the attention model on the last window
         (of the first member, for an ensemble)."""
         self._check_fitted()
-        frame = next(iter(self.collection(series).values()))  # the first series
-        window = self.scaler_.transform(frame.iloc[-self.lookback :])[None]
+        key, frame = next(iter(self.collection(series).items()))  # the first series
+        window = self.scaler_.transform(frame.iloc[-self.lookback :], key=key)[None]
         return models.attention_weights(models.first_member(self.model_), window)[0]

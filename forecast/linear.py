@@ -181,6 +181,7 @@ class LookbackChoice:
     lookback: int
     scores: dict[int, float | None]
     windows: int
+    windows_note: str = ""  # e.g. how many series were too short to be scored
 
     def summary(self) -> str:
         tried = ", ".join(
@@ -188,7 +189,7 @@ class LookbackChoice:
         )
         return (
             f"lookback {self.lookback}: the lowest validation MAE of the linear baseline over "
-            f"{self.windows} windows (scaled units; {tried})"
+            f"{self.windows} windows{self.windows_note} (scaled units; {tried})"
         )
 
 

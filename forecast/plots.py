@@ -28,6 +28,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from forecast.errors import ConfigError, DataError
+from forecast.series import SINGLE
 
 if TYPE_CHECKING:
     from forecast.forecaster import Forecaster
@@ -55,6 +56,7 @@ def plot_forecast(
     path: str | os.PathLike,
     test: Any = None,
     last: int | None = None,
+    series_id: str | None = None,
 ) -> Path:
     """Plot actual values beside the model's and the baselines' forecasts, and the future.
 
@@ -72,6 +74,7 @@ def plot_forecast(
         test: where the scored targets begin, as in `Forecaster.evaluate`: a fraction or row
             count at the end, or a timestamp; default: every window.
         last: draw only the last `last` time steps of the span (the future is always drawn).
+        series_id: the series of a collection to draw (named in the titles).
 
     Returns:
         The path of the PNG written.
@@ -85,16 +88,24 @@ def plot_forecast(
     if last is not None and not (isinstance(last, (int, np.integer)) and last >= 1):
         raise ConfigError(f"last must be a positive integer or None, got {last!r}")
     frames = forecaster.collection(series)
+    if series_id is not None:
+        if str(series_id) not in frames:
+            known = ", ".join(list(frames)[:5]) + (", ..." if len(frames) > 5 else "")
+            raise ConfigError(f"series {series_id!r} not found; series are: {known}",
+                              setting="series")  # fmt: skip
+        frames = {str(series_id): frames[str(series_id)]}
     if len(frames) != 1:
         raise ConfigError(
             f"plot_forecast draws one series; pass one of the {len(frames)} series "
             f"({', '.join(list(frames)[:5])}{', ...' if len(frames) > 5 else ''})"
         )
-    frame = next(iter(frames.values()))
+    key, frame = next(iter(frames.items()))
+    lone = key == SINGLE  # a member of a collection keeps its id: its scaler, its fallback
+    data = frame if lone else {key: frame}
     lookback, horizon = forecaster.lookback, forecaster.horizon
     targets = list(forecaster.columns_[: forecaster.n_targets_])
 
-    windows = forecaster.predict_windows(frame, start=test, baselines=True)
+    windows = forecaster.predict_windows(data, start=test, baselines=True)
     first_step = windows[windows["step"] == 1]
     first_times = pd.Index(first_step["time"].drop_duplicates())
     origins = frame.index.get_indexer(first_times)
@@ -107,7 +118,8 @@ def plot_forecast(
         for name in BASELINE_COLORS
         if name in windows
     }
-    future = forecaster.predict(frame)
+    future = forecaster.predict(data)
+    future = future if lone else future[key]
 
     span = frame.index[origins[0] :]
     shown_from = span[-last] if last is not None and last < len(span) else span[0]
@@ -173,7 +185,8 @@ def plot_forecast(
             )
             ax.axvline(frame.index[-1], color="grey", lw=0.8, ls=":")
             ax.set_ylabel(name)
-            ax.set_title(f"{name}: {n} windows (lookback {lookback}, horizon {horizon})")
+            where = "" if lone else f"series {key}, "
+            ax.set_title(f"{where}{name}: {n} windows (lookback {lookback}, horizon {horizon})")
             ax.grid(alpha=0.3)
             ax.legend(loc="upper left", fontsize=7, ncol=2)
         axes[-1, 0].set_xlabel(frame.index.name or "time")

@@ -131,7 +131,7 @@ def check_output_folder(out: str | os.PathLike) -> Path:
         )
     if folder.is_dir():
         names = {p.name for p in folder.iterdir()}
-        foreign = sorted(names - set(OWNED_FILES) - set(RUN_OWNED))
+        foreign = sorted(names - set(OWNED_FILES) - set(RUN_OWNED) - set(_series_plots(folder)))
         if foreign and CONFIG_FILE not in names:
             raise ConfigError(
                 f"out {folder} is a folder of other files, not a run folder (it holds "
@@ -295,11 +295,18 @@ def train_and_save(
                 shutil.rmtree(run_dir, ignore_errors=True)
             raise
         seconds = time.perf_counter() - began
-        report = forecaster.evaluate(parts.test)
+        from forecast.panel import history_of
+
+        report = forecaster.evaluate(parts.test, history=history_of(parts))
         metrics = {**report.to_dict(), "split": parts.spans, "data": data}
         metrics["load"] = _changes(parts)
         forecaster.save(folder, metrics=metrics)  # replaces the toolkit's files only
         shutil.rmtree(run_dir, ignore_errors=True)
+        if report.per_series is not None:
+            from forecast.artifacts import SERIES_METRICS
+
+            path = folder / SERIES_METRICS
+            files.atomic_write(path, lambda tmp: report.per_series.to_csv(tmp, index=False))
     return TrainResult(forecaster, report, parts, folder, seconds, state == "restart")
 
 
@@ -365,22 +372,53 @@ def seen_rows_note(frame: pd.DataFrame, test: Any, lookback: int, spans: dict) -
     )
 
 
+PLOT_SERIES = 3  # series of a collection plotted by default (forecast_<id>.png each)
+
+
 def save_plots(
-    forecaster: Forecaster, series: Any, out: str | os.PathLike, test: Any = None
+    forecaster: Forecaster,
+    series: Any,
+    out: str | os.PathLike,
+    test: Any = None,
+    series_ids: Sequence[str] | None = None,
 ) -> list[Path]:
-    """Write forecast.png, history.png and (attention model) attention.png into `out`."""
+    """Write forecast.png (for a collection: forecast_<id>.png for `series_ids`, default the
+    first `PLOT_SERIES`, each titled with its id), history.png and (attention model)
+    attention.png into `out`."""
     from forecast.plots import plot_attention, plot_forecast, plot_history
 
     folder = Path(out)
-    frame = next(iter(series.values())) if isinstance(series, dict) else series
-    written = [folder / "forecast.png", folder / "history.png"]
-    files.atomic_write(written[0], lambda tmp: plot_forecast(forecaster, frame, tmp, test=test))
-    files.atomic_write(written[1], lambda tmp: plot_history(forecaster.history_, tmp))
+    from forecast.artifacts import SERIES_PLOTS
+
+    if isinstance(series, dict):
+        keys = list(series_ids or list(series)[:PLOT_SERIES])
+        safe = ["".join(c if c.isalnum() or c in "-_." else "_" for c in str(k)) for k in keys]
+        names = [f"{SERIES_PLOTS[0]}{name}{SERIES_PLOTS[1]}" for name in safe]
+    else:
+        keys, names = [None], ["forecast.png"]
+    for stale in set(_series_plots(folder)) - set(names):
+        (folder / stale).unlink(missing_ok=True)  # a plot of the previous run's series
+    written = [folder / name for name in names] + [folder / "history.png"]
+    for key, path in zip(keys, written, strict=False):
+        kwargs = {} if key is None else {"series_id": key}
+        files.atomic_write(
+            path, lambda tmp, kw=kwargs: plot_forecast(forecaster, series, tmp, test=test, **kw)
+        )
+    files.atomic_write(written[-1], lambda tmp: plot_history(forecaster.history_, tmp))
     if forecaster.model == "attention":
+        frame = next(iter(series.values())) if isinstance(series, dict) else series
         written.append(folder / "attention.png")
         weights = forecaster.attention(frame)
         files.atomic_write(written[-1], lambda tmp: plot_attention(weights, tmp))
     return written
+
+
+def _series_plots(folder: Path) -> list[str]:
+    """The forecast_<id>.png plots of a many-series run in `folder` (the toolkit's own)."""
+    from forecast.artifacts import SERIES_PLOTS
+
+    start, end = SERIES_PLOTS
+    return [p.name for p in folder.glob(f"{start}*{end}")]
 
 
 # ---------------------------------------------------------------------- datasets, environment

@@ -8,14 +8,14 @@ which columns are targets, so `inverse_transform_targets` turns model outputs sh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
-from forecast.errors import ConfigError, DataError
+from forecast.errors import ConfigError, DataError, check_choice
 
 METHODS = ("minmax", "standard", "robust", "none")
 # The fitted attributes of each scikit-learn scaler that `transform` and its inverse use.
@@ -260,4 +260,86 @@ class SeriesScaler:
             raise ConfigError(
                 f"invalid scaler description ({exc}); re-fit and save it again"
             ) from exc
+        return scaler
+
+
+SERIES_SCALINGS = ("global", "per_series")  # one scaler for every series, or one each
+
+
+def check_series_scaling(value: str) -> str:
+    """Check a `series_scaling` setting against `SERIES_SCALINGS` (ConfigError naming it)."""
+    return check_choice("series_scaling", value, SERIES_SCALINGS)
+
+
+class PanelScaler(SeriesScaler):
+    """A `SeriesScaler` fitted on every series' training rows pooled, and, with
+    `per_series=True`, one more per series fitted on that series' own training rows: series
+    levels in real panels differ by orders of magnitude. Series it has not seen (and every
+    series when `per_series=False`) use the pooled one. `key=` names the series.
+
+    Attributes (after `fit_panel`): those of `SeriesScaler` (the pooled fit) and
+    `per_series_`: `{id: SeriesScaler}` (empty without `per_series`).
+    """
+
+    def __init__(self, method: str = "standard", per_series: bool = False):
+        super().__init__(method)
+        self.per_series = per_series
+        self.per_series_: dict[str, SeriesScaler] = {}
+
+    def fit_panel(
+        self, parts: Mapping[str, pd.DataFrame], targets: Sequence[str] | None = None
+    ) -> PanelScaler:
+        """Fit on `{id: training rows}`: pooled, and per series with `per_series`."""
+        self.fit(pd.concat(list(parts.values()), ignore_index=True), targets=targets)
+        if self.per_series:
+            self.per_series_ = {
+                key: SeriesScaler(self.method).fit(frame, targets=targets)
+                for key, frame in parts.items()
+            }
+        return self
+
+    def _for(self, key: str | None) -> SeriesScaler:
+        found = self.per_series_.get(key) if key is not None else None
+        return found if found is not None else self
+
+    def transform(self, data: Any, dtype: Any = np.float32, key: str | None = None) -> np.ndarray:
+        """`SeriesScaler.transform` with the scaler of series `key`: for a frame in the fitted
+        columns, the same float64 operations as scikit-learn's, without its per-call checks
+        (which dominate when a panel of hundreds of series is scaled series by series)."""
+        scaler = self._for(key)
+        sk = scaler._sk
+        fast = isinstance(data, pd.DataFrame) and list(data.columns) == scaler.columns_
+        if not fast or sk is None:
+            return (super() if scaler is self else scaler).transform(data, dtype)
+        values = data.to_numpy(dtype=np.float64, copy=True)
+        if self.method == "minmax":
+            values *= sk.scale_
+            values += sk.min_
+        else:
+            values -= sk.mean_ if self.method == "standard" else sk.center_
+            values /= sk.scale_
+        return values.astype(dtype, copy=False)
+
+    def inverse_transform_targets(self, y: np.ndarray, key: str | None = None) -> np.ndarray:
+        """`SeriesScaler.inverse_transform_targets` with the scaler of series `key`."""
+        scaler = self._for(key)
+        return (super() if scaler is self else scaler).inverse_transform_targets(y)
+
+    def to_dict(self) -> dict[str, Any]:
+        """`SeriesScaler.to_dict` plus `per_series`: `{id: to_dict()}` (JSON, no pickle)."""
+        return {**super().to_dict(), "per_series": {k: s.to_dict() for k, s in
+                                                    self.per_series_.items()}}  # fmt: skip
+
+    @classmethod
+    def from_panel_dict(cls, data: dict[str, Any]) -> PanelScaler:
+        """Rebuild from `to_dict()` (or a plain `SeriesScaler.to_dict()`: no per-series)."""
+        pooled = SeriesScaler.from_dict(data)
+        scaler = cls(pooled.method, per_series=bool(data.get("per_series")))
+        scaler.__dict__.update({k: v for k, v in pooled.__dict__.items() if k != "method"})
+        try:
+            scaler.per_series_ = {
+                str(k): SeriesScaler.from_dict(v) for k, v in data.get("per_series", {}).items()
+            }
+        except AttributeError as exc:
+            raise ConfigError(f"invalid per-series scalers ({exc}); re-fit and save") from exc
         return scaler

@@ -358,6 +358,8 @@ def _ordered(
         raise DataError(
             f"the data has columns {columns} but the forecaster was fitted on {expected}"
         )
+    if list(frame.columns) == columns:  # already in order: no copy (many series add up)
+        return frame
     out = frame[columns]
     out.attrs = dict(frame.attrs)
     return out

@@ -55,11 +55,35 @@ def print_report(console: Console, report: Any, heading: str, model: str) -> Non
     console.print(heading, soft_wrap=True)
     for table in metrics_tables(report.overall(), model):
         console.print(table)
+    if report.competition:
+        console.print(competition_table(report.competition, report.per_series, model))
     for note in report.notes:
         console.print(note, soft_wrap=True)
 
 
 jsonable = files.jsonable  # kept for compatibility
+
+
+def competition_table(aggregate: dict, per_series: Any, model: str, worst: int = 3) -> Table:
+    """The competitions' metrics averaged over series (M4's OWA vs Naive2), per target and
+    method, and the series where the model's sMAPE is worst."""
+    n = per_series["series"].nunique()
+    table = Table(title=f"per series, mean over {n} series (M4 definitions)", title_justify="left")
+    for name in ("target", "method", "sMAPE", "MASE", "OWA"):
+        table.add_column(name, justify="left" if name in ("target", "method") else "right")
+    for target, methods in aggregate.items():
+        for method, row in methods.items():
+            name = f"model ({model})" if method == "model" else METHOD_NAMES.get(method, method)
+            cells = [num(row.get(m)) for m in ("sMAPE", "MASE", "OWA")]
+            table.add_row(str(target), name, *cells, style="bold" if method == "model" else None)
+    rows = per_series[per_series["method"] == "model"].nlargest(worst, "sMAPE")
+    worst_text = ", ".join(
+        f"{r.series} (sMAPE {num(r.sMAPE)}, MASE {num(r.MASE)}, by {r.forecast_by})"
+        for r in rows.itertuples()
+    )
+    table.caption = f"worst series: {worst_text}"
+    table.caption_justify = "left"
+    return table
 
 
 def echo_json(payload: Any) -> None:
@@ -84,7 +108,8 @@ def data_line(data: Path, series: Any, parts: Any) -> str:
         for name, s in ((n, spans[n]) for n in ("train", "val", "test"))
         if s["rows"]
     ]
-    return text + "\nsplit  " + "\n       ".join(pieces)
+    note = f"\nnote   {parts.spans['split_note']}" if "split_note" in parts.spans else ""
+    return text + "\nsplit  " + "\n       ".join(pieces) + note
 
 
 def fit_summary(forecaster: Any, fitted: Any, seconds: float) -> str:

@@ -9,7 +9,7 @@ for every start `i = 0, stride, 2 * stride, ...` that fits. `make_windows` retur
 strided views of `values` (no copy, memory O(length)); `WindowFeeder` gathers one batch at a
 time from those views for `keras.Model.fit`, so training never holds every window in memory.
 
-THE split lives here too (`split`, `split_series`, `split_last`, `fit_parts`). Column
+THE split lives here too (`split`, `SplitSpec`, `split_series`, `common_cut`). Column
 convention: targets first, covariates after (`target_cols=slice(0, n_targets)`); called
 directly, `make_windows` and `WindowFeeder` default to every column for both.
 """
@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -263,31 +262,46 @@ def parse_fractions(value: str | Sequence[float], name: str = "fractions") -> tu
 
 @dataclass(frozen=True)
 class SplitSpec:
-    """Where to cut every series: by `(train, val, test)` fractions of its rows, or at two
-    timestamps (`train_end`, `val_end`: the last rows of training and validation, inclusive;
-    the test part is everything after). Checked when made.
+    """Where to cut every series: by `(train, val, test)` fractions of its rows (of the
+    shared time axis, for many dated series: `split_series`), at two timestamps (`train_end`,
+    `val_end`: the last rows of training and validation, inclusive; the test part is
+    everything after), or, the M4 protocol, by sizes: the last `test_size` rows of each
+    series are its test part and the `val_size` rows before them its validation part.
 
     Raises ConfigError for fractions that are not three numbers summing to 1, for one
-    timestamp without the other, or for both ways at once.
+    timestamp without the other, a size that is not a positive row count, or two ways at once.
     """
 
     fractions: tuple[float, ...] | None = None
     train_end: Any = None
     val_end: Any = None
+    test_size: int | None = None
+    val_size: int | None = None
 
     def __post_init__(self) -> None:
         by_time = self.train_end is not None or self.val_end is not None
-        if by_time and self.fractions is not None:
-            raise ConfigError("give either split fractions or train_end and val_end, not both")
+        if self.val_size is not None and self.test_size is None:
+            raise ConfigError("val_size goes with test_size: give test_size", setting="val_size")
+        if self.by_size:
+            check_positive_int("test_size", self.test_size)
+            check_positive_int("val_size", self.val_size or 0, allow_zero=True)
+        if sum([by_time, self.fractions is not None, self.by_size]) > 1:
+            raise ConfigError(
+                "give one way to split, not both: fractions, train_end and val_end, or test_size"
+            )
         if by_time and (self.train_end is None or self.val_end is None):
             raise ConfigError("train_end and val_end go together: give both timestamps")
-        if not by_time:
+        if not by_time and not self.by_size:
             fractions = self.fractions if self.fractions is not None else (0.6, 0.2, 0.2)
             object.__setattr__(self, "fractions", parse_fractions(fractions))
 
     @property
     def by_time(self) -> bool:
         return self.train_end is not None
+
+    @property
+    def by_size(self) -> bool:
+        return self.test_size is not None
 
 
 @dataclass
@@ -321,12 +335,47 @@ def _span(frame: pd.DataFrame, start: int) -> dict[str, Any]:
     return {"start": first, "end": last, "rows": rows}
 
 
+def common_cut(frames: Mapping[str, pd.DataFrame], fractions: Sequence[float]) -> tuple:
+    """Fractions of many dated series as two timestamps of their shared time axis (the
+    union of their indexes), so that no series' test rows lie inside another's training
+    rows; `(None, None, why)` when that cannot be: step numbers instead of timestamps, or a
+    series with no training or no test row at the common cut.
+
+    Returns `(train_end, val_end, note)`: the last training and validation timestamps.
+    """
+    if not all(isinstance(f.index, pd.DatetimeIndex) for f in frames.values()):
+        why = "the series have step numbers, not timestamps"
+        return None, None, f"{why}: each series is cut by its own fractions"
+    axis = pd.DatetimeIndex(np.unique(np.concatenate([f.index.values for f in frames.values()])))
+    n_train = max(1, round(fractions[0] * len(axis)))
+    end_val = min(len(axis) - 1, n_train + round(fractions[1] * len(axis)))
+    train_end, val_end = axis[n_train - 1], axis[end_val - 1]
+    misfits = [k for k, f in frames.items() if f.index[0] > train_end or f.index[-1] <= val_end]
+    if misfits:
+        return (
+            None,
+            None,
+            (
+                f"{len(misfits)} of {len(frames)} series (e.g. {misfits[0]!r}) have no "
+                "training or no test row at the shared time axis' cut: each series is cut by "
+                "its own fractions, so one series' test rows may lie inside another's "
+                "training rows"
+            ),
+        )
+    return train_end, val_end, None
+
+
 def split_series(
     series: pd.DataFrame | dict[str, pd.DataFrame],
     spec: SplitSpec | None = None,
     context: int = 0,
 ) -> SplitParts:
-    """Split one series or a `{id: frame}` collection chronologically, each series the same way.
+    """Split one series or a `{id: frame}` collection chronologically.
+
+    Fractions cut many dated series at the same two timestamps of their shared time axis
+    (`common_cut`: no look-ahead across series); where that cannot be, each series by its
+    own fractions, and `spans["split_note"]` says why. `test_size` / `val_size` hold out the
+    last rows of every series (the M4 protocol).
 
     Args:
         series: a frame from `load_series`, or a collection.
@@ -338,17 +387,28 @@ def split_series(
     spec = spec or SplitSpec()
     collection = isinstance(series, dict)
     frames = series if collection else {"": series}
+    train_end, val_end, note = spec.train_end, spec.val_end, None
+    if collection and not spec.by_time and not spec.by_size:
+        train_end, val_end, note = common_cut(frames, spec.fractions)
     cuts: dict[str, Split] = {}
     spans, first_test = {}, set()
     for key, frame in frames.items():
-        if spec.by_time:
-            cut = split(frame, train=str(spec.train_end), val=str(spec.val_end), context=context)
+        label = f"series {key!r}: " if collection else ""
+        if spec.by_size:  # a series too short for validation too gives up its val part
+            if len(frame) <= spec.test_size:
+                raise DataError(
+                    f"{label}{len(frame)} rows leave no history before test_size={spec.test_size}",
+                    setting="test_size",
+                )
+            val_rows = min(spec.val_size or 0, len(frame) - spec.test_size - 1)
+            cut = split(frame, len(frame) - spec.test_size - val_rows, val_rows, context=context)
+        elif train_end is not None:
+            cut = split(frame, train=str(train_end), val=str(val_end), context=context)
         else:
             train, val, _ = spec.fractions
             cut = split(frame, train=float(train), val=float(val), context=context)
         test_rows = len(cut.test) - cut.test_start
         if test_rows == 0:
-            label = f"series {key!r}: " if collection else ""
             fix = "move val_end earlier" if spec.by_time else "the data is too short to split"
             raise DataError(f"{label}the split leaves no test rows of {len(frame)}; {fix}")
         cuts[key] = cut
@@ -360,19 +420,25 @@ def split_series(
         first_test.add(cut.test.index[cut.test_start])
     has_val = any(s["val"]["rows"] > 0 for s in spans.values())
     stamps = all(isinstance(t, pd.Timestamp) for t in first_test)
-    if stamps and len(first_test) == 1:
-        evaluate_test: Any = format_stamp(next(iter(first_test)))
-    elif stamps and spec.by_time:  # the first row after val_end, in every series
-        evaluate_test = str(pd.Timestamp(spec.val_end) + pd.Timedelta(1, "ns"))
+    if spec.by_size:
+        evaluate_test: Any = spec.test_size  # the last rows of every series
+    elif stamps and len(first_test) == 1:
+        evaluate_test = format_stamp(next(iter(first_test)))
+    elif stamps and train_end is not None:  # the first row after val_end, in every series
+        evaluate_test = str(pd.Timestamp(val_end) + pd.Timedelta(1, "ns"))
     elif collection:
         evaluate_test = None if spec.by_time else float(spec.fractions[2])
     else:
         evaluate_test = test_rows  # step-indexed data: rows at the end
     info: dict[str, Any] = {"context": context}
-    if spec.by_time:
-        info.update({"train_end": str(spec.train_end), "val_end": str(spec.val_end)})
-    else:
+    if spec.by_size:
+        info.update({"test_size": spec.test_size, "val_size": spec.val_size or 0})
+    elif train_end is not None:
+        info.update({"train_end": format_stamp(train_end), "val_end": format_stamp(val_end)})
+    if spec.fractions is not None:
         info["fractions"] = list(spec.fractions)
+    if note:
+        info["split_note"] = note
     info.update({"series": spans} if collection else spans[""])
     info["evaluate_test"] = evaluate_test
 
@@ -389,36 +455,6 @@ def split_series(
         spans=info,
         evaluate_test=evaluate_test,
     )
-
-
-def split_last(
-    data: dict[str, pd.DataFrame], size: float | int, context: int, name: str = "val"
-) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, int]]:
-    """Hold out the last `size` rows (an int) or fraction (a float) of every series.
-
-    Args:
-        data: `{id: frame}`; size: rows or fraction held out of each series; context: rows
-            of history given to the held-out part; name: the setting's name, for errors.
-
-    Returns:
-        `(head, tail, tail_start)`: the rows before, the held-out rows with their context, and
-        where each held-out span proper begins in its tail frame, all keyed like `data`.
-
-    Raises:
-        ConfigError: for a size that is not in (0, 1) or a row count below the series' length.
-    """
-    head, tail, starts = {}, {}, {}
-    for key, frame in data.items():
-        n_out = round(size * len(frame)) if isinstance(size, float) else int(size)
-        if not 0 < n_out < len(frame):
-            raise ConfigError(
-                f"{name} must be a fraction in (0, 1) or a row count below {len(frame)}, got "
-                f"{size!r}",
-                setting=name,
-            )
-        cut = split(frame, train=len(frame) - n_out, val=n_out, test=0, context=context)
-        head[key], tail[key], starts[key] = cut.train, cut.val, cut.val_start
-    return head, tail, starts
 
 
 def first_origin(index: pd.Index, start: Any, lookback: int) -> int:
@@ -589,57 +625,3 @@ class WindowFeeder(keras.utils.PyDataset):
         """Every window in feeding order, materialized (for prediction on small spans)."""
         parts = [self[i] for i in range(len(self))]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
-
-def fit_parts(
-    series: Any,
-    val: Any,
-    context: int,
-    horizon: int,
-    collect: Callable[[Any], dict[str, pd.DataFrame]],
-    lone_key: str,
-) -> tuple[dict, dict, dict, dict[str, int]]:
-    """The parts `Forecaster.fit` trains on, every way it accepts them.
-
-    Args:
-        series: the data (anything `collect` reads), or a `SplitParts` (its training and
-            validation parts; `val` is then ignored).
-        val: a fraction or row count held out from the end of each series; separate
-            validation data (a frame, path or mapping: no context rows); a `SplitSpec`
-            cutting `series`; or 0 / None for no validation.
-        context: rows of history given to held-out validation parts (the lookback).
-        horizon: steps forecast (a validation part needs at least that many rows).
-        collect: turns data into `{id: frame}` (`Forecaster.collection`), a lone series
-            keyed `lone_key`.
-
-    Returns:
-        `(data, train, val, val_start)`, keyed like `collect`'s output: the data fitted on (a
-        split's training part), training parts, validation parts (with context), and where
-        each validation span begins. Raises ConfigError / DataError for a bad `val`.
-    """
-    if isinstance(series, SplitParts) or isinstance(val, SplitSpec):
-        parts = series
-        if not isinstance(series, SplitParts):
-            data = collect(series)
-            parts = split_series(data[lone_key] if list(data) == [lone_key] else data, val, context)
-        lone = not isinstance(parts.train, dict)
-        keyed = (lambda part: {lone_key: part}) if lone else (lambda part: part)
-        train = collect(keyed(parts.train))
-        if parts.val is None:
-            return train, train, {}, {}
-        return train, train, collect(keyed(parts.val)), keyed(parts.val_start)
-    data = collect(series)
-    if isinstance(val, pd.DataFrame | Mapping | str | os.PathLike):
-        held = collect(val)
-        return data, data, held, dict.fromkeys(held, 0)
-    if val is None or (val == 0 and not isinstance(val, bool)):
-        return data, data, {}, {}
-    train, held, starts = split_last(data, val, context)
-    for key, frame in held.items():
-        if len(frame) - starts[key] < horizon:
-            raise DataError(
-                f"{'' if key == lone_key else f'series {key!r}: '}the validation slice has "
-                f"{len(frame) - starts[key]} rows but needs at least horizon = {horizon}; use a "
-                "larger val"
-            )
-    return data, train, held, starts

@@ -37,8 +37,9 @@ LAYERS: list[set[str]] = [
         "forecast.linear",
         "forecast.evaluation",
         "forecast.intervals",
+        "forecast.competition",
     },
-    {"forecast.models"},
+    {"forecast.models", "forecast.panel"},  # panel: many series over the stages above
     {"forecast.training"},
     {"forecast.artifacts"},
     {"forecast.forecaster"},

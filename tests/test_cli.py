@@ -452,3 +452,36 @@ def test_train_with_device_cpu_chooses_the_device_before_checking_settings(tmp_p
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-500:]
     assert (tmp_path / "r" / "model.keras").is_file()
+
+
+# ---------------------------------------------------------------------- many series
+def test_train_many_series_with_test_size_and_a_short_series(tmp_path: Path) -> None:
+    """The M4 protocol on a long-format file whose shortest series (Q1, 9 rows) is shorter
+    than lookback + horizon: it is left out of training, forecast by its fallback, counted."""
+    rows = [
+        (key, t + 1, level * (5 + (t % 4)))
+        for key, n, level in (("A", 40, 1.0), ("B", 36, 100.0), ("Q1", 9, 10.0))
+        for t in range(n)
+    ]
+    data = tmp_path / "panel.csv"
+    pd.DataFrame(rows, columns=["series_id", "step", "value"]).to_csv(data, index=False)
+    out = tmp_path / "run"
+    args = ["train", data, "--id-col", "series_id", "--time-col", "step", "--target", "value"]
+    args += ["--lookback", "6", "--horizon", "3", "--epochs", "1", "--units", "4", "--quiet"]
+    result = invoke(*args, "--test-size", "3", "--val-size", "3", "--out", out,
+                    "--series", "Q1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 of 3 series too short to train on (e.g. 'Q1'): forecast with" in result.output
+    assert "worst series:" in result.output
+    table = pd.read_csv(out / "series_metrics.csv")
+    assert set(table["series"]) == {"A", "B", "Q1"}
+    assert {"sMAPE", "MASE", "OWA", "forecast_by"} <= set(table.columns)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["competition"]["value"]["naive2"]["OWA"] == pytest.approx(1.0)
+    assert (out / "forecast_Q1.png").is_file() and not (out / "forecast_A.png").exists()
+    future = invoke("predict", out, "--data", data, "--out", "-")
+    assert future.exit_code == 0 and "by a fallback, e.g. 'Q1'" in future.stderr
+    wrong = invoke(*args, "--test-size", "3", "--out", tmp_path / "x", "--series", "Z9")
+    assert_one_error_line(wrong, 2, "--series 'Z9'")
+    both = invoke(*args, "--test-size", "3", "--split", "0.6,0.2,0.2", "--out", tmp_path / "y")
+    assert_one_error_line(both, 2, "not both")

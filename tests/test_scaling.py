@@ -384,3 +384,29 @@ def test_fitting_on_fewer_than_two_rows_is_a_data_error():
 def test_three_dimensional_input_is_a_data_error():
     with pytest.raises(DataError, match="expected a 2-D array"):
         SeriesScaler().fit(np.zeros((4, 3, 2)))
+
+
+def test_panel_scaler_scales_each_series_on_its_own_rows_and_round_trips_json() -> None:
+    from forecast.scaling import PanelScaler
+
+    small = pd.DataFrame({"y": [1.0, 2.0, 3.0]})
+    large = pd.DataFrame({"y": [1000.0, 3000.0, 5000.0]})
+    scaler = PanelScaler("standard", per_series=True).fit_panel({"s": small, "l": large})
+    assert scaler.transform(small, key="s") == pytest.approx(scaler.transform(large, key="l"))
+    pooled = scaler.transform(small)  # an unseen key, or none: the pooled fit
+    assert pooled == pytest.approx(scaler.transform(small, key="unseen"))
+    assert not np.allclose(pooled, scaler.transform(small, key="s"))
+    again = PanelScaler.from_panel_dict(json.loads(json.dumps(scaler.to_dict())))
+    y = np.array([[[0.5], [1.0]]])
+    std = np.sqrt(2 * 2000.0**2 / 3)  # the large series' own standard deviation
+    assert again.inverse_transform_targets(y, "l") == pytest.approx(
+        np.array([[[3000 + std / 2], [3000 + std]]])
+    )
+    assert again.inverse_transform_targets(y, "l") == pytest.approx(
+        scaler.inverse_transform_targets(y, "l")
+    )
+    plain = PanelScaler.from_panel_dict(SeriesScaler("standard").fit(small).to_dict())
+    assert plain.per_series_ == {}  # an artifact saved before per-series scaling loads
+    assert plain.transform(large, key="l") == pytest.approx(
+        SeriesScaler().fit(small).transform(large)
+    )

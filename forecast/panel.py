@@ -1,0 +1,371 @@
+"""Many series at once: held-out parts, series too short to train on, batched forecasts.
+
+- `fit_parts` / `split_last`: the training and validation parts `Forecaster.fit` uses,
+  every way it accepts them (moved here from `windowing`, which keeps the split itself).
+- `trainable`: which series can give a training window; the others are left out of
+  training and forecast by a named fallback (`fallback_method`: the linear baseline where
+  its input fits, else seasonal naive, else naive).
+- `window_forecasts`: every window of every series as ONE array of windows, predicted by
+  ONE `model.predict` call (in batches), not one call per series.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast import competition
+from forecast.errors import ConfigError, DataError
+from forecast.linear import LookbackChoice, choose_lookback, longest_fitting
+from forecast.scaling import PanelScaler, SeriesScaler
+from forecast.series import SINGLE, series_info
+from forecast.windowing import (
+    SplitParts,
+    SplitSpec,
+    WindowFeeder,
+    first_origin,
+    split,
+    split_series,
+)
+
+PREDICT_BATCH = 1024  # windows per model call when predicting
+
+
+def split_last(
+    data: dict[str, pd.DataFrame], size: float | int, context: int, name: str = "val"
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, int]]:
+    """Hold out the last `size` rows (an int) or fraction (a float) of every series.
+
+    Args:
+        data: `{id: frame}`; size: rows or fraction held out of each series; context: rows
+            of history given to the held-out part; name: the setting's name, for errors.
+
+    Returns:
+        `(head, tail, tail_start)`: the rows before, the held-out rows with their context, and
+        where each held-out span proper begins in its tail frame, all keyed like `data`.
+
+    Raises:
+        ConfigError: for a size that is not in (0, 1) or a row count below the series' length.
+    """
+    head, tail, starts = {}, {}, {}
+    for key, frame in data.items():
+        n_out = round(size * len(frame)) if isinstance(size, float) else int(size)
+        if not 0 < n_out < len(frame):
+            raise ConfigError(
+                f"{name} must be a fraction in (0, 1) or a row count below {len(frame)}, got "
+                f"{size!r}",
+                setting=name,
+            )
+        cut = split(frame, train=len(frame) - n_out, val=n_out, test=0, context=context)
+        head[key], tail[key], starts[key] = cut.train, cut.val, cut.val_start
+    return head, tail, starts
+
+
+def fit_parts(
+    series: Any,
+    val: Any,
+    context: int,
+    horizon: int,
+    collect: Callable[[Any], dict[str, pd.DataFrame]],
+    lone_key: str,
+) -> tuple[dict, dict, dict, dict[str, int]]:
+    """The parts `Forecaster.fit` trains on, every way it accepts them.
+
+    Args:
+        series: the data (anything `collect` reads), or a `SplitParts` (its training and
+            validation parts; `val` is then ignored).
+        val: a fraction or row count held out from the end of each series; separate
+            validation data (a frame, path or mapping: no context rows); a `SplitSpec`
+            cutting `series`; or 0 / None for no validation.
+        context: rows of history given to held-out validation parts (the lookback).
+        horizon: steps forecast (a validation part needs at least that many rows).
+        collect: turns data into `{id: frame}` (`Forecaster.collection`), a lone series
+            keyed `lone_key`.
+
+    Returns:
+        `(data, train, val, val_start)`, keyed like `collect`'s output: the data fitted on (a
+        split's training part), training parts, validation parts (with context), and where
+        each validation span begins. Raises ConfigError / DataError for a bad `val`.
+    """
+    if isinstance(series, SplitParts) or isinstance(val, SplitSpec):
+        parts = series
+        if not isinstance(series, SplitParts):
+            data = collect(series)
+            parts = split_series(data[lone_key] if list(data) == [lone_key] else data, val, context)
+        lone = not isinstance(parts.train, dict)
+        keyed = (lambda part: {lone_key: part}) if lone else (lambda part: part)
+        train = collect(keyed(parts.train))
+        if parts.val is None:
+            return train, train, {}, {}
+        return train, train, collect(keyed(parts.val)), keyed(parts.val_start)
+    data = collect(series)
+    if isinstance(val, pd.DataFrame | Mapping | str | os.PathLike):
+        held = collect(val)
+        return data, data, held, dict.fromkeys(held, 0)
+    if val is None or (val == 0 and not isinstance(val, bool)):
+        return data, data, {}, {}
+    train, held, starts = split_last(data, val, context)
+    for key, frame in held.items():
+        if len(frame) - starts[key] < horizon:
+            raise DataError(
+                f"{'' if key == lone_key else f'series {key!r}: '}the validation slice has "
+                f"{len(frame) - starts[key]} rows but needs at least horizon = {horizon}; use a "
+                "larger val"
+            )
+    return data, train, held, starts
+
+
+def trainable(train: Mapping[str, pd.DataFrame], need: int) -> tuple[list[str], list[str]]:
+    """`(kept, short)`: the ids of the series whose training part holds at least `need`
+    rows (lookback + horizon: one training window), and of those that do not."""
+    kept = [k for k, f in train.items() if len(f) >= need]
+    return kept, [k for k in train if k not in kept]
+
+
+def fallback_method(rows: int, lookback: int, season: int, linear_fitted: bool) -> str:
+    """What forecasts a series the model was not trained on or cannot read: "linear" (the
+    global linear baseline) when `rows >= lookback`, else "seasonal_naive" when a season
+    fits (`season > 1`, `rows >= season`), else "naive"."""
+    if linear_fitted and rows >= lookback:
+        return "linear"
+    return "seasonal_naive" if 1 < season <= rows else "naive"
+
+
+def short_series_note(short: Sequence[str], total: int, methods: Mapping[str, str]) -> str:
+    """'2 of 5 series too short to train on (e.g. 'Q1'): forecast with naive (2)'."""
+    counts = pd.Series([methods[k] for k in short]).value_counts()
+    used = ", ".join(f"{name} ({n})" for name, n in counts.items())
+    return (
+        f"{len(short)} of {total} series too short to train on (e.g. {short[0]!r}): "
+        f"forecast with {used}"
+    )
+
+
+def window_forecasts(
+    predict: Callable[[Any], np.ndarray],
+    arrays: Mapping[str, np.ndarray],
+    firsts: Mapping[str, int],
+    lookback: int,
+    horizon: int,
+    n_targets: int,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Model forecasts of every window of many series, from ONE batched prediction.
+
+    Args:
+        predict: the model's `predict`, called once on a feeder of every window.
+        arrays: `{id: scaled (length, features)}`; firsts: `{id: first target row}`
+            (>= lookback).
+        lookback, horizon, n_targets: the window and the number of target columns.
+
+    Returns:
+        `{id: (origins (n,), scaled predictions (n, horizon, n_targets))}`, for the series
+        with at least one window (the others are left out).
+    """
+    keys = [k for k in arrays if len(arrays[k]) - horizon + 1 > firsts[k]]
+    if not keys:
+        return {}
+    feeder = WindowFeeder(
+        [arrays[k] for k in keys], lookback, horizon, batch_size=PREDICT_BATCH, shuffle=False,
+        target_cols=slice(0, n_targets), first_target=[firsts[k] for k in keys],
+    )  # fmt: skip
+    preds = predict(feeder)
+    out, at = {}, 0
+    for key in keys:
+        origins = np.arange(firsts[key], len(arrays[key]) - horizon + 1)
+        out[key] = (origins, preds[at : at + len(origins)])
+        at += len(origins)
+    return out
+
+
+def last_windows(arrays: Mapping[str, np.ndarray], lookback: int) -> np.ndarray:
+    """The last `lookback` rows of every series stacked: `(n_series, lookback, features)`."""
+    return np.stack([a[-lookback:] for a in arrays.values()])
+
+
+def lookback_choice(
+    data: Mapping[str, pd.DataFrame],
+    val: Any,
+    tried: Sequence[int],
+    horizon: int,
+    scaler: str,
+    collect: Callable[[Any], dict[str, pd.DataFrame]],
+) -> tuple[LookbackChoice, int]:
+    """`forecast.linear.choose_lookback` over many series, short ones included: the candidates
+    are scored on the series whose training part holds the longest candidate that the median
+    series holds (every candidate on the same windows); the shorter series are left out.
+
+    Args:
+        data: `{id: frame}`; val: as in `fit_parts`; tried: candidates, ascending;
+        horizon: steps; scaler: the scaler method; collect: `Forecaster.collection`.
+
+    Returns:
+        `(choice, left_out)`: the `LookbackChoice` and how many series were left out.
+
+    Raises:
+        ConfigError: without validation data. DataError: when no series holds a candidate.
+    """
+    _, train, held, starts = fit_parts(data, val, tried[-1], horizon, collect, SINGLE)
+    if not held:
+        raise ConfigError("choosing the lookback needs validation data; give val", setting="val")
+    lengths = sorted(len(frame) for frame in train.values())
+    longest = longest_fitting(tried, lengths[len(lengths) // 2], horizon) or tried[0]
+    kept, short = trainable(train, longest + horizon)
+    if not kept:
+        raise DataError(
+            f"every training part is shorter than lookback + horizon = {longest + horizon} "
+            "rows; use a shorter lookback or horizon, or more data"
+        )
+    targets = list(series_info(train[kept[0]])["target"])
+    pooled = pd.concat([train[k] for k in kept], ignore_index=True)
+    fitted = SeriesScaler(scaler).fit(pooled, targets=targets)
+    n = len(targets)
+    choice = choose_lookback(
+        [fitted.transform(train[k])[:, :n] for k in kept],
+        [(fitted.transform(held[k])[:, :n], starts[k]) for k in kept if k in held],
+        tried,
+        horizon,
+    )
+    return choice, len(short)
+
+
+def history_of(parts: SplitParts) -> dict[str, pd.DataFrame] | pd.DataFrame:
+    """Each series' rows before its test part (training and validation spans), as
+    `Forecaster.evaluate(parts.test, history=...)` takes them for the per-series scale."""
+    if not isinstance(parts.train, dict):
+        val = parts.val.iloc[parts.val_start :] if parts.val is not None else parts.train[:0]
+        return pd.concat([parts.train, val])
+    out = {}
+    for key, train in parts.train.items():
+        val = parts.val.get(key) if parts.val is not None else None
+        out[key] = train if val is None else pd.concat([train, val.iloc[parts.val_start[key] :]])
+    return out
+
+
+def competition_scores(
+    data: Mapping[str, pd.DataFrame],
+    spans: Mapping[str, tuple],
+    history: Mapping[str, pd.DataFrame] | None,
+    season: int,
+    horizon: int,
+    targets: Sequence[str],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """sMAPE, MASE and OWA of the model and every baseline (Naive2 added), per series and
+    target, and aggregated as M4 does (`forecast.competition`).
+
+    Each series' MASE scale and Naive2 come from its history: `history[id]` when given,
+    else the rows of `data[id]` before its first scored target. Naive2 (and its seasonality
+    test) is fitted on that history once; each window re-seasonalizes its last value.
+
+    Args:
+        data: `{id: frame}` scored; spans: `Forecaster._spans` output, `{id: (origins,
+        forecasts, actuals, baselines, method)}`; season: the M4 period; targets: names.
+
+    Returns:
+        `(per_series, aggregate)`: a frame with columns series, target, method, forecast_by,
+        sMAPE, MASE, OWA; and `{target: {method: {"sMAPE", "MASE", "OWA"}}}`.
+    """
+    rows, scored = [], {}
+    steps = np.arange(horizon)
+    for key, (origins, preds, actual, bases, method) in spans.items():
+        values = data[key].to_numpy(dtype=np.float64)[:, : len(targets)]
+        past = (
+            history[key].to_numpy(dtype=np.float64)[:, : len(targets)]
+            if history is not None and key in history
+            else values[: origins[0]]
+        )
+        for j, target in enumerate(targets):
+            if len(past) == 0:
+                continue
+            naive2 = _naive2_windows(values[:, j], past[:, j], origins, steps, season)
+            forecasts = {"model": preds[..., j], "naive2": naive2}
+            forecasts.update({name: b[..., j] for name, b in bases.items()})
+            scores = competition.score_series(
+                actual[..., j], forecasts, competition.mase_scale(past[:, j], season)
+            )
+            scored.setdefault(target, {})[key] = scores
+            for name, row in scores.items():
+                by = method if name == "model" else name
+                rows.append({"series": key, "target": target, "method": name, "forecast_by": by,
+                             **row})  # fmt: skip
+    columns = ["series", "target", "method", "forecast_by", "sMAPE", "MASE", "OWA"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table, {t: competition.aggregate(per) for t, per in scored.items()}
+
+
+def _naive2_windows(
+    values: np.ndarray, past: np.ndarray, origins: np.ndarray, steps: np.ndarray, season: int
+) -> np.ndarray:
+    """Naive2 forecasts `(n, horizon)` of one target column for windows at `origins`: the
+    seasonal figure of `past` (when it passes the test), continued from `past`'s start."""
+    last = values[origins - 1]
+    if not competition.is_seasonal(past, season):
+        return np.repeat(last[:, None], len(steps), axis=1)
+    figure = competition.seasonal_indices(past, season)
+    # positions counted from the start of `past`, which ends right before origins[0]
+    offset = len(past) - origins[0]
+    position = lambda rows: (rows + offset) % season  # noqa: E731
+    adjusted = last / figure[position(origins - 1)]
+    return adjusted[:, None] * figure[position(origins[:, None] + steps[None, :])]
+
+
+def window_spans(
+    data: Mapping[str, pd.DataFrame],
+    start: Any,
+    lookback: int,
+    horizon: int,
+    n_targets: int,
+    scaler: PanelScaler,
+    fallback: Callable[[str, int], str | None],
+    baselines: Callable[[pd.DataFrame, np.ndarray, str], dict[str, np.ndarray]],
+    predict: Callable[[Any], np.ndarray],
+) -> dict[str, tuple]:
+    """Forecasts of every window whose first target is at `start` or later, per series.
+
+    Args:
+        data: `{id: frame}`; start: as `windowing.first_origin` takes it.
+        lookback, horizon, n_targets: the model's window and targets; scaler: its scaler.
+        fallback: `(id, rows of input) -> None` (the model forecasts) or a baseline's name.
+        baselines: `(frame, origins, id) -> {name: (n, horizon, n_targets)}`, original units.
+        predict: the model's predict, called ONCE on every model window (`window_forecasts`).
+
+    Returns:
+        `{id: (origins (n,), forecasts, actuals (n, horizon, n_targets), baselines, method)}`
+        in original units; `method` is "model" or the fallback's name.
+
+    Raises:
+        DataError: when no series has a complete window.
+    """
+
+    def rows_before(frame: pd.DataFrame) -> int:  # input rows before the first target
+        return len(frame) - horizon if start is None else first_origin(frame.index, start, 0)
+
+    methods = {k: fallback(k, rows_before(f)) for k, f in data.items()}
+    firsts = {
+        k: first_origin(f.index, start, lookback if methods[k] in (None, "linear") else 1)
+        for k, f in data.items()
+    }
+    arrays = {k: scaler.transform(f, key=k) for k, f in data.items() if methods[k] is None}
+    predicted = window_forecasts(predict, arrays, firsts, lookback, horizon, n_targets)
+    out = {}
+    for key, frame in data.items():
+        origins = np.arange(firsts[key], len(frame) - horizon + 1)
+        if len(origins) == 0:
+            continue
+        values = frame.to_numpy(dtype=np.float64)[:, :n_targets]
+        bases = baselines(frame, origins, key)
+        if methods[key] is None:
+            preds = scaler.inverse_transform_targets(predicted[key][1], key)
+        else:
+            preds = bases[methods[key]]
+        actual = values[origins[:, None] + np.arange(horizon)[None, :]]
+        out[key] = (origins, preds, actual, bases, methods[key] or "model")
+    if not out:
+        raise DataError(
+            f"no complete window: the span needs at least lookback + horizon = "
+            f"{lookback + horizon} rows with {horizon} after the start"
+        )
+    return out
