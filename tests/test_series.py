@@ -43,7 +43,9 @@ def test_csv_path_loads_with_its_date_column_as_index(tmp_path):
     assert frame["y"].dtype == np.float64
     info = frame.attrs["forecast"]
     assert {k: info[k] for k in ("target", "covariates", "freq")} == {
-        "target": ["y"], "covariates": [], "freq": "D"
+        "target": ["y"],
+        "covariates": [],
+        "freq": "D",
     }
     load = frame.attrs["load"]
     assert (load["time_col"], load["time_found"], load["tz"]) == ("date", "by name", None)
@@ -344,8 +346,11 @@ def test_fill_drop_removes_rows_with_a_missing_value_at_the_ends_only():
 def test_fill_drop_refuses_a_hole_inside_the_series_that_windows_would_span():
     source = _daily([1, np.nan, 3, 4], c=[1.0, 2.0, np.nan, 4.0])
 
-    with pytest.raises(DataError, match=r"2 rows with missing values inside the series \(first "
-                       r"at 2024-01-02 00:00:00\): fill='drop' would let windows span the gap"):
+    with pytest.raises(
+        DataError,
+        match=r"2 rows with missing values inside the series \(first "
+        r"at 2024-01-02 00:00:00\): fill='drop' would let windows span the gap",
+    ):
         load_series(source, covariates="c", fill="drop")
     gapped = _daily([1, 2, 3, 4, 5, 6]).drop(index=pd.DatetimeIndex(["2024-01-03"]))
     with pytest.raises(DataError, match="1 missing timestamps inside the series"):
