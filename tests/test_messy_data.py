@@ -3,7 +3,7 @@
 Each case feeds the exact kind of input that went wrong (daily rows for an hourly run, empty
 future targets, a `;` file with decimal commas, a daylight-saving change, ...) and checks for
 the right result or one `error: ...` line with exit status 2, in the command line's terms.
-Runs are tiny (8 units, 2 epochs) and trained once per module.
+Runs are tiny (8 units, 2 epochs); the tests that train are marked slow.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def test_future_rows_with_an_empty_target_are_refused_not_filled(
     )
 
 
+@pytest.mark.slow  # trains (in-process, tiny)
 def test_every_command_that_fills_says_how_many_values_and_where(
     hourly_run: Path, tmp_path: Path
 ) -> None:
@@ -147,6 +148,7 @@ def test_evaluate_from_before_the_test_part_warns_that_it_scores_trained_rows(
     assert "warning" not in default.stderr
 
 
+@pytest.mark.slow  # trains (in-process, tiny)
 def test_an_unrecognised_time_column_is_found_by_its_content_and_named(tmp_path: Path) -> None:
     frame = hourly().rename(columns={"time": "Zeit", "load": "Wert"})
     shuffled = write(frame.iloc[::-1], tmp_path / "zeit.csv")
@@ -170,6 +172,7 @@ def _local(start: str, periods: int, zone: str = "Europe/Berlin") -> pd.Datetime
     return pd.date_range(start, periods=periods, freq="h", tz=zone)
 
 
+@pytest.mark.slow  # trains (in-process, tiny)
 def test_offsets_that_change_at_daylight_saving_load_as_one_hourly_series(tmp_path: Path) -> None:
     stamps = _local("2024-03-30", 48)  # 31 March: +01:00 -> +02:00
     frame = pd.DataFrame({"time": [s.isoformat() for s in stamps], "load": np.arange(48.0)})
@@ -185,6 +188,7 @@ def test_offsets_that_change_at_daylight_saving_load_as_one_hourly_series(tmp_pa
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow  # trains (in-process, tiny)
 def test_tz_names_the_zone_of_naive_local_times_and_forecasts_come_back_in_it(
     tmp_path: Path,
 ) -> None:
@@ -224,6 +228,7 @@ def _aep_like() -> pd.DataFrame:
     return pd.concat([frame.iloc[100:], frame.iloc[:100]])
 
 
+@pytest.mark.slow  # trains (in-process, tiny)
 def test_sort_and_duplicates_on_the_command_line_with_what_was_merged_and_filled(
     tmp_path: Path,
 ) -> None:

@@ -389,3 +389,17 @@ def test_cli_errors_are_one_line_and_exit_2(trained, npz, tmp_path, args):
     assert result.stderr.startswith("error: ")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_a_run_remembers_the_mnist_file_it_was_trained_on(tmp_path):
+    from forecast.vision.mnist import run_data
+
+    npz = tmp_path / "mnist.npz"
+    npz.write_bytes(b"")
+    run = tmp_path / "run"
+    run.mkdir()
+    assert run_data(run) is None  # no metrics.json
+    (run / "metrics.json").write_text(json.dumps({"data": str(npz)}))
+    assert run_data(run) == str(npz)
+    npz.unlink()
+    assert run_data(run) is None  # the file is gone: fall back to --data or the Keras cache

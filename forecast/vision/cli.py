@@ -36,8 +36,16 @@ DataOption = Annotated[
     Path | None,
     typer.Option(
         "--data",
-        help="Keras-format mnist.npz, e.g. ../shared/datasets/mnist.npz; default: the one the "
-        "run was trained on, else the Keras cache ~/.keras/datasets/mnist.npz (no download).",
+        help="Keras-format mnist.npz, e.g. ../shared/datasets/mnist.npz; "
+        "default: the Keras cache ~/.keras/datasets/mnist.npz (nothing is downloaded).",
+    ),
+]
+RunDataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Keras-format mnist.npz; default: the one the run was trained on (else the Keras "
+        "cache ~/.keras/datasets/mnist.npz; nothing is downloaded).",
     ),
 ]
 RunDirArgument = Annotated[
@@ -188,7 +196,7 @@ def train(
 @reports_errors
 def evaluate(
     run_dir: RunDirArgument,
-    data: DataOption = None,
+    data: RunDataOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Test loss, accuracy and confusion matrix of a trained run."""
@@ -215,7 +223,7 @@ def predict(
     index: Annotated[
         int | None, typer.Option(help="Instead of IMAGE: the test image at this index.")
     ] = None,
-    data: DataOption = None,
+    data: RunDataOption = None,
 ) -> None:
     """Predict the digit in a PNG, or in test image --index N."""
     from forecast.vision.dataset import load_mnist, read_digit_image
