@@ -26,7 +26,14 @@ from typer.core import TyperGroup
 from forecast import backends, tables
 from forecast._version import __version__
 from forecast.backends import quiet_backend_logs  # noqa: F401  (kept for compatibility)
-from forecast.cli_options import AsJson, DataOpt, Quiet, RunDirArg, with_shared_options
+from forecast.cli_options import (
+    AsJson,
+    DataOpt,
+    Quiet,
+    RunDirArg,
+    TestSize,
+    with_shared_options,
+)
 from forecast.errors import ConfigError, ForecastError, ForecastWarning
 from forecast.vision.cli import as_option, errors_reported_above, mnist_app, one_line, report_error
 
@@ -301,10 +308,7 @@ def train(
     val_end: Annotated[
         str | None, typer.Option(help="With --train-end: last validation timestamp.")
     ] = None,
-    test_size: Annotated[
-        int | None,
-        typer.Option(min=1, help="Instead of --split: the last rows of each series are the test."),
-    ] = None,
+    test_size: TestSize = None,
     val_size: Annotated[
         int | None, typer.Option(min=0, help="With --test-size: rows before it for validation.")
     ] = None,
@@ -494,10 +498,7 @@ def backtest(
     refit_every: Annotated[
         int, typer.Option(min=0, help="Retrain every k folds; 0 trains once.")
     ] = 1,
-    test_size: Annotated[
-        int | None,
-        typer.Option(min=1, help="Rows per test block.", show_default="20% of rows / folds"),
-    ] = None,
+    test_size: TestSize = None,
     val: Annotated[
         float, typer.Option(help="Validation fraction of each fold's training rows.")
     ] = 0.2,

@@ -158,6 +158,14 @@ Device = Annotated[
     str,
     training_option(help=f"{', '.join(backends.DEVICES[:-1])} or {backends.DEVICES[-1]}."),
 ]
+TestSize = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Test rows: for train, the last N of each series (instead of --split); for "
+        "backtest, each test block (default: 20% of rows / folds).",
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON only, for scripts.")]
 
