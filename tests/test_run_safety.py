@@ -353,3 +353,24 @@ def test_train_from_refuses_other_settings_or_other_data(
     result = invoke("train", source, "--from", saved_run, *options, "--out", tmp_path / "y")
     one_error(result, needle)
     assert not (tmp_path / "y").exists()
+
+
+def test_a_train_killed_while_saving_does_not_train_again(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecast import artifacts
+
+    out = tmp_path / "r"
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(artifacts, "save_folder", killed)
+    args = ["train", data, *TINY[:-1], "--no-plots", "--out", out]
+    assert invoke(*args).exit_code == 130
+    monkeypatch.undo()
+    again = invoke(*args)
+    assert again.exit_code == 0, again.output
+    assert "model: kept, trained by an earlier run (2 epochs)" in again.stdout
+    assert "Epoch 1/2" not in again.stdout
+    assert (out / "forecaster.json").exists() and not (out / runs.RUN_SUBDIR).exists()
