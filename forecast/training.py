@@ -515,10 +515,9 @@ def train_members(
 ) -> tuple[list[keras.Model], list[FitResult]]:
     """Build and `fit` `n` models with seeds `seed, seed + 1, ...` (an ensemble).
 
-    With a `run_dir`, member k trains in `run_dir/member-k` (one model: in `run_dir`) and is
-    kept there when finished, so a crash-resumed run keeps the members an earlier run finished
-    (and resumes the interrupted one from its last epoch); a run killed after training, while
-    it was being evaluated or saved, does not train again.
+    With several members and a `run_dir`, member k trains in `run_dir/member-k` and is kept
+    there when finished, so a crash-resumed ensemble keeps the members an earlier run finished
+    (and resumes the interrupted one from its last epoch).
 
     Args:
         build: returns a new compiled model; called after the member's seed is set.
@@ -533,15 +532,17 @@ def train_members(
     verbose = fit_args.get("verbose", 1)
     for k in range(n):
         member_dir = run_dir
-        if run_dir is not None:
-            member_dir = run_dir if n == 1 else os.path.join(run_dir, f"member-{k}")
+        if run_dir is not None and n > 1:
+            member_dir = os.path.join(run_dir, f"member-{k}")
             done = finished_member(member_dir)
             if done is not None:
                 members.append(done[0])
                 results.append(done[1])
                 if verbose:
-                    who = f"ensemble member {k + 1}/{n}" if n > 1 else "model"
-                    print(f"{who}: kept, trained by an earlier run ({done[1].epochs_run} epochs)")
+                    print(
+                        f"ensemble member {k + 1}/{n}: kept, trained by an earlier run "
+                        f"({done[1].epochs_run} epochs)"
+                    )
                 continue
         member_seed = None if seed is None else seed + k
         set_seed(member_seed)
@@ -549,6 +550,6 @@ def train_members(
             train_data.reseed(member_seed)
         members.append(build())
         results.append(fit(members[-1], train_data, val_data, run_dir=member_dir, **fit_args))
-        if run_dir is not None:
+        if run_dir is not None and n > 1:
             save_finished_member(member_dir, members[-1], results[-1])
     return members, results
