@@ -161,6 +161,8 @@ def recover_folder(folder: str | os.PathLike) -> str | None:
         lock = FolderLock(folder).acquire()
     except ConfigError:  # a live writer: the staged files are its save in progress
         return done
+    except OSError:  # a folder this user may only read: leave it to its owner
+        return done
     try:
         return _recover_staged(folder) if (folder / STAGING).is_dir() else done
     finally:

@@ -15,6 +15,7 @@ Python user gets the same behaviour without it (`forecast datasets` stands on
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -71,6 +72,7 @@ CONTINUE_CHANGES = ("epochs", "patience", "reduce_lr_patience", "batch_size", "d
 # What the toolkit writes in a run folder besides the saved forecaster (artifacts.OWNED_FILES).
 RUN_OWNED = (RUN_SUBDIR, files.LOCK, files.STAGING)
 CONFIG_FILE = "forecaster.json"  # artifacts.CONFIG_FILE (artifacts imports Keras)
+FITTED = "fitted"  # in RUN_SUBDIR: the trained forecaster, kept until the run is saved
 
 
 # ---------------------------------------------------------------------- split
@@ -276,7 +278,9 @@ def train_and_save(
     Every check that does not need training comes first (`check_output_folder`,
     `check_test_windows`), and `out` is locked against a second writer (`run_folder`).
     Checkpoints live in `out/.train` until the artifact is saved, so running the same call
-    again after a crash continues from the last finished epoch. `metrics.json` gets the test
+    again after a crash continues from the last finished epoch; once trained, the forecaster
+    is kept in `out/.train/fitted`, so a run killed while evaluating or saving does not train
+    again. `metrics.json` gets the test
     report, the split and `data`. A run whose loss became NaN raises `TrainingError` and
     saves nothing (its checkpoints are removed: they hold NaN weights).
     """
@@ -287,13 +291,16 @@ def train_and_save(
         if state == "restart" and log:
             log(f"{run_dir} held an interrupted run with other settings; starting afresh")
         began = time.perf_counter()
-        try:
-            forecaster.fit(parts, run_dir=run_dir)  # its train and val parts, context included
-        except Exception as exc:
-            # No epoch finished (nothing to resume), or NaN weights (nothing worth resuming).
-            if isinstance(exc, TrainingError) or not any(run_dir.rglob("state.json")):
-                shutil.rmtree(run_dir, ignore_errors=True)
-            raise
+        if not _kept_fit(forecaster, run_dir / FITTED, log):
+            try:
+                forecaster.fit(parts, run_dir=run_dir)  # train and val parts, context included
+            except Exception as exc:
+                # No epoch finished (nothing to resume), or NaN weights (nothing worth resuming).
+                if isinstance(exc, TrainingError) or not any(run_dir.rglob("state.json")):
+                    shutil.rmtree(run_dir, ignore_errors=True)
+                raise
+            fit_result = dataclasses.asdict(forecaster.fit_result_)
+            forecaster.save(run_dir / FITTED, metrics={"fit_result": fit_result})
         seconds = time.perf_counter() - began
         from forecast.panel import history_of
 
@@ -317,6 +324,27 @@ def _changes(parts: SplitParts) -> dict[str, Any] | None:
     found = {k: (f.attrs.get("load") or {}).get("changes") for k, f in frames.items()}
     record = {k: c.to_dict() for k, c in found.items() if c is not None}
     return record.get("", None) if list(frames) == [""] else record or None
+
+
+def _kept_fit(forecaster: Forecaster, fitted: Path, log: Callable[[str], None] | None) -> bool:
+    """Give `forecaster` the fitted state an earlier run of the same command saved in
+    `fitted` after training, if it got that far (killed while evaluating or saving); True
+    when it did. The fingerprint of `prepare_run_dir` guarantees the same settings and split.
+    """
+    from forecast.artifacts import read_metrics
+    from forecast.forecaster import Forecaster
+    from forecast.training import FitResult
+
+    if not (fitted / CONFIG_FILE).is_file():
+        return False
+    kept = Forecaster.load(fitted)
+    for name, value in vars(kept).items():
+        if name.endswith("_"):  # fitted state only; the settings stay as given
+            setattr(forecaster, name, value)
+    forecaster.fit_result_ = FitResult(**read_metrics(fitted)["fit_result"])
+    if log:
+        log(f"kept the model an earlier run of this command trained ({fitted})")
+    return True
 
 
 def evaluate_run(

@@ -259,10 +259,10 @@ KILL_IN_SAVE = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    real, moved = os.replace, []
+    real, moved, out = os.replace, [], Path(os.environ["KILL_IN"])
 
     def replace(src, dst):
-        if Path(src).parent.name == ".saving" and Path(dst).parent.name != ".saving":
+        if Path(src).parent.name == ".saving" and Path(dst).parent == out:
             moved.append(dst)
             if len(moved) == 2:
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -285,8 +285,8 @@ def test_a_train_killed_mid_save_is_completed_by_the_next_command(
     killed = subprocess.run(
         [sys.executable, "-c", KILL_IN_SAVE, "train", str(data), *TINY, "--model", "stacked",
          "--no-plots", "--out", str(out)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "KILL_IN": str(out)}, capture_output=True,
+        text=True, timeout=300,
     )  # fmt: skip
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert (out / files.STAGING / "COMMIT").exists()  # committed, half moved in
@@ -353,3 +353,24 @@ def test_train_from_refuses_other_settings_or_other_data(
     result = invoke("train", source, "--from", saved_run, *options, "--out", tmp_path / "y")
     one_error(result, needle)
     assert not (tmp_path / "y").exists()
+
+
+def test_a_train_killed_while_saving_does_not_train_again(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecast import artifacts
+
+    out = tmp_path / "r"
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(artifacts, "save_folder", killed)
+    args = ["train", data, *TINY[:-1], "--no-plots", "--out", out]  # not --quiet
+    assert invoke(*args).exit_code == 130
+    monkeypatch.undo()
+    again = invoke(*args)
+    assert again.exit_code == 0, again.output
+    assert "kept the model an earlier run of this command trained" in again.stdout
+    assert "Epoch 1/2" not in again.stdout
+    assert (out / "forecaster.json").exists() and not (out / runs.RUN_SUBDIR).exists()
