@@ -19,15 +19,14 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, models, training
-from forecast.errors import ArtifactError, ConfigError, DataError, ForecastError, check_positive_int
+from forecast import artifacts, intervals, models, state, training
+from forecast.errors import ConfigError, DataError, check_positive_int
 from forecast.evaluation import (
     BacktestResult,
     Report,
@@ -100,6 +99,9 @@ class Forecaster:
         ensemble: train this many models with seeds `seed, seed + 1, ...` and average their
             forecasts (one saved Keras model; `forecast.training.train_members`).
         model_options: extra keyword arguments for the model builder (units, dropout, ...).
+        intervals: "conformal" (default): calibrate prediction intervals on the validation
+            windows after training (`forecast.intervals`); "adaptive": the same, re-calibrated
+            on the actuals of the span scored; "none": point forecasts only.
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -129,6 +131,7 @@ class Forecaster:
         season: int | None = None,
         ensemble: int = 1,
         model_options: Mapping[str, Any] | None = None,
+        intervals: str = "conformal",
         verbose: int = 1,
     ):
         self.model = model
@@ -155,6 +158,7 @@ class Forecaster:
         self.season = season
         self.ensemble = ensemble
         self.model_options = model_options
+        self.intervals = intervals
         self.verbose = verbose
 
     # ----------------------------------------------------------------- settings
@@ -196,6 +200,7 @@ class Forecaster:
         SeriesScaler(self.scaler)
         training.check_loss(self.loss)
         training.check_optimizer(self.optimizer, self.learning_rate)
+        intervals.check_interval_mode(self.intervals)
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:
@@ -225,6 +230,10 @@ class Forecaster:
     def _targets(self, frame: pd.DataFrame) -> np.ndarray:
         """Scaled values `(rows, n_targets)` of `frame`."""
         return self.scaler_.transform(frame)[:, : self.n_targets_]
+
+    def _values(self, frame: pd.DataFrame) -> np.ndarray:
+        """Target values `(rows, n_targets)` of `frame`, in original units."""
+        return frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
 
     # ----------------------------------------------------------------- lookback
     def default_lookbacks(self, series: Any) -> tuple[int, ...]:
@@ -331,7 +340,30 @@ class Forecaster:
             self.history_.setdefault(key, []).extend(values)
         self.fit_result_ = result
         self.last_timestamps_ = {k: str(f.index[-1]) for k, f in data.items()}
+        self.calibration_ = self._calibrate(train, held, starts)
         return self
+
+    def _calibrate(self, train: Collection, held: Collection, starts: dict) -> Any:
+        """Split-conformal errors of the model and of naive on the validation windows, scaled
+        per series for many (`forecast.intervals.calibrate`); None without validation data
+        or with `intervals="none"`."""
+        if intervals.check_interval_mode(self.intervals) == "none" or not held:
+            return None
+        errors = {}
+        for key, frame in held.items():
+            origins, preds, actual = self._window_forecasts(frame, starts[key])
+            naive = self._baselines(frame, origins)["naive"]
+            errors[key] = {"model": np.abs(actual - preds), "naive": np.abs(actual - naive)}
+        scales = {k: intervals.series_scale(self._values(f)) for k, f in train.items()}
+        return intervals.calibrate(errors, scales if len(train) > 1 else None)
+
+    def _bounds(self, key, frame, preds, levels, method="model", origins=None, actual=None):
+        """level -> (lo, hi) around `preds` `(n, horizon, n_targets)` of series `key`
+        (`forecast.intervals.Calibration.bounds`; rolling on `actual` if "adaptive")."""
+        calibration = intervals.check_calibrated(self.calibration_)
+        scale = calibration.scale_for(key, self._values(frame))
+        actual = actual if self.intervals == "adaptive" else None
+        return calibration.bounds(method, preds, levels, scale, origins, actual)
 
     def _learn_data(self, train: Collection) -> None:
         """Columns, frequency, season, scaler and MASE scale, from the training parts."""
@@ -414,20 +446,25 @@ class Forecaster:
             first_target=first,
         )  # fmt: skip
         preds = self.scaler_.inverse_transform_targets(self.model_.predict(feeder, verbose=0))
-        values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
-        actual = values[origins[:, None] + np.arange(self.horizon)[None, :]]
+        actual = self._values(frame)[origins[:, None] + np.arange(self.horizon)[None, :]]
         return origins, preds, actual
 
-    def predict(self, series: Any) -> pd.DataFrame | dict[str, pd.DataFrame]:
+    def predict(self, series: Any, levels: Any = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
         """Forecast the `horizon` steps after the end of `series`.
+
+        Args:
+            series: the data; its last `lookback` rows are the input.
+            levels: prediction-interval levels in percent, e.g. (80, 95) (conformal, from
+                the validation errors); None: point forecasts only.
 
         Returns:
             A DataFrame indexed by the next `horizon` timestamps (from the series'
-            frequency), one column per target, in original units; for a collection, a dict
-            of such frames.
+            frequency), one column per target, in original units, then with `levels` the
+            bounds `<target>-lo-80`, `<target>-hi-80`, ...; for a collection, a dict of such
+            frames.
         """
         self._check_fitted()
-        out = {}
+        levels, out = intervals.check_levels(levels), {}
         for key, frame in self.collection(series).items():
             if len(frame) < self.lookback:
                 need = f"predict needs the last lookback = {self.lookback} rows"
@@ -436,10 +473,13 @@ class Forecaster:
             values = self.scaler_.inverse_transform_targets(self.model_.predict(window, verbose=0))
             index = future_index(frame.index, self.horizon, self.freq_)
             out[key] = pd.DataFrame(values[0], index, self.columns_[: self.n_targets_])
+            if levels:
+                bounds = self._bounds(key, frame, values, levels)
+                out[key] = out[key].assign(**intervals.bound_columns(bounds, out[key].columns))
         return out[SINGLE] if list(out) == [SINGLE] else out
 
     def predict_windows(
-        self, series: Any, start: Any = None, baselines: bool = False
+        self, series: Any, start: Any = None, baselines: bool = False, levels: Any = None
     ) -> pd.DataFrame:
         """Every rolling forecast over a span (historical forecasts), as a tidy DataFrame.
 
@@ -449,16 +489,21 @@ class Forecaster:
                 or a timestamp; default: as early as the lookback allows.
             baselines: add a column per baseline (naive, seasonal_naive, mean, linear) with
                 its forecast for the same window, step and target.
+            levels: add `lo-80`, `hi-80`, ... columns (as in `predict`); with
+                `intervals="adaptive"` re-calibrated on the actuals known at each origin.
 
         Returns columns `series` (for collections), then those of
         `forecast.evaluation.tidy_forecasts`: origin, time, step, target, forecast, actual.
         """
         self._check_fitted()
-        frames = []
+        levels, frames = intervals.check_levels(levels), []
         for key, frame in self.collection(series).items():
             first = first_origin(frame.index, start, self.lookback)
             origins, preds, actual = self._window_forecasts(frame, first)
             extra = self._baselines(frame, origins) if baselines else {}
+            if levels:
+                bounds = self._bounds(key, frame, preds, levels, "model", origins, actual)
+                extra.update(intervals.bound_columns(bounds))
             tidy = tidy_forecasts(frame.index, origins, preds, actual, self.columns_, extra)
             if key != SINGLE:
                 tidy.insert(0, "series", key)
@@ -466,7 +511,7 @@ class Forecaster:
         return pd.concat(frames, ignore_index=True)
 
     # ----------------------------------------------------------------- evaluate
-    def evaluate(self, series: Any, test: Any = None) -> Report:
+    def evaluate(self, series: Any, test: Any = None, levels: Any = intervals.LEVELS) -> Report:
         """Score the model beside the naive, seasonal-naive, mean and linear baselines.
 
         The linear baseline was fitted with the model, on its training windows; it is left out
@@ -477,31 +522,47 @@ class Forecaster:
                 should come with `lookback` rows of context before it (as `split` gives).
             test: where the scored targets begin: a fraction or row count at the end of
                 `series`, or a timestamp; default: every window of `series`.
+            levels: prediction intervals scored for the model and naive (its own conformal
+                errors); skipped without a calibration.
 
         Returns:
-            A `Report` in original units (MAE, RMSE, MAPE, sMAPE, MASE; overall and per step).
+            A `Report` in original units (MAE, RMSE, MAPE, sMAPE, MASE; overall and per step;
+            `intervals`: coverage, width, pinball, MSIS per level).
         """
         self._check_fitted()
-        y_true, y_pred, bases = [], [], {}
-        for frame in self.collection(series).values():
+        levels = intervals.check_levels(levels) if self.calibration_ is not None else ()
+        y_true, y_pred, bases, bounds = [], [], {}, []
+        for key, frame in self.collection(series).items():
             first = first_origin(frame.index, test, self.lookback)
             origins, preds, actual = self._window_forecasts(frame, first)
             for name, b in self._baselines(frame, origins).items():
                 bases.setdefault(name, []).append(b)
             y_true.append(actual)
             y_pred.append(preds)
-        return evaluate_forecasts(
+            if levels:
+                methods = {"model": preds, "naive": bases["naive"][-1]}
+                bounds.append(
+                    {m: self._bounds(key, frame, p, levels, m, origins, actual)
+                     for m, p in methods.items()}
+                )  # fmt: skip
+        report = evaluate_forecasts(
             np.concatenate(y_true),
             np.concatenate(y_pred),
             {k: np.concatenate(v) for k, v in bases.items()},
             self.mase_scale_,
             self.columns_[: self.n_targets_],
         )
+        if bounds:
+            report.intervals = intervals.interval_table(
+                np.concatenate(y_true), intervals.concat_bounds(bounds),
+                self.mase_scale_, self.columns_[: self.n_targets_],
+            )  # fmt: skip
+        return report
 
     def _baselines(self, frame: pd.DataFrame, origins: np.ndarray) -> dict[str, np.ndarray]:
         """Every baseline's forecasts, in original units, `(n, horizon, n_targets)`, for the
         windows of one series whose first target rows are `origins`."""
-        values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
+        values = self._values(frame)
         found = baseline_forecasts(values, origins, self.lookback, self.horizon, self.season_)
         if self.linear_.is_fitted:
             scaled = self.linear_.predict(self._targets(frame), origins)
@@ -547,72 +608,23 @@ class Forecaster:
     # ----------------------------------------------------------------- state and files
     def get_config(self) -> dict[str, Any]:
         """Everything but the weights needed to rebuild this fitted forecaster, JSON-ready:
-        the settings and the fitted state (the state schema `from_config` reads)."""
+        the settings and the fitted state (the state schema, `forecast.state`)."""
         self._check_fitted()
-        return {
-            "settings": self.get_params(),
-            "window": {"lookback": self.lookback, "horizon": self.horizon},
-            "columns": list(self.columns_),
-            "n_targets": self.n_targets_,
-            "freq": self.freq_,
-            "season": self.season_,
-            "scaler": self.scaler_.to_dict(),
-            "mase_scale": [None if np.isnan(v) else float(v) for v in self.mase_scale_],
-            "last_timestamps": dict(getattr(self, "last_timestamps_", {})),
-            "fit": {
-                "best_epoch": getattr(getattr(self, "fit_result_", None), "best_epoch", None),
-                "epochs_run": len(next(iter(self.history_.values()), [])) if self.history_ else 0,
-            },
-        }
-
-    STATE_KEYS = ("settings", "columns", "n_targets", "freq", "season", "scaler", "mase_scale")
+        return state.config_of(self)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], source: str = "config") -> Forecaster:
         """A forecaster with the settings and fitted state of `get_config()` (no model yet:
-        `load` attaches the saved model and linear baseline). Raises ArtifactError naming
-        `source` for a missing, invalid or inconsistent value.
+        `load` attaches the saved model, linear baseline and interval calibration). Raises
+        ArtifactError naming `source` for a missing, invalid or inconsistent value.
         """
-        missing = ", ".join(k for k in cls.STATE_KEYS if k not in config)
-        if missing:
-            raise ArtifactError(f"{source} lacks {missing}; restore it or re-train and save")
-        try:
-            f = cls(**dict(config["settings"]))
-            f.columns_ = [str(c) for c in config["columns"]]
-            f.n_targets_ = int(config["n_targets"])
-            f.freq_ = config["freq"]
-            f.season_ = int(config["season"])
-            f.scaler_ = SeriesScaler.from_dict(config["scaler"])
-            f.mase_scale_ = np.array(
-                [np.nan if v is None else v for v in config["mase_scale"]], float
-            )
-            f.last_timestamps_ = dict(config.get("last_timestamps", {}))
-        except (TypeError, ValueError, KeyError, ForecastError) as exc:
-            why = f"{source} has an invalid value ({exc}); restore it or re-train"
-            raise ArtifactError(why) from exc
-        window = {"lookback": f.lookback, "horizon": f.horizon}
-        saved = config.get("window", window)
-        settings = f"settings lookback={f.lookback}, horizon={f.horizon}"
-        problems = [
-            (0 < f.n_targets_ <= len(f.columns_), f"n_targets {f.n_targets_} does not fit columns {f.columns_}"),  # noqa: E501
-            (f.scaler_.columns_ == f.columns_, "scaler columns differ from columns"),
-            (len(f.mase_scale_) == f.n_targets_, "mase_scale length differs from n_targets"),
-            (saved == window, f"window {saved} differs from {settings}"),
-        ]  # fmt: skip
-        for what in (what for ok, what in problems if not ok):
-            raise ArtifactError(f"{source}: {what}; restore it or re-train and save")
-        f.history_ = {}
-        f.linear_ = LinearBaseline(f.lookback, f.horizon)
-        return f
+        return state.restore(cls, config, source)
 
     def save(self, path: str | os.PathLike, metrics: Mapping[str, Any] | None = None) -> None:
-        """Save to a folder (model.keras, forecaster.json, history.csv, metrics.json,
-        linear_baseline.npz), atomically: a crash mid-save leaves the previous one intact."""
+        """Save to a folder (`forecast.state.save_folder`), atomically: a crash mid-save leaves
+        the previous one intact."""
         self._check_fitted()
-        artifacts.save_folder(
-            path, model=self.model_, config=self.get_config(), history=self.history_,
-            linear=self.linear_ if self.linear_.is_fitted else None, metrics=metrics,
-        )  # fmt: skip
+        state.save_folder(self, path, metrics)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Forecaster:
@@ -622,18 +634,7 @@ class Forecaster:
             ArtifactError: for a missing folder or file, a corrupt model, a hand-edited or
                 inconsistent forecaster.json, or an artifact from an incompatible version.
         """
-        folder = Path(path)
-        config = artifacts.read_config(folder)
-        source = str(folder / artifacts.CONFIG_FILE)
-        f = cls.from_config(config, source=source)
-        f.model_ = artifacts.read_model(
-            folder, (None, f.lookback, len(f.columns_)), (None, f.horizon, f.n_targets_)
-        )
-        f.linear_ = (
-            artifacts.read_linear(folder, (f.n_targets_, f.lookback, f.horizon)) or f.linear_
-        )
-        f.history_ = artifacts.read_history(folder)
-        return f
+        return state.load_folder(cls, path)
 
     def export_h5(self, path: str | os.PathLike) -> None:
         """Write the bare Keras model as a legacy `.h5` file, for classic scripts."""

@@ -39,7 +39,7 @@ LAYERS: list[set[str]] = [
     {"forecast.models"},
     {"forecast.training"},
     {"forecast.artifacts"},
-    {"forecast.forecaster"},
+    {"forecast.forecaster", "forecast.state"},  # state: the Forecaster's state schema
     {"forecast.plots"},
     {"forecast.runs", "forecast.distributed"},
     {"forecast.tables"},  # what the command line prints
