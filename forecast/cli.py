@@ -191,6 +191,9 @@ Seed = Annotated[int, typer.Option(min=0, help="Random seed, for repeatable runs
 Device = Annotated[
     str, typer.Option(help=f"{', '.join(backends.DEVICES[:-1])} or {backends.DEVICES[-1]}.")
 ]
+Intervals = Annotated[
+    str, typer.Option(help="Prediction intervals: conformal (validation errors), adaptive, none.")
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON only, for scripts.")]
 
@@ -301,6 +304,7 @@ def _shared_options(
     season: Season = None,
     seed: Seed = 0,
     device: Device = "auto",
+    intervals: Intervals = "conformal",
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@_with_shared_options` gets them in its `--help` and as `opts`."""
@@ -338,7 +342,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         epochs=opts.epochs, patience=opts.patience, reduce_lr_patience=opts.reduce_lr_patience,
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
-        ensemble=opts.ensemble, verbose=verbose,
+        ensemble=opts.ensemble, verbose=verbose, intervals=opts.intervals,
         model_options=_model_options(
             opts.model, opts.units, opts.dropout, opts.linear_skip, opts.recurrent_lookback
         ) or None,
@@ -476,15 +480,18 @@ def predict(
     out: Annotated[
         Path | None, typer.Option(help="Write a CSV here ('-' for stdout) instead of a table.")
     ] = None,
+    levels: Annotated[
+        str | None, typer.Option(help="Interval levels like 80,95: lo-80, hi-80, ... columns.")
+    ] = None,
 ) -> None:
-    """Forecast the `horizon` steps after the end of the data."""
+    """Forecast the `horizon` steps after the end of the data (with --levels, intervals)."""
     import pandas as pd
 
     from forecast.forecaster import Forecaster
 
     backends.start_backend()
     forecaster = Forecaster.load(run_dir)
-    preds = forecaster.predict(data)
+    preds = forecaster.predict(data, levels=levels)
     if isinstance(preds, dict):
         preds = pd.concat(preds, names=["series"]).reset_index(level=0)
     if out is not None:
@@ -542,7 +549,10 @@ def backtest(
     )
     if as_json:
         summary = result.summary.reset_index().to_dict(orient="records")
-        tables.echo_json({"summary": summary, "folds": result.folds.to_dict(orient="records")})
+        found = {"summary": summary, "folds": result.folds.to_dict(orient="records")}
+        if result.interval_summary is not None:
+            found["intervals"] = result.interval_summary.reset_index().to_dict(orient="records")
+        tables.echo_json(found)
         return
     console = Console()
     console.print(f"backtest of {opts.data}: mean over {folds} folds ({mode})", soft_wrap=True)
@@ -552,6 +562,8 @@ def backtest(
     first = result.folds.iloc[0]
     size = frame.index.get_loc(first["test_end"]) - frame.index.get_loc(first["test_start"]) + 1
     console.print(tables.folds_table(result.folds, mode, size))
+    if result.interval_summary is not None:
+        console.print(tables.intervals_table(result.interval_summary, opts.model))
 
 
 # ---------------------------------------------------------------------- datasets / info

@@ -53,8 +53,28 @@ def print_report(console: Console, report: Any, heading: str, model: str) -> Non
     console.print(heading, soft_wrap=True)
     for table in metrics_tables(report.overall(), model):
         console.print(table)
+    if report.intervals is not None:
+        console.print(intervals_table(report.interval_overall(), model))
     for note in report.notes:
         console.print(note, soft_wrap=True)
+
+
+def intervals_table(overall: Any, model: str) -> Table:
+    """Prediction intervals: a row per (target, method, level) of `Report.interval_overall`
+    (or a backtest's mean over folds): coverage, mean width, pinball loss, MSIS."""
+    from forecast.intervals import INTERVAL_METRICS
+
+    title = "prediction intervals (naive: its own conformal errors)"
+    table = Table(title=title, title_justify="left")
+    for name in ("target", "method", "level"):
+        table.add_column(name)
+    for metric in INTERVAL_METRICS:
+        table.add_column("coverage %" if metric == "coverage" else metric, justify="right")
+    for (target, method, level), row in overall.iterrows():
+        name = f"model ({model})" if method == "model" else METHOD_NAMES.get(method, method)
+        cells = [num(row[m]) for m in INTERVAL_METRICS]
+        table.add_row(str(target), name, f"{level:g}%", *cells)
+    return table
 
 
 def jsonable(value: Any) -> Any:
