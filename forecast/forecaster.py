@@ -351,7 +351,7 @@ class Forecaster:
             return None
         errors = {}
         for key, frame in held.items():
-            origins, preds, actual = self._window_forecasts(frame, starts[key])
+            origins, preds, actual = self._window_forecasts(frame, max(starts[key], self.lookback))
             naive = self._baselines(frame, origins)["naive"]
             errors[key] = {"model": np.abs(actual - preds), "naive": np.abs(actual - naive)}
         scales = {k: intervals.series_scale(self._values(f)) for k, f in train.items()}
