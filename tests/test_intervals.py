@@ -205,3 +205,32 @@ def test_cli_predict_levels_writes_the_bounds(fitted: Forecaster, tmp_path) -> N
         app, ["predict", str(tmp_path / "run"), "--data", str(data), "--levels", "80,100"]
     )
     assert bad.exit_code == 2 and "--levels" in bad.stderr
+
+
+def test_many_series_are_calibrated_on_scaled_errors_and_saved(tmp_path) -> None:
+    keras.utils.set_random_seed(0)
+    quiet, noisy = _series(300), _series(300) * 50
+    f = Forecaster(lookback=12, horizon=2, epochs=1, verbose=0, model_options={"units": 4})
+    f.fit({"quiet": quiet, "noisy": noisy}, val=0.3)
+    assert set(f.calibration_.scales) == {"quiet", "noisy"}
+    assert f.calibration_.scales["noisy"] == pytest.approx(50 * f.calibration_.scales["quiet"])
+    banded = f.predict({"quiet": quiet, "noisy": noisy}, levels=(80,))
+    width = {k: (b["v-hi-80"] - b["v-lo-80"]).mean() for k, b in banded.items()}
+    assert width["noisy"] == pytest.approx(50 * width["quiet"], rel=1e-6)
+    f.save(tmp_path / "many")
+    loaded = Forecaster.load(tmp_path / "many")
+    again = loaded.predict({"quiet": quiet, "noisy": noisy}, levels=(80,))
+    pd.testing.assert_frame_equal(again["noisy"], banded["noisy"])
+
+
+def test_separate_validation_data_and_backtests_give_intervals() -> None:
+    keras.utils.set_random_seed(0)
+    data = _series(300)
+    f = Forecaster(lookback=12, horizon=2, epochs=1, verbose=0, model_options={"units": 4})
+    f.fit(data.iloc[:200], val=data.iloc[200 - 12 : 260])  # validation with its context
+    assert len(f.calibration_.scores["model"]) == 60 - 2 + 1
+    result = f.backtest(data, folds=2, test_size=30)
+    assert set(result.intervals["fold"]) == {1, 2}
+    summary = result.interval_summary
+    assert set(summary.index.get_level_values("level")) == {80.0, 95.0}
+    assert (summary["coverage"].between(0, 100)).all() and (summary["MSIS"] > 0).all()
