@@ -114,9 +114,9 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     naive = test[test["method"] == "naive"].groupby(keys, sort=False)["MSIS"].mean()
     out = model[["coverage", "width", "MSIS"]].mean()
     out["coverage_sd"] = model["coverage"].std()
-    out["naive_coverage"] = test[test["method"] == "naive"].groupby(keys, sort=False)[
-        "coverage"
-    ].mean()
+    out["naive_coverage"] = (
+        test[test["method"] == "naive"].groupby(keys, sort=False)["coverage"].mean()
+    )
     out["naive_MSIS"] = naive
     out["MSIS_ratio"] = out["MSIS"] / out["naive_MSIS"]
     out["seeds"] = model.size() // 1

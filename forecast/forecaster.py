@@ -101,7 +101,7 @@ class Forecaster:
         model_options: extra keyword arguments for the model builder (units, dropout, ...).
         intervals: "conformal" (default): calibrate prediction intervals on the validation
             windows after training (`forecast.intervals`); "adaptive": the same, re-calibrated
-            on the actuals of the span scored; "none": point forecasts only.
+            online on the actuals of the span scored; "none": point forecasts only.
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -359,7 +359,7 @@ class Forecaster:
 
     def _bounds(self, key, frame, preds, levels, method="model", origins=None, actual=None):
         """level -> (lo, hi) around `preds` `(n, horizon, n_targets)` of series `key`
-        (`forecast.intervals.Calibration.bounds`; rolling on `actual` if "adaptive")."""
+        (`forecast.intervals.Calibration.bounds`; adapting to `actual` if "adaptive")."""
         calibration = intervals.check_calibrated(self.calibration_)
         scale = calibration.scale_for(key, self._values(frame))
         actual = actual if self.intervals == "adaptive" else None

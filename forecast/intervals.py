@@ -11,19 +11,21 @@ Many series: each series' errors are divided by its scale (`series_scale`, the m
 one-step change of its training rows) before pooling, and widths are multiplied back by the
 series' own scale, so one noisy series does not widen the intervals of all the others.
 
-Adaptive mode (`rolling_half_widths`): as actuals arrive (evaluation, `predict_windows`,
-backtests), the errors of windows whose actuals are known before a window's origin join the
-calibration errors and the oldest ones drop out (a rolling set of the same size n), so the
-intervals follow a change in the noise level after validation.
+Adaptive mode (`adaptive_half_widths`): as actuals arrive (evaluation, `predict_windows`,
+backtests), each window's interval level is re-calibrated online from the hits and misses of
+the windows whose actuals are known before its origin (adaptive conformal inference), so the
+coverage follows a change in the noise level after validation.
 
 Scores (`interval_table`): coverage (% of actuals inside), mean width, the pinball loss of the
 two bounds (quantiles `alpha / 2` and `1 - alpha / 2`) and MSIS, the M4 mean scaled interval
 score: `mean(hi - lo + 2/alpha * (lo - y)+ + 2/alpha * (y - hi)+) / scale`, with the MASE scale.
-Everything here is NumPy (and pandas for the rolling quantile and the tidy table).
+Everything here is NumPy (and pandas for the tidy table).
 """
 
 from __future__ import annotations
 
+import bisect
+import collections
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ import pandas as pd
 from forecast.errors import ConfigError, check_choice
 
 LEVELS = (80, 95)  # the levels reports score by default (statsforecast's `level=[80, 95]`)
+ACI_STEP = 0.005  # adaptive mode's learning rate (gamma of Gibbs and Candes, 2021)
 INTERVAL_MODES = ("conformal", "adaptive", "none")
 
 
@@ -119,35 +122,55 @@ def series_scale(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
 
 
-def rolling_half_widths(
-    calibration: np.ndarray, new: np.ndarray, origins: np.ndarray, level: float
+def adaptive_half_widths(
+    calibration: np.ndarray,
+    new: np.ndarray,
+    origins: np.ndarray,
+    level: float,
+    step: float = ACI_STEP,
 ) -> np.ndarray:
-    """Adaptive half-widths: each window's conformal quantile over a rolling set of scores.
+    """Adaptive half-widths: rolling re-calibration with adaptive conformal inference (Gibbs
+    and Candes, 2021), with the feedback a horizon delays.
 
-    For the window starting at `origins[i]`, step h, the set is the last n scores of the
-    calibration scores followed by the step-h scores of the windows whose step-h actual lies
-    before `origins[i]` (known when the forecast is made).
+    For window i and step h, the windows whose step-h actual is known before its origin
+    feed back in order: each one's score joins the scores (the oldest leaves, so the set
+    keeps the calibration size n) and the miscoverage level, starting at `alpha = 1 - level /
+    100`, moves by `step * (alpha - miss)` (`miss` 1 when that actual fell outside its
+    interval). After misses the intervals widen, after runs of hits they narrow, so coverage
+    follows a change of the errors after validation. The half-width is the conformal quantile
+    of the current scores at the current level (the largest score once the level asks for
+    more, zero once it asks for none).
 
     Args:
-        calibration: scores `(n, horizon, n_targets)`, in calibration order.
+        calibration: scores `(n, horizon, n_targets)`.
         new: scores of the windows scored now `(m, horizon, n_targets)`, in origin order.
         origins: each window's first target row `(m,)`, ascending.
-        level: percent.
+        level: percent; step: the learning rate gamma.
 
     Returns:
-        `(m, horizon, n_targets)`.
+        `(m, horizon, n_targets)`; the first window's equal `conformal_quantile`'s.
     """
     n, horizon, n_targets = calibration.shape
     origins = np.asarray(origins)
-    k = conformal_rank(n, level)
-    quantile = (k - 1) / (n - 1) if n > 1 else 0.0  # the k-th smallest ("nearest" below)
+    alpha = 1 - level / 100
     out = np.empty((len(origins), horizon, n_targets))
     for h in range(horizon):
-        known = np.searchsorted(origins, origins - h, side="left")  # windows known at each origin
+        known = np.searchsorted(origins, origins - h, side="left").tolist()
         for t in range(n_targets):
-            sequence = pd.Series(np.concatenate([calibration[:, h, t], new[:, h, t]]))
-            rolled = sequence.rolling(n).quantile(quantile, interpolation="nearest").to_numpy()
-            out[:, h, t] = rolled[n - 1 + known]
+            window = collections.deque(calibration[:, h, t].tolist())  # in arrival order
+            ordered, scores = sorted(window), new[:, h, t].tolist()
+            widths: list[float] = []
+            current, fed = alpha, 0
+            for i in range(len(origins)):
+                for j in range(fed, known[i]):  # feedback that has arrived since
+                    current += step * (alpha - (scores[j] > widths[j]))
+                    bisect.insort(ordered, scores[j])
+                    window.append(scores[j])
+                    del ordered[bisect.bisect_left(ordered, window.popleft())]
+                fed = max(fed, known[i])
+                rank = math.ceil((n + 1) * (1 - current) - 1e-9)
+                widths.append(0.0 if rank < 1 else ordered[min(rank, n) - 1])
+            out[:, h, t] = widths
     return out
 
 
@@ -188,9 +211,9 @@ class Calibration:
     ) -> dict[float, tuple[np.ndarray, np.ndarray]]:
         """Intervals around `forecasts` `(m, horizon, n_targets)` in original units.
 
-        Given actuals (`origins` `(m,)`, `actual` like `forecasts`), the half-widths roll
-        over the span's known errors (adaptive, `rolling_half_widths`); otherwise they are
-        fixed.
+        Given actuals (`origins` `(m,)`, `actual` like `forecasts`), the half-widths adapt
+        to the hits and misses known at each origin (`adaptive_half_widths`); otherwise they
+        are fixed.
 
         Returns:
             level -> (lo, hi), each like `forecasts`.
@@ -200,7 +223,7 @@ class Calibration:
         for level in levels:
             if actual is not None and origins is not None:
                 new = np.abs(actual - forecasts) / scale
-                half = rolling_half_widths(scores, new, origins, level) * scale
+                half = adaptive_half_widths(scores, new, origins, level) * scale
             else:
                 half = conformal_quantile(scores, level)[None] * scale
             found[level] = (forecasts - half, forecasts + half)

@@ -16,13 +16,13 @@ from forecast import Forecaster
 from forecast.cli import app
 from forecast.errors import ConfigError
 from forecast.intervals import (
+    adaptive_half_widths,
     bound_names,
     calibrate,
     check_levels,
     conformal_quantile,
     conformal_rank,
     interval_table,
-    rolling_half_widths,
     series_scale,
 )
 
@@ -51,16 +51,19 @@ def test_conformal_intervals_cover_exchangeable_data() -> None:
     assert 0.79 <= np.mean(hits) <= 0.87
 
 
-def test_rolling_widths_start_at_the_static_ones_and_follow_a_noise_change() -> None:
+def test_adaptive_widths_start_static_and_restore_coverage_after_a_noise_change() -> None:
     rng = np.random.default_rng(2)
     cal = np.abs(rng.normal(size=(200, 2, 1)))
-    new = 5 * np.abs(rng.normal(size=(600, 2, 1)))  # the noise grows after calibration
-    origins = np.arange(1000, 1600)
-    rolled = rolling_half_widths(cal, new, origins, 80)
-    assert np.array_equal(rolled[0], conformal_quantile(cal, 80))
-    assert np.array_equal(rolled[1, 1], conformal_quantile(cal, 80)[1])  # step 2: not yet known
-    assert np.array_equal(rolled[-1, 0], conformal_quantile(new[-200 - 1 : -1], 80)[0])
-    assert np.array_equal(rolled[-1, 1], conformal_quantile(new[-200 - 2 : -2], 80)[1])
+    new = 3 * np.abs(rng.normal(size=(2000, 2, 1)))  # the noise triples after calibration
+    origins = np.arange(1000, 3000)
+    adapted = adaptive_half_widths(cal, new, origins, 80)
+    static = conformal_quantile(cal, 80)
+    assert np.array_equal(adapted[0], static)
+    assert np.array_equal(adapted[1, 1], static[1])  # step 2's first actual is not known yet
+    assert np.mean(new <= static) < 0.4  # fixed intervals lose coverage ...
+    assert 0.77 <= np.mean(new[500:] <= adapted[500:]) <= 0.83  # ... adaptive ones win it back
+    same = np.abs(rng.normal(size=(2000, 2, 1)))  # no change: coverage stays at the level
+    assert 0.77 <= np.mean(same <= adaptive_half_widths(cal, same, origins, 80)) <= 0.83
 
 
 def test_series_are_scaled_so_a_noisy_one_does_not_widen_the_others() -> None:
