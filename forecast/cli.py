@@ -507,8 +507,10 @@ def predict(
     console.print(f"next {forecaster.horizon} steps after the end of {data}", soft_wrap=True)
     table = Table()
     table.add_column(preds.index.name or "time")
+    lone = forecaster.columns_[0] if forecaster.n_targets_ == 1 else None  # lo-80, not OT-lo-80
     for col in preds.columns:
-        table.add_column(str(col), justify="left" if col == "series" else "right")
+        head = str(col).removeprefix(f"{lone}-") if lone else str(col)
+        table.add_column(head, justify="left" if col == "series" else "right")
     for stamp, row in preds.iterrows():
         table.add_row(
             tables.when(stamp), *(v if isinstance(v, str) else tables.num(v) for v in row)
