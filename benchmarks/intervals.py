@@ -4,10 +4,10 @@ For each task the default single-LSTM Forecaster is trained once per seed on the
 benchmark's protocol (its train / validation / test rows, the ridge baseline's validation-chosen
 lookback, patience 5, an epoch cap to fit the time budget). Conformal intervals are calibrated on
 the validation windows (the default, `intervals="conformal"`); the same fitted model is then
-scored with `intervals="adaptive"` (rolling re-calibration on the test actuals known at each
-origin). With `--quantile`, a model trained with `loss="quantile"` is scored too. The naive
-method's intervals come from its own conformal errors on the same validation windows (the
-reference, measured in the same run): `MSIS ratio` = model MSIS / naive MSIS (below 1: better).
+scored with `intervals="adaptive"` (online re-calibration on the test actuals known at each
+origin). The naive method's intervals come from its own conformal errors on the same
+validation windows (the reference, measured in the same run): `MSIS ratio` = model MSIS /
+naive MSIS (below 1: better).
 
 Tasks: ETTh1 OT at 24 and 168 steps, AirPassengers (12 steps), the Melbourne temperatures
 (7 steps). Run from the repository root:
@@ -69,40 +69,36 @@ def run_task(task: accuracy.Task, args: argparse.Namespace) -> list[dict]:
     lookback, _, _, _ = accuracy.linear_baseline(series, task)
     train, val = frame.iloc[:tr], frame.iloc[tr - lookback : va]
     test = frame.iloc[va - lookback : te]
-    kinds = [("conformal", {}), *([("quantile", {"loss": "quantile"})] if args.quantile else [])]
     rows = []
     for seed in args.seeds:
-        for kind, extra in kinds:
-            f = Forecaster(
-                lookback=lookback, horizon=task.horizon, target=task.target, season=task.season,
-                seed=seed, verbose=0, patience=5, epochs=args.epochs, **extra,
-            )  # fmt: skip
-            began = time.perf_counter()
-            f.fit(train, val=val)
-            seconds = time.perf_counter() - began
-            modes = ["conformal", "adaptive"] if kind == "conformal" else ["quantile"]
-            for mode in modes:
-                f.set_params(intervals="adaptive" if mode == "adaptive" else "conformal")
-                found = interval_rows(f, val, task.val, "val") if mode != "adaptive" else []
-                found += interval_rows(f, test, task.test, "test")
-                for row in found:
-                    rows.append(
-                        {"task": f"{task.dataset} {task.name}", "mode": mode, "seed": seed,
-                         "lookback": lookback, "epochs": f.fit_result_.epochs_run,
-                         "train_s": seconds, **row}
-                    )  # fmt: skip
-            test_rows = [r for r in rows if r["seed"] == seed and r["part"] == "test"]
-            cover = {
-                (r["mode"], r["method"], r["level"]): r["coverage"]
-                for r in test_rows
-                if r["task"] == f"{task.dataset} {task.name}"
-            }
-            print(
-                f"{task.dataset} {task.name} seed {seed} {kind}: test coverage "
-                + ", ".join(f"{m}/{meth} {lv:g}%: {c:.1f}" for (m, meth, lv), c in cover.items())
-                + f" ({f.fit_result_.epochs_run} epochs, {seconds:.0f} s)",
-                flush=True,
-            )
+        f = Forecaster(
+            lookback=lookback, horizon=task.horizon, target=task.target, season=task.season,
+            seed=seed, verbose=0, patience=5, epochs=args.epochs,
+        )  # fmt: skip
+        began = time.perf_counter()
+        f.fit(train, val=val)
+        seconds = time.perf_counter() - began
+        for mode in ("conformal", "adaptive"):
+            f.set_params(intervals=mode)
+            found = interval_rows(f, val, task.val, "val") if mode == "conformal" else []
+            found += interval_rows(f, test, task.test, "test")
+            for row in found:
+                rows.append(
+                    {"task": f"{task.dataset} {task.name}", "mode": mode, "seed": seed,
+                     "lookback": lookback, "epochs": f.fit_result_.epochs_run,
+                     "train_s": seconds, **row}
+                )  # fmt: skip
+        cover = {
+            (r["mode"], r["method"], r["level"]): r["coverage"]
+            for r in rows
+            if r["seed"] == seed and r["part"] == "test"
+        }
+        print(
+            f"{task.dataset} {task.name} seed {seed}: test coverage "
+            + ", ".join(f"{m}/{meth} {lv:g}%: {c:.1f}" for (m, meth, lv), c in cover.items())
+            + f" ({f.fit_result_.epochs_run} epochs, {seconds:.0f} s)",
+            flush=True,
+        )
     return rows
 
 
@@ -176,7 +172,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--epochs", type=int, default=15, help="epoch cap per fit")
     parser.add_argument("--tasks", nargs="*", help="datasets to run (ETTh1, AirPassengers, ...)")
-    parser.add_argument("--quantile", action="store_true", help="also train quantile heads")
     return parser.parse_args(argv)
 
 
