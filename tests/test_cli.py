@@ -208,7 +208,7 @@ def test_backtest_reports_summary_and_folds(tmp_path: Path) -> None:
     assert sorted(folds["fold"].unique()) == [1, 2]
     assert folds.groupby("fold")["refit"].first().tolist() == [True, False]
     intervals = pd.DataFrame(payload["intervals"])  # mean over folds, model and naive
-    assert set(zip(intervals["method"], intervals["level"])) == {
+    assert set(zip(intervals["method"], intervals["level"], strict=True)) == {
         (m, lv) for m in ("model", "naive") for lv in (80.0, 95.0)
     }
     assert "prediction intervals" in table.stdout
