@@ -541,10 +541,8 @@ class Forecaster:
             y_pred.append(preds)
             if levels:
                 methods = {"model": preds, "naive": bases["naive"][-1]}
-                bounds.append(
-                    {m: self._bounds(key, frame, p, levels, m, origins, actual)
-                     for m, p in methods.items()}
-                )  # fmt: skip
+                bounds.append({m: self._bounds(key, frame, p, levels, m, origins, actual)
+                               for m, p in methods.items()})  # fmt: skip
         report = evaluate_forecasts(
             np.concatenate(y_true),
             np.concatenate(y_pred),
@@ -557,6 +555,7 @@ class Forecaster:
                 np.concatenate(y_true), intervals.concat_bounds(bounds),
                 self.mase_scale_, self.columns_[: self.n_targets_],
             )  # fmt: skip
+            report.notes += self.calibration_.notes(levels)
         return report
 
     def _baselines(self, frame: pd.DataFrame, origins: np.ndarray) -> dict[str, np.ndarray]:

@@ -193,6 +193,18 @@ class Calibration:
         """Calibration windows."""
         return len(next(iter(self.scores.values())))
 
+    def notes(self, levels: Sequence[float]) -> list[str]:
+        """Sentences for a report: the levels too high for the calibration windows (n below
+        `level / (100 - level)`: no finite interval has the guarantee; the largest error is
+        used, so coverage may fall short)."""
+        short = [lv for lv in levels if math.ceil((self.n + 1) * lv / 100 - 1e-9) > self.n]
+        return [
+            f"{level:g}% intervals: {self.n} calibration windows are too few for the conformal "
+            f"guarantee (it needs {math.ceil(level / (100 - level) - 1e-9)}); they use the "
+            "largest validation error and may cover less. Use more validation data."
+            for level in short
+        ]
+
     def scale_for(self, key: str, values: np.ndarray) -> np.ndarray | float:
         """The scale of series `key` `(n_targets,)`: saved at fit, else that of `values`
         `(rows, n_targets)` (a series the forecaster was not trained on); 1 for one series."""

@@ -82,6 +82,14 @@ def test_series_are_scaled_so_a_noisy_one_does_not_widen_the_others() -> None:
     assert unscaled[0, 0, 0] > 10 * quiet_width[0, 0, 0]
 
 
+def test_too_few_calibration_windows_for_a_level_are_reported() -> None:
+    """n scores give the guarantee up to level n / (n + 1): 13 windows reach 80 %, not 95 %."""
+    few = calibrate({"a": {"model": np.ones((13, 2, 1))}})
+    assert [note.split("%")[0] for note in few.notes((80, 95))] == ["95"]
+    assert "needs 19" in few.notes((95,))[0]
+    assert calibrate({"a": {"model": np.ones((19, 2, 1))}}).notes((80, 95)) == []
+
+
 def test_levels_are_checked_and_named_like_statsforecast() -> None:
     assert check_levels("95,80") == (80.0, 95.0)
     assert check_levels(None) == ()
