@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 
@@ -196,8 +197,14 @@ def test_a_saved_forecaster_reloads_its_bounds_bit_for_bit(fitted: Forecaster, t
         assert set(arrays.files) == {"scores_model", "scores_naive"}
     loaded = Forecaster.load(tmp_path / "run")
     pd.testing.assert_frame_equal(
-        loaded.predict(_series(), levels=(80, 95)), fitted.predict(_series(), levels=(80, 95))
+        loaded.predict(_series(), levels=(80, 95)),
+        fitted.predict(_series(), levels=(80, 95)),
+        check_exact=True,  # bit for bit
     )
+    for kept, saved in zip(
+        loaded.calibration_.scores.values(), fitted.calibration_.scores.values(), strict=True
+    ):
+        assert kept.tobytes() == saved.tobytes()
 
 
 @pytest.mark.slow
@@ -212,6 +219,9 @@ def test_cli_predict_levels_writes_the_bounds(fitted: Forecaster, tmp_path) -> N
     assert result.exit_code == 0, result.output
     header = result.stdout.splitlines()[0]
     assert header == "date,v,v-lo-80,v-hi-80,v-lo-95,v-hi-95"
+    written = pd.read_csv(io.StringIO(result.stdout), index_col=0, float_precision="round_trip")
+    expected = fitted.predict(_series(), levels=(80, 95))
+    assert np.array_equal(written.to_numpy(), expected.to_numpy())  # the CSV holds every bit
     bad = CliRunner().invoke(
         app, ["predict", str(tmp_path / "run"), "--data", str(data), "--levels", "80,100"]
     )
@@ -231,7 +241,7 @@ def test_many_series_are_calibrated_on_scaled_errors_and_saved(tmp_path) -> None
     f.save(tmp_path / "many")
     loaded = Forecaster.load(tmp_path / "many")
     again = loaded.predict({"quiet": quiet, "noisy": noisy}, levels=(80,))
-    pd.testing.assert_frame_equal(again["noisy"], banded["noisy"])
+    pd.testing.assert_frame_equal(again["noisy"], banded["noisy"], check_exact=True)
 
 
 def test_separate_validation_data_and_backtests_give_intervals() -> None:
