@@ -30,11 +30,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import accuracy  # the same protocol, data loading and lookback choice
+import accuracy  # the same protocol and data loading
+import choice  # the same parts and lookback choice
 
 from forecast import Forecaster, __version__
 
@@ -63,12 +63,7 @@ def interval_rows(f: Forecaster, frame: pd.DataFrame, count: int, part: str) -> 
 
 
 def run_task(task: accuracy.Task, args: argparse.Namespace) -> list[dict]:
-    frame = accuracy.load(task, args.data_dir)
-    series = frame[task.target].to_numpy(dtype=np.float64)
-    tr, va, te = task.train, task.train + task.val, task.train + task.val + task.test
-    lookback, _, _, _ = accuracy.linear_baseline(series, task)
-    train, val = frame.iloc[:tr], frame.iloc[tr - lookback : va]
-    test = frame.iloc[va - lookback : te]
+    lookback, train, val, test = choice.task_parts(task, args.data_dir)
     rows = []
     for seed in args.seeds:
         f = Forecaster(
