@@ -250,7 +250,7 @@ def test_separate_validation_data_and_backtests_give_intervals() -> None:
     f = Forecaster(lookback=12, horizon=2, epochs=1, verbose=0, model_options={"units": 4})
     f.fit(data.iloc[:200], val=data.iloc[200 - 12 : 260])  # validation with its context
     assert len(f.calibration_.scores["model"]) == 60 - 2 + 1
-    result = f.backtest(data, folds=2, test_size=30)
+    result = f.backtest(data, folds=2, test_size=30, refit_every=0)  # one refit: quick
     assert set(result.intervals["fold"]) == {1, 2}
     summary = result.interval_summary
     assert set(summary.index.get_level_values("level")) == {80.0, 95.0}
