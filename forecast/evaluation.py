@@ -219,6 +219,8 @@ class Report:
 
     def __str__(self) -> str:
         text = self.overall().to_string(float_format=lambda v: f"{v:.4g}")
+        if self.intervals is not None:
+            text += "\n" + self.interval_overall().to_string(float_format=lambda v: f"{v:.4g}")
         return text + ("\n" + "\n".join(self.notes) if self.notes else "")
 
 
