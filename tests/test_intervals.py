@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from forecast import Forecaster
 from forecast.cli import app
-from forecast.errors import ConfigError
+from forecast.errors import ArtifactError, ConfigError
 from forecast.intervals import (
     adaptive_half_widths,
     bound_names,
@@ -255,3 +255,13 @@ def test_separate_validation_data_and_backtests_give_intervals() -> None:
     summary = result.interval_summary
     assert set(summary.index.get_level_values("level")) == {80.0, 95.0}
     assert (summary["coverage"].between(0, 100)).all() and (summary["MSIS"] > 0).all()
+
+
+def test_a_missing_or_damaged_calibration_file_is_named(fitted: Forecaster, tmp_path) -> None:
+    fitted.save(tmp_path / "run")
+    (tmp_path / "run" / "intervals.npz").write_bytes(b"not an npz")
+    with pytest.raises(ArtifactError, match=r"intervals\.npz"):
+        Forecaster.load(tmp_path / "run")
+    (tmp_path / "run" / "intervals.npz").unlink()
+    with pytest.raises(ArtifactError, match=r"intervals\.npz is missing or corrupt"):
+        Forecaster.load(tmp_path / "run")
