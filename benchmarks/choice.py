@@ -47,13 +47,19 @@ def _value(text: str) -> Any:
         return text
 
 
-def run_task(task: accuracy.Task, setting: str, values: list, seeds: list[int], data_dir: str):
+def task_parts(task: accuracy.Task, data_dir: str) -> tuple[int, pd.DataFrame, ...]:
+    """The ridge baseline's validation-chosen lookback and the task's train, validation and
+    test frames (validation and test with `lookback` rows of context)."""
     frame = accuracy.load(task, data_dir)
     series = frame[task.target].to_numpy(dtype=np.float64)
     tr, va, te = task.train, task.train + task.val, task.train + task.val + task.test
     lookback, _, _, _ = accuracy.linear_baseline(series, task)
     train, val = frame.iloc[:tr], frame.iloc[tr - lookback : va]
-    test = frame.iloc[va - lookback : te]
+    return lookback, train, val, frame.iloc[va - lookback : te]
+
+
+def run_task(task: accuracy.Task, setting: str, values: list, seeds: list[int], data_dir: str):
+    lookback, train, val, test = task_parts(task, data_dir)
     rows = []
     for value in values:
         for seed in seeds:

@@ -9,6 +9,9 @@ Layout of a saved forecaster folder:
     metrics.json       the last evaluation (and anything the caller adds)
     linear_baseline.npz  the linear baseline fitted with the model (`forecast.linear`; NumPy
                        arrays, loaded without pickle); absent when it could not be fitted
+    intervals.npz      the conformal calibration (`forecast.intervals.Calibration`: validation
+                       errors per method, series scales; forecaster.json describes it);
+                       absent without one
 
 No pickle anywhere. This module owns the files only: `save_folder` writes what the
 `Forecaster` hands it (its `get_config()`, model, history, linear baseline, metrics) into
@@ -28,10 +31,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from forecast import files
 from forecast._version import __version__
 from forecast.backends import start_backend
 from forecast.errors import ArtifactError
+from forecast.intervals import Calibration
 from forecast.linear import LinearBaseline
 from forecast.training import write_history_csv
 
@@ -44,13 +50,14 @@ CONFIG_FILE = "forecaster.json"
 HISTORY_FILE = "history.csv"
 LINEAR_FILE = "linear_baseline.npz"
 METRICS_FILE = "metrics.json"
+CALIBRATION_FILE = "intervals.npz"
 PLOT_FILES = ("forecast.png", "history.png", "attention.png")  # written by forecast.runs
 SERIES_METRICS = "series_metrics.csv"  # sMAPE, MASE, OWA per series and method (forecast.runs)
 SERIES_PLOTS = ("forecast_", ".png")  # forecast_<id>.png, one per plotted series (forecast.runs)
 # Every file the toolkit writes in a saved folder: a re-save replaces or removes these, and
 # only these (forecast.files.commit_files); anything else in the folder is the user's.
 OWNED_FILES = (
-    *(MODEL_FILE, CONFIG_FILE, HISTORY_FILE, LINEAR_FILE, METRICS_FILE),
+    *(MODEL_FILE, CONFIG_FILE, HISTORY_FILE, LINEAR_FILE, METRICS_FILE, CALIBRATION_FILE),
     *(*PLOT_FILES, SERIES_METRICS),
 )
 
@@ -69,6 +76,7 @@ def save_folder(
     history: Mapping[str, list[float]],
     linear: LinearBaseline | None = None,
     metrics: Mapping[str, Any] | None = None,
+    calibration: Calibration | None = None,
 ) -> Path:
     """Write a saved-forecaster folder at `path`, replacing a previous save atomically.
 
@@ -86,6 +94,7 @@ def save_folder(
         history: written as `history.csv`.
         linear: written as `linear_baseline.npz` (left out when None).
         metrics: written as `metrics.json`; None keeps the folder's previous metrics.
+        calibration: its arrays written as `intervals.npz` (left out when None).
 
     Returns:
         The folder path.
@@ -98,6 +107,8 @@ def save_folder(
         write_history_csv(tmp / HISTORY_FILE, history)
         if linear is not None:
             linear.save(tmp / LINEAR_FILE)
+        if calibration is not None:
+            np.savez(tmp / CALIBRATION_FILE, **calibration.to_arrays()[0])
         old_metrics = target / METRICS_FILE
         if metrics is None and old_metrics.exists():
             shutil.copy2(old_metrics, tmp / METRICS_FILE)
@@ -231,6 +242,34 @@ def read_linear(folder: str | os.PathLike, shape: tuple[int, int, int]) -> Linea
             f"{linear.coef_.shape}, expected {shape}; restore it or re-train and save"
         )
     return linear
+
+
+def read_calibration(
+    folder: str | os.PathLike, info: Mapping[str, Any] | None, shape: tuple[int, int]
+) -> Calibration | None:
+    """The saved conformal calibration that forecaster.json's `info` describes, its scores
+    `(n, *shape)` (horizon, n_targets); None when `info` is None (saved without one).
+
+    Raises:
+        ArtifactError: for a missing or corrupt file or scores of another shape.
+    """
+    if info is None:
+        return None
+    path = Path(folder) / CALIBRATION_FILE
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            calibration = Calibration.from_arrays(dict(arrays), info)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(
+            f"{path} is missing or corrupt ({exc}); restore it or re-train and save"
+        ) from exc
+    got = {v.shape[1:] for v in calibration.scores.values()}
+    if got != {tuple(shape)}:
+        raise ArtifactError(
+            f"{path} holds scores {sorted(got)}, expected (n, {shape[0]}, {shape[1]}); restore "
+            "it or re-train and save"
+        )
+    return calibration
 
 
 def read_history(folder: str | os.PathLike) -> dict[str, list[float]]:

@@ -229,7 +229,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         epochs=opts.epochs, patience=opts.patience, reduce_lr_patience=opts.reduce_lr_patience,
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
-        ensemble=opts.ensemble, verbose=verbose,
+        ensemble=opts.ensemble, verbose=verbose, intervals=opts.intervals,
         model_options=_model_options(
             opts.model, opts.units, opts.dropout, opts.linear_skip, opts.recurrent_lookback
         ) or None,
@@ -453,8 +453,11 @@ def predict(
     out: Annotated[
         Path | None, typer.Option(help="Write a CSV here ('-' for stdout) instead of a table.")
     ] = None,
+    levels: Annotated[
+        str | None, typer.Option(help="Interval levels like 80,95: lo-80, hi-80, ... columns.")
+    ] = None,
 ) -> None:
-    """Forecast the `horizon` steps after the end of the data."""
+    """Forecast the `horizon` steps after the end of the data (with --levels, intervals)."""
     import pandas as pd
 
     from forecast.forecaster import Forecaster
@@ -465,7 +468,7 @@ def predict(
     for line in tables.load_lines(series):
         (_stdout if out is None else _stderr)(line)
     with _warnings_as_lines():
-        preds = forecaster.predict(series)
+        preds = forecaster.predict(series, levels=levels)
     if isinstance(preds, dict):
         by = {k: v.attrs.get("method", "model") for k, v in preds.items()}
         for k in [k for k, m in by.items() if m != "model"][:1]:  # say so, on stderr
@@ -483,7 +486,8 @@ def predict(
         return
     console = Console()
     console.print(f"next {forecaster.horizon} steps after the end of {data}", soft_wrap=True)
-    console.print(tables.forecast_table(preds))
+    lone = forecaster.columns_[0] if forecaster.n_targets_ == 1 else None  # lo-80, not OT-lo-80
+    console.print(tables.forecast_table(preds, lone))
 
 
 # ---------------------------------------------------------------------- backtest
@@ -516,7 +520,10 @@ def backtest(
     )
     if as_json:
         summary = result.summary.reset_index().to_dict(orient="records")
-        tables.echo_json({"summary": summary, "folds": result.folds.to_dict(orient="records")})
+        found = {"summary": summary, "folds": result.folds.to_dict(orient="records")}
+        if result.interval_summary is not None:
+            found["intervals"] = result.interval_summary.reset_index().to_dict(orient="records")
+        tables.echo_json(found)
         return
     console = Console()
     console.print(f"backtest of {opts.data}: mean over {folds} folds ({mode})", soft_wrap=True)
@@ -526,6 +533,8 @@ def backtest(
     first = result.folds.iloc[0]
     size = frame.index.get_loc(first["test_end"]) - frame.index.get_loc(first["test_start"]) + 1
     console.print(tables.folds_table(result.folds, mode, size))
+    if result.interval_summary is not None:
+        console.print(tables.intervals_table(result.interval_summary, opts.model))
 
 
 # ---------------------------------------------------------------------- datasets / info

@@ -158,6 +158,10 @@ Device = Annotated[
     str,
     training_option(help=f"{', '.join(backends.DEVICES[:-1])} or {backends.DEVICES[-1]}."),
 ]
+Intervals = Annotated[
+    str,
+    model_option(help="Prediction intervals: conformal (validation errors), adaptive, none."),
+]
 TestSize = Annotated[
     int | None,
     typer.Option(
@@ -206,6 +210,7 @@ def shared_options(
     season: Season = None,
     seed: Seed = 0,
     device: Device = "auto",
+    intervals: Intervals = "conformal",
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@with_shared_options` gets them in its `--help` and as `opts`."""

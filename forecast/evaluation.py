@@ -147,6 +147,8 @@ class Report:
             `Forecaster.evaluate`).
         n_windows: windows scored.
         notes: plain sentences for the reader (baseline verdicts, skipped zero actuals).
+        intervals: prediction intervals scored (`forecast.intervals.interval_table`): columns
+            `target, method, level, step, coverage, width, pinball, MSIS`; None without them.
     """
 
     table: pd.DataFrame
@@ -154,6 +156,29 @@ class Report:
     notes: list[str] = field(default_factory=list)
     per_series: pd.DataFrame | None = None  # sMAPE, MASE, OWA per series (forecast.panel)
     competition: dict[str, Any] | None = None  # their M4 aggregate, per target and method
+    intervals: pd.DataFrame | None = None
+
+    def interval_overall(self) -> pd.DataFrame:
+        """One row per (target, method, level): the overall interval scores (empty without
+        intervals)."""
+        if self.intervals is None:
+            return pd.DataFrame()
+        rows = self.intervals[self.intervals["step"] == "all"].drop(columns="step")
+        return rows.set_index(["target", "method", "level"])
+
+    def _intervals_dict(self) -> dict[str, Any]:
+        """target -> method -> level -> overall scores and per-step coverage and MSIS."""
+        found: dict[str, Any] = {}
+        for (target, method, level), rows in self.intervals.groupby(
+            ["target", "method", "level"], sort=False
+        ):
+            overall = rows[rows["step"] == "all"].iloc[0]
+            steps = rows[rows["step"] != "all"]
+            entry = {m: float(overall[m]) for m in ("coverage", "width", "pinball", "MSIS")}
+            entry["per_step_coverage"] = [float(v) for v in steps["coverage"]]
+            entry["per_step_MSIS"] = [float(v) for v in steps["MSIS"]]
+            found.setdefault(str(target), {}).setdefault(str(method), {})[f"{level:g}"] = entry
+        return found
 
     def overall(self) -> pd.DataFrame:
         """One row per (target, method): the overall metrics."""
@@ -186,7 +211,7 @@ class Report:
             }
             for t in steps["target"].unique()
         }
-        return {
+        found = {
             "n_windows": self.n_windows,
             "overall": overall,
             "per_step_mae": per_step,
@@ -198,9 +223,14 @@ class Report:
                 else {}
             ),
         }
+        if self.intervals is not None:
+            found["intervals"] = self._intervals_dict()
+        return found
 
     def __str__(self) -> str:
         text = self.overall().to_string(float_format=lambda v: f"{v:.4g}")
+        if self.intervals is not None:
+            text += "\n" + self.interval_overall().to_string(float_format=lambda v: f"{v:.4g}")
         return text + ("\n" + "\n".join(self.notes) if self.notes else "")
 
 
@@ -386,21 +416,39 @@ class BacktestResult:
         summary: mean of each metric over folds, per (target, method).
         models: with `keep_models=True`, the `Forecaster` that scored each fold (the same
             object for folds that did not refit); else None.
+        intervals: one row per (fold, target, method, level) with the overall interval scores
+            (coverage, width, pinball, MSIS) of `Report.interval_overall`; None without them.
+        interval_summary: their mean over folds, per (target, method, level).
     """
 
     folds: pd.DataFrame
     summary: pd.DataFrame
     models: list[Any] | None = None
+    intervals: pd.DataFrame | None = None
+    interval_summary: pd.DataFrame | None = None
 
     def __str__(self) -> str:
         return self.summary.to_string(float_format=lambda v: f"{v:.4g}")
 
     @classmethod
-    def from_rows(cls, rows: list[dict[str, Any]], models: list[Any] | None) -> BacktestResult:
-        """Collect per-fold rows (fold, dates, refit, target, method, metrics...)."""
+    def from_rows(
+        cls,
+        rows: list[dict[str, Any]],
+        models: list[Any] | None,
+        interval_rows: list[dict[str, Any]] | None = None,
+    ) -> BacktestResult:
+        """Collect per-fold rows (fold, dates, refit, target, method, metrics...) and the
+        per-fold interval rows (fold, target, method, level, scores)."""
         table = pd.DataFrame(rows)
         summary = table.groupby(["target", "method"], sort=False)[list(METRICS)].mean()
-        return cls(folds=table, summary=summary, models=models)
+        found = cls(folds=table, summary=summary, models=models)
+        if interval_rows:
+            found.intervals = pd.DataFrame(interval_rows)
+            keys = ["target", "method", "level"]
+            found.interval_summary = (
+                found.intervals.drop(columns="fold").groupby(keys, sort=False).mean()
+            )
+        return found
 
 
 def run_backtest(
@@ -421,7 +469,7 @@ def run_backtest(
         fit: trains a new model on `{id: training rows}` and returns it.
         keep_models: keep each fold's model on the result.
     """
-    rows, model, models = [], None, []
+    rows, model, models, interval_rows = [], None, [], []
     first = next(iter(data.values()))
     for fold in plan:
         refit = model is None or (refit_every > 0 and (fold.number - 1) % refit_every == 0)
@@ -441,7 +489,10 @@ def run_backtest(
         }
         for (target, method), metrics in report.overall().iterrows():
             rows.append({**dates, "target": target, "method": method, **metrics.to_dict()})
-    return BacktestResult.from_rows(rows, models if keep_models else None)
+        for keys, scores in report.interval_overall().iterrows():
+            named = dict(zip(("target", "method", "level"), keys, strict=True))
+            interval_rows.append({"fold": fold.number, **named, **scores.to_dict()})
+    return BacktestResult.from_rows(rows, models if keep_models else None, interval_rows)
 
 
 def tidy_forecasts(

@@ -19,16 +19,15 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, models, panel, training
+from forecast import artifacts, intervals, models, panel, state, training
 from forecast.competition import m4_season
-from forecast.errors import ArtifactError, ConfigError, DataError, ForecastError, check_positive_int
+from forecast.errors import ConfigError, DataError, check_positive_int
 from forecast.evaluation import (
     BacktestResult,
     Report,
@@ -96,6 +95,9 @@ class Forecaster:
         ensemble: train this many models with seeds `seed, seed + 1, ...` and average their
             forecasts (one saved Keras model; `forecast.training.train_members`).
         model_options: extra keyword arguments for the model builder (units, dropout, ...).
+        intervals: "conformal" (default): calibrate prediction intervals on the validation
+            windows after training (`forecast.intervals`); "adaptive": the same, re-calibrated
+            online on the actuals of the span scored; "none": point forecasts only.
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -127,6 +129,7 @@ class Forecaster:
         season: int | None = None,
         ensemble: int = 1,
         model_options: Mapping[str, Any] | None = None,
+        intervals: str = "conformal",
         verbose: int = 1,
     ):
         self.model = model
@@ -155,6 +158,7 @@ class Forecaster:
         self.season = season
         self.ensemble = ensemble
         self.model_options = model_options
+        self.intervals = intervals
         self.verbose = verbose
 
     # ----------------------------------------------------------------- settings
@@ -197,6 +201,7 @@ class Forecaster:
         check_series_scaling(self.series_scaling)
         training.check_loss(self.loss)
         training.check_optimizer(self.optimizer, self.learning_rate)
+        intervals.check_interval_mode(self.intervals)
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:
@@ -213,6 +218,10 @@ class Forecaster:
             covariates=self.columns_[self.n_targets_ :] if fitted else self.covariates,
             freq=self.freq_ if fitted else self.freq, **dict(self.load_options or {}),
         )  # fmt: skip
+
+    def _values(self, frame: pd.DataFrame) -> np.ndarray:
+        """Target values `(rows, n_targets)` of `frame`, in original units."""
+        return frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
 
     # ----------------------------------------------------------------- lookback
     def default_lookbacks(self, series: Any) -> tuple[int, ...]:
@@ -311,7 +320,28 @@ class Forecaster:
             self.history_.setdefault(key, []).extend(values)
         self.fit_result_ = result
         self.last_timestamps_ = {k: str(f.index[-1]) for k, f in data.items()}
+        self.calibration_ = self._calibrate(train, held, starts)
         return self
+
+    def _calibrate(self, train: Collection, held: Collection, starts: dict) -> Any:
+        """Split-conformal errors of the model and of naive on the validation windows, scaled
+        per series for many (`forecast.intervals.calibrate`); None without validation data
+        or with `intervals="none"`."""
+        if intervals.check_interval_mode(self.intervals) == "none" or not held:
+            return None
+        errors, start = {}, {k: len(f) - max(starts[k], self.lookback) for k, f in held.items()}
+        for key, (_, preds, actual, bases, _) in self._spans(held, start).items():
+            errors[key] = {"model": abs(actual - preds), "naive": abs(actual - bases["naive"])}
+        scales = {k: intervals.series_scale(self._values(f)) for k, f in train.items()}
+        return intervals.calibrate(errors, scales if len(train) > 1 else None)
+
+    def _bounds(self, key, frame, preds, levels, method="model", origins=None, actual=None):
+        """level -> (lo, hi) around `preds` `(n, horizon, n_targets)` of series `key`
+        (`forecast.intervals.Calibration.bounds`; adapting to `actual` if "adaptive")."""
+        calibration = intervals.check_calibrated(self.calibration_)
+        scale = calibration.scale_for(key, self._values(frame))
+        actual = actual if self.intervals == "adaptive" else None
+        return calibration.bounds(method, preds, levels, scale, origins, actual)
 
     def _learn_data(self, train: Collection) -> None:
         """Columns, frequency, season, scaler and MASE scale, from the training parts."""
@@ -392,18 +422,24 @@ class Forecaster:
     def _predict(self, windows: Any) -> np.ndarray:
         return self.model_.predict(windows, batch_size=panel.PREDICT_BATCH, verbose=0)
 
-    def predict(self, series: Any) -> pd.DataFrame | dict[str, pd.DataFrame]:
+    def predict(self, series: Any, levels: Any = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
         """Forecast the `horizon` steps after the end of `series` (every series of a
         collection in one batched model call; series too short for the model are forecast
         by their fallback, named in `frame.attrs["method"]`).
 
+        Args:
+            series: the data; its last `lookback` rows are the input.
+            levels: prediction-interval levels in percent, e.g. (80, 95) (conformal, from
+                the validation errors); None: point forecasts only.
+
         Returns:
             A DataFrame indexed by the next `horizon` timestamps (from the series'
-            frequency), one column per target, in original units; for a collection, a dict
-            of such frames.
+            frequency), one column per target, in original units, then with `levels` the
+            bounds `<target>-lo-80`, `<target>-hi-80`, ...; for a collection, a dict of such
+            frames.
         """
         self._check_fitted()
-        data = self.collection(series)
+        levels, data = intervals.check_levels(levels), self.collection(series)
         if list(data) == [SINGLE] and len(data[SINGLE]) < self.lookback:
             need = f"predict needs the last lookback = {self.lookback} rows"
             raise DataError(f"{need}, got {len(data[SINGLE])}")
@@ -421,12 +457,16 @@ class Forecaster:
                 values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]][0]
             tz = (frame.attrs.get("load") or {}).get("tz")
             index = future_index(frame.index, self.horizon, self.freq_, tz)
-            out[key] = pd.DataFrame(values, index, names)
+            method = "model" if methods[key] is None else "naive"  # a fallback: naive's errors
+            bounds = self._bounds(key, frame, values[None], levels, method) if levels else {}
+            out[key] = pd.DataFrame(values, index, names).assign(
+                **intervals.bound_columns(bounds, names)
+            )
             out[key].attrs["method"] = methods[key] or "model"
         return out[SINGLE] if list(out) == [SINGLE] else out
 
     def predict_windows(
-        self, series: Any, start: Any = None, baselines: bool = False
+        self, series: Any, start: Any = None, baselines: bool = False, levels: Any = None
     ) -> pd.DataFrame:
         """Every rolling forecast over a span, as a tidy DataFrame (one batched prediction).
 
@@ -436,14 +476,19 @@ class Forecaster:
                 or a timestamp; default: as early as the lookback allows.
             baselines: add a column per baseline (naive, seasonal_naive, mean, linear) with
                 its forecast for the same window, step and target.
+            levels: add `lo-80`, `hi-80`, ... columns (as in `predict`); with
+                `intervals="adaptive"` re-calibrated on the actuals known at each origin.
 
         Returns columns `series` (for collections), then those of
         `forecast.evaluation.tidy_forecasts`: origin, time, step, target, forecast, actual.
         """
         self._check_fitted()
-        data, frames = self.collection(series), []
+        levels, data, frames = intervals.check_levels(levels), self.collection(series), []
         for key, (origins, preds, actual, bases, _) in self._spans(data, start).items():
-            extra = bases if baselines else {}
+            extra = dict(bases) if baselines else {}
+            if levels:
+                bounds = self._bounds(key, data[key], preds, levels, "model", origins, actual)
+                extra.update(intervals.bound_columns(bounds))
             tidy = tidy_forecasts(data[key].index, origins, preds, actual, self.columns_, extra)
             if key != SINGLE:
                 tidy.insert(0, "series", key)
@@ -451,9 +496,12 @@ class Forecaster:
         return pd.concat(frames, ignore_index=True)
 
     # ----------------------------------------------------------------- evaluate
-    def evaluate(self, series: Any, test: Any = None, history: Any = None) -> Report:
-        """Score the model beside the naive, seasonal-naive, mean and linear baselines, and
-        each series by the competitions' sMAPE, MASE and OWA against Naive2.
+    def evaluate(
+        self, series: Any, test: Any = None, history: Any = None, levels: Any = intervals.LEVELS
+    ) -> Report:
+        """Score the model beside the naive, seasonal-naive, mean and linear baselines, each
+        series by the competitions' sMAPE, MASE and OWA against Naive2, and the prediction
+        intervals.
 
         The linear baseline was fitted with the model, on its training windows; it is left out
         when it could not be fitted (too few windows) or was saved without it.
@@ -466,20 +514,24 @@ class Forecaster:
             history: each series' rows before its test part (a frame or `{id: frame}`), for
                 the per-series MASE scale and Naive2; default: the rows of `series` before
                 its first scored target.
+            levels: prediction intervals scored for the model and naive (its own conformal
+                errors); skipped without a calibration.
 
         Returns:
             A `Report` in original units (MAE, RMSE, MAPE, sMAPE, MASE; overall and per
-            step), with `per_series` and `competition` (`forecast.panel.competition_scores`).
+            step), with `per_series` and `competition` (`forecast.panel.competition_scores`)
+            and `intervals` (coverage, width, pinball, MSIS per level).
         """
         self._check_fitted()
+        levels = intervals.check_levels(levels) if self.calibration_ is not None else ()
         data = self.collection(series)
         spans = self._spans(data, test)
         names = self.columns_[: self.n_targets_]
         has_linear = all("linear" in s[3] for s in spans.values())
         pick = lambda b: {k: v for k, v in b.items() if has_linear or k != "linear"}  # noqa: E731
+        actual = np.concatenate([s[2] for s in spans.values()])
         report = evaluate_forecasts(
-            np.concatenate([s[2] for s in spans.values()]),
-            np.concatenate([s[1] for s in spans.values()]),
+            actual, np.concatenate([s[1] for s in spans.values()]),
             {n: np.concatenate([pick(s[3])[n] for s in spans.values()]) for n in pick(
                 next(iter(spans.values()))[3])},
             self.mase_scale_, names,
@@ -492,6 +544,16 @@ class Forecaster:
         if short:
             methods = {k: spans[k][4] for k in short}
             report.notes.insert(0, panel.short_series_note(short, len(spans), methods) + ".")
+        if levels:
+            bounds = [
+                {m: self._bounds(k, data[k], p, levels, m, s[0], s[2])
+                 for m, p in (("model", s[1]), ("naive", s[3]["naive"]))}
+                for k, s in spans.items()
+            ]  # fmt: skip
+            report.intervals = intervals.interval_table(
+                actual, intervals.concat_bounds(bounds), self.mase_scale_, names
+            )
+            report.notes += self.calibration_.notes(levels)
         return report
 
     def _baselines(
@@ -548,95 +610,29 @@ class Forecaster:
     # ----------------------------------------------------------------- state and files
     def get_config(self) -> dict[str, Any]:
         """Everything but the weights needed to rebuild this fitted forecaster, JSON-ready:
-        the settings and the fitted state (the state schema `from_config` reads)."""
+        the settings and the fitted state (the state schema, `forecast.state`)."""
         self._check_fitted()
-        return {
-            "settings": self.get_params(),
-            "window": {"lookback": self.lookback, "horizon": self.horizon},
-            "columns": list(self.columns_),
-            "n_targets": self.n_targets_,
-            "freq": self.freq_,
-            "season": self.season_,
-            "scaler": self.scaler_.to_dict(),
-            "mase_scale": [None if np.isnan(v) else float(v) for v in self.mase_scale_],
-            "last_timestamps": dict(getattr(self, "last_timestamps_", {})),
-            "short_series": list(self.short_series_),
-            "fit": {
-                "best_epoch": getattr(getattr(self, "fit_result_", None), "best_epoch", None),
-                "epochs_run": len(next(iter(self.history_.values()), [])) if self.history_ else 0,
-            },
-        }
-
-    STATE_KEYS = ("settings", "columns", "n_targets", "freq", "season", "scaler", "mase_scale")
+        return state.config_of(self)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], source: str = "config") -> Forecaster:
         """A forecaster with the settings and fitted state of `get_config()` (no model yet:
-        `load` attaches the saved model and linear baseline). Raises ArtifactError naming
-        `source` for a missing, invalid or inconsistent value.
+        `load` attaches the saved model, linear baseline and interval calibration). Raises
+        ArtifactError naming `source` for a missing, invalid or inconsistent value.
         """
-        missing = ", ".join(k for k in cls.STATE_KEYS if k not in config)
-        if missing:
-            raise ArtifactError(f"{source} lacks {missing}; restore it or re-train and save")
-        try:
-            f = cls(**dict(config["settings"]))
-            f.columns_ = [str(c) for c in config["columns"]]
-            f.n_targets_ = int(config["n_targets"])
-            f.freq_ = config["freq"]
-            f.season_ = int(config["season"])
-            f.scaler_ = PanelScaler.from_panel_dict(config["scaler"])
-            f.mase_scale_ = np.array(
-                [np.nan if v is None else v for v in config["mase_scale"]], float
-            )
-            f.last_timestamps_ = dict(config.get("last_timestamps", {}))
-            f.short_series_ = [str(k) for k in config.get("short_series", [])]
-        except (TypeError, ValueError, KeyError, ForecastError) as exc:
-            why = f"{source} has an invalid value ({exc}); restore it or re-train"
-            raise ArtifactError(why) from exc
-        window = {"lookback": f.lookback, "horizon": f.horizon}
-        saved = config.get("window", window)
-        settings = f"settings lookback={f.lookback}, horizon={f.horizon}"
-        problems = [
-            (0 < f.n_targets_ <= len(f.columns_), f"n_targets {f.n_targets_} does not fit columns {f.columns_}"),  # noqa: E501
-            (f.scaler_.columns_ == f.columns_, "scaler columns differ from columns"),
-            (len(f.mase_scale_) == f.n_targets_, "mase_scale length differs from n_targets"),
-            (saved == window, f"window {saved} differs from {settings}"),
-        ]  # fmt: skip
-        for what in (what for ok, what in problems if not ok):
-            raise ArtifactError(f"{source}: {what}; restore it or re-train and save")
-        f.history_ = {}
-        f.linear_ = LinearBaseline(f.lookback, f.horizon)
-        return f
+        return state.restore(cls, config, source)
 
     def save(self, path: str | os.PathLike, metrics: Mapping[str, Any] | None = None) -> None:
-        """Save to a folder (model.keras, forecaster.json, history.csv, metrics.json,
-        linear_baseline.npz), atomically: a crash mid-save leaves the previous one intact."""
+        """Save to a folder (`forecast.state.save_folder`), atomically: a crash mid-save leaves
+        the previous one intact."""
         self._check_fitted()
-        artifacts.save_folder(
-            path, model=self.model_, config=self.get_config(), history=self.history_,
-            linear=self.linear_ if self.linear_.is_fitted else None, metrics=metrics,
-        )  # fmt: skip
+        state.save_folder(self, path, metrics)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Forecaster:
-        """Load a folder written by `save` (Keras safe mode, no pickle).
-
-        Raises:
-            ArtifactError: for a missing folder or file, a corrupt model, a hand-edited or
-                inconsistent forecaster.json, or an artifact from an incompatible version.
-        """
-        folder = Path(path)
-        config = artifacts.read_config(folder)
-        source = str(folder / artifacts.CONFIG_FILE)
-        f = cls.from_config(config, source=source)
-        f.model_ = artifacts.read_model(
-            folder, (None, f.lookback, len(f.columns_)), (None, f.horizon, f.n_targets_)
-        )
-        f.linear_ = (
-            artifacts.read_linear(folder, (f.n_targets_, f.lookback, f.horizon)) or f.linear_
-        )
-        f.history_ = artifacts.read_history(folder)
-        return f
+        """Load a folder written by `save` (Keras safe mode, no pickle); `ArtifactError` for a
+        missing, corrupt, hand-edited, inconsistent or incompatible one (`state.load_folder`)."""
+        return state.load_folder(cls, path)
 
     def export_h5(self, path: str | os.PathLike) -> None:
         """Write the bare Keras model as a legacy `.h5` file, for classic scripts."""

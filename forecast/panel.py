@@ -326,7 +326,7 @@ def window_spans(
     """Forecasts of every window whose first target is at `start` or later, per series.
 
     Args:
-        data: `{id: frame}`; start: as `windowing.first_origin` takes it.
+        data: `{id: frame}`; start: as `windowing.first_origin` takes it, or `{id: start}`.
         lookback, horizon, n_targets: the model's window and targets; scaler: its scaler.
         fallback: `(id, rows of input) -> None` (the model forecasts) or a baseline's name.
         baselines: `(frame, origins, id) -> {name: (n, horizon, n_targets)}`, original units.
@@ -340,12 +340,15 @@ def window_spans(
         DataError: when no series has a complete window.
     """
 
-    def rows_before(frame: pd.DataFrame) -> int:  # input rows before the first target
-        return len(frame) - horizon if start is None else first_origin(frame.index, start, 0)
+    starts = start if isinstance(start, Mapping) else dict.fromkeys(data, start)
 
-    methods = {k: fallback(k, rows_before(f)) for k, f in data.items()}
+    def rows_before(key: str, frame: pd.DataFrame) -> int:  # input rows before the first target
+        s = starts[key]
+        return len(frame) - horizon if s is None else first_origin(frame.index, s, 0)
+
+    methods = {k: fallback(k, rows_before(k, f)) for k, f in data.items()}
     firsts = {
-        k: first_origin(f.index, start, lookback if methods[k] in (None, "linear") else 1)
+        k: first_origin(f.index, starts[k], lookback if methods[k] in (None, "linear") else 1)
         for k, f in data.items()
     }
     arrays = {k: scaler.transform(f, key=k) for k, f in data.items() if methods[k] is None}

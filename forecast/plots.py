@@ -64,7 +64,9 @@ def plot_forecast(
     panel with: the actual series; the model's forecast at horizon step 1 and at the last step
     (each window's forecast drawn at the time it is for); the naive, seasonal-naive and linear
     forecasts at the last step for the same windows; and `forecaster.predict(series)`, the
-    `horizon` steps after the end. The legend gives each line's MAE over the span.
+    `horizon` steps after the end. The legend gives each line's MAE over the span. With an
+    interval calibration (`Forecaster(intervals=...)`), the 80 % and 95 % bands are shaded
+    around the future and the 80 % band around the step-1 forecast.
 
     Args:
         forecaster: a fitted `Forecaster`.
@@ -105,7 +107,8 @@ def plot_forecast(
     lookback, horizon = forecaster.lookback, forecaster.horizon
     targets = list(forecaster.columns_[: forecaster.n_targets_])
 
-    windows = forecaster.predict_windows(data, start=test, baselines=True)
+    levels = (80, 95) if getattr(forecaster, "calibration_", None) is not None else None
+    windows = forecaster.predict_windows(data, start=test, baselines=True, levels=levels)
     first_step = windows[windows["step"] == 1]
     first_times = pd.Index(first_step["time"].drop_duplicates())
     origins = frame.index.get_indexer(first_times)
@@ -118,8 +121,13 @@ def plot_forecast(
         for name in BASELINE_COLORS
         if name in windows
     }
-    future = forecaster.predict(data)
+    future = forecaster.predict(data, levels=levels)
     future = future if lone else future[key]
+    band = {  # the 80 % band of step 1, (n, n_targets) each
+        k: windows[f"{k}-80"].to_numpy().reshape(n, horizon, len(targets))[:, 0]
+        for k in ("lo", "hi")
+        if levels
+    }
 
     span = frame.index[origins[0] :]
     shown_from = span[-last] if last is not None and last < len(span) else span[0]
@@ -150,6 +158,11 @@ def plot_forecast(
                 lw=1.1,
                 label=f"model, step 1 (MAE {_mae(preds[:, 0, j], actual_first[:, j]):.4g})",
             )
+            if band:
+                ax.fill_between(
+                    times_first[keep_first], band["lo"][keep_first, j], band["hi"][keep_first, j],
+                    color="tab:blue", alpha=0.15, lw=0, label="model, step 1, 80% interval",
+                )  # fmt: skip
             if horizon > 1:
                 ax.plot(
                     times_last[keep_last],
@@ -183,6 +196,11 @@ def plot_forecast(
                 ms=2.5,
                 label=f"future ({horizon} steps)",
             )
+            for level, alpha in zip(levels or (), (0.3, 0.15), strict=True):
+                ax.fill_between(
+                    future.index, future[f"{name}-lo-{level}"], future[f"{name}-hi-{level}"],
+                    color="tab:red", alpha=alpha, lw=0, label=f"future, {level}% interval",
+                )  # fmt: skip
             ax.axvline(frame.index[-1], color="grey", lw=0.8, ls=":")
             ax.set_ylabel(name)
             where = "" if lone else f"series {key}, "

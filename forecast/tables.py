@@ -57,6 +57,8 @@ def print_report(console: Console, report: Any, heading: str, model: str) -> Non
         console.print(table)
     if report.competition:
         console.print(competition_table(report.competition, report.per_series, model))
+    if report.intervals is not None:
+        console.print(intervals_table(report.interval_overall(), model))
     for note in report.notes:
         console.print(note, soft_wrap=True)
 
@@ -83,6 +85,24 @@ def competition_table(aggregate: dict, per_series: Any, model: str, worst: int =
     )
     table.caption = f"worst series: {worst_text}"
     table.caption_justify = "left"
+    return table
+
+
+def intervals_table(overall: Any, model: str) -> Table:
+    """Prediction intervals: a row per (target, method, level) of `Report.interval_overall`
+    (or a backtest's mean over folds): coverage, mean width, pinball loss, MSIS."""
+    from forecast.intervals import INTERVAL_METRICS
+
+    title = "prediction intervals (naive: its own conformal errors)"
+    table = Table(title=title, title_justify="left")
+    for name in ("target", "method", "level"):
+        table.add_column(name)
+    for metric in INTERVAL_METRICS:
+        table.add_column("coverage %" if metric == "coverage" else metric, justify="right")
+    for (target, method, level), row in overall.iterrows():
+        name = f"model ({model})" if method == "model" else METHOD_NAMES.get(method, method)
+        cells = [num(row[m]) for m in INTERVAL_METRICS]
+        table.add_row(str(target), name, f"{level:g}%", *cells)
     return table
 
 
@@ -179,13 +199,14 @@ def load_lines(series: Any, time: bool = True) -> list[str]:
     return [f"load   {line}" for line in load_report(series, time=time)]
 
 
-def forecast_table(preds: Any) -> Table:
+def forecast_table(preds: Any, lone: str | None = None) -> Table:
     """`forecast predict`'s table: a row per future timestamp, a column per target (and the
-    series id, for many series)."""
+    series id, for many series; interval bounds `lo-80` ... without the `lone` target's name)."""
     table = Table()
     table.add_column(preds.index.name or "time")
     for col in preds.columns:
-        table.add_column(str(col), justify="left" if col == "series" else "right")
+        head = str(col).removeprefix(f"{lone}-") if lone else str(col)
+        table.add_column(head, justify="left" if col == "series" else "right")
     for stamp, row in preds.iterrows():
         table.add_row(when(stamp), *(v if isinstance(v, str) else num(v) for v in row))
     return table

@@ -42,7 +42,7 @@ LAYERS: list[set[str]] = [
     {"forecast.models", "forecast.panel"},  # panel: many series over the stages above
     {"forecast.training"},
     {"forecast.artifacts"},
-    {"forecast.forecaster"},
+    {"forecast.forecaster", "forecast.state"},  # state: the Forecaster's state schema
     {"forecast.plots"},
     {"forecast.runs", "forecast.distributed"},
     {"forecast.tables"},  # what the command line prints

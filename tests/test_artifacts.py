@@ -27,7 +27,14 @@ ROWS = 240
 TINY = dict(
     lookback=12, horizon=3, epochs=2, batch_size=32, verbose=0, seed=0, model_options={"units": 8}
 )
-FILES = {"model.keras", "forecaster.json", "history.csv", "metrics.json", "linear_baseline.npz"}
+FILES = {
+    "model.keras",
+    "forecaster.json",
+    "history.csv",
+    "metrics.json",
+    "linear_baseline.npz",
+    "intervals.npz",
+}
 
 
 def _series() -> pd.DataFrame:

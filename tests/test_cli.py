@@ -208,6 +208,11 @@ def test_backtest_reports_summary_and_folds(tmp_path: Path) -> None:
     folds = pd.DataFrame(payload["folds"])
     assert sorted(folds["fold"].unique()) == [1, 2]
     assert folds.groupby("fold")["refit"].first().tolist() == [True, False]
+    intervals = pd.DataFrame(payload["intervals"])  # mean over folds, model and naive
+    assert set(zip(intervals["method"], intervals["level"], strict=True)) == {
+        (m, lv) for m in ("model", "naive") for lv in (80.0, 95.0)
+    }
+    assert "prediction intervals" in table.stdout
 
 
 # ---------------------------------------------------------------------- datasets / info / help

@@ -1,0 +1,367 @@
+"""Prediction intervals: split-conformal calibration and the scores that judge intervals.
+
+After training, the `Forecaster` forecasts its validation windows and hands the absolute
+errors `|actual - forecast|`, per horizon step and target, to `calibrate`. The half-width of
+a `level` % interval is the finite-sample conformal quantile of those errors: the k-th
+smallest of n, with `k = ceil((n + 1) * level / 100)` (`conformal_rank`), so that on
+exchangeable data the interval covers at least `level` % of new values. Naive forecasts get
+their own errors on the same windows, so their intervals are a fair reference.
+
+Many series: each series' errors are divided by its scale (`series_scale`, the mean absolute
+one-step change of its training rows) before pooling, and widths are multiplied back by the
+series' own scale, so one noisy series does not widen the intervals of all the others.
+
+Adaptive mode (`adaptive_half_widths`): as actuals arrive (evaluation, `predict_windows`,
+backtests), each window's interval level is re-calibrated online from the hits and misses of
+the windows whose actuals are known before its origin (adaptive conformal inference), so the
+coverage follows a change in the noise level after validation.
+
+Scores (`interval_table`): coverage (% of actuals inside), mean width, the pinball loss of the
+two bounds (quantiles `alpha / 2` and `1 - alpha / 2`) and MSIS, the M4 mean scaled interval
+score: `mean(hi - lo + 2/alpha * (lo - y)+ + 2/alpha * (y - hi)+) / scale`, with the MASE scale.
+Everything here is NumPy (and pandas for the tidy table).
+"""
+
+from __future__ import annotations
+
+import bisect
+import collections
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ConfigError, check_choice
+
+LEVELS = (80, 95)  # the levels reports score by default (statsforecast's `level=[80, 95]`)
+ACI_STEP = 0.005  # adaptive mode's learning rate (gamma of Gibbs and Candes, 2021)
+INTERVAL_MODES = ("conformal", "adaptive", "none")
+
+
+def check_interval_mode(mode: str) -> str:
+    """`mode` if it is one of `INTERVAL_MODES`; raises ConfigError naming `intervals`."""
+    return check_choice("intervals", mode, INTERVAL_MODES)
+
+
+def check_levels(levels: Iterable[float] | float | str | None) -> tuple[float, ...]:
+    """Interval levels in percent, each strictly between 0 and 100, sorted, no repeats.
+
+    Accepts a number, a sequence, a text like "80,95" or None (no intervals: `()`).
+
+    Raises:
+        ConfigError: naming `levels`, for a value that is not a number in (0, 100).
+    """
+    if levels is None:
+        return ()
+    if isinstance(levels, str):
+        levels = [part for part in levels.replace(" ", "").split(",") if part]
+    elif isinstance(levels, (int, float)):
+        levels = [levels]
+    found = []
+    for value in levels:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not 0 < number < 100 or isinstance(value, bool):
+            raise ConfigError(
+                f"levels must be percentages between 0 and 100 like 80,95; got {value!r}",
+                setting="levels",
+            )
+        found.append(number)
+    return tuple(sorted(set(found)))
+
+
+def check_calibrated(calibration: Calibration | None) -> Calibration:
+    """`calibration`, or ConfigError (naming `levels`) when there is none to give intervals."""
+    if calibration is None:
+        raise ConfigError(
+            "no interval calibration: fit with validation data and intervals='conformal' (or "
+            "'adaptive'), or ask for no levels",
+            setting="levels",
+        )
+    return calibration
+
+
+def level_name(level: float) -> str:
+    """80.0 -> "80", 99.5 -> "99.5" (the suffix of `lo-80`)."""
+    return f"{level:g}"
+
+
+def bound_names(level: float, prefix: str = "") -> tuple[str, str]:
+    """The columns of a level, statsforecast's naming: ("lo-80", "hi-80"), or with a prefix
+    ("OT-lo-80", "OT-hi-80")."""
+    head = f"{prefix}-" if prefix else ""
+    return f"{head}lo-{level_name(level)}", f"{head}hi-{level_name(level)}"
+
+
+def conformal_rank(n: int, level: float) -> int:
+    """The 1-based rank k of the split-conformal quantile of n scores: `ceil((n + 1) *
+    level / 100)`, at most n (with too few scores for the level, the largest score)."""
+    k = math.ceil((n + 1) * level / 100 - 1e-9)
+    return int(min(max(k, 1), n))
+
+
+def conformal_quantile(scores: np.ndarray, level: float) -> np.ndarray:
+    """The conformal quantile along the first axis: scores `(n, ...)` -> `(...)`."""
+    scores = np.asarray(scores, dtype=np.float64)
+    k = conformal_rank(len(scores), level)
+    return np.partition(scores, k - 1, axis=0)[k - 1]
+
+
+def series_scale(values: np.ndarray) -> np.ndarray:
+    """The scale errors of one series are divided by: the mean absolute one-step change of
+    its rows `(rows, n_targets)`, per target `(n_targets,)`; 1 where it is 0 or undefined."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        return np.ones(values.shape[1])
+    scale = np.nanmean(np.abs(np.diff(values, axis=0)), axis=0)
+    return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+
+
+def adaptive_half_widths(
+    calibration: np.ndarray,
+    new: np.ndarray,
+    origins: np.ndarray,
+    level: float,
+    step: float = ACI_STEP,
+) -> np.ndarray:
+    """Adaptive half-widths: rolling re-calibration with adaptive conformal inference (Gibbs
+    and Candes, 2021), with the feedback a horizon delays.
+
+    For window i and step h, the windows whose step-h actual is known before its origin
+    feed back in order: each one's score joins the scores (the oldest leaves, so the set
+    keeps the calibration size n) and the miscoverage level, starting at `alpha = 1 - level /
+    100`, moves by `step * (alpha - miss)` (`miss` 1 when that actual fell outside its
+    interval). After misses the intervals widen, after runs of hits they narrow, so coverage
+    follows a change of the errors after validation. The half-width is the conformal quantile
+    of the current scores at the current level (the largest score once the level asks for
+    more, zero once it asks for none).
+
+    Args:
+        calibration: scores `(n, horizon, n_targets)`.
+        new: scores of the windows scored now `(m, horizon, n_targets)`, in origin order.
+        origins: each window's first target row `(m,)`, ascending.
+        level: percent; step: the learning rate gamma.
+
+    Returns:
+        `(m, horizon, n_targets)`; the first window's equal `conformal_quantile`'s.
+    """
+    n, horizon, n_targets = calibration.shape
+    origins = np.asarray(origins)
+    alpha = 1 - level / 100
+    out = np.empty((len(origins), horizon, n_targets))
+    for h in range(horizon):
+        known = np.searchsorted(origins, origins - h, side="left").tolist()
+        for t in range(n_targets):
+            window = collections.deque(calibration[:, h, t].tolist())  # in arrival order
+            ordered, scores = sorted(window), new[:, h, t].tolist()
+            widths: list[float] = []
+            current, fed = alpha, 0
+            for i in range(len(origins)):
+                for j in range(fed, known[i]):  # feedback that has arrived since
+                    current += step * (alpha - (scores[j] > widths[j]))
+                    bisect.insort(ordered, scores[j])
+                    window.append(scores[j])
+                    del ordered[bisect.bisect_left(ordered, window.popleft())]
+                fed = max(fed, known[i])
+                rank = math.ceil((n + 1) * (1 - current) - 1e-9)
+                widths.append(0.0 if rank < 1 else ordered[min(rank, n) - 1])
+            out[:, h, t] = widths
+    return out
+
+
+@dataclass
+class Calibration:
+    """Conformal scores of a fitted forecaster, and the intervals they give.
+
+    Attributes:
+        scores: method ("model", "naive") -> absolute validation errors `(n, horizon,
+            n_targets)`, divided by each series' scale when `scales` is not empty.
+        scales: series id -> its scale `(n_targets,)` (`series_scale` of its training rows);
+            empty for one series (errors in original units).
+    """
+
+    scores: dict[str, np.ndarray]
+    scales: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Calibration windows."""
+        return len(next(iter(self.scores.values())))
+
+    def notes(self, levels: Sequence[float]) -> list[str]:
+        """Sentences for a report: the levels too high for the calibration windows (n below
+        `level / (100 - level)`: no finite interval has the guarantee; the largest error is
+        used, so coverage may fall short)."""
+        short = [lv for lv in levels if math.ceil((self.n + 1) * lv / 100 - 1e-9) > self.n]
+        return [
+            f"{level:g}% intervals: {self.n} calibration windows are too few for the conformal "
+            f"guarantee (it needs {math.ceil(level / (100 - level) - 1e-9)}); they use the "
+            "largest validation error and may cover less. Use more validation data."
+            for level in short
+        ]
+
+    def scale_for(self, key: str, values: np.ndarray) -> np.ndarray | float:
+        """The scale of series `key` `(n_targets,)`: saved at fit, else that of `values`
+        `(rows, n_targets)` (a series the forecaster was not trained on); 1 for one series."""
+        if not self.scales:
+            return 1.0
+        return self.scales[key] if key in self.scales else series_scale(values)
+
+    def bounds(
+        self,
+        method: str,
+        forecasts: np.ndarray,
+        levels: Sequence[float],
+        scale: np.ndarray | float = 1.0,
+        origins: np.ndarray | None = None,
+        actual: np.ndarray | None = None,
+    ) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+        """Intervals around `forecasts` `(m, horizon, n_targets)` in original units.
+
+        Given actuals (`origins` `(m,)`, `actual` like `forecasts`), the half-widths adapt
+        to the hits and misses known at each origin (`adaptive_half_widths`); otherwise they
+        are fixed.
+
+        Returns:
+            level -> (lo, hi), each like `forecasts`.
+        """
+        scores = self.scores[method]
+        found = {}
+        for level in levels:
+            if actual is not None and origins is not None:
+                new = np.abs(actual - forecasts) / scale
+                half = adaptive_half_widths(scores, new, origins, level) * scale
+            else:
+                half = conformal_quantile(scores, level)[None] * scale
+            found[level] = (forecasts - half, forecasts + half)
+        return found
+
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+        """Arrays for an `.npz` file and a JSON-ready description (series ids, mode)."""
+        keys = list(self.scales)
+        arrays = {f"scores_{m}": v for m, v in self.scores.items()}
+        if keys:
+            arrays["scales"] = np.stack([self.scales[k] for k in keys])
+        return arrays, {"methods": list(self.scores), "series": keys}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: Mapping[str, Any]) -> Calibration:
+        """The inverse of `to_arrays`; raises KeyError or ValueError for inconsistent input."""
+        scores = {m: np.asarray(arrays[f"scores_{m}"], np.float64) for m in info["methods"]}
+        keys = [str(k) for k in info["series"]]
+        scales = np.asarray(arrays["scales"], np.float64) if keys else np.empty((0, 0))
+        if len(scales) != len(keys) or len({v.shape for v in scores.values()}) != 1:
+            raise ValueError("series scales or score shapes do not match")
+        return cls(scores, dict(zip(keys, scales, strict=True)))
+
+
+def calibrate(
+    errors: Mapping[str, Mapping[str, np.ndarray]],
+    scales: Mapping[str, np.ndarray] | None = None,
+) -> Calibration:
+    """Pool validation errors into a `Calibration`.
+
+    Args:
+        errors: series id -> method -> absolute errors `(n_k, horizon, n_targets)` in
+            original units.
+        scales: series id -> scale `(n_targets,)`; None or empty for no scaling.
+    """
+    scales = {k: np.asarray(v, np.float64) for k, v in (scales or {}).items()}
+    methods = list(next(iter(errors.values())))
+    pooled = {
+        m: np.concatenate([e[m] / scales.get(k, 1.0) for k, e in errors.items()]) for m in methods
+    }
+    return Calibration(pooled, scales)
+
+
+# ---------------------------------------------------------------------- scoring intervals
+def pinball(y: np.ndarray, q: np.ndarray, tau: float) -> np.ndarray:
+    """The pinball (quantile) loss of quantile forecasts `q` at level `tau`, elementwise."""
+    diff = y - q
+    return np.maximum(tau * diff, (tau - 1) * diff)
+
+
+def _scores(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: float) -> dict[str, np.ndarray]:
+    """Elementwise coverage (0/1), width, pinball of the bounds and interval score."""
+    alpha = 1 - level / 100
+    below, above = np.maximum(lo - y, 0), np.maximum(y - hi, 0)
+    return {
+        "coverage": 100.0 * ((y >= lo) & (y <= hi)),
+        "width": hi - lo,
+        "pinball": 0.5 * (pinball(y, lo, alpha / 2) + pinball(y, hi, 1 - alpha / 2)),
+        "MSIS": (hi - lo) + (2 / alpha) * (below + above),
+    }
+
+
+INTERVAL_METRICS = ("coverage", "width", "pinball", "MSIS")
+
+
+def interval_table(
+    y_true: np.ndarray,
+    bounds: Mapping[str, Mapping[float, tuple[np.ndarray, np.ndarray]]],
+    scale: np.ndarray,
+    targets: Sequence[str],
+) -> pd.DataFrame:
+    """Score intervals overall and per horizon step.
+
+    Args:
+        y_true: actuals `(n, horizon, n_targets)`.
+        bounds: method -> level -> (lo, hi), each like `y_true`.
+        scale: the MSIS denominator per target `(n_targets,)` (the MASE scale).
+        targets: target names.
+
+    Returns:
+        Columns `target, method, level, step` ("all" or 1..horizon), `coverage` (%),
+        `width`, `pinball`, `MSIS`.
+    """
+    scale = np.asarray(scale, np.float64).reshape(-1)
+    rows = []
+    for method, levels in bounds.items():
+        for level, (lo, hi) in levels.items():
+            scores = _scores(y_true, lo, hi, level)
+            scores["MSIS"] = scores["MSIS"] / scale
+            overall = {k: v.mean(axis=(0, 1)) for k, v in scores.items()}
+            per_step = {k: v.mean(axis=0) for k, v in scores.items()}
+            for j, target in enumerate(targets):
+                head = {"target": target, "method": method, "level": level}
+                rows.append({**head, "step": "all", **{k: overall[k][j] for k in overall}})
+                for h in range(y_true.shape[1]):
+                    rows.append({**head, "step": h + 1, **{k: per_step[k][h, j] for k in per_step}})
+    return pd.DataFrame(rows, columns=["target", "method", "level", "step", *INTERVAL_METRICS])
+
+
+def concat_bounds(
+    parts: Sequence[Mapping[str, Mapping[float, tuple[np.ndarray, np.ndarray]]]],
+) -> dict[str, dict[float, tuple[np.ndarray, np.ndarray]]]:
+    """Bounds of several series (each method -> level -> (lo, hi) `(n_k, horizon,
+    n_targets)`) joined along windows, in the order given."""
+    return {
+        method: {
+            level: tuple(np.concatenate([p[method][level][i] for p in parts]) for i in (0, 1))
+            for level in levels
+        }
+        for method, levels in parts[0].items()
+    }
+
+
+def bound_columns(
+    bounds: Mapping[float, tuple[np.ndarray, np.ndarray]], targets: Sequence[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Bounds as named columns: level -> (lo, hi) `(n, horizon, n_targets)` becomes
+    {"lo-80": lo, "hi-80": hi, ...}; with `targets`, one `(n * horizon,)` column per target
+    and bound, {"OT-lo-80": ..., ...} (the layout of `Forecaster.predict`)."""
+    found = {}
+    for level, pair in bounds.items():
+        if targets is None:
+            found.update(zip(bound_names(level), pair, strict=True))
+            continue
+        for j, target in enumerate(targets):
+            found.update(
+                zip(bound_names(level, target), (b[..., j].reshape(-1) for b in pair), strict=True)
+            )
+    return found

@@ -1,0 +1,120 @@
+"""The state schema of a fitted `Forecaster`: what `get_config` writes and `from_config` reads.
+
+`forecaster.json` holds this config (with format and versions added by `forecast.artifacts`):
+the settings as given, the window, the columns (targets first), frequency, seasonal period,
+scaler parameters, the MASE scale, the last timestamps seen, a description of the interval
+calibration (its arrays live in `intervals.npz`) and a summary of the fit. Restoring checks
+every value and its consistency, and raises `ArtifactError` naming the file; `load_folder`
+rebuilds a fitted forecaster from a saved folder and `save_folder` writes one
+(`forecast.artifacts` owns the files).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from forecast import artifacts
+from forecast.errors import ArtifactError, ForecastError
+from forecast.linear import LinearBaseline
+from forecast.scaling import PanelScaler
+
+STATE_KEYS = ("settings", "columns", "n_targets", "freq", "season", "scaler", "mase_scale")
+
+
+def config_of(f: Any) -> dict[str, Any]:
+    """The JSON-ready state of a fitted `Forecaster` `f` (see the module docstring)."""
+    cal = getattr(f, "calibration_", None)
+    return {
+        "settings": f.get_params(),
+        "window": {"lookback": f.lookback, "horizon": f.horizon},
+        "columns": list(f.columns_),
+        "n_targets": f.n_targets_,
+        "freq": f.freq_,
+        "season": f.season_,
+        "scaler": f.scaler_.to_dict(),
+        "mase_scale": [None if np.isnan(v) else float(v) for v in f.mase_scale_],
+        "last_timestamps": dict(getattr(f, "last_timestamps_", {})),
+        "short_series": list(getattr(f, "short_series_", [])),
+        "calibration": None if cal is None else cal.to_arrays()[1],
+        "fit": {
+            "best_epoch": getattr(getattr(f, "fit_result_", None), "best_epoch", None),
+            "epochs_run": len(next(iter(f.history_.values()), [])) if f.history_ else 0,
+        },
+    }
+
+
+def restore(cls: type, config: Mapping[str, Any], source: str = "config") -> Any:
+    """A `cls` (a `Forecaster`) with the settings and fitted state of `config_of` (no model,
+    linear baseline or calibration yet: `Forecaster.load` attaches them).
+
+    Raises:
+        ArtifactError: naming `source`, for a missing, invalid or inconsistent value.
+    """
+    missing = ", ".join(k for k in STATE_KEYS if k not in config)
+    if missing:
+        raise ArtifactError(f"{source} lacks {missing}; restore it or re-train and save")
+    try:
+        f = cls(**dict(config["settings"]))
+        f.columns_ = [str(c) for c in config["columns"]]
+        f.n_targets_ = int(config["n_targets"])
+        f.freq_ = config["freq"]
+        f.season_ = int(config["season"])
+        f.scaler_ = PanelScaler.from_panel_dict(config["scaler"])
+        f.mase_scale_ = np.array([np.nan if v is None else v for v in config["mase_scale"]], float)
+        f.last_timestamps_ = dict(config.get("last_timestamps", {}))
+        f.short_series_ = [str(k) for k in config.get("short_series", [])]
+        f.calibration_ = None
+    except (TypeError, ValueError, KeyError, ForecastError) as exc:
+        why = f"{source} has an invalid value ({exc}); restore it or re-train"
+        raise ArtifactError(why) from exc
+    window = {"lookback": f.lookback, "horizon": f.horizon}
+    saved = config.get("window", window)
+    settings = f"settings lookback={f.lookback}, horizon={f.horizon}"
+    problems = [
+        (0 < f.n_targets_ <= len(f.columns_), f"n_targets {f.n_targets_} does not fit columns {f.columns_}"),  # noqa: E501
+        (f.scaler_.columns_ == f.columns_, "scaler columns differ from columns"),
+        (len(f.mase_scale_) == f.n_targets_, "mase_scale length differs from n_targets"),
+        (saved == window, f"window {saved} differs from {settings}"),
+    ]  # fmt: skip
+    for what in (what for ok, what in problems if not ok):
+        raise ArtifactError(f"{source}: {what}; restore it or re-train and save")
+    f.history_ = {}
+    f.linear_ = LinearBaseline(f.lookback, f.horizon)
+    return f
+
+
+def load_folder(cls: type, path: str | os.PathLike) -> Any:
+    """A fitted `cls` (a `Forecaster`) from a folder written by `Forecaster.save`: config,
+    model (Keras safe mode), linear baseline, history and interval calibration.
+
+    Raises:
+        ArtifactError: for a missing folder or file, a corrupt model, a hand-edited or
+            inconsistent forecaster.json, or an artifact from an incompatible version.
+    """
+    folder = Path(path)
+    config = artifacts.read_config(folder)
+    f = cls.from_config(config, source=str(folder / artifacts.CONFIG_FILE))
+    f.model_ = artifacts.read_model(
+        folder, (None, f.lookback, len(f.columns_)), (None, f.horizon, f.n_targets_)
+    )
+    f.linear_ = artifacts.read_linear(folder, (f.n_targets_, f.lookback, f.horizon)) or f.linear_
+    f.history_ = artifacts.read_history(folder)
+    f.calibration_ = artifacts.read_calibration(
+        folder, config.get("calibration"), (f.horizon, f.n_targets_)
+    )
+    return f
+
+
+def save_folder(f: Any, path: str | os.PathLike, metrics: Mapping[str, Any] | None = None) -> None:
+    """Write fitted `Forecaster` `f` to a folder (`forecast.artifacts.save_folder`): model,
+    config, history, linear baseline (when fitted), interval calibration (when calibrated)."""
+    artifacts.save_folder(
+        path, model=f.model_, config=f.get_config(), history=f.history_,
+        linear=f.linear_ if f.linear_.is_fitted else None, metrics=metrics,
+        calibration=getattr(f, "calibration_", None),
+    )  # fmt: skip
