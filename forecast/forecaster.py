@@ -26,7 +26,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, models, training
+from forecast import artifacts, backends, models, training
 from forecast.errors import ArtifactError, ConfigError, DataError, ForecastError, check_positive_int
 from forecast.evaluation import (
     BacktestResult,
@@ -96,6 +96,7 @@ class Forecaster:
         optimizer, learning_rate: by name (see `forecast.training`).
         seed: seeds everything for repeatable runs.
         device: "auto", "cpu", "gpu" or "gpu:N".
+        distribution: "data_parallel": every GPU (else CPU) device splits each batch; None: one.
         season: seasonal period for seasonal naive and MASE; default from the frequency.
         ensemble: train this many models with seeds `seed, seed + 1, ...` and average their
             forecasts (one saved Keras model; `forecast.training.train_members`).
@@ -126,6 +127,7 @@ class Forecaster:
         learning_rate: float | None = 1e-3,
         seed: int | None = 0,
         device: str = "auto",
+        distribution: str | None = None,
         season: int | None = None,
         ensemble: int = 1,
         model_options: Mapping[str, Any] | None = None,
@@ -152,6 +154,7 @@ class Forecaster:
         self.learning_rate = learning_rate
         self.seed = seed
         self.device = device
+        self.distribution = distribution
         self.season = season
         self.ensemble = ensemble
         self.model_options = model_options
@@ -196,6 +199,7 @@ class Forecaster:
         SeriesScaler(self.scaler)
         training.check_loss(self.loss)
         training.check_optimizer(self.optimizer, self.learning_rate)
+        backends.check_distribution(self.distribution)
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:
@@ -221,10 +225,6 @@ class Forecaster:
                     f"{series_label(key)}the training slice has {len(frame)} rows but lookback + "
                     f"horizon = {need}; use a shorter lookback or horizon, or more data"
                 )
-
-    def _targets(self, frame: pd.DataFrame) -> np.ndarray:
-        """Scaled values `(rows, n_targets)` of `frame`."""
-        return self.scaler_.transform(frame)[:, : self.n_targets_]
 
     # ----------------------------------------------------------------- lookback
     def default_lookbacks(self, series: Any) -> tuple[int, ...]:
@@ -365,7 +365,7 @@ class Forecaster:
         average; returns the first member's FitResult."""
         members, results = training.train_members(
             self._new_model, self.ensemble, train_feed, val_feed, seed=self.seed,
-            run_dir=run_dir, **fit_args,
+            run_dir=run_dir, distribution=self.distribution, **fit_args,
         )  # fmt: skip
         if len(members) == 1:
             self.model_ = members[0]
@@ -504,7 +504,8 @@ class Forecaster:
         values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
         found = baseline_forecasts(values, origins, self.lookback, self.horizon, self.season_)
         if self.linear_.is_fitted:
-            scaled = self.linear_.predict(self._targets(frame), origins)
+            targets = self.scaler_.transform(frame)[:, : self.n_targets_]  # (rows, n_targets)
+            scaled = self.linear_.predict(targets, origins)
             found["linear"] = self.scaler_.inverse_transform_targets(scaled)
         return found
 
