@@ -1,7 +1,7 @@
 """The `forecast` command line: a thin Typer layer over `Forecaster` and `forecast.runs`.
 
-Commands: train, evaluate, predict, backtest, datasets, info, and the `mnist` sub-app. Keras and
-TensorFlow are imported inside the commands, so `forecast --help` is fast. Every
+Commands: train, evaluate, predict, backtest, batch, tune, datasets, info, and the `mnist`
+sub-app. Keras and TensorFlow are imported inside the commands, so `forecast --help` is fast. Every
 `ForecastError` becomes one `error: ...` line on stderr and exit status 2 (`--debug` shows the
 traceback instead); any other exception is reported in one line with exit status 1.
 """
@@ -27,6 +27,7 @@ from typer.core import TyperGroup
 from forecast import backends, tables
 from forecast._version import __version__
 from forecast.backends import quiet_backend_logs  # noqa: F401  (kept for compatibility)
+from forecast.distributed.cli import batch
 from forecast.errors import ConfigError, ForecastError
 from forecast.vision.cli import errors_reported_above, mnist_app, report_error
 
@@ -67,6 +68,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(mnist_app, name="mnist")
+app.command()(batch)  # forecast.distributed: grids on this machine or on Ray
 
 
 def _version_callback(value: bool) -> None:
