@@ -19,7 +19,6 @@ from types import SimpleNamespace
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
@@ -27,7 +26,7 @@ from typer.core import TyperGroup
 from forecast import backends, tables
 from forecast._version import __version__
 from forecast.backends import quiet_backend_logs  # noqa: F401  (kept for compatibility)
-from forecast.distributed.cli import batch
+from forecast.distributed import cli as distributed_cli
 from forecast.errors import ConfigError, ForecastError
 from forecast.vision.cli import errors_reported_above, mnist_app, report_error
 
@@ -68,7 +67,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(mnist_app, name="mnist")
-app.command()(batch)  # forecast.distributed: grids on this machine or on Ray
+app.command()(distributed_cli.batch)  # forecast.distributed: grids here or on Ray
 
 
 def _version_callback(value: bool) -> None:
@@ -193,8 +192,20 @@ Seed = Annotated[int, typer.Option(min=0, help="Random seed, for repeatable runs
 Device = Annotated[
     str, typer.Option(help=f"{', '.join(backends.DEVICES[:-1])} or {backends.DEVICES[-1]}.")
 ]
+DataParallel = Annotated[
+    bool,
+    typer.Option(
+        "--data-parallel", help="Train on every visible GPU (else CPU device), batches split."
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON only, for scripts.")]
+Split = Annotated[
+    str | None,
+    typer.Option(
+        help="Train, validation and test fractions, in time order.", show_default="0.6,0.2,0.2"
+    ),
+]
 
 
 def _verbosity(quiet: bool) -> int:
@@ -303,6 +314,7 @@ def _shared_options(
     season: Season = None,
     seed: Seed = 0,
     device: Device = "auto",
+    data_parallel: DataParallel = False,
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@_with_shared_options` gets them in its `--help` and as `opts`."""
@@ -341,6 +353,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
         ensemble=opts.ensemble, verbose=verbose,
+        distribution="data_parallel" if opts.data_parallel else None,
         model_options=_model_options(
             opts.model, opts.units, opts.dropout, opts.linear_skip, opts.recurrent_lookback
         ) or None,
@@ -377,13 +390,7 @@ def _split_spec(split: str | None, train_end: str | None, val_end: str | None) -
 @_with_shared_options
 def train(
     opts: SimpleNamespace,
-    split: Annotated[
-        str | None,
-        typer.Option(
-            help="Train, validation and test fractions, in time order.",
-            show_default="0.6,0.2,0.2",
-        ),
-    ] = None,
+    split: Split = None,
     train_end: Annotated[
         str | None, typer.Option(help="Instead of --split: last training timestamp.")
     ] = None,
@@ -438,6 +445,45 @@ def train(
     if plots:
         written += [p.name for p in runs.save_plots(forecaster, series, out, parts.evaluate_test)]
     console.print(f"saved {out}: {', '.join(dict.fromkeys(written))}", soft_wrap=True)
+
+
+# ---------------------------------------------------------------------- tune
+@app.command()
+@_with_shared_options
+def tune(
+    opts: SimpleNamespace,
+    trials: distributed_cli.Trials = 12,
+    engine: distributed_cli.Engine = "ray",
+    address: distributed_cli.Address = None,
+    space: distributed_cli.SpaceFile = None,
+    split: Split = None,
+    cpus: Annotated[float, typer.Option(min=0.01, help="Ray only: CPUs per trial.")] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Run folder for the winner.", show_default="runs/<data>-tuned"),
+    ] = None,
+) -> None:
+    """Search lookback, model, units, dropout, learning rate, normalize and loss on the
+    validation part (Ray Tune with ASHA, or --engine local); train the winner, score its test
+    part once and save it as a run folder with search.csv. Trial 0 is the options given."""
+    from forecast.distributed import tuning
+
+    wanted = _parse_lookback(opts.lookback)
+    if not isinstance(wanted, int):
+        raise ConfigError("tune takes one --lookback number (trial 0's); the search tries others")
+    forecaster = _forecaster(opts, wanted, verbose=0)
+    spec = _split_spec(split, None, None)
+    chosen = tuning.read_space(space) if space is not None else None
+    series = _series(opts)
+    out = out or Path("runs") / f"{opts.data.stem}-tuned"
+    console = Console()
+    with distributed_cli.progress_bar(console) as bar:
+        task = bar.add_task("trials", total=trials)
+        result = tuning.tune(
+            forecaster, series, spec, out, trials=trials, space=chosen, engine=engine,
+            address=address, cpus=cpus, data=str(opts.data), on_trial=lambda _: bar.advance(task),
+        )  # fmt: skip
+    tables.print_search(console, result, out)
 
 
 # ---------------------------------------------------------------------- evaluate / predict
@@ -570,18 +616,7 @@ def datasets() -> None:
         if not found:
             console.print(f"{title}: none found")
             continue
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-        table.add_column("path, then the options to pass", no_wrap=True)
-        table.add_column("rows", justify="right")
-        table.add_column("freq")
-        table.add_column("other columns")
-        for d in found:
-            others = [c for c in d.columns if c not in (d.time_col, d.target)]
-            path = os.path.relpath(d.path) if d.path.is_absolute() else str(d.path)
-            table.add_row(
-                f"{path}\n  [dim]{d.options}[/]", f"{d.rows:,}", str(d.freq), ", ".join(others)
-            )
-        console.print(table)
+        console.print(tables.datasets_table(title, found))
     console.print(
         "train on one: forecast train ../shared/datasets/AirPassengers.csv "
         "--time-col Month --target Passengers",
@@ -599,26 +634,7 @@ def info(as_json: AsJson = False) -> None:
     if as_json:
         tables.echo_json(env)
         return
-    table = Table(title="forecast environment", title_justify="left", show_header=False)
-    table.add_column("what", style="bold")
-    table.add_column("value")
-    for key in ("forecast", "python", "keras", "backend", "tensorflow", "jax", "torch"):
-        if env[key] is not None:
-            table.add_row(key, env[key])
-    table.add_row("CUDA_VISIBLE_DEVICES", str(env["CUDA_VISIBLE_DEVICES"] or "(unset)"))
-    table.add_row("visible GPUs", ", ".join(env["gpus"]) or "none")
-    eligible = env["default_model_cudnn_eligible"]
-    table.add_row(
-        "default LSTM cuDNN-eligible",
-        "yes" if eligible else "no: " + "; ".join(env["cudnn_problems"]),
-    )
-    table.add_row(
-        "default LSTM uses cuDNN",
-        "yes" if env["uses_cudnn"] else "no (no GPU visible)" if eligible else "no",
-    )
-    if env["speed_hint"]:
-        table.add_row("faster CPU training", env["speed_hint"])
-    Console().print(table)
+    Console().print(tables.environment_table(env))
 
 
 def main() -> None:

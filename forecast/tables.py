@@ -146,3 +146,71 @@ def folds_table(folds: Any, mode: str, test_size: int) -> Table:
         cells += ["yes" if first["refit"] else "no"] if show_refit else []
         table.add_row(*cells, *(num(mae.get(m)) for m in methods))
     return table
+
+
+def environment_table(env: dict[str, Any]) -> Table:
+    """`forecast info`: versions, backend, GPUs and cuDNN eligibility (`models.environment()`)."""
+    table = Table(title="forecast environment", title_justify="left", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    for key in ("forecast", "python", "keras", "backend", "tensorflow", "jax", "torch"):
+        if env[key] is not None:
+            table.add_row(key, env[key])
+    table.add_row("CUDA_VISIBLE_DEVICES", str(env["CUDA_VISIBLE_DEVICES"] or "(unset)"))
+    table.add_row("visible GPUs", ", ".join(env["gpus"]) or "none")
+    eligible = env["default_model_cudnn_eligible"]
+    table.add_row(
+        "default LSTM cuDNN-eligible",
+        "yes" if eligible else "no: " + "; ".join(env["cudnn_problems"]),
+    )
+    table.add_row(
+        "default LSTM uses cuDNN",
+        "yes" if env["uses_cudnn"] else "no (no GPU visible)" if eligible else "no",
+    )
+    if env["speed_hint"]:
+        table.add_row("faster CPU training", env["speed_hint"])
+    return table
+
+
+def search_table(table: Any, limit: int = 12) -> Table:
+    """`forecast tune`: the best `limit` trials of the search table (best validation MAE
+    first), their values of the search space and how each ended."""
+    shown = Table(title="trials, best validation MAE first", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)  # fmt: skip
+    for col in table.columns:
+        shown.add_column(str(col), justify="left" if col in ("model", "status") else "right")
+    for _, row in table.head(limit).iterrows():
+        shown.add_row(*(num(v) if isinstance(v, float) else str(v) for v in row))
+    return shown
+
+
+def print_search(console: Console, result: Any, out: Path) -> None:
+    """`forecast tune`: the trials table, the default's and the best validation MAE, then the
+    winner's test report (`forecast.distributed.tuning.TuneResult`)."""
+    console.print(search_table(result.table))
+    best = result.table.loc[0, "val_MAE"]
+    console.print(
+        f"validation MAE: default (trial 0) {num(result.default_val_mae)}, best {num(best)} "
+        f"(trial {result.table.loc[0, 'trial']}); {result.seconds:.0f} s",
+        soft_wrap=True,
+    )
+    heading = f"winner on the test part (scored once), saved to {out} with search.csv"
+    print_report(console, result.run.report, heading, result.best["model"])
+
+
+def datasets_table(title: str, found: list[Any]) -> Table:
+    """`forecast datasets`: one catalogue (`forecast.series` dataset entries) as a table."""
+    import os
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("path, then the options to pass", no_wrap=True)
+    table.add_column("rows", justify="right")
+    table.add_column("freq")
+    table.add_column("other columns")
+    for d in found:
+        others = [c for c in d.columns if c not in (d.time_col, d.target)]
+        path = os.path.relpath(d.path) if d.path.is_absolute() else str(d.path)
+        table.add_row(
+            f"{path}\n  [dim]{d.options}[/]", f"{d.rows:,}", str(d.freq), ", ".join(others)
+        )
+    return table

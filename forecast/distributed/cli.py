@@ -35,6 +35,11 @@ Address = Annotated[
     ),
 ]
 
+Trials = Annotated[int, typer.Option(min=1, help="Configurations tried (the default too).")]
+SpaceFile = Annotated[
+    Path | None, typer.Option(help="TOML file whose [space] table overrides the default space.")
+]
+
 
 def progress_bar(console: Console) -> Progress:
     """A rich progress bar over cells or trials, with the elapsed time and an ETA."""
