@@ -478,10 +478,10 @@ def tune(
     out = out or Path("runs") / f"{opts.data.stem}-tuned"
     console = Console()
     with distributed_cli.progress_bar(console) as bar:
-        task = bar.add_task("trials", total=trials)
+        show = distributed_cli.trial_line(bar, bar.add_task("trials", total=trials))
         result = tuning.tune(
             forecaster, series, spec, out, trials=trials, space=chosen, engine=engine,
-            address=address, cpus=cpus, data=str(opts.data), on_trial=lambda _: bar.advance(task),
+            address=address, cpus=cpus, data=str(opts.data), on_trial=show,
         )  # fmt: skip
     tables.print_search(console, result, out)
 

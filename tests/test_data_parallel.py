@@ -38,7 +38,8 @@ from forecast.backends import parallel_devices
 # of 32 splits evenly in 2, so the two-device mean over halves is the one-device mean.
 t = np.arange(342)
 noise = np.random.default_rng(0).normal(0, 0.1, 342)
-frame = pd.DataFrame({"y": np.sin(t / 6) + noise}, index=pd.date_range("2020", periods=342, freq="h"))
+stamps = pd.date_range("2020", periods=342, freq="h")
+frame = pd.DataFrame({"y": np.sin(t / 6) + noise}, index=stamps)
 losses = {}
 for distribution in (None, "data_parallel"):
     f = Forecaster(lookback=16, horizon=4, epochs=3, patience=None, batch_size=32,

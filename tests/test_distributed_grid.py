@@ -6,10 +6,8 @@ from __future__ import annotations
 import csv
 import os
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -111,38 +109,6 @@ path = "{path}"
 lookback = 12
 horizons = [4]
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def env() -> dict[str, str]:
-    found = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow"}
-    found["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), found.get("PYTHONPATH")]))
-    return found
-
-
-@pytest.fixture(scope="module")
-def ray_cluster(env):
-    """`ray start --head` on 127.0.0.1 with 2 CPUs and no dashboard; `ray stop` after."""
-    pytest.importorskip("ray")
-    port = _free_port()
-    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # Ray's socket paths must stay short
-    ray = [sys.executable, "-m", "ray.scripts.scripts"]
-    start = [
-        *ray, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
-        "--num-cpus=2", "--num-gpus=0", "--include-dashboard=false", "--disable-usage-stats",
-        f"--temp-dir={temp}",
-    ]  # fmt: skip
-    subprocess.run(start, env=env, check=True, capture_output=True, timeout=180)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run([*ray, "stop"], env=env, capture_output=True, timeout=120)
 
 
 def _batch(config: Path, out: Path, env: dict, *extra: str) -> subprocess.Popen:
