@@ -284,8 +284,14 @@ def distribution_scope(distribution: str | None) -> Iterator[None]:
 
 
 def active_distribution() -> str:
-    """The distribution of the enclosing `distribution_scope`: "none" or "data_parallel"."""
-    return _distribution.get()
+    """"data_parallel" inside a `distribution_scope`, or inside a TensorFlow strategy's own
+    scope (`MultiWorkerMirroredStrategy` in a multi-node script), else "none"."""
+    if _distribution.get() != "none":
+        return _distribution.get()
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and tf.distribute.has_strategy():
+        return "data_parallel"
+    return "none"
 
 
 @contextlib.contextmanager

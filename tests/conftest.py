@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -24,6 +25,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def env() -> dict[str, str]:
     found = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow"}
+    # The test cluster's own token: not ~/.ray/auth_token, which other Ray instances share.
+    found.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
     found["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), found.get("PYTHONPATH")]))
     return found
 
