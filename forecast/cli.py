@@ -67,7 +67,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(mnist_app, name="mnist")
-app.command()(distributed_cli.batch)  # forecast.distributed: grids here or on Ray
 
 
 def _version_callback(value: bool) -> None:
@@ -447,45 +446,6 @@ def train(
     console.print(f"saved {out}: {', '.join(dict.fromkeys(written))}", soft_wrap=True)
 
 
-# ---------------------------------------------------------------------- tune
-@app.command()
-@_with_shared_options
-def tune(
-    opts: SimpleNamespace,
-    trials: distributed_cli.Trials = 12,
-    engine: distributed_cli.Engine = "ray",
-    address: distributed_cli.Address = None,
-    space: distributed_cli.SpaceFile = None,
-    split: Split = None,
-    cpus: Annotated[float, typer.Option(min=0.01, help="Ray only: CPUs per trial.")] = 1,
-    out: Annotated[
-        Path | None,
-        typer.Option(help="Run folder for the winner.", show_default="runs/<data>-tuned"),
-    ] = None,
-) -> None:
-    """Search lookback, model, units, dropout, learning rate, normalize and loss on the
-    validation part (Ray Tune with ASHA, or --engine local); train the winner, score its test
-    part once and save it as a run folder with search.csv. Trial 0 is the options given."""
-    from forecast.distributed import tuning
-
-    wanted = _parse_lookback(opts.lookback)
-    if not isinstance(wanted, int):
-        raise ConfigError("tune takes one --lookback number (trial 0's); the search tries others")
-    forecaster = _forecaster(opts, wanted, verbose=0)
-    spec = _split_spec(split, None, None)
-    chosen = tuning.read_space(space) if space is not None else None
-    series = _series(opts)
-    out = out or Path("runs") / f"{opts.data.stem}-tuned"
-    console = Console()
-    with distributed_cli.progress_bar(console) as bar:
-        show = distributed_cli.trial_line(bar, bar.add_task("trials", total=trials))
-        result = tuning.tune(
-            forecaster, series, spec, out, trials=trials, space=chosen, engine=engine,
-            address=address, cpus=cpus, data=str(opts.data), on_trial=show,
-        )  # fmt: skip
-    tables.print_search(console, result, out)
-
-
 # ---------------------------------------------------------------------- evaluate / predict
 @app.command()
 def evaluate(
@@ -600,6 +560,48 @@ def backtest(
     first = result.folds.iloc[0]
     size = frame.index.get_loc(first["test_end"]) - frame.index.get_loc(first["test_start"]) + 1
     console.print(tables.folds_table(result.folds, mode, size))
+
+
+# ---------------------------------------------------------------------- batch / tune
+app.command()(distributed_cli.batch)  # forecast.distributed: grids here or on Ray
+
+
+@app.command()
+@_with_shared_options
+def tune(
+    opts: SimpleNamespace,
+    trials: distributed_cli.Trials = 12,
+    engine: distributed_cli.Engine = "ray",
+    address: distributed_cli.Address = None,
+    space: distributed_cli.SpaceFile = None,
+    split: Split = None,
+    cpus: Annotated[float, typer.Option(min=0.01, help="Ray only: CPUs per trial.")] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Run folder for the winner.", show_default="runs/<data>-tuned"),
+    ] = None,
+) -> None:
+    """Search lookback, model, units, dropout, learning rate, normalize and loss on the
+    validation part (Ray Tune with ASHA, or --engine local); train the winner, score its test
+    part once and save it as a run folder with search.csv. Trial 0 is the options given."""
+    from forecast.distributed import tuning
+
+    wanted = _parse_lookback(opts.lookback)
+    if not isinstance(wanted, int):
+        raise ConfigError("tune takes one --lookback number (trial 0's); the search tries others")
+    forecaster = _forecaster(opts, wanted, verbose=0)
+    spec = _split_spec(split, None, None)
+    chosen = tuning.read_space(space) if space is not None else None
+    series = _series(opts)
+    out = out or Path("runs") / f"{opts.data.stem}-tuned"
+    console = Console()
+    with distributed_cli.progress_bar(console) as bar:
+        show = distributed_cli.trial_line(bar, bar.add_task("trials", total=trials))
+        result = tuning.tune(
+            forecaster, series, spec, out, trials=trials, space=chosen, engine=engine,
+            address=address, cpus=cpus, data=str(opts.data), on_trial=show,
+        )  # fmt: skip
+    tables.print_search(console, result, out)
 
 
 # ---------------------------------------------------------------------- datasets / info
