@@ -284,8 +284,9 @@ def distribution_scope(distribution: str | None) -> Iterator[None]:
 
 
 def active_distribution() -> str:
-    """"data_parallel" inside a `distribution_scope`, or inside a TensorFlow strategy's own
-    scope (`MultiWorkerMirroredStrategy` in a multi-node script), else "none"."""
+    """The distribution in force: "data_parallel" inside a `distribution_scope` or inside a
+    TensorFlow strategy's own scope (`MultiWorkerMirroredStrategy` in a multi-node script),
+    else "none"."""
     if _distribution.get() != "none":
         return _distribution.get()
     tf = sys.modules.get("tensorflow")

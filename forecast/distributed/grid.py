@@ -283,7 +283,7 @@ def connect_ray(address: str | None, cpus: int | None = None) -> Any:
 
     if not ray.is_initialized():
         extra = {} if address else {"num_cpus": cpus, "include_dashboard": False}
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False, **extra)
+        ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, **extra)
     return ray
 
 
