@@ -285,7 +285,7 @@ def distribution_scope(distribution: str | None) -> Iterator[None]:
 
 def active_distribution() -> str:
     """The distribution in force: "data_parallel" inside a `distribution_scope` or inside a
-    TensorFlow strategy's own scope (`MultiWorkerMirroredStrategy` in a multi-node script),
+    TensorFlow strategy's own scope (a script's own `with strategy.scope():`),
     else "none"."""
     if _distribution.get() != "none":
         return _distribution.get()
