@@ -72,6 +72,7 @@ def test_a_bad_setting_in_the_space_is_refused_before_any_training(tiny, tmp_pat
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow  # 3 trials of 2 epochs, then the winner: about a minute on 2 shared cores
 def test_local_tuning_saves_the_winner_as_a_run_that_evaluate_scores(tiny, tmp_path) -> None:
     out = tmp_path / "run"
     result = tuning.tune(
