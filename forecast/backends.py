@@ -7,6 +7,9 @@ them in time. It owns:
 
 - the backend: `use_backend`, `start_backend`, `backend_started`;
 - the device: `DEVICES`, `parse_device`, `select_device`;
+- data-parallel training on every visible device: `DISTRIBUTIONS`, `check_distribution`,
+  `parallel_devices`, `distribution_scope` (TensorFlow's `MirroredStrategy`, Keras's JAX
+  `DataParallel`);
 - TensorFlow's start-up chatter: `quiet_backend_logs` (shown again by `set_debug(True)`);
 - the environment report: `package_version`, `visible_gpus`, `cpu_speed_hint`, `environment`
   (`forecast.models.environment` adds whether the default LSTM runs on cuDNN).
@@ -18,6 +21,7 @@ On a CPU-only machine JAX trains the LSTMs faster than TensorFlow
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib.abc
 import importlib.util
 import logging
@@ -28,7 +32,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from forecast._version import __version__
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, check_choice
 
 BACKENDS = ("tensorflow", "jax", "torch")
 _INSTALL = {
@@ -250,6 +254,93 @@ def _require_gpu(device: str, wanted: str) -> str:
             setting="device",
         )
     return wanted
+
+
+# ---------------------------------------------------------------------- data parallel
+DISTRIBUTIONS = ("none", "data_parallel")  # None means "none": one device
+_distribution = contextvars.ContextVar("distribution", default="none")
+
+
+def check_distribution(distribution: str | None) -> str:
+    """`distribution` lower-cased ("none" for None); raises ConfigError for anything not in
+    `DISTRIBUTIONS`."""
+    return check_choice("distribution", "none" if distribution is None else distribution,
+                        DISTRIBUTIONS)  # fmt: skip
+
+
+def parallel_devices() -> list[str]:
+    """The devices data-parallel training uses: every visible GPU, else every logical CPU
+    device (one, unless split with `tf.config.set_logical_device_configuration` or JAX's
+    `XLA_FLAGS=--xla_force_host_platform_device_count=N`). Starts the backend."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        return keras.distribution.list_devices()  # the GPUs (or TPUs), else the CPUs
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        found = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return [d.name for d in found]
+    return []
+
+
+@contextlib.contextmanager
+def distribution_scope(distribution: str | None) -> Iterator[None]:
+    """Build, compile and fit models inside this block to train them data-parallel.
+
+    With "data_parallel" each global batch `(batch, lookback, features)` is split into equal
+    parts, one per device of `parallel_devices()`; each device computes the gradients of its
+    part and they are averaged (all-reduce), so the update equals one device's on the whole
+    batch. TensorFlow: `tf.distribute.MirroredStrategy`; JAX:
+    `keras.distribution.DataParallel` (the batch must divide by the device count). With
+    "none" (or None) nothing changes.
+
+    Raises:
+        ConfigError: for an unknown value, or on a backend without a data-parallel path.
+    """
+    if check_distribution(distribution) == "none":
+        yield
+        return
+    import keras
+
+    token = _distribution.set("data_parallel")
+    try:
+        with _strategy_scope(keras.backend.backend()):
+            yield
+    finally:
+        _distribution.reset(token)
+
+
+def active_distribution() -> str:
+    """The distribution in force: "data_parallel" inside a `distribution_scope` or inside a
+    TensorFlow strategy's own scope (a script's own `with strategy.scope():`),
+    else "none"."""
+    if _distribution.get() != "none":
+        return _distribution.get()
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and tf.distribute.has_strategy():
+        return "data_parallel"
+    return "none"
+
+
+@contextlib.contextmanager
+def _strategy_scope(backend: str) -> Iterator[None]:
+    """The backend's own data-parallel scope over `parallel_devices()`."""
+    import keras
+
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.distribute.MirroredStrategy(devices=parallel_devices()).scope():
+            yield
+    elif backend == "jax":
+        with keras.distribution.DataParallel(devices=parallel_devices()).scope():
+            yield
+    else:
+        raise ConfigError(
+            f"distribution='data_parallel' needs the tensorflow or jax backend, not {backend}",
+            setting="distribution",
+        )
 
 
 # ---------------------------------------------------------------------- environment

@@ -1,7 +1,7 @@
 """The `forecast` command line: a thin Typer layer over `Forecaster` and `forecast.runs`.
 
-Commands: train, evaluate, predict, backtest, datasets, info, and the `mnist` sub-app. Keras and
-TensorFlow are imported inside the commands, so `forecast --help` is fast. Every
+Commands: train, evaluate, predict, backtest, batch, tune, datasets, info, and the `mnist`
+sub-app. Keras and TensorFlow are imported inside the commands, so `forecast --help` is fast. Every
 `ForecastError` becomes one `error: ...` line on stderr and exit status 2 (`--debug` shows the
 traceback instead); any other exception is reported in one line with exit status 1.
 """
@@ -31,9 +31,11 @@ from forecast.cli_options import (
     DataOpt,
     Quiet,
     RunDirArg,
+    Split,
     TestSize,
     with_shared_options,
 )
+from forecast.distributed import cli as distributed_cli
 from forecast.errors import ConfigError, ForecastError, ForecastWarning
 from forecast.vision.cli import as_option, errors_reported_above, mnist_app, one_line, report_error
 
@@ -230,6 +232,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
         ensemble=opts.ensemble, verbose=verbose, intervals=opts.intervals,
+        distribution="data_parallel" if opts.data_parallel else None,
         model_options=_model_options(
             opts.model, opts.units, opts.dropout, opts.linear_skip, opts.recurrent_lookback
         ) or None,
@@ -295,13 +298,7 @@ def _split_spec(
 def train(
     ctx: typer.Context,
     opts: SimpleNamespace,
-    split: Annotated[
-        str | None,
-        typer.Option(
-            help="Train, validation and test fractions, in time order.",
-            show_default="0.6,0.2,0.2",
-        ),
-    ] = None,
+    split: Split = None,
     train_end: Annotated[
         str | None, typer.Option(help="Instead of --split: last training timestamp.")
     ] = None,
@@ -535,6 +532,48 @@ def backtest(
     console.print(tables.folds_table(result.folds, mode, size))
     if result.interval_summary is not None:
         console.print(tables.intervals_table(result.interval_summary, opts.model))
+
+
+# ---------------------------------------------------------------------- batch / tune
+app.command()(distributed_cli.batch)  # forecast.distributed: grids here or on Ray
+
+
+@app.command()
+@with_shared_options
+def tune(
+    opts: SimpleNamespace,
+    trials: distributed_cli.Trials = 12,
+    engine: distributed_cli.Engine = "ray",
+    address: distributed_cli.Address = None,
+    space: distributed_cli.SpaceFile = None,
+    split: Split = None,
+    cpus: Annotated[float, typer.Option(min=0.01, help="Ray only: CPUs per trial.")] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Run folder for the winner.", show_default="runs/<data>-tuned"),
+    ] = None,
+) -> None:
+    """Search lookback, model, units, dropout, learning rate, normalize and loss on the
+    validation part (Ray Tune with ASHA, or --engine local); train the winner, score its test
+    part once and save it as a run folder with search.csv. Trial 0 is the options given."""
+    from forecast.distributed import tuning
+
+    wanted = _parse_lookback(opts.lookback)
+    if not isinstance(wanted, int):
+        raise ConfigError("tune takes one --lookback number (trial 0's); the search tries others")
+    forecaster = _forecaster(opts, wanted, verbose=0)
+    spec = _split_spec(split, None, None)
+    chosen = tuning.read_space(space) if space is not None else None
+    series = _series(opts, _stdout, forecaster.lookback, quiet=True)
+    out = out or Path("runs") / f"{opts.data.stem}-tuned"
+    console = Console()
+    with distributed_cli.progress_bar(console) as bar:
+        show = distributed_cli.trial_line(bar, bar.add_task("trials", total=trials))
+        result = tuning.tune(
+            forecaster, series, spec, out, trials=trials, space=chosen, engine=engine,
+            address=address, cpus=cpus, data=str(opts.data), on_trial=show,
+        )  # fmt: skip
+    tables.print_search(console, result, out)
 
 
 # ---------------------------------------------------------------------- datasets / info

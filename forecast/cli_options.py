@@ -158,9 +158,21 @@ Device = Annotated[
     str,
     training_option(help=f"{', '.join(backends.DEVICES[:-1])} or {backends.DEVICES[-1]}."),
 ]
+DataParallel = Annotated[
+    bool,
+    training_option(
+        "--data-parallel", help="Train on every visible GPU (else CPU device), batches split."
+    ),
+]
 Intervals = Annotated[
     str,
     model_option(help="Prediction intervals: conformal (validation errors), adaptive, none."),
+]
+Split = Annotated[
+    str | None,
+    typer.Option(
+        help="Train, validation and test fractions, in time order.", show_default="0.6,0.2,0.2"
+    ),
 ]
 TestSize = Annotated[
     int | None,
@@ -210,6 +222,7 @@ def shared_options(
     season: Season = None,
     seed: Seed = 0,
     device: Device = "auto",
+    data_parallel: DataParallel = False,
     intervals: Intervals = "conformal",
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command

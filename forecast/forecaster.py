@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, intervals, models, panel, state, training
+from forecast import artifacts, backends, intervals, models, panel, state, training
 from forecast.competition import m4_season
 from forecast.errors import ConfigError, DataError, check_positive_int
 from forecast.evaluation import (
@@ -91,6 +91,7 @@ class Forecaster:
         optimizer, learning_rate: by name (see `forecast.training`).
         seed: seeds everything for repeatable runs.
         device: "auto", "cpu", "gpu" or "gpu:N".
+        distribution: "data_parallel": every GPU (else CPU) device splits each batch; None: one.
         season: seasonal period for seasonal naive and MASE; default from the frequency.
         ensemble: train this many models with seeds `seed, seed + 1, ...` and average their
             forecasts (one saved Keras model; `forecast.training.train_members`).
@@ -126,6 +127,7 @@ class Forecaster:
         learning_rate: float | None = 1e-3,
         seed: int | None = 0,
         device: str = "auto",
+        distribution: str | None = None,
         season: int | None = None,
         ensemble: int = 1,
         model_options: Mapping[str, Any] | None = None,
@@ -155,6 +157,7 @@ class Forecaster:
         self.learning_rate = learning_rate
         self.seed = seed
         self.device = device
+        self.distribution = distribution
         self.season = season
         self.ensemble = ensemble
         self.model_options = model_options
@@ -202,6 +205,7 @@ class Forecaster:
         training.check_loss(self.loss)
         training.check_optimizer(self.optimizer, self.learning_rate)
         intervals.check_interval_mode(self.intervals)
+        backends.check_distribution(self.distribution)
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:
@@ -375,7 +379,7 @@ class Forecaster:
         average; returns the first member's FitResult."""
         members, results = training.train_members(
             self._new_model, self.ensemble, train_feed, val_feed, seed=self.seed,
-            run_dir=run_dir, **fit_args,
+            run_dir=run_dir, distribution=self.distribution, **fit_args,
         )  # fmt: skip
         if len(members) == 1:
             self.model_ = members[0]

@@ -251,3 +251,29 @@ def environment_table(env: dict[str, Any]) -> Table:
     if env["speed_hint"]:
         table.add_row("faster CPU training", env["speed_hint"])
     return table
+
+
+def search_table(table: Any, limit: int = 12) -> Table:
+    """`forecast tune`: the best `limit` trials of the search table (best validation MAE
+    first), their values of the search space and how each ended."""
+    shown = Table(title="trials, best validation MAE first", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)  # fmt: skip
+    for col in table.columns:
+        shown.add_column(str(col), justify="left" if col in ("model", "status") else "right")
+    for _, row in table.head(limit).iterrows():
+        shown.add_row(*(num(v) if isinstance(v, float) else str(v) for v in row))
+    return shown
+
+
+def print_search(console: Console, result: Any, out: Path) -> None:
+    """`forecast tune`: the trials table, the default's and the best validation MAE, then the
+    winner's test report (`forecast.distributed.tuning.TuneResult`)."""
+    console.print(search_table(result.table))
+    best = result.table.loc[0, "val_MAE"]
+    console.print(
+        f"validation MAE: default (trial 0) {num(result.default_val_mae)}, best {num(best)} "
+        f"(trial {result.table.loc[0, 'trial']}); {result.seconds:.0f} s",
+        soft_wrap=True,
+    )
+    heading = f"winner on the test part (scored once), saved to {out} with search.csv"
+    print_report(console, result.run.report, heading, result.best["model"])

@@ -30,8 +30,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from forecast.backends import active_distribution, distribution_scope, select_device, start_backend
 from forecast.backends import backend_started as _backend_started  # noqa: F401  (kept for compatibility)
-from forecast.backends import select_device, start_backend
 from forecast.errors import ConfigError, TrainingError, check_choice, check_positive_int
 from forecast.files import atomic_write, atomic_write_text
 
@@ -114,9 +114,13 @@ def compile_model(
         optimizer: one of sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam.
         learning_rate: the optimizer's learning rate; None keeps the optimizer's own default.
         metrics: Keras metrics to report beside the loss.
-        steps_per_execution: batches per compiled call; 1 is plain Keras.
+        steps_per_execution: batches per compiled call; 1 is plain Keras (and always 1 inside
+            a data-parallel `distribution_scope`: Keras's multi-step loop fails under
+            TensorFlow's MirroredStrategy, keras-team/keras#19246).
     """
     check_positive_int("steps_per_execution", steps_per_execution)
+    if active_distribution() != "none":
+        steps_per_execution = 1
     model.compile(
         optimizer=get_optimizer(optimizer, learning_rate),
         loss=get_loss(loss),
@@ -520,6 +524,7 @@ def train_members(
     *,
     seed: int | None = 0,
     run_dir: str | os.PathLike | None = None,
+    distribution: str | None = None,
     **fit_args: Any,
 ) -> tuple[list[keras.Model], list[FitResult]]:
     """Build and `fit` `n` models with seeds `seed, seed + 1, ...` (an ensemble).
@@ -532,6 +537,8 @@ def train_members(
         build: returns a new compiled model; called after the member's seed is set.
         n: members.
         train_data: as for `fit`; a `WindowFeeder` is reseeded per member.
+        distribution: "data_parallel" builds and fits each member on every visible device,
+            each global batch split between them (`forecast.backends.distribution_scope`).
         **fit_args: passed on to `fit` (epochs, patience, verbose, ...).
 
     Returns:
@@ -557,8 +564,9 @@ def train_members(
         set_seed(member_seed)
         if hasattr(train_data, "reseed"):
             train_data.reseed(member_seed)
-        members.append(build())
-        results.append(fit(members[-1], train_data, val_data, run_dir=member_dir, **fit_args))
+        with distribution_scope(distribution):
+            members.append(build())
+            results.append(fit(members[-1], train_data, val_data, run_dir=member_dir, **fit_args))
         if run_dir is not None and n > 1:
             save_finished_member(member_dir, members[-1], results[-1])
     return members, results

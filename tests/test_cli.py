@@ -272,7 +272,9 @@ def test_help_lists_every_command_and_shows_defaults() -> None:
     import typer.main  # the registered commands, not words that any help text may contain
 
     group = typer.main.get_command(app)
-    commands = ["train", "evaluate", "predict", "backtest", "datasets", "info", "mnist"]
+    commands = [
+        "train", "evaluate", "predict", "backtest", "batch", "tune", "datasets", "info", "mnist"
+    ]  # fmt: skip
     assert group.list_commands(typer.Context(group)) == commands
     assert invoke("--help").exit_code == 0
     train = invoke("train", "--help")

@@ -1,0 +1,118 @@
+"""The `forecast batch` command and the options `forecast batch` and `forecast tune` share
+(`--engine`, `--address`); `forecast.cli` registers them. Typer and printing only: the work is
+in `forecast.distributed.grid` and `forecast.distributed.tuning`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from forecast.distributed.grid import ENGINES
+
+Engine = Annotated[
+    str,
+    typer.Option(
+        help=f"{' or '.join(ENGINES)}: in this machine's processes, or as Ray tasks on a "
+        "cluster (--address)."
+    ),
+]
+Address = Annotated[
+    str | None,
+    typer.Option(
+        help="Ray only: 'auto' (the cluster this machine belongs to) or HOST:PORT of "
+        "`ray start --head`; default: start a Ray instance here.",
+    ),
+]
+
+Trials = Annotated[int, typer.Option(min=1, help="Configurations tried (the default too).")]
+SpaceFile = Annotated[
+    Path | None, typer.Option(help="TOML file whose [space] table overrides the default space.")
+]
+
+
+def progress_bar(console: Console) -> Progress:
+    """A rich progress bar over cells or trials, with the elapsed time and an ETA."""
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    return Progress(*columns, TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+
+
+def trial_line(progress: Progress, task: Any) -> Any:
+    """`on_trial` for `forecast tune`: print the trial's line, advance the bar."""
+
+    def show(row: dict[str, Any]) -> None:
+        values = ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("trial", "val_MAE"))
+        progress.console.print(f"trial {row['trial']}: val MAE {row['val_MAE']:.4g} ({values})")
+        progress.advance(task)
+
+    return show
+
+
+def batch(
+    config: Annotated[Path, typer.Argument(help="TOML grid (see examples/batch_config.toml).")],
+    engine: Engine = "local",
+    address: Address = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder.", show_default="`out` in the config")
+    ] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="Local only: cells at once (processes).")] = 1,
+    cpus: Annotated[
+        float | None,
+        typer.Option(
+            min=0.01,
+            help="CPU threads per cell (on Ray, the CPUs each task asks for).",
+            show_default="1 on Ray; locally the CPUs shared by --jobs",
+        ),
+    ] = None,
+    gpus: Annotated[float, typer.Option(min=0, help="Ray only: GPUs each cell asks for.")] = 0,
+    max_retries: Annotated[
+        int, typer.Option(min=0, help="Ray only: reruns of a cell whose worker died.")
+    ] = 1,
+) -> None:
+    """Evaluate a grid of models × datasets × horizons × seeds; rank them in a leaderboard.
+
+    Each finished cell is one row of OUT/results.csv (written atomically by this process
+    only); run the command again after a crash and it runs only the cells not finished,
+    failed ones included.
+    """
+    from forecast.distributed import grid
+
+    settings = grid.read_config(config)
+    folder = out or Path(settings.get("out", "runs/batch"))
+    console = Console()
+    with progress_bar(console) as progress:
+        bar = progress.add_task("cells", total=None)
+
+        def start(done: int, todo: int) -> None:
+            progress.update(bar, total=todo)
+            progress.console.print(f"{done} cells already in {folder}, {todo} to run ({engine})")
+
+        def finished(row: dict[str, Any]) -> None:
+            name = "/".join(grid.key_of(row))
+            if row["status"] == grid.FAILED:
+                progress.console.print(f"[red]{name} failed:[/] {row['error']}", soft_wrap=True)
+            else:
+                progress.console.print(f"{name}: MAE {row['MAE']:.4g} in {row['seconds']} s")
+            progress.advance(bar)
+
+        result = grid.run_grid(
+            settings, folder, engine=engine, address=address, jobs=jobs, cpus=cpus,
+            gpus=gpus, max_retries=max_retries, on_start=start, on_cell=finished,
+        )  # fmt: skip
+    for path in result.missing_paths:
+        console.print(f"skipped {path}: file not found")
+    console.print(result.leaderboard.read_text(), soft_wrap=True)
+    console.print(f"results: {result.results}\nleaderboard: {result.leaderboard}")
+    if result.failed:
+        console.print(f"[red]{result.failed} cell(s) failed[/]: run the command again to retry")
+        raise typer.Exit(1)

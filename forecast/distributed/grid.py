@@ -1,0 +1,402 @@
+"""Batch evaluation: a grid of models × datasets × horizons × seeds, run locally or on Ray.
+
+Each cell trains one `Forecaster` on the chronological train part, early-stops on the
+validation part and scores the test part beside the baselines (`run_cell`). The driver (the
+process that calls `run_grid`) is the only writer of `<out>/results.csv`: every finished cell
+becomes one row, written atomically (`record_row`: a new file renamed over the old one), so a
+grid can be killed at any moment and run again: cells already finished are skipped.
+
+Engines (`ENGINES`):
+- "local": the cells one after the other in this process, or in `jobs` spawned processes.
+- "ray": each cell is a Ray task asking for `cpus` CPUs and `gpus` GPUs, on a cluster at
+  `address` ("auto", "HOST:PORT") or on a Ray instance started here (None). A task whose worker
+  dies is retried `max_retries` times by Ray; if it still fails, the cell is recorded as
+  failed, with its error, and is run again by the next run of the grid (its row replaced, never
+  duplicated).
+
+At the end `<out>/leaderboard.md` ranks the models by MAE (mean ± std over seeds) beside the
+naive, seasonal-naive, mean and linear baselines, per dataset and horizon. Cells are keyed by
+dataset, model, horizon and seed only: use a new `out` after changing the training settings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from forecast.errors import ConfigError, check_choice, check_positive_int
+
+ENGINES = ("local", "ray")
+KEY = ("dataset", "model", "horizon", "seed")
+FIELDS = [
+    *KEY, "lookback", "MAE", "RMSE", "MASE", "sMAPE",
+    "naive_MAE", "seasonal_naive_MAE", "mean_MAE", "linear_MAE", "epochs_run", "best_epoch",
+    "seconds", "OWA", "status", "error",
+]  # fmt: skip
+BASELINES = {
+    "naive": "naive", "seasonal_naive": "seasonal naive", "mean": "mean",
+    "linear": "linear (ridge)",
+}  # fmt: skip
+OK, FAILED = "ok", "failed"  # the `status` column; rows from older versions have none (ok)
+
+
+# ---------------------------------------------------------------------- the grid
+def read_config(path: str | os.PathLike) -> dict[str, Any]:
+    """The grid's TOML config (see `examples/batch_config.toml`).
+
+    Raises:
+        ConfigError: for a missing or invalid file, or an empty `models`, `seeds` or
+            `datasets` (setting "config").
+    """
+    import tomllib  # Python 3.11+; on 3.10 `pip install tomli` and alias it
+
+    path = Path(path)
+    try:
+        config = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config {path} not found", setting="config") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc})", setting="config") from None
+    for key in ("models", "seeds", "datasets"):
+        if not config.get(key):
+            raise ConfigError(f"{path} needs a non-empty `{key}`", setting="config")
+    return config
+
+
+def grid(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """One dict per cell: everything a worker needs, plain data only (it is pickled)."""
+    cells = []
+    for data in config["datasets"]:
+        own = ("name", "path", "lookback", "horizons", "test_size", "val_size")
+        load = {k: v for k, v in data.items() if k not in own}
+        for horizon in data["horizons"]:
+            for model in config["models"]:
+                for seed in config["seeds"]:
+                    cells.append(
+                        {
+                            "dataset": data["name"],
+                            "path": data["path"],
+                            "load": load,
+                            "lookback": data["lookback"],
+                            "horizon": horizon,
+                            "model": model,
+                            "seed": seed,
+                            "split": config.get("split", [0.6, 0.2, 0.2]),
+                            "sizes": [data.get("test_size"), data.get("val_size")],
+                            "train": config.get("train", {}),
+                            "model_options": config.get("model_options", {}).get(model, {}),
+                        }
+                    )
+    return cells
+
+
+def key_of(row: dict[str, Any]) -> tuple[str, ...]:
+    """The cell's identity in the results file: (dataset, model, horizon, seed) as text."""
+    return tuple(str(row[k]) for k in KEY)
+
+
+# ---------------------------------------------------------------------- one cell (in a worker)
+def limit_threads(threads: int) -> None:
+    """Give each cell `threads` CPU threads (set before the backend starts in this process)."""
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+
+
+def run_cell(cell: dict[str, Any]) -> dict[str, Any]:
+    """Train and score one cell; returns its results row. The Forecaster seeds Python, NumPy
+    and the backend with the cell's seed, so each cell is repeatable in any worker."""
+    import logging
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if cell.get("backend"):
+        os.environ.setdefault("KERAS_BACKEND", cell["backend"])
+    limit_threads(cell.get("threads", 1))
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notes between cells
+    import keras
+
+    from forecast.forecaster import Forecaster
+    from forecast.panel import history_of
+    from forecast.series import load_series
+    from forecast.windowing import SplitSpec, split_series
+
+    began = time.perf_counter()
+    series = load_series(cell["path"], **cell["load"])  # with `id_col`: many series
+    test_size, val_size = cell.get("sizes") or (None, None)
+    spec = SplitSpec(test_size=test_size, val_size=val_size) if test_size else None
+    spec = spec or SplitSpec(tuple(cell["split"]))
+    parts = split_series(series, spec, context=cell["lookback"])
+    forecaster = Forecaster(
+        model=cell["model"], lookback=cell["lookback"], horizon=cell["horizon"],
+        seed=cell["seed"], model_options=cell["model_options"], verbose=0, **cell["train"],
+    )  # fmt: skip
+    forecaster.fit(parts)  # one global model for many series
+    report = forecaster.evaluate(parts.test, history=history_of(parts))
+    overall = report.overall()
+    target = overall.index.get_level_values("target")[0]  # the first target
+    scores = overall.loc[target]
+    fitted = forecaster.fit_result_
+    keras.backend.clear_session()  # free the graph before the next cell in this process
+    return {
+        **{k: cell[k] for k in KEY},
+        "lookback": cell["lookback"],
+        **{m: float(scores.loc["model", m]) for m in ("MAE", "RMSE", "MASE", "sMAPE")},
+        **{
+            f"{b}_MAE": float(scores.loc[b, "MAE"]) if b in scores.index else float("nan")
+            for b in BASELINES
+        },
+        "epochs_run": fitted.epochs_run,
+        "best_epoch": fitted.best_epoch,
+        "seconds": round(time.perf_counter() - began, 1),
+        "OWA": report.competition[target]["model"]["OWA"],  # M4's, mean over series
+        "status": OK,
+    }
+
+
+def failed_row(cell: dict[str, Any], error: BaseException) -> dict[str, Any]:
+    """The results row of a cell that failed: its key, `status` "failed" and the error, one
+    line; the next run of the grid runs it again."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    return {**{k: cell[k] for k in KEY}, "lookback": cell["lookback"], "status": FAILED,
+            "error": text[:500]}  # fmt: skip
+
+
+# ---------------------------------------------------------------------- results file
+def read_results(path: str | os.PathLike) -> list[dict[str, str]]:
+    """The rows in the results CSV, failed ones included (none when it does not exist yet)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    with open(path, newline="") as fh:
+        return [row for row in csv.DictReader(fh) if all(row.get(k) for k in KEY)]
+
+
+def finished(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows of cells that finished (status "ok", or none: a file from an older version)."""
+    return [row for row in rows if row.get("status") in (None, "", OK)]
+
+
+def record_row(path: str | os.PathLike, row: dict[str, Any]) -> None:
+    """Add one row, replacing an earlier row of the same cell (a failed attempt): write the
+    whole file anew beside the old one, then rename it over the old one (atomic), so a kill
+    leaves either the old file or the new one, never half a row and never a cell twice. A
+    file written with fewer columns (an older version) gets today's header, its rows kept."""
+    path = Path(path)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n", restval="")
+    writer.writeheader()
+    for old in read_results(path):
+        if key_of(old) != key_of(row):
+            writer.writerow({k: v for k, v in old.items() if k in FIELDS})
+    writer.writerow(row)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as fh:
+        fh.write(buffer.getvalue())
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+append_row = record_row  # the name examples/batch_evaluate.py used
+
+
+# ---------------------------------------------------------------------- leaderboard
+def leaderboard(rows: list[dict[str, str]]) -> str:
+    """Markdown: per dataset and horizon, models (mean ± std over seeds) and baselines,
+    best MAE first. Failed cells are left out."""
+    import pandas as pd
+
+    rows = finished(rows)
+    if not rows:
+        return "No results yet.\n"
+    table = pd.DataFrame(rows)
+    for col in FIELDS[4:-2]:
+        table[col] = pd.to_numeric(table.get(col), errors="coerce")
+    table["horizon"] = table["horizon"].astype(int)
+
+    def cell(values: pd.Series) -> str:
+        if len(values) < 2:
+            return f"{values.mean():.4g}"
+        return f"{values.mean():.4g} ± {values.std():.2g}"
+
+    lines = ["# Leaderboard", ""]
+    lines.append("Test-set scores in original units; mean ± standard deviation over seeds.")
+    for (dataset, horizon), group in table.groupby(["dataset", "horizon"], sort=False):
+        ranked = []
+        for model, runs in group.groupby("model", sort=False):
+            ranked.append(
+                (runs["MAE"].mean(), model, cell(runs["MAE"]), cell(runs["RMSE"]),
+                 cell(runs["MASE"]), str(len(runs)))
+            )  # fmt: skip
+        for base, name in BASELINES.items():
+            mae = group[f"{base}_MAE"].mean()
+            if mae == mae:  # NaN: not scored (rows from an older version)
+                ranked.append((mae, f"*{name}* (baseline)", f"{mae:.4g}", "", "", ""))
+        lookback = int(group["lookback"].iloc[0])
+        lines += ["", f"## {dataset}, horizon {horizon} (lookback {lookback})", ""]
+        lines += ["| rank | method | MAE | RMSE | MASE | seeds |", "|---:|---|---|---|---|---:|"]
+        for rank, (_, *cells) in enumerate(sorted(ranked, key=lambda r: r[0]), start=1):
+            lines.append(f"| {rank} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------- engines
+Outcome = tuple[dict[str, Any], "dict[str, Any] | BaseException"]  # (cell, row or error)
+
+
+def _local(cells: list[dict[str, Any]], jobs: int) -> Iterator[Outcome]:
+    """Cells in this process one after the other (`jobs` 1), else in `jobs` fresh processes
+    ("spawn": no state shared with this one)."""
+    if jobs == 1:
+        for cell in cells:
+            try:
+                yield cell, run_cell(cell)
+            except Exception as exc:  # one failing cell must not stop the grid
+                yield cell, exc
+        return
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=spawn) as pool:
+        futures: dict[Future, dict[str, Any]] = {pool.submit(run_cell, c): c for c in cells}
+        for future in as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except Exception as exc:
+                yield futures[future], exc
+
+
+def connect_ray(address: str | None, cpus: int | None = None) -> Any:
+    """`ray.init` at `address` ("auto" or "HOST:PORT": an existing cluster, e.g. one started
+    with `ray start --head`), or a Ray instance started here (None) with `cpus` CPUs (default:
+    all). Returns the `ray` module.
+
+    Raises:
+        ConfigError: when Ray is not installed (`pip install "forecast[ray]"`).
+    """
+    try:
+        import ray
+    except ModuleNotFoundError:
+        raise ConfigError(
+            'the ray engine needs Ray: pip install -e ".[ray]"', setting="engine"
+        ) from None
+    import logging
+
+    if not ray.is_initialized():
+        extra = {} if address else {"num_cpus": cpus, "include_dashboard": False}
+        ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, **extra)
+    return ray
+
+
+def _ray(
+    cells: list[dict[str, Any]], address: str | None, cpus: float, gpus: float, max_retries: int
+) -> Iterator[Outcome]:
+    """One Ray task per cell (`cpus` CPUs, `gpus` GPUs each, retried `max_retries` times when
+    its worker dies); outcomes in the order the cells finish."""
+    ray = connect_ray(address)
+    remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=max_retries)(run_cell)
+    pending = {remote.remote(cell): cell for cell in cells}
+    while pending:
+        (ref,), _ = ray.wait(list(pending), num_returns=1)
+        cell = pending.pop(ref)
+        try:
+            yield cell, ray.get(ref)
+        except Exception as exc:  # the cell's error, or Ray's when its worker died
+            yield cell, getattr(exc, "cause", None) or exc
+
+
+@dataclass
+class GridResult:
+    """What `run_grid` did: cells done before, run now, failed now; the files it wrote."""
+
+    already_done: int
+    ran: int
+    failed: int
+    results: Path
+    leaderboard: Path
+    missing_paths: list[str]
+
+
+def run_grid(
+    config: dict[str, Any],
+    out: str | os.PathLike,
+    *,
+    engine: str = "local",
+    address: str | None = None,
+    jobs: int = 1,
+    cpus: float | None = None,
+    gpus: float = 0,
+    max_retries: int = 1,
+    on_start: Callable[[int, int], None] | None = None,
+    on_cell: Callable[[dict[str, Any]], None] | None = None,
+) -> GridResult:
+    """Run the cells of `config` not yet finished in `<out>/results.csv`; write the
+    leaderboard.
+
+    Args:
+        config: as `read_config` returns it.
+        out: output folder (created).
+        engine: "local" or "ray" (`ENGINES`).
+        address: ray only: "auto", "HOST:PORT", or None to start a Ray instance here.
+        jobs: local only: cells run at once in separate processes.
+        cpus: CPU threads per cell, and on Ray the CPUs its task asks for; default: 1 on Ray,
+            the machine's CPUs shared between the `jobs` locally. Give the same value to
+            compare engines bit for bit.
+        gpus: ray only: GPUs each cell's task asks for.
+        max_retries: ray only: reruns of a task whose worker died.
+        on_start: called with (cells already done, cells to run) before the first cell.
+        on_cell: called with each row (status "ok" or "failed") after it is written.
+
+    Raises:
+        ConfigError: for an unknown engine or a bad number, before any cell runs.
+    """
+    engine = check_choice("engine", engine, ENGINES)
+    check_positive_int("jobs", jobs)
+    check_positive_int("max_retries", max_retries, allow_zero=True)
+    if cpus is None:
+        cpus = 1 if engine == "ray" else max(1, (os.cpu_count() or 1) // jobs)
+    if not (cpus > 0 and gpus >= 0):
+        raise ConfigError(f"cpus must be > 0 and gpus >= 0, got {cpus}, {gpus}", setting="cpus")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / "results.csv"
+    done = {key_of(row) for row in finished(read_results(results))}
+    todo, missing = [], set()
+    backend = os.environ.get("KERAS_BACKEND")
+    for cell in grid(config):
+        if not Path(cell["path"]).is_file():
+            missing.add(cell["path"])
+        elif key_of(cell) not in done:
+            todo.append({**cell, "backend": backend, "threads": max(1, int(cpus))})
+    if on_start:
+        on_start(len(done), len(todo))
+    if engine == "ray":
+        outcomes = _ray(todo, address, cpus, gpus, max_retries)
+    else:
+        outcomes = _local(todo, jobs)
+    failed = 0
+    for cell, outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            failed += 1
+            outcome = failed_row(cell, outcome)
+        record_row(results, outcome)
+        if on_cell:
+            on_cell(outcome)
+    board = out / "leaderboard.md"
+    board.write_text(leaderboard(read_results(results)))
+    return GridResult(len(done), len(todo), failed, results, board, sorted(missing))
+
+
+if sys.version_info < (3, 11):  # pragma: no cover - tomllib is in the standard library
+    try:
+        import tomli
+
+        sys.modules.setdefault("tomllib", tomli)
+    except ModuleNotFoundError:
+        pass
