@@ -112,7 +112,11 @@ TimeCol = Annotated[
     str | None, typer.Option(help="Time column; default: one named date, time, month, ...")
 ]
 Target = Annotated[
-    str | None, typer.Option(help="Column to forecast; default: the only numeric column.")
+    str | None,
+    typer.Option(
+        help="Column(s) to forecast, comma-separated (OT or HUFL,OT: one model for both); "
+        "default: the only numeric column."
+    ),
 ]
 Covariates = Annotated[
     str | None, typer.Option(help="Extra input columns, comma-separated (e.g. HUFL,HULL).")
@@ -128,8 +132,9 @@ Model = Annotated[str, typer.Option(help="single, stacked or attention.")]
 Lookback = Annotated[
     str,
     typer.Option(
-        help="Input steps per window: a number; or for train, 'auto' (chosen on the validation "
-        "part by the linear baseline's MAE, from 1 to 14 seasons) or candidates like 24,96,336."
+        help="Input steps per window: a number; 'auto' (chosen on the validation part by the "
+        "linear baseline's MAE, from 1 to 14 seasons; 48 without a validation part; backtest "
+        "chooses once, before its first test block); or for train candidates like 24,96,336."
     ),
 ]
 Horizon = Annotated[int, typer.Option(min=1, help="Steps forecast at once.")]
@@ -202,6 +207,12 @@ def _verbosity(quiet: bool) -> int:
 
 def _names(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def _targets(text: str | None) -> str | list[str] | None:
+    """`--target`: None (from the data), one column, or several (`a,b`)."""
+    names = _names(text)
+    return names[0] if len(names) == 1 else names or None
 
 
 def _model_options(
@@ -281,7 +292,7 @@ def _shared_options(
     fill: Fill = None,
     freq: Freq = None,
     model: Model = "single",
-    lookback: Lookback = "24",
+    lookback: Lookback = "auto",
     horizon: Horizon = 12,
     units: Units = None,
     dropout: Dropout = None,
@@ -326,13 +337,14 @@ def _with_shared_options(command: Callable[..., None]) -> Callable[..., None]:
 
 def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: int) -> Any:
     """A Forecaster configured from the shared options, its settings checked; `wanted` is the
-    parsed `--lookback`: for `auto` (None) or a list, the lookback is the shortest candidate
-    until one is chosen."""
+    parsed `--lookback`: `auto` (None) stays "auto"; for a list, the lookback is the shortest
+    candidate until one is chosen."""
     from forecast.forecaster import Forecaster
 
+    first = "auto" if wanted is None else wanted if isinstance(wanted, int) else min(wanted)
     forecaster = Forecaster(
-        model=opts.model, lookback=wanted if isinstance(wanted, int) else min(wanted or [1]),
-        horizon=opts.horizon, target=opts.target, covariates=_names(opts.covariates),
+        model=opts.model, lookback=first,
+        horizon=opts.horizon, target=_targets(opts.target), covariates=_names(opts.covariates),
         time_col=opts.time_col, id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
         scaler=opts.scaler, normalize=opts.normalize, ridge_skip=opts.ridge_skip,
         epochs=opts.epochs, patience=opts.patience, reduce_lr_patience=opts.reduce_lr_patience,
@@ -352,7 +364,7 @@ def _series(opts: SimpleNamespace) -> Any:
     backends.select_device(opts.device)
     backends.start_backend()
     return _load(
-        opts.data, time_col=opts.time_col, target=opts.target,
+        opts.data, time_col=opts.time_col, target=_targets(opts.target),
         covariates=_names(opts.covariates), id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
     )  # fmt: skip
 
@@ -410,23 +422,22 @@ def train(
     console = Console()
     say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)
     series = _series(opts)
-    choice = None
     if not isinstance(wanted, int):
         try:
-            choice = forecaster.choose_lookback(series, val=spec, candidates=wanted)
+            choice = forecaster.resolve_lookback(series, val=spec, candidates=wanted)
         except ConfigError as exc:
             if exc.setting != "val":
                 raise
             raise ConfigError(
-                "--lookback auto needs a validation part: give --split with a validation "
+                "--lookback candidates need a validation part: give --split with a validation "
                 "fraction (e.g. 0.6,0.2,0.2) or --train-end and --val-end"
             ) from None
-        forecaster.set_params(lookback=choice.lookback)
     parts = split_series(series, spec, context=forecaster.lookback)
     out = out or Path("runs") / f"{opts.data.stem}-{opts.model}"
     say(tables.data_line(opts.data, series, parts))
-    if choice is not None:
-        say(f"chose  {choice.summary()}")
+    if not isinstance(wanted, int):
+        fixed = f"lookback {forecaster.lookback}: no validation part to choose it on (fixed)"
+        say(f"chose  {choice.summary() if choice else fixed}")
     result = runs.train_and_save(forecaster, parts, out, data=str(opts.data), log=say)
     fitted = forecaster.fit_result_
     console.print(tables.fit_summary(forecaster, fitted, result.seconds), soft_wrap=True)
@@ -533,8 +544,8 @@ def backtest(
 ) -> None:
     """Rolling-origin backtest: train, test on the next block, move the origin, repeat."""
     wanted = _parse_lookback(opts.lookback)
-    if not isinstance(wanted, int):
-        raise ConfigError("backtest takes one --lookback number ('auto' and lists are for train)")
+    if isinstance(wanted, list):
+        raise ConfigError("backtest takes one --lookback number or auto (lists are for train)")
     forecaster = _forecaster(opts, wanted, _verbosity(quiet or as_json))
     series = _series(opts)
     result = forecaster.backtest(

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, models, training
+from forecast import artifacts, lookback, models, training
 from forecast.errors import ArtifactError, ConfigError, DataError, ForecastError, check_positive_int
 from forecast.evaluation import (
     BacktestResult,
@@ -40,13 +40,7 @@ from forecast.evaluation import (
     season_for,
     tidy_forecasts,
 )
-from forecast.linear import (
-    LinearBaseline,
-    LookbackChoice,
-    choose_lookback,
-    longest_fitting,
-    lookback_candidates,
-)
+from forecast.linear import LinearBaseline, LookbackChoice, lookback_candidates
 from forecast.scaling import SeriesScaler
 from forecast.series import (
     SINGLE,
@@ -74,7 +68,9 @@ class Forecaster:
 
     Args:
         model: "single", "stacked" or "attention" (see `forecast.models`).
-        lookback: input steps per window.
+        lookback: input steps per window; "auto" (the default): chosen by `fit` on the
+            validation part (`choose_lookback`; the choice kept in `lookback_choice_`), or
+            `forecast.lookback.FALLBACK` (48) steps when there is no validation part.
         horizon: steps forecast at once.
         target: column(s) to forecast; by default taken from the data.
         covariates: extra input columns.
@@ -106,7 +102,7 @@ class Forecaster:
     def __init__(
         self,
         model: str = "single",
-        lookback: int = 48,
+        lookback: int | str = lookback.AUTO,
         horizon: int = 1,
         target: str | Sequence[str] | None = None,
         covariates: str | Sequence[str] = (),
@@ -187,8 +183,10 @@ class Forecaster:
     def check_settings(self) -> None:
         """Check every setting against its one declaration; `fit` calls it before any data
         work. Raises ConfigError naming the setting and the value."""
-        for name in ("lookback", "horizon", "epochs", "ensemble"):
+        for name in ("horizon", "epochs", "ensemble"):
             check_positive_int(name, getattr(self, name))
+        if not lookback.is_auto(self.lookback):
+            check_positive_int("lookback", self.lookback)
         if self.batch_size is not None:
             check_positive_int("batch_size", self.batch_size, or_none=True)
         models.get_builder(self.model)
@@ -213,15 +211,6 @@ class Forecaster:
             freq=self.freq_ if fitted else self.freq,
         )  # fmt: skip
 
-    def _check_train_length(self, train: Collection, lookback: int) -> None:
-        need = lookback + self.horizon
-        for key, frame in train.items():
-            if len(frame) < need:
-                raise DataError(
-                    f"{series_label(key)}the training slice has {len(frame)} rows but lookback + "
-                    f"horizon = {need}; use a shorter lookback or horizon, or more data"
-                )
-
     def _targets(self, frame: pd.DataFrame) -> np.ndarray:
         """Scaled values `(rows, n_targets)` of `frame`."""
         return self.scaler_.transform(frame)[:, : self.n_targets_]
@@ -239,8 +228,8 @@ class Forecaster:
         baseline (the map the default models start from) on the training windows and score
         its MAE on the validation windows; the lowest wins (ties: the shorter).
 
-        Every candidate is scored on the same validation windows (`forecast.linear.
-        choose_lookback`). Nothing is changed: apply it with `set_params(lookback=...)`.
+        Every candidate is scored on the same validation windows (`forecast.lookback`).
+        Nothing is changed: apply it with `set_params(lookback=...)` or `resolve_lookback`.
 
         Args:
             series, val: as in `fit` (with a `SplitSpec`, `series` is all the data).
@@ -252,28 +241,26 @@ class Forecaster:
         data = self.collection(series)  # read once: candidates and parts come from it
         if candidates is None:
             candidates = self.default_lookbacks(data)
-        tried = sorted({check_positive_int("lookback candidate", int(c)) for c in candidates})
-        if not tried:
-            raise ConfigError("give at least one lookback candidate")
-        _, train, held, starts = fit_parts(
-            data, val, tried[-1], self.horizon, self.collection, SINGLE
+        return lookback.choose_on_validation(
+            data, val, candidates, self.horizon, self.scaler, self.collection
         )
-        shortest = min(len(frame) for frame in train.values())
-        if longest_fitting(tried, shortest, self.horizon) is None:
-            self._check_train_length(train, tried[0])
-        if not held:
-            need = "choosing the lookback needs validation data; give val"
-            raise ConfigError(need, setting="val")
-        targets = list(series_info(next(iter(train.values())))["target"])
-        pooled = pd.concat(list(train.values()), ignore_index=True)
-        scaler = SeriesScaler(self.scaler).fit(pooled, targets=targets)
-        n = len(targets)
-        return choose_lookback(
-            [scaler.transform(f)[:, :n] for f in train.values()],
-            [(scaler.transform(f)[:, :n], starts[k]) for k, f in held.items()],
-            tried,
-            self.horizon,
-        )
+
+    def resolve_lookback(
+        self, series: Any, val: Validation = 0.2, candidates: Sequence[int] | None = None
+    ) -> LookbackChoice | None:
+        """Set `lookback` to `choose_lookback`'s winner; without a validation part, to
+        `forecast.lookback.FALLBACK` (given `candidates` then raise ConfigError). `fit` calls
+        it for `lookback="auto"`. Returns the choice (None: the fallback), also kept in
+        `lookback_choice_`."""
+        try:
+            choice = self.choose_lookback(series, val, candidates)
+        except ConfigError as exc:
+            if exc.setting != "val" or candidates is not None:
+                raise
+            choice = None
+        self.lookback_choice_ = choice
+        self.set_params(lookback=choice.lookback if choice else lookback.FALLBACK)
+        return choice
 
     # ----------------------------------------------------------------- fit
     def fit(
@@ -301,10 +288,12 @@ class Forecaster:
         """
         self.check_settings()
         training.select_device(self.device)
+        if lookback.is_auto(self.lookback):
+            self.resolve_lookback(series, val)
         data, train, held, starts = fit_parts(
             series, val, self.lookback, self.horizon, self.collection, SINGLE
         )
-        self._check_train_length(train, self.lookback)
+        lookback.check_train_length(train, self.lookback, self.horizon)
         first = not self.is_fitted
         if first:
             self._learn_data(train)
@@ -528,6 +517,7 @@ class Forecaster:
             series: one series or a collection (every series is cut at the same rows).
             folds, test_size, step, mode: the plan (`forecast.evaluation.backtest_folds`).
             refit_every: retrain every k folds; 0 trains once, on the first fold, only.
+            (`lookback="auto"` is chosen once, on the rows before the first test block.)
             val: validation fraction or rows of each fold's training slice.
             keep_models: keep each fold's fitted forecaster on the result (`models`).
 
@@ -536,13 +526,19 @@ class Forecaster:
         """
         check_positive_int("refit_every", refit_every, allow_zero=True)
         check_fold_settings(folds, mode)
-        data = self.collection(series)
-        plan = backtest_folds(
-            min(len(f) for f in data.values()), self.lookback, self.horizon,
+        data, params = self.collection(series), self.get_params()
+        plan = lambda steps: backtest_folds(  # noqa: E731
+            min(len(f) for f in data.values()), steps, self.horizon,
             folds=folds, test_size=test_size, step=step, mode=mode,
         )  # fmt: skip
-        refit = lambda train: Forecaster(**self.get_params()).fit(train, val=val)  # noqa: E731
-        return run_backtest(data, plan, self.lookback, refit, refit_every, keep_models)
+        if lookback.is_auto(self.lookback):  # chosen once, on the rows before the first test
+            cut = plan(min(self.default_lookbacks(data)))[0].cut
+            probe = Forecaster(**params)
+            probe.resolve_lookback({k: f.iloc[:cut] for k, f in data.items()}, val)
+            params["lookback"] = probe.lookback
+        refit = lambda train: Forecaster(**params).fit(train, val=val)  # noqa: E731
+        steps = params["lookback"]
+        return run_backtest(data, plan(steps), steps, refit, refit_every, keep_models)
 
     # ----------------------------------------------------------------- state and files
     def get_config(self) -> dict[str, Any]:

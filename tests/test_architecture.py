@@ -36,7 +36,7 @@ LAYERS: list[set[str]] = [
         "forecast.evaluation",
         "forecast.intervals",
     },
-    {"forecast.models"},
+    {"forecast.models", "forecast.lookback"},  # lookback: the split + scaler + linear scoring
     {"forecast.training"},
     {"forecast.artifacts"},
     {"forecast.forecaster"},
