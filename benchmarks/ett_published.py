@@ -152,10 +152,23 @@ def _cell(row: pd.Series, key: str, sd: str) -> str:
     return text + (f" ± {row[sd]:.4f}" if row.get("seeds", 1) > 1 else "")
 
 
-def markdown(table: pd.DataFrame, args, command: str, wall: float) -> str:
-    out = summary(table)
+def header(title: str, command: str) -> list[str]:
+    """A results file's title and where it was measured: command, date, machine, versions."""
     import keras
 
+    return [
+        f"# {title}",
+        "",
+        f"- Command: `{command}`",
+        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%M} UTC",
+        "- Machine: 2 CPU cores, shared with other jobs (no GPU)",
+        f"- Versions: forecast {__version__}, Keras {keras.__version__} "
+        f"({keras.backend.backend()} backend)",
+    ]
+
+
+def markdown(table: pd.DataFrame, args, command: str, wall: float) -> str:
+    out = summary(table)
     runs = out[out.method.str.startswith("LSTM")]
     models = [m.removeprefix("LSTM ") for m in dict.fromkeys(runs.method)]
     seeds = sorted({int(s) for s in table.seed.dropna()})
@@ -175,13 +188,8 @@ def markdown(table: pd.DataFrame, args, command: str, wall: float) -> str:
             f"{_cell(row, 'MAE_std', 'MAE_sd')} | {windows} | {', '.join(notes)} |"
         )
     return "\n".join([
-        "# ETTh1 univariate, the published protocol: our LSTMs beside the published best",
-        "",
-        f"- Command: `{command}`",
-        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%M} UTC",
-        "- Machine: 2 CPU cores, shared with other jobs (no GPU)",
-        f"- Versions: forecast {__version__}, Keras {keras.__version__} "
-        f"({keras.backend.backend()} backend)",
+        *header("ETTh1 univariate, the published protocol: our LSTMs beside the published best",
+                command),
         f"- Models {', '.join(models)}; seeds {', '.join(map(str, seeds))}; horizons "
         f"{', '.join(map(str, horizons))}; patience {args.patience} (from the results file)",
         f"- Training time summed over the runs: {table.train_s.sum() / 60:.1f} min (this "

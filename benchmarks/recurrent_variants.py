@@ -21,7 +21,6 @@ written to recurrent_variants.md.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import shlex
 import sys
@@ -34,9 +33,9 @@ import keras
 import numpy as np
 import pandas as pd
 from accuracy import DATA_DIR, ROOT, scores
-from ett_published import load
+from ett_published import header, load
 
-from forecast import Forecaster, __version__, models
+from forecast import Forecaster, models
 from forecast.models.common import ModelOptions, build_forecaster, recurrent_stack
 
 FIT, STOP, SCORE = 5760, 2880, 2880  # rows: train, early stopping, scored
@@ -114,8 +113,6 @@ def run(frame: pd.DataFrame, horizon: int, name: str, settings: dict, seed: int,
 
 
 def markdown(table: pd.DataFrame, command: str) -> str:
-    import keras
-
     table = table.drop_duplicates(subset=["horizon", "variant", "seed"], keep="last")
     table = table.assign(gain=100 * (table.MAE_std / table.linear_MAE_std - 1))
     lines, verdicts = [], []
@@ -132,13 +129,8 @@ def markdown(table: pd.DataFrame, command: str) -> str:
             f"variants below -1 %: {', '.join(group[group.gain < -1].variant) or 'none'}."
         )
     return "\n".join([
-        "# The recurrent path on validation data: LSTM variants vs their own linear path",
-        "",
-        f"- Command: `{command}`",
-        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%M} UTC",
-        "- Machine: 2 CPU cores, shared with other jobs (no GPU)",
-        f"- Versions: forecast {__version__}, Keras {keras.__version__} "
-        f"({keras.backend.backend()} backend)",
+        *header("The recurrent path on validation data: LSTM variants vs their own linear path",
+                command),
         "",
         "ETTh1 OT: rows 0-5759 train, 5760-8639 early stopping (and the lookback choice), "
         "scored on rows 8640-11519 (every window; the test rows 11520-14399 are never used). "
