@@ -51,6 +51,7 @@ from forecast.series import (
     series_label,
 )
 from forecast.windowing import (
+    SplitParts,
     SplitSpec,
     WindowFeeder,
     first_origin,
@@ -238,9 +239,10 @@ class Forecaster:
         Returns a `forecast.linear.LookbackChoice`; raises ConfigError without validation data
         or for a bad candidate, DataError when no candidate fits the training slice.
         """
-        data = self.collection(series)  # read once: candidates and parts come from it
+        parts = isinstance(series, SplitParts)
+        data = series if parts else self.collection(series)  # read once
         if candidates is None:
-            candidates = self.default_lookbacks(data)
+            candidates = self.default_lookbacks(data.train if parts else data)
         return lookback.choose_on_validation(
             data, val, candidates, self.horizon, self.scaler, self.collection
         )

@@ -11,6 +11,7 @@ import pytest
 from forecast import Forecaster, load_series, lookback
 from forecast.errors import ConfigError, DataError
 from forecast.evaluation import baseline_forecasts
+from forecast.windowing import SplitSpec, split_series
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DAILY = DATA / "synthetic_daily.csv"
@@ -462,6 +463,8 @@ def test_auto_lookback_is_the_default_chosen_on_validation_else_fixed(tmp_path: 
     assert f.model_.input_shape == (None, f.lookback, 1)
     f.save(tmp_path / "auto")
     assert Forecaster.load(tmp_path / "auto").lookback == f.lookback  # saved as chosen
+    parts = split_series(frame, SplitSpec((0.5, 0.25, 0.25)), context=84)  # as the CLI cuts it
+    assert Forecaster(**small).fit(parts).lookback in (12, 24, 48, 84)
     # No validation part: the fixed fallback, nothing chosen.
     without = Forecaster(**small).fit(frame, val=0)
     assert (without.lookback, without.lookback_choice_) == (lookback.FALLBACK, None)
