@@ -135,8 +135,10 @@ def markdown(table: pd.DataFrame, command: str) -> str:
         "ETTh1 OT: rows 0-5759 train, 5760-8639 early stopping (and the lookback choice), "
         "scored on rows 8640-11519 (every window; the test rows 11520-14399 are never used). "
         "MAE / MSE on the training rows' standardized scale. `vs linear`: the variant's MAE "
-        "relative to its own frozen (or, without ridge skip, trained) linear path's MAE on the "
-        "same windows: the recurrent part's share. One seed per variant unless named.",
+        "relative to the MAE of the ridge map its linear path starts from (the frozen linear "
+        "path alone; for the no-ridge-skip variant the same ridge map, which that variant "
+        "does not use), on the same windows: what the recurrent part adds. One seed per "
+        "variant unless named.",
         "",
         "| H | variant | MAE | MSE | its linear path MAE | vs linear | naive MAE | lookback "
         "| epochs | s |",
