@@ -46,6 +46,7 @@ HORIZONS = (96, 192, 336, 720)
 CANDIDATES = (24, 48, 96, 168, 336, 512, 720)  # lookbacks tried on validation
 MODELS = ("single", "stacked", "attention")
 DEFAULT_OUT = "benchmarks/results/ett_published"
+LINEAR_PATH = "linear path alone (the models' frozen ridge map)"
 PUBLISHED = {  # (MSE, MAE) per horizon, standardized scale, ETTh1 univariate
     "NLinear (L=336), LTSF-Linear Table 1": ((0.053, 0.177), (0.069, 0.204), (0.081, 0.226),
                                             (0.080, 0.226)),
@@ -130,6 +131,10 @@ def _append(path: Path, rows: list[dict]) -> None:
 def summary(table: pd.DataFrame) -> pd.DataFrame:
     """Mean and std over seeds per horizon and method, the published rows added."""
     keys = ["horizon", "method"]
+    linear = table.method.str.startswith("linear path of")  # one ridge map for every model
+    table = table.assign(
+        method=table.method.where(~linear, LINEAR_PATH), seed=table.seed.where(~linear)
+    )
     table = table.drop_duplicates(subset=[*keys, "seed"], keep="last")  # re-runs replace
     grouped = table.groupby(keys, sort=False)
     out = grouped[["MSE_std", "MAE_std"]].mean()
@@ -144,7 +149,11 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
         if h in set(table.horizon)
     ]
     out = pd.concat([out, pd.DataFrame(published)], ignore_index=True)
-    return out.sort_values("horizon", kind="stable").reset_index(drop=True)
+    order = out.method.map(  # naive, the linear path, the LSTMs, the published rows
+        lambda m: 0 if m.startswith("naive") else 1 if m == LINEAR_PATH else 2 + m.endswith(")")
+    )
+    out = out.assign(order=order).sort_values(["horizon", "order"], kind="stable")
+    return out.drop(columns="order").reset_index(drop=True)
 
 
 def _cell(row: pd.Series, key: str, sd: str) -> str:
@@ -198,14 +207,55 @@ def markdown(table: pd.DataFrame, args, command: str, wall: float) -> str:
         "Protocol: rows 0-8639 train, 8640-11519 validation, 11520-14399 test; scaler fitted "
         "on train; every test window (2881 - H); MSE / MAE on (x - train mean) / train std. "
         f"Lookback chosen on validation from {', '.join(map(str, CANDIDATES))} by the linear "
-        "baseline's MAE. `linear path of LSTM ...`: the same model's frozen ridge path alone "
-        "(what the recurrent part adds is the difference). Mean ± std over seeds.",
+        "baseline's MAE. `linear path alone`: the frozen ridge map every model starts from "
+        "(the same for every model and seed at a horizon), scored alone: what the recurrent "
+        "part adds is the difference. Mean ± std over seeds.",
         "",
         "| H | method | MSE | MAE | windows | notes |",
         "|---|---|---|---|---|---|",
         *lines,
         "",
+        "## Reading the table",
+        "",
+        *verdicts(out),
+        "",
+        "## Cut for time (2 CPU cores shared with other jobs)",
+        "",
+        *(cut(table) or ["- nothing: every model, horizon and seed 0, 1, 2 ran."]),
+        "",
     ])  # fmt: skip
+
+
+def cut(table: pd.DataFrame) -> list[str]:
+    """The runs of the full plan (every model and horizon, seeds 0, 1, 2) not in `table`."""
+    lines = []
+    for kind in MODELS:
+        for horizon in HORIZONS:
+            ran = table[(table.method == f"LSTM {kind}") & (table.horizon == horizon)]
+            missing = sorted({0, 1, 2} - {int(s) for s in ran.seed})
+            if missing:
+                seeds = ", ".join(map(str, missing))
+                lines.append(f"- LSTM {kind}, H={horizon}: seed(s) {seeds} not run.")
+    return lines
+
+
+def verdicts(out: pd.DataFrame) -> list[str]:
+    """Per horizon and model: below naive? below the best published MSE? what the recurrent
+    part adds over the linear path alone."""
+    lines = []
+    for horizon, group in out.groupby("horizon", sort=False):
+        mse = group.set_index("method")["MSE_std"]
+        best = min(v for k, v in mse.items() if str(k).endswith("(published)"))
+        for method in (m for m in mse.index if str(m).startswith("LSTM")):
+            lines.append(
+                f"- H={horizon}: {method} MSE {mse[method]:.4f}: "
+                f"{'below' if mse[method] < mse['naive (repeat last)'] else 'NOT below'} naive "
+                f"({mse['naive (repeat last)']:.4f}), "
+                f"{'below' if mse[method] < best else 'NOT below'} the best published "
+                f"({best:.3f}); {100 * (mse[method] / mse[LINEAR_PATH] - 1):+.1f} % vs its "
+                f"linear path alone ({mse[LINEAR_PATH]:.4f})."
+            )
+    return lines
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
