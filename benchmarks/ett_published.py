@@ -201,6 +201,7 @@ def markdown(table: pd.DataFrame, args, command: str, wall: float) -> str:
                 command),
         f"- Models {', '.join(models)}; seeds {', '.join(map(str, seeds))}; horizons "
         f"{', '.join(map(str, horizons))}; patience {args.patience} (from the results file)",
+        *([f"- Runs: {args.runs}"] if args.runs else []),
         f"- Training time summed over the runs: {table.train_s.sum() / 60:.1f} min (this "
         f"invocation: {wall / 60:.1f} min)",
         "",
@@ -270,13 +271,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--report-only", action="store_true", help="rewrite the .md from the .csv, train nothing"
     )
+    parser.add_argument("--runs", default=None, help="with --report-only: the commands run")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
-    command = "python benchmarks/ett_published.py " + " ".join(shlex.quote(a) for a in argv)
+    shown = [a for i, a in enumerate(argv) if "--runs" not in argv[max(i - 1, 0) : i + 1]]
+    command = "python benchmarks/ett_published.py " + " ".join(shlex.quote(a) for a in shown)
     out = Path(args.out) if Path(args.out).is_absolute() else ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     log = out.with_suffix(".csv")
