@@ -112,7 +112,7 @@ def run(frame: pd.DataFrame, horizon: int, name: str, settings: dict, seed: int,
     }  # fmt: skip
 
 
-def markdown(table: pd.DataFrame, command: str) -> str:
+def markdown(table: pd.DataFrame, command: str, runs: str | None = None) -> str:
     table = table.drop_duplicates(subset=["horizon", "variant", "seed"], keep="last")
     table = table.assign(gain=100 * (table.MAE_std / table.linear_MAE_std - 1))
     lines, verdicts = [], []
@@ -131,6 +131,7 @@ def markdown(table: pd.DataFrame, command: str) -> str:
     return "\n".join([
         *header("The recurrent path on validation data: LSTM variants vs their own linear path",
                 command),
+        *([f"- Runs: {runs}"] if runs else []),
         "",
         "ETTh1 OT: rows 0-5759 train, 5760-8639 early stopping (and the lookback choice), "
         "scored on rows 8640-11519 (every window; the test rows 11520-14399 are never used). "
@@ -160,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--patience", type=int, default=5)
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--runs", default=None, help="with --report-only: the commands run")
     args = parser.parse_args(argv)
-    command = "python benchmarks/recurrent_variants.py " + " ".join(shlex.quote(a) for a in argv)
+    shown = [a for i, a in enumerate(argv) if "--runs" not in argv[max(i - 1, 0) : i + 1]]
+    command = "python benchmarks/recurrent_variants.py " + " ".join(shlex.quote(a) for a in shown)
     out = Path(args.out) if Path(args.out).is_absolute() else ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     log = out.with_suffix(".csv")
@@ -179,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 frame_row = pd.DataFrame([row]).reindex(columns=list(COLUMNS))
                 frame_row.to_csv(log, mode="a", header=not log.exists(), index=False)
-    text = markdown(pd.read_csv(log), command.strip())
+    text = markdown(pd.read_csv(log), command.strip(), args.runs)
     out.with_suffix(".md").write_text(text)
     print(text)
     return 0

@@ -307,10 +307,12 @@ def test_lookback_errors_are_one_line(tmp_path: Path) -> None:
 
 def test_lookback_is_auto_by_default_and_fixed_without_a_validation_part(tmp_path: Path) -> None:
     tiny = [a for a in TINY if a not in ("--lookback", "14", "--quiet")]
-    result = invoke("train", DAILY, *tiny, "--no-plots", "--out", tmp_path / "a")
+    data = tmp_path / "daily.csv"
+    pd.read_csv(DAILY).iloc[:400].to_csv(data, index=False)  # a short series: a quick test
+    result = invoke("train", data, *tiny, "--no-plots", "--out", tmp_path / "a")
     assert result.exit_code == 0, result.output
     assert re.search(r"chose  lookback \d+: the lowest validation MAE", result.stdout)
-    fixed = invoke("train", DAILY, *tiny, "--no-plots", "--split", "0.8,0,0.2", "--out",
+    fixed = invoke("train", data, *tiny, "--no-plots", "--split", "0.8,0,0.2", "--out",
                    tmp_path / "b")  # fmt: skip
     assert fixed.exit_code == 0, fixed.output
     assert "chose  lookback 48: no validation part to choose it on (fixed)" in fixed.stdout
