@@ -148,6 +148,12 @@ def _names(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
+def _targets(text: str | None) -> str | list[str] | None:
+    """`--target`: None (from the data), one column, or several (`a,b`)."""
+    names = _names(text)
+    return names[0] if len(names) == 1 else names or None
+
+
 def _model_options(
     model: str,
     units: str | None,
@@ -218,13 +224,14 @@ def _parse_lookback(text: str) -> int | list[int] | None:
 
 def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: int) -> Any:
     """A Forecaster configured from the shared options, its settings checked; `wanted` is the
-    parsed `--lookback`: for `auto` (None) or a list, the lookback is the shortest candidate
-    until one is chosen."""
+    parsed `--lookback`: `auto` (None) stays "auto"; for a list, the lookback is the shortest
+    candidate until one is chosen."""
     from forecast.forecaster import Forecaster
 
+    first = "auto" if wanted is None else wanted if isinstance(wanted, int) else min(wanted)
     forecaster = Forecaster(
-        model=opts.model, lookback=wanted if isinstance(wanted, int) else min(wanted or [1]),
-        horizon=opts.horizon, target=opts.target, covariates=_names(opts.covariates),
+        model=opts.model, lookback=first,
+        horizon=opts.horizon, target=_targets(opts.target), covariates=_names(opts.covariates),
         time_col=opts.time_col, id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
         load_options=_load_options(opts) or None, scaler=opts.scaler,
         series_scaling=opts.series_scaling, normalize=opts.normalize, ridge_skip=opts.ridge_skip,
@@ -259,14 +266,14 @@ def _series(
     backends.select_device(opts.device)
     backends.start_backend()
     series = _load(
-        opts.data, time_col=opts.time_col, target=opts.target,
+        opts.data, time_col=opts.time_col, target=_targets(opts.target),
         covariates=_names(opts.covariates), id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
         **_load_options(opts),
     )  # fmt: skip
     for line in tables.load_lines(series, time=not quiet):
         say(line)
     frames = series if isinstance(series, dict) else {SINGLE: series}
-    need = lookback + opts.horizon
+    need = (lookback if isinstance(lookback, int) else 1) + opts.horizon  # "auto": 1 and up
     fix = "it is too short: give more rows, or a shorter lookback or horizon"
     check_length(frames, need, "the data", "lookback + horizon =", fix)
     return series
@@ -378,19 +385,19 @@ def _train(
     choice = None
     if not isinstance(wanted, int):
         try:
-            choice = forecaster.choose_lookback(series, val=spec, candidates=wanted)
+            choice = forecaster.resolve_lookback(series, val=spec, candidates=wanted)
         except ConfigError as exc:
             if exc.setting != "val":
                 raise
             raise ConfigError(
-                "--lookback auto needs a validation part: give --split with a validation "
+                "--lookback candidates need a validation part: give --split with a validation "
                 "fraction (e.g. 0.6,0.2,0.2), --train-end and --val-end, or --val-size"
             ) from None
-        forecaster.set_params(lookback=choice.lookback)
     parts = split_series(series, spec, context=forecaster.lookback)
     say(tables.data_line(opts.data, series, parts))
-    if choice is not None:
-        say(f"chose  {choice.summary()}")
+    if not isinstance(wanted, int):
+        fixed = f"lookback {forecaster.lookback}: no validation part to choose it on (fixed)"
+        say(f"chose  {choice.summary() if choice else fixed}")
     try:
         result = runs.train_and_save(forecaster, parts, out, data=str(opts.data), log=say)
     except KeyboardInterrupt:
@@ -508,8 +515,8 @@ def backtest(
 ) -> None:
     """Rolling-origin backtest: train, test on the next block, move the origin, repeat."""
     wanted = _parse_lookback(opts.lookback)
-    if not isinstance(wanted, int):
-        raise ConfigError("backtest takes one --lookback number ('auto' and lists are for train)")
+    if isinstance(wanted, list):
+        raise ConfigError("backtest takes one --lookback number or auto (lists are for train)")
     forecaster = _forecaster(opts, wanted, _verbosity(quiet or as_json))
     series = _series(opts, _stderr if as_json else _stdout, forecaster.lookback)
     result = forecaster.backtest(

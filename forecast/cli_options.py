@@ -35,7 +35,10 @@ TimeCol = Annotated[
 ]
 Target = Annotated[
     str | None,
-    data_option(help="Column to forecast; default: the only numeric one."),
+    data_option(
+        help="Column(s) to forecast: OT, or HUFL,OT (one model for both); default: the "
+        "only numeric one."
+    ),
 ]
 Covariates = Annotated[
     str | None,
@@ -77,8 +80,9 @@ Model = Annotated[str, model_option(help="single, stacked or attention.")]
 Lookback = Annotated[
     str,
     model_option(
-        help="Input steps per window: a number; or for train, 'auto' (chosen on the validation "
-        "part by the linear baseline's MAE, from 1 to 14 seasons) or candidates like 24,96,336."
+        help="Input steps per window: a number; 'auto' (chosen on the validation part by the "
+        "linear baseline's MAE, from 1 to 14 seasons; 48 without a validation part; backtest "
+        "chooses once, before its first test block); or for train candidates like 24,96,336."
     ),
 ]
 Horizon = Annotated[int, model_option(min=1, help="Steps forecast at once.")]
@@ -201,7 +205,7 @@ def shared_options(
     decimal: Decimal = None,
     encoding: Encoding = None,
     model: Model = "single",
-    lookback: Lookback = "24",
+    lookback: Lookback = "auto",
     horizon: Horizon = 12,
     units: Units = None,
     dropout: Dropout = None,

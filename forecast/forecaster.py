@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, backends, intervals, models, panel, state, training
+from forecast import artifacts, backends, intervals, lookback, models, panel, state, training
 from forecast.competition import m4_season
 from forecast.errors import ConfigError, DataError, check_positive_int
 from forecast.evaluation import (
@@ -51,7 +51,7 @@ from forecast.series import (
     future_index,
     series_info,
 )
-from forecast.windowing import SplitSpec, WindowFeeder
+from forecast.windowing import SplitParts, SplitSpec, WindowFeeder
 
 Validation = float | int | pd.DataFrame | Mapping[str, Any] | SplitSpec | None
 _SHORT = ("the training slice", "lookback + horizon =", "use a shorter lookback or horizon")
@@ -65,7 +65,9 @@ class Forecaster:
 
     Args:
         model: "single", "stacked" or "attention" (see `forecast.models`).
-        lookback: input steps per window.
+        lookback: input steps per window; "auto" (the default): chosen by `fit` on the
+            validation part (`choose_lookback`; the choice kept in `lookback_choice_`), or
+            `forecast.lookback.FALLBACK` (48) steps when there is no validation part.
         horizon: steps forecast at once.
         target: column(s) to forecast; by default taken from the data.
         covariates: extra input columns.
@@ -105,7 +107,7 @@ class Forecaster:
     def __init__(
         self,
         model: str = "single",
-        lookback: int = 48,
+        lookback: int | str = lookback.AUTO,
         horizon: int = 1,
         target: str | Sequence[str] | None = None,
         covariates: str | Sequence[str] = (),
@@ -194,8 +196,10 @@ class Forecaster:
     def check_settings(self) -> None:
         """Check every setting against its one declaration; `fit` calls it before any data
         work. Raises ConfigError naming the setting and the value."""
-        for name in ("lookback", "horizon", "epochs", "ensemble"):
+        for name in ("horizon", "epochs", "ensemble"):
             check_positive_int(name, getattr(self, name))
+        if not lookback.is_auto(self.lookback):
+            check_positive_int("lookback", self.lookback)
         if self.batch_size is not None:
             check_positive_int("batch_size", self.batch_size, or_none=True)
         models.get_builder(self.model)
@@ -242,7 +246,8 @@ class Forecaster:
 
         Every candidate is scored on the same validation windows (`forecast.panel.
         lookback_choice`: of the series that can hold the longest candidate the median series
-        can). Nothing is changed: apply it with `set_params(lookback=...)`.
+        can). Nothing is changed: apply it with `set_params(lookback=...)` or
+        `resolve_lookback`.
 
         Args:
             series, val: as in `fit` (with a `SplitSpec`, `series` is all the data).
@@ -251,9 +256,10 @@ class Forecaster:
         Returns a `forecast.linear.LookbackChoice`; raises ConfigError without validation data
         or for a bad candidate, DataError when no candidate fits the training slice.
         """
-        data = self.collection(series)  # read once: candidates and parts come from it
+        parts = isinstance(series, SplitParts)
+        data = series if parts else self.collection(series)  # read once
         if candidates is None:
-            candidates = self.default_lookbacks(data)
+            candidates = self.default_lookbacks(data.train if parts else data)
         tried = sorted({check_positive_int("lookback candidate", int(c)) for c in candidates})
         if not tried:
             raise ConfigError("give at least one lookback candidate")
@@ -261,7 +267,24 @@ class Forecaster:
             data, val, tried, self.horizon, self.scaler, self.collection
         )
         if left_out:
-            choice.windows_note = f"; {left_out} of {len(data)} series too short to score"
+            choice.windows_note = f"; {left_out} series too short to score"
+        return choice
+
+    def resolve_lookback(
+        self, series: Any, val: Validation = 0.2, candidates: Sequence[int] | None = None
+    ) -> LookbackChoice | None:
+        """Set `lookback` to `choose_lookback`'s winner; without a validation part, to
+        `forecast.lookback.FALLBACK` (given `candidates` then raise ConfigError). `fit` calls
+        it for `lookback="auto"`. Returns the choice (None: the fallback), also kept in
+        `lookback_choice_`."""
+        try:
+            choice = self.choose_lookback(series, val, candidates)
+        except ConfigError as exc:
+            if exc.setting != "val" or candidates is not None:
+                raise
+            choice = None
+        self.lookback_choice_ = choice
+        self.set_params(lookback=choice.lookback if choice else lookback.FALLBACK)
         return choice
 
     # ----------------------------------------------------------------- fit
@@ -290,6 +313,8 @@ class Forecaster:
         """
         self.check_settings()
         training.use_device(self.device)
+        if lookback.is_auto(self.lookback):
+            self.resolve_lookback(series, val)
         data, train, held, starts = panel.fit_parts(
             series, val, self.lookback, self.horizon, self.collection, SINGLE
         )
@@ -595,6 +620,7 @@ class Forecaster:
             series: one series or a collection (every series is cut at the same rows).
             folds, test_size, step, mode: the plan (`forecast.evaluation.backtest_folds`).
             refit_every: retrain every k folds; 0 trains once, on the first fold, only.
+            (`lookback="auto"` is chosen once, on the rows before the first test block.)
             val: validation fraction or rows of each fold's training slice.
             keep_models: keep each fold's fitted forecaster on the result (`models`).
 
@@ -603,13 +629,19 @@ class Forecaster:
         """
         check_positive_int("refit_every", refit_every, allow_zero=True)
         check_fold_settings(folds, mode)
-        data = self.collection(series)
-        plan = backtest_folds(
-            min(len(f) for f in data.values()), self.lookback, self.horizon,
+        data, params = self.collection(series), self.get_params()
+        plan = lambda steps: backtest_folds(  # noqa: E731
+            min(len(f) for f in data.values()), steps, self.horizon,
             folds=folds, test_size=test_size, step=step, mode=mode,
         )  # fmt: skip
-        refit = lambda train: Forecaster(**self.get_params()).fit(train, val=val)  # noqa: E731
-        return run_backtest(data, plan, self.lookback, refit, refit_every, keep_models)
+        if lookback.is_auto(self.lookback):  # chosen once, on the rows before the first test
+            cut = plan(min(self.default_lookbacks(data)))[0].cut
+            probe = Forecaster(**params)
+            probe.resolve_lookback({k: f.iloc[:cut] for k, f in data.items()}, val)
+            params["lookback"] = probe.lookback
+        refit = lambda train: Forecaster(**params).fit(train, val=val)  # noqa: E731
+        steps = params["lookback"]
+        return run_backtest(data, plan(steps), steps, refit, refit_every, keep_models)
 
     # ----------------------------------------------------------------- state and files
     def get_config(self) -> dict[str, Any]:

@@ -38,6 +38,7 @@ LAYERS: list[set[str]] = [
         "forecast.evaluation",
         "forecast.intervals",
         "forecast.competition",
+        "forecast.lookback",
     },
     {"forecast.models", "forecast.panel"},  # panel: many series over the stages above
     {"forecast.training"},

@@ -325,10 +325,44 @@ def test_lookback_errors_are_one_line(tmp_path: Path) -> None:
     assert_one_error_line(
         invoke("train", DAILY, "--lookback", "fourteen", "--out", tmp_path / "a"), 2, "--lookback"
     )
-    no_val = invoke("train", DAILY, "--lookback", "auto", "--split", "0.8,0,0.2", "--out",
+    no_val = invoke("train", DAILY, "--lookback", "7,14", "--split", "0.8,0,0.2", "--out",
                     tmp_path / "b")  # fmt: skip
-    assert_one_error_line(no_val, 2, "needs a validation part")
-    assert_one_error_line(invoke("backtest", DAILY, "--lookback", "auto"), 2, "for train")
+    assert_one_error_line(no_val, 2, "candidates need a validation part")
+    assert_one_error_line(invoke("backtest", DAILY, "--lookback", "7,14"), 2, "for train")
+
+
+def test_lookback_is_auto_by_default_and_fixed_without_a_validation_part(tmp_path: Path) -> None:
+    tiny = [a for a in TINY if a not in ("--lookback", "14", "--quiet")]
+    data = tmp_path / "daily.csv"
+    pd.read_csv(DAILY).iloc[:400].to_csv(data, index=False)  # a short series: a quick test
+    result = invoke("train", data, *tiny, "--no-plots", "--out", tmp_path / "a")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"chose  lookback \d+: the lowest validation MAE", result.stdout)
+    fixed = invoke("train", data, *tiny, "--no-plots", "--split", "0.8,0,0.2", "--out",
+                   tmp_path / "b")  # fmt: skip
+    assert fixed.exit_code == 0, fixed.output
+    assert "chose  lookback 48: no validation part to choose it on (fixed)" in fixed.stdout
+    assert (
+        json.loads((tmp_path / "b" / "forecaster.json").read_text())["settings"]["lookback"] == 48
+    )
+
+
+def test_several_targets_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "two"
+    result = invoke(
+        "train", ROOT / "data" / "synthetic_covariate.csv", "--target", "load, temperature",
+        "--covariates", "noise_feature", *TINY, "--no-plots", "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "forecaster.json").read_text())
+    assert saved["columns"] == ["load", "temperature", "noise_feature"]
+    assert saved["n_targets"] == 2
+    assert "target load" in result.stdout and "target temperature" in result.stdout
+    predicted = invoke("predict", out, "--data", ROOT / "data" / "synthetic_covariate.csv",
+                       "--out", "-")  # fmt: skip
+    assert predicted.exit_code == 0, predicted.output
+    assert predicted.stdout.splitlines()[0] == "timestamp,load,temperature"
+    assert len(predicted.stdout.splitlines()) == 1 + 7
 
 
 # ---------------------------------------------------------------------- errors

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import Forecaster, load_series
+from forecast import Forecaster, load_series, lookback
 from forecast.errors import ConfigError, DataError
 from forecast.evaluation import baseline_forecasts
+from forecast.windowing import SplitSpec, split_series
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DAILY = DATA / "synthetic_daily.csv"
@@ -427,7 +428,7 @@ def test_choose_lookback_picks_a_full_cycle_and_scores_every_candidate_alike():
     frame = _seasonal()
     f = Forecaster(horizon=6, season=12)
     choice = f.choose_lookback(frame, val=0.25, candidates=[2, 12, 24, 300])
-    assert f.lookback == 48  # nothing changed: the choice is applied by the caller
+    assert f.lookback == "auto"  # nothing changed: the choice is applied by the caller
     assert choice.lookback in (12, 24)
     assert choice.scores[choice.lookback] == min(v for v in choice.scores.values() if v)
     assert choice.scores[2] > 2 * choice.scores[choice.lookback]  # half a cycle is not enough
@@ -448,3 +449,34 @@ def test_choose_lookback_needs_validation_data_and_sane_candidates():
         Forecaster(horizon=6).choose_lookback(frame, candidates=[0, 12])
     with pytest.raises(DataError, match="no lookback candidate fits"):
         Forecaster(horizon=6).choose_lookback(frame.iloc[:120], candidates=[60, 80])
+
+
+def test_auto_lookback_is_the_default_chosen_on_validation_else_fixed(tmp_path: Path):
+    frame = _seasonal()
+    small = dict(horizon=6, season=12, epochs=1, verbose=0, model_options={"units": 4})
+    f = Forecaster(**small)
+    assert f.lookback == "auto"
+    expected = f.choose_lookback(frame, val=0.25)
+    f.fit(frame, val=0.25)
+    assert f.lookback == expected.lookback == f.lookback_choice_.lookback
+    assert f.lookback in (12, 24, 48, 84)
+    assert f.model_.input_shape == (None, f.lookback, 1)
+    f.save(tmp_path / "auto")
+    assert Forecaster.load(tmp_path / "auto").lookback == f.lookback  # saved as chosen
+    parts = split_series(frame, SplitSpec((0.5, 0.25, 0.25)), context=84)  # as the CLI cuts it
+    assert Forecaster(**small).fit(parts).lookback in (12, 24, 48, 84)
+    # No validation part: the fixed fallback, nothing chosen.
+    without = Forecaster(**small).fit(frame, val=0)
+    assert (without.lookback, without.lookback_choice_) == (lookback.FALLBACK, None)
+    with pytest.raises(ConfigError, match="positive integer"):
+        Forecaster(lookback="long", **small).fit(frame)
+
+
+def test_backtest_chooses_an_auto_lookback_once_before_the_first_test_block():
+    frame = _seasonal()
+    f = Forecaster(horizon=6, season=12, epochs=1, verbose=0, model_options={"units": 4})
+    result = f.backtest(frame, folds=2, test_size=20, val=0.25, keep_models=True)
+    chosen = {m.lookback for m in result.models}
+    assert len(chosen) == 1 and f.lookback == "auto"  # one choice; the settings untouched
+    head = frame.iloc[: len(frame) - 40]  # the rows before the first test block
+    assert chosen == {Forecaster(horizon=6, season=12).choose_lookback(head, 0.25).lookback}

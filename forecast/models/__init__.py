@@ -66,7 +66,8 @@ def environment() -> dict[str, Any]:
     `cudnn_problems` and `uses_cudnn`. What `forecast info` shows."""
     from forecast import backends
 
-    # The default forecaster's model (Forecaster(): single, lookback 48, horizon 1), one series.
+    # The default forecaster's model (Forecaster(): single, horizon 1; lookback 48, the fallback of
+    # lookback="auto"), one series.
     model = build_single_lstm(lookback=48, n_inputs=1, horizon=1, n_targets=1)
     return backends.environment(cudnn_problems=cudnn_eligible(model))
 
