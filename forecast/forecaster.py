@@ -34,7 +34,6 @@ from forecast.evaluation import (
     backtest_folds,
     baseline_forecasts,
     check_fold_settings,
-    evaluate_forecasts,
     pooled_seasonal_scale,
     run_backtest,
     season_for,
@@ -51,7 +50,7 @@ from forecast.series import (
     future_index,
     series_info,
 )
-from forecast.windowing import SplitParts, SplitSpec, WindowFeeder
+from forecast.windowing import SplitSpec, WindowFeeder
 
 Validation = float | int | pd.DataFrame | Mapping[str, Any] | SplitSpec | None
 _SHORT = ("the training slice", "lookback + horizon =", "use a shorter lookback or horizon")
@@ -256,19 +255,7 @@ class Forecaster:
         Returns a `forecast.linear.LookbackChoice`; raises ConfigError without validation data
         or for a bad candidate, DataError when no candidate fits the training slice.
         """
-        parts = isinstance(series, SplitParts)
-        data = series if parts else self.collection(series)  # read once
-        if candidates is None:
-            candidates = self.default_lookbacks(data.train if parts else data)
-        tried = sorted({check_positive_int("lookback candidate", int(c)) for c in candidates})
-        if not tried:
-            raise ConfigError("give at least one lookback candidate")
-        choice, left_out = panel.lookback_choice(
-            data, val, tried, self.horizon, self.scaler, self.collection
-        )
-        if left_out:
-            choice.windows_note = f"; {left_out} series too short to score"
-        return choice
+        return lookback.choose(self, series, val, candidates)
 
     def resolve_lookback(
         self, series: Any, val: Validation = 0.2, candidates: Sequence[int] | None = None
@@ -277,15 +264,7 @@ class Forecaster:
         `forecast.lookback.FALLBACK` (given `candidates` then raise ConfigError). `fit` calls
         it for `lookback="auto"`. Returns the choice (None: the fallback), also kept in
         `lookback_choice_`."""
-        try:
-            choice = self.choose_lookback(series, val, candidates)
-        except ConfigError as exc:
-            if exc.setting != "val" or candidates is not None:
-                raise
-            choice = None
-        self.lookback_choice_ = choice
-        self.set_params(lookback=choice.lookback if choice else lookback.FALLBACK)
-        return choice
+        return lookback.resolve(self, series, val, candidates)
 
     # ----------------------------------------------------------------- fit
     def fit(
@@ -358,9 +337,9 @@ class Forecaster:
         or with `intervals="none"`."""
         if intervals.check_interval_mode(self.intervals) == "none" or not held:
             return None
-        errors, start = {}, {k: len(f) - max(starts[k], self.lookback) for k, f in held.items()}
-        for key, (_, preds, actual, bases, _) in self._spans(held, start).items():
-            errors[key] = {"model": abs(actual - preds), "naive": abs(actual - bases["naive"])}
+        start = {k: len(f) - max(starts[k], self.lookback) for k, f in held.items()}
+        errors = {k: {"model": abs(s[2] - s[1]), "naive": abs(s[2] - s[3]["naive"])}
+                  for k, s in self._spans(held, start).items()}  # fmt: skip
         scales = {k: intervals.series_scale(self._values(f)) for k, f in train.items()}
         return intervals.calibrate(errors, scales if len(train) > 1 else None)
 
@@ -556,32 +535,20 @@ class Forecaster:
         data = self.collection(series)
         spans = self._spans(data, test)
         names = self.columns_[: self.n_targets_]
-        has_linear = all("linear" in s[3] for s in spans.values())
-        pick = lambda b: {k: v for k, v in b.items() if has_linear or k != "linear"}  # noqa: E731
-        actual = np.concatenate([s[2] for s in spans.values()])
-        report = evaluate_forecasts(
-            actual, np.concatenate([s[1] for s in spans.values()]),
-            {n: np.concatenate([pick(s[3])[n] for s in spans.values()]) for n in pick(
-                next(iter(spans.values()))[3])},
-            self.mase_scale_, names,
-        )  # fmt: skip
+        report = panel.span_report(spans, self.mase_scale_, names)
         past = self.collection(history) if history is not None else None
         report.per_series, report.competition = panel.competition_scores(
             data, spans, past, m4_season(self.freq_, self.season), self.horizon, names
         )
-        short = [k for k, s in spans.items() if s[4] != "model"]
-        if short:
-            methods = {k: spans[k][4] for k in short}
-            report.notes.insert(0, panel.short_series_note(short, len(spans), methods) + ".")
         if levels:
             bounds = [
                 {m: self._bounds(k, data[k], p, levels, m, s[0], s[2])
                  for m, p in (("model", s[1]), ("naive", s[3]["naive"]))}
                 for k, s in spans.items()
             ]  # fmt: skip
-            report.intervals = intervals.interval_table(
-                actual, intervals.concat_bounds(bounds), self.mase_scale_, names
-            )
+            actual = np.concatenate([s[2] for s in spans.values()])
+            bounds = intervals.concat_bounds(bounds)
+            report.intervals = intervals.interval_table(actual, bounds, self.mase_scale_, names)
             report.notes += self.calibration_.notes(levels)
         return report
 
@@ -636,9 +603,7 @@ class Forecaster:
         )  # fmt: skip
         if lookback.is_auto(self.lookback):  # chosen once, on the rows before the first test
             cut = plan(min(self.default_lookbacks(data)))[0].cut
-            probe = Forecaster(**params)
-            probe.resolve_lookback({k: f.iloc[:cut] for k, f in data.items()}, val)
-            params["lookback"] = probe.lookback
+            params["lookback"] = lookback.before(Forecaster(**params), data, cut, val)
         refit = lambda train: Forecaster(**params).fit(train, val=val)  # noqa: E731
         steps = params["lookback"]
         return run_backtest(data, plan(steps), steps, refit, refit_every, keep_models)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from forecast import competition
 from forecast.errors import ConfigError, DataError
+from forecast.evaluation import Report, evaluate_forecasts
 from forecast.linear import LookbackChoice, choose_lookback, longest_fitting
 from forecast.scaling import PanelScaler, SeriesScaler
 from forecast.series import SINGLE, series_info
@@ -372,3 +373,20 @@ def window_spans(
             f"{lookback + horizon} rows with {horizon} after the start"
         )
     return out
+
+
+def span_report(spans: Mapping[str, tuple], mase_scale: np.ndarray, names: Sequence[str]) -> Report:
+    """The `Report` of `window_spans`' forecasts pooled over every series: the model (or a
+    short series' fallback) beside each baseline (the linear one only where every series
+    has it), in original units, with a note naming the series forecast by a fallback."""
+    rows = list(spans.values())
+    has_linear = all("linear" in s[3] for s in rows)
+    methods = [n for n in rows[0][3] if has_linear or n != "linear"]
+    report = evaluate_forecasts(
+        np.concatenate([s[2] for s in rows]), np.concatenate([s[1] for s in rows]),
+        {n: np.concatenate([s[3][n] for s in rows]) for n in methods}, mase_scale, names,
+    )  # fmt: skip
+    short = {k: s[4] for k, s in spans.items() if s[4] != "model"}
+    if short:
+        report.notes.insert(0, short_series_note(list(short), len(spans), short) + ".")
+    return report

@@ -38,9 +38,9 @@ LAYERS: list[set[str]] = [
         "forecast.evaluation",
         "forecast.intervals",
         "forecast.competition",
-        "forecast.lookback",
     },
     {"forecast.models", "forecast.panel"},  # panel: many series over the stages above
+    {"forecast.lookback"},  # the lookback choice: panel's scoring, for Forecaster
     {"forecast.training"},
     {"forecast.artifacts"},
     {"forecast.forecaster", "forecast.state"},  # state: the Forecaster's state schema
