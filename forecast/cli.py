@@ -399,12 +399,12 @@ def train(
     val_end: Annotated[
         str | None, typer.Option(help="With --train-end: last validation timestamp.")
     ] = None,
-    test_size: Annotated[
+    last_test: Annotated[  # not `test_size`: backtest's --test-size means a fold's block
         int | None,
-        typer.Option(min=1, help="Instead of --split: the last rows of each series are the test."),
+        typer.Option("--test-size", min=1, help="The last rows of each series are the test."),
     ] = None,
-    val_size: Annotated[
-        int | None, typer.Option(min=0, help="With --test-size: rows before it for validation.")
+    last_val: Annotated[
+        int | None, typer.Option("--val-size", min=0, help="With --test-size: rows before it.")
     ] = None,
     out: Annotated[
         Path | None,
@@ -430,7 +430,7 @@ def train(
     from forecast import runs
     from forecast.windowing import split_series
 
-    spec = _split_spec(split, train_end, val_end, (test_size, val_size))
+    spec = _split_spec(split, train_end, val_end, (last_test, last_val))
     wanted = _parse_lookback(opts.lookback)
     forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
     console = Console()
