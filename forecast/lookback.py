@@ -48,7 +48,9 @@ def choose(
         data, val, tried, forecaster.horizon, forecaster.scaler, forecaster.collection
     )
     if left_out:
-        choice.windows_note = f"; {left_out} series too short to score"
+        frames = data.train if parts else data
+        total = len(frames) if isinstance(frames, dict) else 1
+        choice.windows_note = f"; {left_out} of {total} series too short to score"
     return choice
 
 
