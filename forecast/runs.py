@@ -309,7 +309,7 @@ def train_and_save(
         metrics["load"] = _changes(parts)
         forecaster.save(folder, metrics=metrics)  # replaces the toolkit's files only
         shutil.rmtree(run_dir, ignore_errors=True)
-        if report.per_series is not None:
+        if report.per_series is not None and report.per_series["series"].nunique() > 1:
             from forecast.artifacts import SERIES_METRICS
 
             path = folder / SERIES_METRICS

@@ -55,7 +55,7 @@ def print_report(console: Console, report: Any, heading: str, model: str) -> Non
     console.print(heading, soft_wrap=True)
     for table in metrics_tables(report.overall(), model):
         console.print(table)
-    if report.competition:
+    if report.competition and report.per_series["series"].nunique() > 1:  # many series
         console.print(competition_table(report.competition, report.per_series, model))
     if report.intervals is not None:
         console.print(intervals_table(report.interval_overall(), model))
