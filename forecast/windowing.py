@@ -397,8 +397,7 @@ def split_series(
         if spec.by_size:  # a series too short for validation too gives up its val part
             if len(frame) <= spec.test_size:
                 raise DataError(
-                    f"{label}{len(frame)} rows leave no history before test_size="
-                    f"{spec.test_size}",
+                    f"{label}{len(frame)} rows leave no history before test_size={spec.test_size}",
                     setting="test_size",
                 )
             val_rows = min(spec.val_size or 0, len(frame) - spec.test_size - 1)
