@@ -109,9 +109,12 @@ def naive2(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
 
 
 def owa(smape_value: float, mase_value: float, smape_naive2: float, mase_naive2: float) -> float:
-    """Overall weighted average relative to Naive2: (sMAPE ratio + MASE ratio) / 2."""
+    """Overall weighted average relative to Naive2: (sMAPE ratio + MASE ratio) / 2; NaN when
+    Naive2 scores 0 (a perfect Naive2 leaves nothing to be relative to)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return float(0.5 * (smape_value / smape_naive2 + mase_value / mase_naive2))
+        ratios = np.divide([smape_value, mase_value], [smape_naive2, mase_naive2], dtype=float)
+    ratios[~np.isfinite(ratios)] = np.nan
+    return float(0.5 * ratios.sum()) if np.isfinite(ratios).all() else float("nan")
 
 
 def score_series(

@@ -31,7 +31,14 @@ from forecast.training import FitResult
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--lookback", "14", "--horizon", "7", "--epochs", "2", "--units", "8", "--quiet"]
-TOOLKIT = {"forecaster.json", "model.keras", "history.csv", "metrics.json", "linear_baseline.npz"}
+TOOLKIT = {
+    "forecaster.json",
+    "model.keras",
+    "history.csv",
+    "metrics.json",
+    "linear_baseline.npz",
+    "intervals.npz",
+}
 USERS = {"NOTES.md": "my notes", "predictions.csv": "time,value\n"}
 
 runner = CliRunner()
