@@ -14,33 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from cli_helpers import invoke, one_error
 
 from forecast import load_series
-from forecast.cli import app
 from forecast.errors import ConfigError, DataError
 from forecast.series import load_report
 
 ROOT = Path(__file__).resolve().parents[1]
 AEP = ROOT.parent / "shared" / "datasets" / "AEP_hourly.csv"
 TINY = ["--lookback", "12", "--horizon", "6", "--epochs", "2", "--units", "8", "--quiet"]
-runner = CliRunner()
-
-
-def invoke(*args: object) -> object:
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def one_error(result: object, *needles: str) -> str:
-    """The command failed with status 2 and printed exactly one `error: ...` line."""
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    for python in ("sort=True", "fill=", "target=", "time_col=", "duplicates=", "unexpected"):
-        assert python not in lines[0], lines[0]
-    return lines[0]
 
 
 def hourly(n: int = 300, start: str = "2024-01-01") -> pd.DataFrame:

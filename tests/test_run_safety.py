@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from cli_helpers import invoke, one_error
 
 from forecast import files, runs, tables, training
-from forecast.cli import app
 from forecast.forecaster import Forecaster
 from forecast.training import FitResult
 
@@ -40,22 +39,6 @@ TOOLKIT = {
     "intervals.npz",
 }
 USERS = {"NOTES.md": "my notes", "predictions.csv": "time,value\n"}
-
-runner = CliRunner()
-
-
-def invoke(*args: object) -> object:
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def one_error(result: object, *needles: str) -> str:
-    """The command failed with exit 2 and printed exactly one `error: ...` line."""
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def _daily(path: Path, rows: int = 400, **edits: float) -> Path:
