@@ -558,7 +558,7 @@ class Forecaster:
         """Every baseline's forecasts, in original units, `(n, horizon, n_targets)`, for the
         windows of one series whose first target rows are `origins` (the mean over the input
         rows there are, the linear baseline where its input fits)."""
-        values = frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
+        values = self._values(frame)
         rows = min(self.lookback, int(origins.min()))
         found = baseline_forecasts(values, origins, rows, self.horizon, self.season_)
         if self.linear_.is_fitted and rows == self.lookback:

@@ -63,9 +63,6 @@ def print_report(console: Console, report: Any, heading: str, model: str) -> Non
         console.print(note, soft_wrap=True)
 
 
-jsonable = files.jsonable  # kept for compatibility
-
-
 def competition_table(aggregate: dict, per_series: Any, model: str, worst: int = 3) -> Table:
     """The competitions' metrics averaged over series (M4's OWA vs Naive2), per target and
     method, and the series where the model's sMAPE is worst."""
