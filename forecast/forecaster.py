@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, backends, intervals, lookback, models, panel, state, training
+from forecast import artifacts, backends, bands, intervals, lookback, models, panel, state, training
 from forecast.competition import m4_season
 from forecast.errors import ConfigError, DataError, check_positive_int
 from forecast.evaluation import (
@@ -88,7 +88,10 @@ class Forecaster:
         reduce_lr_patience: halve the learning rate after this many epochs without a better
             val_loss (a learning-rate schedule); None keeps it constant.
         loss: by name (see `forecast.training`); default "mae", the score reports lead with
-            (lower validation MAE on 5 of 8 tasks, MSE on 2: `benchmarks/choice.py`).
+            (lower validation MAE on 5 of 8 tasks, MSE on 2: `benchmarks/choice.py`);
+            "quantile": quantile heads, one forecast per `quantiles`, the median the point.
+        quantiles: with loss="quantile", e.g. (0.1, 0.5, 0.9); None: (0.025, 0.1, 0.5, 0.9,
+            0.975) (`forecast.quantiles`).
         optimizer, learning_rate: by name (see `forecast.training`).
         seed: seeds everything for repeatable runs.
         device: "auto", "cpu", "gpu" or "gpu:N".
@@ -98,8 +101,9 @@ class Forecaster:
             forecasts (one saved Keras model; `forecast.training.train_members`).
         model_options: extra keyword arguments for the model builder (units, dropout, ...).
         intervals: "conformal" (default): calibrate prediction intervals on the validation
-            windows after training (`forecast.intervals`); "adaptive": the same, re-calibrated
-            online on the actuals of the span scored; "none": point forecasts only.
+            windows after training (`forecast.intervals`; CQR with quantile heads); "adaptive":
+            the same, re-calibrated online on the actuals of the span scored; "raw": the
+            quantile heads' own bounds; "none": point forecasts only (`forecast.bands`).
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -124,6 +128,7 @@ class Forecaster:
         reduce_lr_patience: int | None = None,
         batch_size: int | None = None,
         loss: str = "mae",
+        quantiles: Sequence[float] | None = None,
         optimizer: str = "adam",
         learning_rate: float | None = 1e-3,
         seed: int | None = 0,
@@ -154,6 +159,7 @@ class Forecaster:
         self.reduce_lr_patience = reduce_lr_patience
         self.batch_size = batch_size
         self.loss = loss
+        self.quantiles = quantiles
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.seed = seed
@@ -208,6 +214,7 @@ class Forecaster:
         training.check_loss(self.loss)
         training.check_optimizer(self.optimizer, self.learning_rate)
         intervals.check_interval_mode(self.intervals)
+        bands.quantiles_of(self)
         backends.check_distribution(self.distribution)
 
     def _check_fitted(self) -> None:
@@ -328,28 +335,8 @@ class Forecaster:
             self.history_.setdefault(key, []).extend(values)
         self.fit_result_ = result
         self.last_timestamps_ = {k: str(f.index[-1]) for k, f in data.items()}
-        self.calibration_ = self._calibrate(train, held, starts)
+        self.calibration_ = bands.calibrate(self, train, held, starts)
         return self
-
-    def _calibrate(self, train: Collection, held: Collection, starts: dict) -> Any:
-        """Split-conformal errors of the model and of naive on the validation windows, scaled
-        per series for many (`forecast.intervals.calibrate`); None without validation data
-        or with `intervals="none"`."""
-        if intervals.check_interval_mode(self.intervals) == "none" or not held:
-            return None
-        start = {k: len(f) - max(starts[k], self.lookback) for k, f in held.items()}
-        errors = {k: {"model": abs(s[2] - s[1]), "naive": abs(s[2] - s[3]["naive"])}
-                  for k, s in self._spans(held, start).items()}  # fmt: skip
-        scales = {k: intervals.series_scale(self._values(f)) for k, f in train.items()}
-        return intervals.calibrate(errors, scales if len(train) > 1 else None)
-
-    def _bounds(self, key, frame, preds, levels, method="model", origins=None, actual=None):
-        """level -> (lo, hi) around `preds` `(n, horizon, n_targets)` of series `key`
-        (`forecast.intervals.Calibration.bounds`; adapting to `actual` if "adaptive")."""
-        calibration = intervals.check_calibrated(self.calibration_)
-        scale = calibration.scale_for(key, self._values(frame))
-        actual = actual if self.intervals == "adaptive" else None
-        return calibration.bounds(method, preds, levels, scale, origins, actual)
 
     def _learn_data(self, train: Collection) -> None:
         """Columns, frequency, season, scaler and MASE scale, from the training parts."""
@@ -399,7 +386,8 @@ class Forecaster:
         `normalize="last"`), its linear path is the fitted linear baseline, frozen."""
         model = models.get_builder(self.model)(
             lookback=self.lookback, n_inputs=len(self.columns_), horizon=self.horizon,
-            n_targets=self.n_targets_, normalize=self.normalize, **dict(self.model_options or {}),
+            n_targets=self.n_targets_, normalize=self.normalize,
+            quantiles=bands.quantiles_of(self), **dict(self.model_options or {}),
         )  # fmt: skip
         last = models.check_normalize(self.normalize) == "last"
         if self.ridge_skip and last and self.linear_.is_fitted and models.has_linear_skip(model):
@@ -409,7 +397,9 @@ class Forecaster:
         return self._compiled(model)
 
     def _compiled(self, model: keras.Model) -> keras.Model:
-        return training.compile_model(model, self.loss, self.optimizer, self.learning_rate)
+        return training.compile_model(
+            model, self.loss, self.optimizer, self.learning_rate, quantiles=self.quantiles
+        )
 
     # ----------------------------------------------------------------- predict
     def _fallback(self, key: str, rows: int) -> str | None:
@@ -425,6 +415,7 @@ class Forecaster:
         return panel.window_spans(
             data, start, self.lookback, self.horizon, self.n_targets_, self.scaler_,
             fallback=self._fallback, baselines=self._baselines, predict=self._predict,
+            quantiles=bands.quantiles_of(self),
         )  # fmt: skip
 
     def _predict(self, windows: Any) -> np.ndarray:
@@ -447,7 +438,7 @@ class Forecaster:
             frames.
         """
         self._check_fitted()
-        levels, data = intervals.check_levels(levels), self.collection(series)
+        levels, data = bands.check_levels(self, levels), self.collection(series)
         if list(data) == [SINGLE] and len(data[SINGLE]) < self.lookback:
             need = f"predict needs the last lookback = {self.lookback} rows"
             raise DataError(f"{need}, got {len(data[SINGLE])}")
@@ -459,15 +450,16 @@ class Forecaster:
         predicted = dict(zip(arrays, scaled, strict=True))
         out, names = {}, pd.Index(self.columns_[: self.n_targets_])  # one Index for every frame
         for key, frame in data.items():
-            if methods[key] is None:
-                values = self.scaler_.inverse_transform_targets(predicted[key][None], key)[0]
+            if methods[key] is None:  # with quantile heads: the median, and the quantiles
+                values, quants = bands.split(self, predicted[key][None], key)
             else:
-                values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]][0]
+                values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]]
+                quants = None
             tz = (frame.attrs.get("load") or {}).get("tz")
             index = future_index(frame.index, self.horizon, self.freq_, tz)
             method = "model" if methods[key] is None else "naive"  # a fallback: naive's errors
-            bounds = self._bounds(key, frame, values[None], levels, method) if levels else {}
-            out[key] = pd.DataFrame(values, index, names).assign(
+            bounds = bands.bounds(self, key, frame, values, levels, method, quants=quants)
+            out[key] = pd.DataFrame(values[0], index, names).assign(
                 **intervals.bound_columns(bounds, names)
             )
             out[key].attrs["method"] = methods[key] or "model"
@@ -491,11 +483,14 @@ class Forecaster:
         `forecast.evaluation.tidy_forecasts`: origin, time, step, target, forecast, actual.
         """
         self._check_fitted()
-        levels, data, frames = intervals.check_levels(levels), self.collection(series), []
-        for key, (origins, preds, actual, bases, _) in self._spans(data, start).items():
+        levels, data = bands.check_levels(self, levels), self.collection(series)
+        frames = []
+        for key, (origins, preds, actual, bases, _, quants) in self._spans(data, start).items():
             extra = dict(bases) if baselines else {}
             if levels:
-                bounds = self._bounds(key, data[key], preds, levels, "model", origins, actual)
+                bounds = bands.bounds(
+                    self, key, data[key], preds, levels, "model", origins, actual, quants
+                )
                 extra.update(intervals.bound_columns(bounds))
             tidy = tidy_forecasts(data[key].index, origins, preds, actual, self.columns_, extra)
             if key != SINGLE:
@@ -523,7 +518,7 @@ class Forecaster:
                 the per-series MASE scale and Naive2; default: the rows of `series` before
                 its first scored target.
             levels: prediction intervals scored for the model and naive (its own conformal
-                errors); skipped without a calibration.
+                errors); skipped without a calibration; by default, those quantile heads serve.
 
         Returns:
             A `Report` in original units (MAE, RMSE, MAPE, sMAPE, MASE; overall and per
@@ -531,7 +526,8 @@ class Forecaster:
             and `intervals` (coverage, width, pinball, MSIS per level).
         """
         self._check_fitted()
-        levels = intervals.check_levels(levels) if self.calibration_ is not None else ()
+        strict = levels is not intervals.LEVELS  # the default: the levels the model serves
+        levels = bands.check_levels(self, levels, strict) if self.calibration_ else ()
         data = self.collection(series)
         spans = self._spans(data, test)
         names = self.columns_[: self.n_targets_]
@@ -542,7 +538,7 @@ class Forecaster:
         )
         if levels:
             bounds = [
-                {m: self._bounds(k, data[k], p, levels, m, s[0], s[2])
+                {m: bands.bounds(self, k, data[k], p, levels, m, s[0], s[2], s[5])
                  for m, p in (("model", s[1]), ("naive", s[3]["naive"]))}
                 for k, s in spans.items()
             ]  # fmt: skip

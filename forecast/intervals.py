@@ -16,6 +16,14 @@ backtests), each window's interval level is re-calibrated online from the hits a
 the windows whose actuals are known before its origin (adaptive conformal inference), so the
 coverage follows a change in the noise level after validation.
 
+Quantile heads (`loss="quantile"`, `forecast.quantiles`): the intervals are conformalized
+quantile regression (CQR, Romano, Patterson and Candes, 2019). The conformity score of a
+validation window is `max(lo - y, y - hi)` for the quantile pair (lo, hi) of a level
+(`conformity`; negative inside the interval), and the pair is widened (or shrunk) by the
+conformal quantile of those scores: `(lo - q, hi + q)`. A point forecast is the pair (f, f),
+whose score is the absolute error: the same code serves both. Mode "raw" keeps the heads'
+own quantiles, uncorrected.
+
 Scores (`interval_table`): coverage (% of actuals inside), mean width, the pinball loss of the
 two bounds (quantiles `alpha / 2` and `1 - alpha / 2`) and MSIS, the M4 mean scaled interval
 score: `mean(hi - lo + 2/alpha * (lo - y)+ + 2/alpha * (y - hi)+) / scale`, with the MASE scale.
@@ -38,7 +46,7 @@ from forecast.errors import ConfigError, check_choice
 
 LEVELS = (80, 95)  # the levels reports score by default (statsforecast's `level=[80, 95]`)
 ACI_STEP = 0.005  # adaptive mode's learning rate (gamma of Gibbs and Candes, 2021)
-INTERVAL_MODES = ("conformal", "adaptive", "none")
+INTERVAL_MODES = ("conformal", "adaptive", "raw", "none")  # raw: quantile heads, uncorrected
 
 
 def check_interval_mode(mode: str) -> str:
@@ -112,6 +120,33 @@ def conformal_quantile(scores: np.ndarray, level: float) -> np.ndarray:
     return np.partition(scores, k - 1, axis=0)[k - 1]
 
 
+def conformity(lo: np.ndarray, hi: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The conformity score `max(lo - y, y - hi)` of actuals `y` for bounds (lo, hi) (CQR);
+    `|y - f|` for a point forecast `lo = hi = f`. Elementwise."""
+    return np.maximum(lo - y, y - hi)
+
+
+def score_key(method: str, level: float | None = None) -> str:
+    """The `Calibration.scores` key of a method's scores: "model" (absolute errors of the
+    point forecast), or "model_cqr_80" (CQR scores of the quantile pair of level 80)."""
+    return method if level is None else f"{method}_cqr_{level_name(level)}"
+
+
+def validation_scores(
+    actual: np.ndarray,
+    preds: np.ndarray,
+    naive: np.ndarray,
+    pairs: Mapping[float, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> dict[str, np.ndarray]:
+    """What `calibrate` pools for one series: the absolute errors of the model's point
+    forecasts and of naive's, and the CQR scores of each quantile pair, `(n, horizon,
+    n_targets)` each (`actual`, `preds`, `naive` alike; `pairs`: level -> (lo, hi))."""
+    found = {"model": np.abs(actual - preds), "naive": np.abs(actual - naive)}
+    for level, (lo, hi) in (pairs or {}).items():
+        found[score_key("model", level)] = conformity(lo, hi, actual)
+    return found
+
+
 def series_scale(values: np.ndarray) -> np.ndarray:
     """The scale errors of one series are divided by: the mean absolute one-step change of
     its rows `(rows, n_targets)`, per target `(n_targets,)`; 1 where it is 0 or undefined."""
@@ -139,7 +174,7 @@ def adaptive_half_widths(
     interval). After misses the intervals widen, after runs of hits they narrow, so coverage
     follows a change of the errors after validation. The half-width is the conformal quantile
     of the current scores at the current level (the largest score once the level asks for
-    more, zero once it asks for none).
+    more, zero (or the smallest score, when negative: CQR) once it asks for none).
 
     Args:
         calibration: scores `(n, horizon, n_targets)`.
@@ -169,7 +204,7 @@ def adaptive_half_widths(
                     del ordered[bisect.bisect_left(ordered, window.popleft())]
                 fed = max(fed, known[i])
                 rank = math.ceil((n + 1) * (1 - current) - 1e-9)
-                widths.append(0.0 if rank < 1 else ordered[min(rank, n) - 1])
+                widths.append(min(0.0, ordered[0]) if rank < 1 else ordered[min(rank, n) - 1])
             out[:, h, t] = widths
     return out
 
@@ -220,25 +255,28 @@ class Calibration:
         scale: np.ndarray | float = 1.0,
         origins: np.ndarray | None = None,
         actual: np.ndarray | None = None,
+        pairs: Mapping[float, tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> dict[float, tuple[np.ndarray, np.ndarray]]:
         """Intervals around `forecasts` `(m, horizon, n_targets)` in original units.
 
         Given actuals (`origins` `(m,)`, `actual` like `forecasts`), the half-widths adapt
         to the hits and misses known at each origin (`adaptive_half_widths`); otherwise they
-        are fixed.
+        are fixed. Given quantile `pairs` (level -> (lo, hi) like `forecasts`), each pair is
+        widened by its CQR scores instead (`score_key(method, level)`).
 
         Returns:
             level -> (lo, hi), each like `forecasts`.
         """
-        scores = self.scores[method]
         found = {}
         for level in levels:
+            lo, hi = pairs[level] if pairs else (forecasts, forecasts)
+            scores = self.scores[score_key(method, level if pairs else None)]
             if actual is not None and origins is not None:
-                new = np.abs(actual - forecasts) / scale
+                new = conformity(lo, hi, actual) / scale
                 half = adaptive_half_widths(scores, new, origins, level) * scale
             else:
                 half = conformal_quantile(scores, level)[None] * scale
-            found[level] = (forecasts - half, forecasts + half)
+            found[level] = (lo - half, hi + half)
         return found
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, object]]:

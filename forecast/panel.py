@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -22,6 +23,7 @@ from forecast import competition
 from forecast.errors import ConfigError, DataError
 from forecast.evaluation import Report, evaluate_forecasts
 from forecast.linear import LookbackChoice, choose_lookback, longest_fitting
+from forecast.quantiles import split as quantile_split
 from forecast.scaling import PanelScaler, SeriesScaler
 from forecast.series import SINGLE, series_info
 from forecast.windowing import (
@@ -271,7 +273,7 @@ def competition_scores(
     """
     rows, scored = [], {}
     steps = np.arange(horizon)
-    for key, (origins, preds, actual, bases, method) in spans.items():
+    for key, (origins, preds, actual, bases, method, *_) in spans.items():
         values = data[key].to_numpy(dtype=np.float64)[:, : len(targets)]
         past = (
             history[key].to_numpy(dtype=np.float64)[:, : len(targets)]
@@ -323,6 +325,7 @@ def window_spans(
     fallback: Callable[[str, int], str | None],
     baselines: Callable[[pd.DataFrame, np.ndarray, str], dict[str, np.ndarray]],
     predict: Callable[[Any], np.ndarray],
+    quantiles: Sequence[float] | None = None,
 ) -> dict[str, tuple]:
     """Forecasts of every window whose first target is at `start` or later, per series.
 
@@ -332,10 +335,13 @@ def window_spans(
         fallback: `(id, rows of input) -> None` (the model forecasts) or a baseline's name.
         baselines: `(frame, origins, id) -> {name: (n, horizon, n_targets)}`, original units.
         predict: the model's predict, called ONCE on every model window (`window_forecasts`).
+        quantiles: the quantiles of a quantile-head model (its output `(n, horizon, n_targets,
+            Q)`; the median is the forecast), or None.
 
     Returns:
-        `{id: (origins (n,), forecasts, actuals (n, horizon, n_targets), baselines, method)}`
-        in original units; `method` is "model" or the fallback's name.
+        `{id: (origins (n,), forecasts, actuals (n, horizon, n_targets), baselines, method,
+        quantile forecasts (n, horizon, n_targets, Q) or None)}` in original units; `method`
+        is "model" or the fallback's name (whose quantile forecasts are None).
 
     Raises:
         DataError: when no series has a complete window.
@@ -360,13 +366,14 @@ def window_spans(
         if len(origins) == 0:
             continue
         values = frame.to_numpy(dtype=np.float64)[:, :n_targets]
-        bases = baselines(frame, origins, key)
+        bases, quants = baselines(frame, origins, key), None
         if methods[key] is None:
-            preds = scaler.inverse_transform_targets(predicted[key][1], key)
+            invert = functools.partial(scaler.inverse_transform_targets, key=key)
+            preds, quants = quantile_split(invert, predicted[key][1], quantiles)
         else:
             preds = bases[methods[key]]
         actual = values[origins[:, None] + np.arange(horizon)[None, :]]
-        out[key] = (origins, preds, actual, bases, methods[key] or "model")
+        out[key] = (origins, preds, actual, bases, methods[key] or "model", quants)
     if not out:
         raise DataError(
             f"no complete window: the span needs at least lookback + horizon = "

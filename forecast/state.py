@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from forecast import artifacts
+from forecast import artifacts, quantiles
 from forecast.errors import ArtifactError, ForecastError
 from forecast.linear import LinearBaseline
 from forecast.scaling import PanelScaler
@@ -69,6 +69,7 @@ def restore(cls: type, config: Mapping[str, Any], source: str = "config") -> Any
         f.last_timestamps_ = dict(config.get("last_timestamps", {}))
         f.short_series_ = [str(k) for k in config.get("short_series", [])]
         f.calibration_ = None
+        quantiles.resolve(f.loss, f.quantiles, f.intervals)
     except (TypeError, ValueError, KeyError, ForecastError) as exc:
         why = f"{source} has an invalid value ({exc}); restore it or re-train"
         raise ArtifactError(why) from exc
@@ -99,9 +100,9 @@ def load_folder(cls: type, path: str | os.PathLike) -> Any:
     folder = Path(path)
     config = artifacts.read_config(folder)
     f = cls.from_config(config, source=str(folder / artifacts.CONFIG_FILE))
-    f.model_ = artifacts.read_model(
-        folder, (None, f.lookback, len(f.columns_)), (None, f.horizon, f.n_targets_)
-    )
+    qs = quantiles.resolve(f.loss, f.quantiles, f.intervals)  # checked by `restore`
+    out = (None, f.horizon, f.n_targets_, *([len(qs)] if qs else []))  # quantile heads: Q
+    f.model_ = artifacts.read_model(folder, (None, f.lookback, len(f.columns_)), out)
     f.linear_ = artifacts.read_linear(folder, (f.n_targets_, f.lookback, f.horizon)) or f.linear_
     f.history_ = artifacts.read_history(folder)
     f.calibration_ = artifacts.read_calibration(

@@ -34,6 +34,7 @@ from forecast.backends import active_distribution, distribution_scope, select_de
 from forecast.backends import backend_started as _backend_started  # noqa: F401  (kept for compatibility)
 from forecast.errors import ConfigError, TrainingError, check_choice, check_positive_int
 from forecast.files import atomic_write, atomic_write_text
+from forecast.quantiles import QUANTILE_LOSS, check_quantiles
 
 
 def use_device(device: str = "auto") -> str | None:
@@ -44,6 +45,35 @@ def use_device(device: str = "auto") -> str | None:
     return chosen
 
 
+@keras.saving.register_keras_serializable(package="forecast")
+class PinballLoss(keras.losses.Loss):
+    """The pinball (quantile) loss of quantile forecasts, averaged over the quantiles.
+
+    For a quantile `q` and the error `d = y - forecast_q`: `max(q * d, (q - 1) * d)`, so
+    under-forecasts cost `q` per unit and over-forecasts `1 - q`; its minimizer is the
+    q-quantile. `loss="quantile"` (`LOSSES`) compiles a quantile-head model with it.
+
+    Args:
+        quantiles: the quantiles of the forecasts' last axis, in order (checked by
+            `forecast.quantiles.check_quantiles`).
+
+    Shapes: `y_true` `(batch, horizon, n_targets)`, `y_pred` `(batch, horizon, n_targets,
+    Q)`; the loss is the mean over windows, steps, targets and quantiles.
+    """
+
+    def __init__(self, quantiles=None, name: str = "pinball", **kwargs: Any):
+        super().__init__(name=name, **kwargs)
+        self.quantiles = list(check_quantiles(quantiles))
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        q = keras.ops.convert_to_tensor(self.quantiles, dtype=y_pred.dtype)
+        diff = keras.ops.expand_dims(keras.ops.cast(y_true, y_pred.dtype), -1) - y_pred
+        return keras.ops.mean(keras.ops.maximum(q * diff, (q - 1) * diff), axis=-1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "quantiles": self.quantiles}
+
+
 LOSSES = {
     "mse": keras.losses.MeanSquaredError,
     "mae": keras.losses.MeanAbsoluteError,
@@ -52,6 +82,7 @@ LOSSES = {
     "huber": keras.losses.Huber,
     "logcosh": keras.losses.LogCosh,
     "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
+    QUANTILE_LOSS: PinballLoss,  # quantile heads (`forecast.quantiles`)
 }
 OPTIMIZERS = {
     "sgd": keras.optimizers.SGD,
@@ -72,9 +103,11 @@ def check_loss(name: str) -> str:
     return check_choice("loss", str(name), tuple(LOSSES))
 
 
-def get_loss(name: str) -> keras.losses.Loss:
-    """Return a fresh Keras loss for a name in `LOSSES` (mse, mae, mape, msle, huber, logcosh)."""
-    return LOSSES[check_loss(name)]()
+def get_loss(name: str, quantiles: Any = None) -> keras.losses.Loss:
+    """Return a fresh Keras loss for a name in `LOSSES` (mse, mae, mape, msle, huber, logcosh,
+    quantile: a `PinballLoss` of `quantiles`, default `forecast.quantiles.DEFAULT_QUANTILES`)."""
+    key = check_loss(name)
+    return PinballLoss(quantiles) if key == QUANTILE_LOSS else LOSSES[key]()
 
 
 def check_optimizer(name: str, learning_rate: float | None = None) -> str:
@@ -106,24 +139,27 @@ def compile_model(
     learning_rate: float | None = 1e-3,
     metrics: list[Any] | None = None,
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
+    quantiles: Any = None,
 ) -> keras.Model:
     """Compile `model` with a loss and optimizer chosen by name; returns the model.
 
     Args:
-        loss: one of mse, mae, mape, msle, huber, logcosh (or categorical_crossentropy).
+        loss: one of mse, mae, mape, msle, huber, logcosh, quantile (the pinball loss of a
+            quantile-head model's `quantiles`) (or categorical_crossentropy).
         optimizer: one of sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam.
         learning_rate: the optimizer's learning rate; None keeps the optimizer's own default.
         metrics: Keras metrics to report beside the loss.
         steps_per_execution: batches per compiled call; 1 is plain Keras (and always 1 inside
             a data-parallel `distribution_scope`: Keras's multi-step loop fails under
             TensorFlow's MirroredStrategy, keras-team/keras#19246).
+        quantiles: with `loss="quantile"`, the model's quantiles (None: the default ones).
     """
     check_positive_int("steps_per_execution", steps_per_execution)
     if active_distribution() != "none":
         steps_per_execution = 1
     model.compile(
         optimizer=get_optimizer(optimizer, learning_rate),
-        loss=get_loss(loss),
+        loss=get_loss(loss, quantiles),
         metrics=metrics,
         steps_per_execution=steps_per_execution,
     )

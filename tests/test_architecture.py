@@ -37,13 +37,14 @@ LAYERS: list[set[str]] = [
         "forecast.linear",
         "forecast.evaluation",
         "forecast.intervals",
+        "forecast.quantiles",
         "forecast.competition",
     },
     {"forecast.models", "forecast.panel"},  # panel: many series over the stages above
     {"forecast.lookback"},  # the lookback choice: panel's scoring, for Forecaster
     {"forecast.training"},
     {"forecast.artifacts"},
-    {"forecast.forecaster", "forecast.state"},  # state: the Forecaster's state schema
+    {"forecast.forecaster", "forecast.state", "forecast.bands"},  # state schema; intervals
     {"forecast.plots"},
     {"forecast.runs", "forecast.distributed"},
     {"forecast.tables"},  # what the command line prints

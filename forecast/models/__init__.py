@@ -35,6 +35,7 @@ from forecast.models.normalization import (
     WindowNormalization,
     check_normalize,
 )
+from forecast.models.quantile import QuantileSpread
 from forecast.models.single import build_single_lstm
 from forecast.models.stacked import build_stacked_lstm
 from forecast.models.surgery import (
@@ -77,6 +78,7 @@ __all__ = [
     "NORMALIZE_CHOICES",
     "AdditiveSelfAttention",
     "ModelOptions",
+    "QuantileSpread",
     "SeqSelfAttention",
     "WindowDenormalization",
     "WindowNormalization",

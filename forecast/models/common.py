@@ -10,6 +10,7 @@ features fed to the head; `build_forecaster` adds the rest around it:
       → [Flatten] → Dropout → Dense(horizon * n_targets) ──┐
       → (linear_skip: Flatten(normalized window) → Dense) ─┴─ Add
       → Reshape (batch, horizon, n_targets)
+      → [quantile_head]       (quantiles: (batch, horizon, n_targets, Q) around it, the median)
       → WindowDenormalization (undoes the normalization on the forecast)
 """
 
@@ -28,6 +29,8 @@ from forecast.models.normalization import (
     WindowNormalization,
     check_normalize,
 )
+from forecast.models.quantile import quantile_head
+from forecast.quantiles import check_quantiles
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 LINEAR_SKIP, HEAD = "linear_skip", "head"  # layer names that `forecast.models.surgery` reads
@@ -100,6 +103,10 @@ class ModelOptions:
             feeds the whole window, as does a value of `lookback` or more. On ETTh1 (lookback
             336, horizon 24) 48 and 96 recent steps scored the same on validation (MAE 1.493
             vs 1.494 °C); 48 trains about twice as fast.
+        quantiles: None (a point forecast), or quantiles like (0.1, 0.5, 0.9) with 0.5 among
+            them: the model then outputs `(batch, horizon, n_targets, Q)`, the point path as the
+            median and non-crossing quantiles around it (`forecast.models.quantile`); train it
+            with `compile_model(model, "quantile", quantiles=...)` (the pinball loss).
 
     Builders return uncompiled models; compile them with `forecast.training.compile_model`
     (loss, optimizer and learning rate by name), as in plain Keras.
@@ -112,6 +119,7 @@ class ModelOptions:
     normalize: str | None = "last"
     linear_skip: bool = True
     recurrent_lookback: int | None = 48
+    quantiles: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
@@ -125,6 +133,8 @@ class ModelOptions:
         object.__setattr__(self, "normalize", check_normalize(self.normalize))
         if self.recurrent_lookback is not None:
             check_positive_int("recurrent_lookback", self.recurrent_lookback)
+        if self.quantiles is not None:
+            object.__setattr__(self, "quantiles", check_quantiles(self.quantiles))
 
     @classmethod
     def from_kwargs(cls, builder: str, options: dict[str, Any]) -> ModelOptions:
@@ -217,7 +227,7 @@ def build_forecaster(
 
     Returns:
         An uncompiled `keras.Model` mapping `(batch, lookback, n_inputs)` to
-        `(batch, horizon, n_targets)`.
+        `(batch, horizon, n_targets)` (with `options.quantiles`: `(..., Q)`).
 
     Raises:
         ConfigError: for a bad size, or `normalize` with more targets than inputs.
@@ -247,6 +257,7 @@ def build_forecaster(
         x = keras.layers.Flatten(name="flatten")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    features = x
     x = keras.layers.Dense(
         horizon * n_targets,
         activation=options.output_activation,
@@ -265,6 +276,8 @@ def build_forecaster(
         )(skip)
         x = keras.layers.Add(name="head_plus_skip", dtype=dtype)([x, skip])
     y = keras.layers.Reshape((horizon, n_targets), name="forecast", dtype=dtype)(x)
+    if options.quantiles:
+        y = quantile_head(features, y, options.quantiles, options.regularizer, dtype)
     if options.normalize:
         y = WindowDenormalization(
             options.normalize, n_targets=n_targets, name="denormalize", dtype=dtype

@@ -111,10 +111,11 @@ class WindowDenormalization(keras.layers.Layer):
         **kwargs: base `keras.layers.Layer` arguments.
 
     Input shape:
-        A list `[forecast (batch, horizon, n_targets), window (batch, lookback, n_inputs)]`.
+        A list `[forecast (batch, horizon, n_targets), window (batch, lookback, n_inputs)]`;
+        the forecast may carry a last quantile axis `(batch, horizon, n_targets, Q)`.
 
     Output shape:
-        `(batch, horizon, n_targets)`.
+        The forecast's.
     """
 
     def __init__(self, mode: str = "last", n_targets: int = 1, epsilon: float = 1e-5, **kwargs):
@@ -128,6 +129,9 @@ class WindowDenormalization(keras.layers.Layer):
     def call(self, inputs: list[Any]) -> Any:
         forecast, window = inputs
         shift, scale = _window_stats(window[:, :, : self.n_targets], self.mode, self.epsilon)
+        if len(forecast.shape) == 4:  # quantile forecasts: one more axis, after the targets
+            shift = ops.expand_dims(shift, -1)
+            scale = None if scale is None else ops.expand_dims(scale, -1)
         return forecast + shift if scale is None else forecast * scale + shift
 
     def compute_output_shape(self, input_shape: list[tuple]) -> tuple:
