@@ -5,17 +5,24 @@ benchmark's protocol (its train / validation / test rows, the ridge baseline's v
 lookback, patience 5, an epoch cap to fit the time budget). Conformal intervals are calibrated on
 the validation windows (the default, `intervals="conformal"`); the same fitted model is then
 scored with `intervals="adaptive"` (online re-calibration on the test actuals known at each
-origin). The naive method's intervals come from its own conformal errors on the same
+origin). With `--quantile`, a second model per seed has quantile heads (`loss="quantile"`, the
+default quantiles 0.025, 0.1, 0.5, 0.9, 0.975), scored with its default intervals (`quantile
+CQR`: the heads' bounds conformalized on the validation windows) and with its raw quantiles
+(`quantile raw`). The naive method's intervals come from its own conformal errors on the same
 validation windows (the reference, measured in the same run): `MSIS ratio` = model MSIS /
 naive MSIS (below 1: better).
 
 Tasks: ETTh1 OT at 24 and 168 steps, AirPassengers (12 steps), the Melbourne temperatures
-(7 steps). Run from the repository root:
+(7 steps), and M4 Weekly (`--tasks M4`: 359 series, one global model, lookback 52, the official
+13-value test part, the 13 values before it for validation; errors scaled per series). Run from
+the repository root:
 
     python benchmarks/intervals.py                    # seeds 0 1, ~15 min on 2 shared cores
     python benchmarks/intervals.py --seeds 0 --epochs 5 --tasks AirPassengers   # a quick look
+    python benchmarks/intervals.py --quantile --tasks ETTh1 AirPassengers Melbourne M4 \
+        --out benchmarks/results/intervals_quantile   # quantile heads beside conformal
 
-Writes benchmarks/results/intervals.md and .csv.
+Writes benchmarks/results/intervals.md and .csv (or `--out`).
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -40,6 +49,11 @@ from forecast import Forecaster, __version__
 
 LEVELS = (80, 95)
 DEFAULT_OUT = "benchmarks/results/intervals"
+# loss -> the interval modes scored on one fitted model, and each one's label
+MODES = {
+    "mae": {"conformal": "conformal", "adaptive": "adaptive"},
+    "quantile": {"conformal": "quantile CQR", "raw": "quantile raw"},
+}
 
 
 def chosen_tasks(names: list[str] | None) -> list[accuracy.Task]:
@@ -52,8 +66,9 @@ def chosen_tasks(names: list[str] | None) -> list[accuracy.Task]:
     return [t for t in found if not names or t.dataset in names or t.dataset.split()[0] in names]
 
 
-def interval_rows(f: Forecaster, frame: pd.DataFrame, count: int, part: str) -> list[dict]:
-    """Overall interval scores of the model and naive on the last `count` rows of `frame`."""
+def interval_rows(f: Forecaster, frame: Any, count: int | None, part: str) -> list[dict]:
+    """Overall interval scores of the model and naive on the last `count` rows of `frame`
+    (None: every window)."""
     overall = f.evaluate(frame, test=count, levels=LEVELS).interval_overall().reset_index()
     return [
         {"part": part, "method": r["method"], "level": r["level"], "coverage": r["coverage"],
@@ -62,39 +77,80 @@ def interval_rows(f: Forecaster, frame: pd.DataFrame, count: int, part: str) -> 
     ]  # fmt: skip
 
 
-def run_task(task: accuracy.Task, args: argparse.Namespace) -> list[dict]:
-    lookback, train, val, test = choice.task_parts(task, args.data_dir)
+def fitted_rows(
+    task: str, make: Callable[..., Forecaster], fit: Callable[[Forecaster], None],
+    val: tuple, test: tuple, args: argparse.Namespace,
+) -> list[dict]:  # fmt: skip
+    """Per seed and loss (mae; quantile with `--quantile`): `make(seed=, loss=)` a
+    Forecaster, `fit` it, score each of its interval modes on the `test` part (`(frame,
+    count)`) and the conformal ones on `val` too."""
     rows = []
     for seed in args.seeds:
-        f = Forecaster(
-            lookback=lookback, horizon=task.horizon, target=task.target, season=task.season,
-            seed=seed, verbose=0, patience=5, epochs=args.epochs,
-        )  # fmt: skip
-        began = time.perf_counter()
-        f.fit(train, val=val)
-        seconds = time.perf_counter() - began
-        for mode in ("conformal", "adaptive"):
-            f.set_params(intervals=mode)
-            found = interval_rows(f, val, task.val, "val") if mode == "conformal" else []
-            found += interval_rows(f, test, task.test, "test")
-            for row in found:
-                rows.append(
-                    {"task": f"{task.dataset} {task.name}", "mode": mode, "seed": seed,
-                     "lookback": lookback, "epochs": f.fit_result_.epochs_run,
-                     "train_s": seconds, **row}
-                )  # fmt: skip
+        for loss in ("mae", "quantile") if args.quantile else ("mae",):
+            f = make(seed=seed, loss=loss)
+            began = time.perf_counter()
+            fit(f)
+            seconds = time.perf_counter() - began
+            for mode, label in MODES[loss].items():
+                f.set_params(intervals=mode)
+                found = interval_rows(f, *val, "val") if mode == "conformal" else []
+                found += interval_rows(f, *test, "test")
+                for row in found:
+                    rows.append(
+                        {"task": task, "mode": label, "seed": seed, "lookback": f.lookback,
+                         "epochs": f.fit_result_.epochs_run, "train_s": seconds, **row}
+                    )  # fmt: skip
         cover = {
-            (r["mode"], r["method"], r["level"]): r["coverage"]
+            (r["mode"], r["level"]): r["coverage"]
             for r in rows
-            if r["seed"] == seed and r["part"] == "test"
+            if r["seed"] == seed and r["part"] == "test" and r["method"] == "model"
         }
         print(
-            f"{task.dataset} {task.name} seed {seed}: test coverage "
-            + ", ".join(f"{m}/{meth} {lv:g}%: {c:.1f}" for (m, meth, lv), c in cover.items())
-            + f" ({f.fit_result_.epochs_run} epochs, {seconds:.0f} s)",
+            f"{task} seed {seed}: test coverage "
+            + ", ".join(f"{m} {lv:g}%: {c:.1f}" for (m, lv), c in cover.items()),
             flush=True,
         )
     return rows
+
+
+def run_task(task: accuracy.Task, args: argparse.Namespace) -> list[dict]:
+    lookback, train, val, test = choice.task_parts(task, args.data_dir)
+
+    def make(seed: int, loss: str) -> Forecaster:
+        return Forecaster(
+            lookback=lookback, horizon=task.horizon, target=task.target, season=task.season,
+            seed=seed, verbose=0, patience=5, epochs=args.epochs, loss=loss,
+        )  # fmt: skip
+
+    return fitted_rows(
+        f"{task.dataset} {task.name}", make, lambda f: f.fit(train, val=val),
+        (val, task.val), (test, task.test), args,
+    )  # fmt: skip
+
+
+def m4_task(args: argparse.Namespace) -> list[dict]:
+    """M4 Weekly: one global model over the 359 series (lookback 52, horizon 13), trained on
+    the last `--m4-train-rows` values of each training part, validated (early stopping and
+    calibration, per-series scaled) on the 13 values before the official test part."""
+    import m4_weekly
+
+    from forecast.windowing import SplitSpec, split_series
+
+    series, _ = m4_weekly.load()
+    parts = split_series(series, SplitSpec(test_size=13, val_size=13), context=52)
+    train = {k: f.iloc[-args.m4_train_rows :] for k, f in parts.train.items()}
+    fit_parts = type(parts)(train, parts.val, parts.test, parts.val_start, parts.test_start,
+                            parts.spans, parts.evaluate_test)  # fmt: skip
+
+    def make(seed: int, loss: str) -> Forecaster:
+        return Forecaster(lookback=52, horizon=13, seed=seed, verbose=0, patience=3,
+                          epochs=args.m4_epochs, loss=loss)  # fmt: skip
+
+    m4_args = argparse.Namespace(**{**vars(args), "seeds": args.m4_seeds})
+    return fitted_rows(
+        "M4 Weekly h=13", make, lambda f: f.fit(fit_parts), (parts.val, None),
+        (parts.test, None), m4_args,
+    )  # fmt: skip
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -135,6 +191,28 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         "Naive: its own conformal errors on the same validation windows (measured in the same "
         "run). `val cov.`: coverage on the validation windows themselves (in-sample for the "
         "calibration).",
+        *(
+            [
+                '- Quantile heads: a second model per seed with `loss="quantile"` (quantiles '
+                "0.025, 0.1, 0.5, 0.9, 0.975; same settings otherwise). `quantile CQR`: its "
+                "default intervals, the heads' bounds conformalized on the validation windows "
+                "(Romano et al. 2019); `quantile raw`: the heads' own bounds."
+            ]
+            if args.quantile
+            else []
+        ),
+        *(
+            [
+                f"- M4 Weekly: 359 series, one global model each (lookback 52, patience 3), seeds "
+                f"{' '.join(map(str, args.m4_seeds))}, at most {args.m4_epochs} epochs on the "
+                f"last {args.m4_train_rows} training values of each series (cut for time), "
+                "validated on the 13 values before the official 13-value test part; validation "
+                "errors divided by each series' scale before pooling (per-series scaled "
+                "conformal)."
+            ]
+            if args.tasks and "M4" in args.tasks
+            else []
+        ),
         "",
         "| task | mode | level | test coverage | within 3 pts | width | MSIS | naive MSIS | "
         "MSIS ratio | naive cov. | val cov. |",
@@ -149,14 +227,15 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
             f"{r['width']:.4g} | {r['MSIS']:.3f} | {r['naive_MSIS']:.3f} | "
             f"{r['MSIS_ratio']:.3f} | {r['naive_coverage']:.1f} | {val} |"
         )
-    default = s[s["mode"] == "conformal"]
-    within = (abs(default["coverage"] - default["level"]) <= 3).sum()
-    below = (default["MSIS_ratio"] < 1).sum()
-    lines += [
-        "",
-        f"Default (conformal) intervals within 3 points of nominal: {within} of {len(default)} "
-        f"(task, level) pairs; MSIS below naive's: {below} of {len(default)}.",
-    ]
+    lines.append("")
+    for mode in s["mode"].unique():
+        rows = s[s["mode"] == mode]
+        within = (abs(rows["coverage"] - rows["level"]) <= 3).sum()
+        below = (rows["MSIS_ratio"] < 1).sum()
+        lines.append(
+            f"- {mode}: within 3 points of nominal on {within} of {len(rows)} (task, level) "
+            f"pairs; MSIS below naive's on {below} of {len(rows)}."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -166,7 +245,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", default=DEFAULT_OUT, help="results path without suffix")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--epochs", type=int, default=15, help="epoch cap per fit")
-    parser.add_argument("--tasks", nargs="*", help="datasets to run (ETTh1, AirPassengers, ...)")
+    parser.add_argument(
+        "--tasks", nargs="*", help="datasets to run (ETTh1, AirPassengers, M4, ...)"
+    )
+    parser.add_argument("--quantile", action="store_true", help="also fit quantile-head models")
+    parser.add_argument("--m4-seeds", type=int, nargs="+", default=[0], help="seeds for M4")
+    parser.add_argument("--m4-epochs", type=int, default=2, help="epoch cap for M4")
+    parser.add_argument("--m4-train-rows", type=int, default=156, help="M4 training values")
     return parser.parse_args(argv)
 
 
@@ -176,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/intervals.py " + " ".join(shlex.quote(a) for a in argv)
     began = time.perf_counter()
     rows = [row for task in chosen_tasks(args.tasks) for row in run_task(task, args)]
+    if args.tasks and "M4" in args.tasks:
+        rows += m4_task(args)
     table = pd.DataFrame(rows)
     out = accuracy._resolve(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,7 @@ from forecast.cli_options import (
 )
 from forecast.distributed import cli as distributed_cli
 from forecast.errors import ConfigError, ForecastError, ForecastWarning
+from forecast.quantiles import check_quantiles
 from forecast.vision.cli import as_option, errors_reported_above, mnist_app, one_line, report_error
 
 
@@ -237,6 +238,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         series_scaling=opts.series_scaling, normalize=opts.normalize, ridge_skip=opts.ridge_skip,
         epochs=opts.epochs, patience=opts.patience, reduce_lr_patience=opts.reduce_lr_patience,
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
+        quantiles=None if opts.quantiles is None else check_quantiles(opts.quantiles),
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
         ensemble=opts.ensemble, verbose=verbose, intervals=opts.intervals,
         distribution="data_parallel" if opts.data_parallel else None,

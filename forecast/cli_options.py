@@ -154,7 +154,16 @@ BatchSize = Annotated[
         min=1, help="Windows per training step; default: 128, smaller for short series."
     ),
 ]
-Loss = Annotated[str, training_option(help="mae, mse, huber, logcosh, mape, msle.")]
+Loss = Annotated[
+    str, training_option(help="mae, mse, huber, logcosh, mape, msle, quantile (quantile heads).")
+]
+Quantiles = Annotated[
+    str | None,
+    training_option(
+        help="With --loss quantile: the quantiles, with 0.5 and pairs q, 1-q.",
+        show_default="0.025,0.1,0.5,0.9,0.975",
+    ),
+]
 Optimizer = Annotated[str, training_option(help="adam, rmsprop, sgd, ...")]
 Lr = Annotated[float, training_option("--lr", help="Learning rate.")]
 Seed = Annotated[int, training_option(min=0, help="Random seed, for repeatable runs.")]
@@ -170,7 +179,10 @@ DataParallel = Annotated[
 ]
 Intervals = Annotated[
     str,
-    model_option(help="Prediction intervals: conformal (validation errors), adaptive, none."),
+    model_option(
+        help="Prediction intervals: conformal (validation errors), adaptive, raw (quantile "
+        "heads uncorrected), none."
+    ),
 ]
 Split = Annotated[
     str | None,
@@ -218,6 +230,7 @@ def shared_options(
     ensemble: Ensemble = 1,
     batch_size: BatchSize = None,
     loss: Loss = "mae",
+    quantiles: Quantiles = None,
     optimizer: Optimizer = "adam",
     lr: Lr = 1e-3,
     scaler: Scaler = "standard",

@@ -277,7 +277,7 @@ def build_forecaster(
         x = keras.layers.Add(name="head_plus_skip", dtype=dtype)([x, skip])
     y = keras.layers.Reshape((horizon, n_targets), name="forecast", dtype=dtype)(x)
     if options.quantiles:
-        y = quantile_head(features, y, options.quantiles, options.regularizer, dtype)
+        y = quantile_head(features, y, normalized, options.quantiles, options.regularizer, dtype)
     if options.normalize:
         y = WindowDenormalization(
             options.normalize, n_targets=n_targets, name="denormalize", dtype=dtype
