@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from forecast import bands
 from forecast.errors import ConfigError, DataError
 from forecast.series import SINGLE
 
@@ -107,7 +108,9 @@ def plot_forecast(
     lookback, horizon = forecaster.lookback, forecaster.horizon
     targets = list(forecaster.columns_[: forecaster.n_targets_])
 
-    levels = (80, 95) if getattr(forecaster, "calibration_", None) is not None else None
+    levels = None  # the 80 and 95 % bands, or those of them quantile heads serve
+    if getattr(forecaster, "calibration_", None) is not None:
+        levels = bands.check_levels(forecaster, (80, 95), strict=False)
     windows = forecaster.predict_windows(data, start=test, baselines=True, levels=levels)
     first_step = windows[windows["step"] == 1]
     first_times = pd.Index(first_step["time"].drop_duplicates())
@@ -123,8 +126,8 @@ def plot_forecast(
     }
     future = forecaster.predict(data, levels=levels)
     future = future if lone else future[key]
-    band = {  # the 80 % band of step 1, (n, n_targets) each
-        k: windows[f"{k}-80"].to_numpy().reshape(n, horizon, len(targets))[:, 0]
+    band = {  # the 80 % band (the first level) of step 1, (n, n_targets) each
+        k: windows[f"{k}-{levels[0]:g}"].to_numpy().reshape(n, horizon, len(targets))[:, 0]
         for k in ("lo", "hi")
         if levels
     }
@@ -161,7 +164,8 @@ def plot_forecast(
             if band:
                 ax.fill_between(
                     times_first[keep_first], band["lo"][keep_first, j], band["hi"][keep_first, j],
-                    color="tab:blue", alpha=0.15, lw=0, label="model, step 1, 80% interval",
+                    color="tab:blue", alpha=0.15, lw=0,
+                    label=f"model, step 1, {levels[0]:g}% interval",
                 )  # fmt: skip
             if horizon > 1:
                 ax.plot(
@@ -196,10 +200,10 @@ def plot_forecast(
                 ms=2.5,
                 label=f"future ({horizon} steps)",
             )
-            for level, alpha in zip(levels or (), (0.3, 0.15), strict=True):
+            for level, alpha in zip(levels or (), (0.3, 0.15), strict=False):
                 ax.fill_between(
-                    future.index, future[f"{name}-lo-{level}"], future[f"{name}-hi-{level}"],
-                    color="tab:red", alpha=alpha, lw=0, label=f"future, {level}% interval",
+                    future.index, future[f"{name}-lo-{level:g}"], future[f"{name}-hi-{level:g}"],
+                    color="tab:red", alpha=alpha, lw=0, label=f"future, {level:g}% interval",
                 )  # fmt: skip
             ax.axvline(frame.index[-1], color="grey", lw=0.8, ls=":")
             ax.set_ylabel(name)
