@@ -254,7 +254,7 @@ def test_quantile_heads_train_save_and_reload_on_jax(tmp_path) -> None:
         t = np.arange(200)
         data = pd.DataFrame({{"v": np.sin(t / 3) + 0.1 * np.cos(t)}},
                             index=pd.date_range("2020-01-01", periods=200, freq="D"))
-        for model in ("single", "attention"):
+        for model in ("single",):
             keras.utils.set_random_seed(0)
             f = Forecaster(model=model, lookback=8, horizon=2, epochs=1, verbose=0,
                            loss="quantile", model_options={{"units": 4}}).fit(data, val=0.3)
