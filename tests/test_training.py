@@ -404,7 +404,7 @@ PROBS = (
 )
 
 
-@pytest.mark.parametrize("loss", sorted(LOSSES))
+@pytest.mark.parametrize("loss", sorted(set(LOSSES) - {"quantile"}))  # test_quantiles.py
 def test_every_loss_name_trains(loss):
     model = compile_model(_tiny_classifier(), loss=loss)
     value = model.train_on_batch(*PROBS)
