@@ -262,7 +262,8 @@ class Calibration:
         Given actuals (`origins` `(m,)`, `actual` like `forecasts`), the half-widths adapt
         to the hits and misses known at each origin (`adaptive_half_widths`); otherwise they
         are fixed. Given quantile `pairs` (level -> (lo, hi) like `forecasts`), each pair is
-        widened by its CQR scores instead (`score_key(method, level)`).
+        widened by its CQR scores instead (`score_key(method, level)`); CQR may also narrow a
+        pair, but never past the point forecast: `lo <= forecasts <= hi` always holds.
 
         Returns:
             level -> (lo, hi), each like `forecasts`.
@@ -276,7 +277,7 @@ class Calibration:
                 half = adaptive_half_widths(scores, new, origins, level) * scale
             else:
                 half = conformal_quantile(scores, level)[None] * scale
-            found[level] = (lo - half, hi + half)
+            found[level] = (np.minimum(lo - half, forecasts), np.maximum(hi + half, forecasts))
         return found
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, object]]:

@@ -156,6 +156,16 @@ def test_cqr_widens_each_pair_by_the_conformal_quantile_of_its_scores() -> None:
     assert np.array_equal(got[0], new_lo - q) and np.array_equal(got[1], new_hi + q)
 
 
+def test_cqr_narrows_a_pair_but_never_past_the_point_forecast() -> None:
+    y = np.zeros((40, 2, 1))  # every actual deep inside +-5: the scores say "narrow by 5"
+    scores = conformity(np.full_like(y, -5.0), np.full_like(y, 5.0), y)
+    calibration = Calibration({"model": np.abs(y), "model_cqr_80": scores})
+    point = np.full((3, 2, 1), 0.2)
+    lo, hi = point - 1.0, point + 1.0  # narrowed by 5, these would cross
+    got_lo, got_hi = calibration.bounds("model", point, (80,), pairs={80: (lo, hi)})[80]
+    assert np.array_equal(got_lo, point) and np.array_equal(got_hi, point)
+
+
 # ---------------------------------------------------------------------- the Forecaster
 def test_the_median_is_the_point_forecast_and_bounds_come_per_level(fitted) -> None:
     data = _series().iloc[:240]
