@@ -471,7 +471,8 @@ def check_forecast_rows(frame: pd.DataFrame, lookback: int, n_targets: int) -> N
             raise DataError(
                 f"the last {tail} rows (from {frame.index[-tail]}) have no {col!r} value and "
                 f"would be {changes.fill}-filled: a forecast starts after the last known value; "
-                "remove those rows (future covariates are not used)"
+                "remove those rows (this model reads no future covariates: train with "
+                "future_covariates= to use them)"
             )
     window = frame.index[-lookback:]
     inside = {c: [p for p in v if p in window] for c, v in changes.filled.items()}

@@ -17,7 +17,7 @@ from cli_helpers import invoke, one_error
 from forecast import Forecaster, load_series
 from forecast.errors import ConfigError, DataError
 from forecast.known_future import calendar_columns, features, with_calendar
-from forecast.models import BUILDERS
+from forecast.models import BUILDERS, average_members
 
 LOOKBACK, HORIZON = 12, 4
 
@@ -136,6 +136,8 @@ def test_the_model_reads_future_covariates_and_never_future_targets(name: str) -
     past_changed = window.copy()
     past_changed[:, LOOKBACK - 1, 0] += 3.0  # the last known target value still counts
     assert np.abs(model.predict(past_changed, verbose=0) - base).max() > 1e-3
+    ensemble = average_members([model])  # an ensemble takes the same window
+    np.testing.assert_allclose(ensemble.predict(leaked, verbose=0), base, rtol=1e-6)
 
 
 # ---------------------------------------------------------------------- the Forecaster
