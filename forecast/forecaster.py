@@ -48,6 +48,7 @@ from forecast.series import (
     check_length,
     future_index,
     series_info,
+    series_label,
 )
 from forecast.settings import Settings
 from forecast.windowing import SplitSpec, WindowFeeder
@@ -415,13 +416,13 @@ class Forecaster(Settings):
     def _predict(self, windows: Any) -> np.ndarray:
         return self.model_.predict(windows, batch_size=panel.PREDICT_BATCH, verbose=0)
 
-    def _with_future(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _with_future(self, frame: pd.DataFrame, key: str) -> pd.DataFrame:
         """`frame`, then (with known-future inputs) the `horizon` rows a forecast reads
         (`forecast.known_future.future_frame`)."""
         if not self.n_future_:
             return frame
         known = self.future_covariates, self.calendar, self.holidays
-        return known_future.extended(frame, self.horizon, self.freq_, *known)
+        return known_future.extended(frame, self.horizon, self.freq_, *known, series_label(key))
 
     def predict(self, series: Any, levels: Any = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
         """Forecast the `horizon` steps after the end of `series` (every series of a
@@ -449,7 +450,7 @@ class Forecaster(Settings):
         methods = {k: self._fallback(k, len(f)) for k, f in data.items()}
         for key in (k for k, m in methods.items() if m is None):
             check_forecast_rows(data[key], self.lookback, self.n_targets_)
-        arrays = {k: self.scaler_.transform(self._with_future(f), key=k)
+        arrays = {k: self.scaler_.transform(self._with_future(f, k), key=k)
                   for k, f in data.items() if not methods[k]}  # fmt: skip
         steps = self.lookback + self._ahead()
         scaled = self._predict(panel.last_windows(arrays, steps)) if arrays else []

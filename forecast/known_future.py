@@ -184,6 +184,7 @@ def future_frame(
     future_covariates: Sequence[str],
     calendar: str,
     holidays: str | None,
+    label: str = "",
 ) -> pd.DataFrame:
     """The `horizon` rows after `frame` a forecast reads: every column of `frame`, the
     targets and past covariates empty (NaN: the model never reads them), the future
@@ -195,6 +196,7 @@ def future_frame(
         index: the next `horizon` timestamps (or step numbers).
         future_covariates: the columns that must be given for those rows.
         calendar, holidays: the settings.
+        label: the series' error prefix ("series 'id': " for one of many).
 
     Returns:
         A frame `(horizon, frame's columns)` indexed by `index`.
@@ -210,8 +212,8 @@ def future_frame(
         given = rows.frame() if rows is not None else pd.DataFrame(columns=wanted)
         horizon, have = len(index), len(given)
         need = (
-            f"forecasting needs the future covariates {', '.join(wanted)} for the {horizon} rows "
-            "after the last target value (rows with the target empty)"
+            f"{label}forecasting needs the future covariates {', '.join(wanted)} for the "
+            f"{horizon} rows after the last target value (rows with the target empty)"
         )
         if have < horizon:
             raise DataError(f"{need}; the data has {have}: add them")
@@ -239,11 +241,12 @@ def extended(
     future_covariates: Sequence[str],
     calendar: str,
     holidays: str | None,
+    label: str = "",
 ) -> pd.DataFrame:
     """`frame` followed by its `future_frame` at the next `horizon` timestamps of `freq`:
     the rows whose last `lookback + horizon` a forecast reads."""
     index = future_index(frame.index, horizon, freq)
-    future = future_frame(frame, index, future_covariates, calendar, holidays)
+    future = future_frame(frame, index, future_covariates, calendar, holidays, label)
     out = pd.concat([frame, future])
     out.attrs = dict(frame.attrs)
     return out

@@ -204,6 +204,25 @@ def test_calendar_alone_forecasts_from_the_frequency_without_future_rows() -> No
     pd.testing.assert_frame_equal(derived, given)
 
 
+def test_many_series_read_their_own_future_rows() -> None:
+    keras.utils.set_random_seed(0)
+    frames = {key: hourly(120, seed).assign(load=lambda d, s=seed: d["load"] + 5 * s)
+              for seed, key in enumerate("ab")}  # fmt: skip
+    f = Forecaster(lookback=LOOKBACK, horizon=HORIZON, target="load", id_col="id",
+                   future_covariates="event", calendar="auto", epochs=1, verbose=0,
+                   model_options={"units": 4})  # fmt: skip
+    long = pd.concat([d.assign(id=k) for k, d in frames.items()], ignore_index=True)
+    f.fit(long, val=0.25)
+    plans = {"a": [1.0, 0.0, 0.0, 1.0], "b": [0.0, 0.0, 1.0, 0.0]}
+    ahead = pd.concat([with_future_rows(d, plans[k]).assign(id=k) for k, d in frames.items()])
+    forecasts = f.predict(ahead)
+    assert sorted(forecasts) == ["a", "b"] and forecasts["b"].shape == (HORIZON, 1)
+    only_a = pd.concat([with_future_rows(frames["a"], plans["a"]).assign(id="a"),
+                        frames["b"].assign(id="b")])  # fmt: skip
+    with pytest.raises(DataError, match="series 'b': forecasting needs the future covariates"):
+        f.predict(only_a)
+
+
 # ---------------------------------------------------------------------- command line
 @pytest.mark.slow
 def test_known_future_flags_from_the_command_line(tmp_path: Path) -> None:
