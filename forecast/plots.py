@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from forecast import known_future
 from forecast.errors import ConfigError, DataError
 from forecast.series import SINGLE
 
@@ -121,8 +122,10 @@ def plot_forecast(
         for name in BASELINE_COLORS
         if name in windows
     }
-    future = forecaster.predict(data, levels=levels)
-    future = future if lone else future[key]
+    # Known-future covariates without the rows that give them: no future to draw.
+    unknown = known_future.names(forecaster.future_covariates) and "future" not in frame.attrs
+    future = None if unknown else forecaster.predict(data, levels=levels)
+    future = future if lone or future is None else future[key]
     band = {  # the 80 % band of step 1, (n, n_targets) each
         k: windows[f"{k}-80"].to_numpy().reshape(n, horizon, len(targets))[:, 0]
         for k in ("lo", "hi")
@@ -187,16 +190,18 @@ def plot_forecast(
                     ls="--",
                     label=f"{label}, step {horizon} (MAE {_mae(guess, actual_last[:, j]):.4g})",
                 )
-            ax.plot(
-                future.index,
-                future[name].to_numpy(),
-                color="tab:red",
-                lw=1.6,
-                marker="o",
-                ms=2.5,
-                label=f"future ({horizon} steps)",
-            )
-            for level, alpha in zip(levels or (), (0.3, 0.15), strict=True):
+            if future is not None:
+                ax.plot(
+                    future.index,
+                    future[name].to_numpy(),
+                    color="tab:red",
+                    lw=1.6,
+                    marker="o",
+                    ms=2.5,
+                    label=f"future ({horizon} steps)",
+                )
+            shown = tuple(levels or ()) if future is not None else ()
+            for level, alpha in zip(shown, (0.3, 0.15)[: len(shown)], strict=True):
                 ax.fill_between(
                     future.index, future[f"{name}-lo-{level}"], future[f"{name}-hi-{level}"],
                     color="tab:red", alpha=alpha, lw=0, label=f"future, {level}% interval",

@@ -233,9 +233,10 @@ def test_known_future_flags_from_the_command_line(tmp_path: Path) -> None:
     result = invoke(
         "train", train_csv, "--target", "load", "--future-covariates", "event",
         "--calendar", "auto", "--holidays", "US", "--lookback", LOOKBACK, "--horizon", HORIZON,
-        "--epochs", "1", "--units", "4", "--quiet", "--no-plots", "--out", out,
+        "--epochs", "1", "--units", "4", "--quiet", "--out", out,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert (out / "forecast.png").is_file()  # drawn without a future: no future rows given
     saved = json.loads((out / "forecaster.json").read_text())
     assert saved["settings"]["future_covariates"] == ["event"]
     predicted = invoke("predict", out, "--data", future_csv, "--out", "-")
