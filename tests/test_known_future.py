@@ -204,6 +204,15 @@ def test_calendar_alone_forecasts_from_the_frequency_without_future_rows() -> No
     pd.testing.assert_frame_equal(derived, given)
 
 
+def test_a_backtest_reads_the_future_covariates_of_each_fold(fitted) -> None:
+    f, _ = fitted
+    settings = {**f.get_params(), "epochs": 1, "intervals": "none"}
+    result = Forecaster(**settings).backtest(hourly(), folds=2, test_size=24)
+    assert result.folds["fold"].nunique() == 2
+    mae = result.summary["MAE"]
+    assert mae[("load", "model")] < mae[("load", "naive")]
+
+
 def test_many_series_read_their_own_future_rows() -> None:
     keras.utils.set_random_seed(0)
     frames = {key: hourly(120, seed).assign(load=lambda d, s=seed: d["load"] + 5 * s)
