@@ -78,7 +78,7 @@ def run(frame: pd.DataFrame, variant: str, seed: int, epochs: int) -> list[dict]
     return rows
 
 
-def report(table: pd.DataFrame, command: str, years: int, epochs: int) -> str:
+def report(table: pd.DataFrame, command: str, years: int, epochs: int, runs: str | None) -> str:
     """The results file: mean ± std over seeds per variant and part, the change against
     the variant without known-future inputs, the baselines."""
     lines = header("Known-future calendar covariates on AEP hourly load (horizon 24)", command)
@@ -91,7 +91,8 @@ def report(table: pd.DataFrame, command: str, years: int, epochs: int) -> str:
         "path; lookback auto, chosen on validation by the linear baseline, the same for every "
         f"variant), season 168; cut: epochs {epochs} with patience 5 (defaults 100 / 10), "
         "for time.",
-        f"- Seeds: {', '.join(str(s) for s in sorted(table['seed'].unique()))}.",
+        f"- Seeds: {', '.join(str(s) for s in sorted(table['seed'].unique()))}"
+        + (f" (rows appended by {runs})." if runs else "."),
         "",
         "| variant | part | model MAE (mean ± std) | vs no known-future | naive | seasonal naive "
         "| linear | epochs | train s |",
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--data-dir", default=DATA_DIR)
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--runs", help="with --report-only: the commands that wrote the rows")
     args = parser.parse_args(argv)
     command = "python benchmarks/known_future_aep.py " + shlex.join(sys.argv[1:])
     csv = RESULTS / f"{NAME}.csv"
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
                 rows = pd.DataFrame(run(frame, variant, seed, args.epochs), columns=COLUMNS)
                 rows.to_csv(csv, mode="a", header=not csv.exists(), index=False)
                 print(rows.to_string(index=False, header=False), flush=True)
-    text = report(pd.read_csv(csv), command, args.years, args.epochs)
+    text = report(pd.read_csv(csv), command, args.years, args.epochs, args.runs)
     (RESULTS / f"{NAME}.md").write_text(text)
     print(text)
 
