@@ -242,7 +242,7 @@ def build_forecaster(
             f"must start with the {n_targets} target columns, but n_inputs={n_inputs}; include "
             "the targets in the inputs or use normalize=None"
         )
-    if options.n_future > n_inputs - n_targets:
+    if options.n_future and options.n_future > n_inputs - n_targets:
         raise ConfigError(
             f"n_future={options.n_future} leaves fewer than the {n_targets} target inputs "
             f"of n_inputs={n_inputs}"
