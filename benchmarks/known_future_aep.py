@@ -22,10 +22,12 @@ Rows are appended to benchmarks/results/known_future_aep.csv as they finish;
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shlex
 import sys
 import time
+from unittest import mock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -34,6 +36,8 @@ from accuracy import DATA_DIR, ROOT
 from ett_published import header
 
 from forecast import Forecaster, load_series
+from forecast.models import common
+from forecast.models.known_future import PARTS, future_path
 from forecast.windowing import SplitSpec, split_series
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -43,7 +47,11 @@ VARIANTS = {  # name -> Forecaster settings beyond the shared ones
     "no known-future inputs": {},
     "calendar auto": {"calendar": "auto"},
     "calendar auto + holidays US": {"calendar": "auto", "holidays": "US"},
+    # research: one part of the known-future path only (`future_path(parts=...)`)
+    "calendar auto, per-step decoder only": {"calendar": "auto"},
+    "calendar auto, linear future map only": {"calendar": "auto"},
 }
+ONLY = {"per-step decoder only": ("decoder",), "linear future map only": ("linear",)}
 COLUMNS = ("variant", "seed", "lookback", "part", "model", "naive", "seasonal_naive", "linear")
 COLUMNS += ("epochs", "train_s")
 
@@ -66,8 +74,10 @@ def run(frame: pd.DataFrame, variant: str, seed: int, epochs: int) -> list[dict]
     )  # fmt: skip
     f.resolve_lookback(frame, val=spec)
     parts = split_series(frame, spec, context=f.lookback)
+    only = next((p for name, p in ONLY.items() if variant.endswith(name)), PARTS)
     start = time.perf_counter()
-    f.fit(parts)
+    with mock.patch.object(common, "future_path", functools.partial(future_path, parts=only)):
+        f.fit(parts)
     seconds = time.perf_counter() - start
     rows = []
     for part, data in (("validation", parts.val), ("test", parts.test)):

@@ -28,6 +28,7 @@ from typing import Any
 import keras
 
 CONTEXT = 8  # context features per horizon step from the recurrent path
+PARTS = ("decoder", "linear")  # the two parts of future_path
 FUTURE_UNITS = 32  # hidden units of the per-step decoder
 
 
@@ -67,21 +68,28 @@ def future_path(
     horizon: int,
     n_targets: int,
     dtype: str | None = None,
+    parts: tuple[str, ...] = PARTS,
 ) -> keras.KerasTensor:
     """The forecast correction `(batch, horizon * n_targets)` (step-major, then target) from
     the recurrent `features (batch, f)` and the known-future rows `(batch, horizon,
-    n_future)` (see the module docstring); layers named `future_*`."""
-    layers = keras.layers
-    context = layers.Dense(horizon * CONTEXT, name="future_context")(features)
-    context = layers.Reshape((horizon, CONTEXT), name="future_context_steps")(context)
-    steps = layers.Concatenate(axis=-1, name="future_inputs")([context, future])
-    steps = layers.Dense(FUTURE_UNITS, activation="relu", name="future_hidden")(steps)
-    steps = layers.Dense(n_targets, kernel_initializer="zeros", name="future_decoder", dtype=dtype)(
-        steps
-    )
-    linear = layers.Flatten(name="future_flatten")(future)
-    linear = layers.Dense(
-        horizon * n_targets, kernel_initializer="zeros", name="future_linear", dtype=dtype
-    )(linear)
-    decoded = layers.Flatten(name="future_decoded")(steps)
-    return layers.Add(name="future_sum", dtype=dtype)([decoded, linear])
+    n_future)` (see the module docstring); layers named `future_*`. `parts`: both (the
+    default), or one of them (`benchmarks/known_future_aep.py` compares them)."""
+    layers, outputs = keras.layers, []
+    if "decoder" in parts:
+        context = layers.Dense(horizon * CONTEXT, name="future_context")(features)
+        context = layers.Reshape((horizon, CONTEXT), name="future_context_steps")(context)
+        steps = layers.Concatenate(axis=-1, name="future_inputs")([context, future])
+        steps = layers.Dense(FUTURE_UNITS, activation="relu", name="future_hidden")(steps)
+        steps = layers.Dense(
+            n_targets, kernel_initializer="zeros", name="future_decoder", dtype=dtype
+        )(steps)
+        outputs.append(layers.Flatten(name="future_decoded")(steps))
+    if "linear" in parts:
+        linear = layers.Flatten(name="future_flatten")(future)
+        linear = layers.Dense(
+            horizon * n_targets, kernel_initializer="zeros", name="future_linear", dtype=dtype
+        )(linear)
+        outputs.append(linear)
+    if len(outputs) == 1:
+        return outputs[0]
+    return layers.Add(name="future_sum", dtype=dtype)(outputs)
