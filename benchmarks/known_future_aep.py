@@ -47,11 +47,16 @@ VARIANTS = {  # name -> Forecaster settings beyond the shared ones
     "no known-future inputs": {},
     "calendar auto": {"calendar": "auto"},
     "calendar auto + holidays US": {"calendar": "auto", "holidays": "US"},
-    # research: one part of the known-future path only (`future_path(parts=...)`)
-    "calendar auto, per-step decoder only": {"calendar": "auto"},
+    # research: other parts of the known-future path (`future_path(parts=...)`); the
+    # default is the per-step decoder alone
+    "calendar auto, decoder + linear future map": {"calendar": "auto"},
+    "calendar auto + holidays US, decoder + linear future map": {
+        "calendar": "auto",
+        "holidays": "US",
+    },
     "calendar auto, linear future map only": {"calendar": "auto"},
 }
-ONLY = {"per-step decoder only": ("decoder",), "linear future map only": ("linear",)}
+ONLY = {"decoder + linear future map": ("decoder", "linear"), "linear future map only": ("linear",)}
 COLUMNS = ("variant", "seed", "lookback", "part", "model", "naive", "seasonal_naive", "linear")
 COLUMNS += ("epochs", "train_s")
 
