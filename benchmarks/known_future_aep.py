@@ -47,16 +47,11 @@ VARIANTS = {  # name -> Forecaster settings beyond the shared ones
     "no known-future inputs": {},
     "calendar auto": {"calendar": "auto"},
     "calendar auto + holidays US": {"calendar": "auto", "holidays": "US"},
-    # research: other parts of the known-future path (`future_path(parts=...)`); the
-    # default is the per-step decoder alone
-    "calendar auto, decoder + linear future map": {"calendar": "auto"},
-    "calendar auto + holidays US, decoder + linear future map": {
-        "calendar": "auto",
-        "holidays": "US",
-    },
+    # research: one part of the known-future path only (`future_path(parts=...)`)
+    "calendar auto, per-step decoder only": {"calendar": "auto"},
     "calendar auto, linear future map only": {"calendar": "auto"},
 }
-ONLY = {"decoder + linear future map": ("decoder", "linear"), "linear future map only": ("linear",)}
+ONLY = {"per-step decoder only": ("decoder",), "linear future map only": ("linear",)}
 COLUMNS = ("variant", "seed", "lookback", "part", "model", "naive", "seasonal_naive", "linear")
 COLUMNS += ("epochs", "train_s")
 
@@ -108,6 +103,11 @@ def report(table: pd.DataFrame, command: str, years: int, epochs: int, runs: str
         "for time.",
         f"- Seeds: {', '.join(str(s) for s in sorted(table['seed'].unique()))}"
         + (f" (rows appended by {runs})." if runs else "."),
+        "- The last two variants are research rows: one part of the known-future path alone "
+        "(`future_path(parts=...)`). The decoder alone wins here (validation -0.36 % against "
+        "both parts), but both parts stay the default: on data/synthetic_covariate.csv "
+        "(temperature as a future covariate, with the calendar, horizon 24) the decoder alone "
+        "reached val_loss 0.312 against 0.192 with both (test MAE 2.321 vs 1.357).",
         "",
         "| variant | part | model MAE (mean ± std) | vs no known-future | naive | seasonal naive "
         "| linear | epochs | train s |",

@@ -121,7 +121,7 @@ def test_the_model_reads_future_covariates_and_never_future_targets(name: str) -
     model = BUILDERS[name](lookback=LOOKBACK, n_inputs=3, horizon=HORIZON, n_targets=1,
                            units=8, n_future=1)  # fmt: skip
     assert model.input_shape == (None, LOOKBACK + HORIZON, 3)
-    for layer in ("future_decoder", "head"):  # untrained: zero-initialized
+    for layer in ("future_decoder", "future_linear", "head"):  # untrained: zero-initialized
         weights = model.get_layer(layer).get_weights()
         model.get_layer(layer).set_weights([np.random.default_rng(1).normal(size=w.shape)
                                             for w in weights])  # fmt: skip
