@@ -155,6 +155,13 @@ def _targets(text: str | None) -> str | list[str] | None:
     return names[0] if len(names) == 1 else names or None
 
 
+def _known_future(opts: SimpleNamespace) -> bool:
+    """Whether known-future inputs are on: the rows after the last target value are kept."""
+    from forecast.known_future import is_used
+
+    return is_used(_names(opts.future_covariates), opts.calendar, opts.holidays)
+
+
 def _model_options(
     model: str,
     units: str | None,
@@ -233,6 +240,8 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
     forecaster = Forecaster(
         model=opts.model, lookback=first,
         horizon=opts.horizon, target=_targets(opts.target), covariates=_names(opts.covariates),
+        future_covariates=_names(opts.future_covariates), calendar=opts.calendar,
+        holidays=opts.holidays,
         time_col=opts.time_col, id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
         load_options=_load_options(opts) or None, scaler=opts.scaler,
         series_scaling=opts.series_scaling, normalize=opts.normalize, ridge_skip=opts.ridge_skip,
@@ -269,8 +278,8 @@ def _series(
     backends.start_backend()
     series = _load(
         opts.data, time_col=opts.time_col, target=_targets(opts.target),
-        covariates=_names(opts.covariates), id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
-        **_load_options(opts),
+        covariates=_names(opts.covariates) + _names(opts.future_covariates), id_col=opts.id_col,
+        freq=opts.freq, fill=opts.fill, future_rows=_known_future(opts), **_load_options(opts),
     )  # fmt: skip
     for line in tables.load_lines(series, time=not quiet):
         say(line)

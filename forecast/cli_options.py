@@ -44,6 +44,21 @@ Covariates = Annotated[
     str | None,
     data_option(help="Extra input columns, comma-separated: HUFL,HULL."),
 ]
+FutureCovariates = Annotated[
+    str | None,
+    data_option(
+        help="Columns known for the horizon too (plans, weather forecasts), comma-separated; "
+        "predict reads them from the rows after the last target value."
+    ),
+]
+Calendar = Annotated[
+    str,
+    data_option(help="auto: hour/weekday/yearday sin/cos from the timestamps, read ahead."),
+]
+Holidays = Annotated[
+    str | None,
+    data_option(help="Country code (US, GB, DE...): a public-holiday column, read ahead."),
+]
 IdCol = Annotated[
     str | None,
     data_option(help="Series id column, for many series in one file."),
@@ -207,6 +222,9 @@ def shared_options(
     time_col: TimeCol = None,
     target: Target = None,
     covariates: Covariates = None,
+    future_covariates: FutureCovariates = None,
+    calendar: Calendar = "none",
+    holidays: Holidays = None,
     id_col: IdCol = None,
     fill: Fill = None,
     freq: Freq = None,

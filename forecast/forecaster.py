@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,6 +24,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+import forecast.known_future as known_future
 from forecast import artifacts, backends, bands, intervals, lookback, models, panel, state, training
 from forecast.competition import m4_season
 from forecast.errors import ConfigError, DataError, check_positive_int
@@ -34,13 +34,12 @@ from forecast.evaluation import (
     backtest_folds,
     baseline_forecasts,
     check_fold_settings,
-    pooled_seasonal_scale,
     run_backtest,
     season_for,
     tidy_forecasts,
 )
 from forecast.linear import LinearBaseline, LookbackChoice, lookback_candidates
-from forecast.scaling import PanelScaler, SeriesScaler, check_series_scaling
+from forecast.scaling import SeriesScaler, check_series_scaling
 from forecast.series import (
     SINGLE,
     Collection,
@@ -49,14 +48,16 @@ from forecast.series import (
     check_length,
     future_index,
     series_info,
+    series_label,
 )
+from forecast.settings import Settings
 from forecast.windowing import SplitSpec, WindowFeeder
 
 Validation = float | int | pd.DataFrame | Mapping[str, Any] | SplitSpec | None
 _SHORT = ("the training slice", "lookback + horizon =", "use a shorter lookback or horizon")
 
 
-class Forecaster:
+class Forecaster(Settings):
     """Train an LSTM forecaster and measure it honestly, in five lines.
 
     Settings are stored unchanged by `__init__` (scikit-learn style); `fit` learns the
@@ -69,7 +70,11 @@ class Forecaster:
             `forecast.lookback.FALLBACK` (48) steps when there is no validation part.
         horizon: steps forecast at once.
         target: column(s) to forecast; by default taken from the data.
-        covariates: extra input columns.
+        covariates: extra input columns (past values only).
+        future_covariates, calendar, holidays: known-future inputs, read over the horizon
+            (`forecast.known_future`): columns given for the `horizon` rows after the last
+            target too; calendar="auto": hour/weekday/yearday sin/cos from the timestamps;
+            holidays="US": a 0/1 public-holiday column (the `holidays` extra).
         time_col, id_col, freq, fill: passed to `load_series` for raw frames and paths.
         load_options: more `load_series` options, saved with the forecaster: sort,
             duplicates, tz, sep, decimal, encoding (e.g. `{"sort": True, "tz": "CET"}`).
@@ -114,6 +119,9 @@ class Forecaster:
         horizon: int = 1,
         target: str | Sequence[str] | None = None,
         covariates: str | Sequence[str] = (),
+        future_covariates: str | Sequence[str] = (),
+        calendar: str = "none",
+        holidays: str | None = None,
         time_col: str | None = None,
         id_col: str | None = None,
         freq: str | None = None,
@@ -145,6 +153,9 @@ class Forecaster:
         self.horizon = horizon
         self.target = target
         self.covariates = covariates
+        self.future_covariates = future_covariates
+        self.calendar = calendar
+        self.holidays = holidays
         self.time_col = time_col
         self.id_col = id_col
         self.freq = freq
@@ -172,28 +183,6 @@ class Forecaster:
         self.verbose = verbose
 
     # ----------------------------------------------------------------- settings
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return list(inspect.signature(cls.__init__).parameters)[1:]  # all but self
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor settings, as given (the names of `__init__`'s parameters)."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params: Any) -> Forecaster:
-        """Change settings (e.g. `epochs` before continuing training); returns self."""
-        names = self._param_names()
-        for name, value in params.items():
-            if name not in names:
-                raise ConfigError(f"unknown setting {name!r}; settings are: {', '.join(names)}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = Forecaster().get_params()
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v != defaults[k]]
-        return f"Forecaster({', '.join(changed)})"
-
     @property
     def is_fitted(self) -> bool:
         return getattr(self, "model_", None) is not None
@@ -216,6 +205,8 @@ class Forecaster:
         intervals.check_interval_mode(self.intervals)
         bands.quantiles_of(self)
         backends.check_distribution(self.distribution)
+        known_future.check_settings(self.future_covariates, self.covariates, self.calendar,
+                                    self.holidays)  # fmt: skip
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:
@@ -225,13 +216,21 @@ class Forecaster:
     def collection(self, series: Any) -> Collection:
         """`series` as this forecaster reads it: `{id: frame}` (a lone series keyed
         `forecast.series.SINGLE`), targets first, in the fitted columns once fitted."""
-        fitted = self.is_fitted
-        return as_collection(
+        fitted, names = self.is_fitted, known_future.names
+        data = as_collection(
             series, fitted=fitted, time_col=self.time_col, id_col=self.id_col, fill=self.fill,
             target=self.columns_[: self.n_targets_] if fitted else self.target,
-            covariates=self.columns_[self.n_targets_ :] if fitted else self.covariates,
+            covariates=state.loaded_covariates(self) if fitted
+            else names(self.covariates) + names(self.future_covariates),
             freq=self.freq_ if fitted else self.freq, **dict(self.load_options or {}),
+            future_rows=known_future.is_used(self.future_covariates, self.calendar, self.holidays),
         )  # fmt: skip
+        calendar = self.calendar, self.holidays
+        return {k: known_future.with_calendar(f, *calendar) for k, f in data.items()}
+
+    def _ahead(self) -> int:
+        """Horizon rows in the model's input window: `horizon` with known-future inputs."""
+        return self.horizon if self.n_future_ else 0
 
     def _values(self, frame: pd.DataFrame) -> np.ndarray:
         """Target values `(rows, n_targets)` of `frame`, in original units."""
@@ -311,7 +310,7 @@ class Forecaster:
         held = {k: held[k] for k in kept if k in held}
         first = not self.is_fitted
         if first:
-            self._learn_data(train)
+            state.learn(self, train)
         train_arrays = [self.scaler_.transform(f, key=k) for k, f in train.items()]
         val_arrays = [self.scaler_.transform(f, key=k) for k, f in held.items()]
         val_starts = [starts[k] for k in held]
@@ -338,25 +337,12 @@ class Forecaster:
         self.calibration_ = bands.calibrate(self, train, held, starts)
         return self
 
-    def _learn_data(self, train: Collection) -> None:
-        """Columns, frequency, season, scaler and MASE scale, from the training parts."""
-        info = series_info(next(iter(train.values())))
-        self.columns_ = list(info["target"]) + list(info["covariates"])
-        self.n_targets_ = len(info["target"])
-        self.freq_ = info["freq"]
-        self.season_ = season_for(self.freq_, self.season)
-        each = self.series_scaling == "per_series"
-        self.scaler_ = PanelScaler(self.scaler, each).fit_panel(train, targets=info["target"])
-        targets = [f.to_numpy()[:, : self.n_targets_] for f in train.values()]
-        self.mase_scale_ = pooled_seasonal_scale(targets, self.season_)
-        self.history_: dict[str, list[float]] = {}
-
     def _feeders(
         self, train: list[np.ndarray], val: list[np.ndarray], val_starts: list[int]
     ) -> tuple[WindowFeeder, WindowFeeder | None]:
         args = dict(
             lookback=self.lookback, horizon=self.horizon, batch_size=self.batch_size_,
-            target_cols=slice(0, self.n_targets_),
+            target_cols=slice(0, self.n_targets_), ahead=self._ahead(),
         )  # fmt: skip
         train_feed = WindowFeeder(train, shuffle=True, seed=self.seed, **args)
         if not val:
@@ -375,9 +361,7 @@ class Forecaster:
         if len(members) == 1:
             self.model_ = members[0]
         else:
-            self.model_ = self._compiled(
-                models.average_members(members, self.lookback, len(self.columns_))
-            )
+            self.model_ = self._compiled(models.average_members(members))
             self.model_.optimizer.build(self.model_.trainable_variables)  # saved with its state
         return results[0]
 
@@ -388,6 +372,7 @@ class Forecaster:
             lookback=self.lookback, n_inputs=len(self.columns_), horizon=self.horizon,
             n_targets=self.n_targets_, normalize=self.normalize,
             quantiles=bands.quantiles_of(self), **dict(self.model_options or {}),
+            **({"n_future": self.n_future_} if self.n_future_ else {}),
         )  # fmt: skip
         last = models.check_normalize(self.normalize) == "last"
         if self.ridge_skip and last and self.linear_.is_fitted and models.has_linear_skip(model):
@@ -415,11 +400,19 @@ class Forecaster:
         return panel.window_spans(
             data, start, self.lookback, self.horizon, self.n_targets_, self.scaler_,
             fallback=self._fallback, baselines=self._baselines, predict=self._predict,
-            quantiles=bands.quantiles_of(self),
+            quantiles=bands.quantiles_of(self), ahead=self._ahead(),
         )  # fmt: skip
 
     def _predict(self, windows: Any) -> np.ndarray:
         return self.model_.predict(windows, batch_size=panel.PREDICT_BATCH, verbose=0)
+
+    def _with_future(self, frame: pd.DataFrame, key: str) -> pd.DataFrame:
+        """`frame`, then (with known-future inputs) the `horizon` rows a forecast reads
+        (`forecast.known_future.future_frame`)."""
+        if not self.n_future_:
+            return frame
+        known = self.future_covariates, self.calendar, self.holidays
+        return known_future.extended(frame, self.horizon, self.freq_, *known, series_label(key))
 
     def predict(self, series: Any, levels: Any = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
         """Forecast the `horizon` steps after the end of `series` (every series of a
@@ -427,7 +420,9 @@ class Forecaster:
         by their fallback, named in `frame.attrs["method"]`).
 
         Args:
-            series: the data; its last `lookback` rows are the input.
+            series: the data; its last `lookback` rows are the input (with
+                `future_covariates`, then the `horizon` rows after the last target value,
+                the target empty, that give them).
             levels: prediction-interval levels in percent, e.g. (80, 95) (conformal, from
                 the validation errors); None: point forecasts only.
 
@@ -445,8 +440,10 @@ class Forecaster:
         methods = {k: self._fallback(k, len(f)) for k, f in data.items()}
         for key in (k for k, m in methods.items() if m is None):
             check_forecast_rows(data[key], self.lookback, self.n_targets_)
-        arrays = {k: self.scaler_.transform(f, key=k) for k, f in data.items() if not methods[k]}
-        scaled = self._predict(panel.last_windows(arrays, self.lookback)) if arrays else []
+        arrays = {k: self.scaler_.transform(self._with_future(f, k), key=k)
+                  for k, f in data.items() if not methods[k]}  # fmt: skip
+        steps = self.lookback + self._ahead()
+        scaled = self._predict(panel.last_windows(arrays, steps)) if arrays else []
         predicted = dict(zip(arrays, scaled, strict=True))
         out, names = {}, pd.Index(self.columns_[: self.n_targets_])  # one Index for every frame
         for key, frame in data.items():
@@ -641,5 +638,5 @@ class Forecaster:
         (of the first member, for an ensemble)."""
         self._check_fitted()
         key, frame = next(iter(self.collection(series).items()))  # the first series
-        window = self.scaler_.transform(frame.iloc[-self.lookback :], key=key)[None]
+        window = self.scaler_.transform(frame.iloc[-self.lookback - self._ahead() :], key=key)[None]
         return models.attention_weights(models.first_member(self.model_), window)[0]

@@ -155,6 +155,7 @@ def window_forecasts(
     lookback: int,
     horizon: int,
     n_targets: int,
+    ahead: int = 0,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Model forecasts of every window of many series, from ONE batched prediction.
 
@@ -163,6 +164,7 @@ def window_forecasts(
         arrays: `{id: scaled (length, features)}`; firsts: `{id: first target row}`
             (>= lookback).
         lookback, horizon, n_targets: the window and the number of target columns.
+        ahead: horizon rows in the model's input too (known-future covariates).
 
     Returns:
         `{id: (origins (n,), scaled predictions (n, horizon, n_targets))}`, for the series
@@ -173,7 +175,7 @@ def window_forecasts(
         return {}
     feeder = WindowFeeder(
         [arrays[k] for k in keys], lookback, horizon, batch_size=PREDICT_BATCH, shuffle=False,
-        target_cols=slice(0, n_targets), first_target=[firsts[k] for k in keys],
+        target_cols=slice(0, n_targets), first_target=[firsts[k] for k in keys], ahead=ahead,
     )  # fmt: skip
     preds = predict(feeder)
     out, at = {}, 0
@@ -184,9 +186,9 @@ def window_forecasts(
     return out
 
 
-def last_windows(arrays: Mapping[str, np.ndarray], lookback: int) -> np.ndarray:
-    """The last `lookback` rows of every series stacked: `(n_series, lookback, features)`."""
-    return np.stack([a[-lookback:] for a in arrays.values()])
+def last_windows(arrays: Mapping[str, np.ndarray], steps: int) -> np.ndarray:
+    """The last `steps` rows of every series stacked: `(n_series, steps, features)`."""
+    return np.stack([a[-steps:] for a in arrays.values()])
 
 
 def lookback_choice(
@@ -326,6 +328,7 @@ def window_spans(
     baselines: Callable[[pd.DataFrame, np.ndarray, str], dict[str, np.ndarray]],
     predict: Callable[[Any], np.ndarray],
     quantiles: Sequence[float] | None = None,
+    ahead: int = 0,
 ) -> dict[str, tuple]:
     """Forecasts of every window whose first target is at `start` or later, per series.
 
@@ -337,6 +340,7 @@ def window_spans(
         predict: the model's predict, called ONCE on every model window (`window_forecasts`).
         quantiles: the quantiles of a quantile-head model (its output `(n, horizon, n_targets,
             Q)`; the median is the forecast), or None.
+        ahead: horizon rows in the model's input too (known-future covariates).
 
     Returns:
         `{id: (origins (n,), forecasts, actuals (n, horizon, n_targets), baselines, method,
@@ -359,7 +363,7 @@ def window_spans(
         for k, f in data.items()
     }
     arrays = {k: scaler.transform(f, key=k) for k, f in data.items() if methods[k] is None}
-    predicted = window_forecasts(predict, arrays, firsts, lookback, horizon, n_targets)
+    predicted = window_forecasts(predict, arrays, firsts, lookback, horizon, n_targets, ahead)
     out = {}
     for key, frame in data.items():
         origins = np.arange(firsts[key], len(frame) - horizon + 1)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from forecast import bands
+from forecast import bands, known_future
 from forecast.errors import ConfigError, DataError
 from forecast.series import SINGLE
 
@@ -124,8 +124,10 @@ def plot_forecast(
         for name in BASELINE_COLORS
         if name in windows
     }
-    future = forecaster.predict(data, levels=levels)
-    future = future if lone else future[key]
+    # Known-future covariates without the rows that give them: no future to draw.
+    unknown = known_future.names(forecaster.future_covariates) and "future" not in frame.attrs
+    future = None if unknown else forecaster.predict(data, levels=levels)
+    future = future if lone or future is None else future[key]
     band = {  # the 80 % band (the first level) of step 1, (n, n_targets) each
         k: windows[f"{k}-{levels[0]:g}"].to_numpy().reshape(n, horizon, len(targets))[:, 0]
         for k in ("lo", "hi")
@@ -191,16 +193,18 @@ def plot_forecast(
                     ls="--",
                     label=f"{label}, step {horizon} (MAE {_mae(guess, actual_last[:, j]):.4g})",
                 )
-            ax.plot(
-                future.index,
-                future[name].to_numpy(),
-                color="tab:red",
-                lw=1.6,
-                marker="o",
-                ms=2.5,
-                label=f"future ({horizon} steps)",
-            )
-            for level, alpha in zip(levels or (), (0.3, 0.15), strict=False):
+            if future is not None:
+                ax.plot(
+                    future.index,
+                    future[name].to_numpy(),
+                    color="tab:red",
+                    lw=1.6,
+                    marker="o",
+                    ms=2.5,
+                    label=f"future ({horizon} steps)",
+                )
+            shown = tuple(levels or ()) if future is not None else ()
+            for level, alpha in zip(shown, (0.3, 0.15)[: len(shown)], strict=True):
                 ax.fill_between(
                     future.index, future[f"{name}-lo-{level:g}"], future[f"{name}-hi-{level:g}"],
                     color="tab:red", alpha=alpha, lw=0, label=f"future, {level:g}% interval",

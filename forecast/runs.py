@@ -193,6 +193,7 @@ def continue_from(
     """
     from forecast.forecaster import Forecaster
     from forecast.series import load_series
+    from forecast.state import loaded_covariates
 
     fixed = sorted(set(given) - set(CONTINUE_CHANGES))
     if fixed:
@@ -202,11 +203,11 @@ def continue_from(
             setting=fixed[0],
         )
     f = Forecaster.load(run).set_params(**given)
-    targets, covariates = f.columns_[: f.n_targets_], f.columns_[f.n_targets_ :]
+    targets, covariates = f.columns_[: f.n_targets_], loaded_covariates(f)
     try:
         series = load_series(
             data, time_col=f.time_col, target=targets, covariates=covariates,
-            id_col=f.id_col, fill=f.fill, **dict(f.load_options or {}),
+            id_col=f.id_col, fill=f.fill, future_rows=f.n_future_ > 0, **dict(f.load_options or {}),
         )  # fmt: skip
     except DataError as exc:
         raise DataError(f"{data} does not fit the run {run} (columns {f.columns_}): {exc}") from exc

@@ -174,6 +174,7 @@ def _validate_one(
     frame = numeric_columns(frame, targets + covariates)
     frame.index = index
     frame = check_order(frame, options["sort"], options["duplicates"], label, changes)
+    frame, future = _cut_future(frame, targets) if options["future_rows"] else (frame, None)
     if isinstance(frame.index, pd.DatetimeIndex):
         freq = infer_freq(frame.index, freq, label)
         frame = fill_gaps(frame, freq, fill, label)
@@ -185,7 +186,39 @@ def _validate_one(
     frame.attrs["forecast"] = {"target": targets, "covariates": covariates, "freq": freq}
     notes = {k: options[k] for k in ("time_col", "time_found", "tz")}
     frame.attrs["load"] = {**notes, "changes": changes}
+    if future is not None:
+        frame.attrs["future"] = future
     return frame
+
+
+@dataclass(frozen=True)
+class FutureRows:
+    """The rows after a series' last target value (targets empty), kept aside by
+    `load_series(future_rows=True)`: known-future covariate values to forecast with
+    (`forecast.known_future.future_frame`). Immutable, compared by value (frame attrs)."""
+
+    index: tuple
+    columns: tuple
+    values: tuple  # rows of floats, None for an empty cell
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame) -> FutureRows:
+        cells = rows.to_numpy(dtype=np.float64)
+        values = tuple(tuple(None if np.isnan(v) else float(v) for v in row) for row in cells)
+        return cls(tuple(rows.index), tuple(str(c) for c in rows.columns), values)
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a float frame (NaN for empty cells)."""
+        cells = np.array(self.values, dtype=np.float64).reshape(len(self.index), -1)
+        return pd.DataFrame(cells, index=pd.Index(self.index), columns=list(self.columns))
+
+
+def _cut_future(frame: pd.DataFrame, targets: list[str]) -> tuple[pd.DataFrame, Any]:
+    """`(frame without its trailing rows whose targets are all empty, FutureRows or None)`."""
+    known = np.flatnonzero(frame[targets].notna().any(axis=1).to_numpy())
+    if len(known) == 0 or known[-1] == len(frame) - 1:
+        return frame, None
+    return frame.iloc[: known[-1] + 1], FutureRows.of(frame.iloc[known[-1] + 1 :])
 
 
 def load_series(
@@ -202,6 +235,7 @@ def load_series(
     sep: str | None = None,
     decimal: str | None = None,
     encoding: str | None = None,
+    future_rows: bool = False,
 ) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """Load a time series and check everything the models rely on.
 
@@ -226,6 +260,9 @@ def load_series(
             `attrs["load"]` keeps the zone for output (`future_index`).
         sep, decimal, encoding: the CSV dialect; by default the separator (, ; tab |) and a
             decimal comma are sniffed, and the encoding is UTF-8 (e.g. "latin-1").
+        future_rows: keep the rows after the last target value (targets empty) aside, in
+            `attrs["future"]` (a `FutureRows`), instead of refusing or filling them: the
+            known-future covariates a forecast reads (`forecast.known_future`).
 
     Returns:
         A DataFrame `(length, n_targets + n_covariates)` indexed by time, targets first, all
@@ -265,6 +302,7 @@ def load_series(
         raise ConfigError(f"column {sorted(overlap)[0]!r} is both a target and a covariate")
     frame, zone = _parse_time(frame, time_col, tz)
     options = dict(freq=freq, fill=fill, sort=sort, duplicates=duplicates.lower())
+    options["future_rows"] = future_rows
     options.update(time_col=time_col, time_found=found, tz=None if zone is None else str(zone))
     if id_col is None:
         return _validate_one(frame, targets, covs, options)
@@ -433,7 +471,8 @@ def check_forecast_rows(frame: pd.DataFrame, lookback: int, n_targets: int) -> N
             raise DataError(
                 f"the last {tail} rows (from {frame.index[-tail]}) have no {col!r} value and "
                 f"would be {changes.fill}-filled: a forecast starts after the last known value; "
-                "remove those rows (future covariates are not used)"
+                "remove those rows (this model reads no future covariates: train with "
+                "future_covariates= to use them)"
             )
     window = frame.index[-lookback:]
     inside = {c: [p for p in v if p in window] for c, v in changes.filled.items()}

@@ -18,12 +18,39 @@ from typing import Any
 
 import numpy as np
 
-from forecast import artifacts, quantiles
+from forecast import artifacts, known_future, quantiles
 from forecast.errors import ArtifactError, ForecastError
+from forecast.evaluation import pooled_seasonal_scale, season_for
 from forecast.linear import LinearBaseline
 from forecast.scaling import PanelScaler
+from forecast.series import series_info
 
 STATE_KEYS = ("settings", "columns", "n_targets", "freq", "season", "scaler", "mase_scale")
+
+
+def learn(f: Any, train: Mapping[str, Any]) -> None:
+    """Learn `Forecaster` `f`'s data state from its training parts `{id: frame}`: columns
+    (targets, covariates, future covariates, derived calendar columns), frequency, season,
+    scaler (`PanelScaler`), MASE scale, and the known-future inputs (`calendar_`: the
+    derived columns, `n_future_`: the trailing columns read over the horizon)."""
+    info = series_info(next(iter(train.values())))
+    f.freq_ = info["freq"]
+    f.calendar_ = known_future.calendar_columns(f.freq_, f.calendar, f.holidays)
+    f.columns_ = list(info["target"]) + list(info["covariates"]) + f.calendar_
+    f.n_targets_ = len(info["target"])
+    f.n_future_ = len(known_future.names(f.future_covariates)) + len(f.calendar_)
+    f.season_ = season_for(f.freq_, f.season)
+    each = f.series_scaling == "per_series"
+    f.scaler_ = PanelScaler(f.scaler, each).fit_panel(train, targets=info["target"])
+    targets = [frame.to_numpy()[:, : f.n_targets_] for frame in train.values()]
+    f.mase_scale_ = pooled_seasonal_scale(targets, f.season_)
+    f.history_ = {}
+
+
+def loaded_covariates(f: Any) -> list[str]:
+    """The covariate columns a fitted `f` loads from data (past, then future covariates;
+    the derived calendar columns are added after loading)."""
+    return f.columns_[f.n_targets_ : len(f.columns_) - len(f.calendar_)]
 
 
 def config_of(f: Any) -> dict[str, Any]:
@@ -34,6 +61,7 @@ def config_of(f: Any) -> dict[str, Any]:
         "window": {"lookback": f.lookback, "horizon": f.horizon},
         "columns": list(f.columns_),
         "n_targets": f.n_targets_,
+        "known_future": {"n_future": f.n_future_, "calendar_columns": list(f.calendar_)},
         "freq": f.freq_,
         "season": f.season_,
         "scaler": f.scaler_.to_dict(),
@@ -70,6 +98,9 @@ def restore(cls: type, config: Mapping[str, Any], source: str = "config") -> Any
         f.short_series_ = [str(k) for k in config.get("short_series", [])]
         f.calibration_ = None
         quantiles.resolve(f.loss, f.quantiles, f.intervals)
+        known = config.get("known_future", {})  # absent: saved before known-future inputs
+        f.n_future_ = int(known.get("n_future", 0))
+        f.calendar_ = [str(c) for c in known.get("calendar_columns", [])]
     except (TypeError, ValueError, KeyError, ForecastError) as exc:
         why = f"{source} has an invalid value ({exc}); restore it or re-train"
         raise ArtifactError(why) from exc
@@ -81,6 +112,7 @@ def restore(cls: type, config: Mapping[str, Any], source: str = "config") -> Any
         (f.scaler_.columns_ == f.columns_, "scaler columns differ from columns"),
         (len(f.mase_scale_) == f.n_targets_, "mase_scale length differs from n_targets"),
         (saved == window, f"window {saved} differs from {settings}"),
+        (f.n_future_ <= len(f.columns_) - f.n_targets_, "n_future exceeds the covariates"),
     ]  # fmt: skip
     for what in (what for ok, what in problems if not ok):
         raise ArtifactError(f"{source}: {what}; restore it or re-train and save")
@@ -102,7 +134,7 @@ def load_folder(cls: type, path: str | os.PathLike) -> Any:
     f = cls.from_config(config, source=str(folder / artifacts.CONFIG_FILE))
     qs = quantiles.resolve(f.loss, f.quantiles, f.intervals)  # checked by `restore`
     out = (None, f.horizon, f.n_targets_, *([len(qs)] if qs else []))  # quantile heads: Q
-    f.model_ = artifacts.read_model(folder, (None, f.lookback, len(f.columns_)), out)
+    f.model_ = artifacts.read_model(folder, (None, f.lookback + f._ahead(), len(f.columns_)), out)
     f.linear_ = artifacts.read_linear(folder, (f.n_targets_, f.lookback, f.horizon)) or f.linear_
     f.history_ = artifacts.read_history(folder)
     f.calibration_ = artifacts.read_calibration(

@@ -79,6 +79,7 @@ def make_windows(
     stride: int = 1,
     target_cols: Cols = None,
     input_cols: Cols = None,
+    ahead: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return every (lookback → horizon) window of a series as zero-copy views.
 
@@ -89,9 +90,11 @@ def make_windows(
         stride: steps between consecutive window starts.
         target_cols: columns forecast (int, slice or list); default: every column.
         input_cols: columns fed to the model; default: every column.
+        ahead: rows of the horizon given as input too (0 or `horizon`): known-future
+            covariates; the model must read only those columns of them.
 
     Returns:
-        `X (n, lookback, n_inputs)` and `y (n, horizon, n_targets)`, with
+        `X (n, lookback + ahead, n_inputs)` and `y (n, horizon, n_targets)`, with
         `n = floor((length - lookback - horizon) / stride) + 1`; both share memory with
         `values` (a non-contiguous column list such as `[0, 2, 3]` costs one O(length) copy).
 
@@ -124,7 +127,8 @@ def make_windows(
         # (n, k, lookback + horizon) -> (n, lookback + horizon, k); both are views of `part`.
         return sliding_window_view(part, lookback + horizon, axis=0)[::stride].transpose(0, 2, 1)
 
-    return windows(inputs)[:, :lookback], windows(targets)[:, lookback:]
+    ahead = check_positive_int("ahead", ahead, allow_zero=True)
+    return windows(inputs)[:, : lookback + min(ahead, horizon)], windows(targets)[:, lookback:]
 
 
 @dataclass(frozen=True)
@@ -499,8 +503,9 @@ class WindowFeeder(keras.utils.PyDataset):
         first_target: per series, the first row that may be a target (e.g. `split.val_start`):
             windows whose targets begin before it are skipped. An int applies to every series.
         dtype: dtype of the batches.
+        ahead: horizon rows in the inputs too (known-future covariates, `make_windows`).
 
-    Each item is `(X (batch, lookback, n_inputs), y (batch, horizon, n_targets))`.
+    Each item is `(X (batch, lookback + ahead, n_inputs), y (batch, horizon, n_targets))`.
     """
 
     def __init__(
@@ -516,6 +521,7 @@ class WindowFeeder(keras.utils.PyDataset):
         input_cols: Cols = None,
         first_target: int | Sequence[int] = 0,
         dtype: str = "float32",
+        ahead: int = 0,
     ):
         super().__init__(workers=1, use_multiprocessing=False)
         arrays = list(series) if isinstance(series, (list, tuple)) else [series]
@@ -524,6 +530,8 @@ class WindowFeeder(keras.utils.PyDataset):
         self.lookback = check_positive_int("lookback", lookback)
         self.horizon = check_positive_int("horizon", horizon)
         self.batch_size = check_positive_int("batch_size", batch_size)
+        ahead = check_positive_int("ahead", ahead, allow_zero=True)
+        self.steps = self.lookback + min(ahead, self.horizon)  # input rows per window
         stride = check_positive_int("stride", stride)
         firsts = (
             [first_target] * len(arrays)
@@ -551,12 +559,12 @@ class WindowFeeder(keras.utils.PyDataset):
             skip, count = 0, 0
             if len(arr) >= self.lookback + self.horizon:
                 X, y = make_windows(
-                    arr, self.lookback, self.horizon, stride, target_cols, input_cols
+                    arr, self.lookback, self.horizon, stride, target_cols, input_cols, ahead
                 )
                 skip = min(len(X), max(0, math.ceil((int(first) - self.lookback) / stride)))
                 count = len(X) - skip
             else:
-                X = np.empty((0, self.lookback, 0), dtype)
+                X = np.empty((0, self.steps, 0), dtype)
                 y = np.empty((0, self.horizon, 0), dtype)
             self._X.append(X)
             self._y.append(y)
@@ -601,7 +609,7 @@ class WindowFeeder(keras.utils.PyDataset):
         if self._single:
             k = int(series_of[0])
             return self._X[k][start_of], self._y[k][start_of]
-        X = np.empty((len(start_of), self.lookback, self.n_inputs), self._X[0].dtype)
+        X = np.empty((len(start_of), self.steps, self.n_inputs), self._X[0].dtype)
         y = np.empty((len(start_of), self.horizon, self.n_targets), self._y[0].dtype)
         for k in np.unique(series_of):
             mask = series_of == k

@@ -39,8 +39,10 @@ LAYERS: list[set[str]] = [
         "forecast.intervals",
         "forecast.quantiles",
         "forecast.competition",
+        "forecast.settings",
     },
-    {"forecast.models", "forecast.panel"},  # panel: many series over the stages above
+    # panel: many series; known_future: covariates read over the horizon
+    {"forecast.models", "forecast.panel", "forecast.known_future"},
     {"forecast.lookback"},  # the lookback choice: panel's scoring, for Forecaster
     {"forecast.training"},
     {"forecast.artifacts"},

@@ -157,7 +157,7 @@ def test_average_members_averages_the_members_forecasts():
     members = [build("single", units=4), build("single", units=4)]
     X = windows(2)
     each = [keras.ops.convert_to_numpy(m(X, training=False)) for m in members]
-    ensemble = average_members(members, LOOKBACK, 2)
+    ensemble = average_members(members)
     got = keras.ops.convert_to_numpy(ensemble(X, training=False))
     np.testing.assert_allclose(got, (each[0] + each[1]) / 2, rtol=1e-5, atol=1e-6)
     assert first_member(ensemble) is members[0]

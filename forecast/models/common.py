@@ -4,11 +4,14 @@ A builder only describes its body, the layers between the (normalized) input win
 features fed to the head; `build_forecaster` adds the rest around it:
 
     window (batch, lookback, n_inputs)
+      → [KnownFutureSplit]    (n_future: the window spans lookback + horizon rows; past rows
+                               go on, the future channels of the horizon rows go to future_path)
       → WindowNormalization   (normalize="last" | "mean_std")
       → [Cropping1D]          (recurrent_lookback: the body reads only the last steps)
       → body                  (the family: one LSTM, a stack, a stack + self-attention)
       → [Flatten] → Dropout → Dense(horizon * n_targets) ──┐
-      → (linear_skip: Flatten(normalized window) → Dense) ─┴─ Add
+      → (linear_skip: Flatten(normalized window) → Dense) ─┤
+      → (n_future: future_path(features, future rows)) ────┴─ Add
       → Reshape (batch, horizon, n_targets)
       → [quantile_head]       (quantiles: (batch, horizon, n_targets, Q) around it, the median)
       → WindowDenormalization (undoes the normalization on the forecast)
@@ -24,6 +27,7 @@ import keras
 import numpy as np
 
 from forecast.errors import ConfigError, check_positive_int
+from forecast.models.known_future import KnownFutureSplit, future_path
 from forecast.models.normalization import (
     WindowDenormalization,
     WindowNormalization,
@@ -107,6 +111,9 @@ class ModelOptions:
             them: the model then outputs `(batch, horizon, n_targets, Q)`, the point path as the
             median and non-crossing quantiles around it (`forecast.models.quantile`); train it
             with `compile_model(model, "quantile", quantiles=...)` (the pinball loss).
+        n_future: known-future covariates, the last `n_future` input channels: the input
+            window spans `lookback + horizon` rows and the model reads those channels over
+            the horizon (`forecast.models.known_future`); 0 (default): `lookback` rows.
 
     Builders return uncompiled models; compile them with `forecast.training.compile_model`
     (loss, optimizer and learning rate by name), as in plain Keras.
@@ -120,6 +127,7 @@ class ModelOptions:
     linear_skip: bool = True
     recurrent_lookback: int | None = 48
     quantiles: tuple[float, ...] | None = None
+    n_future: int = 0
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
@@ -135,6 +143,7 @@ class ModelOptions:
             check_positive_int("recurrent_lookback", self.recurrent_lookback)
         if self.quantiles is not None:
             object.__setattr__(self, "quantiles", check_quantiles(self.quantiles))
+        check_positive_int("n_future", self.n_future, allow_zero=True)
 
     @classmethod
     def from_kwargs(cls, builder: str, options: dict[str, Any]) -> ModelOptions:
@@ -226,7 +235,8 @@ def build_forecaster(
         options: the shared options.
 
     Returns:
-        An uncompiled `keras.Model` mapping `(batch, lookback, n_inputs)` to
+        An uncompiled `keras.Model` mapping `(batch, lookback, n_inputs)` (with
+        `options.n_future`: `(batch, lookback + horizon, n_inputs)`) to
         `(batch, horizon, n_targets)` (with `options.quantiles`: `(..., Q)`).
 
     Raises:
@@ -242,9 +252,18 @@ def build_forecaster(
             f"must start with the {n_targets} target columns, but n_inputs={n_inputs}; include "
             "the targets in the inputs or use normalize=None"
         )
+    if options.n_future and options.n_future > n_inputs - n_targets:
+        raise ConfigError(
+            f"n_future={options.n_future} leaves fewer than the {n_targets} target inputs "
+            f"of n_inputs={n_inputs}"
+        )
     dtype = _float32_if_mixed()
-    window = keras.Input((lookback, n_inputs), name="window")
-    x = window
+    steps = lookback + (horizon if options.n_future else 0)
+    window = keras.Input((steps, n_inputs), name="window")
+    past = window
+    if options.n_future:
+        past, future = KnownFutureSplit(lookback, options.n_future, name="known_future")(window)
+    x = past
     if options.normalize:
         x = WindowNormalization(options.normalize, name="normalize", dtype=dtype)(x)
     normalized = x
@@ -255,6 +274,7 @@ def build_forecaster(
     x = body(x)
     if len(x.shape) == 3:
         x = keras.layers.Flatten(name="flatten")(x)
+    extra = [future_path(x, future, horizon, n_targets, dtype)] if options.n_future else []
     if dropout:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     features = x
@@ -274,14 +294,16 @@ def build_forecaster(
             name=LINEAR_SKIP,
             dtype=dtype,
         )(skip)
-        x = keras.layers.Add(name="head_plus_skip", dtype=dtype)([x, skip])
+        extra.append(skip)
+    if extra:
+        x = keras.layers.Add(name="head_plus_skip", dtype=dtype)([x, *extra])
     y = keras.layers.Reshape((horizon, n_targets), name="forecast", dtype=dtype)(x)
     if options.quantiles:
         y = quantile_head(features, y, normalized, options.quantiles, options.regularizer, dtype)
     if options.normalize:
         y = WindowDenormalization(
             options.normalize, n_targets=n_targets, name="denormalize", dtype=dtype
-        )([y, window])
+        )([y, past])
     return keras.Model(window, y, name=name)
 
 

@@ -50,17 +50,17 @@ def start_from_linear(
     head.set_weights([np.zeros_like(w) for w in head.get_weights()])
 
 
-def average_members(members: Sequence[keras.Model], lookback: int, n_inputs: int) -> keras.Model:
+def average_members(members: Sequence[keras.Model]) -> keras.Model:
     """One model averaging the members' forecasts (`keras.layers.Average`), uncompiled.
 
     Args:
-        members: models mapping `(batch, lookback, n_inputs)` to the same output shape; they
-            are renamed `<name>_member_<k>` (names must be unique in one model).
+        members: models mapping the same input `(batch, steps, n_inputs)` to the same output
+            shape; they are renamed `<name>_member_<k>` (names must be unique in one model).
 
     Returns:
         A `keras.Model` named `ensemble_of_<n>`.
     """
-    inputs = keras.Input((lookback, n_inputs), name="window")
+    inputs = keras.Input(tuple(members[0].inputs[0].shape[1:]), name="window")
     for k, member in enumerate(members):
         member.name = f"{member.name}_member_{k}"
     outputs = keras.layers.Average(name="ensemble_mean")([m(inputs) for m in members])

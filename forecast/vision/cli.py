@@ -63,7 +63,8 @@ OPTION_NAMES = {"learning_rate": "lr"}  # library setting -> command-line option
 # `time_col=`); on the command line they read `--fill interpolate`, `--sort`, `--time-col`.
 ARGUMENTS = (
     "fill", "sort", "duplicates", "tz", "sep", "decimal", "encoding", "time_col", "target",
-    "covariates", "id_col", "freq", "device", "loss", "intervals",
+    "covariates", "id_col", "freq", "device", "loss", "intervals", "calendar", "holidays",
+    "future_covariates",
 )  # fmt: skip
 _ARGUMENT = re.compile(
     rf"(?<![\w-])({'|'.join(ARGUMENTS)})=(True\b|'([^']*)'|\"([^\"]*)\"|(?=[\s),;]|$))"

@@ -1,0 +1,252 @@
+"""Known-future covariates: columns whose values over the forecast horizon are known ahead.
+
+Three sources, all read by the model over the horizon (not only over the lookback):
+
+- `future_covariates`: columns of the data (planned events, weather forecasts, prices). To
+  forecast, the data holds them for the next `horizon` rows after the last target value
+  (rows with the target empty: `load_series(future_rows=True)` keeps them aside).
+- `calendar="auto"`: hour-of-day, day-of-week and day-of-year as sin/cos pairs, only those
+  that vary at the data's frequency (`calendar_columns`), in the data's local time.
+- `holidays="US"`: a 0/1 public-holiday column (the optional `holidays` package:
+  `pip install "forecast[holidays]"`).
+
+Column convention: targets, past covariates, future covariates, then the derived calendar
+columns (`with_calendar` appends them); the model's window then spans `lookback + horizon`
+rows and only the future columns of its last `horizon` rows are read
+(`forecast.models.known_future`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ConfigError, DataError, check_choice
+from forecast.series import future_index
+
+CALENDARS = ("none", "auto")  # calendar= / --calendar
+HOLIDAY = "holiday"  # the name of the holidays column
+# name -> (the longest step at which it still varies, its value in [0, 1) of its cycle)
+_FEATURES = {
+    "hour": (pd.Timedelta(days=1), lambda t: (t.hour + t.minute / 60) / 24),
+    "weekday": (pd.Timedelta(days=7), lambda t: (t.dayofweek + t.hour / 24) / 7),
+    "yearday": (
+        pd.Timedelta(days=365),
+        lambda t: (t.dayofyear - 1 + t.hour / 24) / (365 + t.is_leap_year),
+    ),
+}
+
+
+def names(value: str | Sequence[str] | None) -> list[str]:
+    """Column names as a list: one name, several, or none."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def check_holidays(country: Any) -> str | None:
+    """Return the country code upper-cased (None: no holidays column).
+
+    Raises:
+        ConfigError: (setting `holidays`) when the `holidays` package is missing, naming the
+            extra that installs it, or for a country code it does not know.
+    """
+    if country is None:
+        return None
+    try:
+        import holidays as lib
+    except ImportError:
+        raise ConfigError(
+            f"holidays={country!r} needs the holidays package: pip install 'forecast[holidays]'",
+            setting="holidays",
+        ) from None
+    code = str(country).upper()
+    if not isinstance(country, str) or code not in lib.list_supported_countries():
+        raise ConfigError(
+            f"holidays must be a country code the holidays package knows, like 'US', 'GB' or "
+            f"'DE'; got {country!r}",
+            setting="holidays",
+        )
+    return code
+
+
+def check_settings(future_covariates: Any, covariates: Any, calendar: Any, holidays: Any) -> None:
+    """Check the known-future settings before any data is read.
+
+    Raises:
+        ConfigError: for an unknown `calendar`, a bad `holidays` (`check_holidays`), or a
+            column both a past and a future covariate.
+    """
+    check_choice("calendar", calendar, CALENDARS)
+    check_holidays(holidays)
+    both = sorted(set(names(future_covariates)) & set(names(covariates)))
+    if both:
+        raise ConfigError(
+            f"column {both[0]!r} is both a covariate and a future covariate; give it once",
+            setting="future_covariates",
+        )
+
+
+def is_used(future_covariates: Any, calendar: str, holidays: Any) -> bool:
+    """Whether any known-future input is configured (the model then reads the horizon)."""
+    return bool(names(future_covariates)) or calendar == "auto" or holidays is not None
+
+
+def _step(freq: str) -> pd.Timedelta:
+    """The spacing of a frequency: `"h"` → 1 hour, `"MS"` → 31 days, `"W-SUN"` → 7 days."""
+    stamps = pd.date_range("2001-01-01", periods=2, freq=freq)
+    return stamps[1] - stamps[0]
+
+
+def calendar_columns(freq: str | None, calendar: str, holidays: str | None) -> list[str]:
+    """The derived column names at frequency `freq`: `hour_sin, hour_cos` below daily steps,
+    `weekday_*` below weekly, `yearday_*` below yearly (with `calendar="auto"`), then
+    `holiday` (with `holidays`); at daily steps: weekday and yearday pairs."""
+    names = []
+    if calendar == "auto" and freq is not None:
+        step = _step(freq)
+        names = [f"{n}_{p}" for n, (most, _) in _FEATURES.items() if step < most
+                 for p in ("sin", "cos")]  # fmt: skip
+    return names + ([HOLIDAY] if holidays is not None else [])
+
+
+def _local(frame: pd.DataFrame, index: pd.Index) -> pd.DatetimeIndex:
+    """`index` (naive UTC when the data named a zone) in the data's own local time."""
+    tz = (frame.attrs.get("load") or {}).get("tz")
+    return index.tz_localize("UTC").tz_convert(tz).tz_localize(None) if tz else index
+
+
+def features(
+    frame: pd.DataFrame, index: pd.Index, calendar: str, holidays: str | None
+) -> pd.DataFrame:
+    """The calendar (and holiday) columns of the timestamps `index` of `frame`'s series.
+
+    Returns:
+        A float frame `(len(index), n_calendar)` indexed by `index`, columns
+        `calendar_columns(freq, calendar, holidays)` (the frequency from `frame`'s attrs).
+
+    Raises:
+        DataError: when the data has no timestamps (rows are step numbers).
+    """
+    setting, value = ("calendar", calendar) if calendar == "auto" else ("holidays", holidays)
+    if not isinstance(index, pd.DatetimeIndex):
+        raise DataError(
+            f"{setting}={value!r} derives features "
+            "from the timestamps, but the data has none (rows are step numbers); name the time "
+            "column with time_col= or leave it out",
+            setting=setting,
+        )
+    freq = (frame.attrs.get("forecast") or {}).get("freq")
+    names = calendar_columns(freq, calendar, holidays)
+    local, out = _local(frame, index), {}
+    for name in (n[: -len("_sin")] for n in names[::2] if n.endswith("_sin")):
+        angle = 2 * np.pi * np.asarray(_FEATURES[name][1](local), dtype=np.float64)
+        out[f"{name}_sin"], out[f"{name}_cos"] = np.sin(angle), np.cos(angle)
+    if holidays is not None:
+        import holidays as lib
+
+        years = range(local.year.min(), local.year.max() + 1)
+        days = pd.DatetimeIndex(list(lib.country_holidays(check_holidays(holidays), years=years)))
+        out[HOLIDAY] = local.normalize().isin(days).astype(np.float64)
+    return pd.DataFrame(out, index=index, columns=names)
+
+
+def with_calendar(frame: pd.DataFrame, calendar: str, holidays: str | None) -> pd.DataFrame:
+    """`frame` with its calendar columns appended (the same frame when it has them already,
+    or when none is configured); attrs kept.
+
+    Raises:
+        DataError: when the data has no timestamps, or already has a column of that name.
+    """
+    if calendar != "auto" and holidays is None:
+        return frame
+    found = features(frame, frame.index, calendar, holidays)
+    if list(frame.columns[-found.shape[1] :]) == list(found.columns) and found.shape[1]:
+        return frame
+    clash = [c for c in found.columns if c in frame.columns]
+    if clash:
+        raise DataError(
+            f"the data already has a column {clash[0]!r}, the name of a derived calendar "
+            "column; rename it",
+            setting="calendar",
+        )
+    out = pd.concat([frame, found], axis=1)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def future_frame(
+    frame: pd.DataFrame,
+    index: pd.Index,
+    future_covariates: Sequence[str],
+    calendar: str,
+    holidays: str | None,
+    label: str = "",
+) -> pd.DataFrame:
+    """The `horizon` rows after `frame` a forecast reads: every column of `frame`, the
+    targets and past covariates empty (NaN: the model never reads them), the future
+    covariates from the data's rows after its last target value (`attrs["future"]`), the
+    calendar columns from the future timestamps `index`.
+
+    Args:
+        frame: one series, as `Forecaster.collection` gives it (calendar columns included).
+        index: the next `horizon` timestamps (or step numbers).
+        future_covariates: the columns that must be given for those rows.
+        calendar, holidays: the settings.
+        label: the series' error prefix ("series 'id': " for one of many).
+
+    Returns:
+        A frame `(horizon, frame's columns)` indexed by `index`.
+
+    Raises:
+        DataError: when the future rows are missing, too few, off the expected timestamps,
+            or have empty future-covariate values.
+    """
+    out = pd.DataFrame(np.nan, index=index, columns=frame.columns)
+    wanted = names(future_covariates)
+    if wanted:
+        rows = frame.attrs.get("future")
+        given = rows.frame() if rows is not None else pd.DataFrame(columns=wanted)
+        horizon, have = len(index), len(given)
+        need = (
+            f"{label}forecasting needs the future covariates {', '.join(wanted)} for the "
+            f"{horizon} rows after the last target value (rows with the target empty)"
+        )
+        if have < horizon:
+            raise DataError(f"{need}; the data has {have}: add them")
+        given = given.iloc[:horizon]
+        if not given.index.equals(index):
+            raise DataError(
+                f"{need}, at {index[0]} to {index[-1]}; the data's future rows run from "
+                f"{given.index[0]} to {given.index[-1]}"
+            )
+        empty = given[wanted].isna().any(axis=0)
+        if empty.any():
+            col = str(empty.index[empty.to_numpy()][0])
+            raise DataError(f"{need}; {col!r} is empty in some of them: fill it")
+        out[wanted] = given[wanted].to_numpy(dtype=np.float64)
+    if calendar == "auto" or holidays is not None:
+        found = features(frame, index, calendar, holidays)
+        out[list(found.columns)] = found.to_numpy()
+    return out
+
+
+def extended(
+    frame: pd.DataFrame,
+    horizon: int,
+    freq: str | None,
+    future_covariates: Sequence[str],
+    calendar: str,
+    holidays: str | None,
+    label: str = "",
+) -> pd.DataFrame:
+    """`frame` followed by its `future_frame` at the next `horizon` timestamps of `freq`:
+    the rows whose last `lookback + horizon` a forecast reads."""
+    index = future_index(frame.index, horizon, freq)
+    future = future_frame(frame, index, future_covariates, calendar, holidays, label)
+    out = pd.concat([frame, future])
+    out.attrs = dict(frame.attrs)
+    return out
