@@ -204,6 +204,28 @@ def test_calendar_alone_forecasts_from_the_frequency_without_future_rows() -> No
     pd.testing.assert_frame_equal(derived, given)
 
 
+def test_quantile_heads_read_the_future_covariates_too(tmp_path: Path) -> None:
+    keras.utils.set_random_seed(0)
+    f = Forecaster(lookback=LOOKBACK, horizon=HORIZON, target="load", future_covariates="event",
+                   loss="quantile", quantiles=(0.1, 0.5, 0.9), epochs=2, verbose=0,
+                   time_col="time", model_options={"units": 4})  # fmt: skip
+    f.fit(hourly(), val=0.25)
+    assert f.model_.input_shape == (None, LOOKBACK + HORIZON, 2)
+    assert f.model_.output_shape == (None, HORIZON, 1, 3)
+    data = hourly()
+    plain = f.predict(with_future_rows(data, [0.0] * HORIZON), levels=80)
+    planned = f.predict(with_future_rows(data, [1.0] * HORIZON), levels=80)
+    assert not np.allclose(plain["load"], planned["load"])
+    assert (plain["load-lo-80"] <= plain["load"]).all() and (
+        plain["load"] <= plain["load-hi-80"]
+    ).all()
+    f.save(tmp_path / "run")
+    again = Forecaster.load(tmp_path / "run").predict(
+        with_future_rows(data, [1.0] * HORIZON), levels=80
+    )
+    pd.testing.assert_frame_equal(again, planned)
+
+
 def test_a_backtest_reads_the_future_covariates_of_each_fold(fitted) -> None:
     f, _ = fitted
     settings = {**f.get_params(), "epochs": 1, "intervals": "none"}
