@@ -77,6 +77,25 @@ def load_task(task: Task, data_dir: str) -> pd.DataFrame:
     return frame.iloc[-need:] if task.file == "AEP_hourly.csv" else frame.iloc[:need]
 
 
+def with_calendar(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The frame plus sin/cos calendar columns of its timestamps, and their names: hour of day
+    and day of week when the spacing is a day or less, day of year always. Past covariates
+    only (the research stand-in for #15's known-future calendar): the window's last timestamp
+    fixes the calendar of every forecast step, so the model can still learn calendar effects."""
+    when = pd.DatetimeIndex(frame.index)
+    spacing = pd.Series(when).diff().median()
+    cycles = {"doy": (when.dayofyear - 1, 365.25)}
+    if spacing <= pd.Timedelta("1D"):
+        cycles["dow"] = (when.dayofweek, 7)
+    if spacing < pd.Timedelta("1D"):
+        cycles["hour"] = (when.hour, 24)
+    out = frame.copy()
+    for name, (value, period) in cycles.items():
+        angle = 2 * np.pi * np.asarray(value, dtype=np.float64) / period
+        out[f"{name}_sin"], out[f"{name}_cos"] = np.sin(angle), np.cos(angle)
+    return out, [c for c in out.columns if c not in frame.columns]
+
+
 # ---------------------------------------------------------------------------- research variants
 def build_seasonal_input_lstm(
     *, lookback: int, n_inputs: int, horizon: int, n_targets: int, season: int = 24,
@@ -199,6 +218,8 @@ VARIANTS: dict[str, dict] = {
     "linear path fine-tuned after (lr 1e-4, patience 5)": {"finetune": 1e-4},
     "no recurrent part (the ridge-started linear path trained alone, MAE loss)": {
         "skip": "joint", "model": "linear_only"},
+    "SegRNN, GRU 128": {"model": "segment_pmd", "model_options": {"units": 128}},
+    "SegRNN + calendar columns": {"model": "segment_pmd", "calendar_columns": True},
     "seasonal difference as extra LSTM input": {"model": "seasonal_input"},
     "level-aware LSTM (raw standardized window beside the normalized one)": {
         "model": "level_aware"},
@@ -208,6 +229,9 @@ VARIANTS: dict[str, dict] = {
     "batch 512, lr 3e-3, patience 10, LR schedule": {
         "batch_size": 512, "learning_rate": 3e-3, "patience": 10, "reduce_lr_patience": 3},
     "ensemble of 3 LSTM seeds": {"ensemble": 3},
+    "calendar columns as past covariates (sin/cos hour, weekday, day of year)": {
+        "calendar_columns": True},
+    "level-aware LSTM + calendar columns": {"model": "level_aware", "calendar_columns": True},
 }  # fmt: skip
 
 
@@ -246,6 +270,8 @@ def run(task: Task, frame: pd.DataFrame, lookback: int, settings: dict, seed: in
     tr, va = task.train, task.train + task.val
     settings = dict(settings)
     skip, finetune = settings.pop("skip", "frozen"), settings.pop("finetune", None)
+    if settings.pop("calendar_columns", False):
+        frame, settings["covariates"] = with_calendar(frame)
     if args.calendar:
         if "calendar" not in Forecaster._param_names():
             raise SystemExit("--calendar needs Forecaster(calendar=...), #15's known-future "

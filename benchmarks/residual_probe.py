@@ -7,7 +7,9 @@ fitted on the training part; a gradient-boosted tree model (scikit-learn
 training windows) then learns the ridge's residual at a few forecast steps from
 (a) what the LSTM sees: the last-value-normalized window (its last 48 steps), or
 (b) the same plus the window's level (its last value on the training part's standardized
-scale, which the last-value normalization hides from both the ridge and the LSTM).
+scale, which the last-value normalization hides from both the ridge and the LSTM), or
+(c) the same plus the calendar of the forecast target time (hour, day of week, month, day of
+year): information from outside the window, as known-future covariates would bring.
 Validation MAE of the ridge alone vs ridge + trees, per step: a flexible learner's bound on
 what a nonlinear residual model can add from that input. Validation only.
 
@@ -33,17 +35,25 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 
 RECENT = 48  # steps the LSTM reads
+NAMES = ("shape", "shape+level", "shape+level+calendar")  # the trees' inputs
+
+
+def calendar(when: pd.DatetimeIndex) -> np.ndarray:
+    """Hour, day of week, month and day of year of the forecast target times `(n, 4)`."""
+    return np.stack([when.hour, when.dayofweek, when.month, when.dayofyear], axis=1)
 
 
 def probe(key: str, data_dir: str) -> list[dict]:
     """Ridge vs ridge + trees on its residual, validation MAE at steps 1, H/2 and H."""
     task = all_tasks()[key]
-    values = load_task(task, data_dir)[task.target].to_numpy(dtype=np.float64)
+    frame = load_task(task, data_dir)
+    values = frame[task.target].to_numpy(dtype=np.float64)
+    index = pd.DatetimeIndex(frame.index)
     tr, va = task.train, task.train + task.val
     lookback, alpha, _, _ = linear_baseline(values, task)
     mean, std = values[:tr].mean(), values[:tr].std()
-    _, Xt, Yt = target_windows(values, 0, tr, lookback, task.horizon)
-    _, Xv, Yv = target_windows(values, tr, va, lookback, task.horizon)
+    ot, Xt, Yt = target_windows(values, 0, tr, lookback, task.horizon)
+    ov, Xv, Yv = target_windows(values, tr, va, lookback, task.horizon)
     ridge = Ridge(alpha=alpha).fit(Xt - Xt[:, -1:], Yt - Xt[:, -1:])
 
     def parts(X, Y):
@@ -58,7 +68,11 @@ def probe(key: str, data_dir: str) -> list[dict]:
     for step in sorted({1, max(task.horizon // 2, 1), task.horizon}):
         row = {"task": key, "lookback": lookback, "step": step, "windows": len(rv)}
         row["ridge_val_MAE"] = float(np.abs(rv[:, step - 1]).mean())
-        for name, (ft, fv) in {"shape": (st, sv), "shape+level": (lt, lv)}.items():
+        inputs = {"shape": (st, sv), "shape+level": (lt, lv)}
+        when_t, when_v = index[ot + step - 1], index[ov + step - 1]
+        inputs["shape+level+calendar"] = (np.hstack([lt, calendar(when_t)]),
+                                          np.hstack([lv, calendar(when_v)]))  # fmt: skip
+        for name, (ft, fv) in inputs.items():
             trees = HistGradientBoostingRegressor(
                 loss="absolute_error", max_iter=300, learning_rate=0.05, early_stopping=True,
                 validation_fraction=0.1, random_state=0,
@@ -78,14 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     table = pd.DataFrame([r for key in args.tasks for r in probe(key, args.data_dir)])
-    for name in ("shape", "shape+level"):
+    for name in NAMES:
         table[f"{name}_gain"] = 100 * (table[f"{name}_val_MAE"] / table.ridge_val_MAE - 1)
     out = ROOT / "benchmarks/results/residual_probe"
     table.to_csv(out.with_suffix(".csv"), index=False, float_format="%.6g")
     lines = [
         f"| {r.task} | {r.lookback} | {r.step} | {r.windows} | {r.ridge_val_MAE:.4g} | "
         f"{r['shape_val_MAE']:.4g} ({r['shape_gain']:+.2f} %) | "
-        f"{r['shape+level_val_MAE']:.4g} ({r['shape+level_gain']:+.2f} %) |"
+        f"{r['shape+level_val_MAE']:.4g} ({r['shape+level_gain']:+.2f} %) | "
+        f"{r['shape+level+calendar_val_MAE']:.4g} ({r['shape+level+calendar_gain']:+.2f} %) |"
         for _, r in table.iterrows()
     ]
     command = "python benchmarks/residual_probe.py " + " ".join(argv)
@@ -97,12 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         __doc__.split("\n\n")[1].replace("\n", " "),
         "",
         "| task | lookback | step | windows | ridge MAE | + trees on the normalized window "
-        "| + trees on window and level |",
-        "|---|---|---|---|---|---|---|",
+        "| + trees on window and level | + trees on window, level and calendar |",
+        "|---|---|---|---|---|---|---|---|",
         *lines,
         "",
-        f"Mean change: trees on the window {table['shape_gain'].mean():+.2f} %, with the level "
-        f"{table['shape+level_gain'].mean():+.2f} %.",
+        "Mean change: " + ", ".join(f"{name} {table[f'{name}_gain'].mean():+.2f} %"
+                                    for name in NAMES) + ".",
         "",
     ])  # fmt: skip
     out.with_suffix(".md").write_text(text)
