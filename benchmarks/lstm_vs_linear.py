@@ -77,14 +77,19 @@ def load_task(task: Task, data_dir: str) -> pd.DataFrame:
     return frame.iloc[-need:] if task.file == "AEP_hourly.csv" else frame.iloc[:need]
 
 
-def with_calendar(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def with_calendar(
+    frame: pd.DataFrame, train: int, seen_twice: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
     """The frame plus sin/cos calendar columns of its timestamps, and their names: hour of day
     and day of week when the spacing is a day or less, day of year always. Past covariates
     only (the research stand-in for #15's known-future calendar): the window's last timestamp
-    fixes the calendar of every forecast step, so the model can still learn calendar effects."""
+    fixes the calendar of every forecast step, so the model can still learn calendar effects.
+    With `seen_twice`, day of year only when the first `train` rows span two years or more."""
     when = pd.DatetimeIndex(frame.index)
     spacing = pd.Series(when).diff().median()
-    cycles = {"doy": (when.dayofyear - 1, 365.25)}
+    cycles = {}
+    if not seen_twice or when[train - 1] - when[0] >= pd.Timedelta("730D"):
+        cycles["doy"] = (when.dayofyear - 1, 365.25)
     if spacing <= pd.Timedelta("1D"):
         cycles["dow"] = (when.dayofweek, 7)
     if spacing < pd.Timedelta("1D"):
@@ -220,6 +225,10 @@ VARIANTS: dict[str, dict] = {
         "skip": "joint", "model": "linear_only"},
     "SegRNN, GRU 128": {"model": "segment_pmd", "model_options": {"units": 128}},
     "SegRNN + calendar columns": {"model": "segment_pmd", "calendar_columns": True},
+    "SegRNN, GRU 128 + calendar columns seen twice in training (no day of year on 1 year)": {
+        "model": "segment_pmd", "model_options": {"units": 128}, "calendar_columns": "seen twice"},
+    "calendar columns seen twice in training (no day of year on 1 year)": {
+        "calendar_columns": "seen twice"},
     "seasonal difference as extra LSTM input": {"model": "seasonal_input"},
     "level-aware LSTM (raw standardized window beside the normalized one)": {
         "model": "level_aware"},
@@ -270,12 +279,15 @@ def run(task: Task, frame: pd.DataFrame, lookback: int, settings: dict, seed: in
     tr, va = task.train, task.train + task.val
     settings = dict(settings)
     skip, finetune = settings.pop("skip", "frozen"), settings.pop("finetune", None)
-    if settings.pop("calendar_columns", False):
-        frame, settings["covariates"] = with_calendar(frame)
+    calendar = settings.pop("calendar_columns", False)
+    if calendar:
+        frame, settings["covariates"] = with_calendar(frame, tr, calendar == "seen twice")
     if args.calendar:
         if "calendar" not in Forecaster._param_names():
-            raise SystemExit("--calendar needs Forecaster(calendar=...), #15's known-future "
-                             "covariates (not on this branch)")
+            raise SystemExit(
+                "--calendar needs Forecaster(calendar=...), #15's known-future "
+                "covariates (not on this branch)"
+            )
         settings["calendar"] = "auto"  # the known-future calendar features (branch fc15)
     if settings.get("model") == "seasonal_input":  # a lag the lookback holds twice
         lag = task.season if 2 * task.season <= lookback else lookback // 2
