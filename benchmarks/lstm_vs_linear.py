@@ -283,11 +283,6 @@ def run(task: Task, frame: pd.DataFrame, lookback: int, settings: dict, seed: in
     if calendar:
         frame, settings["covariates"] = with_calendar(frame, tr, calendar == "seen twice")
     if args.calendar:
-        if "calendar" not in Forecaster._param_names():
-            raise SystemExit(
-                "--calendar needs Forecaster(calendar=...), #15's known-future "
-                "covariates (not on this branch)"
-            )
         settings["calendar"] = "auto"  # the known-future calendar features (branch fc15)
     if settings.get("model") == "seasonal_input":  # a lag the lookback holds twice
         lag = task.season if 2 * task.season <= lookback else lookback // 2
@@ -422,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--runs", default=None, help="with --report-only: the commands run")
     args = parser.parse_args(argv)
+    if args.calendar and "calendar" not in Forecaster._param_names():
+        parser.error("--calendar needs Forecaster(calendar=...), #15's known-future covariates")
     unknown = set(args.variants or ()) - set(VARIANTS)
     if unknown:
         parser.error(f"unknown variants {sorted(unknown)}; known: {list(VARIANTS)}")
@@ -444,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in args.variants or ["default"]:
                 for seed in args.seeds:
                     row = run(task, frame, lookback, VARIANTS[name], seed, args)
-                    row = {"variant": name, "task": key, "dataset": task.dataset,
+                    label = name + (" + calendar=auto" if args.calendar else "")
+                    row = {"variant": label, "task": key, "dataset": task.dataset,
                            "lookback": lookback, "alpha": alpha, "val_lin": val_lin,
                            "test_lin": test_lin if args.test else np.nan, **row}  # fmt: skip
                     print(
