@@ -283,7 +283,7 @@ def run(task: Task, frame: pd.DataFrame, lookback: int, settings: dict, seed: in
     if calendar:
         frame, settings["covariates"] = with_calendar(frame, tr, calendar == "seen twice")
     if args.calendar:
-        settings["calendar"] = "auto"  # the known-future calendar features (branch fc15)
+        settings["calendar"] = "auto"  # the known-future calendar features
     if settings.get("model") == "seasonal_input":  # a lag the lookback holds twice
         lag = task.season if 2 * task.season <= lookback else lookback // 2
         settings["model_options"] = {"season": lag, **settings.get("model_options", {})}
@@ -381,8 +381,8 @@ def markdown(table: pd.DataFrame, command: str, args) -> str:
         "days test, 365 before validation); AEP_hourly horizon 24, sorted, duplicate hours "
         "averaged, missing hours interpolated, the most recent 18 months only (8760 / 2190 / "
         "2190 hours; cut to fit the machine). Every window at stride 1 whose targets lie in the "
-        "part. No calendar features (`--calendar` adds `calendar=\"auto\"` once the "
-        "known-future covariates of #15 are merged).",
+        "part. Rows without `+ calendar=auto` use no calendar features; `--calendar` gives the "
+        "Forecaster `calendar=\"auto\"` (the known-future calendar, read over the horizon).",
         "",
         "- linear baseline: accuracy.py's ridge on last-value-normalized windows (lookback and "
         "alpha chosen by validation MAE); the LSTM gets the same lookback.",
@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
     parser.add_argument("--test", action="store_true", help="also score the test part")
-    parser.add_argument("--calendar", action="store_true", help='calendar="auto" (after #15)')
+    parser.add_argument("--calendar", action="store_true", help='calendar="auto"')
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--runs", default=None, help="with --report-only: the commands run")
     args = parser.parse_args(argv)
