@@ -108,6 +108,13 @@ def tasks(quick: bool, horizons: Sequence[int]) -> list[Task]:
 
 
 # ---------------------------------------------------------------------------- data and scores
+def command_line(script: str, argv: list[str]) -> str:
+    """The command that ran `benchmarks/<script>` with `argv`, as a results file shows it; a
+    `--runs VALUE` pair (a report-only run's list of earlier commands) is left out."""
+    shown = [a for i, a in enumerate(argv) if "--runs" not in argv[max(i - 1, 0) : i + 1]]
+    return f"python benchmarks/{script} " + shlex.join(shown)
+
+
 def _resolve(path: str) -> Path:
     given = Path(path)
     return given if given.is_absolute() or given.exists() else ROOT / given
@@ -355,7 +362,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
-    command = "python benchmarks/accuracy.py " + " ".join(shlex.quote(a) for a in argv)
+    command = command_line("accuracy.py", argv)
     start = time.perf_counter()
     rows = []
     for task in tasks(args.quick, args.horizons):

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -37,7 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import pandas as pd
-from accuracy import DATA_DIR, ROOT, _resolve, scores
+from accuracy import DATA_DIR, ROOT, _resolve, command_line, scores
 
 from forecast import Forecaster, __version__, load_series
 
@@ -278,8 +277,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
-    shown = [a for i, a in enumerate(argv) if "--runs" not in argv[max(i - 1, 0) : i + 1]]
-    command = "python benchmarks/ett_published.py " + " ".join(shlex.quote(a) for a in shown)
+    command = command_line("ett_published.py", argv)
     out = Path(args.out) if Path(args.out).is_absolute() else ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     log = out.with_suffix(".csv")

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -263,7 +262,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
-    command = "python benchmarks/intervals.py " + " ".join(shlex.quote(a) for a in argv)
+    command = accuracy.command_line("intervals.py", argv)
     began = time.perf_counter()
     rows = [row for task in chosen_tasks(args.tasks) for row in run_task(task, args)]
     if args.tasks and "M4" in args.tasks:

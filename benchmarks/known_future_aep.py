@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import shlex
 import sys
 import time
 from unittest import mock
@@ -32,7 +31,7 @@ from unittest import mock
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pandas as pd
-from accuracy import DATA_DIR, ROOT
+from accuracy import DATA_DIR, ROOT, command_line
 from ett_published import header
 
 from forecast import Forecaster, load_series
@@ -136,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--runs", help="with --report-only: the commands that wrote the rows")
     args = parser.parse_args(argv)
-    command = "python benchmarks/known_future_aep.py " + shlex.join(sys.argv[1:])
+    command = command_line("known_future_aep.py", sys.argv[1:] if argv is None else argv)
     csv = RESULTS / f"{NAME}.csv"
     if not args.report_only:
         frame = load(args.data_dir, args.years)

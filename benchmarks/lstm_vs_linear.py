@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -42,7 +41,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import pandas as pd
-from accuracy import DATA_DIR, ETT, ETT_LOOKBACKS, ROOT, Task, _resolve, linear_baseline
+from accuracy import (
+    DATA_DIR,
+    ETT,
+    ETT_LOOKBACKS,
+    ROOT,
+    Task,
+    _resolve,
+    command_line,
+    linear_baseline,
+)
 from ett_published import header
 
 from forecast import Forecaster, load_series, models, training
@@ -427,8 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     out = out if out.is_absolute() else ROOT / out
     out.parent.mkdir(parents=True, exist_ok=True)
     log = out.with_suffix(".csv")
-    shown = [a for i, a in enumerate(argv) if "--runs" not in argv[max(i - 1, 0) : i + 1]]
-    command = "python benchmarks/lstm_vs_linear.py " + " ".join(shlex.quote(a) for a in shown)
+    command = command_line("lstm_vs_linear.py", argv)
     if not args.report_only:
         for key in args.tasks:
             task = tasks[key]

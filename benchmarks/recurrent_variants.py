@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -32,7 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import pandas as pd
-from accuracy import DATA_DIR, ROOT, scores
+from accuracy import DATA_DIR, ROOT, command_line, scores
 from ett_published import header, load
 
 from forecast import Forecaster, models
@@ -163,8 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--runs", default=None, help="with --report-only: the commands run")
     args = parser.parse_args(argv)
-    shown = [a for i, a in enumerate(argv) if "--runs" not in argv[max(i - 1, 0) : i + 1]]
-    command = "python benchmarks/recurrent_variants.py " + " ".join(shlex.quote(a) for a in shown)
+    command = command_line("recurrent_variants.py", argv)
     out = Path(args.out) if Path(args.out).is_absolute() else ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     log = out.with_suffix(".csv")
