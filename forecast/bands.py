@@ -21,13 +21,12 @@ conformal intervals.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from forecast import intervals, quantiles
+from forecast import intervals, panel, quantiles
 from forecast.intervals import Calibration
 
 
@@ -40,9 +39,8 @@ def quantiles_of(f: Any) -> tuple[float, ...] | None:
 def split(f: Any, out: np.ndarray, key: str) -> tuple[np.ndarray, np.ndarray | None]:
     """The model outputs `out` of series `key` in original units: the point forecasts `(n,
     horizon, n_targets)` (the median with quantile heads) and the quantile forecasts `(n,
-    horizon, n_targets, Q)` or None (`forecast.quantiles.split`)."""
-    invert = functools.partial(f.scaler_.inverse_transform_targets, key=key)
-    return quantiles.split(invert, out, quantiles_of(f))
+    horizon, n_targets, Q)` or None (`forecast.panel.unscaled`)."""
+    return panel.unscaled(f.scaler_, key, out, quantiles_of(f))
 
 
 def check_levels(f: Any, levels: Any, strict: bool = True) -> tuple[float, ...]:
@@ -51,9 +49,8 @@ def check_levels(f: Any, levels: Any, strict: bool = True) -> tuple[float, ...]:
     levels, qs = intervals.check_levels(levels), quantiles_of(f)
     if qs is None:
         return levels
-    served = quantiles.servable_levels(qs)
     if not strict:
-        return tuple(lv for lv in levels if any(np.isclose(lv, s) for s in served))
+        return quantiles.served_levels(qs, levels)
     return quantiles.check_servable(qs, levels)
 
 

@@ -383,7 +383,7 @@ class Forecaster(Settings):
 
     def _compiled(self, model: keras.Model) -> keras.Model:
         return training.compile_model(
-            model, self.loss, self.optimizer, self.learning_rate, quantiles=self.quantiles
+            model, self.loss, self.optimizer, self.learning_rate, quantiles=bands.quantiles_of(self)
         )
 
     # ----------------------------------------------------------------- predict

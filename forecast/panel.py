@@ -186,6 +186,16 @@ def window_forecasts(
     return out
 
 
+def unscaled(
+    scaler: PanelScaler | SeriesScaler, key: str, out: np.ndarray, quantiles: Sequence[float] | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Model outputs `out` of series `key` in original units: the point forecasts `(n,
+    horizon, n_targets)` (the median with quantile heads) and the quantile forecasts `(n,
+    horizon, n_targets, Q)` or None (`forecast.quantiles.split`)."""
+    invert = functools.partial(scaler.inverse_transform_targets, key=key)
+    return quantile_split(invert, out, quantiles)
+
+
 def last_windows(arrays: Mapping[str, np.ndarray], steps: int) -> np.ndarray:
     """The last `steps` rows of every series stacked: `(n_series, steps, features)`."""
     return np.stack([a[-steps:] for a in arrays.values()])
@@ -372,8 +382,7 @@ def window_spans(
         values = frame.to_numpy(dtype=np.float64)[:, :n_targets]
         bases, quants = baselines(frame, origins, key), None
         if methods[key] is None:
-            invert = functools.partial(scaler.inverse_transform_targets, key=key)
-            preds, quants = quantile_split(invert, predicted[key][1], quantiles)
+            preds, quants = unscaled(scaler, key, predicted[key][1], quantiles)
         else:
             preds = bases[methods[key]]
         actual = values[origins[:, None] + np.arange(horizon)[None, :]]

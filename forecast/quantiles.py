@@ -81,6 +81,17 @@ def servable_levels(quantiles: Sequence[float]) -> dict[float, tuple[int, int]]:
     return dict(sorted(found.items()))
 
 
+def _positions(served: dict[float, tuple[int, int]], level: float) -> tuple[int, int] | None:
+    """The (lo, hi) quantile positions of `level` among `servable_levels`, or None."""
+    return next((v for s, v in served.items() if math.isclose(s, level)), None)
+
+
+def served_levels(quantiles: Sequence[float], levels: Sequence[float]) -> tuple[float, ...]:
+    """Those of `levels` the quantiles give (the others dropped, no error)."""
+    served = servable_levels(quantiles)
+    return tuple(lv for lv in levels if _positions(served, lv) is not None)
+
+
 def check_servable(quantiles: Sequence[float], levels: Sequence[float]) -> tuple[float, ...]:
     """`levels` when the quantiles give each of them.
 
@@ -88,7 +99,7 @@ def check_servable(quantiles: Sequence[float], levels: Sequence[float]) -> tuple
         ConfigError: naming `levels` and the levels available.
     """
     served = servable_levels(quantiles)
-    missing = [lv for lv in levels if not any(math.isclose(lv, s) for s in served)]
+    missing = [lv for lv in levels if _positions(served, lv) is None]
     if missing:
         have = ", ".join(f"{lv:g}" for lv in served)
         raise ConfigError(
@@ -152,6 +163,6 @@ def pairs(
     served = servable_levels(quantiles)
     found = {}
     for level in check_servable(quantiles, levels):
-        i, j = next(v for s, v in served.items() if math.isclose(s, level))
+        i, j = _positions(served, level)
         found[level] = (forecasts[..., i], forecasts[..., j])
     return found
