@@ -39,10 +39,18 @@ from forecast.backends import start_backend
 from forecast.errors import ArtifactError
 from forecast.intervals import Calibration
 from forecast.linear import LinearBaseline
-from forecast.training import write_history_csv
 
 if TYPE_CHECKING:
     import keras
+
+
+def write_history_csv(path: Path, history: Mapping[str, list[float]]) -> None:
+    """`forecast.training.write_history_csv`, imported when a folder is saved: `training`
+    imports Keras, and reading a run folder's files (`read_config`) must not."""
+    from forecast import training
+
+    training.write_history_csv(path, history)
+
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.keras"

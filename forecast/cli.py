@@ -1,7 +1,8 @@
 """The `forecast` command line: a thin Typer layer over `Forecaster` and `forecast.runs`.
 
 Commands: train, evaluate, predict, backtest, batch, tune, datasets, info, and the `mnist`
-sub-app. Keras and TensorFlow are imported inside the commands, so `forecast --help` is fast. Every
+sub-app. Keras and TensorFlow are imported inside the commands, after the options, paths and
+data are checked: `--help`, `datasets` and every usage or data error answer without them. Every
 `ForecastError` becomes one `error: ...` line on stderr and exit status 2 (`--debug` shows the
 traceback instead); any other exception is reported in one line with exit status 1.
 """
@@ -26,6 +27,7 @@ from typer.core import TyperGroup
 from forecast import backends, tables
 from forecast._version import __version__
 from forecast.backends import quiet_backend_logs  # noqa: F401  (kept for compatibility)
+from forecast.cli_errors import as_option, errors_reported_above, one_line, report_error
 from forecast.cli_options import (
     AsJson,
     DataOpt,
@@ -38,7 +40,7 @@ from forecast.cli_options import (
 from forecast.distributed import cli as distributed_cli
 from forecast.errors import ConfigError, ForecastError, ForecastWarning
 from forecast.quantiles import check_quantiles
-from forecast.vision.cli import as_option, errors_reported_above, mnist_app, one_line, report_error
+from forecast.vision.cli import mnist_app
 
 
 class ForecastGroup(TyperGroup):
@@ -230,13 +232,19 @@ def _parse_lookback(text: str) -> int | list[int] | None:
     return int(parts[0]) if len(parts) == 1 else [int(p) for p in parts]
 
 
+def _first_lookback(wanted: int | list[int] | None) -> int | str:
+    """The lookback the Forecaster starts from: "auto" for None, the shortest candidate of a
+    list."""
+    return "auto" if wanted is None else wanted if isinstance(wanted, int) else min(wanted)
+
+
 def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: int) -> Any:
     """A Forecaster configured from the shared options, its settings checked; `wanted` is the
     parsed `--lookback`: `auto` (None) stays "auto"; for a list, the lookback is the shortest
     candidate until one is chosen."""
     from forecast.forecaster import Forecaster
 
-    first = "auto" if wanted is None else wanted if isinstance(wanted, int) else min(wanted)
+    first = _first_lookback(wanted)
     forecaster = Forecaster(
         model=opts.model, lookback=first,
         horizon=opts.horizon, target=_targets(opts.target), covariates=_names(opts.covariates),
@@ -269,13 +277,13 @@ def _load_options(opts: SimpleNamespace) -> dict[str, Any]:
 def _series(
     opts: SimpleNamespace, say: Callable[..., None], lookback: int, quiet: bool = False
 ) -> Any:
-    """Choose the device, start the backend, load the data (after every option is checked),
-    `say` what loading decided (not when `quiet`) and changed, and refuse data too short for
-    one window."""
+    """Choose the device, load the data, `say` what loading decided (not when `quiet`) and
+    changed, and refuse data too short for one window. Keras is not imported: a data error is
+    reported before the backend starts (`_forecaster` and `backends.start_backend` come
+    after)."""
     from forecast.series import SINGLE, check_length
 
     backends.select_device(opts.device)
-    backends.start_backend()
     series = _load(
         opts.data, time_col=opts.time_col, target=_targets(opts.target),
         covariates=_names(opts.covariates) + _names(opts.future_covariates), id_col=opts.id_col,
@@ -359,14 +367,15 @@ def train(
     """
     from forecast import runs
 
-    spec = _split_spec(split, train_end, val_end, (test_size, val_size))
     wanted = _parse_lookback(opts.lookback) if from_run is None else None
-    if from_run is None:
-        forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
     out = out or Path("runs") / f"{opts.data.stem}-{opts.model}"
     with runs.run_folder(out):
+        if from_run is None:  # the data first: its errors come before Keras starts
+            series = _series(opts, _stdout, _first_lookback(wanted), quiet)
+        spec = _split_spec(split, train_end, val_end, (test_size, val_size))  # imports Keras
         if from_run is None:
-            series = _series(opts, _stdout, forecaster.lookback, quiet)
+            forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
+            backends.start_backend()
         else:  # the options given on the command line, in the library's names
             given = {"learning_rate" if k == "lr" else k: v for k, v in vars(opts).items()
                      if k != "data" and ctx.get_parameter_source(k).name != "DEFAULT"}  # fmt: skip
@@ -445,8 +454,12 @@ def evaluate(
     """Score a saved forecaster on data, beside the naive, seasonal-naive, mean and linear
     baselines."""
     from forecast import runs
+    from forecast.artifacts import read_config
+    from forecast.reading import check_file
 
     wanted = _parse_test(test, test_start)
+    read_config(run_dir)  # the run folder and the data file are checked before Keras starts
+    check_file(data)
     backends.start_backend()
     with _warnings_as_lines():
         sink = _stderr if as_json else _stdout
@@ -473,6 +486,11 @@ def predict(
     ] = None,
 ) -> None:
     """Forecast the `horizon` steps after the end of the data (with --levels, intervals)."""
+    from forecast.artifacts import read_config
+    from forecast.reading import check_file
+
+    read_config(run_dir)  # the run folder and the data file are checked before Keras starts
+    check_file(data)
     import pandas as pd
 
     from forecast.forecaster import Forecaster
@@ -528,8 +546,9 @@ def backtest(
     wanted = _parse_lookback(opts.lookback)
     if isinstance(wanted, list):
         raise ConfigError("backtest takes one --lookback number or auto (lists are for train)")
+    series = _series(opts, _stderr if as_json else _stdout, _first_lookback(wanted))
     forecaster = _forecaster(opts, wanted, _verbosity(quiet or as_json))
-    series = _series(opts, _stderr if as_json else _stdout, forecaster.lookback)
+    backends.start_backend()
     result = forecaster.backtest(
         series, folds=folds, test_size=test_size, mode=mode, refit_every=refit_every, val=val
     )
@@ -574,15 +593,16 @@ def tune(
     """Search lookback, model, units, dropout, learning rate, normalize and loss on the
     validation part (Ray Tune with ASHA, or --engine local); train the winner, score its test
     part once and save it as a run folder with search.csv. Trial 0 is the options given."""
-    from forecast.distributed import tuning
-
     wanted = _parse_lookback(opts.lookback)
     if not isinstance(wanted, int):
         raise ConfigError("tune takes one --lookback number (trial 0's); the search tries others")
-    forecaster = _forecaster(opts, wanted, verbose=0)
+    series = _series(opts, _stdout, wanted, quiet=True)
     spec = _split_spec(split, None, None)
+    forecaster = _forecaster(opts, wanted, verbose=0)
+    from forecast.distributed import tuning  # imports Keras: after the data is checked
+
     chosen = tuning.read_space(space) if space is not None else None
-    series = _series(opts, _stdout, forecaster.lookback, quiet=True)
+    backends.start_backend()
     out = out or Path("runs") / f"{opts.data.stem}-tuned"
     console = Console()
     with distributed_cli.progress_bar(console) as bar:

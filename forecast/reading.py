@@ -60,6 +60,21 @@ def sniff_dialect(text: str, sep: str | None, decimal: str | None) -> tuple[str,
     return sep, decimal
 
 
+def check_file(path: str | os.PathLike) -> Path:
+    """`path` as a `Path`, once it names a file (the command line checks it before Keras
+    starts).
+
+    Raises:
+        DataError: for a directory or a missing file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a directory, not a file; give the CSV file inside it")
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}; check the path")
+    return path
+
+
 def read_csv(
     path: str | os.PathLike,
     sep: str | None = None,
@@ -72,11 +87,7 @@ def read_csv(
         DataError: a directory, a missing or empty file, text that is not in `encoding`
             (UTF-8 by default), or a file pandas cannot parse.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise DataError(f"{path} is a directory, not a file; give the CSV file inside it")
-    if not path.is_file():
-        raise DataError(f"data file not found: {path}; check the path")
+    path = check_file(path)
     raw = path.read_bytes()
     try:
         text = raw.decode(encoding or "utf-8-sig")

@@ -50,7 +50,7 @@ LAYERS: list[set[str]] = [
     {"forecast.plots"},
     {"forecast.runs", "forecast.distributed"},
     {"forecast.tables"},  # what the command line prints
-    {"forecast.cli", "forecast.cli_options"},
+    {"forecast.cli", "forecast.cli_options", "forecast.cli_errors"},
 ]
 STAGE_RANK = 1  # independent stages: they import nothing in the package but rank 0 ...
 # ... except these, each one a dependency the current code genuinely needs. Keep it short.
@@ -64,6 +64,7 @@ VISION_MAY_IMPORT = {
     "forecast.backends",
     "forecast.training",
     "forecast.artifacts",
+    "forecast.cli_errors",  # the one error reporter of the command lines
 }
 VISION_IMPORTED_BY = {CLI}  # besides forecast.vision itself (and the façade)
 
