@@ -35,7 +35,6 @@ from forecast.backends import (  # noqa: F401  (kept for compatibility)
 )
 from forecast.errors import ConfigError, DataError, ForecastWarning, TrainingError
 from forecast.series import (  # noqa: F401  (kept for compatibility)
-    PUBLIC_DATASETS,
     DatasetInfo,
     bundled_datasets,
     describe_dataset,

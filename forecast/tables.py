@@ -210,19 +210,18 @@ def forecast_table(preds: Any, lone: str | None = None) -> Table:
 
 
 def datasets_table(title: str, found: list[Any]) -> Table:
-    """`forecast datasets`: a row per `forecast.series.DatasetInfo`, with the options to pass."""
+    """`forecast datasets`: a row per `forecast.series.DatasetInfo`: its path, the options to
+    pass and one line on what it holds; its rows and frequency."""
 
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("path, then the options to pass", no_wrap=True)
-    table.add_column("rows", justify="right")
-    table.add_column("freq")
-    table.add_column("other columns")
+    table.add_column("path, the options to pass, what it holds", overflow="fold")
+    table.add_column("rows", justify="right", no_wrap=True)
+    table.add_column("freq", no_wrap=True)
     for d in found:
-        others = [c for c in d.columns if c not in (d.time_col, d.target)]
         path = os.path.relpath(d.path) if d.path.is_absolute() else str(d.path)
-        table.add_row(
-            f"{path}\n  [dim]{d.options}[/]", f"{d.rows:,}", str(d.freq), ", ".join(others)
-        )
+        freq = str(d.freq) if d.freq else ("steps" if d.time_col is None else "?")
+        cell = f"{path}\n  [dim]{d.options}[/]\n  [italic]{d.summary}[/]"
+        table.add_row(cell, f"{d.rows:,}", freq)
     return table
 
 

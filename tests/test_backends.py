@@ -182,7 +182,7 @@ def test_moved_names_still_work_from_their_old_modules() -> None:
     assert training.select_device is backends.select_device
     for name in ("package_version", "visible_gpus", "cpu_speed_hint", "JAX_CPU_SPEEDUP"):
         assert getattr(runs, name) is getattr(backends, name)
-    for name in ("PUBLIC_DATASETS", "DatasetInfo", "repo_root", "describe_dataset"):
+    for name in ("DatasetInfo", "repo_root", "describe_dataset"):
         assert getattr(runs, name) is getattr(series, name)
     assert runs.bundled_datasets is series.bundled_datasets
     assert runs.public_datasets is series.public_datasets
