@@ -4,7 +4,8 @@ Commands: train, evaluate, predict, backtest, batch, tune, datasets, info, and t
 sub-app. Keras and TensorFlow are imported inside the commands, after the options, paths and
 data are checked: `--help`, `datasets` and every usage or data error answer without them. Every
 `ForecastError` becomes one `error: ...` line on stderr and exit status 2 (`--debug` shows the
-traceback instead); any other exception is reported in one line with exit status 1.
+traceback before it, the exit status unchanged); any other exception is reported in one line
+with exit status 1.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import functools
 import math
 import os
 import sys
+import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,6 +45,13 @@ from forecast.quantiles import check_quantiles
 from forecast.vision.cli import mnist_app
 
 
+def _traceback_if_debug() -> None:
+    """With `--debug`: the traceback of the error being handled, on stderr (the `error:` line
+    and the exit status follow as without it)."""
+    if backends.debug_enabled():
+        traceback.print_exc()
+
+
 class ForecastGroup(TyperGroup):
     """Turns errors from any command (sub-apps included) into one line on stderr."""
 
@@ -51,8 +60,7 @@ class ForecastGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ForecastError as exc:
-            if backends.debug_enabled():
-                raise
+            _traceback_if_debug()
             report_error(exc)
         except KeyboardInterrupt:  # Ctrl-C outside training (which says how to resume)
             typer.echo("interrupted", err=True)
@@ -65,9 +73,9 @@ class ForecastGroup(TyperGroup):
             raise typer.Exit(1) from None
         except Exception as exc:
             # Typer's (and Click's) own signals: usage errors, Exit, Abort.
-            own_signal = hasattr(exc, "exit_code") or isinstance(exc, typer.Abort)
-            if backends.debug_enabled() or own_signal:
+            if hasattr(exc, "exit_code") or isinstance(exc, typer.Abort):
                 raise
+            _traceback_if_debug()
             report_error(exc)
         finally:
             errors_reported_above.reset(mounted)

@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 
 from forecast import load_series, runs, training
 from forecast.cli import app
-from forecast.errors import ForecastError
 
 ROOT = Path(__file__).resolve().parents[1]
 DAILY = ROOT / "data" / "synthetic_daily.csv"
@@ -454,12 +453,16 @@ def test_unexpected_errors_are_one_line_with_exit_1(monkeypatch: pytest.MonkeyPa
     line = assert_one_error_line(invoke("datasets"), 1)
     assert line == "error: unexpected RuntimeError: boom (rerun with --debug for the traceback)"
     debug = invoke("--debug", "datasets")
-    assert isinstance(debug.exception, RuntimeError)
+    assert debug.exit_code == 1
+    assert "Traceback" in debug.stderr and "RuntimeError: boom" in debug.stderr
+    assert debug.stderr.strip().splitlines()[-1].startswith("error: unexpected RuntimeError")
 
 
-def test_debug_lets_a_forecast_error_through_with_its_traceback(tmp_path: Path) -> None:
+def test_debug_shows_the_traceback_and_keeps_exit_status_2(tmp_path: Path) -> None:
     result = invoke("--debug", "evaluate", tmp_path / "nope", "--data", DAILY)
-    assert isinstance(result.exception, ForecastError)
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr and "ArtifactError" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: no saved forecaster")
 
 
 # ---------------------------------------------------------------------- installed script
