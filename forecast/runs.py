@@ -198,7 +198,7 @@ def continue_from(
     if fixed:
         raise ConfigError(
             f"{fixed[0]} comes from the saved run {run} when continuing it; leave it out "
-            f"(only {', '.join(CONTINUE_CHANGES[:-1])} may change)",
+            f"(only {', '.join(n + '=' for n in CONTINUE_CHANGES[:-1])} may change)",
             setting=fixed[0],
         )
     f = Forecaster.load(run).set_params(**given)

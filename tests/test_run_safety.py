@@ -323,6 +323,7 @@ def test_train_from_a_saved_run_continues_it_with_its_scaler_and_settings(
     "change, needle",
     [
         (["--lookback", "20"], "--lookback comes from the saved run"),
+        (["--units", "4"], "--reduce-lr-patience, --batch-size, --device may change"),
         (["--model", "stacked"], "--model comes from the saved run"),
         (["--lr", "0.1"], "--lr comes from the saved run"),
         ("weekly", "has frequency W-"),
