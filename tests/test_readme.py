@@ -144,3 +144,29 @@ def test_readme_commands_are_found() -> None:
     commands = readme_commands()
     assert "forecast train data/synthetic_daily.csv --horizon 7 --out runs/quickstart" in commands
     assert "forecast mnist evaluate runs/mnist" in commands
+
+
+def _batch_out(command: str) -> str:
+    """Where a README `forecast batch` line writes: its --out, else its config's `out`."""
+    args = shlex.split(command)
+    if "--out" in args:
+        return args[args.index("--out") + 1]
+    import tomllib
+
+    return tomllib.loads((ROOT / args[2]).read_text()).get("out", "runs/batch")
+
+
+def test_each_readme_batch_line_writes_its_own_folder() -> None:
+    lines = [c for c in readme_commands() if c.startswith("forecast batch examples/")]
+    assert len(lines) >= 3
+    outs = [_batch_out(c) for c in lines]
+    assert len(set(outs)) == len(outs), outs  # a second line into the same folder does nothing
+
+
+def test_readme_commands_write_under_runs_not_into_the_checkout() -> None:
+    written = [c.split("--out ")[1].split()[0] for c in readme_commands() if "--out " in c]
+    written += re.findall(r"to_csv\('([^']+)'", README)
+    assert written and all(w.startswith("runs/") for w in written), written
+    # the ETTh1 run on JAX and the same on TensorFlow: two folders, not one overwritten
+    assert "--backend jax train" in README
+    assert "--out runs/etth1-jax" in README and "`--out runs/etth1-tf`" in README
