@@ -24,7 +24,8 @@ Run from the repository root:
     python benchmarks/accuracy.py            # the full benchmark (about 30-45 min on 2 CPUs)
     python benchmarks/accuracy.py --quick    # a few minutes: fewer horizons, one seed
 
-The table is printed and written to benchmarks/results/accuracy.md and accuracy.csv.
+The table is printed and written to benchmarks/results/accuracy.md and accuracy.csv
+(--quick: accuracy_quick.md and .csv, so a quick run never replaces the full results).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from forecast import Forecaster, __version__, load_series
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = "../shared/datasets"  # relative to the repository root
 DEFAULT_OUT = "benchmarks/results/accuracy"  # + .md and .csv
+QUICK_OUT = "benchmarks/results/accuracy_quick"  # --quick: never over the full results
 MODELS = ("single", "stacked", "attention")
 ALPHAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5)
 ETT_COVARIATES = ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL")
@@ -341,7 +343,11 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=DATA_DIR, help="folder with the CSV files")
-    parser.add_argument("--out", default=DEFAULT_OUT, help="results path without suffix")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help=f"results path without suffix (default: {DEFAULT_OUT}, with --quick {QUICK_OUT})",
+    )
     parser.add_argument("--horizons", type=int, nargs="+", default=[24, 48, 168, 336, 720])
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -356,6 +362,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.horizons, args.seeds = [24, 168], [0]
+    if args.out is None:
+        args.out = QUICK_OUT if args.quick else DEFAULT_OUT
     return args
 
 
