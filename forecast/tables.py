@@ -249,15 +249,34 @@ def environment_table(env: dict[str, Any]) -> Table:
     return table
 
 
+# `forecast tune`'s trial table in 80 columns: short headers and values (search.csv keeps
+# the full ones), explained in the table's caption.
+SEARCH_HEADERS = {"trial": "#", "val_MAE": "val MAE", "best_epoch": "ep", "lookback": "lb",
+                  "learning_rate": "lr", "normalize": "norm", "dropout": "drop"}  # fmt: skip
+SEARCH_VALUES = {"(model's)": "def", "finished": "done", "stopped by ASHA": "ASHA",
+                 "mean_std": "m_std"}  # fmt: skip
+SEARCH_CAPTION = ("ep: best epoch; lb: lookback; lr: learning rate; def: the model's default; "
+                  "ASHA: stopped early by ASHA; full table in search.csv")  # fmt: skip
+
+
+def _search_value(value: Any) -> str:
+    if isinstance(value, float):
+        return num(value)
+    text = str(value)
+    return "error" if text.startswith("error") else SEARCH_VALUES.get(text, text)
+
+
 def search_table(table: Any, limit: int = 12) -> Table:
     """`forecast tune`: the best `limit` trials of the search table (best validation MAE
-    first), their values of the search space and how each ended."""
+    first), their values of the search space and how each ended, in 80 columns (the short
+    names are explained by `SEARCH_CAPTION`, printed under it)."""
     shown = Table(title="trials, best validation MAE first", title_justify="left",
-                  box=box.SIMPLE_HEAD, pad_edge=False)  # fmt: skip
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)  # fmt: skip
     for col in table.columns:
-        shown.add_column(str(col), justify="left" if col in ("model", "status") else "right")
+        justify = "left" if col in ("model", "status", "normalize", "loss") else "right"
+        shown.add_column(SEARCH_HEADERS.get(col, str(col)), justify=justify, no_wrap=True)
     for _, row in table.head(limit).iterrows():
-        shown.add_row(*(num(v) if isinstance(v, float) else str(v) for v in row))
+        shown.add_row(*(_search_value(v) for v in row))
     return shown
 
 
@@ -265,6 +284,7 @@ def print_search(console: Console, result: Any, out: Path) -> None:
     """`forecast tune`: the trials table, the default's and the best validation MAE, then the
     winner's test report (`forecast.distributed.tuning.TuneResult`)."""
     console.print(search_table(result.table))
+    console.print(SEARCH_CAPTION, style="dim")
     best = result.table.loc[0, "val_MAE"]
     console.print(
         f"validation MAE: default (trial 0) {num(result.default_val_mae)}, best {num(best)} "

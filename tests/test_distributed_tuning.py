@@ -104,6 +104,12 @@ def test_tune_on_a_ray_cluster_stops_trials_with_asha(tiny, tmp_path, env, ray_c
     ]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    printed = done.stdout + done.stderr
+    assert "tensorboard" not in printed.lower() and "View detailed results" not in printed
+    lines = done.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("trials, best validation"))
+    trials = lines[first : first + 8]  # title, blank, header, rule, 4 trials: 80 columns, whole
+    assert all(len(line) <= 80 and "…" not in line for line in trials), trials
     table = pd.read_csv(out / "search.csv")
     assert sorted(table["trial"]) == [0, 1, 2, 3]
     assert set(table["status"]) <= {"finished", "stopped by ASHA"}

@@ -301,6 +301,13 @@ def _ray_trials(
     scheduler = ASHAScheduler(
         time_attr="epoch", max_t=base["epochs"], grace_period=min(grace, base["epochs"])
     )
+    # No Ray Tune banner (its files are removed after) and no TensorBoard logger (not installed):
+    # the CSV and JSON loggers that `_table` reads, asked for by name.
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+
+    loggers = [CSVLoggerCallback(), JsonLoggerCallback()]
     tuner = ray_tune.Tuner(
         ray_tune.with_resources(
             ray_tune.with_parameters(trainable, series=series, spec=spec),
@@ -308,7 +315,7 @@ def _ray_trials(
         ),
         param_space={"trial": ray_tune.grid_search(list(range(len(configs))))},
         tune_config=ray_tune.TuneConfig(metric="val_MAE", mode="min", scheduler=scheduler),
-        run_config=ray_tune.RunConfig(storage_path=storage, verbose=0),
+        run_config=ray_tune.RunConfig(storage_path=storage, verbose=0, callbacks=loggers),
     )
     try:
         return _table(tuner.fit(), base, configs, on_trial)
