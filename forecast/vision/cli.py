@@ -8,6 +8,7 @@ so `--help` stays fast.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from forecast import backends
 from forecast.cli_errors import reports_errors
 from forecast.errors import ConfigError
 
@@ -89,6 +91,7 @@ def train(
 
     Running the same command again after an interruption resumes from the last finished epoch.
     """
+    backends.start_backend()  # hides TensorFlow's "failed call to cuInit" on a CPU machine
     from forecast.vision.mnist import train_mnist
 
     result = train_mnist(
@@ -99,7 +102,7 @@ def train(
         val_split=val_split,
         seed=seed,
         run_dir=out,
-        verbose=0 if quiet else 1,
+        verbose=0 if quiet else 1 if sys.stdout.isatty() else 2,  # a bar only on a terminal
     )
     console = Console()
     fitted = result.fit
@@ -122,6 +125,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Test loss, accuracy and confusion matrix of a trained run."""
+    backends.start_backend()
     from forecast.vision.mnist import evaluate_mnist, load_mnist_model, run_data
 
     evaluation = evaluate_mnist(load_mnist_model(run_dir), data or run_data(run_dir))
@@ -148,6 +152,7 @@ def predict(
     data: RunDataOption = None,
 ) -> None:
     """Predict the digit in a PNG, or in test image --index N."""
+    backends.start_backend()
     from forecast.vision.dataset import load_mnist, read_digit_image
     from forecast.vision.mnist import load_mnist_model, predict_digits, run_data
 
