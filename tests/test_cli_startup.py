@@ -79,11 +79,3 @@ def test_help_usage_and_data_errors_do_not_import_keras(tmp_path: Path) -> None:
     assert "not a saved forecaster" in found[8]["stderr"]
     assert "no saved forecaster" in found[9]["stderr"]
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
-
-
-@pytest.mark.slow
-def test_training_still_starts_the_backend_after_the_checks(tmp_path: Path) -> None:
-    """The same probe sees Keras once a command really needs it (the probe can fail)."""
-    found = _probe([["info", "--json"]], tmp_path)
-    assert found[0]["code"] == 0
-    assert "keras" in found[0]["loaded"]
