@@ -30,7 +30,14 @@ from typing import Any
 import keras
 import numpy as np
 
-from forecast.backends import active_distribution, distribution_scope, select_device, start_backend
+from forecast.backends import (
+    active_distribution,
+    check_distribution,
+    distribution_scope,
+    parallel_devices,
+    select_device,
+    start_backend,
+)
 from forecast.backends import backend_started as _backend_started  # noqa: F401  (kept for compatibility)
 from forecast.errors import ConfigError, TrainingError, check_choice, check_positive_int
 from forecast.files import atomic_write, atomic_write_text
@@ -582,6 +589,9 @@ def train_members(
     """
     members, results = [], []
     verbose = fit_args.get("verbose", 1)
+    if verbose and check_distribution(distribution) == "data_parallel":  # say which devices
+        used = [str(d).rsplit("device:", 1)[-1] for d in parallel_devices()]
+        print(f"data-parallel training on {len(used)} devices: {', '.join(used)}")
     for k in range(n):
         member_dir = run_dir
         if run_dir is not None and n > 1:

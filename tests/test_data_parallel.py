@@ -43,8 +43,8 @@ frame = pd.DataFrame({"y": np.sin(t / 6) + noise}, index=stamps)
 losses = {}
 for distribution in (None, "data_parallel"):
     f = Forecaster(lookback=16, horizon=4, epochs=3, patience=None, batch_size=32,
-                   model_options={"units": 8, "dropout": 0.0}, ridge_skip=False, seed=0, verbose=0,
-                   distribution=distribution)
+                   model_options={"units": 8, "dropout": 0.0}, ridge_skip=False, seed=0,
+                   verbose=2 if distribution else 0, distribution=distribution)
     f.fit(frame, val=67)
     losses[str(distribution)] = f.history_["val_loss"]
 print(json.dumps({"devices": parallel_devices(), "losses": losses}))
@@ -60,7 +60,7 @@ def run_two_devices(backend: str) -> dict:
         [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "printed": done.stdout}
 
 
 @pytest.mark.slow
@@ -68,6 +68,8 @@ def run_two_devices(backend: str) -> dict:
 def test_two_devices_give_the_validation_loss_of_one(backend: str) -> None:
     found = run_two_devices(backend)
     assert len(found["devices"]) == 2, found["devices"]
+    said = [line for line in found["printed"].splitlines() if line.startswith("data-parallel")]
+    assert len(said) == 1 and said[0].startswith("data-parallel training on 2 devices: "), said
     one, two = found["losses"]["None"], found["losses"]["data_parallel"]
     assert len(one) == len(two) == 3
     for a, b in zip(one, two, strict=True):
