@@ -13,9 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import os
 import sys
-import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,12 +22,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
 
 from forecast import backends, tables
 from forecast._version import __version__
 from forecast.backends import quiet_backend_logs  # noqa: F401  (kept for compatibility)
-from forecast.cli_errors import as_option, errors_reported_above, one_line, report_error
+from forecast.cli_errors import ForecastGroup, as_option, one_line
 from forecast.cli_options import (
     AsJson,
     DataOpt,
@@ -40,46 +37,9 @@ from forecast.cli_options import (
     with_shared_options,
 )
 from forecast.distributed import cli as distributed_cli
-from forecast.errors import ConfigError, ForecastError, ForecastWarning
+from forecast.errors import ConfigError, ForecastWarning
 from forecast.quantiles import check_quantiles
 from forecast.vision.cli import mnist_app
-
-
-def _traceback_if_debug() -> None:
-    """With `--debug`: the traceback of the error being handled, on stderr (the `error:` line
-    and the exit status follow as without it)."""
-    if backends.debug_enabled():
-        traceback.print_exc()
-
-
-class ForecastGroup(TyperGroup):
-    """Turns errors from any command (sub-apps included) into one line on stderr."""
-
-    def invoke(self, ctx: typer.Context) -> Any:
-        mounted = errors_reported_above.set(True)  # sub-apps leave their errors to this group
-        try:
-            return super().invoke(ctx)
-        except ForecastError as exc:
-            _traceback_if_debug()
-            report_error(exc)
-        except KeyboardInterrupt:  # Ctrl-C outside training (which says how to resume)
-            typer.echo("interrupted", err=True)
-            raise typer.Exit(130) from None
-        except BrokenPipeError:  # stdout piped into `head` and closed early: stop quietly
-            try:
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            except (OSError, ValueError):
-                pass
-            raise typer.Exit(1) from None
-        except Exception as exc:
-            # Typer's (and Click's) own signals: usage errors, Exit, Abort.
-            if hasattr(exc, "exit_code") or isinstance(exc, typer.Abort):
-                raise
-            _traceback_if_debug()
-            report_error(exc)
-        finally:
-            errors_reported_above.reset(mounted)
-
 
 app = typer.Typer(
     cls=ForecastGroup,

@@ -2,20 +2,26 @@
 
 A `ForecastError` becomes one `error: ...` line on stderr, in the command line's terms
 (`as_option`: `fill='ffill'` reads `--fill ffill`), and exit status 2; anything else one line
-naming its type, and exit status 1. Typer only: no Keras, so an error is reported before the
-backend starts.
+naming its type, and exit status 1; `--debug` prints the traceback first. `ForecastGroup` does
+it for every `forecast` command, `reports_errors` for the `mnist` sub-app on its own. Typer
+only: no Keras, so an error is reported before the backend starts.
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
+import os
 import re
+import sys
+import traceback
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
+from forecast import backends
 from forecast.errors import ForecastError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,3 +99,39 @@ def reports_errors(command: F) -> F:
             report_error(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+def traceback_if_debug() -> None:
+    """With `--debug`: the traceback of the error being handled, on stderr (the `error:` line
+    and the exit status follow as without it)."""
+    if backends.debug_enabled():
+        traceback.print_exc()
+
+
+class ForecastGroup(TyperGroup):
+    """Turns errors from any command (sub-apps included) into one line on stderr."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        mounted = errors_reported_above.set(True)  # sub-apps leave their errors to this group
+        try:
+            return super().invoke(ctx)
+        except ForecastError as exc:
+            traceback_if_debug()
+            report_error(exc)
+        except KeyboardInterrupt:  # Ctrl-C outside training (which says how to resume)
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+        except BrokenPipeError:  # stdout piped into `head` and closed early: stop quietly
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            raise typer.Exit(1) from None
+        except Exception as exc:
+            # Typer's (and Click's) own signals: usage errors, Exit, Abort.
+            if hasattr(exc, "exit_code") or isinstance(exc, typer.Abort):
+                raise
+            traceback_if_debug()
+            report_error(exc)
+        finally:
+            errors_reported_above.reset(mounted)
