@@ -112,9 +112,9 @@ def train(
         + (f", {seconds:.1f} s/epoch" if seconds is not None else "")
     )
     _print_evaluation(console, result.evaluation)
-    console.print(f"model: {out / 'model.keras'}")
-    console.print(f"metrics: {out / 'metrics.json'}")
-    console.print(f"samples: {out / 'samples.png'}")
+    console.print(f"model: {out / 'model.keras'}", soft_wrap=True)
+    console.print(f"metrics: {out / 'metrics.json'}", soft_wrap=True)
+    console.print(f"samples: {out / 'samples.png'}", soft_wrap=True)
 
 
 @mnist_app.command()
@@ -136,7 +136,7 @@ def evaluate(
     _print_evaluation(console, evaluation)
     samples = run_dir / "samples.png"
     if samples.is_file():
-        console.print(f"samples: {samples}")
+        console.print(f"samples: {samples}", soft_wrap=True)
 
 
 @mnist_app.command()
@@ -175,5 +175,5 @@ def predict(
     line = f"{source}: digit {labels[0]} (p={probabilities[0, labels[0]]:.3f})"
     if truth is not None:
         line += f", true {truth}"
-    console.print(line)
+    console.print(line, soft_wrap=True)
     console.print("top 3: " + ", ".join(f"{d} {probabilities[0, d]:.3f}" for d in ranked))
