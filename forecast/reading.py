@@ -3,8 +3,10 @@ the frequency, gaps and missing values, and the record of every value the loader
 
 `forecast.series.load_series` (the front door, with the column roles) stands on it:
 
-- `read_csv`: a CSV file with its separator (`,` `;` tab `|`, sniffed), decimal mark (`.` or a
-  decimal comma, sniffed) and encoding (UTF-8 unless given, e.g. `latin-1`);
+- `read_table`: a data file: `read_csv` (a CSV file, plain or compressed: .gz .bz2 .zip .xz
+  .zst, with its separator (`,` `;` tab `|`, sniffed), decimal mark (`.` or a decimal comma,
+  sniffed) and encoding (UTF-8 unless given, e.g. `latin-1`)) or `read_parquet` (a Parquet
+  file or a folder of parts), only the columns needed;
 - `parse_timestamps`: timestamps with UTC offsets (mixed ones too, as across a daylight-saving
   change) or naive local ones in a named zone (`tz`), as naive UTC, with the zone to show;
 - `check_order` / `merge_duplicates`: sorted on request, repeated timestamps merged by
@@ -17,10 +19,16 @@ the frequency, gaps and missing values, and the record of every value the loader
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import csv
+import gzip
 import io
+import lzma
 import os
 import re
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,44 +68,195 @@ def sniff_dialect(text: str, sep: str | None, decimal: str | None) -> tuple[str,
     return sep, decimal
 
 
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
+PARQUET = (".parquet", ".pq")  # a Parquet file, or a folder of `*.parquet` parts
+_SNIFF_BYTES = 1 << 16  # decompressed bytes read to sniff the dialect
+Pick = Callable[[list[str]], "list[str] | None"]  # header -> the columns to read (None: all)
+
+
+def read_table(
+    path: str | os.PathLike,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    pick: Pick | None = None,
+) -> pd.DataFrame:
+    """Read a data file: a CSV file (compressed or not, see `read_csv`), a Parquet file or a
+    folder of `*.parquet` parts (`read_parquet`).
+
+    Args:
+        path: the file or folder; sep, decimal, encoding: the CSV dialect (not for Parquet).
+        pick: given the file's column names, the ones to read (None: all); only those are
+            parsed, so memory follows the columns used, not the file's width.
+
+    Returns:
+        The frame (rows in file order); `attrs["file_columns"]` lists every column of the file.
+    """
+    path = Path(path)
+    if path.suffix.lower() in PARQUET or (path.is_dir() and _parquet_parts(path)):
+        return read_parquet(path, pick)
+    return read_csv(path, sep, decimal, encoding, pick)
+
+
+def _parquet_parts(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*") if p.suffix.lower() in PARQUET and p.is_file())
+
+
+def read_parquet(path: str | os.PathLike, pick: Pick | None = None) -> pd.DataFrame:
+    """A Parquet file, or a folder of `*.parquet` parts read in name order, as one frame with
+    only the columns `pick` chooses (see `read_table`); categorical columns as plain values.
+
+    Raises:
+        ConfigError: pyarrow is not installed (the `parquet` extra).
+        DataError: a missing path, a folder without parts, or a file that is not Parquet.
+    """
+    path = Path(path)
+    try:
+        import pyarrow.dataset as ds
+    except ImportError:
+        raise ConfigError(
+            f"reading {path.name} needs pyarrow: pip install 'forecast[parquet]'"
+        ) from None
+    parts = _parquet_parts(path) if path.is_dir() else [path]
+    if not parts:
+        raise DataError(f"{path} holds no *.parquet parts; give a Parquet file or folder of parts")
+    if not parts[0].is_file():
+        raise DataError(f"data file not found: {path}; check the path")
+    try:
+        dataset = ds.dataset([str(p) for p in parts], format="parquet")
+        names = list(dataset.schema.names)
+        table = dataset.to_table(columns=(pick(names) if pick else None) or names)
+    except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for unreadable parts
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot read {path} as Parquet ({reason}); is it a Parquet file?") from exc
+    frame = table.to_pandas()
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype):
+            frame[col] = frame[col].astype(frame[col].cat.categories.dtype)
+    if frame.empty:
+        raise DataError(f"{path} has no data rows; the data is too short")
+    frame.attrs["file_columns"] = names
+    return frame
+
+
+def _open_bytes(path: Path) -> Any:
+    """A binary stream of the file's (decompressed) bytes, by its suffix (`COMPRESSIONS`)."""
+    kind = COMPRESSIONS.get(path.suffix.lower())
+    if kind == "gzip":
+        return gzip.open(path, "rb")
+    if kind == "bz2":
+        return bz2.open(path, "rb")
+    if kind == "xz":
+        return lzma.open(path, "rb")
+    if kind == "zip":
+        archive = zipfile.ZipFile(path)
+        inside = [n for n in archive.namelist() if not n.endswith("/")]
+        if len(inside) != 1:
+            raise DataError(f"{path} holds {len(inside)} files; give a zip of one CSV file")
+        return archive.open(inside[0])
+    if kind == "zstd":
+        try:
+            import zstandard
+        except ImportError:
+            raise ConfigError(
+                f"reading {path.name} needs the zstandard package: pip install zstandard"
+            ) from None
+        return zstandard.ZstdDecompressor().stream_reader(path.open("rb"))
+    return path.open("rb")
+
+
+def _head(path: Path) -> tuple[bytes, bool]:
+    """The first `_SNIFF_BYTES` (decompressed) bytes of the file, and whether that is all."""
+    try:
+        with _open_bytes(path) as stream:
+            head = stream.read(_SNIFF_BYTES + 1)
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
+        kind = COMPRESSIONS.get(path.suffix.lower(), "text")
+        raise DataError(f"cannot read {path} as {kind} ({exc}); is the file complete?") from None
+    return head[:_SNIFF_BYTES], len(head) <= _SNIFF_BYTES
+
+
+def _bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:
+    """`(byte, position)` of the first byte that is not `encoding` text, or None."""
+    decoder, at = codecs.getincrementaldecoder(encoding)(), 0
+    with _open_bytes(path) as stream:
+        while chunk := stream.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return chunk[exc.start], at + exc.start
+            at += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            return 0, at + exc.start
+    return None
+
+
+def _not_text(path: Path, encoding: str | None, byte: int, position: int) -> DataError:
+    what = f"is not {encoding}" if encoding else "is not UTF-8"
+    hint = "give its encoding" if encoding else "give its encoding, e.g. encoding='latin-1'"
+    return DataError(f"{path} {what} (byte {byte:#04x} at position {position}); {hint}")
+
+
 def read_csv(
     path: str | os.PathLike,
     sep: str | None = None,
     decimal: str | None = None,
     encoding: str | None = None,
+    pick: Pick | None = None,
 ) -> pd.DataFrame:
-    """Read a CSV file, its dialect sniffed unless given (see `sniff_dialect`).
+    """Read a CSV file, plain or compressed (by its suffix: .gz, .bz2, .zip, .xz, .zst), its
+    dialect sniffed from its first lines unless given (see `sniff_dialect`); only the
+    columns `pick` chooses are parsed (see `read_table`). pandas reads the file itself, so
+    nothing but the frame is held in memory.
 
     Raises:
-        DataError: a directory, a missing or empty file, text that is not in `encoding`
-            (UTF-8 by default), or a file pandas cannot parse.
+        DataError: a directory, a missing, empty or damaged file, text that is not in
+            `encoding` (UTF-8 by default), or a file pandas cannot parse.
     """
     path = Path(path)
     if path.is_dir():
-        raise DataError(f"{path} is a directory, not a file; give the CSV file inside it")
+        raise DataError(
+            f"{path} is a directory, not a file; give the CSV file inside it (or a folder of "
+            "*.parquet parts)"
+        )
     if not path.is_file():
         raise DataError(f"data file not found: {path}; check the path")
-    raw = path.read_bytes()
+    codec = encoding or "utf-8-sig"
     try:
-        text = raw.decode(encoding or "utf-8-sig")
+        codecs.lookup(codec)
     except LookupError:
         raise ConfigError(f"encoding {encoding!r} is unknown (try latin-1 or utf-8)") from None
+    head, whole = _head(path)
+    try:
+        text = codecs.getincrementaldecoder(codec)().decode(head, final=whole)
     except UnicodeDecodeError as exc:
-        what = f"is not {encoding}" if encoding else "is not UTF-8"
-        hint = "give its encoding" if encoding else "give its encoding, e.g. encoding='latin-1'"
-        raise DataError(
-            f"{path} {what} (byte {raw[exc.start]:#04x} at position {exc.start}); {hint}"
-        ) from None
+        raise _not_text(path, encoding, head[exc.start], exc.start) from None
+    if not whole:  # a cut line would mislead the sniffer
+        text = text[: text.rfind("\n") + 1] or text
     if not text.strip():
         raise DataError(f"{path} is empty; give a CSV file with a header and data rows")
     sep, decimal = sniff_dialect(text, sep, decimal)
+    # pandas' C parser reads UTF-8 itself (and skips a byte-order mark)
+    options: dict[str, Any] = dict(sep=sep, decimal=decimal, encoding=encoding or "utf-8")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
+        header = [str(c) for c in pd.read_csv(io.StringIO(text), nrows=0, **options).columns]
+        wanted = pick(header) if pick else None
+        frame = pd.read_csv(
+            path, compression=COMPRESSIONS.get(path.suffix.lower()), usecols=wanted, **options
+        )
+    except UnicodeDecodeError:
+        raise _not_text(path, encoding, *(_bad_byte(path, codec) or (0, 0))) from None
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
+        kind = COMPRESSIONS.get(path.suffix.lower(), "text")
+        raise DataError(f"cannot read {path} as {kind} ({exc}); is the file complete?") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot parse {path} as CSV ({reason}); is it a CSV file?") from exc
     if frame.empty:
         raise DataError(f"{path} has no data rows, only a header; the data is too short")
+    frame.attrs["file_columns"] = header
     return frame
 
 

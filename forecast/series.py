@@ -33,7 +33,7 @@ from forecast.reading import (
     infer_freq,
     numeric_columns,
     parse_timestamps,
-    read_csv,
+    read_table,
 )
 
 FILLS = ("interpolate", "ffill", "drop")
@@ -50,19 +50,33 @@ def _names(value: str | Sequence[str] | None) -> list[str]:
 
 
 def _list_columns(frame: pd.DataFrame) -> str:
-    return ", ".join(str(c) for c in frame.columns)
+    return ", ".join(str(c) for c in frame.attrs.get("file_columns", frame.columns))
 
 
-def _read(source: Any, csv_options: dict[str, Any]) -> pd.DataFrame:
+def _read(
+    source: Any, csv_options: dict[str, Any], time_col: str | None, roles: list[Any]
+) -> pd.DataFrame:
+    """The source as a frame; from a file (`forecast.reading.read_table`) only the columns
+    with a role (`roles`: targets, covariates, id) and the time column, when the targets are
+    named and the time column is given or found by its name."""
     if isinstance(source, pd.DataFrame):
         return source.copy()
     if isinstance(source, pd.Series):
         return source.to_frame(name=source.name if source.name is not None else "value")
     if not isinstance(source, (str, os.PathLike)):
         raise DataError(
-            f"source must be a CSV path or a pandas DataFrame, got {type(source).__name__}"
+            "source must be a CSV or Parquet path or a pandas DataFrame, got "
+            f"{type(source).__name__}"
         )
-    return read_csv(source, **csv_options)
+
+    def pick(header: list[str]) -> list[str] | None:
+        by_name = [c for c in header if c.strip().lower() in TIME_NAMES][:1]
+        time = [time_col] if time_col is not None else by_name
+        if not time:  # no target named, or a time column to find by content: read all
+            return None
+        return [c for c in header if c in {*time, *roles}]
+
+    return read_table(source, **csv_options, pick=pick if roles else None)
 
 
 def _pick_time_col(frame: pd.DataFrame, time_col: str | None, skip: set) -> tuple[Any, str]:
@@ -240,8 +254,10 @@ def load_series(
     """Load a time series and check everything the models rely on.
 
     Args:
-        source: a CSV path or a DataFrame (with a `DatetimeIndex`, a time column, or a plain
-            `RangeIndex` for step-indexed data).
+        source: a CSV path (compressed too: .gz, .bz2, .zip, .xz, .zst), a Parquet file or
+            folder of `*.parquet` parts (the `parquet` extra), or a DataFrame (with a
+            `DatetimeIndex`, a time column, or a plain `RangeIndex` for step-indexed data).
+            From a file only the columns with a role are read when `target` is given.
         time_col: the time column; by default a `DatetimeIndex`, or a column named like
             `date`, `timestamp`, `time`, `month`, ..., or the one text column that holds
             only timestamps, or none (step-indexed); `attrs` records which and how.
@@ -278,10 +294,11 @@ def load_series(
     if fill is not None:
         fill = check_choice("fill", fill, FILLS)
     check_choice("duplicates", duplicates, DUPLICATES)
-    frame = _read(source, {"sep": sep, "decimal": decimal, "encoding": encoding})
-    frame.columns = [str(c) for c in frame.columns]
     covs = _names(covariates)
     targets = _names(target)
+    roles = [*targets, *covs, *([] if id_col is None else [id_col])] if targets else []
+    frame = _read(source, {"sep": sep, "decimal": decimal, "encoding": encoding}, time_col, roles)
+    frame.columns = [str(c) for c in frame.columns]
     time_col, found = _pick_time_col(frame, time_col, {id_col, *covs, *targets})
     _require(frame, covs, "covariate")
     if id_col is not None:
@@ -297,6 +314,7 @@ def load_series(
             )
         targets = numeric
     _require(frame, targets, "target")
+    frame.attrs.pop("file_columns", None)  # only for the messages above
     overlap = set(targets) & set(covs)
     if overlap:
         raise ConfigError(f"column {sorted(overlap)[0]!r} is both a target and a covariate")
