@@ -112,6 +112,7 @@ def read_parquet(path: str | os.PathLike, pick: Pick | None = None) -> pd.DataFr
     """
     path = Path(path)
     try:
+        import pyarrow as pa
         import pyarrow.dataset as ds
     except ImportError:
         raise ConfigError(
@@ -125,11 +126,15 @@ def read_parquet(path: str | os.PathLike, pick: Pick | None = None) -> pd.DataFr
     try:
         dataset = ds.dataset([str(p) for p in parts], format="parquet")
         names = list(dataset.schema.names)
-        table = dataset.to_table(columns=(pick(names) if pick else None) or names)
+        # the system allocator gives the table's memory back once converted (measured:
+        # benchmarks/load_memory.py); Arrow's own pool keeps it
+        pool = pa.system_memory_pool()
+        table = dataset.to_table(columns=(pick(names) if pick else None) or names, memory_pool=pool)
     except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for unreadable parts
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot read {path} as Parquet ({reason}); is it a Parquet file?") from exc
-    frame = table.to_pandas()
+    frame = table.to_pandas(memory_pool=pool, split_blocks=True, self_destruct=True)
+    del table  # self_destruct: the columns are freed as they are converted
     for col in frame.columns:
         if isinstance(frame[col].dtype, pd.CategoricalDtype):
             frame[col] = frame[col].astype(frame[col].cat.categories.dtype)
