@@ -260,6 +260,16 @@ def history_of(parts: SplitParts) -> dict[str, pd.DataFrame] | pd.DataFrame:
     return out
 
 
+def test_rows(parts: SplitParts) -> dict[str, int] | int:
+    """The `test=` that makes `Forecaster.evaluate(parts.test, test=...)` score exactly each
+    series' test span: its rows at the end (`{id: rows}`, an int for a lone series). Without
+    it, a series whose test part has fewer context rows than the lookback (a short series,
+    forecast by its fallback) would be scored from its first rows, inside training."""
+    if not isinstance(parts.test, dict):
+        return len(parts.test) - parts.test_start
+    return {k: len(f) - parts.test_start[k] for k, f in parts.test.items()}
+
+
 def competition_scores(
     data: Mapping[str, pd.DataFrame],
     spans: Mapping[str, tuple],

@@ -163,12 +163,16 @@ def run_folder(out: str | os.PathLike) -> Iterator[Path]:
 
 
 def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
-    """Raise DataError before training when a series' test part holds no complete window
-    (lookback inputs and horizon targets)."""
+    """Raise DataError before training when the test part holds no complete window
+    (lookback inputs and horizon targets): of a lone series, or of every series of a
+    collection (a series short in any part is forecast by its fallback,
+    `forecast.panel.fallback_method`, as the model leaves it out of training)."""
     from forecast.series import SINGLE, series_label
 
     need = forecaster.lookback + forecaster.horizon
     tests = parts.test if isinstance(parts.test, dict) else {SINGLE: parts.test}
+    if len(tests) > 1 and any(len(frame) >= need for frame in tests.values()):
+        return
     for key, frame in tests.items():
         if len(frame) < need:
             raise DataError(
@@ -303,9 +307,10 @@ def train_and_save(
             fit_result = dataclasses.asdict(forecaster.fit_result_)
             forecaster.save(run_dir / FITTED, metrics={"fit_result": fit_result})
         seconds = time.perf_counter() - began
-        from forecast.panel import history_of
+        from forecast.panel import history_of, test_rows
 
-        report = forecaster.evaluate(parts.test, history=history_of(parts))
+        test = test_rows(parts)  # each series' test span, short ones' included
+        report = forecaster.evaluate(parts.test, test=test, history=history_of(parts))
         metrics = {**report.to_dict(), "split": parts.spans, "data": data}
         metrics["load"] = _changes(parts)
         forecaster.save(folder, metrics=metrics)  # replaces the toolkit's files only

@@ -129,3 +129,37 @@ def test_lookback_auto_scores_candidates_on_the_series_that_hold_them() -> None:
     choice = f.choose_lookback(data, val=SplitSpec(test_size=3, val_size=6), candidates=[3, 6])
     assert choice.lookback in (3, 6) and all(v is not None for v in choice.scores.values())
     assert "1 of 3 series too short to score" in choice.summary()
+
+
+@pytest.mark.parametrize("lookback", ["auto", "6"])
+def test_a_series_short_in_the_test_part_gets_its_fallback_not_an_error(tmp_path, lookback):
+    """M4 Weekly's W295 (issue #22): a series whose test part, with the context it has, is
+    shorter than lookback + horizon is forecast by its fallback on its test span only; the
+    run trains and scores every series (with --lookback auto and a fixed one, issue #26)."""
+    from cli_helpers import invoke
+
+    frames = _steps({"a": 90, "b": 80, "c": 70, "short": 8})  # short: 5 rows before the test
+    rows = [
+        {"series_id": key, "step": step, "value": value}
+        for key, frame in frames.items()
+        for step, value in frame["y"].items()
+    ]
+    pd.DataFrame(rows).to_csv(tmp_path / "panel.csv", index=False)
+    keras.utils.set_random_seed(0)
+    result = invoke(
+        "train", tmp_path / "panel.csv", "--id-col", "series_id", "--time-col", "step",
+        "--target", "value", "--horizon", "3", "--test-size", "3", "--val-size", "3",
+        "--lookback", lookback, "--epochs", "1", "--units", "4", "--quiet",
+        "--out", tmp_path / "run",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(tmp_path / "run" / "series_metrics.csv")
+    model = scores[scores["method"] == "model"].set_index("series")
+    assert set(model.index) == {"a", "b", "c", "short"}
+    assert model.loc["short", "forecast_by"] in ("naive", "seasonal_naive")
+    values = frames["short"]["y"].to_numpy()  # its one test window, from its last input row
+    actual, naive = values[-3:], np.full(3, values[-4])
+    by_hand = 200 * np.mean(np.abs(actual - naive) / (np.abs(actual) + np.abs(naive)))
+    naive_row = scores.query("series == 'short' and method == 'naive'").iloc[0]
+    assert naive_row["sMAPE"] == pytest.approx(by_hand)  # the test span only, not row 1 on
+    assert "too short to train on (e.g. 'short')" in result.output
