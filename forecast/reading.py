@@ -12,8 +12,8 @@ the frequency, gaps and missing values, and the record of every value the loader
 - `check_order` / `merge_duplicates`: sorted on request, repeated timestamps merged by
   `DUPLICATES` (mean, sum, first, last);
 - `numeric_columns`, `infer_freq`, `fill_gaps`, `fill_missing`: float columns, the frequency
-  (gaps allowed), the full time grid, and missing values filled by `fill` (never a hole left
-  for windows to span);
+  (gaps allowed), the full time grid, and missing values filled by `fill`, or with "drop"
+  left as gap rows (all NaN) that windows never span;
 - `Changes` / `changes_report`: where values were merged, filled or dropped, in one line each.
 """
 
@@ -338,7 +338,8 @@ class Changes:
     duplicates: str = "error"
     filled: dict[str, list[Any]] = field(default_factory=dict)  # column -> places filled
     fill: str | None = None
-    dropped: list[Any] = field(default_factory=list)  # rows removed by fill="drop"
+    dropped: list[Any] = field(default_factory=list)  # rows removed by fill="drop" (at the ends)
+    gaps: list[Any] = field(default_factory=list)  # inner rows left empty by fill="drop"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -346,6 +347,7 @@ class Changes:
             "merged_rows": self.merged_rows,
             "filled": {k: [str(p) for p in v] for k, v in self.filled.items()},
             "dropped": [str(p) for p in self.dropped],
+            "gaps": [str(p) for p in self.gaps],
         }
 
 
@@ -482,29 +484,21 @@ def fill_gaps(frame: pd.DataFrame, freq: str | None, fill: str | None, label: st
             f"{label}{len(missing)} missing timestamps in a {freq!r} series (first {missing[0]}); "
             "pass fill='interpolate', 'ffill' or 'drop'"
         )
-    if fill == "drop":
-        raise DataError(_drop_refused(label, len(missing), missing[0], "missing timestamps"))
-    return frame.reindex(full.rename(frame.index.name))
-
-
-def _drop_refused(label: str, count: int, first: Any, what: str) -> str:
-    return (
-        f"{label}{count} {what} inside the series (first at {first}): fill='drop' would let "
-        "windows span the gap and pair values that are not one step apart; use "
-        "fill='interpolate' or 'ffill', or cut the data into gap-free parts (one series each)"
-    )
+    return frame.reindex(full.rename(frame.index.name))  # rows of NaN for `fill_missing`
 
 
 def fill_missing(
     frame: pd.DataFrame, fill: str | None, label: str, changes: Changes
 ) -> pd.DataFrame:
-    """`frame` with its missing values filled by `fill` (or, with "drop", its leading and
-    trailing rows with missing values removed); every place changed goes into `changes`.
+    """`frame` with its missing values filled by `fill`, or, with "drop", its leading and
+    trailing rows with missing values removed and the inner ones left as gap rows (every
+    column NaN: windows are cut only inside the gap-free segments between them,
+    `forecast.windowing.complete_windows`); every place changed goes into `changes`.
 
     Raises:
         DataError: infinite values; missing values without `fill`; with "interpolate", missing
             values at the start or end (nothing to interpolate from or towards); with
-            "ffill", at the start; with "drop", inside the series.
+            "ffill", at the start.
     """
     values = frame.to_numpy()
     if np.isinf(values).any():
@@ -532,14 +526,16 @@ def fill_missing(
     if fill == "drop":
         if len(complete) == 0:
             raise DataError(f"{label}every row has a missing value; nothing is left to load")
+        ends = np.ones(len(frame), dtype=bool)
+        ends[complete[0] : complete[-1] + 1] = False
+        changes.dropped = list(frame.index[rows & ends])
+        frame = frame.iloc[complete[0] : complete[-1] + 1]
         inner = rows[complete[0] : complete[-1] + 1]
-        if inner.any():
-            first = frame.index[complete[0] + int(np.flatnonzero(inner)[0])]
-            raise DataError(
-                _drop_refused(label, int(inner.sum()), first, "rows with missing values")
-            )
-        changes.dropped = list(frame.index[rows])
-        return frame.iloc[complete[0] : complete[-1] + 1]
+        if inner.any():  # gap rows: every column NaN, so no window spans them
+            changes.gaps = list(frame.index[inner])
+            frame = frame.copy()
+            frame.iloc[np.flatnonzero(inner), :] = np.nan
+        return frame
     if fill == "ffill":
         frame = frame.ffill()
     else:
@@ -616,5 +612,11 @@ def changes_report(changes: Changes, freq: str | None, label: str = "") -> list[
         lines.append(
             f"{label}dropped {len(changes.dropped)} rows with missing values at the ends: "
             f"{_listing(changes.dropped, freq)}"
+        )
+    if changes.gaps:
+        runs = _runs(changes.gaps, freq)
+        lines.append(
+            f"{label}dropped {len(changes.gaps)} rows with missing values inside the series, "
+            f"{len(runs)} gaps no window spans: {_listing(changes.gaps, freq)}"
         )
     return lines

@@ -291,6 +291,12 @@ def train_and_save(
     """
     with run_folder(out) as folder:
         check_test_windows(forecaster, parts)
+        from forecast.panel import gap_windows
+
+        train = parts.train if isinstance(parts.train, dict) else {"": parts.train}
+        lost = gap_windows(train, forecaster.lookback, forecaster.horizon)
+        if lost and log:
+            log(f"gaps   {lost:,} training windows left out (they would span a gap)")
         run_dir = folder / RUN_SUBDIR
         state = prepare_run_dir(run_dir, forecaster, parts)
         if state == "restart" and log:

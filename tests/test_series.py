@@ -343,18 +343,27 @@ def test_fill_drop_removes_rows_with_a_missing_value_at_the_ends_only():
     assert [str(p.date()) for p in changes.dropped] == ["2024-01-01", "2024-01-05"]
 
 
-def test_fill_drop_refuses_a_hole_inside_the_series_that_windows_would_span():
+def test_fill_drop_leaves_a_hole_inside_the_series_as_gap_rows_never_filled():
     source = _daily([1, np.nan, 3, 4], c=[1.0, 2.0, np.nan, 4.0])
+    frame = load_series(source, covariates="c", fill="drop")
 
-    with pytest.raises(
-        DataError,
-        match=r"2 rows with missing values inside the series \(first "
-        r"at 2024-01-02 00:00:00\): fill='drop' would let windows span the gap",
-    ):
-        load_series(source, covariates="c", fill="drop")
+    assert frame["y"].tolist()[::3] == [1.0, 4.0] and frame["c"].tolist()[::3] == [1.0, 4.0]
+    assert frame.iloc[1:3].isna().all().all()  # a row with a missing value is a gap row
+    assert [str(p.date()) for p in frame.attrs["load"]["changes"].gaps] == [
+        "2024-01-02", "2024-01-03",
+    ]  # fmt: skip
     gapped = _daily([1, 2, 3, 4, 5, 6]).drop(index=pd.DatetimeIndex(["2024-01-03"]))
-    with pytest.raises(DataError, match="1 missing timestamps inside the series"):
-        load_series(gapped, fill="drop")
+    loaded = load_series(gapped, fill="drop")  # a missing timestamp: a gap row on the grid
+    assert loaded.index.freqstr == "D" and len(loaded) == 6
+    assert np.isnan(loaded["y"].iloc[2]) and loaded["y"].drop(loaded.index[2]).tolist() == [
+        1.0, 2.0, 4.0, 5.0, 6.0,
+    ]  # fmt: skip
+    from forecast.series import load_report
+
+    assert load_report(loaded, time=False) == [
+        "dropped 1 rows with missing values inside the series, 1 gaps no window spans: 2024-01-03"
+    ]
+    assert loaded.attrs["load"]["changes"].to_dict()["gaps"] == ["2024-01-03 00:00:00"]
 
 
 def test_leading_nan_cannot_be_filled_forward():
