@@ -163,3 +163,54 @@ def test_a_series_short_in_the_test_part_gets_its_fallback_not_an_error(tmp_path
     naive_row = scores.query("series == 'short' and method == 'naive'").iloc[0]
     assert naive_row["sMAPE"] == pytest.approx(by_hand)  # the test span only, not row 1 on
     assert "too short to train on (e.g. 'short')" in result.output
+
+
+def _gappy_panel() -> dict[str, pd.DataFrame]:
+    """Two hourly series; 'a' has a hole in its training rows and one inside its test part,
+    and a missing timestamp; loaded with fill='drop' (gap rows, nothing filled)."""
+    from forecast.series import load_series
+
+    hours = pd.date_range("2024-01-01", periods=160, freq="h")
+    rng = np.random.default_rng(1)
+    rows = []
+    for n, key in enumerate(["a", "b"]):
+        values = 10.0**n * (5 + np.sin(np.arange(160) * 2 * np.pi / 24))
+        values += 0.1 * rng.standard_normal(160)
+        rows.append(pd.DataFrame({"id": key, "time": hours, "y": values}))
+    frame = pd.concat(rows, ignore_index=True)
+    frame.loc[30:37, "y"] = np.nan  # a: 8 empty values in training
+    frame.loc[152, "y"] = np.nan  # a: one inside its test part
+    frame = frame.drop(index=[80])  # a: a missing timestamp
+    return load_series(frame, id_col="id", time_col="time", target="y", fill="drop")
+
+
+def test_gaps_are_respected_by_fit_scaler_evaluate_and_predict() -> None:
+    from forecast.panel import test_rows
+    from forecast.scaling import SeriesScaler
+
+    data = _gappy_panel()
+    assert data["a"]["y"].isna().sum() == 10 and not data["b"]["y"].isna().any()
+    keras.utils.set_random_seed(0)
+    parts = split_series(data, SplitSpec(test_size=12, val_size=12), context=6)
+    f = Forecaster(**TINY).fit(parts)
+    observed = pd.concat([parts.train["a"].dropna(), parts.train["b"]])
+    by_hand = SeriesScaler().fit(observed, targets=["y"])  # fitted on observed values only
+    np.testing.assert_allclose(f.scaler_.scale_, by_hand.scale_)
+    assert np.isfinite(f.linear_.coef_).all() and np.isfinite(f.mase_scale_).all()
+
+    report = f.evaluate(parts.test, test=test_rows(parts), history=history_of(parts))
+    assert np.isfinite(report.overall().to_numpy()).all()
+    windows = f.predict_windows(parts.test, start=test_rows(parts), baselines=True)
+    assert not windows.drop(columns="series").isna().any().any()
+    a = windows[windows["series"] == "a"]
+    gap = data["a"].index[152]  # no window reads it: not as a target, not as an input
+    assert gap not in set(a["time"]) and a["time"].max() < gap
+    assert len(a) == 2 * 3  # targets from rows 148, 149: the later ones would read row 152
+    assert len(windows[windows["series"] == "b"]) == 3 * 10  # b: every test window
+
+    future = f.predict(data)  # a's last rows are complete: the model forecasts both
+    assert {k: v.attrs["method"] for k, v in future.items()} == {"a": "model", "b": "model"}
+    cut = {k: v.iloc[:154] for k, v in data.items()}  # a: a gap 2 rows before its end
+    assert f.predict(cut)["a"].attrs["method"] != "model"  # the short-series fallback
+    with pytest.raises(DataError, match=r"the last lookback = 6 rows hold a gap \(a missing "):
+        f.predict(cut["a"].rename(columns=str))
