@@ -152,7 +152,8 @@ def main(argv: list[str] | None = None) -> None:
         "are read), each format in its own fresh process, one after the other in one run. "
         "Baseline: the process's RSS after importing pandas, pyarrow and forecast.series. "
         "'held': RSS after the load minus the baseline (the loaded `{id: frame}` panel and "
-        "what the allocator kept).",
+        "what the allocator kept). Timings come from a 2-CPU machine shared with other "
+        "jobs: compare them within one run only.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
