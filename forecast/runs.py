@@ -167,11 +167,17 @@ def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
     (lookback inputs and horizon targets): of a lone series, or of every series of a
     collection (a series short in any part is forecast by its fallback,
     `forecast.panel.fallback_method`, as the model leaves it out of training)."""
+    from forecast.gaps import complete_origins
     from forecast.series import SINGLE, series_label
 
     need = forecaster.lookback + forecaster.horizon
     tests = parts.test if isinstance(parts.test, dict) else {SINGLE: parts.test}
-    if len(tests) > 1 and any(len(frame) >= need for frame in tests.values()):
+    starts = parts.test_start if isinstance(parts.test, dict) else {SINGLE: parts.test_start}
+    windows = {  # inside gap-free segments only (forecast.gaps)
+        k: len(complete_origins(f.to_numpy(), starts[k], forecaster.lookback, forecaster.horizon))
+        for k, f in tests.items()
+    }
+    if len(tests) > 1 and any(windows.values()):
         return
     for key, frame in tests.items():
         if len(frame) < need:
@@ -179,6 +185,12 @@ def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
                 f"{series_label(key)}the test part has {len(frame)} rows with its context, but "
                 f"one window needs lookback + horizon = {need}; give the test part more rows "
                 "(e.g. --split 0.6,0.2,0.2) or use a shorter lookback or horizon"
+            )
+        if not windows[key]:
+            raise DataError(
+                f"{series_label(key)}every window of the test part spans a gap (missing "
+                f"values left by fill='drop'); give a test part with {need} rows in a row "
+                "without a gap, or use a shorter lookback or horizon"
             )
 
 

@@ -1,10 +1,12 @@
-"""Load and validate time series from a CSV file or a pandas DataFrame.
+"""Load and validate time series from a CSV (plain or compressed) or Parquet file, or a
+pandas DataFrame.
 
 `load_series` is the toolkit's front door: everything downstream assumes what it guarantees.
 The frame it returns is indexed by time (a sorted, unique `DatetimeIndex`, or a `RangeIndex`
 for step-indexed data), holds the target columns first and the covariates after, all float,
-with no NaN or infinite value. Its `attrs["forecast"]` records the roles of the columns and
-the frequency, so later stages need not be told again.
+with no NaN or infinite value but the gap rows `fill="drop"` leaves inside a series (all
+NaN, never inside a window: `forecast.gaps`). Its `attrs["forecast"]` records the roles of
+the columns and the frequency, so later stages need not be told again.
 
 The dataset catalogue behind `forecast datasets` lives here too: `bundled_datasets`,
 `public_datasets` and `describe_dataset` (the options that load a CSV).
@@ -267,7 +269,8 @@ def load_series(
         freq: the pandas frequency ('h', 'D', 'MS', ...); inferred when not given.
         fill: what to do with missing values and missing timestamps: None (error),
             "interpolate" (between known values), "ffill" or "drop" (rows at the start or
-            end only: windows must not span a hole). Every place filled is recorded.
+            end removed; inside the series left as gap rows, all NaN, that no window spans:
+            `forecast.gaps`). Every place filled or dropped is recorded.
         sort: sort unsorted timestamps instead of raising.
         duplicates: repeated timestamps: "error", or merge them by "mean", "sum", "first"
             or "last" (hourly files repeat the autumn daylight-saving hour).

@@ -214,3 +214,16 @@ def test_gaps_are_respected_by_fit_scaler_evaluate_and_predict() -> None:
     assert f.predict(cut)["a"].attrs["method"] != "model"  # the short-series fallback
     with pytest.raises(DataError, match=r"the last lookback = 6 rows hold a gap \(a missing "):
         f.predict(cut["a"].rename(columns=str))
+
+
+def test_a_test_part_whose_every_window_spans_a_gap_is_refused_before_training() -> None:
+    from forecast.runs import check_test_windows
+
+    data = _gappy_panel()
+    lone = data["a"].copy()
+    lone.iloc[[146, 158], 0] = np.nan  # with row 152's: no 9 complete rows in rows 142-159
+    parts = split_series(lone, SplitSpec(test_size=12, val_size=12), context=6)
+    with pytest.raises(DataError, match=r"every window of the test part spans a gap \(missing"):
+        check_test_windows(Forecaster(**TINY), parts)
+    both = split_series({"a": lone, "b": data["b"]}, SplitSpec(test_size=12, val_size=12), 6)
+    check_test_windows(Forecaster(**TINY), both)  # a panel: 'a' is left to its fallback
