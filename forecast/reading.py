@@ -380,8 +380,8 @@ def numeric_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     out = {}
     for col in columns:
         raw = frame[col]
-        if pd.api.types.is_bool_dtype(raw):
-            out[col] = raw.astype("float64")
+        if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
+            out[col] = raw.astype("float64")  # nothing to parse (and fast, many series)
             continue
         values = pd.to_numeric(raw, errors="coerce")
         bad = raw.notna() & values.isna()
@@ -617,6 +617,7 @@ def changes_report(changes: Changes, freq: str | None, label: str = "") -> list[
         runs = _runs(changes.gaps, freq)
         lines.append(
             f"{label}dropped {len(changes.gaps)} rows with missing values inside the series, "
-            f"{len(runs)} gaps no window spans: {_listing(changes.gaps, freq)}"
+            f"{len(runs)} gap{'s' * (len(runs) != 1)} no window spans: "
+            f"{_listing(changes.gaps, freq)}"
         )
     return lines

@@ -111,7 +111,7 @@ def test_fill_drop_trains_around_a_gap_and_says_so(tmp_path: Path) -> None:
     result = invoke("train", data, *TINY[:-1], "--fill", "drop", "--out", tmp_path / "r")
 
     assert result.exit_code == 0, result.output
-    assert "dropped 2 rows with missing values inside the series, 1 gaps no window spans: " \
+    assert "dropped 2 rows with missing values inside the series, 1 gap no window spans: " \
         "2024-01-07 06:00..2024-01-07 07:00 (2)" in result.stdout  # fmt: skip
     assert "gaps   19 training windows left out (they would span a gap)" in result.stdout
     record = json.loads((tmp_path / "r" / "metrics.json").read_text())["load"]

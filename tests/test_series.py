@@ -361,7 +361,7 @@ def test_fill_drop_leaves_a_hole_inside_the_series_as_gap_rows_never_filled():
     from forecast.series import load_report
 
     assert load_report(loaded, time=False) == [
-        "dropped 1 rows with missing values inside the series, 1 gaps no window spans: 2024-01-03"
+        "dropped 1 rows with missing values inside the series, 1 gap no window spans: 2024-01-03"
     ]
     assert loaded.attrs["load"]["changes"].to_dict()["gaps"] == ["2024-01-03 00:00:00"]
 
