@@ -707,3 +707,20 @@ def test_parquet_without_pyarrow_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_pyarrow)
     with pytest.raises(ConfigError, match=r"needs pyarrow: pip install 'forecast\[parquet\]'"):
         load_series(tmp_path / "panel.parquet")
+
+
+@pytest.mark.parametrize("name", ["bom.csv", "bom.csv.gz"])
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_column_name(tmp_path, name):
+    text = "\ufeffdate,y,z\n2024-01-01,1,5\n2024-01-02,2,6\n2024-01-03,3,7\n"
+    path = tmp_path / name
+    raw = text.encode("utf-8")
+    if name.endswith(".gz"):
+        import gzip
+
+        raw = gzip.compress(raw)
+    path.write_bytes(raw)
+
+    frame = load_series(path, time_col="date", target="y")  # only date and y are read
+
+    assert frame.index.name == "date" and frame["y"].tolist() == [1.0, 2.0, 3.0]
+    assert load_series(path, target="z").attrs["load"]["time_found"] == "by name"
