@@ -330,11 +330,10 @@ def load_series(
     collection: dict[str, pd.DataFrame] = {}
     if frame[id_col].isna().any():
         raise DataError(f"id column {id_col!r} has empty values; fill or remove those rows")
-    for key, group in frame.groupby(id_col, sort=False):
+    ids = frame[id_col].to_numpy()  # the id column dropped once, not once per series
+    for key, group in frame.drop(columns=[id_col]).groupby(ids, sort=False):
         name = str(key)
-        collection[name] = _validate_one(
-            group.drop(columns=[id_col]), targets, covs, options, f"series {name!r}: "
-        )
+        collection[name] = _validate_one(group, targets, covs, options, f"series {name!r}: ")
     return collection
 
 
