@@ -262,7 +262,8 @@ def _series(
     frames = series if isinstance(series, dict) else {SINGLE: series}
     need = (lookback if isinstance(lookback, int) else 1) + opts.horizon  # "auto": 1 and up
     fix = "it is too short: give more rows, or a shorter lookback or horizon"
-    check_length(frames, need, "the data", "lookback + horizon =", fix)
+    if len(frames) == 1 or all(len(f) < need for f in frames.values()):  # else: fallbacks
+        check_length(frames, need, "the data", "lookback + horizon =", fix)
     return series
 
 

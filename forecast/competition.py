@@ -59,7 +59,9 @@ def mase_scale(history: np.ndarray, season: int) -> float:
     lag = season if len(x) > season else 1
     if len(x) <= lag:
         return float("nan")
-    scale = float(np.mean(np.abs(x[lag:] - x[:-lag])))
+    pairs = np.abs(x[lag:] - x[:-lag])
+    pairs = pairs[~np.isnan(pairs)]  # gap rows (forecast.gaps): the observed pairs only
+    scale = float(pairs.mean()) if len(pairs) else float("nan")
     return scale if scale > 0 else float("nan")
 
 

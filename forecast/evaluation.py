@@ -14,6 +14,7 @@ target. A plain sentence says when the model does not beat seasonal naive.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,7 +74,9 @@ def seasonal_naive_scale(train: np.ndarray, season: int) -> np.ndarray:
     lag = season if len(arr) > season else 1
     if len(arr) <= lag:
         return np.full(arr.shape[1], np.nan)
-    scale = np.mean(np.abs(arr[lag:] - arr[:-lag]), axis=0)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():  # observed pairs only
+        warnings.simplefilter("ignore", RuntimeWarning)
+        scale = np.nanmean(np.abs(arr[lag:] - arr[:-lag]), axis=0)
     return np.where(scale > 0, scale, np.nan)
 
 
@@ -87,8 +90,8 @@ def baseline_forecasts(
         origins: row of each window's first forecast step, `(n,)`; each >= `lookback`.
         lookback: input length (the mean baseline averages it).
         horizon: steps forecast.
-        season: seasonal period; windows need `origin >= season` for seasonal naive
-            (otherwise it falls back to naive for that window).
+        season: seasonal period; windows need `origin >= season` for seasonal naive, and
+            the value a season back observed (otherwise it falls back to naive there).
 
     Returns:
         name -> `(n, horizon, n_targets)` array.
@@ -99,8 +102,10 @@ def baseline_forecasts(
     naive = np.repeat(values[origins - 1][:, None, :], horizon, axis=1)
     back = season * ((steps // season) + 1)  # (horizon,) how far back each step looks
     idx = origins[:, None] + steps[None, :] - back[None, :]
-    seasonal = np.where(idx[..., None] >= 0, values[np.clip(idx, 0, None)], naive)
-    csum = np.concatenate([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
+    seasonal = values[np.clip(idx, 0, None)]  # a gap row a season back: naive there too
+    seasonal = np.where((idx[..., None] >= 0) & ~np.isnan(seasonal), seasonal, naive)
+    # gap rows (NaN, forecast.gaps) count 0: the input rows of a window hold none
+    csum = np.concatenate([np.zeros((1, values.shape[1])), np.nancumsum(values, axis=0)])
     mean = (csum[origins] - csum[origins - lookback]) / lookback
     return {
         "naive": naive,
@@ -326,7 +331,9 @@ def pooled_seasonal_scale(parts: Sequence[np.ndarray], season: int) -> np.ndarra
         lag = season if len(values) > season else 1
         diffs.append(np.abs(values[lag:] - values[:-lag]))
     n_targets = parts[0].shape[1]
-    scale = np.concatenate(diffs).mean(axis=0) if diffs else np.full(n_targets, np.nan)
+    with warnings.catch_warnings():  # gap rows (NaN): the observed pairs only
+        warnings.simplefilter("ignore", RuntimeWarning)
+        scale = np.nanmean(np.concatenate(diffs), axis=0) if diffs else np.full(n_targets, np.nan)
     if np.isnan(scale).any():
         scale = seasonal_naive_scale(parts[0], 1)
     return np.where(scale > 0, scale, np.nan)

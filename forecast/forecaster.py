@@ -420,7 +420,7 @@ class Forecaster(Settings):
         by their fallback, named in `frame.attrs["method"]`).
 
         Args:
-            series: the data; its last `lookback` rows are the input (with
+            series: the data; its last `lookback` rows are the input, without a gap (with
                 `future_covariates`, then the `horizon` rows after the last target value,
                 the target empty, that give them).
             levels: prediction-interval levels in percent, e.g. (80, 95) (conformal, from
@@ -437,7 +437,8 @@ class Forecaster(Settings):
         if list(data) == [SINGLE] and len(data[SINGLE]) < self.lookback:
             need = f"predict needs the last lookback = {self.lookback} rows"
             raise DataError(f"{need}, got {len(data[SINGLE])}")
-        methods = {k: self._fallback(k, len(f)) for k, f in data.items()}
+        rows = panel.input_rows(data, self.lookback)  # the rows after a series' last gap
+        methods = {k: self._fallback(k, rows[k]) for k in data}
         for key in (k for k, m in methods.items() if m is None):
             check_forecast_rows(data[key], self.lookback, self.n_targets_)
         arrays = {k: self.scaler_.transform(self._with_future(f, k), key=k)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecast.errors import ConfigError, DataError
+from forecast.gaps import complete_origins, complete_windows
 
 ALPHAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5)  # ridge penalties tried
 MAX_WINDOWS = 20_000  # training windows used at most (evenly spaced), to bound memory
@@ -30,13 +31,16 @@ def _windows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Last-value-normalized inputs `(n, lookback)` and targets `(n, horizon)` of one target
     column `values` `(length,)`, for windows whose first target row is at least
-    `first_origin`: all of them, or `limit` evenly spaced ones (only those are copied)."""
+    `first_origin`: all of them, or `limit` evenly spaced ones (only those are copied);
+    never one that spans a gap row (NaN, `forecast.gaps`)."""
     start = max(first_origin - lookback, 0)
     span = np.asarray(values, dtype=np.float64)[start:]
     if len(span) < lookback + horizon:
         return np.empty((0, lookback)), np.empty((0, horizon))
     view = np.lib.stride_tricks.sliding_window_view(span, lookback + horizon)
-    view = view[_even_subset(len(view), limit)]
+    complete = complete_windows(span, lookback, horizon)  # inside gap-free segments only
+    picked = np.arange(len(view)) if complete is None else complete
+    view = view[picked[_even_subset(len(picked), limit)]]
     last = view[:, lookback - 1 : lookback]
     return view[:, :lookback] - last, view[:, lookback:] - last
 
@@ -223,11 +227,12 @@ def choose_lookback(
     """
     longest = longest_fitting(candidates, min(len(a) for a in train), horizon)
     first = [max(start, longest or candidates[0]) for _, start in val]
+    inputs = longest or candidates[0]  # windows inside gap-free segments (forecast.gaps)
     checks = [
-        (values, np.arange(f, len(values) - horizon + 1))
+        (values, complete_origins(values, f, inputs, horizon))
         for (values, _), f in zip(val, first, strict=True)
-        if len(values) - horizon + 1 > f
     ]
+    checks = [(values, origins) for values, origins in checks if len(origins)]
     windows = sum(len(origins) for _, origins in checks)
     if windows == 0:
         raise DataError(

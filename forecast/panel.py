@@ -22,6 +22,7 @@ import pandas as pd
 from forecast import competition
 from forecast.errors import ConfigError, DataError
 from forecast.evaluation import Report, evaluate_forecasts
+from forecast.gaps import complete_origins, complete_windows, observed_tail
 from forecast.linear import LookbackChoice, choose_lookback, longest_fitting
 from forecast.quantiles import split as quantile_split
 from forecast.scaling import PanelScaler, SeriesScaler
@@ -122,6 +123,17 @@ def fit_parts(
     return data, train, held, starts
 
 
+def gap_windows(frames: Mapping[str, pd.DataFrame], lookback: int, horizon: int) -> int:
+    """How many windows of `frames` `{id: frame}` are left out because they would span a
+    gap row (`forecast.gaps`): the feeders cut windows inside gap-free segments only."""
+    lost = 0
+    for frame in frames.values():
+        complete = complete_windows(frame.to_numpy(), lookback, horizon)
+        if complete is not None:
+            lost += max(len(frame) - lookback - horizon + 1, 0) - len(complete)
+    return lost
+
+
 def trainable(train: Mapping[str, pd.DataFrame], need: int) -> tuple[list[str], list[str]]:
     """`(kept, short)`: the ids of the series whose training part holds at least `need`
     rows (lookback + horizon: one training window), and of those that do not."""
@@ -170,7 +182,8 @@ def window_forecasts(
         `{id: (origins (n,), scaled predictions (n, horizon, n_targets))}`, for the series
         with at least one window (the others are left out).
     """
-    keys = [k for k in arrays if len(arrays[k]) - horizon + 1 > firsts[k]]
+    origins = {k: complete_origins(a, firsts[k], lookback, horizon) for k, a in arrays.items()}
+    keys = [k for k in arrays if len(origins[k])]  # windows inside gap-free segments only
     if not keys:
         return {}
     feeder = WindowFeeder(
@@ -180,9 +193,8 @@ def window_forecasts(
     preds = predict(feeder)
     out, at = {}, 0
     for key in keys:
-        origins = np.arange(firsts[key], len(arrays[key]) - horizon + 1)
-        out[key] = (origins, preds[at : at + len(origins)])
-        at += len(origins)
+        out[key] = (origins[key], preds[at : at + len(origins[key])])
+        at += len(origins[key])
     return out
 
 
@@ -194,6 +206,25 @@ def unscaled(
     horizon, n_targets, Q)` or None (`forecast.quantiles.split`)."""
     invert = functools.partial(scaler.inverse_transform_targets, key=key)
     return quantile_split(invert, out, quantiles)
+
+
+def input_rows(data: Mapping[str, pd.DataFrame], lookback: int) -> dict[str, int]:
+    """`{id: rows}` each series offers as the input of its next forecast: those after its
+    last gap row (`forecast.gaps`; all of them without gaps). A series of a collection with
+    fewer than `lookback` is forecast by its fallback (`fallback_method`), as a short one.
+
+    Raises:
+        DataError: for a lone series whose last `lookback` rows hold a gap row.
+    """
+    rows = {k: len(observed_tail(f.to_numpy())) for k, f in data.items()}
+    if list(data) == [SINGLE] and len(data[SINGLE]) >= lookback > rows[SINGLE]:
+        frame = data[SINGLE]
+        gap = frame.index[len(frame) - rows[SINGLE] - 1]
+        raise DataError(
+            f"the last lookback = {lookback} rows hold a gap (a missing value at {gap}); a "
+            f"forecast reads them: give data whose last {lookback} rows are complete"
+        )
+    return rows
 
 
 def last_windows(arrays: Mapping[str, np.ndarray], steps: int) -> np.ndarray:
@@ -260,6 +291,16 @@ def history_of(parts: SplitParts) -> dict[str, pd.DataFrame] | pd.DataFrame:
     return out
 
 
+def test_rows(parts: SplitParts) -> dict[str, int] | int:
+    """The `test=` that makes `Forecaster.evaluate(parts.test, test=...)` score exactly each
+    series' test span: its rows at the end (`{id: rows}`, an int for a lone series). Without
+    it, a series whose test part has fewer context rows than the lookback (a short series,
+    forecast by its fallback) would be scored from its first rows, inside training."""
+    if not isinstance(parts.test, dict):
+        return len(parts.test) - parts.test_start
+    return {k: len(f) - parts.test_start[k] for k, f in parts.test.items()}
+
+
 def competition_scores(
     data: Mapping[str, pd.DataFrame],
     spans: Mapping[str, tuple],
@@ -295,7 +336,10 @@ def competition_scores(
         for j, target in enumerate(targets):
             if len(past) == 0:
                 continue
-            naive2 = _naive2_windows(values[:, j], past[:, j], origins, steps, season)
+            # Naive2's seasonal figure from the history after its last gap row (forecast.gaps)
+            tail = observed_tail(past[:, j])
+            naive2 = _naive2_windows(values[:, j], tail if len(tail) else past[:, j], origins,
+                                     steps, season)  # fmt: skip
             forecasts = {"model": preds[..., j], "naive2": naive2}
             forecasts.update({name: b[..., j] for name, b in bases.items()})
             scores = competition.score_series(
@@ -375,8 +419,9 @@ def window_spans(
     arrays = {k: scaler.transform(f, key=k) for k, f in data.items() if methods[k] is None}
     predicted = window_forecasts(predict, arrays, firsts, lookback, horizon, n_targets, ahead)
     out = {}
-    for key, frame in data.items():
-        origins = np.arange(firsts[key], len(frame) - horizon + 1)
+    for key, frame in data.items():  # windows inside gap-free segments only (forecast.gaps)
+        inputs = min(lookback, firsts[key])  # the input rows the forecasts and baselines read
+        origins = complete_origins(frame.to_numpy(), firsts[key], inputs, horizon)
         if len(origins) == 0:
             continue
         values = frame.to_numpy(dtype=np.float64)[:, :n_targets]

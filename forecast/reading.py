@@ -3,24 +3,32 @@ the frequency, gaps and missing values, and the record of every value the loader
 
 `forecast.series.load_series` (the front door, with the column roles) stands on it:
 
-- `read_csv`: a CSV file with its separator (`,` `;` tab `|`, sniffed), decimal mark (`.` or a
-  decimal comma, sniffed) and encoding (UTF-8 unless given, e.g. `latin-1`);
+- `read_table`: a data file: `read_csv` (a CSV file, plain or compressed: .gz .bz2 .zip .xz
+  .zst, with its separator (`,` `;` tab `|`, sniffed), decimal mark (`.` or a decimal comma,
+  sniffed) and encoding (UTF-8 unless given, e.g. `latin-1`)) or `read_parquet` (a Parquet
+  file or a folder of parts), only the columns needed;
 - `parse_timestamps`: timestamps with UTC offsets (mixed ones too, as across a daylight-saving
   change) or naive local ones in a named zone (`tz`), as naive UTC, with the zone to show;
 - `check_order` / `merge_duplicates`: sorted on request, repeated timestamps merged by
   `DUPLICATES` (mean, sum, first, last);
 - `numeric_columns`, `infer_freq`, `fill_gaps`, `fill_missing`: float columns, the frequency
-  (gaps allowed), the full time grid, and missing values filled by `fill` (never a hole left
-  for windows to span);
+  (gaps allowed), the full time grid, and missing values filled by `fill`, or with "drop"
+  left as gap rows (all NaN) that windows never span;
 - `Changes` / `changes_report`: where values were merged, filled or dropped, in one line each.
 """
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import csv
+import gzip
 import io
+import lzma
 import os
 import re
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,16 +68,157 @@ def sniff_dialect(text: str, sep: str | None, decimal: str | None) -> tuple[str,
     return sep, decimal
 
 
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
+PARQUET = (".parquet", ".pq")  # a Parquet file, or a folder of `*.parquet` parts
+_SNIFF_BYTES = 1 << 16  # decompressed bytes read to sniff the dialect
+Pick = Callable[[list[str]], "list[str] | None"]  # header -> the columns to read (None: all)
+
+
+def read_table(
+    path: str | os.PathLike,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    pick: Pick | None = None,
+) -> pd.DataFrame:
+    """Read a data file: a CSV file (compressed or not, see `read_csv`), a Parquet file or a
+    folder of `*.parquet` parts (`read_parquet`).
+
+    Args:
+        path: the file or folder; sep, decimal, encoding: the CSV dialect (not for Parquet).
+        pick: given the file's column names, the ones to read (None: all); only those are
+            parsed, so memory follows the columns used, not the file's width.
+
+    Returns:
+        The frame (rows in file order); `attrs["file_columns"]` lists every column of the file.
+    """
+    path = Path(path)
+    if path.suffix.lower() in PARQUET or (path.is_dir() and _parquet_parts(path)):
+        return read_parquet(path, pick)
+    return read_csv(path, sep, decimal, encoding, pick)
+
+
+def _parquet_parts(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*") if p.suffix.lower() in PARQUET and p.is_file())
+
+
+def read_parquet(path: str | os.PathLike, pick: Pick | None = None) -> pd.DataFrame:
+    """A Parquet file, or a folder of `*.parquet` parts read in name order, as one frame with
+    only the columns `pick` chooses (see `read_table`); categorical columns as plain values.
+
+    Raises:
+        ConfigError: pyarrow is not installed (the `parquet` extra).
+        DataError: a missing path, a folder without parts, or a file that is not Parquet.
+    """
+    path = Path(path)
+    try:
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+    except ImportError:
+        raise ConfigError(
+            f"reading {path.name} needs pyarrow: pip install 'forecast[parquet]'"
+        ) from None
+    parts = _parquet_parts(path) if path.is_dir() else [path]
+    if not parts:
+        raise DataError(f"{path} holds no *.parquet parts; give a Parquet file or folder of parts")
+    if not parts[0].is_file():
+        raise DataError(f"data file not found: {path}; check the path")
+    try:
+        dataset = ds.dataset([str(p) for p in parts], format="parquet")
+        names = list(dataset.schema.names)
+        # the system allocator gives the table's memory back once converted (measured:
+        # benchmarks/load_memory.py); Arrow's own pool keeps it
+        pool = pa.system_memory_pool()
+        table = dataset.to_table(columns=(pick(names) if pick else None) or names, memory_pool=pool)
+    except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for unreadable parts
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot read {path} as Parquet ({reason}); is it a Parquet file?") from exc
+    frame = table.to_pandas(memory_pool=pool, split_blocks=True, self_destruct=True)
+    del table  # self_destruct: the columns are freed as they are converted
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype):
+            frame[col] = frame[col].astype(frame[col].cat.categories.dtype)
+    if frame.empty:
+        raise DataError(f"{path} has no data rows; the data is too short")
+    frame.attrs["file_columns"] = names
+    return frame
+
+
+def _open_bytes(path: Path) -> Any:
+    """A binary stream of the file's (decompressed) bytes, by its suffix (`COMPRESSIONS`)."""
+    kind = COMPRESSIONS.get(path.suffix.lower())
+    if kind == "gzip":
+        return gzip.open(path, "rb")
+    if kind == "bz2":
+        return bz2.open(path, "rb")
+    if kind == "xz":
+        return lzma.open(path, "rb")
+    if kind == "zip":
+        archive = zipfile.ZipFile(path)
+        inside = [n for n in archive.namelist() if not n.endswith("/")]
+        if len(inside) != 1:
+            raise DataError(f"{path} holds {len(inside)} files; give a zip of one CSV file")
+        return archive.open(inside[0])
+    if kind == "zstd":
+        try:
+            import zstandard
+        except ImportError:
+            raise ConfigError(
+                f"reading {path.name} needs the zstandard package: pip install zstandard"
+            ) from None
+        return zstandard.ZstdDecompressor().stream_reader(path.open("rb"))
+    return path.open("rb")
+
+
+def _head(path: Path) -> tuple[bytes, bool]:
+    """The first `_SNIFF_BYTES` (decompressed) bytes of the file, and whether that is all."""
+    try:
+        with _open_bytes(path) as stream:
+            head = stream.read(_SNIFF_BYTES + 1)
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
+        kind = COMPRESSIONS.get(path.suffix.lower(), "text")
+        raise DataError(f"cannot read {path} as {kind} ({exc}); is the file complete?") from None
+    return head[:_SNIFF_BYTES], len(head) <= _SNIFF_BYTES
+
+
+def _bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:
+    """`(byte, position)` of the first byte that is not `encoding` text, or None."""
+    decoder, at = codecs.getincrementaldecoder(encoding)(), 0
+    with _open_bytes(path) as stream:
+        while chunk := stream.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return chunk[exc.start], at + exc.start
+            at += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            return 0, at + exc.start
+    return None
+
+
+def _not_text(path: Path, encoding: str | None, byte: int, position: int) -> DataError:
+    what = f"is not {encoding}" if encoding else "is not UTF-8"
+    hint = "give its encoding" if encoding else "give its encoding, e.g. encoding='latin-1'"
+    return DataError(f"{path} {what} (byte {byte:#04x} at position {position}); {hint}")
+
+
 def check_file(path: str | os.PathLike) -> Path:
-    """`path` as a `Path`, once it names a file (the command line checks it before Keras
-    starts).
+    """`path` as a `Path`, once it names a file or a folder of Parquet parts (the command
+    line checks it before Keras starts).
 
     Raises:
         DataError: for a directory or a missing file.
     """
     path = Path(path)
     if path.is_dir():
-        raise DataError(f"{path} is a directory, not a file; give the CSV file inside it")
+        if _parquet_parts(path):
+            return path
+        raise DataError(
+            f"{path} is a directory, not a file; give the CSV file inside it (or a folder of "
+            "*.parquet parts)"
+        )
     if not path.is_file():
         raise DataError(f"data file not found: {path}; check the path")
     return path
@@ -80,35 +229,54 @@ def read_csv(
     sep: str | None = None,
     decimal: str | None = None,
     encoding: str | None = None,
+    pick: Pick | None = None,
 ) -> pd.DataFrame:
-    """Read a CSV file, its dialect sniffed unless given (see `sniff_dialect`).
+    """Read a CSV file, plain or compressed (by its suffix: .gz, .bz2, .zip, .xz, .zst), its
+    dialect sniffed from its first lines unless given (see `sniff_dialect`); only the
+    columns `pick` chooses are parsed (see `read_table`). pandas reads the file itself, so
+    nothing but the frame is held in memory.
 
     Raises:
-        DataError: a directory, a missing or empty file, text that is not in `encoding`
-            (UTF-8 by default), or a file pandas cannot parse.
+        DataError: a directory, a missing, empty or damaged file, text that is not in
+            `encoding` (UTF-8 by default), or a file pandas cannot parse.
     """
     path = check_file(path)
-    raw = path.read_bytes()
+    if path.is_dir():
+        raise DataError(f"{path} is a directory, not a file; give the CSV file inside it")
+    codec = encoding or "utf-8-sig"
     try:
-        text = raw.decode(encoding or "utf-8-sig")
+        codecs.lookup(codec)
     except LookupError:
         raise ConfigError(f"encoding {encoding!r} is unknown (try latin-1 or utf-8)") from None
+    head, whole = _head(path)
+    try:
+        text = codecs.getincrementaldecoder(codec)().decode(head, final=whole)
     except UnicodeDecodeError as exc:
-        what = f"is not {encoding}" if encoding else "is not UTF-8"
-        hint = "give its encoding" if encoding else "give its encoding, e.g. encoding='latin-1'"
-        raise DataError(
-            f"{path} {what} (byte {raw[exc.start]:#04x} at position {exc.start}); {hint}"
-        ) from None
+        raise _not_text(path, encoding, head[exc.start], exc.start) from None
+    if not whole:  # a cut line would mislead the sniffer
+        text = text[: text.rfind("\n") + 1] or text
     if not text.strip():
         raise DataError(f"{path} is empty; give a CSV file with a header and data rows")
     sep, decimal = sniff_dialect(text, sep, decimal)
+    # pandas' C parser reads UTF-8 itself (and skips a byte-order mark)
+    options: dict[str, Any] = dict(sep=sep, decimal=decimal, encoding=encoding or "utf-8")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
+        header = [str(c) for c in pd.read_csv(io.StringIO(text), nrows=0, **options).columns]
+        wanted = pick(header) if pick else None
+        frame = pd.read_csv(
+            path, compression=COMPRESSIONS.get(path.suffix.lower()), usecols=wanted, **options
+        )
+    except UnicodeDecodeError:
+        raise _not_text(path, encoding, *(_bad_byte(path, codec) or (0, 0))) from None
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
+        kind = COMPRESSIONS.get(path.suffix.lower(), "text")
+        raise DataError(f"cannot read {path} as {kind} ({exc}); is the file complete?") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot parse {path} as CSV ({reason}); is it a CSV file?") from exc
     if frame.empty:
         raise DataError(f"{path} has no data rows, only a header; the data is too short")
+    frame.attrs["file_columns"] = header
     return frame
 
 
@@ -185,7 +353,8 @@ class Changes:
     duplicates: str = "error"
     filled: dict[str, list[Any]] = field(default_factory=dict)  # column -> places filled
     fill: str | None = None
-    dropped: list[Any] = field(default_factory=list)  # rows removed by fill="drop"
+    dropped: list[Any] = field(default_factory=list)  # rows removed by fill="drop" (at the ends)
+    gaps: list[Any] = field(default_factory=list)  # inner rows left empty by fill="drop"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -193,6 +362,7 @@ class Changes:
             "merged_rows": self.merged_rows,
             "filled": {k: [str(p) for p in v] for k, v in self.filled.items()},
             "dropped": [str(p) for p in self.dropped],
+            "gaps": [str(p) for p in self.gaps],
         }
 
 
@@ -225,8 +395,8 @@ def numeric_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     out = {}
     for col in columns:
         raw = frame[col]
-        if pd.api.types.is_bool_dtype(raw):
-            out[col] = raw.astype("float64")
+        if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
+            out[col] = raw.astype("float64")  # nothing to parse (and fast, many series)
             continue
         values = pd.to_numeric(raw, errors="coerce")
         bad = raw.notna() & values.isna()
@@ -329,29 +499,21 @@ def fill_gaps(frame: pd.DataFrame, freq: str | None, fill: str | None, label: st
             f"{label}{len(missing)} missing timestamps in a {freq!r} series (first {missing[0]}); "
             "pass fill='interpolate', 'ffill' or 'drop'"
         )
-    if fill == "drop":
-        raise DataError(_drop_refused(label, len(missing), missing[0], "missing timestamps"))
-    return frame.reindex(full.rename(frame.index.name))
-
-
-def _drop_refused(label: str, count: int, first: Any, what: str) -> str:
-    return (
-        f"{label}{count} {what} inside the series (first at {first}): fill='drop' would let "
-        "windows span the gap and pair values that are not one step apart; use "
-        "fill='interpolate' or 'ffill', or cut the data into gap-free parts (one series each)"
-    )
+    return frame.reindex(full.rename(frame.index.name))  # rows of NaN for `fill_missing`
 
 
 def fill_missing(
     frame: pd.DataFrame, fill: str | None, label: str, changes: Changes
 ) -> pd.DataFrame:
-    """`frame` with its missing values filled by `fill` (or, with "drop", its leading and
-    trailing rows with missing values removed); every place changed goes into `changes`.
+    """`frame` with its missing values filled by `fill`, or, with "drop", its leading and
+    trailing rows with missing values removed and the inner ones left as gap rows (every
+    column NaN: windows are cut only inside the gap-free segments between them,
+    `forecast.windowing.complete_windows`); every place changed goes into `changes`.
 
     Raises:
         DataError: infinite values; missing values without `fill`; with "interpolate", missing
             values at the start or end (nothing to interpolate from or towards); with
-            "ffill", at the start; with "drop", inside the series.
+            "ffill", at the start.
     """
     values = frame.to_numpy()
     if np.isinf(values).any():
@@ -379,14 +541,16 @@ def fill_missing(
     if fill == "drop":
         if len(complete) == 0:
             raise DataError(f"{label}every row has a missing value; nothing is left to load")
+        ends = np.ones(len(frame), dtype=bool)
+        ends[complete[0] : complete[-1] + 1] = False
+        changes.dropped = list(frame.index[rows & ends])
+        frame = frame.iloc[complete[0] : complete[-1] + 1]
         inner = rows[complete[0] : complete[-1] + 1]
-        if inner.any():
-            first = frame.index[complete[0] + int(np.flatnonzero(inner)[0])]
-            raise DataError(
-                _drop_refused(label, int(inner.sum()), first, "rows with missing values")
-            )
-        changes.dropped = list(frame.index[rows])
-        return frame.iloc[complete[0] : complete[-1] + 1]
+        if inner.any():  # gap rows: every column NaN, so no window spans them
+            changes.gaps = list(frame.index[inner])
+            frame = frame.copy()
+            frame.iloc[np.flatnonzero(inner), :] = np.nan
+        return frame
     if fill == "ffill":
         frame = frame.ffill()
     else:
@@ -463,5 +627,12 @@ def changes_report(changes: Changes, freq: str | None, label: str = "") -> list[
         lines.append(
             f"{label}dropped {len(changes.dropped)} rows with missing values at the ends: "
             f"{_listing(changes.dropped, freq)}"
+        )
+    if changes.gaps:
+        runs = _runs(changes.gaps, freq)
+        lines.append(
+            f"{label}dropped {len(changes.gaps)} rows with missing values inside the series, "
+            f"{len(runs)} gap{'s' * (len(runs) != 1)} no window spans: "
+            f"{_listing(changes.gaps, freq)}"
         )
     return lines

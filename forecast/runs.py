@@ -162,18 +162,34 @@ def run_folder(out: str | os.PathLike) -> Iterator[Path]:
 
 
 def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
-    """Raise DataError before training when a series' test part holds no complete window
-    (lookback inputs and horizon targets)."""
+    """Raise DataError before training when the test part holds no complete window
+    (lookback inputs and horizon targets): of a lone series, or of every series of a
+    collection (a series short in any part is forecast by its fallback,
+    `forecast.panel.fallback_method`, as the model leaves it out of training)."""
+    from forecast.gaps import complete_origins
     from forecast.series import SINGLE, series_label
 
     need = forecaster.lookback + forecaster.horizon
     tests = parts.test if isinstance(parts.test, dict) else {SINGLE: parts.test}
+    starts = parts.test_start if isinstance(parts.test, dict) else {SINGLE: parts.test_start}
+    windows = {  # inside gap-free segments only (forecast.gaps)
+        k: len(complete_origins(f.to_numpy(), starts[k], forecaster.lookback, forecaster.horizon))
+        for k, f in tests.items()
+    }
+    if len(tests) > 1 and any(windows.values()):
+        return
     for key, frame in tests.items():
         if len(frame) < need:
             raise DataError(
                 f"{series_label(key)}the test part has {len(frame)} rows with its context, but "
                 f"one window needs lookback + horizon = {need}; give the test part more rows "
                 "(e.g. --split 0.6,0.2,0.2) or use a shorter lookback or horizon"
+            )
+        if not windows[key]:
+            raise DataError(
+                f"{series_label(key)}every window of the test part spans a gap (missing "
+                f"values left by fill='drop'); give a test part with {need} rows in a row "
+                "without a gap, or use a shorter lookback or horizon"
             )
 
 
@@ -286,6 +302,12 @@ def train_and_save(
     """
     with run_folder(out) as folder:
         check_test_windows(forecaster, parts)
+        from forecast.panel import gap_windows
+
+        train = parts.train if isinstance(parts.train, dict) else {"": parts.train}
+        lost = gap_windows(train, forecaster.lookback, forecaster.horizon)
+        if lost and log:
+            log(f"gaps   {lost:,} training windows left out (they would span a gap)")
         run_dir = folder / RUN_SUBDIR
         state = prepare_run_dir(run_dir, forecaster, parts)
         if state == "restart" and log:
@@ -302,9 +324,10 @@ def train_and_save(
             fit_result = dataclasses.asdict(forecaster.fit_result_)
             forecaster.save(run_dir / FITTED, metrics={"fit_result": fit_result})
         seconds = time.perf_counter() - began
-        from forecast.panel import history_of
+        from forecast.panel import history_of, test_rows
 
-        report = forecaster.evaluate(parts.test, history=history_of(parts))
+        test = test_rows(parts)  # each series' test span, short ones' included
+        report = forecaster.evaluate(parts.test, test=test, history=history_of(parts))
         metrics = {**report.to_dict(), "split": parts.spans, "data": data}
         metrics["load"] = _changes(parts)
         forecaster.save(folder, metrics=metrics)  # replaces the toolkit's files only

@@ -1,10 +1,12 @@
-"""Load and validate time series from a CSV file or a pandas DataFrame.
+"""Load and validate time series from a CSV (plain or compressed) or Parquet file, or a
+pandas DataFrame.
 
 `load_series` is the toolkit's front door: everything downstream assumes what it guarantees.
 The frame it returns is indexed by time (a sorted, unique `DatetimeIndex`, or a `RangeIndex`
 for step-indexed data), holds the target columns first and the covariates after, all float,
-with no NaN or infinite value. Its `attrs["forecast"]` records the roles of the columns and
-the frequency, so later stages need not be told again.
+with no NaN or infinite value but the gap rows `fill="drop"` leaves inside a series (all
+NaN, never inside a window: `forecast.gaps`). Its `attrs["forecast"]` records the roles of
+the columns and the frequency, so later stages need not be told again.
 
 The dataset catalogue behind `forecast datasets` lives here too: `bundled_datasets` and
 `public_datasets` (every data file found, `scan_dataset`) and `describe_dataset` (the options
@@ -34,7 +36,7 @@ from forecast.reading import (
     infer_freq,
     numeric_columns,
     parse_timestamps,
-    read_csv,
+    read_table,
 )
 
 FILLS = ("interpolate", "ffill", "drop")
@@ -51,19 +53,33 @@ def _names(value: str | Sequence[str] | None) -> list[str]:
 
 
 def _list_columns(frame: pd.DataFrame) -> str:
-    return ", ".join(str(c) for c in frame.columns)
+    return ", ".join(str(c) for c in frame.attrs.get("file_columns", frame.columns))
 
 
-def _read(source: Any, csv_options: dict[str, Any]) -> pd.DataFrame:
+def _read(
+    source: Any, csv_options: dict[str, Any], time_col: str | None, roles: list[Any]
+) -> pd.DataFrame:
+    """The source as a frame; from a file (`forecast.reading.read_table`) only the columns
+    with a role (`roles`: targets, covariates, id) and the time column, when the targets are
+    named and the time column is given or found by its name."""
     if isinstance(source, pd.DataFrame):
         return source.copy()
     if isinstance(source, pd.Series):
         return source.to_frame(name=source.name if source.name is not None else "value")
     if not isinstance(source, (str, os.PathLike)):
         raise DataError(
-            f"source must be a CSV path or a pandas DataFrame, got {type(source).__name__}"
+            "source must be a CSV or Parquet path or a pandas DataFrame, got "
+            f"{type(source).__name__}"
         )
-    return read_csv(source, **csv_options)
+
+    def pick(header: list[str]) -> list[str] | None:
+        by_name = [c for c in header if c.strip().lower() in TIME_NAMES][:1]
+        time = [time_col] if time_col is not None else by_name
+        if not time:  # no target named, or a time column to find by content: read all
+            return None
+        return [c for c in header if c in {*time, *roles}]
+
+    return read_table(source, **csv_options, pick=pick if roles else None)
 
 
 def _pick_time_col(frame: pd.DataFrame, time_col: str | None, skip: set) -> tuple[Any, str]:
@@ -241,8 +257,10 @@ def load_series(
     """Load a time series and check everything the models rely on.
 
     Args:
-        source: a CSV path or a DataFrame (with a `DatetimeIndex`, a time column, or a plain
-            `RangeIndex` for step-indexed data).
+        source: a CSV path (compressed too: .gz, .bz2, .zip, .xz, .zst), a Parquet file or
+            folder of `*.parquet` parts (the `parquet` extra), or a DataFrame (with a
+            `DatetimeIndex`, a time column, or a plain `RangeIndex` for step-indexed data).
+            From a file only the columns with a role are read when `target` is given.
         time_col: the time column; by default a `DatetimeIndex`, or a column named like
             `date`, `timestamp`, `time`, `month`, ..., or the one text column that holds
             only timestamps, or none (step-indexed); `attrs` records which and how.
@@ -252,7 +270,8 @@ def load_series(
         freq: the pandas frequency ('h', 'D', 'MS', ...); inferred when not given.
         fill: what to do with missing values and missing timestamps: None (error),
             "interpolate" (between known values), "ffill" or "drop" (rows at the start or
-            end only: windows must not span a hole). Every place filled is recorded.
+            end removed; inside the series left as gap rows, all NaN, that no window spans:
+            `forecast.gaps`). Every place filled or dropped is recorded.
         sort: sort unsorted timestamps instead of raising.
         duplicates: repeated timestamps: "error", or merge them by "mean", "sum", "first"
             or "last" (hourly files repeat the autumn daylight-saving hour).
@@ -279,10 +298,11 @@ def load_series(
     if fill is not None:
         fill = check_choice("fill", fill, FILLS)
     check_choice("duplicates", duplicates, DUPLICATES)
-    frame = _read(source, {"sep": sep, "decimal": decimal, "encoding": encoding})
-    frame.columns = [str(c) for c in frame.columns]
     covs = _names(covariates)
     targets = _names(target)
+    roles = [*targets, *covs, *([] if id_col is None else [id_col])] if targets else []
+    frame = _read(source, {"sep": sep, "decimal": decimal, "encoding": encoding}, time_col, roles)
+    frame.columns = [str(c) for c in frame.columns]
     time_col, found = _pick_time_col(frame, time_col, {id_col, *covs, *targets})
     _require(frame, covs, "covariate")
     if id_col is not None:
@@ -298,6 +318,7 @@ def load_series(
             )
         targets = numeric
     _require(frame, targets, "target")
+    frame.attrs.pop("file_columns", None)  # only for the messages above
     overlap = set(targets) & set(covs)
     if overlap:
         raise ConfigError(f"column {sorted(overlap)[0]!r} is both a target and a covariate")
@@ -310,11 +331,10 @@ def load_series(
     collection: dict[str, pd.DataFrame] = {}
     if frame[id_col].isna().any():
         raise DataError(f"id column {id_col!r} has empty values; fill or remove those rows")
-    for key, group in frame.groupby(id_col, sort=False):
+    ids = frame[id_col].to_numpy()  # the id column dropped once, not once per series
+    for key, group in frame.drop(columns=[id_col]).groupby(ids, sort=False):
         name = str(key)
-        collection[name] = _validate_one(
-            group.drop(columns=[id_col]), targets, covs, options, f"series {name!r}: "
-        )
+        collection[name] = _validate_one(group, targets, covs, options, f"series {name!r}: ")
     return collection
 
 

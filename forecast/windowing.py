@@ -28,6 +28,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from forecast.errors import ConfigError, DataError, check_positive_int
+from forecast.gaps import complete_windows
 
 Cols = int | slice | Sequence[int] | None
 
@@ -80,6 +81,7 @@ def make_windows(
     target_cols: Cols = None,
     input_cols: Cols = None,
     ahead: int = 0,
+    complete: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return every (lookback → horizon) window of a series as zero-copy views.
 
@@ -97,6 +99,8 @@ def make_windows(
         `X (n, lookback + ahead, n_inputs)` and `y (n, horizon, n_targets)`, with
         `n = floor((length - lookback - horizon) / stride) + 1`; both share memory with
         `values` (a non-contiguous column list such as `[0, 2, 3]` costs one O(length) copy).
+        With gap rows (NaN, `forecast.gaps`) only the windows inside gap-free segments, a
+        copy, unless `complete=False` (every window: `WindowFeeder` picks them, no copy).
 
     Raises:
         DataError: when the series is shorter than `lookback + horizon`.
@@ -128,7 +132,9 @@ def make_windows(
         return sliding_window_view(part, lookback + horizon, axis=0)[::stride].transpose(0, 2, 1)
 
     ahead = check_positive_int("ahead", ahead, allow_zero=True)
-    return windows(inputs)[:, : lookback + min(ahead, horizon)], windows(targets)[:, lookback:]
+    X, y = windows(inputs)[:, : lookback + min(ahead, horizon)], windows(targets)[:, lookback:]
+    ok = complete_windows(arr, lookback, horizon, stride) if complete else None
+    return (X, y) if ok is None else (X[ok], y[ok])
 
 
 @dataclass(frozen=True)
@@ -490,8 +496,8 @@ class WindowFeeder(keras.utils.PyDataset):
     """Batches of (lookback → horizon) windows gathered from zero-copy views, for `fit`.
 
     Takes one series or many (a list of arrays, one per series, for a global model). Window
-    starts are indexed per series, so no window ever crosses from one series into another.
-    Only one batch of windows exists in memory at a time.
+    starts are indexed per series, so no window ever crosses from one series into another or
+    a gap row (`forecast.gaps`; `gap_windows` counts those left out). One batch at a time.
 
     Args:
         series: array `(length, features)` or a list of such arrays (same `features`).
@@ -546,8 +552,7 @@ class WindowFeeder(keras.utils.PyDataset):
         self.shuffle = shuffle
         self._X: list[np.ndarray] = []
         self._y: list[np.ndarray] = []
-        skips, counts = [], []
-        n_columns = -1
+        skips, counts, chosen, self.gap_windows, n_columns = [], [], [], 0, -1
         for k, (arr, first) in enumerate(zip(arrays, firsts, strict=True)):
             arr = np.asarray(_as_2d(arr), dtype=dtype)
             n_columns = arr.shape[1] if k == 0 else n_columns
@@ -556,13 +561,15 @@ class WindowFeeder(keras.utils.PyDataset):
                     f"series {k} has {arr.shape[1]} columns but series 0 has {n_columns}; "
                     "every series needs the same columns"
                 )
-            skip, count = 0, 0
+            skip, count, numbers = 0, 0, None
             if len(arr) >= self.lookback + self.horizon:
-                X, y = make_windows(
-                    arr, self.lookback, self.horizon, stride, target_cols, input_cols, ahead
-                )
+                X, y = make_windows(arr, self.lookback, self.horizon, stride, target_cols,
+                                    input_cols, ahead, complete=False)  # fmt: skip
                 skip = min(len(X), max(0, math.ceil((int(first) - self.lookback) / stride)))
-                count = len(X) - skip
+                ok = complete_windows(arr, self.lookback, self.horizon, stride)
+                numbers = None if ok is None else ok[ok >= skip]  # gaps: windows in segments
+                count = len(X) - skip if numbers is None else len(numbers)
+                self.gap_windows += len(X) - skip - count
             else:
                 X = np.empty((0, self.steps, 0), dtype)
                 y = np.empty((0, self.horizon, 0), dtype)
@@ -570,19 +577,24 @@ class WindowFeeder(keras.utils.PyDataset):
             self._y.append(y)
             skips.append(skip)
             counts.append(count)
+            chosen.append(numbers)
         if sum(counts) == 0:
             raise DataError(
                 f"no window fits: every series is shorter than lookback + horizon = "
-                f"{self.lookback + self.horizon} rows (or first_target skips every window); "
-                "shorten lookback or horizon"
+                f"{self.lookback + self.horizon} rows (or first_target skips every window, or "
+                "every window spans a gap); shorten lookback or horizon"
             )
         self.skipped_series = sum(1 for X in self._X if len(X) == 0)
         # Window g of the epoch is window `g - cum[k] + skip[k]` of series k, cum[k] <= g <
-        # cum[k + 1]: only one index per window is kept (int32 when it fits), shuffled in place.
+        # cum[k + 1] (with gaps: `_numbers[g]`): one index per window is kept (int32 when it
+        # fits), shuffled in place.
         self._skip = np.asarray(skips, dtype=np.int64)
         self._cum = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         n = int(self._cum[-1])
         self._order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+        whole = zip(skips, counts, chosen, strict=True)
+        runs = [np.arange(a, a + c) if w is None else w for a, c, w in whole]
+        self._numbers = np.concatenate(runs).astype(np.int64) if self.gap_windows else None
         self.reseed(seed)
         live = [k for k in range(len(arrays)) if counts[k] > 0]
         self._single = len(live) == 1
@@ -600,6 +612,8 @@ class WindowFeeder(keras.utils.PyDataset):
         """(series number, window number within it) of every window in batch `index`."""
         pick = self._order[index * self.batch_size : (index + 1) * self.batch_size].astype(np.int64)
         series_of = np.searchsorted(self._cum, pick, side="right") - 1
+        if self._numbers is not None:
+            return series_of, self._numbers[pick]
         return series_of, pick - self._cum[series_of] + self._skip[series_of]
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:

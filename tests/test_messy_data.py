@@ -105,13 +105,18 @@ def test_every_command_that_fills_says_how_many_values_and_where(
 
 
 # ---------------------------------------------------------------------- 7
-def test_fill_drop_refuses_a_gap_that_windows_would_span(tmp_path: Path) -> None:
+def test_fill_drop_trains_around_a_gap_and_says_so(tmp_path: Path) -> None:
     data = write(hourly().drop(index=[150, 151]), tmp_path / "gap.csv")
 
-    result = invoke("train", data, *TINY, "--fill", "drop", "--out", tmp_path / "r")
+    result = invoke("train", data, *TINY[:-1], "--fill", "drop", "--out", tmp_path / "r")
 
-    one_error(result, "2 missing timestamps inside the series (first at 2024-01-07 06:00:00)",
-              "--fill drop would let windows span the gap", "use --fill interpolate")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "dropped 2 rows with missing values inside the series, 1 gap no window spans: " \
+        "2024-01-07 06:00..2024-01-07 07:00 (2)" in result.stdout  # fmt: skip
+    assert "gaps   19 training windows left out (they would span a gap)" in result.stdout
+    record = json.loads((tmp_path / "r" / "metrics.json").read_text())["load"]
+    assert record["gaps"] == ["2024-01-07 06:00:00", "2024-01-07 07:00:00"]
+    assert record["filled"] == {}  # nothing filled
 
 
 def test_evaluate_from_before_the_test_part_warns_that_it_scores_trained_rows(

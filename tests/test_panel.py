@@ -129,3 +129,101 @@ def test_lookback_auto_scores_candidates_on_the_series_that_hold_them() -> None:
     choice = f.choose_lookback(data, val=SplitSpec(test_size=3, val_size=6), candidates=[3, 6])
     assert choice.lookback in (3, 6) and all(v is not None for v in choice.scores.values())
     assert "1 of 3 series too short to score" in choice.summary()
+
+
+@pytest.mark.parametrize("lookback", ["auto", "6"])
+def test_a_series_short_in_the_test_part_gets_its_fallback_not_an_error(tmp_path, lookback):
+    """M4 Weekly's W295 (issue #22): a series whose test part, with the context it has, is
+    shorter than lookback + horizon is forecast by its fallback on its test span only; the
+    run trains and scores every series (with --lookback auto and a fixed one, issue #26)."""
+    from cli_helpers import invoke
+
+    frames = _steps({"a": 90, "b": 80, "c": 70, "short": 8})  # short: 5 rows before the test
+    rows = [
+        {"series_id": key, "step": step, "value": value}
+        for key, frame in frames.items()
+        for step, value in frame["y"].items()
+    ]
+    pd.DataFrame(rows).to_csv(tmp_path / "panel.csv", index=False)
+    keras.utils.set_random_seed(0)
+    result = invoke(
+        "train", tmp_path / "panel.csv", "--id-col", "series_id", "--time-col", "step",
+        "--target", "value", "--horizon", "3", "--test-size", "3", "--val-size", "3",
+        "--lookback", lookback, "--epochs", "1", "--units", "4", "--quiet",
+        "--out", tmp_path / "run",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(tmp_path / "run" / "series_metrics.csv")
+    model = scores[scores["method"] == "model"].set_index("series")
+    assert set(model.index) == {"a", "b", "c", "short"}
+    assert model.loc["short", "forecast_by"] in ("naive", "seasonal_naive")
+    values = frames["short"]["y"].to_numpy()  # its one test window, from its last input row
+    actual, naive = values[-3:], np.full(3, values[-4])
+    by_hand = 200 * np.mean(np.abs(actual - naive) / (np.abs(actual) + np.abs(naive)))
+    naive_row = scores.query("series == 'short' and method == 'naive'").iloc[0]
+    assert naive_row["sMAPE"] == pytest.approx(by_hand)  # the test span only, not row 1 on
+    assert "too short to train on (e.g. 'short')" in result.output
+
+
+def _gappy_panel() -> dict[str, pd.DataFrame]:
+    """Two hourly series; 'a' has a hole in its training rows and one inside its test part,
+    and a missing timestamp; loaded with fill='drop' (gap rows, nothing filled)."""
+    from forecast.series import load_series
+
+    hours = pd.date_range("2024-01-01", periods=160, freq="h")
+    rng = np.random.default_rng(1)
+    rows = []
+    for n, key in enumerate(["a", "b"]):
+        values = 10.0**n * (5 + np.sin(np.arange(160) * 2 * np.pi / 24))
+        values += 0.1 * rng.standard_normal(160)
+        rows.append(pd.DataFrame({"id": key, "time": hours, "y": values}))
+    frame = pd.concat(rows, ignore_index=True)
+    frame.loc[30:37, "y"] = np.nan  # a: 8 empty values in training
+    frame.loc[152, "y"] = np.nan  # a: one inside its test part
+    frame = frame.drop(index=[80])  # a: a missing timestamp
+    return load_series(frame, id_col="id", time_col="time", target="y", fill="drop")
+
+
+def test_gaps_are_respected_by_fit_scaler_evaluate_and_predict() -> None:
+    from forecast.panel import test_rows
+    from forecast.scaling import SeriesScaler
+
+    data = _gappy_panel()
+    assert data["a"]["y"].isna().sum() == 10 and not data["b"]["y"].isna().any()
+    keras.utils.set_random_seed(0)
+    parts = split_series(data, SplitSpec(test_size=12, val_size=12), context=6)
+    f = Forecaster(**TINY).fit(parts)
+    observed = pd.concat([parts.train["a"].dropna(), parts.train["b"]])
+    by_hand = SeriesScaler().fit(observed, targets=["y"])  # fitted on observed values only
+    np.testing.assert_allclose(f.scaler_.scale_, by_hand.scale_)
+    assert np.isfinite(f.linear_.coef_).all() and np.isfinite(f.mase_scale_).all()
+
+    report = f.evaluate(parts.test, test=test_rows(parts), history=history_of(parts))
+    assert np.isfinite(report.overall().to_numpy()).all()
+    windows = f.predict_windows(parts.test, start=test_rows(parts), baselines=True)
+    assert not windows.drop(columns="series").isna().any().any()
+    a = windows[windows["series"] == "a"]
+    gap = data["a"].index[152]  # no window reads it: not as a target, not as an input
+    assert gap not in set(a["time"]) and a["time"].max() < gap
+    assert len(a) == 2 * 3  # targets from rows 148, 149: the later ones would read row 152
+    assert len(windows[windows["series"] == "b"]) == 3 * 10  # b: every test window
+
+    future = f.predict(data)  # a's last rows are complete: the model forecasts both
+    assert {k: v.attrs["method"] for k, v in future.items()} == {"a": "model", "b": "model"}
+    cut = {k: v.iloc[:154] for k, v in data.items()}  # a: a gap 2 rows before its end
+    assert f.predict(cut)["a"].attrs["method"] != "model"  # the short-series fallback
+    with pytest.raises(DataError, match=r"the last lookback = 6 rows hold a gap \(a missing "):
+        f.predict(cut["a"].rename(columns=str))
+
+
+def test_a_test_part_whose_every_window_spans_a_gap_is_refused_before_training() -> None:
+    from forecast.runs import check_test_windows
+
+    data = _gappy_panel()
+    lone = data["a"].copy()
+    lone.iloc[[146, 158], 0] = np.nan  # with row 152's: no 9 complete rows in rows 142-159
+    parts = split_series(lone, SplitSpec(test_size=12, val_size=12), context=6)
+    with pytest.raises(DataError, match=r"every window of the test part spans a gap \(missing"):
+        check_test_windows(Forecaster(**TINY), parts)
+    both = split_series({"a": lone, "b": data["b"]}, SplitSpec(test_size=12, val_size=12), 6)
+    check_test_windows(Forecaster(**TINY), both)  # a panel: 'a' is left to its fallback

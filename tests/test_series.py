@@ -152,7 +152,7 @@ def test_csv_without_data_rows_is_rejected(tmp_path):
 
 
 def test_source_of_another_type_is_rejected():
-    with pytest.raises(DataError, match="CSV path or a pandas DataFrame, got list"):
+    with pytest.raises(DataError, match="CSV or Parquet path or a pandas DataFrame, got list"):
         load_series([1.0, 2.0, 3.0])
 
 
@@ -343,18 +343,27 @@ def test_fill_drop_removes_rows_with_a_missing_value_at_the_ends_only():
     assert [str(p.date()) for p in changes.dropped] == ["2024-01-01", "2024-01-05"]
 
 
-def test_fill_drop_refuses_a_hole_inside_the_series_that_windows_would_span():
+def test_fill_drop_leaves_a_hole_inside_the_series_as_gap_rows_never_filled():
     source = _daily([1, np.nan, 3, 4], c=[1.0, 2.0, np.nan, 4.0])
+    frame = load_series(source, covariates="c", fill="drop")
 
-    with pytest.raises(
-        DataError,
-        match=r"2 rows with missing values inside the series \(first "
-        r"at 2024-01-02 00:00:00\): fill='drop' would let windows span the gap",
-    ):
-        load_series(source, covariates="c", fill="drop")
+    assert frame["y"].tolist()[::3] == [1.0, 4.0] and frame["c"].tolist()[::3] == [1.0, 4.0]
+    assert frame.iloc[1:3].isna().all().all()  # a row with a missing value is a gap row
+    assert [str(p.date()) for p in frame.attrs["load"]["changes"].gaps] == [
+        "2024-01-02", "2024-01-03",
+    ]  # fmt: skip
     gapped = _daily([1, 2, 3, 4, 5, 6]).drop(index=pd.DatetimeIndex(["2024-01-03"]))
-    with pytest.raises(DataError, match="1 missing timestamps inside the series"):
-        load_series(gapped, fill="drop")
+    loaded = load_series(gapped, fill="drop")  # a missing timestamp: a gap row on the grid
+    assert loaded.index.freqstr == "D" and len(loaded) == 6
+    assert np.isnan(loaded["y"].iloc[2]) and loaded["y"].drop(loaded.index[2]).tolist() == [
+        1.0, 2.0, 4.0, 5.0, 6.0,
+    ]  # fmt: skip
+    from forecast.series import load_report
+
+    assert load_report(loaded, time=False) == [
+        "dropped 1 rows with missing values inside the series, 1 gap no window spans: 2024-01-03"
+    ]
+    assert loaded.attrs["load"]["changes"].to_dict()["gaps"] == ["2024-01-03 00:00:00"]
 
 
 def test_leading_nan_cannot_be_filled_forward():
@@ -577,3 +586,141 @@ def test_daily_min_temperatures_report_their_two_missing_days():
     assert frame.attrs["forecast"]["freq"] == "D"
     day_before, missing, day_after = frame.loc["1984-12-30":"1985-01-01", "Temp"]
     assert missing == pytest.approx((day_before + day_after) / 2)
+
+
+# Compressed and columnar files ---------------------------------------------------------------
+
+
+def _panel_frame() -> pd.DataFrame:
+    stamps = pd.date_range("2024-01-01", periods=30, freq="h")
+    rows = [
+        {"zone": z, "timestamp": str(t), "load": float(i * 10 + k), "temp": 0.5 * k, "note": "x"}
+        for i, z in enumerate(["a", "b"])
+        for k, t in enumerate(stamps)
+    ]
+    return pd.DataFrame(rows)
+
+
+PANEL = dict(id_col="zone", time_col="timestamp", target="load", covariates="temp")
+
+
+def _same_panel(got: dict, want: dict) -> None:
+    assert list(got) == list(want)
+    for key in want:
+        pd.testing.assert_frame_equal(got[key], want[key])
+        assert got[key].attrs["forecast"] == want[key].attrs["forecast"]
+
+
+@pytest.mark.parametrize("suffix", [".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip"])
+def test_compressed_csv_loads_like_the_plain_csv(tmp_path, suffix):
+    plain, packed = tmp_path / "panel.csv", tmp_path / f"panel{suffix}"
+    _panel_frame().to_csv(plain, index=False)
+    _panel_frame().to_csv(packed, index=False)  # pandas compresses by the suffix
+    _same_panel(load_series(packed, **PANEL), load_series(plain, **PANEL))
+
+
+def test_compressed_csv_keeps_the_checks_and_messages(tmp_path):
+    latin = tmp_path / "latin.csv.gz"
+    frame = pd.DataFrame({"Zeit": ["2024-01-01", "2024-01-02", "2024-01-03"], "°C": [1, 2, 3]})
+    frame.to_csv(latin, index=False, encoding="latin-1")
+    with pytest.raises(DataError, match=r"is not UTF-8 \(byte 0xb0 at position \d+\); give its"):
+        load_series(latin)
+    assert load_series(latin, encoding="latin-1")["°C"].tolist() == [1.0, 2.0, 3.0]
+    semicolons = tmp_path / "semi.csv.gz"
+    _panel_frame().to_csv(semicolons, index=False, sep=";", decimal=",")
+    assert load_series(semicolons, **PANEL)["b"]["temp"].iloc[3] == 1.5  # sniffed ; and ,
+    with pytest.raises(DataError, match=r"target column 'nope' not found; columns are: zone, "):
+        load_series(semicolons, id_col="zone", time_col="timestamp", target="nope")
+    broken = tmp_path / "broken.csv.gz"
+    broken.write_bytes((tmp_path / "semi.csv.gz").read_bytes()[:40])
+    with pytest.raises(DataError, match=r"cannot read .*broken\.csv\.gz as gzip"):
+        load_series(broken)
+
+
+def test_zstd_without_its_package_is_one_clear_error(tmp_path):
+    path = tmp_path / "panel.csv.zst"
+    path.write_bytes(b"\x28\xb5\x2f\xfd")
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError, match=r"needs the zstandard package: pip install"):
+            load_series(path)
+
+
+def test_parquet_file_and_folder_of_parts_load_like_the_csv(tmp_path):
+    pytest.importorskip("pyarrow")
+    frame = _panel_frame()
+    frame.to_csv(tmp_path / "panel.csv", index=False)
+    want = load_series(tmp_path / "panel.csv", **PANEL)
+    frame.to_parquet(tmp_path / "panel.parquet", index=False)
+    _same_panel(load_series(tmp_path / "panel.parquet", **PANEL), want)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i, (_, group) in enumerate(frame.groupby("zone", sort=False)):
+        group.to_parquet(parts / f"part-{i:03d}.parquet", index=False)
+    (parts / "_SUCCESS").write_text("")
+    _same_panel(load_series(parts, **PANEL), want)
+    typed = frame.assign(timestamp=pd.to_datetime(frame["timestamp"]))  # a real timestamp type
+    typed.assign(zone=typed["zone"].astype("category")).to_parquet(tmp_path / "typed.parquet")
+    _same_panel(load_series(tmp_path / "typed.parquet", **PANEL), want)
+    with pytest.raises(DataError, match=r"target column 'nope' not found; columns are: zone, "):
+        load_series(parts, id_col="zone", time_col="timestamp", target="nope")
+    (tmp_path / "fake.parquet").write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match=r"cannot read .*fake\.parquet as Parquet"):
+        load_series(tmp_path / "fake.parquet")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="is a directory, not a file; give the CSV file inside"):
+        load_series(tmp_path / "empty")
+
+
+def test_only_the_columns_with_a_role_are_read(tmp_path, monkeypatch):
+    import forecast.reading as reading
+
+    path = tmp_path / "panel.csv.gz"
+    _panel_frame().to_csv(path, index=False)
+    seen = []
+    original = reading.read_csv
+
+    def spy(*args, **kwargs):
+        seen.append(list(original(*args, **kwargs).columns))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(reading, "read_csv", spy)
+    load_series(path, **PANEL)
+    load_series(path, id_col="zone", target="load")  # the time column found by its name
+    with pytest.raises(DataError, match="cannot tell which column to forecast"):
+        load_series(path, id_col="zone")  # the target to infer: every column read
+    want = ["zone", "timestamp", "load", "temp"], ["zone", "timestamp", "load"]
+    assert seen == [*want, ["zone", "timestamp", "load", "temp", "note"]]
+
+
+def test_parquet_without_pyarrow_is_one_clear_error(tmp_path, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_pyarrow(name, *args, **kwargs):
+        if name.startswith("pyarrow"):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    with pytest.raises(ConfigError, match=r"needs pyarrow: pip install 'forecast\[parquet\]'"):
+        load_series(tmp_path / "panel.parquet")
+
+
+@pytest.mark.parametrize("name", ["bom.csv", "bom.csv.gz"])
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_column_name(tmp_path, name):
+    text = "\ufeffdate,y,z\n2024-01-01,1,5\n2024-01-02,2,6\n2024-01-03,3,7\n"
+    path = tmp_path / name
+    raw = text.encode("utf-8")
+    if name.endswith(".gz"):
+        import gzip
+
+        raw = gzip.compress(raw)
+    path.write_bytes(raw)
+
+    frame = load_series(path, time_col="date", target="y")  # only date and y are read
+
+    assert frame.index.name == "date" and frame["y"].tolist() == [1.0, 2.0, 3.0]
+    assert load_series(path, target="z").attrs["load"]["time_found"] == "by name"

@@ -580,3 +580,72 @@ def test_split_series_refuses_an_empty_test() -> None:
     frame = pd.DataFrame({"y": range(30)}, index=pd.date_range("2020", periods=30, freq="D"))
     with pytest.raises(DataError, match="no test rows"):
         split_series(frame, SplitSpec(train_end="2020-01-10", val_end="2020-02-28"))
+
+
+# Gaps (forecast.gaps): windows only inside gap-free segments ------------------------------
+
+
+def _gapped(length: int, gaps: list[int], features: int = 1) -> np.ndarray:
+    values = _rows(length, features, np.float32)
+    values[gaps] = np.nan  # gap rows, as load_series(fill="drop") leaves them
+    return values
+
+
+def _complete_by_hand(values, lookback, horizon, stride, first=0) -> list[int]:
+    """Window starts whose every row is observed and whose targets start at `first` or later."""
+    span = lookback + horizon
+    return [
+        s for s in range(0, len(values) - span + 1, stride)
+        if s + lookback >= first and not np.isnan(values[s : s + span]).any()
+    ]  # fmt: skip
+
+
+def test_segments_are_the_gap_free_row_ranges():
+    from forecast.gaps import segments
+
+    assert segments(_gapped(20, [0, 5, 6, 12, 19])) == [(1, 5), (7, 12), (13, 19)]
+    assert segments(_rows(4)) == [(0, 4)]
+
+
+@FAST
+@given(g=geometries(), data=st.data())
+def test_no_window_spans_a_gap_and_every_complete_window_is_kept(g, data):
+    gaps = data.draw(st.lists(st.integers(0, g["length"] - 1), max_size=4, unique=True))
+    values = _gapped(g["length"], gaps, g["features"])
+    lookback, horizon, stride = g["lookback"], g["horizon"], g["stride"]
+    starts = _complete_by_hand(values, lookback, horizon, stride)
+
+    X, y = make_windows(values, lookback, horizon, stride)
+
+    assert [int(x[0, 0]) // 10 for x in X] == starts  # each value says its row
+    assert not np.isnan(X).any() and not np.isnan(y).any()
+    assume(starts)
+    feeder = WindowFeeder(values, lookback, horizon, batch_size=7, stride=stride, seed=1)
+    served = np.concatenate([feeder[i][0][:, 0, 0] for i in range(len(feeder))])
+    assert sorted(int(v) // 10 for v in served) == starts  # each once, none across a gap
+    assert feeder.gap_windows == window_count(g["length"], lookback, horizon, stride) - len(starts)
+
+
+def test_feeder_with_gaps_holds_views_and_respects_first_target_per_series():
+    values, clean = _gapped(200, [50, 51, 120]), _rows(80, 1, np.float32)
+
+    feeder = WindowFeeder([values, clean], 10, 5, batch_size=16, first_target=[60, 0])
+
+    assert np.shares_memory(feeder._X[0], values) and not feeder._X[0].flags.owndata
+    firsts = Counter()
+    for i in range(len(feeder)):
+        series_of, starts = feeder.batch_indices(i)
+        firsts.update(zip(series_of.tolist(), starts.tolist(), strict=True))
+    assert sorted(s for k, s in firsts if k == 0) == _complete_by_hand(values, 10, 5, 1, 60)
+    assert sorted(s for k, s in firsts if k == 1) == list(range(66))
+    assert set(firsts.values()) == {1}
+    with pytest.raises(DataError, match="every window spans a gap"):
+        WindowFeeder(_gapped(20, [10]), 8, 3)
+
+
+def test_complete_origins_need_the_inputs_and_the_horizon_observed():
+    from forecast.gaps import complete_origins
+
+    values = _gapped(30, [10])
+    assert complete_origins(values, 0, 4, 2).tolist() == [4, 5, 6, 7, 8, *range(15, 29)]
+    assert complete_origins(_rows(10), 3, 2, 2).tolist() == [3, 4, 5, 6, 7, 8]

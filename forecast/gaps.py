@@ -1,0 +1,70 @@
+"""Gaps inside a series: the rows `load_series(fill="drop")` leaves empty (every column NaN)
+where values or timestamps are missing. NumPy only, below every stage that cuts windows.
+
+A series with gap rows is a run of gap-free segments (`segments`); a window (its lookback
+rows and its horizon rows) counts only when it lies inside one segment (`complete_windows`
+for the feeders' window numbers, `complete_origins` for the first target rows that scoring
+uses). Nothing is ever filled: the windows that would span a gap are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def gap_rows(values: Any) -> np.ndarray | None:
+    """Rows `(length,)` of `values` `(length, features)` or `(length,)` with a missing value
+    (NaN); None when there is none."""
+    arr = np.asarray(values)
+    bad = np.isnan(arr).any(axis=1) if arr.ndim == 2 else np.isnan(arr)
+    return bad if bad.any() else None
+
+
+def segments(values: Any) -> list[tuple[int, int]]:
+    """The gap-free segments of a series: `[(start, stop), ...]` row ranges without a
+    missing value, in order (`[(0, length)]` without gaps)."""
+    n, bad = len(values), gap_rows(values)
+    if bad is None:
+        return [(0, n)] if n else []
+    edges = np.flatnonzero(np.diff(np.concatenate([[1], bad.astype(np.int8), [1]])))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _seen(bad: np.ndarray) -> np.ndarray:
+    """Gap rows before each row `(length + 1,)`: a window `[a, b)` is complete when
+    `seen[b] == seen[a]`."""
+    return np.concatenate([[0], np.cumsum(bad, dtype=np.int64)])
+
+
+def complete_windows(
+    values: Any, lookback: int, horizon: int, stride: int = 1
+) -> np.ndarray | None:
+    """Numbers `(m,)` of the windows (as `forecast.windowing.make_windows` counts them: window
+    `i` starts at row `i * stride`) that lie inside one segment: every row of their lookback
+    and horizon observed. None when every window does (a series without gaps)."""
+    bad = gap_rows(values)
+    if bad is None:
+        return None
+    span = len(bad) - lookback - horizon
+    starts = np.arange(span // stride + 1 if span >= 0 else 0, dtype=np.int64) * stride
+    seen = _seen(bad)
+    return np.flatnonzero(seen[starts + lookback + horizon] == seen[starts])
+
+
+def complete_origins(values: Any, first: int, inputs: int, horizon: int) -> np.ndarray:
+    """First target rows `o >= max(first, inputs)` `(m,)`, ascending, of the windows whose
+    `inputs` rows before `o` and `horizon` rows from `o` are all observed."""
+    origins = np.arange(max(first, inputs), len(values) - horizon + 1)
+    bad = gap_rows(values)
+    if bad is None or len(origins) == 0:
+        return origins
+    seen = _seen(bad)
+    return origins[seen[origins + horizon] == seen[origins - inputs]]
+
+
+def observed_tail(values: np.ndarray) -> np.ndarray:
+    """The rows of `values` after its last gap row (all of them without gaps)."""
+    bad = gap_rows(values)
+    return values if bad is None else values[int(np.flatnonzero(bad)[-1]) + 1 :]
