@@ -587,12 +587,12 @@ def tune(
 @app.command()
 def datasets() -> None:
     """The bundled datasets and the shared public ones found on this machine."""
-    from forecast import series
+    from forecast import catalogue
 
     console = Console()
     for title, found in (
-        ("Bundled datasets (data/)", series.bundled_datasets()),
-        ("Public datasets (../shared/datasets)", series.public_datasets()),
+        ("Bundled datasets (data/)", catalogue.bundled_datasets()),
+        ("Public datasets (../shared/datasets)", catalogue.public_datasets()),
     ):
         console.print(tables.datasets_table(title, found) if found else f"{title}: none found")
     console.print(

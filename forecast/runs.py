@@ -33,16 +33,15 @@ from forecast.backends import (  # noqa: F401  (kept for compatibility)
     package_version,
     visible_gpus,
 )
-from forecast.errors import ConfigError, DataError, ForecastWarning, TrainingError
-from forecast.series import (  # noqa: F401  (kept for compatibility)
+from forecast.catalogue import (  # noqa: F401  (kept for compatibility)
     DatasetInfo,
     bundled_datasets,
     describe_dataset,
-    load_report,
     public_datasets,
     repo_root,
-    series_label,
 )
+from forecast.errors import ConfigError, DataError, ForecastWarning, TrainingError
+from forecast.series import load_report, series_label
 
 if TYPE_CHECKING:
     import pandas as pd

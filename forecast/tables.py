@@ -210,7 +210,7 @@ def forecast_table(preds: Any, lone: str | None = None) -> Table:
 
 
 def datasets_table(title: str, found: list[Any]) -> Table:
-    """`forecast datasets`: a row per `forecast.series.DatasetInfo`: its path, the options to
+    """`forecast datasets`: a row per `forecast.catalogue.DatasetInfo`: its path, the options to
     pass and one line on what it holds; its rows and frequency."""
 
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)

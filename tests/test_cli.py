@@ -225,7 +225,7 @@ def test_datasets_lists_the_bundled_files_with_their_options() -> None:
 def test_datasets_describes_a_public_file_that_needs_filling(tmp_path: Path) -> None:
     gaps = tmp_path / "gaps.csv"
     gaps.write_text("Date,Temp\n2020-01-01,1\n2020-01-02,2\n2020-01-04,4\n2020-01-05,5\n")
-    from forecast.series import describe_dataset
+    from forecast.catalogue import describe_dataset
 
     info = describe_dataset(gaps, "Date", "Temp")
     assert (info.rows, info.freq, info.fill) == (4, "D", "interpolate")
@@ -447,9 +447,9 @@ def test_unexpected_errors_are_one_line_with_exit_1(monkeypatch: pytest.MonkeyPa
     def boom() -> None:
         raise RuntimeError("boom")
 
-    from forecast import series
+    from forecast import catalogue
 
-    monkeypatch.setattr(series, "bundled_datasets", boom)
+    monkeypatch.setattr(catalogue, "bundled_datasets", boom)
     line = assert_one_error_line(invoke("datasets"), 1)
     assert line == "error: unexpected RuntimeError: boom (rerun with --debug for the traceback)"
     debug = invoke("--debug", "datasets")

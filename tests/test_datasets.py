@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from cli_helpers import invoke
 
-from forecast import series
+from forecast import catalogue
 
 
 def _long(n_series: int, rows: int) -> pd.DataFrame:
@@ -27,7 +27,7 @@ def test_scan_finds_id_column_series_rows_and_frequency_of_a_gzip_panel(tmp_path
     with gzip.open(path, "wt") as fh:
         _long(3, 40).to_csv(fh, index=False)
 
-    info = series.scan_dataset(path)
+    info = catalogue.scan_dataset(path)
 
     assert (info.rows, info.n_series, info.freq) == (120, 3, "h")
     assert info.options == "--time-col timestamp --target load --id-col zone"
@@ -40,7 +40,7 @@ def test_scan_prefers_a_target_named_value_and_flags_unsorted_rows(tmp_path: Pat
                           "step": range(30), "value": range(30)})  # fmt: skip
     frame.to_csv(path, index=False)
 
-    info = series.scan_dataset(path)
+    info = catalogue.scan_dataset(path)
 
     assert (info.target, info.sort, info.freq, info.rows) == ("value", True, "D", 30)
     assert info.options == "--time-col date --target value --sort"
