@@ -475,8 +475,11 @@ def predict(
     """Forecast the `horizon` steps after the end of the data (with --levels, intervals)."""
     import pandas as pd
 
+    from forecast import files
     from forecast.forecaster import Forecaster
 
+    if out is not None and str(out) != "-":  # before any work: never over the data itself
+        files.check_output_file(out, "out", inputs=[data])
     backends.start_backend()
     forecaster = Forecaster.load(run_dir)
     series = forecaster.collection(data)
@@ -495,8 +498,7 @@ def predict(
         if str(out) == "-":
             typer.echo(text, nl=False)
             return
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
+        files.write_output(out, lambda tmp: tmp.write_text(text))  # atomic: old or new file
         typer.echo(f"wrote {len(preds)} forecasts to {out}")
         return
     console = Console()
