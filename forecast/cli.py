@@ -576,8 +576,10 @@ def tune(
     """Search lookback, model, units, dropout, learning rate, normalize and loss on the
     validation part (Ray Tune with ASHA, or --engine local); train the winner, score its test
     part once and save it as a run folder with search.csv. Trial 0 is the options given."""
+    from forecast import runs
     from forecast.distributed import tuning
 
+    out = runs.check_output_folder(out or Path("runs") / f"{opts.data.stem}-tuned")  # first
     wanted = _parse_lookback(opts.lookback)
     if not isinstance(wanted, int):
         raise ConfigError("tune takes one --lookback number (trial 0's); the search tries others")
@@ -585,7 +587,6 @@ def tune(
     spec = _split_spec(split, None, None)
     chosen = tuning.read_space(space) if space is not None else None
     series = _series(opts, _stdout, forecaster.lookback, quiet=True)
-    out = out or Path("runs") / f"{opts.data.stem}-tuned"
     console = Console()
     with distributed_cli.progress_bar(console) as bar:
         show = distributed_cli.trial_line(bar, bar.add_task("trials", total=trials))

@@ -98,6 +98,32 @@ def check_output_file(
     return path
 
 
+def check_writable_folder(folder: str | os.PathLike, setting: str = "out") -> Path:
+    """Refuse, before any work, an output folder that is a file, lies under a file or
+    cannot be written in (checked on its nearest existing folder).
+
+    Raises:
+        OutputError: naming `setting` and the reason.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(
+            f"{setting} {folder} is a file; choose a folder name (e.g. runs/NAME)",
+            setting=setting,
+        )
+    where = folder.absolute()
+    existing = next(p for p in (where, *where.parents) if p.exists())
+    if not existing.is_dir():
+        raise OutputError(f"{setting} {folder} lies under {existing}, a file", setting=setting)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"{setting} {folder}: cannot write in {existing} (permission denied); choose "
+            "another folder",
+            setting=setting,
+        )
+    return folder
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.exists() and b.exists() and os.path.samefile(a, b)

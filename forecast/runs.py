@@ -113,24 +113,13 @@ def check_output_folder(out: str | os.PathLike) -> Path:
     there (notes, predictions, analyses) are kept.
 
     Raises:
-        ConfigError: naming `out`, for a file, a path under a file, a folder that cannot be
-            written, or a folder of other files that is not a run folder.
+        OutputError: naming `out`, for a file, a path under a file or a folder that cannot
+            be written (`forecast.files.check_writable_folder`).
+        ConfigError: naming `out`, for a folder of other files that is not a run folder.
     """
     from forecast.artifacts import OWNED_FILES
 
-    folder = Path(out)
-    where = folder.absolute()
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(
-            f"out {folder} is a file; choose a folder name (e.g. runs/NAME)", setting="out"
-        )
-    existing = next(p for p in (where, *where.parents) if p.exists())
-    if not existing.is_dir():
-        raise ConfigError(f"out {folder} lies under {existing}, a file", setting="out")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(
-            f"out {folder}: cannot write in {existing} (permission denied)", setting="out"
-        )
+    folder = files.check_writable_folder(out, "out")
     if folder.is_dir():
         names = {p.name for p in folder.iterdir()}
         foreign = sorted(names - set(OWNED_FILES) - set(RUN_OWNED) - set(_series_plots(folder)))

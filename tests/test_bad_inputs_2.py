@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from cli_helpers import invoke, one_error
 
@@ -125,3 +126,135 @@ def test_predict_out_in_a_read_only_folder_is_one_line(
         "permission denied",
     )
     assert not (locked / "p.csv").exists()
+
+
+# ---------------------------------------------------------------------- batch and tune outputs
+GRID = """
+models = ["{model}"]
+seeds = [0]
+[train]
+epochs = 1
+{train}
+[[datasets]]
+name = "daily"
+path = "{path}"
+lookback = 14
+{dataset}
+"""
+
+
+def _grid(tmp_path: Path, model: str = "single", train: str = "", dataset: str = "horizons = [7]",
+          path: Path = DAILY) -> Path:  # fmt: skip
+    config = tmp_path / "grid.toml"
+    config.write_text(GRID.format(model=model, train=train, path=path, dataset=dataset))
+    return config
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"dataset": ""}, "needs `horizons`"),
+        ({"dataset": "horizons = 12"}, "horizons must be a list"),
+        ({"model": "lstm"}, "unknown model 'lstm'"),
+        ({"dataset": "horizons = [7]\ncolour = 'red'"}, "unknown key `colour`"),
+        ({"train": "epoch = 3"}, "[train] key `epoch`"),
+        ({"train": "loss = 'maee'"}, "unknown loss"),
+        ({"path": Path("no/such.csv")}, "no dataset file"),
+    ],
+)
+def test_a_bad_batch_config_is_refused_before_the_first_cell(
+    changes: dict, needle: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = invoke("batch", _grid(tmp_path, **changes), "--out", out)
+    one_error(result, needle)
+    assert not (out / "results.csv").exists()
+
+
+def test_batch_out_an_existing_file_or_a_read_only_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = tmp_path / "taken.csv"
+    taken.write_text("mine\n")
+    one_error(invoke("batch", _grid(tmp_path), "--out", taken), "--out", "is a file")
+    assert taken.read_text() == "mine\n"
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, m, **k: Path(p) != tmp_path and real(p, m, **k))
+    one_error(invoke("batch", _grid(tmp_path), "--out", tmp_path / "o"), "permission denied")
+
+
+def _fsync_then(fail: BaseException | None):
+    def fsync(fd: int) -> None:
+        if fail is None:
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise fail
+
+    return fsync
+
+
+def test_batch_results_keep_their_rows_on_a_full_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecast.distributed import grid
+    from forecast.errors import OutputError
+
+    path = tmp_path / "results.csv"
+    grid.record_row(path, {"dataset": "d", "model": "single", "horizon": 7, "seed": 0})
+    before = path.read_text()
+    monkeypatch.setattr(os, "fsync", _fsync_then(OSError(errno.ENOSPC, "No space")))
+    with pytest.raises(OutputError, match="no space left on device"):
+        grid.record_row(path, {"dataset": "d", "model": "single", "horizon": 7, "seed": 1})
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+
+
+def test_batch_results_keep_their_rows_when_killed_while_writing(tmp_path: Path) -> None:
+    path = tmp_path / "results.csv"
+    script = (
+        "import os, sys, test_bad_inputs_2 as t\n"
+        "from forecast.distributed import grid\n"
+        "path = sys.argv[1]\n"
+        "grid.record_row(path, {'dataset': 'd', 'model': 'single', 'horizon': 7, 'seed': 0})\n"
+        "os.fsync = t._fsync_then(None)\n"
+        "grid.record_row(path, {'dataset': 'd', 'model': 'single', 'horizon': 7, 'seed': 1})\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
+    done = subprocess.run([sys.executable, "-c", script, path], env=env, capture_output=True)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("d,single,7,0")
+
+
+TUNE = ["--engine", "local", "--trials", "1", "--lookback", "14", "--horizon", "7"]
+TUNE += ["--epochs", "1", "--units", "4", "--batch-size", "256"]
+
+
+def test_tune_out_a_file_is_refused_before_the_search(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("mine\n")
+    result = invoke("tune", DAILY, *TUNE, "--out", taken)
+    one_error(result, "--out", "is a file")
+    assert "trial" not in result.stdout and taken.read_text() == "mine\n"
+
+
+@pytest.mark.slow
+def test_tune_search_csv_survives_a_full_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "tuned"
+    assert invoke("tune", DAILY, *TUNE, "--out", out).exit_code == 0
+    before = (out / "search.csv").read_text()
+
+    real = pd.DataFrame.to_csv
+
+    def full(self: pd.DataFrame, path: object = None, *args: object, **kwargs: object) -> None:
+        if "search" not in str(path):
+            return real(self, path, *args, **kwargs)
+        Path(path).write_bytes(b"trial,val_MA")  # cut off
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    result = invoke("tune", DAILY, *TUNE, "--out", out)
+    one_error(result, "search.csv could not be written: no space left on device")
+    assert (out / "search.csv").read_text() == before
+    assert sorted(p.name for p in out.glob("search*")) == ["search.csv"]
