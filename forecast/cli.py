@@ -261,9 +261,11 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
 
 def _load_options(opts: SimpleNamespace) -> dict[str, Any]:
     """The `load_series` options beyond the Forecaster's own that differ from their default."""
-    given = {k: getattr(opts, k) for k in ("sort", "tz", "sep", "decimal", "encoding")}
+    names = ("sort", "tz", "sep", "decimal", "encoding", "date_format")
+    given = {k: getattr(opts, k) for k in names}
     given["duplicates"] = None if opts.duplicates == "error" else opts.duplicates
-    return {k: v for k, v in given.items() if v not in (None, False)}
+    given = {k: v for k, v in given.items() if v not in (None, False)}
+    return {**given, **({} if opts.dayfirst is None else {"dayfirst": opts.dayfirst})}
 
 
 def _series(

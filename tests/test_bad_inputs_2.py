@@ -258,3 +258,113 @@ def test_tune_search_csv_survives_a_full_disk(
     one_error(result, "search.csv could not be written: no space left on device")
     assert (out / "search.csv").read_text() == before
     assert sorted(p.name for p in out.glob("search*")) == ["search.csv"]
+
+
+# ---------------------------------------------------------------------- day-first dates
+def _day_first_aep(path: Path, rows: int | None = None) -> Path:
+    """AEP_hourly.csv with its dates written `DD-MM-YYYY HH:MM` (its last `rows` hours, sorted,
+    when given; else every row in the file's own, unsorted order)."""
+    frame = pd.read_csv(AEP)
+    stamps = pd.to_datetime(frame["Datetime"])
+    if rows is not None:
+        order = stamps.sort_values(kind="stable").index[-rows:]
+        frame, stamps = frame.loc[order], stamps.loc[order]
+    frame["Datetime"] = stamps.dt.strftime("%d-%m-%Y %H:%M")
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.skipif(not AEP.is_file(), reason="needs ../shared/datasets/AEP_hourly.csv")
+def test_a_day_first_hourly_load_file_reads_as_the_month_first_original(tmp_path: Path) -> None:
+    from forecast.series import future_index, load_report, load_series
+
+    options = {"sort": True, "duplicates": "mean", "fill": "interpolate"}
+    original = load_series(AEP, **options)
+    day_first = load_series(_day_first_aep(tmp_path / "aep_dmy.csv"), **options)
+    assert len(day_first) == len(original) == 121296
+    assert day_first.index.equals(original.index)
+    assert (day_first.to_numpy() == original.to_numpy()).all()
+    changes = day_first.attrs["load"]["changes"]
+    assert pd.Timestamp("2014-11-02 02:00") in changes.merged
+    assert pd.Timestamp("2014-02-11 02:00") not in changes.merged
+    assert len(changes.filled["AEP_MW"]) == 27  # as many as the original needs
+    report = load_report(day_first)
+    assert any(line.startswith("dates: column 'Datetime' read day-first") for line in report)
+    start = future_index(day_first.index, 12, "h")[0]
+    assert start == pd.Timestamp("2018-08-03 01:00")
+
+
+@pytest.mark.skipif(not AEP.is_file(), reason="needs ../shared/datasets/AEP_hourly.csv")
+def test_predict_on_day_first_dates_starts_after_the_last_row(tmp_path: Path) -> None:
+    data = _day_first_aep(tmp_path / "aep_dmy.csv", rows=600)  # 2018-07-09 .. 2018-08-03
+    out = tmp_path / "run"
+    trained = invoke("train", data, *TINY, "--out", out)
+    assert trained.exit_code == 0, trained.output
+    assert "read day-first" in trained.stdout
+    predicted = invoke("predict", out, "--data", data, "--out", "-")
+    assert predicted.exit_code == 0, predicted.output
+    first = predicted.stdout.splitlines()[1].split(",")[0]
+    assert pd.Timestamp(first) == pd.Timestamp("2018-08-03 01:00")
+
+
+def _dates_csv(path: Path, dates: list[str]) -> Path:
+    pd.DataFrame({"date": dates, "y": range(len(dates))}).to_csv(path, index=False)
+    return path
+
+
+MONTHLY_OR_DAILY = [f"01/{m:02d}/2021" for m in range(1, 13)]  # 1 Jan ... 1 Dec, or 1..12 Jan
+
+
+def test_dates_that_read_both_ways_as_regularly_are_refused_naming_both(tmp_path: Path) -> None:
+    data = _dates_csv(tmp_path / "d.csv", MONTHLY_OR_DAILY)
+    line = one_error(invoke("train", data, *TINY, "--out", tmp_path / "r"), "reads both ways")
+    assert "2021-02-01 day-first or 2021-01-02 month-first" in line
+    assert "--dayfirst" in line and "--date-format" in line
+
+
+@pytest.mark.parametrize(
+    ("option", "first", "freq"),
+    [(["--dayfirst"], "2021-02-01", "MS"), (["--date-format", "%m/%d/%Y"], "2021-01-02", "D")],
+)
+def test_dayfirst_and_date_format_decide_the_order(
+    option: list[str], first: str, freq: str, tmp_path: Path
+) -> None:
+    from forecast.series import load_series
+
+    data = _dates_csv(tmp_path / "d.csv", MONTHLY_OR_DAILY)
+    kwargs = {"dayfirst": True} if option[0] == "--dayfirst" else {"date_format": option[1]}
+    frame = load_series(data, **kwargs)
+    assert str(frame.index[1].date()) == first and frame.attrs["forecast"]["freq"] == freq
+    short = ["--lookback", "2", "--horizon", "1", "--epochs", "1", "--units", "2", "--quiet"]
+    trained = invoke("train", data, *short, "--no-plots", "--split", "0.5,0.25,0.25",
+                     "--out", tmp_path / "r", *option)  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    predicted = invoke("predict", tmp_path / "r", "--data", data, "--out", "-")
+    expected = pd.date_range(frame.index[-1], periods=2, freq=freq)[1]
+    assert pd.Timestamp(predicted.stdout.splitlines()[1].split(",")[0]) == expected
+
+
+def test_hourly_day_first_dates_with_days_up_to_12_only_are_read_day_first(
+    tmp_path: Path,
+) -> None:
+    from forecast.series import load_report, load_series
+
+    hours = pd.date_range("2021-01-01", periods=24 * 12, freq="h")  # 1..12 January
+    frame = load_series(_dates_csv(tmp_path / "d.csv", list(hours.strftime("%d-%m-%Y %H:%M"))))
+    assert frame.index.equals(pd.DatetimeIndex(hours, name="date", freq="h"))
+    assert "0 irregular steps that way, 11 month-first" in load_report(frame)[-1]
+
+
+@pytest.mark.parametrize(
+    ("dates", "option", "needle"),
+    [
+        (["13-01-2021", "01-14-2021", "01-15-2021"], [], "mixes day-first and month-first"),
+        (["01/02/2021", "02/02/2021", "03/02/2021"], ["--date-format", "%Y-%m-%d"],
+         "does not match --date-format %Y-%m-%d"),
+    ],
+)  # fmt: skip
+def test_dates_in_no_one_order_or_not_in_the_format_are_one_error(
+    dates: list[str], option: list[str], needle: str, tmp_path: Path
+) -> None:
+    data = _dates_csv(tmp_path / "d.csv", dates)
+    one_error(invoke("train", data, *TINY, "--out", tmp_path / "r", *option), needle)

@@ -64,7 +64,7 @@ OPTION_NAMES = {"learning_rate": "lr"}  # library setting -> command-line option
 ARGUMENTS = (
     "fill", "sort", "duplicates", "tz", "sep", "decimal", "encoding", "time_col", "target",
     "covariates", "id_col", "freq", "device", "loss", "intervals", "calendar", "holidays",
-    "future_covariates",
+    "future_covariates", "dayfirst", "date_format",
 )  # fmt: skip
 _ARGUMENT = re.compile(
     rf"(?<![\w-])({'|'.join(ARGUMENTS)})=(True\b|'([^']*)'|\"([^\"]*)\"|(?=[\s),;]|$))"
