@@ -23,6 +23,8 @@ import csv
 import io
 import os
 import re
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from forecast.errors import ConfigError, DataError, check_choice
 
 DUPLICATES = ("error", "mean", "sum", "first", "last")  # what to do with repeated timestamps
 SEPARATORS = ",;\t|"
+LARGEST = 1e37  # largest |value| loaded: the model computes in float32 (max 3.4e38)
 _OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _SHOWN = 30  # places listed in one report line; the rest are counted
@@ -67,8 +70,10 @@ def read_csv(
     sep: str | None = None,
     decimal: str | None = None,
     encoding: str | None = None,
+    text_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Read a CSV file, its dialect sniffed unless given (see `sniff_dialect`).
+    """Read a CSV file, its dialect sniffed unless given (see `sniff_dialect`);
+    `text_columns` (series ids) are kept as written: `001` stays `001`, not 1.
 
     Raises:
         DataError: a directory, a missing or empty file, text that is not in `encoding`
@@ -94,7 +99,8 @@ def read_csv(
         raise DataError(f"{path} is empty; give a CSV file with a header and data rows")
     sep, decimal = sniff_dialect(text, sep, decimal)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
+        as_text = dict.fromkeys(text_columns, str)
+        frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, dtype=as_text or None)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot parse {path} as CSV ({reason}); is it a CSV file?") from exc
@@ -146,20 +152,29 @@ def read_dates(
         note = None
     if dayfirst:
         return _fast_dates(raw, True, utc), note
-    return pd.to_datetime(raw, format="mixed", utc=utc), note
+    return _mixed_dates(raw, False, utc), note
 
 
 def _fast_dates(raw: pd.Series, dayfirst: bool, utc: bool) -> pd.Series:
     """`raw` read with one format pandas infers from its first value (fast), else value by
     value; `dayfirst` decides an ambiguous order."""
-    import warnings
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             return pd.to_datetime(raw, dayfirst=dayfirst, utc=utc)
     except (ValueError, TypeError):
-        return pd.to_datetime(raw, format="mixed", dayfirst=dayfirst, utc=utc)
+        return _mixed_dates(raw, dayfirst, utc)
+
+
+def _mixed_dates(raw: pd.Series, dayfirst: bool, utc: bool) -> pd.Series:
+    """`raw` read value by value. Raises ValueError("Mixed timezones ...") for offsets that
+    differ from row to row without `utc` (pandas 2 returns objects with a FutureWarning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        stamps = pd.to_datetime(raw, format="mixed", dayfirst=dayfirst, utc=utc)
+    if stamps.dtype == object:
+        raise ValueError("Mixed timezones: the offsets differ from row to row")
+    return stamps
 
 
 def _day_month_order(raw: pd.Series, name: str) -> tuple[bool, str | None]:
@@ -185,7 +200,7 @@ def _day_month_order(raw: pd.Series, name: str) -> tuple[bool, str | None]:
             f"dates: column {name!r} read day-first (DD-MM-YYYY), as values like {example} require",
         )
     day = _fast_dates(raw, True, utc=True)
-    month = pd.to_datetime(raw, format="mixed", utc=True)
+    month = _mixed_dates(raw, False, utc=True)
     if day.equals(month):
         return False, None
     odd_day, odd_month = _irregular_steps(day), _irregular_steps(month)
@@ -467,9 +482,9 @@ def fill_missing(
     trailing rows with missing values removed); every place changed goes into `changes`.
 
     Raises:
-        DataError: infinite values; missing values without `fill`; with "interpolate", missing
-            values at the start or end (nothing to interpolate from or towards); with
-            "ffill", at the start; with "drop", inside the series.
+        DataError: infinite values or ones over `LARGEST`; missing values without `fill`;
+            with "interpolate", missing values at the start or end (nothing to interpolate
+            from or towards); with "ffill", at the start; with "drop", inside the series.
     """
     values = frame.to_numpy()
     if np.isinf(values).any():
@@ -477,6 +492,15 @@ def fill_missing(
         raise DataError(
             f"{label}column {frame.columns[col]!r} has infinite values (first at "
             f"{frame.index[row]}); replace them before loading"
+        )
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(values) > LARGEST
+    if huge.any():
+        row, col = np.argwhere(huge)[0]
+        raise DataError(
+            f"{label}column {frame.columns[col]!r} has a value too large to forecast "
+            f"({values[row, col]:.3g} at {frame.index[row]}; the model computes up to "
+            f"{LARGEST:.0e}): fix it, or rescale the column (e.g. divide by 1e6)"
         )
     nan = np.isnan(values)
     if not nan.any():

@@ -286,7 +286,10 @@ def load_series(
     if fill is not None:
         fill = check_choice("fill", fill, FILLS)
     check_choice("duplicates", duplicates, DUPLICATES)
-    frame = _read(source, {"sep": sep, "decimal": decimal, "encoding": encoding})
+    ids = [id_col] if id_col is not None else []  # read as text: `001` is not `1`
+    frame = _read(
+        source, {"sep": sep, "decimal": decimal, "encoding": encoding, "text_columns": ids}
+    )
     frame.columns = [str(c) for c in frame.columns]
     covs = _names(covariates)
     targets = _names(target)
@@ -325,7 +328,25 @@ def load_series(
         collection[name] = _validate_one(
             group.drop(columns=[id_col]), targets, covs, options, f"series {name!r}: "
         )
+    _check_one_freq(collection)
     return collection
+
+
+def _check_one_freq(collection: Mapping[str, pd.DataFrame]) -> None:
+    """Refuse a collection whose series have different frequencies (an hourly and a daily
+    one): one model reads one step length."""
+    found = {k: f.attrs["forecast"]["freq"] for k, f in collection.items()}
+    known = {k: v for k, v in found.items() if v is not None}
+    if len(set(known.values())) > 1:
+        (a, fa), (b, fb) = (
+            next(iter(known.items())),
+            next((k, v) for k, v in known.items() if v != next(iter(known.values()))),
+        )
+        raise DataError(
+            f"series {a!r} has frequency {fa!r} but series {b!r} has {fb!r}: one model reads "
+            "one step length; resample them to one frequency (or give freq=) or train them "
+            "apart"
+        )
 
 
 def series_info(frame: pd.DataFrame) -> dict[str, Any]:

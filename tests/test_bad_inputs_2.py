@@ -368,3 +368,103 @@ def test_dates_in_no_one_order_or_not_in_the_format_are_one_error(
 ) -> None:
     data = _dates_csv(tmp_path / "d.csv", dates)
     one_error(invoke("train", data, *TINY, "--out", tmp_path / "r", *option), needle)
+
+
+# ---------------------------------------------------------------------- silent wrong results
+def test_evaluate_from_before_the_data_scores_the_model_not_naive(run_dir: Path) -> None:
+    import json
+
+    result = invoke("evaluate", run_dir, "--data", DAILY, "--test-start", "2000-01-01", "--json")
+    assert result.exit_code == 0, result.output
+    assert "too short to train on" not in result.output
+    scores = json.loads(result.stdout)["overall"]["value"]
+    assert scores["model"]["MAE"] != scores["naive"]["MAE"]
+    assert abs(scores["model"]["MAE"] - scores["linear"]["MAE"]) < scores["naive"]["MAE"] / 2
+    assert "scoring from 2015-01-15" in result.stderr  # the first row with a full lookback
+
+
+def _panel(path: Path, series: dict[str, str], rows: int = 80, value: float | None = None) -> Path:
+    """A long-format CSV: `{id: pandas frequency}`, `rows` rows each (`value`: the last row
+    of the first series)."""
+    frames = []
+    for number, (key, freq) in enumerate(series.items()):
+        stamps = pd.date_range("2021-01-01", periods=rows, freq=freq)
+        y = 10.0 + number + (pd.Series(range(rows)) % 7).to_numpy()
+        frames.append(pd.DataFrame({"id": key, "time": stamps, "y": y}))
+    frame = pd.concat(frames, ignore_index=True)
+    if value is not None:
+        frame.loc[rows - 1, "y"] = value
+    frame.to_csv(path, index=False)
+    return path
+
+
+PANEL = ["--id-col", "id", "--target", "y", "--lookback", "7", "--horizon", "3"]
+PANEL += ["--epochs", "1", "--units", "4", "--quiet", "--no-plots"]
+
+
+def test_a_panel_of_an_hourly_and_a_daily_series_is_refused_naming_them(tmp_path: Path) -> None:
+    data = _panel(tmp_path / "p.csv", {"meter": "h", "site": "D"})
+    one_error(invoke("train", data, *PANEL, "--out", tmp_path / "r"), "'meter'", "'site'", "'D'")
+
+
+def test_ids_with_leading_zeros_stay_apart_and_as_written(tmp_path: Path) -> None:
+    data = _panel(tmp_path / "p.csv", {"001": "D", "1": "D", "010": "D"})
+    out = tmp_path / "r"
+    trained = invoke("train", data, *PANEL, "--out", out)
+    assert trained.exit_code == 0, trained.output
+    metrics = pd.read_csv(out / "series_metrics.csv", dtype=str)
+    assert set(metrics.iloc[:, 0]) == {"001", "1", "010"}
+    predicted = invoke("predict", out, "--data", data, "--out", "-")
+    assert predicted.exit_code == 0, predicted.output
+    ids = [line.split(",")[1] for line in predicted.stdout.splitlines()[1:]]
+    assert sorted(set(ids)) == ["001", "010", "1"] and len(ids) == 9
+
+
+def test_a_value_too_large_for_the_model_is_one_error(run_dir: Path, tmp_path: Path) -> None:
+    frame = pd.read_csv(DAILY)
+    frame.loc[len(frame) - 1, frame.columns[1]] = 1e308  # in the test part only
+    data = tmp_path / "huge.csv"
+    frame.to_csv(data, index=False)
+    one_error(invoke("train", data, *TINY, "--out", tmp_path / "r"), "too large", "1e+308")
+    last_error(invoke("predict", run_dir, "--data", data, "--out", tmp_path / "p.csv"), "too large")
+    one_error(invoke("evaluate", run_dir, "--data", data), "too large")
+
+
+def _edited_run(run_dir: Path, tmp_path: Path, edit: object) -> Path:
+    import json
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    config = json.loads((copy / "forecaster.json").read_text())
+    edit(config)
+    (copy / "forecaster.json").write_text(json.dumps(config))
+    return copy
+
+
+def _zero_scale(config: dict) -> None:
+    config["scaler"]["state"]["scale_"] = [0.0]
+
+
+def _string_lookback(config: dict) -> None:
+    config["settings"]["lookback"] = "14"
+
+
+def _text_targets(config: dict) -> None:
+    config["n_targets"] = "one"
+
+
+@pytest.mark.parametrize(
+    ("edit", "needles"),
+    [
+        (_zero_scale, ["'scaler'", "zero or infinite scale"]),
+        (_string_lookback, ["'settings'", "lookback", "'14'"]),
+        (_text_targets, ["'n_targets'", "'one'"]),
+    ],
+)
+def test_a_hand_edited_forecaster_json_names_the_field(
+    edit: object, needles: list[str], run_dir: Path, tmp_path: Path
+) -> None:
+    run = _edited_run(run_dir, tmp_path, edit)
+    for command in (["predict", run, "--data", DAILY], ["evaluate", run, "--data", DAILY]):
+        one_error(invoke(*command), "forecaster.json", *needles)
