@@ -167,6 +167,21 @@ def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
             )
 
 
+def check_season(forecaster: Forecaster, parts: SplitParts) -> None:
+    """Raise ConfigError before training when a given `season` is at least as long as every
+    series' training part: seasonal naive and the MASE scale would silently be naive's."""
+    season = forecaster.season
+    trains = parts.train if isinstance(parts.train, dict) else {"": parts.train}
+    longest = max(len(frame) for frame in trains.values())
+    if season is not None and season >= longest:
+        raise ConfigError(
+            f"season {season} is not shorter than the training part ({longest} rows): seasonal "
+            "naive and MASE would be plain naive's; give a season of a few periods at most "
+            "(e.g. 24 for hourly data, 7 for daily) or leave it out",
+            setting="season",
+        )
+
+
 def continue_from(
     run: str | os.PathLike, data: Any, given: Mapping[str, Any]
 ) -> tuple[Forecaster, Any]:
@@ -276,6 +291,7 @@ def train_and_save(
     """
     with run_folder(out) as folder:
         check_test_windows(forecaster, parts)
+        check_season(forecaster, parts)
         run_dir = folder / RUN_SUBDIR
         state = prepare_run_dir(run_dir, forecaster, parts)
         if state == "restart" and log:
@@ -410,8 +426,7 @@ def save_plots(
 
     if isinstance(series, dict):
         keys = list(series_ids or list(series)[:PLOT_SERIES])
-        safe = ["".join(c if c.isalnum() or c in "-_." else "_" for c in str(k)) for k in keys]
-        names = [f"{SERIES_PLOTS[0]}{name}{SERIES_PLOTS[1]}" for name in safe]
+        names = [f"{SERIES_PLOTS[0]}{name}{SERIES_PLOTS[1]}" for name in _file_names(keys)]
     else:
         keys, names = [None], ["forecast.png"]
     for stale in set(_series_plots(folder)) - set(names):
@@ -429,6 +444,22 @@ def save_plots(
         weights = forecaster.attention(frame)
         files.atomic_write(written[-1], lambda tmp: plot_attention(weights, tmp))
     return written
+
+
+def _file_names(keys: Sequence[Any]) -> list[str]:
+    """A distinct file-name part per series id: characters other than letters, digits and
+    `-_.` become `_`, and ids that would then clash (`x/y` and `x_y`) get `-2`, `-3`, ..."""
+    taken: set[str] = set()
+    names = []
+    for key in keys:
+        base = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(key))
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}-{n}"
+        taken.add(name)
+        names.append(name)
+    return names
 
 
 def _series_plots(folder: Path) -> list[str]:

@@ -468,3 +468,20 @@ def test_a_hand_edited_forecaster_json_names_the_field(
     run = _edited_run(run_dir, tmp_path, edit)
     for command in (["predict", run, "--data", DAILY], ["evaluate", run, "--data", DAILY]):
         one_error(invoke(*command), "forecaster.json", *needles)
+
+
+def test_a_season_longer_than_the_training_part_is_one_error(tmp_path: Path) -> None:
+    result = invoke("train", DAILY, *TINY, "--season", "100000", "--out", tmp_path / "r")
+    one_error(result, "--season 100000", "training part")
+    assert not (tmp_path / "r").exists()
+
+
+def test_series_ids_that_clash_as_file_names_get_a_plot_each(tmp_path: Path) -> None:
+    data = _panel(tmp_path / "p.csv", {"x/y": "D", "x_y": "D"})
+    out = tmp_path / "r"
+    args = [a for a in PANEL if a != "--no-plots"]
+    trained = invoke("train", data, *args, "--series", "x/y,x_y", "--out", out)
+    assert trained.exit_code == 0, trained.output
+    assert sorted(p.name for p in out.glob("forecast_*.png")) == [
+        "forecast_x_y-2.png", "forecast_x_y.png",
+    ]  # fmt: skip
