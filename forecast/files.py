@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from forecast.errors import ConfigError, OutputError
+from forecast.errors import ConfigError, ForecastError, OutputError
 
 STAGING = ".saving"  # inside the folder being saved
 COMMIT = "COMMIT"  # inside STAGING: the list of files to move in and to remove
@@ -147,13 +147,22 @@ def write_output(
     except OutputError:
         raise
     except OSError as exc:
-        reason = os.strerror(exc.errno) if exc.errno else str(exc) or type(exc).__name__
         kept = " (the earlier file is kept)" if path.is_file() else ""
         raise OutputError(
-            f"{setting} {path} could not be written: {reason.lower()}{kept}; free space or "
+            f"{setting} {path} could not be written: {_reason(exc)}{kept}; free space or "
             "choose another folder",
             setting=setting,
         ) from None
+
+
+def is_write_failure(exc: BaseException) -> bool:
+    """Whether `exc` is the system refusing a write (a full disk, no permission, a read-only
+    file system), not one of the toolkit's own errors."""
+    return isinstance(exc, OSError) and not isinstance(exc, ForecastError) and bool(exc.errno)
+
+
+def _reason(exc: OSError) -> str:
+    return (os.strerror(exc.errno) if exc.errno else str(exc) or type(exc).__name__).lower()
 
 
 def jsonable(value: Any) -> Any:
@@ -193,10 +202,15 @@ def staged_commit(
         staged = staging_folder(folder)
         try:
             yield staged
-        except BaseException:
+            commit_files(folder, owned)
+        except BaseException as exc:
             shutil.rmtree(staged, ignore_errors=True)
+            if is_write_failure(exc):  # a full disk, no permission: one line, nothing replaced
+                raise OutputError(
+                    f"{what} {folder} could not be written: {_reason(exc)}; the earlier files "
+                    "are kept; free space or choose another folder"
+                ) from None
             raise
-        commit_files(folder, owned)
 
 
 def staging_folder(folder: str | os.PathLike) -> Path:

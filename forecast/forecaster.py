@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,7 +28,7 @@ import pandas as pd
 import forecast.known_future as known_future
 from forecast import artifacts, backends, bands, intervals, lookback, models, panel, state, training
 from forecast.competition import m4_season
-from forecast.errors import ConfigError, DataError, check_positive_int
+from forecast.errors import ConfigError, DataError, ForecastWarning, check_positive_int
 from forecast.evaluation import (
     BacktestResult,
     Report,
@@ -434,6 +435,8 @@ class Forecaster(Settings):
         """
         self._check_fitted()
         levels, data = bands.check_levels(self, levels), self.collection(series)
+        for note in self.calibration_.notes(levels) if levels and self.calibration_ else []:
+            warnings.warn(note, ForecastWarning, stacklevel=2)  # as `train` says it
         if list(data) == [SINGLE] and len(data[SINGLE]) < self.lookback:
             need = f"predict needs the last lookback = {self.lookback} rows"
             raise DataError(f"{need}, got {len(data[SINGLE])}")

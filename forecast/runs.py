@@ -33,7 +33,7 @@ from forecast.backends import (  # noqa: F401  (kept for compatibility)
     package_version,
     visible_gpus,
 )
-from forecast.errors import ConfigError, DataError, ForecastWarning, TrainingError
+from forecast.errors import ConfigError, DataError, ForecastWarning, OutputError, TrainingError
 from forecast.series import (  # noqa: F401  (kept for compatibility)
     PUBLIC_DATASETS,
     DatasetInfo,
@@ -304,6 +304,13 @@ def train_and_save(
                 # No epoch finished (nothing to resume), or NaN weights (nothing worth resuming).
                 if isinstance(exc, TrainingError) or not any(run_dir.rglob("state.json")):
                     shutil.rmtree(run_dir, ignore_errors=True)
+                if files.is_write_failure(exc):  # a checkpoint on a full disk
+                    why = (exc.strerror or str(exc)).lower()
+                    raise OutputError(
+                        f"out {folder}: a training checkpoint could not be written ({why}); "
+                        "free space, then run the same command again to resume",
+                        setting="out",
+                    ) from None
                 raise
             fit_result = dataclasses.asdict(forecaster.fit_result_)
             forecaster.save(run_dir / FITTED, metrics={"fit_result": fit_result})

@@ -485,3 +485,39 @@ def test_series_ids_that_clash_as_file_names_get_a_plot_each(tmp_path: Path) -> 
     assert sorted(p.name for p in out.glob("forecast_*.png")) == [
         "forecast_x_y-2.png", "forecast_x_y.png",
     ]  # fmt: skip
+
+
+def test_predict_levels_from_too_few_calibration_windows_warns_like_train(run_dir: Path) -> None:
+    result = invoke("predict", run_dir, "--data", DAILY, "--levels", "99.9")
+    assert result.exit_code == 0, result.output
+    assert "warning: 99.9% intervals:" in result.stderr
+    assert "calibration windows are too few for the conformal guarantee (it needs 999)" in (
+        result.stderr
+    )
+
+
+# ---------------------------------------------------------------------- a full disk in training
+def _full_disk_in(where: str):
+    import keras
+
+    real = keras.Model.save
+
+    def save(self: object, path: object, *args: object, **kwargs: object) -> None:
+        if where in str(path):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, path, *args, **kwargs)
+
+    return save
+
+
+@pytest.mark.parametrize(("where", "needle"), [(".saving", "earlier files are kept"),
+                                               ("best", "training checkpoint")])  # fmt: skip
+def test_a_full_disk_while_training_or_saving_is_one_error(
+    where: str, needle: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keras
+
+    monkeypatch.setattr(keras.Model, "save", _full_disk_in(where))
+    result = invoke("train", DAILY, *TINY, "--out", tmp_path / "r")
+    one_error(result, "no space left on device", needle)
+    assert not (tmp_path / "r" / "model.keras").exists()
