@@ -180,6 +180,11 @@ def _model_options(
             sizes = ()
         if not sizes or min(sizes) < 1:
             raise ConfigError(f"--units must be positive integers like 64 or 64,32, got {units!r}")
+        if model == "single" and len(sizes) > 1:
+            raise ConfigError(
+                f"--model single has one LSTM layer, so one --units number; for layers of "
+                f"{units} use --model stacked"
+            )
         options["units"] = sizes[0] if model == "single" and len(sizes) == 1 else sizes
     if dropout is not None:
         options["dropout"] = dropout

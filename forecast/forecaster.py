@@ -218,14 +218,16 @@ class Forecaster(Settings):
         """`series` as this forecaster reads it: `{id: frame}` (a lone series keyed
         `forecast.series.SINGLE`), targets first, in the fitted columns once fitted."""
         fitted, names = self.is_fitted, known_future.names
-        data = as_collection(
-            series, fitted=fitted, time_col=self.time_col, id_col=self.id_col, fill=self.fill,
-            target=self.columns_[: self.n_targets_] if fitted else self.target,
-            covariates=state.loaded_covariates(self) if fitted
-            else names(self.covariates) + names(self.future_covariates),
-            freq=self.freq_ if fitted else self.freq, **dict(self.load_options or {}),
-            future_rows=known_future.is_used(self.future_covariates, self.calendar, self.holidays),
-        )  # fmt: skip
+        with state.own_fill(self.fill if fitted else False):
+            data = as_collection(
+                series, fitted=fitted, time_col=self.time_col, id_col=self.id_col, fill=self.fill,
+                target=self.columns_[: self.n_targets_] if fitted else self.target,
+                covariates=state.loaded_covariates(self) if fitted
+                else names(self.covariates) + names(self.future_covariates),
+                freq=self.freq_ if fitted else self.freq, **dict(self.load_options or {}),
+                future_rows=known_future.is_used(
+                    self.future_covariates, self.calendar, self.holidays),
+            )  # fmt: skip
         calendar = self.calendar, self.holidays
         return {k: known_future.with_calendar(f, *calendar) for k, f in data.items()}
 

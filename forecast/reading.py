@@ -85,6 +85,7 @@ def read_csv(
     if not path.is_file():
         raise DataError(f"data file not found: {path}; check the path")
     raw = path.read_bytes()
+    _refuse_binary(path, raw, encoding)
     try:
         text = raw.decode(encoding or "utf-8-sig")
     except LookupError:
@@ -231,6 +232,26 @@ def _irregular_steps(stamps: pd.Series) -> int:
     if positive.empty:
         return len(steps)
     return int((steps != positive.mode().iloc[0]).sum())
+
+
+_BINARY = {
+    b"PK\x03\x04": "a zip or Excel (.xlsx) file",
+    b"\xd0\xcf\x11\xe0": "an Excel (.xls) file",
+}
+
+
+def _refuse_binary(path: Path, raw: bytes, encoding: str | None) -> None:
+    """DataError for a spreadsheet or other binary file (NUL bytes, unless UTF-16/32)."""
+    kind = next((k for magic, k in _BINARY.items() if raw.startswith(magic)), None)
+    wide = raw.startswith((b"\xff\xfe", b"\xfe\xff")) or any(
+        n in (encoding or "") for n in ("16", "32")
+    )
+    if kind is None and b"\x00" in raw[:4096] and not wide:
+        kind = "a binary file"
+    if kind is not None:
+        raise DataError(
+            f"{path} is {kind}, not CSV text; save it as CSV (in a spreadsheet: Save As, CSV)"
+        )
 
 
 def parse_timestamps(

@@ -214,7 +214,12 @@ def continue_from(
             id_col=f.id_col, fill=f.fill, future_rows=f.n_future_ > 0, **dict(f.load_options or {}),
         )  # fmt: skip
     except DataError as exc:
-        raise DataError(f"{data} does not fit the run {run} (columns {f.columns_}): {exc}") from exc
+        many = f.id_col is None and ("sorted" in str(exc) or "duplicate" in str(exc))
+        hint = (" (the run was trained on one series, without an id column: data of many "
+                "series needs a new run with id_col=)") if many else ""  # fmt: skip
+        raise DataError(
+            f"{data} does not fit the run {run} (columns {f.columns_}): {exc}{hint}"
+        ) from exc
     first = next(iter(series.values())) if isinstance(series, dict) else series
     freq = first.attrs.get("forecast", {}).get("freq")
     if freq != f.freq_:
@@ -383,12 +388,28 @@ def evaluate_run(
     series = forecaster.collection(data)
     for line in load_report(series) if log else []:
         log(line)
+    _check_start_inside(series, test)
     for key, frame in series.items():
         spans = split.get("series", {}).get(key, {}) if "series" in split else split
         note = seen_rows_note(frame, test, forecaster.lookback, spans)
         if note:
             warnings.warn(series_label(key) + note, ForecastWarning, stacklevel=2)
     return forecaster, forecaster.evaluate(series, test=test), test
+
+
+def _check_start_inside(series: Mapping[str, pd.DataFrame], test: Any) -> None:
+    """DataError for a test start (a timestamp) after the last row of every series."""
+    import pandas as pd
+
+    if not isinstance(test, (str, pd.Timestamp)):
+        return
+    ends = [f.index[-1] for f in series.values() if isinstance(f.index, pd.DatetimeIndex)]
+    if ends and pd.Timestamp(test) > max(ends):
+        raise DataError(
+            f"test start {test} is after the data's last timestamp {max(ends)}; give a start "
+            "inside the data (the windows scored begin there)",
+            setting="test_start",
+        )
 
 
 def seen_rows_note(frame: pd.DataFrame, test: Any, lookback: int, spans: dict) -> str | None:

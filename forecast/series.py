@@ -308,6 +308,11 @@ def load_series(
             )
         targets = numeric
     _require(frame, targets, "target")
+    for name in (n for n in [*targets, *covs] if time_col is not None and n == time_col):
+        raise ConfigError(
+            f"column {name!r} is the time column; it cannot also be a target or covariate "
+            "(give target= the value columns only)"
+        )
     overlap = set(targets) & set(covs)
     if overlap:
         raise ConfigError(f"column {sorted(overlap)[0]!r} is both a target and a covariate")

@@ -11,15 +11,16 @@ rebuilds a fitted forecaster from a saved folder and `save_folder` writes one
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from forecast import artifacts, known_future, quantiles
-from forecast.errors import ArtifactError, ForecastError
+from forecast.errors import ArtifactError, DataError, ForecastError
 from forecast.evaluation import pooled_seasonal_scale, season_for
 from forecast.linear import LinearBaseline
 from forecast.scaling import PanelScaler
@@ -45,6 +46,23 @@ def learn(f: Any, train: Mapping[str, Any]) -> None:
     targets = [frame.to_numpy()[:, : f.n_targets_] for frame in train.values()]
     f.mase_scale_ = pooled_seasonal_scale(targets, f.season_)
     f.history_ = {}
+
+
+@contextlib.contextmanager
+def own_fill(fill: Any) -> Iterator[None]:
+    """Data a fitted forecaster reads with its own `fill` (not False): a message advising
+    `fill=` says that instead (`predict` and `evaluate` take no fill of their own)."""
+    try:
+        yield
+    except DataError as exc:
+        if fill is False or "fill=" not in str(exc):
+            raise
+        what = str(exc).split("; pass fill=")[0].split("; use fill=")[0]
+        raise DataError(
+            f"{what}; this forecaster reads data with the fill it was trained with "
+            f"({fill or 'none'}): fill those values in the file, or train again with "
+            "fill='interpolate'"
+        ) from None
 
 
 def loaded_covariates(f: Any) -> list[str]:

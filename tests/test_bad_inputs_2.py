@@ -521,3 +521,68 @@ def test_a_full_disk_while_training_or_saving_is_one_error(
     result = invoke("train", DAILY, *TINY, "--out", tmp_path / "r")
     one_error(result, "no space left on device", needle)
     assert not (tmp_path / "r" / "model.keras").exists()
+
+
+# ---------------------------------------------------------------------- tracebacks and unclear
+COVARIATE = ROOT / "data" / "synthetic_covariate.csv"
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        ([COVARIATE, "--target", "load,timestamp"], ["'timestamp' is the time column"]),
+        ([DAILY, "--units", "64,32", "--model", "single"], ["--model stacked"]),
+        ([DAILY, "--test-size", "100", "--val-size", "5000"], ["--val-size 5000", "no training"]),
+        ([DAILY, "--train-end", "2000-01-01", "--val-end", "2000-02-01"],
+         ["--train-end 2000-01-01 is before the data's first timestamp 2015-01-01"]),
+        ([DAILY, "--train-end", "2020-01-01", "--val-end", "2030-01-01"],
+         ["--val-end 2030-01-01", "no rows are left to test"]),
+    ],
+)  # fmt: skip
+def test_train_inputs_that_broke_or_misled_are_one_clear_line(
+    args: list, needles: list[str], tmp_path: Path
+) -> None:
+    tiny = [a for a in TINY if a not in ("--units", "4")]
+    one_error(invoke("train", *args, *tiny, "--out", tmp_path / "r"), *needles)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [(b"PK\x03\x04\x14\x00\x06\x00", "zip or Excel (.xlsx)"), (b"\x00\x01\x02binary", "binary")],
+)
+def test_a_spreadsheet_or_binary_file_is_told_to_be_saved_as_csv(
+    head: bytes, kind: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "load.xlsx"
+    data.write_bytes(head + bytes(range(256)) * 4)
+    for extra in ([], ["--encoding", "latin-1"]):  # the same advice either way
+        line = one_error(invoke("train", data, *TINY, "--out", tmp_path / "r", *extra), kind)
+        assert "save it as CSV" in line and "encoding" not in line
+
+
+def test_predict_and_evaluate_do_not_advise_a_fill_they_lack(run_dir: Path, tmp_path: Path) -> None:
+    frame = pd.read_csv(DAILY)
+    frame.loc[len(frame) - 5, "value"] = None
+    holes = tmp_path / "holes.csv"
+    frame.to_csv(holes, index=False)
+    gaps = tmp_path / "gaps.csv"
+    frame.drop(index=[len(frame) - 5]).to_csv(gaps, index=False)
+    for data in (holes, gaps):
+        for command in ("predict", "evaluate"):
+            line = one_error(invoke(command, run_dir, "--data", data), "trained with (none)")
+            assert "train again with --fill interpolate" in line and "pass --fill" not in line
+
+
+def test_evaluate_from_after_the_data_says_so(run_dir: Path) -> None:
+    result = invoke("evaluate", run_dir, "--data", DAILY, "--test-start", "2100-01-01")
+    one_error(result, "2100-01-01 is after the data's last timestamp 2024-12-31")
+
+
+def test_continuing_a_one_series_run_on_many_series_says_why(run_dir: Path, tmp_path: Path) -> None:
+    frame = pd.read_csv(DAILY)
+    many = pd.concat([frame.assign(id=k) for k in ("a", "b", "c")], ignore_index=True)
+    data = tmp_path / "many.csv"
+    many[["id", "date", "value"]].to_csv(data, index=False)
+    result = invoke("train", data, "--from", run_dir, "--epochs", "1", "--out", tmp_path / "r")
+    one_error(result, "trained on one series", "--id-col")
