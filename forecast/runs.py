@@ -195,6 +195,8 @@ def continue_from(
         ConfigError: for any other setting in `given` (it comes from the saved run).
         DataError: when `data` lacks the run's columns or has another frequency.
     """
+    from forecast import training
+    from forecast.artifacts import read_config
     from forecast.forecaster import Forecaster
     from forecast.series import load_series
     from forecast.state import loaded_covariates
@@ -206,6 +208,10 @@ def continue_from(
             f"(only {', '.join(CONTINUE_CHANGES[:-1])} may change)",
             setting=fixed[0],
         )
+    # The model's random streams (dropout) are seeded as it is built: seed before loading it,
+    # so continuing the same run twice gives the same model.
+    saved = read_config(run).get("settings", {}).get("seed")
+    training.set_seed(saved if isinstance(saved, int) else None)
     f = Forecaster.load(run).set_params(**given)
     targets, covariates = f.columns_[: f.n_targets_], loaded_covariates(f)
     try:

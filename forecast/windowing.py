@@ -243,7 +243,7 @@ def _check_dates_inside(index: pd.Index, train: Any, val: Any, n_train: int, end
         raise ConfigError(f"train_end {train} is {first}", setting="train_end")
     if isinstance(val, (str, pd.Timestamp)) and end_val >= len(index) > n_train:
         last = f"at or after the data's last timestamp {format_stamp(index[-1])}"
-        raise ConfigError(f"val_end {val} is {last}: no rows are left to test", setting="val_end")
+        raise DataError(f"val_end {val} is {last}: it leaves no test rows", setting="val_end")
 
 
 def format_stamp(value: Any) -> str:

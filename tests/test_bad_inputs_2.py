@@ -536,7 +536,7 @@ COVARIATE = ROOT / "data" / "synthetic_covariate.csv"
         ([DAILY, "--train-end", "2000-01-01", "--val-end", "2000-02-01"],
          ["--train-end 2000-01-01 is before the data's first timestamp 2015-01-01"]),
         ([DAILY, "--train-end", "2020-01-01", "--val-end", "2030-01-01"],
-         ["--val-end 2030-01-01", "no rows are left to test"]),
+         ["--val-end 2030-01-01", "leaves no test rows"]),
     ],
 )  # fmt: skip
 def test_train_inputs_that_broke_or_misled_are_one_clear_line(
@@ -586,3 +586,18 @@ def test_continuing_a_one_series_run_on_many_series_says_why(run_dir: Path, tmp_
     many[["id", "date", "value"]].to_csv(data, index=False)
     result = invoke("train", data, "--from", run_dir, "--epochs", "1", "--out", tmp_path / "r")
     one_error(result, "trained on one series", "--id-col")
+
+
+def test_continuing_a_run_twice_with_its_seed_gives_the_same_model(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    import json
+
+    scores = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        result = invoke("train", DAILY, "--from", run_dir, "--epochs", "1", "--quiet",
+                        "--no-plots", "--out", out)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        scores.append(json.loads((out / "metrics.json").read_text())["overall"])
+    assert scores[0] == scores[1]
