@@ -520,8 +520,8 @@ def fill_missing(
         row, col = np.argwhere(huge)[0]
         raise DataError(
             f"{label}column {frame.columns[col]!r} has a value too large to forecast "
-            f"({values[row, col]:.3g} at {frame.index[row]}; the model computes up to "
-            f"{LARGEST:.0e}): fix it, or rescale the column (e.g. divide by 1e6)"
+            f"({values[row, col]:.3g} at {frame.index[row]}; over {LARGEST:.0e} it would overflow "
+            "the model's 32-bit numbers): fix it, or rescale the column (e.g. divide by 1e6)"
         )
     nan = np.isnan(values)
     if not nan.any():
