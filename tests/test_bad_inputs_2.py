@@ -601,3 +601,32 @@ def test_continuing_a_run_twice_with_its_seed_gives_the_same_model(
         assert result.exit_code == 0, result.output
         scores.append(json.loads((out / "metrics.json").read_text())["overall"])
     assert scores[0] == scores[1]
+
+
+def test_a_run_killed_after_training_finished_is_not_trained_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keras removes `backup/` when training ends; a kill before the model is kept used to
+    train again from epoch 1, silently. The finished state in `state.json` is kept instead."""
+    import keras
+    import numpy as np
+
+    from forecast.forecaster import Forecaster
+    from forecast.series import load_series
+    from forecast.windowing import SplitSpec, split_series
+
+    settings = dict(lookback=14, horizon=7, epochs=2, model_options={"units": 4}, verbose=0)
+    parts = split_series(load_series(DAILY), SplitSpec((0.6, 0.2, 0.2)), context=14)
+    run_dir = tmp_path / ".train"
+    first = Forecaster(**settings).fit(parts, run_dir=run_dir)  # then "killed" before kept
+    assert not (run_dir / "backup").exists()
+
+    def trained_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trained again from epoch 1")
+
+    monkeypatch.setattr(keras.Model, "fit", trained_again)
+    again = Forecaster(**settings).fit(parts, run_dir=run_dir)
+    assert again.fit_result_.epochs_run == first.fit_result_.epochs_run == 2
+    assert again.fit_result_.best_epoch == first.fit_result_.best_epoch
+    for a, b in zip(again.model_.get_weights(), first.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
