@@ -150,6 +150,11 @@ def _model_options(
             sizes = ()
         if not sizes or min(sizes) < 1:
             raise ConfigError(f"--units must be positive integers like 64 or 64,32, got {units!r}")
+        if model == "single" and len(sizes) > 1:
+            raise ConfigError(
+                f"--model single has one LSTM layer, so one --units number; for layers of "
+                f"{units} use --model stacked"
+            )
         options["units"] = sizes[0] if model == "single" and len(sizes) == 1 else sizes
     if dropout is not None:
         options["dropout"] = dropout
@@ -237,9 +242,11 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
 
 def _load_options(opts: SimpleNamespace) -> dict[str, Any]:
     """The `load_series` options beyond the Forecaster's own that differ from their default."""
-    given = {k: getattr(opts, k) for k in ("sort", "tz", "sep", "decimal", "encoding")}
+    names = ("sort", "tz", "sep", "decimal", "encoding", "date_format")
+    given = {k: getattr(opts, k) for k in names}
     given["duplicates"] = None if opts.duplicates == "error" else opts.duplicates
-    return {k: v for k, v in given.items() if v not in (None, False)}
+    given = {k: v for k, v in given.items() if v not in (None, False)}
+    return {**given, **({} if opts.dayfirst is None else {"dayfirst": opts.dayfirst})}
 
 
 def _series(
@@ -462,8 +469,11 @@ def predict(
     check_file(data)
     import pandas as pd
 
+    from forecast import files
     from forecast.forecaster import Forecaster
 
+    if out is not None and str(out) != "-":  # before any work: never over the data itself
+        files.check_output_file(out, "out", inputs=[data])
     backends.start_backend()
     forecaster = Forecaster.load(run_dir)
     series = forecaster.collection(data)
@@ -482,8 +492,7 @@ def predict(
         if str(out) == "-":
             typer.echo(text, nl=False)
             return
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
+        files.write_output(out, lambda tmp: tmp.write_text(text))  # atomic: old or new file
         typer.echo(f"wrote {len(preds)} forecasts to {out}")
         return
     console = Console()
@@ -562,6 +571,9 @@ def tune(
     """Search lookback, model, units, dropout, learning rate, normalize and loss on the
     validation part (Ray Tune with ASHA, or --engine local); train the winner, score its test
     part once and save it as a run folder with search.csv. Trial 0 is the options given."""
+    from forecast import runs
+
+    out = runs.check_output_folder(out or Path("runs") / f"{opts.data.stem}-tuned")  # first
     wanted = _parse_lookback(opts.lookback)
     if not isinstance(wanted, int):
         raise ConfigError("tune takes one --lookback number (trial 0's); the search tries others")
@@ -572,7 +584,6 @@ def tune(
 
     chosen = tuning.read_space(space) if space is not None else None
     backends.start_backend()
-    out = out or Path("runs") / f"{opts.data.stem}-tuned"
     console = Console()
     with distributed_cli.progress_bar(console) as bar:
         show = distributed_cli.trial_line(bar, bar.add_task("trials", total=trials))

@@ -42,7 +42,8 @@ OPTION_NAMES = {"learning_rate": "lr"}  # library setting -> command-line option
 ARGUMENTS = (
     "fill", "sort", "duplicates", "tz", "sep", "decimal", "encoding", "time_col", "target",
     "covariates", "id_col", "freq", "device", "loss", "intervals", "calendar", "holidays",
-    "future_covariates", "epochs", "patience", "reduce_lr_patience", "batch_size",
+    "future_covariates", "epochs", "patience", "reduce_lr_patience", "batch_size", "dayfirst",
+    "date_format",
 )  # fmt: skip
 _ARGUMENT = re.compile(
     rf"(?<![\w-])({'|'.join(ARGUMENTS)})=(True\b|'([^']*)'|\"([^\"]*)\"|(?=[\s),;]|$))"

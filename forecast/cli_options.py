@@ -91,6 +91,15 @@ Decimal = Annotated[
     data_option(help="Decimal mark; default: sniffed (. or ,)."),
 ]
 Encoding = Annotated[str | None, data_option(help="File encoding, e.g. latin-1.")]
+Dayfirst = Annotated[
+    bool | None,
+    data_option(
+        "--dayfirst/--monthfirst",
+        help="Read 01-02-2020 as 1 Feb / as 2 Jan; default: from the values.",
+        show_default=False,
+    ),
+]
+DateFormat = Annotated[str | None, data_option(help="Time column format, e.g. '%d.%m.%Y %H:%M'.")]
 Model = Annotated[str, model_option(help="single, stacked or attention.")]
 Lookback = Annotated[
     str,
@@ -234,6 +243,8 @@ def shared_options(
     sep: Sep = None,
     decimal: Decimal = None,
     encoding: Encoding = None,
+    dayfirst: Dayfirst = None,
+    date_format: DateFormat = None,
     model: Model = "single",
     lookback: Lookback = "auto",
     horizon: Horizon = 12,

@@ -42,6 +42,11 @@ class ArtifactError(ForecastError, OSError):
     """A saved forecaster or model is missing, corrupt or from an incompatible version."""
 
 
+class OutputError(ForecastError, OSError):
+    """An output file or folder cannot be written: a directory in the way, no permission,
+    the disk full, or the input file itself. Nothing earlier there was replaced."""
+
+
 class ForecastWarning(UserWarning):
     """Something done to the data that the user must know of: a forecast read from filled
     values, an evaluation that scores rows the model was trained on. The CLI prints each as

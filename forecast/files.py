@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, ForecastError, OutputError
 
 STAGING = ".saving"  # inside the folder being saved
 COMMIT = "COMMIT"  # inside STAGING: the list of files to move in and to remove
@@ -56,6 +56,113 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write `text` to `path` atomically (see `atomic_write`)."""
     return atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def check_output_file(
+    path: str | os.PathLike, setting: str = "out", inputs: Iterable[Any] = ()
+) -> Path:
+    """Refuse, before any work, an output file that cannot be written or must not be.
+
+    Args:
+        path: the file to write.
+        setting: the option that named it, for the message (`out`).
+        inputs: files the same command reads: writing over one would lose it.
+
+    Raises:
+        OutputError: for a directory, a path under a file, a folder this user cannot write
+            in, or one of `inputs`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(
+            f"{setting} {path} is a folder; give a file name (e.g. {path / 'forecast.csv'})",
+            setting=setting,
+        )
+    for given in inputs:
+        if isinstance(given, (str, os.PathLike)) and _same_file(path, Path(given)):
+            raise OutputError(
+                f"{setting} {path} is the input file {given}: writing there would replace "
+                "the data; choose another file name",
+                setting=setting,
+            )
+    where = path.absolute()
+    existing = next(p for p in where.parents if p.exists())
+    if not existing.is_dir():
+        raise OutputError(f"{setting} {path} lies under {existing}, a file", setting=setting)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"{setting} {path}: cannot write in {existing} (permission denied); choose "
+            "another folder",
+            setting=setting,
+        )
+    return path
+
+
+def check_writable_folder(folder: str | os.PathLike, setting: str = "out") -> Path:
+    """Refuse, before any work, an output folder that is a file, lies under a file or
+    cannot be written in (checked on its nearest existing folder).
+
+    Raises:
+        OutputError: naming `setting` and the reason.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(
+            f"{setting} {folder} is a file; choose a folder name (e.g. runs/NAME)",
+            setting=setting,
+        )
+    where = folder.absolute()
+    existing = next(p for p in (where, *where.parents) if p.exists())
+    if not existing.is_dir():
+        raise OutputError(f"{setting} {folder} lies under {existing}, a file", setting=setting)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"{setting} {folder}: cannot write in {existing} (permission denied); choose "
+            "another folder",
+            setting=setting,
+        )
+    return folder
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return a.absolute() == b.absolute()
+
+
+def write_output(
+    path: str | os.PathLike, write: Callable[[Path], Any], setting: str = "out"
+) -> Path:
+    """`atomic_write` into `path` (its folder created), an OSError said in one line: the
+    disk full, no permission. The earlier file at `path`, if any, is kept whole on failure.
+
+    Raises:
+        OutputError: when the file cannot be written; nothing earlier was replaced.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return atomic_write(path, write)
+    except OutputError:
+        raise
+    except OSError as exc:
+        kept = " (the earlier file is kept)" if path.is_file() else ""
+        raise OutputError(
+            f"{setting} {path} could not be written: {_reason(exc)}{kept}; free space or "
+            "choose another folder",
+            setting=setting,
+        ) from None
+
+
+def is_write_failure(exc: BaseException) -> bool:
+    """Whether `exc` is the system refusing a write (a full disk, no permission, a read-only
+    file system), not one of the toolkit's own errors."""
+    return isinstance(exc, OSError) and not isinstance(exc, ForecastError) and bool(exc.errno)
+
+
+def _reason(exc: OSError) -> str:
+    return (os.strerror(exc.errno) if exc.errno else str(exc) or type(exc).__name__).lower()
 
 
 def jsonable(value: Any) -> Any:
@@ -95,10 +202,15 @@ def staged_commit(
         staged = staging_folder(folder)
         try:
             yield staged
-        except BaseException:
+            commit_files(folder, owned)
+        except BaseException as exc:
             shutil.rmtree(staged, ignore_errors=True)
+            if is_write_failure(exc):  # a full disk, no permission: one line, nothing replaced
+                raise OutputError(
+                    f"{what} {folder} could not be written: {_reason(exc)}; the earlier files "
+                    "are kept; free space or choose another folder"
+                ) from None
             raise
-        commit_files(folder, owned)
 
 
 def staging_folder(folder: str | os.PathLike) -> Path:

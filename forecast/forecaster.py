@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,7 +28,7 @@ import pandas as pd
 import forecast.known_future as known_future
 from forecast import artifacts, backends, bands, intervals, lookback, models, panel, state, training
 from forecast.competition import m4_season
-from forecast.errors import ConfigError, DataError, check_positive_int
+from forecast.errors import ConfigError, DataError, ForecastWarning, check_positive_int
 from forecast.evaluation import (
     BacktestResult,
     Report,
@@ -217,14 +218,16 @@ class Forecaster(Settings):
         """`series` as this forecaster reads it: `{id: frame}` (a lone series keyed
         `forecast.series.SINGLE`), targets first, in the fitted columns once fitted."""
         fitted, names = self.is_fitted, known_future.names
-        data = as_collection(
-            series, fitted=fitted, time_col=self.time_col, id_col=self.id_col, fill=self.fill,
-            target=self.columns_[: self.n_targets_] if fitted else self.target,
-            covariates=state.loaded_covariates(self) if fitted
-            else names(self.covariates) + names(self.future_covariates),
-            freq=self.freq_ if fitted else self.freq, **dict(self.load_options or {}),
-            future_rows=known_future.is_used(self.future_covariates, self.calendar, self.holidays),
-        )  # fmt: skip
+        with state.own_fill(self.fill if fitted else False):
+            data = as_collection(
+                series, fitted=fitted, time_col=self.time_col, id_col=self.id_col, fill=self.fill,
+                target=self.columns_[: self.n_targets_] if fitted else self.target,
+                covariates=state.loaded_covariates(self) if fitted
+                else names(self.covariates) + names(self.future_covariates),
+                freq=self.freq_ if fitted else self.freq, **dict(self.load_options or {}),
+                future_rows=known_future.is_used(
+                    self.future_covariates, self.calendar, self.holidays),
+            )  # fmt: skip
         calendar = self.calendar, self.holidays
         return {k: known_future.with_calendar(f, *calendar) for k, f in data.items()}
 
@@ -434,6 +437,8 @@ class Forecaster(Settings):
         """
         self._check_fitted()
         levels, data = bands.check_levels(self, levels), self.collection(series)
+        for note in self.calibration_.notes(levels) if levels and self.calibration_ else []:
+            warnings.warn(note, ForecastWarning, stacklevel=2)  # as `train` says it
         if list(data) == [SINGLE] and len(data[SINGLE]) < self.lookback:
             need = f"predict needs the last lookback = {self.lookback} rows"
             raise DataError(f"{need}, got {len(data[SINGLE])}")

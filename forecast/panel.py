@@ -409,7 +409,11 @@ def window_spans(
 
     def rows_before(key: str, frame: pd.DataFrame) -> int:  # input rows before the first target
         s = starts[key]
-        return len(frame) - horizon if s is None else first_origin(frame.index, s, 0)
+        if s is None:
+            return len(frame) - horizon
+        # A start before row `lookback` of a long enough series: its windows begin at that
+        # row (`first_origin`), read by the model, not by a fallback.
+        return max(first_origin(frame.index, s, 0), min(lookback, len(frame) - horizon))
 
     methods = {k: fallback(k, rows_before(k, f)) for k, f in data.items()}
     firsts = {

@@ -9,6 +9,8 @@ the frequency, gaps and missing values, and the record of every value the loader
   file or a folder of parts), only the columns needed;
 - `parse_timestamps`: timestamps with UTC offsets (mixed ones too, as across a daylight-saving
   change) or naive local ones in a named zone (`tz`), as naive UTC, with the zone to show;
+  `read_dates`: day-first or month-first (`dayfirst`, `date_format`, else decided from the
+  values and, when both orders fit, from which reading steps regularly);
 - `check_order` / `merge_duplicates`: sorted on request, repeated timestamps merged by
   `DUPLICATES` (mean, sum, first, last);
 - `numeric_columns`, `infer_freq`, `fill_gaps`, `fill_missing`: float columns, the frequency
@@ -27,8 +29,9 @@ import io
 import lzma
 import os
 import re
+import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ from forecast.errors import ConfigError, DataError, check_choice
 
 DUPLICATES = ("error", "mean", "sum", "first", "last")  # what to do with repeated timestamps
 SEPARATORS = ",;\t|"
+LARGEST = 1e37  # largest |value| loaded: the model computes in float32 (max 3.4e38)
 _OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _SHOWN = 30  # places listed in one report line; the rest are counted
@@ -80,6 +84,7 @@ def read_table(
     decimal: str | None = None,
     encoding: str | None = None,
     pick: Pick | None = None,
+    text_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a data file: a CSV file (compressed or not, see `read_csv`), a Parquet file or a
     folder of `*.parquet` parts (`read_parquet`).
@@ -88,6 +93,8 @@ def read_table(
         path: the file or folder; sep, decimal, encoding: the CSV dialect (not for Parquet).
         pick: given the file's column names, the ones to read (None: all); only those are
             parsed, so memory follows the columns used, not the file's width.
+        text_columns: columns kept as text (series ids: `001` stays `001`); in Parquet they
+            are read as stored.
 
     Returns:
         The frame (rows in file order); `attrs["file_columns"]` lists every column of the file.
@@ -95,7 +102,7 @@ def read_table(
     path = Path(path)
     if path.suffix.lower() in PARQUET or (path.is_dir() and _parquet_parts(path)):
         return read_parquet(path, pick)
-    return read_csv(path, sep, decimal, encoding, pick)
+    return read_csv(path, sep, decimal, encoding, pick, text_columns)
 
 
 def _parquet_parts(folder: Path) -> list[Path]:
@@ -230,11 +237,13 @@ def read_csv(
     decimal: str | None = None,
     encoding: str | None = None,
     pick: Pick | None = None,
+    text_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a CSV file, plain or compressed (by its suffix: .gz, .bz2, .zip, .xz, .zst), its
     dialect sniffed from its first lines unless given (see `sniff_dialect`); only the
     columns `pick` chooses are parsed (see `read_table`). pandas reads the file itself, so
-    nothing but the frame is held in memory.
+    nothing but the frame is held in memory. `text_columns` (series ids) are kept as
+    written: `001` stays `001`, not 1.
 
     Raises:
         DataError: a directory, a missing, empty or damaged file, text that is not in
@@ -249,6 +258,7 @@ def read_csv(
     except LookupError:
         raise ConfigError(f"encoding {encoding!r} is unknown (try latin-1 or utf-8)") from None
     head, whole = _head(path)
+    _refuse_binary(path, head, encoding)
     try:
         text = codecs.getincrementaldecoder(codec)().decode(head, final=whole)
     except UnicodeDecodeError as exc:
@@ -263,8 +273,13 @@ def read_csv(
     try:
         header = [str(c) for c in pd.read_csv(io.StringIO(text), nrows=0, **options).columns]
         wanted = pick(header) if pick else None
+        as_text = dict.fromkeys(text_columns, str)
         frame = pd.read_csv(
-            path, compression=COMPRESSIONS.get(path.suffix.lower()), usecols=wanted, **options
+            path,
+            compression=COMPRESSIONS.get(path.suffix.lower()),
+            usecols=wanted,
+            dtype=as_text or None,
+            **options,
         )
     except UnicodeDecodeError:
         raise _not_text(path, encoding, *(_bad_byte(path, codec) or (0, 0))) from None
@@ -280,13 +295,165 @@ def read_csv(
     return frame
 
 
-def parse_timestamps(raw: pd.Series, name: str, tz: str | None) -> tuple[pd.DatetimeIndex, Any]:
+# Day and month as the first two numbers (`01-02-2020 10:00`, `01.02.2020`, `1/2/20`): which
+# is which cannot be told from one value whose both numbers are 12 or less.
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})([./-])(\d{1,2})\2(?:\d{4}|\d{2})(?!\d)")
+_CLEAR = 0.5  # a reading is taken when its irregular steps are at most this share of the other's
+
+
+def read_dates(
+    raw: pd.Series,
+    name: str,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    utc: bool = False,
+) -> tuple[pd.Series, str | None]:
+    """The timestamps of the time column `raw`, and a note when their day/month order was
+    decided from the data.
+
+    `date_format` (strftime codes, e.g. "%d.%m.%Y %H:%M") reads every value strictly.
+    `dayfirst` True / False reads `01-02-2020` as 1 February / 2 January. With neither, a
+    column of `DD?MM?YYYY` values (separator `-`, `.` or `/`) is read by the only order its
+    values allow (a first number over 12 means day-first), else by the order whose
+    timestamps, in file order, step regularly: one reading clearly more regular is taken,
+    with a note; when both are as regular the column is refused, naming both readings.
+
+    Raises:
+        DataError: values that do not match `date_format`, a column whose values allow
+            neither order (13-01 and 01-13), or one whose two readings are as plausible.
+        ValueError: from pandas, for values that are not timestamps (the caller words it).
+    """
+    if date_format is not None:
+        try:
+            return pd.to_datetime(raw, format=date_format, utc=utc), None
+        except (ValueError, TypeError) as exc:
+            reason = str(exc).split(". You might")[0].split(", at position")[0]
+            raise DataError(
+                f"time column {name!r} does not match date_format={date_format!r} ({reason}); "
+                "give the format its values have, e.g. '%d.%m.%Y %H:%M'",
+            ) from None
+    if dayfirst is None:
+        dayfirst, note = _day_month_order(raw, name)
+    else:
+        note = None
+    if dayfirst:
+        return _fast_dates(raw, True, utc), note
+    return _mixed_dates(raw, False, utc), note
+
+
+def _fast_dates(raw: pd.Series, dayfirst: bool, utc: bool) -> pd.Series:
+    """`raw` read with one format pandas infers from its first value (fast), else value by
+    value; `dayfirst` decides an ambiguous order."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return pd.to_datetime(raw, dayfirst=dayfirst, utc=utc)
+    except (ValueError, TypeError):
+        return _mixed_dates(raw, dayfirst, utc)
+
+
+def _mixed_dates(raw: pd.Series, dayfirst: bool, utc: bool) -> pd.Series:
+    """`raw` read value by value. Raises ValueError("Mixed timezones ...") for offsets that
+    differ from row to row without `utc` (pandas 2 returns objects with a FutureWarning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        stamps = pd.to_datetime(raw, format="mixed", dayfirst=dayfirst, utc=utc)
+    if stamps.dtype == object:
+        raise ValueError("Mixed timezones: the offsets differ from row to row")
+    return stamps
+
+
+def _day_month_order(raw: pd.Series, name: str) -> tuple[bool, str | None]:
+    """(dayfirst, note) for a time column: False (month-first, pandas' reading) unless its
+    values are all `DD?MM?YYYY` and the day-first reading is the one that fits them."""
+    values = raw.dropna().astype(str)
+    found = values.str.extract(_DAY_MONTH)
+    if values.empty or found[0].isna().any():
+        return False, None
+    first, second = found[0].astype(int), found[2].astype(int)
+    example = f"{values.iloc[int(np.argmax(first.to_numpy()))]!r}"
+    if first.max() > 12 and second.max() > 12:
+        other = values.iloc[int(np.argmax(second.to_numpy()))]
+        raise DataError(
+            f"time column {name!r} mixes day-first and month-first dates ({example} and "
+            f"{other!r}); give every date in one order, and its format with date_format="
+        )
+    if second.max() > 12:
+        return False, None
+    if first.max() > 12:
+        return (
+            True,
+            f"dates: column {name!r} read day-first (DD-MM-YYYY), as values like {example} require",
+        )
+    day = _fast_dates(raw, True, utc=True)
+    month = _mixed_dates(raw, False, utc=True)
+    if day.equals(month):
+        return False, None
+    odd_day, odd_month = _irregular_steps(day), _irregular_steps(month)
+    if odd_day < odd_month and odd_day <= _CLEAR * odd_month:
+        return True, (
+            f"dates: column {name!r} read day-first (DD-MM-YYYY): {odd_day} irregular steps "
+            f"that way, {odd_month} month-first"
+        )
+    if odd_month < odd_day and odd_month <= _CLEAR * odd_day:
+        return False, None
+    at = int(np.flatnonzero((day != month).to_numpy())[0])
+    raise DataError(
+        f"time column {name!r} reads both ways: {raw.iloc[at]!r} is {day.iloc[at]:%Y-%m-%d} "
+        f"day-first or {month.iloc[at]:%Y-%m-%d} month-first, and both readings step as "
+        "regularly; give dayfirst=True to read them day-first, or their format with "
+        "date_format= (e.g. '%m/%d/%Y' for month-first)"
+    )
+
+
+def _irregular_steps(stamps: pd.Series) -> int:
+    """How many steps between neighbouring rows (file order) differ from the most common
+    positive step: backwards steps and jumps."""
+    if len(stamps) >= 3 and stamps.is_monotonic_increasing:
+        if pd.infer_freq(pd.DatetimeIndex(stamps).tz_convert(None)) is not None:
+            return 0  # on a calendar grid (monthly steps of 28 to 31 days too)
+    steps = stamps.diff().dropna()
+    positive = steps[steps > pd.Timedelta(0)]
+    if positive.empty:
+        return len(steps)
+    return int((steps != positive.mode().iloc[0]).sum())
+
+
+_BINARY = {
+    b"PK\x03\x04": "a zip or Excel (.xlsx) file",
+    b"\xd0\xcf\x11\xe0": "an Excel (.xls) file",
+}
+
+
+def _refuse_binary(path: Path, raw: bytes, encoding: str | None) -> None:
+    """DataError for a spreadsheet or other binary file (NUL bytes, unless UTF-16/32)."""
+    kind = next((k for magic, k in _BINARY.items() if raw.startswith(magic)), None)
+    wide = raw.startswith((b"\xff\xfe", b"\xfe\xff")) or any(
+        n in (encoding or "") for n in ("16", "32")
+    )
+    if kind is None and b"\x00" in raw[:4096] and not wide:
+        kind = "a binary file"
+    if kind is not None:
+        raise DataError(
+            f"{path} is {kind}, not CSV text; save it as CSV (in a spreadsheet: Save As, CSV)"
+        )
+
+
+def parse_timestamps(
+    raw: pd.Series,
+    name: str,
+    tz: str | None,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    notes: list[str] | None = None,
+) -> tuple[pd.DatetimeIndex, Any]:
     """Timestamps of a time column as a naive UTC index (when they carry offsets or `tz` names
     their zone) or as they are (naive, no zone), and the zone to show them in (None: naive).
 
     Offsets may differ from row to row (a daylight-saving change); `tz` names the zone of naive
     local timestamps (e.g. "Europe/Berlin"): the repeated autumn hour is told apart by order,
-    a skipped spring hour is refused.
+    a skipped spring hour is refused. `dayfirst` / `date_format`: see `read_dates`; a note on
+    how the day/month order was decided goes into `notes`.
 
     Raises:
         DataError: a mix of timestamps with and without offsets, a local time that does not
@@ -296,7 +463,11 @@ def parse_timestamps(raw: pd.Series, name: str, tz: str | None) -> tuple[pd.Date
     """
     zone = _zone(tz)
     try:
-        stamps = pd.to_datetime(raw, format="mixed")
+        stamps, note = read_dates(raw, name, dayfirst, date_format)
+        if note and notes is not None:
+            notes.append(note)
+    except DataError:
+        raise
     except ValueError as exc:
         if "Mixed timezones" not in str(exc) and "tz-aware" not in str(exc):
             raise
@@ -308,7 +479,7 @@ def parse_timestamps(raw: pd.Series, name: str, tz: str | None) -> tuple[pd.Date
                 f"{row}: {raw.iloc[row]!r}); give every timestamp an offset, or none and name "
                 "their zone with tz="
             ) from None
-        stamps = pd.to_datetime(raw, format="mixed", utc=True)
+        stamps = read_dates(raw, name, dayfirst, date_format, utc=True)[0]
         return pd.DatetimeIndex(stamps.dt.tz_convert(None), name=name), zone or "UTC"
     if getattr(stamps.dt, "tz", None) is not None:  # one offset throughout
         shown = zone or stamps.dt.tz
@@ -511,9 +682,9 @@ def fill_missing(
     `forecast.windowing.complete_windows`); every place changed goes into `changes`.
 
     Raises:
-        DataError: infinite values; missing values without `fill`; with "interpolate", missing
-            values at the start or end (nothing to interpolate from or towards); with
-            "ffill", at the start.
+        DataError: infinite values or ones over `LARGEST`; missing values without `fill`;
+            with "interpolate", missing values at the start or end (nothing to interpolate
+            from or towards); with "ffill", at the start.
     """
     values = frame.to_numpy()
     if np.isinf(values).any():
@@ -521,6 +692,15 @@ def fill_missing(
         raise DataError(
             f"{label}column {frame.columns[col]!r} has infinite values (first at "
             f"{frame.index[row]}); replace them before loading"
+        )
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(values) > LARGEST
+    if huge.any():
+        row, col = np.argwhere(huge)[0]
+        raise DataError(
+            f"{label}column {frame.columns[col]!r} has a value too large to forecast "
+            f"({values[row, col]:.3g} at {frame.index[row]}; over {LARGEST:.0e} it would overflow "
+            "the model's 32-bit numbers): fix it, or rescale the column (e.g. divide by 1e6)"
         )
     nan = np.isnan(values)
     if not nan.any():

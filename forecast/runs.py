@@ -40,7 +40,7 @@ from forecast.catalogue import (  # noqa: F401  (kept for compatibility)
     public_datasets,
     repo_root,
 )
-from forecast.errors import ConfigError, DataError, ForecastWarning, TrainingError
+from forecast.errors import ConfigError, DataError, ForecastWarning, OutputError, TrainingError
 from forecast.series import load_report, series_label
 
 if TYPE_CHECKING:
@@ -111,24 +111,13 @@ def check_output_folder(out: str | os.PathLike) -> Path:
     there (notes, predictions, analyses) are kept.
 
     Raises:
-        ConfigError: naming `out`, for a file, a path under a file, a folder that cannot be
-            written, or a folder of other files that is not a run folder.
+        OutputError: naming `out`, for a file, a path under a file or a folder that cannot
+            be written (`forecast.files.check_writable_folder`).
+        ConfigError: naming `out`, for a folder of other files that is not a run folder.
     """
     from forecast.artifacts import OWNED_FILES
 
-    folder = Path(out)
-    where = folder.absolute()
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(
-            f"out {folder} is a file; choose a folder name (e.g. runs/NAME)", setting="out"
-        )
-    existing = next(p for p in (where, *where.parents) if p.exists())
-    if not existing.is_dir():
-        raise ConfigError(f"out {folder} lies under {existing}, a file", setting="out")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(
-            f"out {folder}: cannot write in {existing} (permission denied)", setting="out"
-        )
+    folder = files.check_writable_folder(out, "out")
     if folder.is_dir():
         names = {p.name for p in folder.iterdir()}
         foreign = sorted(names - set(OWNED_FILES) - set(RUN_OWNED) - set(_series_plots(folder)))
@@ -192,6 +181,21 @@ def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
             )
 
 
+def check_season(forecaster: Forecaster, parts: SplitParts) -> None:
+    """Raise ConfigError before training when a given `season` is at least as long as every
+    series' training part: seasonal naive and the MASE scale would silently be naive's."""
+    season = forecaster.season
+    trains = parts.train if isinstance(parts.train, dict) else {"": parts.train}
+    longest = max(len(frame) for frame in trains.values())
+    if season is not None and season >= longest:
+        raise ConfigError(
+            f"season {season} is not shorter than the training part ({longest} rows): seasonal "
+            "naive and MASE would be plain naive's; give a season of a few periods at most "
+            "(e.g. 24 for hourly data, 7 for daily) or leave it out",
+            setting="season",
+        )
+
+
 def continue_from(
     run: str | os.PathLike, data: Any, given: Mapping[str, Any]
 ) -> tuple[Forecaster, Any]:
@@ -205,6 +209,8 @@ def continue_from(
         ConfigError: for any other setting in `given` (it comes from the saved run).
         DataError: when `data` lacks the run's columns or has another frequency.
     """
+    from forecast import training
+    from forecast.artifacts import read_config
     from forecast.forecaster import Forecaster
     from forecast.series import load_series
     from forecast.state import loaded_covariates
@@ -216,6 +222,10 @@ def continue_from(
             f"(only {', '.join(n + '=' for n in CONTINUE_CHANGES[:-1])} may change)",
             setting=fixed[0],
         )
+    # The model's random streams (dropout) are seeded as it is built: seed before loading it,
+    # so continuing the same run twice gives the same model.
+    saved = read_config(run).get("settings", {}).get("seed")
+    training.set_seed(saved if isinstance(saved, int) else None)
     f = Forecaster.load(run).set_params(**given)
     targets, covariates = f.columns_[: f.n_targets_], loaded_covariates(f)
     try:
@@ -224,7 +234,12 @@ def continue_from(
             id_col=f.id_col, fill=f.fill, future_rows=f.n_future_ > 0, **dict(f.load_options or {}),
         )  # fmt: skip
     except DataError as exc:
-        raise DataError(f"{data} does not fit the run {run} (columns {f.columns_}): {exc}") from exc
+        many = f.id_col is None and ("sorted" in str(exc) or "duplicate" in str(exc))
+        hint = (" (the run was trained on one series, without an id column: data of many "
+                "series needs a new run with id_col=)") if many else ""  # fmt: skip
+        raise DataError(
+            f"{data} does not fit the run {run} (columns {f.columns_}): {exc}{hint}"
+        ) from exc
     first = next(iter(series.values())) if isinstance(series, dict) else series
     freq = first.attrs.get("forecast", {}).get("freq")
     if freq != f.freq_:
@@ -301,6 +316,7 @@ def train_and_save(
     """
     with run_folder(out) as folder:
         check_test_windows(forecaster, parts)
+        check_season(forecaster, parts)
         from forecast.panel import gap_windows
 
         train = parts.train if isinstance(parts.train, dict) else {"": parts.train}
@@ -319,6 +335,13 @@ def train_and_save(
                 # No epoch finished (nothing to resume), or NaN weights (nothing worth resuming).
                 if isinstance(exc, TrainingError) or not any(run_dir.rglob("state.json")):
                     shutil.rmtree(run_dir, ignore_errors=True)
+                if files.is_write_failure(exc):  # a checkpoint on a full disk
+                    why = (exc.strerror or str(exc)).lower()
+                    raise OutputError(
+                        f"out {folder}: a training checkpoint could not be written ({why}); "
+                        "free space, then run the same command again to resume",
+                        setting="out",
+                    ) from None
                 raise
             fit_result = dataclasses.asdict(forecaster.fit_result_)
             forecaster.save(run_dir / FITTED, metrics={"fit_result": fit_result})
@@ -392,12 +415,28 @@ def evaluate_run(
     series = forecaster.collection(data)
     for line in load_report(series) if log else []:
         log(line)
+    _check_start_inside(series, test)
     for key, frame in series.items():
         spans = split.get("series", {}).get(key, {}) if "series" in split else split
         note = seen_rows_note(frame, test, forecaster.lookback, spans)
         if note:
             warnings.warn(series_label(key) + note, ForecastWarning, stacklevel=2)
     return forecaster, forecaster.evaluate(series, test=test), test
+
+
+def _check_start_inside(series: Mapping[str, pd.DataFrame], test: Any) -> None:
+    """DataError for a test start (a timestamp) after the last row of every series."""
+    import pandas as pd
+
+    if not isinstance(test, (str, pd.Timestamp)):
+        return
+    ends = [f.index[-1] for f in series.values() if isinstance(f.index, pd.DatetimeIndex)]
+    if ends and pd.Timestamp(test) > max(ends):
+        raise DataError(
+            f"test start {test} is after the data's last timestamp {max(ends)}; give a start "
+            "inside the data (the windows scored begin there)",
+            setting="test_start",
+        )
 
 
 def seen_rows_note(frame: pd.DataFrame, test: Any, lookback: int, spans: dict) -> str | None:
@@ -442,8 +481,7 @@ def save_plots(
 
     if isinstance(series, dict):
         keys = list(series_ids or list(series)[:PLOT_SERIES])
-        safe = ["".join(c if c.isalnum() or c in "-_." else "_" for c in str(k)) for k in keys]
-        names = [f"{SERIES_PLOTS[0]}{name}{SERIES_PLOTS[1]}" for name in safe]
+        names = [f"{SERIES_PLOTS[0]}{name}{SERIES_PLOTS[1]}" for name in _file_names(keys)]
     else:
         keys, names = [None], ["forecast.png"]
     for stale in set(_series_plots(folder)) - set(names):
@@ -461,6 +499,22 @@ def save_plots(
         weights = forecaster.attention(frame)
         files.atomic_write(written[-1], lambda tmp: plot_attention(weights, tmp))
     return written
+
+
+def _file_names(keys: Sequence[Any]) -> list[str]:
+    """A distinct file-name part per series id: characters other than letters, digits and
+    `-_.` become `_`, and ids that would then clash (`x/y` and `x_y`) get `-2`, `-3`, ..."""
+    taken: set[str] = set()
+    names = []
+    for key in keys:
+        base = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(key))
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}-{n}"
+        taken.add(name)
+        names.append(name)
+    return names
 
 
 def _series_plots(folder: Path) -> list[str]:

@@ -117,9 +117,12 @@ def _require(frame: pd.DataFrame, names: list[str], role: str) -> None:
             )
 
 
-def _parse_time(frame: pd.DataFrame, time_col: str | None, tz: str | None) -> tuple[Any, Any]:
+def _parse_time(
+    frame: pd.DataFrame, time_col: str | None, tz: str | None, dates: dict[str, Any]
+) -> tuple[Any, Any]:
     """`frame` indexed by its time column (see `forecast.reading.parse_timestamps`), and the
-    zone to show its timestamps in (None: as they are)."""
+    zone to show its timestamps in (None: as they are). `dates`: dayfirst, date_format, and
+    the `notes` list the reading's note goes into."""
     if time_col is None:
         if isinstance(frame.index, pd.DatetimeIndex):
             frame.index = frame.index.rename(frame.index.name or "time")
@@ -147,7 +150,7 @@ def _parse_time(frame: pd.DataFrame, time_col: str | None, tz: str | None) -> tu
         frame.index = pd.Index(raw.to_numpy(dtype=np.int64), name=time_col)
         return frame, None
     try:
-        stamps, zone = parse_timestamps(raw, time_col, tz)
+        stamps, zone = parse_timestamps(raw, time_col, tz, **dates)
     except (ValueError, TypeError, OverflowError) as exc:
         if isinstance(exc, ForecastError):
             raise
@@ -196,7 +199,7 @@ def _validate_one(
     if len(frame) == 0:
         raise DataError(f"{label}no rows left after removing missing values")
     frame.attrs["forecast"] = {"target": targets, "covariates": covariates, "freq": freq}
-    notes = {k: options[k] for k in ("time_col", "time_found", "tz")}
+    notes = {k: options[k] for k in ("time_col", "time_found", "tz", "dates")}
     frame.attrs["load"] = {**notes, "changes": changes}
     if future is not None:
         frame.attrs["future"] = future
@@ -248,6 +251,8 @@ def load_series(
     decimal: str | None = None,
     encoding: str | None = None,
     future_rows: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """Load a time series and check everything the models rely on.
 
@@ -278,6 +283,9 @@ def load_series(
         future_rows: keep the rows after the last target value (targets empty) aside, in
             `attrs["future"]` (a `FutureRows`), instead of refusing or filling them: the
             known-future covariates a forecast reads (`forecast.known_future`).
+        dayfirst: read `01-02-2020` as 1 February (True) or 2 January (False); by default
+            decided from the values (`forecast.reading.read_dates`), said in the load report.
+        date_format: the time column's strftime format (`"%d.%m.%Y %H:%M"`), read strictly.
 
     Returns:
         A DataFrame `(length, n_targets + n_covariates)` indexed by time, targets first, all
@@ -296,7 +304,9 @@ def load_series(
     covs = _names(covariates)
     targets = _names(target)
     roles = [*targets, *covs, *([] if id_col is None else [id_col])] if targets else []
-    frame = _read(source, {"sep": sep, "decimal": decimal, "encoding": encoding}, time_col, roles)
+    ids = [id_col] if id_col is not None else []  # read as text: `001` is not `1`
+    options_csv = {"sep": sep, "decimal": decimal, "encoding": encoding, "text_columns": ids}
+    frame = _read(source, options_csv, time_col, roles)
     frame.columns = [str(c) for c in frame.columns]
     time_col, found = pick_time_col(frame, time_col, {id_col, *covs, *targets})
     _require(frame, covs, "covariate")
@@ -314,13 +324,21 @@ def load_series(
         targets = numeric
     _require(frame, targets, "target")
     frame.attrs.pop("file_columns", None)  # only for the messages above
+    for name in (n for n in [*targets, *covs] if time_col is not None and n == time_col):
+        raise ConfigError(
+            f"column {name!r} is the time column; it cannot also be a target or covariate "
+            "(give target= the value columns only)"
+        )
     overlap = set(targets) & set(covs)
     if overlap:
         raise ConfigError(f"column {sorted(overlap)[0]!r} is both a target and a covariate")
-    frame, zone = _parse_time(frame, time_col, tz)
+    notes: list[str] = []
+    dates = {"dayfirst": dayfirst, "date_format": date_format, "notes": notes}
+    frame, zone = _parse_time(frame, time_col, tz, dates)
     options = dict(freq=freq, fill=fill, sort=sort, duplicates=duplicates.lower())
     options["future_rows"] = future_rows
     options.update(time_col=time_col, time_found=found, tz=None if zone is None else str(zone))
+    options["dates"] = notes[0] if notes else None
     if id_col is None:
         return _validate_one(frame, targets, covs, options)
     collection: dict[str, pd.DataFrame] = {}
@@ -330,7 +348,25 @@ def load_series(
     for key, group in frame.drop(columns=[id_col]).groupby(ids, sort=False):
         name = str(key)
         collection[name] = _validate_one(group, targets, covs, options, f"series {name!r}: ")
+    _check_one_freq(collection)
     return collection
+
+
+def _check_one_freq(collection: Mapping[str, pd.DataFrame]) -> None:
+    """Refuse a collection whose series have different frequencies (an hourly and a daily
+    one): one model reads one step length."""
+    found = {k: f.attrs["forecast"]["freq"] for k, f in collection.items()}
+    known = {k: v for k, v in found.items() if v is not None}
+    if len(set(known.values())) > 1:
+        (a, fa), (b, fb) = (
+            next(iter(known.items())),
+            next((k, v) for k, v in known.items() if v != next(iter(known.values()))),
+        )
+        raise DataError(
+            f"series {a!r} has frequency {fa!r} but series {b!r} has {fb!r}: one model reads "
+            "one step length; resample them to one frequency (or give freq=) or train them "
+            "apart"
+        )
 
 
 def series_info(frame: pd.DataFrame) -> dict[str, Any]:
@@ -436,6 +472,8 @@ def load_report(series: pd.DataFrame | Mapping[str, pd.DataFrame], time: bool = 
             continue
         if not lines and (time or load["time_found"] not in ("given", "by name")):
             lines += _time_report(load, frame)
+        if key == next(iter(frames)) and load.get("dates"):  # how day and month were told apart
+            lines.append(load["dates"])
         changes = changes_report(load["changes"], series_info(frame)["freq"], series_label(key))
         lines += changes
     return lines

@@ -11,15 +11,16 @@ rebuilds a fitted forecaster from a saved folder and `save_folder` writes one
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from forecast import artifacts, known_future, quantiles
-from forecast.errors import ArtifactError, ForecastError
+from forecast.errors import ArtifactError, DataError, ForecastError
 from forecast.evaluation import pooled_seasonal_scale, season_for
 from forecast.linear import LinearBaseline
 from forecast.scaling import PanelScaler
@@ -45,6 +46,23 @@ def learn(f: Any, train: Mapping[str, Any]) -> None:
     targets = [frame.to_numpy()[:, : f.n_targets_] for frame in train.values()]
     f.mase_scale_ = pooled_seasonal_scale(targets, f.season_)
     f.history_ = {}
+
+
+@contextlib.contextmanager
+def own_fill(fill: Any) -> Iterator[None]:
+    """Data a fitted forecaster reads with its own `fill` (not False): a message advising
+    `fill=` says that instead (`predict` and `evaluate` take no fill of their own)."""
+    try:
+        yield
+    except DataError as exc:
+        if fill is False or "fill=" not in str(exc):
+            raise
+        what = str(exc).split("; pass fill=")[0].split("; use fill=")[0]
+        raise DataError(
+            f"{what}; this forecaster reads data with the fill it was trained with "
+            f"({fill or 'none'}): fill those values in the file, or train again with "
+            "fill='interpolate'"
+        ) from None
 
 
 def loaded_covariates(f: Any) -> list[str]:
@@ -86,14 +104,26 @@ def restore(cls: type, config: Mapping[str, Any], source: str = "config") -> Any
     missing = ", ".join(k for k in STATE_KEYS if k not in config)
     if missing:
         raise ArtifactError(f"{source} lacks {missing}; restore it or re-train and save")
+
+    def field(key: str, read: Any) -> Any:  # one saved value, a bad one named
+        try:
+            return read(config[key])
+        except (TypeError, ValueError, KeyError, AttributeError, ForecastError) as exc:
+            why = " ".join(str(exc).split())
+            raise ArtifactError(
+                f"{source}: field {key!r} has an invalid value ({why}); restore it or re-train"
+            ) from None
+
+    f = field("settings", lambda v: _checked(cls(**dict(v))))
+    f.columns_ = field("columns", lambda v: [str(c) for c in v])
+    f.n_targets_ = field("n_targets", _whole)
+    f.freq_ = config["freq"]
+    f.season_ = field("season", _whole)
+    f.scaler_ = field("scaler", lambda v: _usable(PanelScaler.from_panel_dict(v)))
+    f.mase_scale_ = field(
+        "mase_scale", lambda v: np.array([np.nan if x is None else x for x in v], float)
+    )
     try:
-        f = cls(**dict(config["settings"]))
-        f.columns_ = [str(c) for c in config["columns"]]
-        f.n_targets_ = int(config["n_targets"])
-        f.freq_ = config["freq"]
-        f.season_ = int(config["season"])
-        f.scaler_ = PanelScaler.from_panel_dict(config["scaler"])
-        f.mase_scale_ = np.array([np.nan if v is None else v for v in config["mase_scale"]], float)
         f.last_timestamps_ = dict(config.get("last_timestamps", {}))
         f.short_series_ = [str(k) for k in config.get("short_series", [])]
         f.calibration_ = None
@@ -119,6 +149,34 @@ def restore(cls: type, config: Mapping[str, Any], source: str = "config") -> Any
     f.history_ = {}
     f.linear_ = LinearBaseline(f.lookback, f.horizon)
     return f
+
+
+def _whole(value: Any) -> int:
+    """A saved count: an int (not a bool, a float or a string)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{value!r} is not a whole number")
+    return value
+
+
+def _checked(f: Any) -> Any:
+    """`f` with its saved settings checked (`Forecaster.check_settings`): a lookback "48"
+    written as a string is named here, not met as a TypeError later."""
+    f.check_settings()
+    return f
+
+
+def _usable(scaler: PanelScaler) -> PanelScaler:
+    """`scaler` when every scale of it (pooled and per series) is finite and not zero: a zero
+    scale would turn every forecast into NaN."""
+    for key, one in {"pooled": scaler, **scaler.per_series_}.items():
+        scale, offset = getattr(one, "scale_", None), getattr(one, "offset_", None)
+        for name, values in (("scale", scale), ("offset", offset)):
+            arr = np.asarray(values if values is not None else [], dtype=np.float64)
+            bad = ~np.isfinite(arr) | ((arr == 0) if name == "scale" else False)
+            if bad.any():
+                column = one.columns_[int(np.flatnonzero(bad)[0])]
+                raise ValueError(f"{key} scaler: column {column!r} has a zero or infinite {name}")
+    return scaler
 
 
 def load_folder(cls: type, path: str | os.PathLike) -> Any:

@@ -399,6 +399,39 @@ class ResumableRun(keras.callbacks.BackupAndRestore):
         write_history_csv(self.run_dir / "history.csv", self.history())
         super().on_epoch_end(epoch, logs)
 
+    def on_train_end(self, logs: dict | None = None) -> None:
+        """Mark the run finished in `state.json` before Keras removes `backup/`: killed
+        before the caller keeps the model, the same command restores it (`finished_fit`)
+        instead of training again from epoch 1."""
+        stopped = self.stopper.stopped_epoch
+        finished = {"epochs": self.epochs, "finished": {"stopped_epoch": stopped}}
+        atomic_write_text(self.state_path, json.dumps(finished))
+        super().on_train_end(logs)
+
+    def finished_fit(self, validated: bool) -> FitResult | None:
+        """The `FitResult` of a run that finished in `run_dir` (its best weights loaded into
+        the model), or None when none did."""
+        try:
+            state = json.loads(self.state_path.read_text())
+            epochs, stopped = state["epochs"], state["finished"]["stopped_epoch"]
+            best = epochs[-1]["stopper"]
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            return None
+        best_file = self._best_weights_path(best["best_epoch"] or 0)
+        if not best["best_epoch"] or not best_file.exists():
+            return None
+        self.model.load_weights(best_file)
+        self.epochs = epochs
+        if self.verbose:
+            print(f"training had finished (state in {self.run_dir}): kept its best epoch "
+                  f"{best['best_epoch']}", flush=True)  # fmt: skip
+        history = {k: [float(v) for v in vals] for k, vals in self.history().items()}
+        return FitResult(
+            history=history, best_epoch=best["best_epoch"], best_value=float(best["best"]),
+            epochs_run=len(epochs), stopped_early=stopped is not None,
+            resumed_from=len(epochs), validated=validated,
+        )  # fmt: skip
+
     def history(self) -> dict[str, list[float]]:
         keys: list[str] = []
         for e in self.epochs:
@@ -479,6 +512,11 @@ def fit(
             (path / "state.json").unlink(missing_ok=True)
         run = ResumableRun(path, stopper, verbose)
         all_callbacks.append(run)
+        run.set_model(model)
+        kept = run.finished_fit(val_data is not None) if resume else None
+        if kept is not None:  # killed after training finished, before the model was kept
+            check_finite_losses(kept.history, kept.validated)
+            return kept
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
 

@@ -227,6 +227,7 @@ def split(
         if isinstance(test, (str, pd.Timestamp)):
             raise ConfigError("test takes a fraction or a row count; it runs after validation")
         end_test = end_val + _boundary(test, series.index, n, "test")
+    _check_dates_inside(series.index, train, val, n_train, end_val)
     if not 0 < n_train <= end_val <= end_test <= n:
         raise ConfigError(
             f"split train={train!r}, val={val!r}, test={test!r} does not fit a series of {n} "
@@ -239,6 +240,16 @@ def split(
         test=series.iloc[max(0, end_val - context) : end_test],
         context=context,
     )
+
+
+def _check_dates_inside(index: pd.Index, train: Any, val: Any, n_train: int, end_val: int) -> None:
+    """ConfigError for a train end before the data, or a val end leaving no rows to test."""
+    if isinstance(train, (str, pd.Timestamp)) and n_train == 0:
+        first = f"before the data's first timestamp {format_stamp(index[0])}; give a later date"
+        raise ConfigError(f"train_end {train} is {first}", setting="train_end")
+    if isinstance(val, (str, pd.Timestamp)) and end_val >= len(index) > n_train:
+        last = f"at or after the data's last timestamp {format_stamp(index[-1])}"
+        raise DataError(f"val_end {val} is {last}: it leaves no test rows", setting="val_end")
 
 
 def format_stamp(value: Any) -> str:
@@ -411,6 +422,9 @@ def split_series(
                     setting="test_size",
                 )
             val_rows = min(spec.val_size or 0, len(frame) - spec.test_size - 1)
+            if not collection and val_rows < (spec.val_size or 0):  # one series: say so
+                why = f"{spec.val_size} with test size {spec.test_size} leaves no training rows"
+                raise ConfigError(f"val_size {why} in {len(frame)}", setting="val_size")
             cut = split(frame, len(frame) - spec.test_size - val_rows, val_rows, context=context)
         elif train_end is not None:
             cut = split(frame, train=str(train_end), val=str(val_end), context=context)

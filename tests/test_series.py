@@ -131,8 +131,13 @@ def test_binary_garbage_is_reported_as_not_text(tmp_path):
     path = tmp_path / "weights.csv"
     path.write_bytes(bytes([0x80, 0xFF, 0xFE, 0x00, 0x9C]) * 200)
 
-    with pytest.raises(DataError, match=r"is not UTF-8 \(byte 0x80 at position 0\); give its"):
+    # NUL bytes: no encoding reads it, so the advice is CSV, not another encoding (issue #26)
+    with pytest.raises(DataError, match=r"is a binary file, not CSV text; save it as CSV"):
         load_series(path)
+    text = tmp_path / "latin.csv"
+    text.write_bytes("date,y\n2024-01-01,1\xe9\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"is not UTF-8 \(byte 0xe9 at position 19\); give its"):
+        load_series(text)
 
 
 def test_malformed_csv_is_reported_as_not_csv(tmp_path):

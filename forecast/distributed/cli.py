@@ -86,9 +86,11 @@ def batch(
     failed ones included.
     """
     from forecast.distributed import grid
+    from forecast.files import check_writable_folder
 
     settings = grid.read_config(config)
-    folder = out or Path(settings.get("out", "runs/batch"))
+    folder = check_writable_folder(out or Path(settings.get("out", "runs/batch")), "out")
+    grid.check_config(settings)  # the whole grid, before its first cell
     console = Console()
     with progress_bar(console) as progress:
         bar = progress.add_task("cells", total=None)

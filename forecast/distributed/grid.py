@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from forecast.errors import ConfigError, check_choice, check_positive_int
+from forecast.files import check_writable_folder, write_output
 
 ENGINES = ("local", "ray")
 KEY = ("dataset", "model", "horizon", "seed")
@@ -72,12 +73,86 @@ def read_config(path: str | os.PathLike) -> dict[str, Any]:
     return config
 
 
+OWN_KEYS = ("name", "path", "lookback", "horizons", "test_size", "val_size")  # a dataset's
+SET_BY_GRID = ("model", "lookback", "horizon", "seed", "model_options", "verbose")
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Check the whole grid before its first cell: every dataset table (name, path, a whole
+    `lookback`, `horizons` a list of whole numbers, no key `load_series` does not take), the
+    `[train]` keys, every model with its options and every setting (`Forecaster.check_settings`),
+    and at least one dataset file present.
+
+    Raises:
+        ConfigError: naming the table and key (setting "config").
+    """
+    import inspect
+
+    from forecast.forecaster import Forecaster
+    from forecast.series import load_series
+
+    loads = set(inspect.signature(load_series).parameters) - {"source"}
+    for key in ("models", "seeds", "datasets"):
+        if not isinstance(config.get(key), list) or not config[key]:
+            raise ConfigError(f"the config needs a non-empty list `{key}`")
+    train = config.get("train", {})
+    wrong = sorted(set(train) - (set(Forecaster().get_params()) - set(SET_BY_GRID)))
+    if wrong:
+        raise ConfigError(
+            f"[train] key `{wrong[0]}` is not a Forecaster setting the grid lets you set "
+            "(e.g. epochs, patience, batch_size, learning_rate)"
+        )  # fmt: skip
+    for number, data in enumerate(config["datasets"], start=1):
+        label = f"[[datasets]] {data.get('name') or f'#{number}'}"
+        _check_dataset(data, label, loads)
+        for model in config["models"]:
+            for horizon in data["horizons"]:
+                try:
+                    Forecaster(
+                        model=model, lookback=data["lookback"], horizon=horizon,
+                        model_options=config.get("model_options", {}).get(model, {}),
+                        **train,
+                    ).check_settings()  # fmt: skip
+                except ConfigError as exc:
+                    raise ConfigError(f"{label}, model {model!r}: {exc}") from None
+    paths = [str(d["path"]) for d in config["datasets"]]
+    if not any(Path(p).is_file() for p in paths):
+        raise ConfigError(
+            f"no dataset file of the config exists ({', '.join(paths)}); check the paths "
+            "(relative to the folder you run from)"
+        )  # fmt: skip
+
+
+def _check_dataset(data: Any, label: str, loads: set) -> None:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{label} must be a table")
+    for key in ("name", "path", "lookback", "horizons"):
+        if key not in data:
+            raise ConfigError(f"{label} needs `{key}`")
+    horizons = data["horizons"]
+    whole = [isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in
+             (horizons if isinstance(horizons, list) else [None])]  # fmt: skip
+    if not isinstance(horizons, list) or not horizons or not all(whole):
+        raise ConfigError(
+            f"{label}: horizons must be a list of whole numbers like [12] or [12, 24], got "
+            f"{horizons!r}"
+        )
+    lookback = data["lookback"]
+    if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 1:
+        raise ConfigError(f"{label}: lookback must be a whole number like 24, got {lookback!r}")
+    unknown = sorted(set(data) - set(OWN_KEYS) - loads)
+    if unknown:
+        raise ConfigError(
+            f"{label}: unknown key `{unknown[0]}`; a dataset takes {', '.join(OWN_KEYS)} and "
+            f"the load options {', '.join(sorted(loads))}"
+        )  # fmt: skip
+
+
 def grid(config: dict[str, Any]) -> list[dict[str, Any]]:
     """One dict per cell: everything a worker needs, plain data only (it is pickled)."""
     cells = []
     for data in config["datasets"]:
-        own = ("name", "path", "lookback", "horizons", "test_size", "val_size")
-        load = {k: v for k, v in data.items() if k not in own}
+        load = {k: v for k, v in data.items() if k not in OWN_KEYS}
         for horizon in data["horizons"]:
             for model in config["models"]:
                 for seed in config["seeds"]:
@@ -197,12 +272,14 @@ def record_row(path: str | os.PathLike, row: dict[str, Any]) -> None:
         if key_of(old) != key_of(row):
             writer.writerow({k: v for k, v in old.items() if k in FIELDS})
     writer.writerow(row)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as fh:
-        fh.write(buffer.getvalue())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as fh:
+            fh.write(buffer.getvalue())
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    write_output(path, write, setting="results")  # a full disk: the earlier rows kept
 
 
 append_row = record_row  # the name examples/batch_evaluate.py used
@@ -357,13 +434,14 @@ def run_grid(
         ConfigError: for an unknown engine or a bad number, before any cell runs.
     """
     engine = check_choice("engine", engine, ENGINES)
+    check_config(config)
     check_positive_int("jobs", jobs)
     check_positive_int("max_retries", max_retries, allow_zero=True)
     if cpus is None:
         cpus = 1 if engine == "ray" else max(1, (os.cpu_count() or 1) // jobs)
     if not (cpus > 0 and gpus >= 0):
         raise ConfigError(f"cpus must be > 0 and gpus >= 0, got {cpus}, {gpus}", setting="cpus")
-    out = Path(out)
+    out = check_writable_folder(out, "out")
     out.mkdir(parents=True, exist_ok=True)
     results = out / "results.csv"
     done = {key_of(row) for row in finished(read_results(results))}
@@ -389,7 +467,7 @@ def run_grid(
         if on_cell:
             on_cell(outcome)
     board = out / "leaderboard.md"
-    board.write_text(leaderboard(read_results(results)))
+    write_output(board, lambda tmp: tmp.write_text(leaderboard(read_results(results))))
     return GridResult(len(done), len(todo), failed, results, board, sorted(missing))
 
 

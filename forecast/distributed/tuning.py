@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, ForecastError, check_choice, check_positive_int
+from forecast.files import write_output
 from forecast.forecaster import Forecaster
 
 ENGINES = ("local", "ray")
@@ -225,6 +226,7 @@ def tune(
     configs = [{}, *sample(space, trials - 1, seed=base["seed"] or 0)]
     for config in configs:
         Forecaster(**trial_settings(base, config)).check_settings()  # before any training
+    runs.check_output_folder(out)  # a file or a folder of other files: refused before the search
     if split_series(series, spec).val is None:
         raise ConfigError("tuning needs a validation part: give a split with one", setting="split")
     began = time.perf_counter()
@@ -246,7 +248,7 @@ def tune(
     best = Forecaster(**{**trial_settings(base, winner), "verbose": 0})
     parts = split_series(series, spec, context=best.lookback)
     result = runs.train_and_save(best, parts, out, data=data)
-    table.to_csv(Path(out) / "search.csv", index=False)
+    write_output(Path(out) / "search.csv", lambda tmp: table.to_csv(tmp, index=False))
     default = float(table.loc[table["trial"] == 0, "val_MAE"].iloc[0])
     seconds = time.perf_counter() - began
     return TuneResult(table, best.get_params(), default, result, seconds)
