@@ -6,9 +6,13 @@ The glue between the Forecaster and `forecast.intervals` (conformal scores and b
 - `calibrate`: after training, the validation windows' scores (`intervals.validation_scores`:
   absolute errors of the model and naive; with quantile heads also the CQR scores of each
   quantile pair), scaled per series for many series;
+- `choose`: with `intervals="auto"` (the default), the mode chosen per run on the validation
+  windows: each candidate (adaptive, conformal; with quantile heads also their CQR versions)
+  is fitted on each series' early windows and checked on its late ones
+  (`intervals.held_out`), and `intervals.choose_mode` picks by coverage, then width;
 - `bounds`: level -> (lo, hi) around the forecasts of one series, by the forecaster's
   `intervals` mode: "conformal" (static), "adaptive" (re-calibrated on `actual`), "raw" (the
-  quantile heads' own bounds, uncorrected);
+  quantile heads' own bounds, uncorrected), "auto" (the chosen one);
 - `check_levels`: the levels asked, which quantile heads must be able to serve.
 
 With quantile heads (`loss="quantile"`) the default "conformal" mode is conformalized quantile
@@ -56,21 +60,60 @@ def check_levels(f: Any, levels: Any, strict: bool = True) -> tuple[float, ...]:
 
 def calibrate(f: Any, train: dict, held: dict, starts: dict) -> Calibration | None:
     """Split-conformal scores of the fitted Forecaster `f` and of naive on the validation
-    windows (`held`, their targets from `starts`), scaled per series for many
-    (`intervals.calibrate`); None without validation data or with `intervals="none"`."""
+    windows (`held`, their targets from `starts`; every origin there), scaled per series for
+    many (`intervals.calibrate`); with `intervals="auto"` also the mode chosen on them
+    (`choose`). None without validation data or with `intervals="none"`."""
     if intervals.check_interval_mode(f.intervals) == "none" or not held:
         return None
     qs = quantiles_of(f)
     levels = list(quantiles.servable_levels(qs)) if qs else []
     start = {k: len(frame) - max(starts[k], f.lookback) for k, frame in held.items()}
-    errors = {}
-    for key, (_, preds, actual, bases, _, quants) in f._spans(held, start).items():
+    errors, widths, origins = {}, {}, {}
+    for key, (found, preds, actual, bases, _, quants) in f._spans(held, start).items():
         pairs = {lv: (preds, preds) for lv in levels}  # a fallback: the point's errors
         if quants is not None:
             pairs = quantiles.pairs(quants, qs, levels)
         errors[key] = intervals.validation_scores(actual, preds, bases["naive"], pairs)
+        widths[key] = {lv: hi - lo for lv, (lo, hi) in pairs.items()}
+        origins[key] = found
     scales = {k: intervals.series_scale(f._values(frame)) for k, frame in train.items()}
-    return intervals.calibrate(errors, scales if len(train) > 1 else None)
+    calibration = intervals.calibrate(errors, scales if len(train) > 1 else None)
+    if f.intervals == "auto":
+        calibration.choice = choose(calibration, errors, widths, origins, levels or None)
+    return calibration
+
+
+def choose(
+    calibration: Calibration,
+    errors: dict,
+    widths: dict,
+    origins: dict,
+    levels: list[float] | None,
+) -> dict[str, Any]:
+    """The mode `intervals="auto"` uses, chosen on the validation windows
+    (`intervals.held_out` for each candidate, `intervals.choose_mode`): {"used", "reason",
+    "checked"}. Candidates: adaptive and conformal on the point forecast, and with quantile
+    heads (their servable `levels`) adaptive and conformal CQR; scores scaled per series as
+    `calibration`'s; the point's candidates are checked at `intervals.LEVELS` without heads."""
+    checked = {}
+    for c in intervals.CANDIDATES:
+        if c.quantile and not levels:
+            continue
+        found = {}
+        for level in levels or intervals.LEVELS:
+            key = intervals.score_key("model", level if c.quantile else None)
+            parts = []
+            for k, e in errors.items():
+                scale = calibration.scales.get(k, 1.0)
+                base = widths[k][level] / scale if c.quantile else np.zeros_like(e["model"])
+                parts.append((e[key] / scale, base, origins[k]))
+            cover, width = intervals.held_out(parts, level, c.adaptive)
+            found[level] = (cover, width)
+        checked[c.name] = found
+    used, reason = intervals.choose_mode(checked)
+    table = {n: {f"{lv:g}": [round(v, 4) for v in cw] for lv, cw in by.items()}
+             for n, by in checked.items()}  # fmt: skip
+    return {"used": used, "reason": reason, "checked": table}
 
 
 def bounds(
@@ -87,15 +130,22 @@ def bounds(
     """level -> (lo, hi) around `preds` `(n, horizon, n_targets)` of series `key` (rows
     `frame`) by `method` ("model" or "naive"): conformal, adaptive to `actual` (`origins`
     `(n,)`) with `intervals="adaptive"`, CQR around the quantile forecasts `quants` `(n,
-    horizon, n_targets, Q)` of the model when given, or those raw with `intervals="raw"`."""
+    horizon, n_targets, Q)` of the model when given, or those raw with `intervals="raw"`.
+    With `intervals="auto"`, the mode the calibration chose (`choose`): adaptive or not, CQR
+    or the point's; without `actual` (`predict`) adaptive is the fixed conformal quantile of
+    every validation window. Levels always nest (`intervals.nested`)."""
     if not levels:
         return {}
+    calibration = intervals.check_calibrated(f.calibration_)
+    adaptive, use_pairs = f.intervals == "adaptive", True
+    if f.intervals == "auto" and calibration.choice:
+        used = intervals.candidate(calibration.choice["used"])
+        adaptive, use_pairs = used.adaptive, used.quantile
     pairs = None
-    if quants is not None and method == "model":
+    if quants is not None and method == "model" and use_pairs:
         pairs = quantiles.pairs(quants, quantiles_of(f), levels)
         if f.intervals == "raw":
-            return pairs
-    calibration = intervals.check_calibrated(f.calibration_)
+            return intervals.nested(pairs)
     scale = calibration.scale_for(key, f._values(frame))
-    actual = actual if f.intervals == "adaptive" else None
+    actual = actual if adaptive else None
     return calibration.bounds(method, preds, levels, scale, origins, actual, pairs)

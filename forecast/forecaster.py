@@ -105,9 +105,12 @@ class Forecaster(Settings):
         ensemble: train this many models with seeds `seed, seed + 1, ...` and average their
             forecasts (one saved Keras model; `forecast.training.train_members`).
         model_options: extra keyword arguments for the model builder (units, dropout, ...).
-        intervals: "conformal" (default): calibrate prediction intervals on the validation
-            windows after training (`forecast.intervals`; CQR with quantile heads); "adaptive":
-            the same, re-calibrated online on the actuals of the span scored; "raw": the
+        intervals: "auto" (default): the mode below chosen per run on the validation windows
+            (early windows fit, late windows check; `forecast.intervals.choose_mode`);
+            "conformal": calibrate prediction intervals on the validation windows after
+            training (`forecast.intervals`; CQR with quantile heads); "adaptive": the same,
+            re-calibrated online on the actuals of the span scored (evaluate, backtests,
+            predict_windows; `predict` has none and uses the fixed quantile); "raw": the
             quantile heads' own bounds; "none": point forecasts only (`forecast.bands`).
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
@@ -145,7 +148,7 @@ class Forecaster(Settings):
         season: int | None = None,
         ensemble: int = 1,
         model_options: Mapping[str, Any] | None = None,
-        intervals: str = "conformal",
+        intervals: str = "auto",
         verbose: int = 1,
     ):
         self.model = model
@@ -543,6 +546,9 @@ class Forecaster(Settings):
             bounds = intervals.concat_bounds(bounds)
             report.intervals = intervals.interval_table(actual, bounds, self.mase_scale_, names)
             report.notes += self.calibration_.notes(levels)
+            overall = report.interval_overall()
+            report.notes += intervals.full_coverage_notes(overall, actual[..., 0].size)
+            report.interval_mode = self.calibration_.describe(self.intervals)
         return report
 
     def _baselines(

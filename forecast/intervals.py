@@ -46,7 +46,12 @@ from forecast.errors import ConfigError, check_choice
 
 LEVELS = (80, 95)  # the levels reports score by default (statsforecast's `level=[80, 95]`)
 ACI_STEP = 0.005  # adaptive mode's learning rate (gamma of Gibbs and Candes, 2021)
-INTERVAL_MODES = ("conformal", "adaptive", "raw", "none")  # raw: quantile heads, uncorrected
+# auto: conformal or adaptive (CQR or not, with quantile heads) chosen per run on validation
+# (`choose_mode`); raw: quantile heads, uncorrected
+INTERVAL_MODES = ("auto", "conformal", "adaptive", "raw", "none")
+AUTO_TOLERANCE = 3.0  # points of coverage a mode may miss by on the held-out windows
+AUTO_CHECK_SHARE = 0.5  # the late share of each series' validation windows that checks them
+AUTO_TIE = 0.02  # widths within 2 % are a tie: the earlier candidate (adaptive first) wins
 
 
 def check_interval_mode(mode: str) -> str:
@@ -111,6 +116,33 @@ def conformal_rank(n: int, level: float) -> int:
     level / 100)`, at most n (with too few scores for the level, the largest score)."""
     k = math.ceil((n + 1) * level / 100 - 1e-9)
     return int(min(max(k, 1), n))
+
+
+def too_few(n: int, level: float) -> bool:
+    """Whether n scores are too few for a finite `level` % conformal quantile (n below
+    `level / (100 - level)`: the rank `ceil((n + 1) * level / 100)` passes n)."""
+    return math.ceil((n + 1) * level / 100 - 1e-9) > n
+
+
+def pooled_scores(scores: np.ndarray) -> np.ndarray:
+    """Scores of every horizon step pooled, each step's with its own scale (the small-set
+    path): scores `(n, horizon, n_targets)` are divided by their step's mean absolute score,
+    pooled over steps and multiplied back by each step's scale, `(n * horizon, horizon,
+    n_targets)`, so a conformal quantile at step h reads `n * horizon` scores at h's scale."""
+    scores = np.asarray(scores, dtype=np.float64)
+    n, horizon, n_targets = scores.shape
+    scale = np.mean(np.abs(scores), axis=0)  # (horizon, n_targets)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    unit = (scores / scale).reshape(n * horizon, n_targets)
+    return unit[:, None, :] * scale[None]
+
+
+def scores_for(scores: np.ndarray, level: float) -> np.ndarray:
+    """`scores` `(n, horizon, n_targets)`, or, when n is `too_few` for `level` and the
+    horizon has more than one step, `pooled_scores(scores)`."""
+    if too_few(len(scores), level) and scores.shape[1] > 1:
+        return pooled_scores(scores)
+    return scores
 
 
 def conformal_quantile(scores: np.ndarray, level: float) -> np.ndarray:
@@ -209,6 +241,126 @@ def adaptive_half_widths(
     return out
 
 
+# ------------------------------------------------------------- choosing the mode per run
+@dataclass(frozen=True)
+class Candidate:
+    """An interval mode `intervals="auto"` weighs: its report `name`, whether it is
+    re-calibrated online (`adaptive`) and whether it widens the quantile heads' pairs
+    (`quantile`: CQR) rather than the point forecast."""
+
+    name: str
+    adaptive: bool
+    quantile: bool = False
+
+
+# in order of preference on a tie: adaptive first (it follows a shift after validation,
+# which the validation windows cannot show), the point forecast's scores before CQR's
+CANDIDATES = (
+    Candidate("adaptive", True),
+    Candidate("conformal", False),
+    Candidate("adaptive CQR", True, True),
+    Candidate("conformal CQR", False, True),
+)
+
+
+def held_out(
+    parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    level: float,
+    adaptive: bool,
+    share: float = AUTO_CHECK_SHARE,
+) -> tuple[float, float]:
+    """Coverage (%) and mean width of one mode at one level on late validation windows.
+
+    Each series' windows are split in time: its last `share` (at least one when it has two
+    or more) are checked, its earlier ones, pooled over series, fit the scores (pooled over
+    horizon steps when too few: `scores_for`); adaptive: re-calibrated online over each
+    series' late windows from there. When no series has two windows (one validation window
+    each, M4-like), the pooled windows are split in their order instead, without feedback.
+
+    Args:
+        parts: per series, in time order: scores `(n_k, horizon, n_targets)` (scaled per
+            series), the widths before widening `(n_k, horizon, n_targets)` (hi - lo of the
+            quantile pair; 0 for a point forecast, same scale) and origins `(n_k,)`.
+        level: percent; adaptive: re-calibrate online; share: the late share checked.
+
+    Returns:
+        (coverage in % of late scores inside, mean width of the late intervals).
+    """
+    if all(len(scores) < 2 for scores, _, _ in parts):
+        scores, base = (np.concatenate([p[i] for p in parts]) for i in (0, 1))
+        parts = [(scores, base, np.zeros(len(scores), dtype=int))]  # no feedback
+    early, late = [], []
+    for scores, base, origins in parts:
+        cut = len(scores) - max(round(len(scores) * share), 1) if len(scores) > 1 else 1
+        early.append(scores[:cut])
+        late.append((scores[cut:], base[cut:], np.asarray(origins)[cut:]))
+    fit = scores_for(np.concatenate(early), level)
+    hits, widths = [], []
+    for scores, base, origins in (part for part in late if len(part[0])):
+        if adaptive:
+            half = adaptive_half_widths(fit, scores, origins, level)
+        else:
+            half = np.broadcast_to(conformal_quantile(fit, level)[None], scores.shape)
+        hits.append((scores <= half).ravel())
+        widths.append((base + 2 * half).ravel())
+    return 100.0 * float(np.concatenate(hits).mean()), float(np.concatenate(widths).mean())
+
+
+def choose_mode(
+    checks: Mapping[str, Mapping[float, tuple[float, float]]],
+    tolerance: float = AUTO_TOLERANCE,
+    tie: float = AUTO_TIE,
+) -> tuple[str, str]:
+    """The rule of `intervals="auto"`, on the held-out check of each candidate mode.
+
+    The modes whose held-out coverage is within `tolerance` points of nominal at every level
+    pass; of those, the narrowest wins (width relative to the narrowest candidate at each
+    level, averaged over levels), where widths within `tie` (a share) count as equal and the
+    earlier candidate wins. When none passes, the mode whose worst level misses nominal by
+    the least wins (the earlier on a tie).
+
+    Args:
+        checks: candidate name -> level -> (held-out coverage %, mean width), in order of
+            preference (`CANDIDATES`).
+
+    Returns:
+        (the chosen name, a sentence saying why).
+    """
+    names = list(checks)
+    levels = list(next(iter(checks.values())))
+    miss = {n: max(abs(checks[n][lv][0] - lv) for lv in levels) for n in names}
+    narrowest = {lv: min(checks[n][lv][1] for n in names) for lv in levels}
+    width = {
+        n: float(np.mean([checks[n][lv][1] / max(narrowest[lv], 1e-12) for lv in levels]))
+        for n in names
+    }
+    cover = {n: "/".join(f"{checks[n][lv][0]:.1f}" for lv in levels) for n in names}
+    passing = [n for n in names if miss[n] <= tolerance]
+    if passing:
+        best = min(width[n] for n in passing)
+        chosen = next(n for n in passing if width[n] <= best * (1 + tie))
+        others = [n for n in names if n != chosen]
+        why = (
+            f"held-out coverage {cover[chosen]} % within {tolerance:g} points of "
+            f"{'/'.join(f'{lv:g}' for lv in levels)} and the narrowest "
+            + (f"(width x{width[chosen]:.2f} of the narrowest)" if width[chosen] > 1 else "")
+            + "".join(f"; {n}: {cover[n]} %, width x{width[n]:.2f}" for n in others)
+        )
+        return chosen, why.replace("narrowest (", "narrowest passing (")
+    chosen = min(names, key=lambda n: miss[n])
+    why = (
+        f"no mode held within {tolerance:g} points on the late validation windows; the "
+        f"closest to nominal: {cover[chosen]} %"
+        + "".join(f"; {n}: {cover[n]} %" for n in names if n != chosen)
+    )
+    return chosen, why
+
+
+def candidate(name: str) -> Candidate:
+    """The `CANDIDATES` entry called `name`."""
+    return next(c for c in CANDIDATES if c.name == name)
+
+
 @dataclass
 class Calibration:
     """Conformal scores of a fitted forecaster, and the intervals they give.
@@ -218,10 +370,14 @@ class Calibration:
             n_targets)`, divided by each series' scale when `scales` is not empty.
         scales: series id -> its scale `(n_targets,)` (`series_scale` of its training rows);
             empty for one series (errors in original units).
+        choice: with `intervals="auto"`, the mode chosen on the validation windows: "used"
+            (a `CANDIDATES` name), "reason" and "checked" (name -> level -> [coverage,
+            width] on the late windows); None otherwise.
     """
 
     scores: dict[str, np.ndarray]
     scales: dict[str, np.ndarray] = field(default_factory=dict)
+    choice: dict[str, Any] | None = None  # intervals="auto": {"used", "reason", "checked"}
 
     @property
     def n(self) -> int:
@@ -230,15 +386,32 @@ class Calibration:
 
     def notes(self, levels: Sequence[float]) -> list[str]:
         """Sentences for a report: the levels too high for the calibration windows (n below
-        `level / (100 - level)`: no finite interval has the guarantee; the largest error is
-        used, so coverage may fall short)."""
-        short = [lv for lv in levels if math.ceil((self.n + 1) * lv / 100 - 1e-9) > self.n]
-        return [
-            f"{level:g}% intervals: {self.n} calibration windows are too few for the conformal "
-            f"guarantee (it needs {math.ceil(level / (100 - level) - 1e-9)}); they use the "
-            "largest validation error and may cover less. Use more validation data."
-            for level in short
-        ]
+        `level / (100 - level)`, `too_few`): their scores are pooled over the horizon steps,
+        each step's at its own scale (`pooled_scores`); with one step, or still too few, the
+        largest score is used and coverage may fall short."""
+        horizon, found = next(iter(self.scores.values())).shape[1], []
+        for level in (lv for lv in levels if too_few(self.n, lv)):
+            need = math.ceil(level / (100 - level) - 1e-9)
+            head = f"{level:g}% intervals: {self.n} calibration windows are too few for the "
+            if horizon > 1 and not too_few(self.n * horizon, level):
+                found.append(
+                    f"{head}conformal guarantee (it needs {need}); the errors of the {horizon} "
+                    f"horizon steps are pooled, each step's divided by its mean error "
+                    f"({self.n * horizon} scores), so the guarantee holds only approximately."
+                )
+            else:
+                found.append(
+                    f"{head}conformal guarantee (it needs {need}); they use the largest "
+                    "validation error and may cover less. Use more validation data."
+                )
+        return found
+
+    def describe(self, mode: str) -> dict[str, Any]:
+        """What the run uses, JSON-ready: {"mode": the setting, "used": the mode applied,
+        "reason": why, "checked": the held-out check} (`choose_mode`)."""
+        if mode == "auto" and self.choice:
+            return {"mode": mode, **self.choice}
+        return {"mode": mode, "used": mode, "reason": f"set by intervals={mode!r}"}
 
     def scale_for(self, key: str, values: np.ndarray) -> np.ndarray | float:
         """The scale of series `key` `(n_targets,)`: saved at fit, else that of `values`
@@ -263,7 +436,9 @@ class Calibration:
         to the hits and misses known at each origin (`adaptive_half_widths`); otherwise they
         are fixed. Given quantile `pairs` (level -> (lo, hi) like `forecasts`), each pair is
         widened by its CQR scores instead (`score_key(method, level)`); CQR may also narrow a
-        pair, but never past the point forecast: `lo <= forecasts <= hi` always holds.
+        pair, but never past the point forecast: `lo <= forecasts <= hi` always holds. With
+        too few windows for a level, the scores are pooled over steps (`scores_for`). Levels
+        nest (`nested`).
 
         Returns:
             level -> (lo, hi), each like `forecasts`.
@@ -271,14 +446,14 @@ class Calibration:
         found = {}
         for level in levels:
             lo, hi = pairs[level] if pairs else (forecasts, forecasts)
-            scores = self.scores[score_key(method, level if pairs else None)]
+            scores = scores_for(self.scores[score_key(method, level if pairs else None)], level)
             if actual is not None and origins is not None:
                 new = conformity(lo, hi, actual) / scale
                 half = adaptive_half_widths(scores, new, origins, level) * scale
             else:
                 half = conformal_quantile(scores, level)[None] * scale
             found[level] = (np.minimum(lo - half, forecasts), np.maximum(hi + half, forecasts))
-        return found
+        return nested(found)
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, object]]:
         """Arrays for an `.npz` file and a JSON-ready description (series ids, mode)."""
@@ -286,7 +461,8 @@ class Calibration:
         arrays = {f"scores_{m}": v for m, v in self.scores.items()}
         if keys:
             arrays["scales"] = np.stack([self.scales[k] for k in keys])
-        return arrays, {"methods": list(self.scores), "series": keys}
+        info = {"methods": list(self.scores), "series": keys}
+        return arrays, {**info, **({"choice": self.choice} if self.choice else {})}
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: Mapping[str, Any]) -> Calibration:
@@ -296,7 +472,22 @@ class Calibration:
         scales = np.asarray(arrays["scales"], np.float64) if keys else np.empty((0, 0))
         if len(scales) != len(keys) or len({v.shape for v in scores.values()}) != 1:
             raise ValueError("series scales or score shapes do not match")
-        return cls(scores, dict(zip(keys, scales, strict=True)))
+        return cls(scores, dict(zip(keys, scales, strict=True)), info.get("choice"))
+
+
+def nested(
+    bounds: Mapping[float, tuple[np.ndarray, np.ndarray]],
+) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+    """`bounds` (level -> (lo, hi)) with every level's interval containing every lower
+    level's: each bound is taken outward to the next lower level's where it lies inside."""
+    found: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    inner = None
+    for level in sorted(bounds):
+        lo, hi = bounds[level]
+        if inner is not None:
+            lo, hi = np.minimum(lo, inner[0]), np.maximum(hi, inner[1])
+        found[level] = inner = (lo, hi)
+    return {level: found[level] for level in bounds}
 
 
 def calibrate(
@@ -372,6 +563,22 @@ def interval_table(
                 for h in range(y_true.shape[1]):
                     rows.append({**head, "step": h + 1, **{k: per_step[k][h, j] for k in per_step}})
     return pd.DataFrame(rows, columns=["target", "method", "level", "step", *INTERVAL_METRICS])
+
+
+def full_coverage_notes(overall: pd.DataFrame, n_values: int) -> list[str]:
+    """Sentences for the model's levels that covered every scored value although at least
+    two misses were due (`n_values` actuals scored per target: windows x horizon steps):
+    the intervals were wider than these actuals needed. `overall`: `Report.interval_overall`
+    (index target, method, level; a `coverage` column)."""
+    found = []
+    for (target, method, level), row in overall.iterrows():
+        if method != "model" or row["coverage"] < 100 or n_values * (100 - level) / 100 < 2:
+            continue
+        found.append(
+            f"{level:g}% intervals ({target}) covered every scored value: wider than these "
+            "actuals needed (the validation errors were larger, or too few to calibrate)."
+        )
+    return found
 
 
 def concat_bounds(

@@ -165,12 +165,11 @@ def test_predict_windows_and_evaluate_report_intervals(fitted: Forecaster) -> No
 def test_adaptive_mode_recalibrates_on_known_actuals(fitted: Forecaster) -> None:
     data = _series().copy()
     data.iloc[-100:, 0] += 3 * np.random.default_rng(5).normal(size=100)  # noisier test part
-    static = fitted.predict_windows(data, start=100, levels=[80])
-    adaptive = Forecaster.set_params(fitted, intervals="adaptive")
     try:
-        rolled = adaptive.predict_windows(data, start=100, levels=[80])
+        static = fitted.set_params(intervals="conformal").predict_windows(data, 100, levels=[80])
+        rolled = fitted.set_params(intervals="adaptive").predict_windows(data, 100, levels=[80])
     finally:
-        fitted.set_params(intervals="conformal")
+        fitted.set_params(intervals="auto")
     first = rolled["origin"] == rolled["origin"].iloc[0]
     assert np.allclose(rolled.loc[first, "hi-80"], static.loc[first, "hi-80"])
     width = lambda w: (w["hi-80"] - w["lo-80"]).iloc[-30:].mean()  # noqa: E731
@@ -192,10 +191,13 @@ def test_intervals_none_and_no_validation_give_clear_errors() -> None:
 def test_a_saved_forecaster_reloads_its_bounds_bit_for_bit(fitted: Forecaster, tmp_path) -> None:
     fitted.save(tmp_path / "run")
     config = json.loads((tmp_path / "run" / "forecaster.json").read_text())
-    assert config["calibration"] == {"methods": ["model", "naive"], "series": []}
+    saved = config["calibration"]
+    assert saved["methods"] == ["model", "naive"] and saved["series"] == []
+    assert saved["choice"]["used"] in ("adaptive", "conformal")  # intervals="auto"
     with np.load(tmp_path / "run" / "intervals.npz", allow_pickle=False) as arrays:
         assert set(arrays.files) == {"scores_model", "scores_naive"}
     loaded = Forecaster.load(tmp_path / "run")
+    assert loaded.calibration_.choice == fitted.calibration_.choice
     pd.testing.assert_frame_equal(
         loaded.predict(_series(), levels=(80, 95)),
         fitted.predict(_series(), levels=(80, 95)),
