@@ -50,8 +50,9 @@ LEVELS = (80, 95)
 DEFAULT_OUT = "benchmarks/results/intervals"
 # loss -> the interval modes scored on one fitted model, and each one's label
 MODES = {
-    "mae": {"conformal": "conformal", "adaptive": "adaptive"},
+    "mae": {"auto": "auto (default)", "conformal": "conformal", "adaptive": "adaptive"},
     "quantile": {
+        "auto": "quantile auto",
         "conformal": "quantile CQR",
         "adaptive": "quantile CQR adaptive",
         "raw": "quantile raw",
@@ -94,15 +95,20 @@ def fitted_rows(
             began = time.perf_counter()
             fit(f)
             seconds = time.perf_counter() - began
+            chosen = (f.calibration_.choice or {}).get("used", "")
+            print(f"{task} seed {seed} {loss}: auto chose {chosen}: "
+                  f"{(f.calibration_.choice or {}).get('reason', '')}", flush=True)  # fmt: skip
             for mode, label in MODES[loss].items():
                 f.set_params(intervals=mode)
-                found = interval_rows(f, *val, "val") if mode == "conformal" else []
+                found = interval_rows(f, *val, "val") if mode in ("auto", "conformal") else []
                 found += interval_rows(f, *test, "test")
                 for row in found:
                     rows.append(
                         {"task": task, "mode": label, "seed": seed, "lookback": f.lookback,
-                         "epochs": f.fit_result_.epochs_run, "train_s": seconds, **row}
+                         "epochs": f.fit_result_.epochs_run, "train_s": seconds,
+                         "chosen": chosen if mode == "auto" else "", **row}
                     )  # fmt: skip
+            f.set_params(intervals="auto")
         cover = {
             (r["mode"], r["level"]): r["coverage"]
             for r in rows
@@ -128,6 +134,67 @@ def run_task(task: accuracy.Task, args: argparse.Namespace) -> list[dict]:
     return fitted_rows(
         f"{task.dataset} {task.name}", make, lambda f: f.fit(train, val=val),
         (val, task.val), (test, task.test), args,
+    )  # fmt: skip
+
+
+# panel -> file, id, time and target columns, horizon, lookback, validation and test values
+# per series (validation: the values before the test part), training values kept per series
+PANELS = {
+    "tourism-monthly": ("tourism_monthly.csv", "series_id", "month", "visitors", 24, 24, 24,
+                        24, 120),
+    "tourism-quarterly": ("tourism_quarterly.csv", "series_id", "quarter", "visitors", 8, 8,
+                          8, 8, 60),
+    "pedestrian": ("pedestrian_melbourne.csv.gz", "sensor", "timestamp", "count", 24, 168,
+                   168, 168, 24 * 28),
+}  # fmt: skip
+
+
+def panel_task(name: str, args: argparse.Namespace) -> list[dict]:
+    """One global model over a panel (`PANELS`), errors scaled per series, the panel's last
+    values the test part and those before them validation (`--panel-seeds`,
+    `--panel-epochs`; gaps filled by interpolation)."""
+    from forecast import load_series
+    from forecast.windowing import SplitSpec, split_series
+
+    file, id_col, time_col, target, horizon, lookback, val_size, test_size, keep = PANELS[name]
+    path = accuracy._resolve(args.data_dir) / file
+    series = load_series(path, id_col=id_col, time_col=time_col, target=target,
+                         fill="interpolate")  # fmt: skip
+    spec = SplitSpec(test_size=test_size, val_size=val_size)
+    parts = split_series(series, spec, context=lookback)
+    train = {k: f.iloc[-keep:] for k, f in parts.train.items()}
+    fit_parts = type(parts)(train, parts.val, parts.test, parts.val_start, parts.test_start,
+                            parts.spans, parts.evaluate_test)  # fmt: skip
+
+    def make(seed: int, loss: str) -> Forecaster:
+        return Forecaster(lookback=lookback, horizon=horizon, seed=seed, verbose=0, patience=3,
+                          epochs=args.panel_epochs, loss=loss)  # fmt: skip
+
+    panel_args = argparse.Namespace(**{**vars(args), "seeds": args.panel_seeds})
+    return fitted_rows(
+        f"{name} h={horizon} ({len(series)} series)", make, lambda f: f.fit(fit_parts),
+        (parts.val, None), (parts.test, None), panel_args,
+    )  # fmt: skip
+
+
+def aep_task(args: argparse.Namespace) -> list[dict]:
+    """AEP hourly load, horizon 24: the last 18 months (13 128 rows), split 0.6 / 0.2 / 0.2,
+    lookback 168, the single-series settings otherwise."""
+    from forecast import load_series
+
+    path = accuracy._resolve(args.data_dir) / "AEP_hourly.csv"
+    frame = load_series(path, time_col="Datetime", target="AEP_MW", sort=True,
+                        duplicates="mean", fill="interpolate").iloc[-13128:]  # fmt: skip
+    tr, va, lookback = int(0.6 * len(frame)), int(0.8 * len(frame)), 168
+    train, val, test = frame.iloc[:tr], frame.iloc[tr - lookback : va], frame.iloc[va - lookback :]
+
+    def make(seed: int, loss: str) -> Forecaster:
+        return Forecaster(lookback=lookback, horizon=24, target="AEP_MW", season=24, seed=seed,
+                          verbose=0, patience=5, epochs=args.epochs, loss=loss)  # fmt: skip
+
+    return fitted_rows(
+        "AEP h=24", make, lambda f: f.fit(train, val=val), (val, va - tr),
+        (test, len(frame) - va), args,
     )  # fmt: skip
 
 
@@ -170,6 +237,9 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     out["naive_MSIS"] = naive
     out["MSIS_ratio"] = out["MSIS"] / out["naive_MSIS"]
     out["seeds"] = model.size() // 1
+    out["chosen"] = model["chosen"].agg(
+        lambda c: " / ".join(f"{n} x{k}" for n, k in c[c != ""].value_counts().items())
+    )
     val = table[(table["part"] == "val") & (table["method"] == "model")]
     out["val_coverage"] = val.groupby(keys, sort=False)["coverage"].mean()
     return out.reset_index()
@@ -219,8 +289,8 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         ),
         "",
         "| task | mode | level | test coverage | within 3 pts | width | MSIS | naive MSIS | "
-        "MSIS ratio | naive cov. | val cov. |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "MSIS ratio | naive cov. | val cov. | auto chose (seeds) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in s.iterrows():
         sd = f" ± {r['coverage_sd']:.1f}" if r["seeds"] > 1 else ""
@@ -229,7 +299,7 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         lines.append(
             f"| {r['task']} | {r['mode']} | {r['level']:g} | {r['coverage']:.1f}{sd} | {ok} | "
             f"{r['width']:.4g} | {r['MSIS']:.3f} | {r['naive_MSIS']:.3f} | "
-            f"{r['MSIS_ratio']:.3f} | {r['naive_coverage']:.1f} | {val} |"
+            f"{r['MSIS_ratio']:.3f} | {r['naive_coverage']:.1f} | {val} | {r['chosen'] or '–'} |"
         )
     lines.append("")
     for mode in s["mode"].unique():
@@ -256,6 +326,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--m4-seeds", type=int, nargs="+", default=[0], help="seeds for M4")
     parser.add_argument("--m4-epochs", type=int, default=2, help="epoch cap for M4")
     parser.add_argument("--m4-train-rows", type=int, default=156, help="M4 training values")
+    parser.add_argument("--panel-seeds", type=int, nargs="+", default=[0], help="panel seeds")
+    parser.add_argument("--panel-epochs", type=int, default=3, help="epoch cap for panels")
     return parser.parse_args(argv)
 
 
@@ -265,8 +337,12 @@ def main(argv: list[str] | None = None) -> int:
     command = accuracy.command_line("intervals.py", argv)
     began = time.perf_counter()
     rows = [row for task in chosen_tasks(args.tasks) for row in run_task(task, args)]
+    if args.tasks and "AEP" in args.tasks:
+        rows += aep_task(args)
     if args.tasks and "M4" in args.tasks:
         rows += m4_task(args)
+    rows += [row for name in PANELS if args.tasks and name in args.tasks
+             for row in panel_task(name, args)]  # fmt: skip
     table = pd.DataFrame(rows)
     out = accuracy._resolve(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -68,18 +68,19 @@ def calibrate(f: Any, train: dict, held: dict, starts: dict) -> Calibration | No
     qs = quantiles_of(f)
     levels = list(quantiles.servable_levels(qs)) if qs else []
     start = {k: len(frame) - max(starts[k], f.lookback) for k, frame in held.items()}
-    errors, widths, origins = {}, {}, {}
+    errors, widths, origins, local = {}, {}, {}, {}
     for key, (found, preds, actual, bases, _, quants) in f._spans(held, start).items():
         pairs = {lv: (preds, preds) for lv in levels}  # a fallback: the point's errors
         if quants is not None:
             pairs = quantiles.pairs(quants, qs, levels)
-        errors[key] = intervals.validation_scores(actual, preds, bases["naive"], pairs)
+        local[key] = intervals.window_scale(f._values(held[key]), found, f.lookback)
+        errors[key] = intervals.validation_scores(actual, preds, bases["naive"], pairs, local[key])
         widths[key] = {lv: hi - lo for lv, (lo, hi) in pairs.items()}
         origins[key] = found
     scales = {k: intervals.series_scale(f._values(frame)) for k, frame in train.items()}
     calibration = intervals.calibrate(errors, scales if len(train) > 1 else None)
     if f.intervals == "auto":
-        calibration.choice = choose(calibration, errors, widths, origins, levels or None)
+        calibration.choice = choose(calibration, errors, widths, origins, local, levels or None)
     return calibration
 
 
@@ -88,25 +89,32 @@ def choose(
     errors: dict,
     widths: dict,
     origins: dict,
+    local: dict,
     levels: list[float] | None,
 ) -> dict[str, Any]:
     """The mode `intervals="auto"` uses, chosen on the validation windows
     (`intervals.held_out` for each candidate, `intervals.choose_mode`): {"used", "reason",
-    "checked"}. Candidates: adaptive and conformal on the point forecast, and with quantile
-    heads (their servable `levels`) adaptive and conformal CQR; scores scaled per series as
-    `calibration`'s; the point's candidates are checked at `intervals.LEVELS` without heads."""
+    "checked"}. Candidates (`intervals.CANDIDATES`): adaptive and conformal on the point
+    forecast, the same on its window-scaled errors (each window's scale `local`), and with
+    quantile heads (their servable `levels`) adaptive and conformal CQR; widths compared per
+    series scale as `calibration`'s; the point's candidates are checked at
+    `intervals.LEVELS` without heads. Per series (`errors`, `widths`, `origins`, `local`):
+    `validation_scores`, level -> hi - lo, window origins, `window_scale`."""
     checked = {}
     for c in intervals.CANDIDATES:
         if c.quantile and not levels:
             continue
         found = {}
         for level in levels or intervals.LEVELS:
-            key = intervals.score_key("model", level if c.quantile else None)
+            key = intervals.score_key("model", level if c.quantile else None, c.local)
             parts = []
             for k, e in errors.items():
                 scale = calibration.scales.get(k, 1.0)
                 base = widths[k][level] / scale if c.quantile else np.zeros_like(e["model"])
-                parts.append((e[key] / scale, base, origins[k]))
+                if c.local:
+                    parts.append((e[key], base, origins[k], local[k] / scale))
+                else:
+                    parts.append((e[key] / scale, base, origins[k], 1.0))
             cover, width = intervals.held_out(parts, level, c.adaptive)
             found[level] = (cover, width)
         checked[c.name] = found
@@ -137,15 +145,27 @@ def bounds(
     if not levels:
         return {}
     calibration = intervals.check_calibrated(f.calibration_)
-    adaptive, use_pairs = f.intervals == "adaptive", True
+    used = intervals.Candidate(f.intervals, f.intervals == "adaptive", True)
     if f.intervals == "auto" and calibration.choice:
         used = intervals.candidate(calibration.choice["used"])
-        adaptive, use_pairs = used.adaptive, used.quantile
     pairs = None
-    if quants is not None and method == "model" and use_pairs:
+    if quants is not None and method == "model" and used.quantile:
         pairs = quantiles.pairs(quants, quantiles_of(f), levels)
         if f.intervals == "raw":
             return intervals.nested(pairs)
-    scale = calibration.scale_for(key, f._values(frame))
-    actual = actual if adaptive else None
-    return calibration.bounds(method, preds, levels, scale, origins, actual, pairs)
+    values = f._values(frame)
+    scale = calibration.scale_for(key, values)
+    local = used.local and method == "model"
+    if local:
+        scale = intervals.window_scale(values, _origins(values, origins), f.lookback)
+    actual = actual if used.adaptive else None
+    return calibration.bounds(method, preds, levels, scale, origins, actual, pairs, local)
+
+
+def _origins(values: np.ndarray, origins: np.ndarray | None) -> np.ndarray:
+    """`origins`, or for `predict` (None) the row after the last with every target value
+    `(1,)` (rows after it are future covariate rows)."""
+    if origins is not None:
+        return origins
+    valid = np.flatnonzero(np.isfinite(values).all(axis=1))
+    return np.array([valid[-1] + 1 if len(valid) else len(values)])

@@ -158,10 +158,31 @@ def conformity(lo: np.ndarray, hi: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.maximum(lo - y, y - hi)
 
 
-def score_key(method: str, level: float | None = None) -> str:
+def score_key(method: str, level: float | None = None, local: bool = False) -> str:
     """The `Calibration.scores` key of a method's scores: "model" (absolute errors of the
-    point forecast), or "model_cqr_80" (CQR scores of the quantile pair of level 80)."""
-    return method if level is None else f"{method}_cqr_{level_name(level)}"
+    point forecast), "model_cqr_80" (CQR scores of the quantile pair of level 80), or
+    "model_local" (absolute errors divided by each window's `window_scale`)."""
+    key = method if level is None else f"{method}_cqr_{level_name(level)}"
+    return f"{key}{LOCAL}" if local else key
+
+
+LOCAL = "_local"  # the suffix of window-scaled scores (not divided by the series' scale)
+
+
+def window_scale(values: np.ndarray, origins: np.ndarray, lookback: int) -> np.ndarray:
+    """Each window's own scale (locally weighted conformal): the mean absolute one-step
+    change of its `lookback` input rows, per target, `(m, 1, n_targets)`, for windows whose
+    first target rows are `origins` `(m,)` in `values` `(rows, n_targets)`. Floored at 1 %
+    of the input rows' mean absolute value (1 when those are all 0), so a flat input window
+    does not give a zero-width interval."""
+    values = np.asarray(values, dtype=np.float64)
+    rows = np.asarray(origins)[:, None] - lookback + np.arange(lookback)  # (m, lookback)
+    inputs = values[np.clip(rows, 0, len(values) - 1)]  # (m, lookback, n_targets)
+    change = np.nanmean(np.abs(np.diff(inputs, axis=1)), axis=1) if lookback > 1 else 0.0
+    level = np.nanmean(np.abs(inputs), axis=1)
+    floor = np.where(np.isfinite(level) & (level > 0), 0.01 * level, 1.0)
+    scale = np.where(np.isfinite(change), np.maximum(change, floor), floor)
+    return scale[:, None, :]
 
 
 def validation_scores(
@@ -169,11 +190,16 @@ def validation_scores(
     preds: np.ndarray,
     naive: np.ndarray,
     pairs: Mapping[float, tuple[np.ndarray, np.ndarray]] | None = None,
+    local: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """What `calibrate` pools for one series: the absolute errors of the model's point
     forecasts and of naive's, and the CQR scores of each quantile pair, `(n, horizon,
-    n_targets)` each (`actual`, `preds`, `naive` alike; `pairs`: level -> (lo, hi))."""
+    n_targets)` each (`actual`, `preds`, `naive` alike; `pairs`: level -> (lo, hi)); with
+    each window's `local` scale `(n, 1, n_targets)` (`window_scale`), the model's absolute
+    errors divided by it too ("model_local")."""
     found = {"model": np.abs(actual - preds), "naive": np.abs(actual - naive)}
+    if local is not None:
+        found[score_key("model", local=True)] = found["model"] / local
     for level, (lo, hi) in (pairs or {}).items():
         found[score_key("model", level)] = conformity(lo, hi, actual)
     return found
@@ -245,12 +271,15 @@ def adaptive_half_widths(
 @dataclass(frozen=True)
 class Candidate:
     """An interval mode `intervals="auto"` weighs: its report `name`, whether it is
-    re-calibrated online (`adaptive`) and whether it widens the quantile heads' pairs
-    (`quantile`: CQR) rather than the point forecast."""
+    re-calibrated online (`adaptive`), whether it widens the quantile heads' pairs
+    (`quantile`: CQR) rather than the point forecast, and whether its scores are the
+    window-scaled absolute errors (`local`: each half-width times the window's own scale,
+    locally weighted conformal, Lei et al. 2018)."""
 
     name: str
     adaptive: bool
     quantile: bool = False
+    local: bool = False  # the window-scaled scores (`window_scale`)
 
 
 # in order of preference on a tie: adaptive first (it follows a shift after validation,
@@ -258,13 +287,15 @@ class Candidate:
 CANDIDATES = (
     Candidate("adaptive", True),
     Candidate("conformal", False),
+    Candidate("adaptive window-scaled", True, local=True),
+    Candidate("conformal window-scaled", False, local=True),
     Candidate("adaptive CQR", True, True),
     Candidate("conformal CQR", False, True),
 )
 
 
 def held_out(
-    parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | float]],
     level: float,
     adaptive: bool,
     share: float = AUTO_CHECK_SHARE,
@@ -278,31 +309,35 @@ def held_out(
     each, M4-like), the pooled windows are split in their order instead, without feedback.
 
     Args:
-        parts: per series, in time order: scores `(n_k, horizon, n_targets)` (scaled per
-            series), the widths before widening `(n_k, horizon, n_targets)` (hi - lo of the
-            quantile pair; 0 for a point forecast, same scale) and origins `(n_k,)`.
+        parts: per series, in time order: scores `(n_k, horizon, n_targets)`, the widths
+            before widening in the scores' units `(n_k, horizon, n_targets)` (hi - lo of the
+            quantile pair; 0 for a point forecast), origins `(n_k,)` and the unit that turns
+            a width into the units widths are compared in (1 when the scores are scaled per
+            series; each window's scale over the series' `(n_k, 1, n_targets)` for
+            window-scaled scores).
         level: percent; adaptive: re-calibrate online; share: the late share checked.
 
     Returns:
         (coverage in % of late scores inside, mean width of the late intervals).
     """
-    if all(len(scores) < 2 for scores, _, _ in parts):
-        scores, base = (np.concatenate([p[i] for p in parts]) for i in (0, 1))
-        parts = [(scores, base, np.zeros(len(scores), dtype=int))]  # no feedback
+    parts = [(s, b, o, np.broadcast_to(u, (len(s), 1, s.shape[2]))) for s, b, o, u in parts]
+    if all(len(scores) < 2 for scores, *_ in parts):
+        scores, base, _, unit = (np.concatenate([p[i] for p in parts]) for i in range(4))
+        parts = [(scores, base, np.zeros(len(scores), dtype=int), unit)]  # no feedback
     early, late = [], []
-    for scores, base, origins in parts:
+    for scores, base, origins, unit in parts:
         cut = len(scores) - max(round(len(scores) * share), 1) if len(scores) > 1 else 1
         early.append(scores[:cut])
-        late.append((scores[cut:], base[cut:], np.asarray(origins)[cut:]))
+        late.append((scores[cut:], base[cut:], np.asarray(origins)[cut:], unit[cut:]))
     fit = scores_for(np.concatenate(early), level)
     hits, widths = [], []
-    for scores, base, origins in (part for part in late if len(part[0])):
+    for scores, base, origins, unit in (part for part in late if len(part[0])):
         if adaptive:
             half = adaptive_half_widths(fit, scores, origins, level)
         else:
             half = np.broadcast_to(conformal_quantile(fit, level)[None], scores.shape)
         hits.append((scores <= half).ravel())
-        widths.append((base + 2 * half).ravel())
+        widths.append(((base + 2 * half) * unit).ravel())
     return 100.0 * float(np.concatenate(hits).mean()), float(np.concatenate(widths).mean())
 
 
@@ -429,8 +464,13 @@ class Calibration:
         origins: np.ndarray | None = None,
         actual: np.ndarray | None = None,
         pairs: Mapping[float, tuple[np.ndarray, np.ndarray]] | None = None,
+        local: bool = False,
     ) -> dict[float, tuple[np.ndarray, np.ndarray]]:
         """Intervals around `forecasts` `(m, horizon, n_targets)` in original units.
+
+        `scale` multiplies the scores back: the series' scale `(n_targets,)`, or with
+        `local` (the window-scaled scores, `score_key(..., local=True)`) each window's
+        `window_scale` `(m, 1, n_targets)`.
 
         Given actuals (`origins` `(m,)`, `actual` like `forecasts`), the half-widths adapt
         to the hits and misses known at each origin (`adaptive_half_widths`); otherwise they
@@ -446,7 +486,8 @@ class Calibration:
         found = {}
         for level in levels:
             lo, hi = pairs[level] if pairs else (forecasts, forecasts)
-            scores = scores_for(self.scores[score_key(method, level if pairs else None)], level)
+            key = score_key(method, level if pairs else None, local)
+            scores = scores_for(self.scores[key], level)
             if actual is not None and origins is not None:
                 new = conformity(lo, hi, actual) / scale
                 half = adaptive_half_widths(scores, new, origins, level) * scale
@@ -498,13 +539,16 @@ def calibrate(
 
     Args:
         errors: series id -> method -> absolute errors `(n_k, horizon, n_targets)` in
-            original units.
+            original units (window-scaled ones, `LOCAL`, as they are).
         scales: series id -> scale `(n_targets,)`; None or empty for no scaling.
     """
     scales = {k: np.asarray(v, np.float64) for k, v in (scales or {}).items()}
     methods = list(next(iter(errors.values())))
     pooled = {
-        m: np.concatenate([e[m] / scales.get(k, 1.0) for k, e in errors.items()]) for m in methods
+        m: np.concatenate(
+            [e[m] / (1.0 if m.endswith(LOCAL) else scales.get(k, 1.0)) for k, e in errors.items()]
+        )
+        for m in methods
     }
     return Calibration(pooled, scales)
 
