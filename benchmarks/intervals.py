@@ -152,13 +152,17 @@ PANELS = {
 def panel_task(name: str, args: argparse.Namespace) -> list[dict]:
     """One global model over a panel (`PANELS`), errors scaled per series, the panel's last
     values the test part and those before them validation (`--panel-seeds`,
-    `--panel-epochs`; gaps filled by interpolation)."""
+    `--panel-epochs`; gaps inside a series filled by interpolation, missing values at its
+    start and end dropped)."""
     from forecast import load_series
     from forecast.windowing import SplitSpec, split_series
 
     file, id_col, time_col, target, horizon, lookback, val_size, test_size, keep = PANELS[name]
     path = accuracy._resolve(args.data_dir) / file
-    series = load_series(path, id_col=id_col, time_col=time_col, target=target,
+    raw = pd.read_csv(path)
+    seen = raw[target].notna().groupby(raw[id_col])
+    inside = seen.cummax() & seen.transform(lambda v: v[::-1].cummax()[::-1])
+    series = load_series(raw[inside], id_col=id_col, time_col=time_col, target=target,
                          fill="interpolate")  # fmt: skip
     spec = SplitSpec(test_size=test_size, val_size=val_size)
     parts = split_series(series, spec, context=lookback)
