@@ -300,7 +300,10 @@ def held_out(
     adaptive: bool,
     share: float = AUTO_CHECK_SHARE,
 ) -> tuple[float, float]:
-    """Coverage (%) and mean width of one mode at one level on late validation windows.
+    """Coverage (%) and mean interval score of one mode at one level on late validation
+    windows: the score (Winkler's, as in MSIS) is the width plus `2 / alpha` times how far
+    an actual falls outside, so it rewards narrow intervals and penalizes misses, and a
+    mode whose widths follow the noise beats a fixed one of the same coverage.
 
     Each series' windows are split in time: its last `share` (at least one when it has two
     or more) are checked, its earlier ones, pooled over series, fit the scores (pooled over
@@ -318,7 +321,7 @@ def held_out(
         level: percent; adaptive: re-calibrate online; share: the late share checked.
 
     Returns:
-        (coverage in % of late scores inside, mean width of the late intervals).
+        (coverage in % of late scores inside, mean interval score of the late intervals).
     """
     parts = [(s, b, o, np.broadcast_to(u, (len(s), 1, s.shape[2]))) for s, b, o, u in parts]
     if all(len(scores) < 2 for scores, *_ in parts):
@@ -337,7 +340,8 @@ def held_out(
         else:
             half = np.broadcast_to(conformal_quantile(fit, level)[None], scores.shape)
         hits.append((scores <= half).ravel())
-        widths.append(((base + 2 * half) * unit).ravel())
+        penalty = 2 / (1 - level / 100) * np.maximum(scores - half, 0)
+        widths.append(((base + 2 * half + penalty) * unit).ravel())
     return 100.0 * float(np.concatenate(hits).mean()), float(np.concatenate(widths).mean())
 
 
@@ -349,14 +353,14 @@ def choose_mode(
     """The rule of `intervals="auto"`, on the held-out check of each candidate mode.
 
     The modes whose held-out coverage is within `tolerance` points of nominal at every level
-    pass; of those, the narrowest wins (width relative to the narrowest candidate at each
-    level, averaged over levels), where widths within `tie` (a share) count as equal and the
-    earlier candidate wins. When none passes, the mode whose worst level misses nominal by
-    the least wins (the earlier on a tie).
+    pass; of those, the best interval score wins (relative to the best candidate at each
+    level, averaged over levels: the narrowest, misses counted), where scores within `tie`
+    (a share) count as equal and the earlier candidate wins. When none passes, the mode
+    whose worst level misses nominal by the least wins (the earlier on a tie).
 
     Args:
-        checks: candidate name -> level -> (held-out coverage %, mean width), in order of
-            preference (`CANDIDATES`).
+        checks: candidate name -> level -> (held-out coverage %, mean interval score), in
+            order of preference (`CANDIDATES`; `held_out`).
 
     Returns:
         (the chosen name, a sentence saying why).
@@ -364,9 +368,9 @@ def choose_mode(
     names = list(checks)
     levels = list(next(iter(checks.values())))
     miss = {n: max(abs(checks[n][lv][0] - lv) for lv in levels) for n in names}
-    narrowest = {lv: min(checks[n][lv][1] for n in names) for lv in levels}
+    best_at = {lv: min(checks[n][lv][1] for n in names) for lv in levels}
     width = {
-        n: float(np.mean([checks[n][lv][1] / max(narrowest[lv], 1e-12) for lv in levels]))
+        n: float(np.mean([checks[n][lv][1] / max(best_at[lv], 1e-12) for lv in levels]))
         for n in names
     }
     cover = {n: "/".join(f"{checks[n][lv][0]:.1f}" for lv in levels) for n in names}
@@ -377,11 +381,11 @@ def choose_mode(
         others = [n for n in names if n != chosen]
         why = (
             f"held-out coverage {cover[chosen]} % within {tolerance:g} points of "
-            f"{'/'.join(f'{lv:g}' for lv in levels)} and the narrowest "
-            + (f"(width x{width[chosen]:.2f} of the narrowest)" if width[chosen] > 1 else "")
-            + "".join(f"; {n}: {cover[n]} %, width x{width[n]:.2f}" for n in others)
+            f"{'/'.join(f'{lv:g}' for lv in levels)}, the best interval score of those"
+            + (f" (x{width[chosen]:.2f} of the best)" if width[chosen] > 1 else "")
+            + "".join(f"; {n}: {cover[n]} %, score x{width[n]:.2f}" for n in others)
         )
-        return chosen, why.replace("narrowest (", "narrowest passing (")
+        return chosen, why
     chosen = min(names, key=lambda n: miss[n])
     why = (
         f"no mode held within {tolerance:g} points on the late validation windows; the "
@@ -407,7 +411,7 @@ class Calibration:
             empty for one series (errors in original units).
         choice: with `intervals="auto"`, the mode chosen on the validation windows: "used"
             (a `CANDIDATES` name), "reason" and "checked" (name -> level -> [coverage,
-            width] on the late windows); None otherwise.
+            interval score] on the late windows); None otherwise.
     """
 
     scores: dict[str, np.ndarray]

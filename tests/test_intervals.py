@@ -21,10 +21,16 @@ from forecast.intervals import (
     bound_names,
     calibrate,
     check_levels,
+    choose_mode,
     conformal_quantile,
     conformal_rank,
+    full_coverage_notes,
+    held_out,
     interval_table,
+    nested,
+    pooled_scores,
     series_scale,
+    window_scale,
 )
 
 
@@ -87,8 +93,129 @@ def test_too_few_calibration_windows_for_a_level_are_reported() -> None:
     """n scores give the guarantee up to level n / (n + 1): 13 windows reach 80 %, not 95 %."""
     few = calibrate({"a": {"model": np.ones((13, 2, 1))}})
     assert [note.split("%")[0] for note in few.notes((80, 95))] == ["95"]
-    assert "needs 19" in few.notes((95,))[0]
+    assert "needs 19" in few.notes((95,))[0] and "pooled" in few.notes((95,))[0]
     assert calibrate({"a": {"model": np.ones((19, 2, 1))}}).notes((80, 95)) == []
+    one_step = calibrate({"a": {"model": np.ones((13, 1, 1))}})  # nothing to pool
+    assert "largest validation error" in one_step.notes((95,))[0]
+
+
+def test_too_few_windows_pool_the_steps_each_at_its_own_scale() -> None:
+    """13 windows x 6 steps: the 95 % half-width is a finite quantile of 78 pooled scores,
+    per step at that step's scale, not each step's largest error."""
+    rng = np.random.default_rng(4)
+    scores = np.abs(rng.normal(size=(13, 6, 1))) * np.arange(1, 7)[None, :, None]
+    pooled = pooled_scores(scores)
+    assert pooled.shape == (78, 6, 1)
+    ratio = pooled[:, 5, 0] / pooled[:, 0, 0]  # every score, at step 6's scale and step 1's
+    assert np.allclose(ratio, scores[:, 5].mean() / scores[:, 0].mean())
+    half = calibrate({"a": {"model": scores}}).bounds("model", np.zeros((1, 6, 1)), (95,))[95][1]
+    assert np.allclose(half[0], conformal_quantile(pooled, 95))
+    assert (half[0, :, 0] < scores.max(axis=0)[:, 0]).any()  # finite, not the max everywhere
+    per_step = half[0, :, 0] / scores.mean(axis=0)[:, 0]  # in proportion to each step's scale
+    assert np.allclose(per_step, per_step[0])
+
+
+def test_full_coverage_is_noted_when_misses_were_due() -> None:
+    index = pd.MultiIndex.from_tuples(
+        [("v", "model", 80.0), ("v", "model", 95.0), ("v", "naive", 95.0)],
+        names=["target", "method", "level"],
+    )
+    overall = pd.DataFrame({"coverage": [90.0, 100.0, 100.0]}, index=index)
+    notes = full_coverage_notes(overall, 100)  # 5 misses were due at 95 %
+    assert len(notes) == 1 and notes[0].startswith("95% intervals (v) covered every")
+    assert full_coverage_notes(overall, 20) == []  # 1 miss due: 100 % is no news
+
+
+# ----------------------------------------------------------- intervals="auto": the rule
+def test_choose_mode_takes_the_narrowest_mode_that_holds_else_the_closest() -> None:
+    adaptive_misses = {
+        "adaptive": {80: (70.0, 1.0), 95: (90.0, 2.0)},
+        "conformal": {80: (81.0, 1.2), 95: (94.0, 2.3)},
+    }
+    assert choose_mode(adaptive_misses)[0] == "conformal"
+    both_hold = {
+        "adaptive": {80: (79.0, 1.00), 95: (95.5, 2.0)},
+        "conformal": {80: (82.0, 1.01), 95: (96.0, 2.01)},  # a tie: the earlier one
+        "conformal window-scaled": {80: (80.0, 0.80), 95: (94.0, 1.6)},  # clearly narrower
+    }
+    chosen, why = choose_mode(both_hold)
+    assert chosen == "conformal window-scaled" and "within 3 points" in why
+    assert choose_mode({k: both_hold[k] for k in ("adaptive", "conformal")})[0] == "adaptive"
+    none_hold = {
+        "adaptive": {80: (70.0, 1.0), 95: (90.0, 2.0)},
+        "conformal": {80: (75.0, 1.2), 95: (88.0, 2.3)},
+    }
+    chosen, why = choose_mode(none_hold)
+    assert chosen == "conformal" and why.startswith("no mode held")  # worst miss 7, not 10
+
+
+def _check(parts: list, level: float) -> dict:
+    return {
+        "adaptive": {level: held_out(parts, level, adaptive=True)},
+        "conformal": {level: held_out(parts, level, adaptive=False)},
+    }
+
+
+def test_held_out_check_picks_adaptive_after_a_noise_change_in_validation() -> None:
+    """The late validation windows are three times noisier: conformal scores fitted on the
+    early ones miss, the adaptive ones follow."""
+    rng = np.random.default_rng(6)
+    errors = (
+        np.abs(rng.normal(size=(2000, 1, 1)))
+        * np.r_[np.ones(1000), 3 * np.ones(1000)][:, None, None]
+    )
+    parts = [(errors, np.zeros_like(errors), np.arange(2000), 1.0)]
+    checks = _check(parts, 80)
+    assert checks["conformal"][80][0] < 50 and abs(checks["adaptive"][80][0] - 80) < 3
+    assert choose_mode(checks)[0] == "adaptive"
+
+
+def test_held_out_check_keeps_plain_errors_when_window_scales_mislead() -> None:
+    """Constant noise, input windows whose scale swings: dividing by it widens the
+    intervals for nothing, so the plain scores win; with noise that follows the windows'
+    scale, the window-scaled ones do."""
+    rng = np.random.default_rng(7)
+    n = 4000
+    local = np.exp(rng.normal(size=(n, 1, 1)))  # each window's own scale
+    for noise, winner in ((np.ones((n, 1, 1)), "conformal"), (local, "conformal window-scaled")):
+        errors = np.abs(rng.normal(size=(n, 1, 1))) * noise
+        checks = {
+            "conformal": {80: held_out([(errors, 0 * errors, np.arange(n), 1.0)], 80, False)},
+            "conformal window-scaled": {
+                80: held_out([(errors / local, 0 * errors, np.arange(n), local)], 80, False)
+            },
+        }
+        assert all(abs(c[80][0] - 80) < 3 for c in checks.values())
+        assert choose_mode(checks)[0] == winner
+
+
+def test_held_out_check_with_one_window_per_series_splits_across_series() -> None:
+    rng = np.random.default_rng(8)
+    parts = [
+        (np.abs(rng.normal(size=(1, 2, 1))), np.zeros((1, 2, 1)), np.array([5]), 1.0)
+        for _ in range(400)
+    ]
+    cover, width = held_out(parts, 80, adaptive=True)
+    assert abs(cover - 80) < 6 and width > 0
+    assert held_out(parts, 80, adaptive=False)[0] == cover  # no feedback: the same
+
+
+def test_window_scale_is_the_inputs_mean_one_step_change_floored() -> None:
+    values = np.r_[np.zeros(4), np.arange(4.0) * 2, 5 * np.ones(4)][:, None]  # (12, 1)
+    scale = window_scale(values, np.array([8, 12]), 4)
+    assert scale.shape == (2, 1, 1)
+    assert scale[0, 0, 0] == pytest.approx(2.0)  # rows 4..7: 0, 2, 4, 6
+    assert scale[1, 0, 0] == pytest.approx(0.05)  # flat at 5: 1 % of the level
+    assert window_scale(np.zeros((6, 1)), np.array([6]), 4)[0, 0, 0] == 1.0
+
+
+def test_levels_nest_even_when_computed_bounds_cross() -> None:
+    lo80, hi80 = np.array([0.0, -1.0]), np.array([3.0, 1.0])
+    lo95, hi95 = np.array([0.5, -2.0]), np.array([2.0, 2.0])  # inside the 80 % at first
+    out = nested({95: (lo95, hi95), 80: (lo80, hi80)})
+    assert list(out) == [95, 80]
+    assert np.all(out[95][0] <= out[80][0]) and np.all(out[95][1] >= out[80][1])
+    assert np.array_equal(out[80][0], lo80) and np.array_equal(out[95][0], [0.0, -2.0])
 
 
 def test_levels_are_checked_and_named_like_statsforecast() -> None:
@@ -237,7 +364,7 @@ def test_many_series_are_calibrated_on_scaled_errors_and_saved(tmp_path) -> None
     f.fit({"quiet": quiet, "noisy": noisy}, val=0.3)
     assert set(f.calibration_.scales) == {"quiet", "noisy"}
     assert f.calibration_.scales["noisy"] == pytest.approx(50 * f.calibration_.scales["quiet"])
-    banded = f.predict({"quiet": quiet, "noisy": noisy}, levels=(80,))
+    banded = f.predict({"quiet": quiet, "noisy": noisy}, levels=(80,))  # any mode auto takes
     width = {k: (b["v-hi-80"] - b["v-lo-80"]).mean() for k, b in banded.items()}
     assert width["noisy"] == pytest.approx(50 * width["quiet"], rel=1e-6)
     f.save(tmp_path / "many")
