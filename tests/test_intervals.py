@@ -337,6 +337,24 @@ def test_a_saved_forecaster_reloads_its_bounds_bit_for_bit(fitted: Forecaster, t
 
 
 @pytest.mark.slow
+def test_cli_train_reports_the_interval_mode_and_why(tmp_path) -> None:
+    """The default `--intervals auto` names the mode it chose on validation, in the
+    printed report and in metrics.json; an explicit mode says it was set."""
+    data = tmp_path / "data.csv"
+    _series().to_csv(data, index_label="date")
+    tiny = ["--lookback", "12", "--horizon", "3", "--epochs", "1", "--units", "4", "--no-plots"]
+    result = CliRunner().invoke(app, ["train", str(data), *tiny, "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.stdout.splitlines() if x.startswith("intervals: "))
+    mode = json.loads((tmp_path / "a" / "metrics.json").read_text())["interval_mode"]
+    assert mode["mode"] == "auto" and mode["used"] in line and "chosen on validation" in line
+    assert set(mode["checked"]) >= {"adaptive", "conformal"} and mode["reason"] in line
+    tiny += ["--intervals", "conformal"]
+    result = CliRunner().invoke(app, ["train", str(data), *tiny, "--out", str(tmp_path / "b")])
+    assert "intervals: conformal (set by intervals='conformal')" in result.stdout
+
+
+@pytest.mark.slow
 def test_cli_predict_levels_writes_the_bounds(fitted: Forecaster, tmp_path) -> None:
     fitted.save(tmp_path / "run")
     data = tmp_path / "data.csv"
