@@ -169,3 +169,29 @@ def _origins(values: np.ndarray, origins: np.ndarray | None) -> np.ndarray:
         return origins
     valid = np.flatnonzero(np.isfinite(values).all(axis=1))
     return np.array([valid[-1] + 1 if len(valid) else len(values)])
+
+
+def score(
+    f: Any, report: Any, data: dict, spans: dict, levels: Sequence[float], names: Any
+) -> None:
+    """Score the intervals of the model and naive over `spans` (`Forecaster._spans` of
+    `data`) into `report` (a `forecast.evaluation.Report`): `intervals` pooled over series
+    (`intervals.interval_table`), with many series each one's coverage in `per_series`
+    (`intervals.series_coverage`), the small-set and full-coverage notes, and
+    `interval_mode` (the mode used and why)."""
+    found = [
+        {m: bounds(f, k, data[k], p, levels, m, s[0], s[2], s[5])
+         for m, p in (("model", s[1]), ("naive", s[3]["naive"]))}
+        for k, s in spans.items()
+    ]  # fmt: skip
+    if len(spans) > 1 and report.per_series is not None:
+        actual = {k: s[2] for k, s in spans.items()}
+        cover = intervals.series_coverage(actual, dict(zip(spans, found, strict=True)), names)
+        report.per_series = report.per_series.merge(cover, "left")
+    actual = np.concatenate([s[2] for s in spans.values()])
+    pooled = intervals.concat_bounds(found)
+    report.intervals = intervals.interval_table(actual, pooled, f.mase_scale_, names)
+    report.notes += f.calibration_.notes(levels)
+    overall = report.interval_overall()
+    report.notes += intervals.full_coverage_notes(overall, actual[..., 0].size)
+    report.interval_mode = f.calibration_.describe(f.intervals)

@@ -537,18 +537,7 @@ class Forecaster(Settings):
             data, spans, past, m4_season(self.freq_, self.season), self.horizon, names
         )
         if levels:
-            bounds = [
-                {m: bands.bounds(self, k, data[k], p, levels, m, s[0], s[2], s[5])
-                 for m, p in (("model", s[1]), ("naive", s[3]["naive"]))}
-                for k, s in spans.items()
-            ]  # fmt: skip
-            actual = np.concatenate([s[2] for s in spans.values()])
-            bounds = intervals.concat_bounds(bounds)
-            report.intervals = intervals.interval_table(actual, bounds, self.mase_scale_, names)
-            report.notes += self.calibration_.notes(levels)
-            overall = report.interval_overall()
-            report.notes += intervals.full_coverage_notes(overall, actual[..., 0].size)
-            report.interval_mode = self.calibration_.describe(self.intervals)
+            bands.score(self, report, data, spans, levels, names)
         return report
 
     def _baselines(

@@ -629,6 +629,36 @@ def full_coverage_notes(overall: pd.DataFrame, n_values: int) -> list[str]:
     return found
 
 
+def series_coverage(
+    actual: Mapping[str, np.ndarray],
+    bounds: Mapping[str, Mapping[str, Mapping[float, tuple[np.ndarray, np.ndarray]]]],
+    targets: Sequence[str],
+) -> pd.DataFrame:
+    """Coverage per series, beside the pooled one of `interval_table`.
+
+    Args:
+        actual: series id -> actuals `(n_k, horizon, n_targets)`.
+        bounds: series id -> method -> level -> (lo, hi), each like its actuals.
+        targets: target names.
+
+    Returns:
+        Columns series, target, method, then `coverage-80`, ... (% of the series' actuals
+        inside), one row per (series, target, method).
+    """
+    rows = []
+    for key, methods in bounds.items():
+        y = actual[key]
+        for method, levels in methods.items():
+            inside = {
+                lv: ((y >= lo) & (y <= hi)).mean(axis=(0, 1)) for lv, (lo, hi) in levels.items()
+            }
+            for j, target in enumerate(targets):
+                rows.append({"series": key, "target": target, "method": method,
+                             **{f"coverage-{level_name(lv)}": 100.0 * v[j]
+                                for lv, v in inside.items()}})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def concat_bounds(
     parts: Sequence[Mapping[str, Mapping[float, tuple[np.ndarray, np.ndarray]]]],
 ) -> dict[str, dict[float, tuple[np.ndarray, np.ndarray]]]:

@@ -385,6 +385,12 @@ def test_many_series_are_calibrated_on_scaled_errors_and_saved(tmp_path) -> None
     banded = f.predict({"quiet": quiet, "noisy": noisy}, levels=(80,))  # any mode auto takes
     width = {k: (b["v-hi-80"] - b["v-lo-80"]).mean() for k, b in banded.items()}
     assert width["noisy"] == pytest.approx(50 * width["quiet"], rel=1e-6)
+    report = f.evaluate({"quiet": quiet, "noisy": noisy}, test=40)
+    model = report.per_series.set_index(["series", "method"]).loc[(slice(None), "model"), :]
+    assert model[["coverage-80", "coverage-95"]].notna().all().all()  # per series ...
+    pooled = report.interval_overall().loc[("v", "model", 80.0), "coverage"]
+    assert model["coverage-80"].mean() == pytest.approx(pooled)  # ... and pooled (equal sizes)
+    json.dumps(report.to_dict())
     f.save(tmp_path / "many")
     loaded = Forecaster.load(tmp_path / "many")
     again = loaded.predict({"quiet": quiet, "noisy": noisy}, levels=(80,))
