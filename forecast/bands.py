@@ -9,7 +9,8 @@ The glue between the Forecaster and `forecast.intervals` (conformal scores and b
 - `choose`: with `intervals="auto"` (the default), the mode chosen per run on the validation
   windows: each candidate (adaptive, conformal; with quantile heads also their CQR versions)
   is fitted on each series' early windows and checked on its late ones
-  (`intervals.held_out`), and `intervals.choose_mode` picks by coverage, then width;
+  (`interval_choice.held_out`), and `interval_choice.choose_mode` picks by coverage, then
+  interval score;
 - `bounds`: level -> (lo, hi) around the forecasts of one series, by the forecaster's
   `intervals` mode: "conformal" (static), "adaptive" (re-calibrated on `actual`), "raw" (the
   quantile heads' own bounds, uncorrected), "auto" (the chosen one);
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from forecast import intervals, panel, quantiles
+from forecast import interval_choice, intervals, panel, quantiles
 from forecast.intervals import Calibration
 
 
@@ -93,15 +94,15 @@ def choose(
     levels: list[float] | None,
 ) -> dict[str, Any]:
     """The mode `intervals="auto"` uses, chosen on the validation windows
-    (`intervals.held_out` for each candidate, `intervals.choose_mode`): {"used", "reason",
-    "checked"}. Candidates (`intervals.CANDIDATES`): adaptive and conformal on the point
-    forecast, the same on its window-scaled errors (each window's scale `local`), and with
+    (`interval_choice.held_out` for each candidate, `interval_choice.choose_mode`): {"used",
+    "reason", "checked"}. Candidates (`interval_choice.CANDIDATES`): adaptive and conformal on
+    the point forecast, the same on its window-scaled errors (each window's scale `local`), and with
     quantile heads (their servable `levels`) adaptive and conformal CQR; widths compared per
     series scale as `calibration`'s; the point's candidates are checked at
     `intervals.LEVELS` without heads. Per series (`errors`, `widths`, `origins`, `local`):
     `validation_scores`, level -> hi - lo, window origins, `window_scale`."""
     checked = {}
-    for c in intervals.CANDIDATES:
+    for c in interval_choice.CANDIDATES:
         if c.quantile and not levels:
             continue
         found = {}
@@ -115,10 +116,10 @@ def choose(
                     parts.append((e[key], base, origins[k], local[k] / scale))
                 else:
                     parts.append((e[key] / scale, base, origins[k], 1.0))
-            cover, width = intervals.held_out(parts, level, c.adaptive)
+            cover, width = interval_choice.held_out(parts, level, c.adaptive)
             found[level] = (cover, width)
         checked[c.name] = found
-    used, reason = intervals.choose_mode(checked)
+    used, reason = interval_choice.choose_mode(checked)
     table = {n: {f"{lv:g}": [round(v, 4) for v in cw] for lv, cw in by.items()}
              for n, by in checked.items()}  # fmt: skip
     return {"used": used, "reason": reason, "checked": table}
@@ -145,9 +146,9 @@ def bounds(
     if not levels:
         return {}
     calibration = intervals.check_calibrated(f.calibration_)
-    used = intervals.Candidate(f.intervals, f.intervals == "adaptive", True)
+    used = interval_choice.Candidate(f.intervals, f.intervals == "adaptive", True)
     if f.intervals == "auto" and calibration.choice:
-        used = intervals.candidate(calibration.choice["used"])
+        used = interval_choice.candidate(calibration.choice["used"])
     pairs = None
     if quants is not None and method == "model" and used.quantile:
         pairs = quantiles.pairs(quants, quantiles_of(f), levels)

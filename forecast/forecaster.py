@@ -106,7 +106,7 @@ class Forecaster(Settings):
             forecasts (one saved Keras model; `forecast.training.train_members`).
         model_options: extra keyword arguments for the model builder (units, dropout, ...).
         intervals: "auto" (default): the mode below chosen per run on the validation windows
-            (early windows fit, late windows check; `forecast.intervals.choose_mode`);
+            (early windows fit, late windows check; `forecast.interval_choice`);
             "conformal": calibrate prediction intervals on the validation windows after
             training (`forecast.intervals`; CQR with quantile heads); "adaptive": the same,
             re-calibrated online on the actuals of the span scored (evaluate, backtests,

@@ -41,8 +41,9 @@ LAYERS: list[set[str]] = [
         "forecast.competition",
         "forecast.settings",
     },
-    # panel: many series; known_future: covariates read over the horizon
-    {"forecast.models", "forecast.panel", "forecast.known_future"},
+    # panel: many series; known_future: covariates read over the horizon; interval_choice:
+    # intervals="auto"'s rule, on intervals' maths
+    {"forecast.models", "forecast.panel", "forecast.known_future", "forecast.interval_choice"},
     {"forecast.lookback"},  # the lookback choice: panel's scoring, for Forecaster
     {"forecast.training"},
     {"forecast.artifacts"},

@@ -16,16 +16,15 @@ from typer.testing import CliRunner
 from forecast import Forecaster
 from forecast.cli import app
 from forecast.errors import ArtifactError, ConfigError
+from forecast.interval_choice import choose_mode, held_out
 from forecast.intervals import (
     adaptive_half_widths,
     bound_names,
     calibrate,
     check_levels,
-    choose_mode,
     conformal_quantile,
     conformal_rank,
     full_coverage_notes,
-    held_out,
     interval_table,
     nested,
     pooled_scores,
