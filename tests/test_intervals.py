@@ -261,7 +261,7 @@ def test_fit_calibrates_on_the_validation_windows(fitted: Forecaster) -> None:
     cal = fitted.calibration_
     n_val = round(0.3 * 320)
     assert cal.scores["model"].shape == (n_val - 3 + 1, 3, 1)
-    assert set(cal.scores) == {"model", "naive"} and not cal.scales
+    assert set(cal.scores) == {"model", "model_local", "naive"} and not cal.scales
 
 
 def test_predict_gives_bounds_around_the_point_forecast(fitted: Forecaster) -> None:
@@ -318,10 +318,10 @@ def test_a_saved_forecaster_reloads_its_bounds_bit_for_bit(fitted: Forecaster, t
     fitted.save(tmp_path / "run")
     config = json.loads((tmp_path / "run" / "forecaster.json").read_text())
     saved = config["calibration"]
-    assert saved["methods"] == ["model", "naive"] and saved["series"] == []
+    assert saved["methods"] == ["model", "naive", "model_local"] and saved["series"] == []
     assert saved["choice"]["used"] in ("adaptive", "conformal")  # intervals="auto"
     with np.load(tmp_path / "run" / "intervals.npz", allow_pickle=False) as arrays:
-        assert set(arrays.files) == {"scores_model", "scores_naive"}
+        assert set(arrays.files) == {"scores_model", "scores_naive", "scores_model_local"}
     loaded = Forecaster.load(tmp_path / "run")
     assert loaded.calibration_.choice == fitted.calibration_.choice
     pd.testing.assert_frame_equal(
