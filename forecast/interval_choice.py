@@ -65,7 +65,8 @@ def held_out(
     or more) are checked, its earlier ones, pooled over series, fit the scores (pooled over
     horizon steps when too few: `scores_for`); adaptive: re-calibrated online over each
     series' late windows from there. When no series has two windows (one validation window
-    each, M4-like), the pooled windows are split in their order instead, without feedback.
+    each, M4-like), every other series checks and the rest fit (series are exchangeable for
+    a global model's pooled scores, their order is not), without feedback.
 
     Args:
         parts: per series, in time order: scores `(n_k, horizon, n_targets)`, the widths
@@ -80,9 +81,10 @@ def held_out(
         (coverage in % of late scores inside, mean interval score of the late intervals).
     """
     parts = [(s, b, o, np.broadcast_to(u, (len(s), 1, s.shape[2]))) for s, b, o, u in parts]
-    if all(len(scores) < 2 for scores, *_ in parts):
-        scores, base, _, unit = (np.concatenate([p[i] for p in parts]) for i in range(4))
-        parts = [(scores, base, np.zeros(len(scores), dtype=int), unit)]  # no feedback
+    if all(len(scores) < 2 for scores, *_ in parts):  # every other series checks
+        order = np.r_[np.arange(0, len(parts), 2), np.arange(1, len(parts), 2)]
+        pooled = [np.concatenate([parts[k][i] for k in order]) for i in (0, 1, 3)]
+        parts = [(pooled[0], pooled[1], np.zeros(len(pooled[0]), dtype=int), pooled[2])]
     early, late = [], []
     for scores, base, origins, unit in parts:
         cut = len(scores) - max(round(len(scores) * share), 1) if len(scores) > 1 else 1

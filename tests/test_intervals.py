@@ -197,6 +197,8 @@ def test_held_out_check_with_one_window_per_series_splits_across_series() -> Non
     cover, width = held_out(parts, 80, adaptive=True)
     assert abs(cover - 80) < 6 and width > 0
     assert held_out(parts, 80, adaptive=False)[0] == cover  # no feedback: the same
+    ordered = sorted(parts, key=lambda p: p[0].max())  # series in order of their noise
+    assert abs(held_out(ordered, 80, adaptive=False)[0] - 80) < 6  # every other one checks
 
 
 def test_window_scale_is_the_inputs_mean_one_step_change_floored() -> None:
