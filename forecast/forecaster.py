@@ -426,8 +426,10 @@ class Forecaster(Settings):
             series: the data; its last `lookback` rows are the input (with
                 `future_covariates`, then the `horizon` rows after the last target value,
                 the target empty, that give them).
-            levels: prediction-interval levels in percent, e.g. (80, 95) (conformal, from
-                the validation errors); None: point forecasts only.
+            levels: prediction-interval levels in percent, e.g. (80, 95), from the validation
+                errors by the `intervals` mode (with "auto", the one chosen at fit; an adaptive
+                mode has no new actuals here and gives the fixed conformal quantile of every
+                validation window); None: point forecasts only.
 
         Returns:
             A DataFrame indexed by the next `horizon` timestamps (from the series'
