@@ -2,25 +2,33 @@
 
 For each task the default single-LSTM Forecaster is trained once per seed on the accuracy
 benchmark's protocol (its train / validation / test rows, the ridge baseline's validation-chosen
-lookback, patience 5, an epoch cap to fit the time budget). Conformal intervals are calibrated on
-the validation windows (the default, `intervals="conformal"`); the same fitted model is then
-scored with `intervals="adaptive"` (online re-calibration on the test actuals known at each
-origin). With `--quantile`, a second model per seed has quantile heads (`loss="quantile"`, the
-default quantiles 0.025, 0.1, 0.5, 0.9, 0.975), scored with its default intervals (`quantile
-CQR`: the heads' bounds conformalized on the validation windows), adaptively (`quantile CQR
+lookback, patience 5, an epoch cap to fit the time budget). Its intervals are scored with the
+default `intervals="auto"` (the mode chosen on the validation windows, named per seed), then
+the same fitted model with `intervals="conformal"` (calibrated on the validation windows) and
+`intervals="adaptive"` (online re-calibration on the test actuals known at each origin). With
+`--quantile`, a second model per seed has quantile heads (`loss="quantile"`, the default
+quantiles 0.025, 0.1, 0.5, 0.9, 0.975), scored with `quantile auto` (its default), `quantile
+CQR` (the heads' bounds conformalized on the validation windows), adaptively (`quantile CQR
 adaptive`) and with its raw quantiles (`quantile raw`). The naive method's intervals come from
 its own conformal errors on the same validation windows (the reference, measured in the same
 run): `MSIS ratio` = model MSIS / naive MSIS (below 1: better).
 
 Tasks: ETTh1 OT at 24 and 168 steps, AirPassengers (12 steps), the Melbourne temperatures
-(7 steps), and M4 Weekly (`--tasks M4`: 359 series, one global model, lookback 52, the official
-13-value test part, the 13 values before it for validation; errors scaled per series). Run from
-the repository root:
+(7 steps), AEP hourly load (`--tasks AEP`: the last 18 months, 24 steps), M4 Weekly (`--tasks
+M4`: 359 series, one global model, lookback 52, the official 13-value test part, the 13 values
+before it for validation; errors scaled per series) and the panels `tourism-monthly`,
+`tourism-quarterly` (the official 24 / 8-value test parts) and `pedestrian` (55 sensors, the
+last week; `PANELS`). Run from the repository root:
 
     python benchmarks/intervals.py                    # seeds 0 1, ~15 min on 2 shared cores
     python benchmarks/intervals.py --seeds 0 --epochs 5 --tasks AirPassengers   # a quick look
     python benchmarks/intervals.py --quantile --tasks ETTh1 AirPassengers Melbourne M4 \
         --out benchmarks/results/intervals_quantile   # quantile heads beside conformal
+    python benchmarks/intervals.py --seeds 0 1 2 --epochs 10 --tasks ETTh1 AirPassengers \
+        Melbourne AEP --out benchmarks/results/intervals_auto   # auto beside each mode
+    python benchmarks/intervals.py --seeds 0 --tasks M4 tourism-quarterly tourism-monthly \
+        pedestrian --m4-seeds 0 1 2 --m4-epochs 3 --panel-seeds 0 1 2 --panel-epochs 3 \
+        --out benchmarks/results/intervals_auto_panels
 
 Writes benchmarks/results/intervals.md and .csv (or `--out`).
 """
@@ -263,8 +271,10 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         f"baseline's lookback, patience 5, at most {args.epochs} epochs (cut from 100 for time). "
         "Coverage in % of test actuals inside the interval (nominal: the level); width in "
         "original units; MSIS (M4 mean scaled interval score, scaled by the training part's "
-        "seasonal-naive MAE; lower is better). `conformal`: the default, calibrated on the "
-        "validation windows; `adaptive`: the same model, re-calibrated as test actuals arrive. "
+        "seasonal-naive MAE; lower is better). `auto (default)`: the mode chosen per run on the "
+        "validation windows (forecast.interval_choice: early windows fit, late windows check; "
+        "`auto chose` names it per seed); `conformal`: calibrated on the validation windows; "
+        "`adaptive`: the same model, re-calibrated as test actuals arrive. "
         "Naive: its own conformal errors on the same validation windows (measured in the same "
         "run). `val cov.`: coverage on the validation windows themselves (in-sample for the "
         "calibration).",
