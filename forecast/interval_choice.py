@@ -127,21 +127,22 @@ def choose_mode(
     levels = list(next(iter(checks.values())))
     miss = {n: max(abs(checks[n][lv][0] - lv) for lv in levels) for n in names}
     best_at = {lv: min(checks[n][lv][1] for n in names) for lv in levels}
-    width = {
+    score = {
         n: float(np.mean([checks[n][lv][1] / max(best_at[lv], 1e-12) for lv in levels]))
         for n in names
     }
     cover = {n: "/".join(f"{checks[n][lv][0]:.1f}" for lv in levels) for n in names}
     passing = [n for n in names if miss[n] <= tolerance]
     if passing:
-        best = min(width[n] for n in passing)
-        chosen = next(n for n in passing if width[n] <= best * (1 + tie))
+        best = min(score[n] for n in passing)
+        chosen = next(n for n in passing if score[n] <= best * (1 + tie))
         others = [n for n in names if n != chosen]
+        tied = f", a tie within {tie:.0%} won by the earlier mode" if score[chosen] > best else ""
         why = (
             f"held-out coverage {cover[chosen]} % within {tolerance:g} points of "
-            f"{'/'.join(f'{lv:g}' for lv in levels)}, the best interval score of those"
-            + (f" (x{width[chosen]:.2f} of the best)" if width[chosen] > 1 else "")
-            + "".join(f"; {n}: {cover[n]} %, score x{width[n]:.2f}" for n in others)
+            f"{'/'.join(f'{lv:g}' for lv in levels)}, the best interval score of those "
+            f"(x{score[chosen]:.2f} of the best candidate's{tied})"
+            + "".join(f"; {n}: {cover[n]} %, score x{score[n]:.2f}" for n in others)
         )
         return chosen, why
     chosen = min(names, key=lambda n: miss[n])
