@@ -2,25 +2,33 @@
 
 For each task the default single-LSTM Forecaster is trained once per seed on the accuracy
 benchmark's protocol (its train / validation / test rows, the ridge baseline's validation-chosen
-lookback, patience 5, an epoch cap to fit the time budget). Conformal intervals are calibrated on
-the validation windows (the default, `intervals="conformal"`); the same fitted model is then
-scored with `intervals="adaptive"` (online re-calibration on the test actuals known at each
-origin). With `--quantile`, a second model per seed has quantile heads (`loss="quantile"`, the
-default quantiles 0.025, 0.1, 0.5, 0.9, 0.975), scored with its default intervals (`quantile
-CQR`: the heads' bounds conformalized on the validation windows), adaptively (`quantile CQR
+lookback, patience 5, an epoch cap to fit the time budget). Its intervals are scored with the
+default `intervals="auto"` (the mode chosen on the validation windows, named per seed), then
+the same fitted model with `intervals="conformal"` (calibrated on the validation windows) and
+`intervals="adaptive"` (online re-calibration on the test actuals known at each origin). With
+`--quantile`, a second model per seed has quantile heads (`loss="quantile"`, the default
+quantiles 0.025, 0.1, 0.5, 0.9, 0.975), scored with `quantile auto` (its default), `quantile
+CQR` (the heads' bounds conformalized on the validation windows), adaptively (`quantile CQR
 adaptive`) and with its raw quantiles (`quantile raw`). The naive method's intervals come from
 its own conformal errors on the same validation windows (the reference, measured in the same
 run): `MSIS ratio` = model MSIS / naive MSIS (below 1: better).
 
 Tasks: ETTh1 OT at 24 and 168 steps, AirPassengers (12 steps), the Melbourne temperatures
-(7 steps), and M4 Weekly (`--tasks M4`: 359 series, one global model, lookback 52, the official
-13-value test part, the 13 values before it for validation; errors scaled per series). Run from
-the repository root:
+(7 steps), AEP hourly load (`--tasks AEP`: the last 18 months, 24 steps), M4 Weekly (`--tasks
+M4`: 359 series, one global model, lookback 52, the official 13-value test part, the 13 values
+before it for validation; errors scaled per series) and the panels `tourism-monthly`,
+`tourism-quarterly` (the official 24 / 8-value test parts) and `pedestrian` (55 sensors, the
+last week; `PANELS`). Run from the repository root:
 
     python benchmarks/intervals.py                    # seeds 0 1, ~15 min on 2 shared cores
     python benchmarks/intervals.py --seeds 0 --epochs 5 --tasks AirPassengers   # a quick look
     python benchmarks/intervals.py --quantile --tasks ETTh1 AirPassengers Melbourne M4 \
         --out benchmarks/results/intervals_quantile   # quantile heads beside conformal
+    python benchmarks/intervals.py --seeds 0 1 2 --epochs 10 --tasks ETTh1 AirPassengers \
+        Melbourne AEP --out benchmarks/results/intervals_auto   # auto beside each mode
+    python benchmarks/intervals.py --seeds 0 --tasks M4 tourism-quarterly tourism-monthly \
+        pedestrian --m4-seeds 0 1 2 --m4-epochs 3 --panel-seeds 0 1 2 --panel-epochs 3 \
+        --out benchmarks/results/intervals_auto_panels
 
 Writes benchmarks/results/intervals.md and .csv (or `--out`).
 """
@@ -50,8 +58,9 @@ LEVELS = (80, 95)
 DEFAULT_OUT = "benchmarks/results/intervals"
 # loss -> the interval modes scored on one fitted model, and each one's label
 MODES = {
-    "mae": {"conformal": "conformal", "adaptive": "adaptive"},
+    "mae": {"auto": "auto (default)", "conformal": "conformal", "adaptive": "adaptive"},
     "quantile": {
+        "auto": "quantile auto",
         "conformal": "quantile CQR",
         "adaptive": "quantile CQR adaptive",
         "raw": "quantile raw",
@@ -94,15 +103,20 @@ def fitted_rows(
             began = time.perf_counter()
             fit(f)
             seconds = time.perf_counter() - began
+            chosen = (f.calibration_.choice or {}).get("used", "")
+            print(f"{task} seed {seed} {loss}: auto chose {chosen}: "
+                  f"{(f.calibration_.choice or {}).get('reason', '')}", flush=True)  # fmt: skip
             for mode, label in MODES[loss].items():
                 f.set_params(intervals=mode)
-                found = interval_rows(f, *val, "val") if mode == "conformal" else []
+                found = interval_rows(f, *val, "val") if mode in ("auto", "conformal") else []
                 found += interval_rows(f, *test, "test")
                 for row in found:
                     rows.append(
                         {"task": task, "mode": label, "seed": seed, "lookback": f.lookback,
-                         "epochs": f.fit_result_.epochs_run, "train_s": seconds, **row}
+                         "epochs": f.fit_result_.epochs_run, "train_s": seconds,
+                         "chosen": chosen if mode == "auto" else "", **row}
                     )  # fmt: skip
+            f.set_params(intervals="auto")
         cover = {
             (r["mode"], r["level"]): r["coverage"]
             for r in rows
@@ -128,6 +142,71 @@ def run_task(task: accuracy.Task, args: argparse.Namespace) -> list[dict]:
     return fitted_rows(
         f"{task.dataset} {task.name}", make, lambda f: f.fit(train, val=val),
         (val, task.val), (test, task.test), args,
+    )  # fmt: skip
+
+
+# panel -> file, id, time and target columns, horizon, lookback, validation and test values
+# per series (validation: the values before the test part), training values kept per series
+PANELS = {
+    "tourism-monthly": ("tourism_monthly.csv", "series_id", "month", "visitors", 24, 24, 24,
+                        24, 120),
+    "tourism-quarterly": ("tourism_quarterly.csv", "series_id", "quarter", "visitors", 8, 8,
+                          8, 8, 60),
+    "pedestrian": ("pedestrian_melbourne.csv.gz", "sensor", "timestamp", "count", 24, 168,
+                   168, 168, 24 * 28),
+}  # fmt: skip
+
+
+def panel_task(name: str, args: argparse.Namespace) -> list[dict]:
+    """One global model over a panel (`PANELS`), errors scaled per series, the panel's last
+    values the test part and those before them validation (`--panel-seeds`,
+    `--panel-epochs`; gaps inside a series filled by interpolation, missing values at its
+    start and end dropped)."""
+    from forecast import load_series
+    from forecast.windowing import SplitSpec, split_series
+
+    file, id_col, time_col, target, horizon, lookback, val_size, test_size, keep = PANELS[name]
+    path = accuracy._resolve(args.data_dir) / file
+    raw = pd.read_csv(path)
+    seen = raw[target].notna().groupby(raw[id_col])
+    inside = seen.cummax() & seen.transform(lambda v: v[::-1].cummax()[::-1])
+    series = load_series(raw[inside], id_col=id_col, time_col=time_col, target=target,
+                         fill="interpolate")  # fmt: skip
+    spec = SplitSpec(test_size=test_size, val_size=val_size)
+    parts = split_series(series, spec, context=lookback)
+    train = {k: f.iloc[-keep:] for k, f in parts.train.items()}
+    fit_parts = type(parts)(train, parts.val, parts.test, parts.val_start, parts.test_start,
+                            parts.spans, parts.evaluate_test)  # fmt: skip
+
+    def make(seed: int, loss: str) -> Forecaster:
+        return Forecaster(lookback=lookback, horizon=horizon, seed=seed, verbose=0, patience=3,
+                          epochs=args.panel_epochs, loss=loss)  # fmt: skip
+
+    panel_args = argparse.Namespace(**{**vars(args), "seeds": args.panel_seeds})
+    return fitted_rows(
+        f"{name} h={horizon} ({len(series)} series)", make, lambda f: f.fit(fit_parts),
+        (parts.val, None), (parts.test, None), panel_args,
+    )  # fmt: skip
+
+
+def aep_task(args: argparse.Namespace) -> list[dict]:
+    """AEP hourly load, horizon 24: the last 18 months (13 128 rows), split 0.6 / 0.2 / 0.2,
+    lookback 168, the single-series settings otherwise."""
+    from forecast import load_series
+
+    path = accuracy._resolve(args.data_dir) / "AEP_hourly.csv"
+    frame = load_series(path, time_col="Datetime", target="AEP_MW", sort=True,
+                        duplicates="mean", fill="interpolate").iloc[-13128:]  # fmt: skip
+    tr, va, lookback = int(0.6 * len(frame)), int(0.8 * len(frame)), 168
+    train, val, test = frame.iloc[:tr], frame.iloc[tr - lookback : va], frame.iloc[va - lookback :]
+
+    def make(seed: int, loss: str) -> Forecaster:
+        return Forecaster(lookback=lookback, horizon=24, target="AEP_MW", season=24, seed=seed,
+                          verbose=0, patience=5, epochs=args.epochs, loss=loss)  # fmt: skip
+
+    return fitted_rows(
+        "AEP h=24", make, lambda f: f.fit(train, val=val), (val, va - tr),
+        (test, len(frame) - va), args,
     )  # fmt: skip
 
 
@@ -170,6 +249,9 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     out["naive_MSIS"] = naive
     out["MSIS_ratio"] = out["MSIS"] / out["naive_MSIS"]
     out["seeds"] = model.size() // 1
+    out["chosen"] = model["chosen"].agg(
+        lambda c: " / ".join(f"{n} x{k}" for n, k in c[c != ""].value_counts().items())
+    )
     val = table[(table["part"] == "val") & (table["method"] == "model")]
     out["val_coverage"] = val.groupby(keys, sort=False)["coverage"].mean()
     return out.reset_index()
@@ -189,8 +271,10 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         f"baseline's lookback, patience 5, at most {args.epochs} epochs (cut from 100 for time). "
         "Coverage in % of test actuals inside the interval (nominal: the level); width in "
         "original units; MSIS (M4 mean scaled interval score, scaled by the training part's "
-        "seasonal-naive MAE; lower is better). `conformal`: the default, calibrated on the "
-        "validation windows; `adaptive`: the same model, re-calibrated as test actuals arrive. "
+        "seasonal-naive MAE; lower is better). `auto (default)`: the mode chosen per run on the "
+        "validation windows (forecast.interval_choice: early windows fit, late windows check; "
+        "`auto chose` names it per seed); `conformal`: calibrated on the validation windows; "
+        "`adaptive`: the same model, re-calibrated as test actuals arrive. "
         "Naive: its own conformal errors on the same validation windows (measured in the same "
         "run). `val cov.`: coverage on the validation windows themselves (in-sample for the "
         "calibration).",
@@ -219,8 +303,8 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         ),
         "",
         "| task | mode | level | test coverage | within 3 pts | width | MSIS | naive MSIS | "
-        "MSIS ratio | naive cov. | val cov. |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "MSIS ratio | naive cov. | val cov. | auto chose (seeds) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in s.iterrows():
         sd = f" ± {r['coverage_sd']:.1f}" if r["seeds"] > 1 else ""
@@ -229,7 +313,7 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         lines.append(
             f"| {r['task']} | {r['mode']} | {r['level']:g} | {r['coverage']:.1f}{sd} | {ok} | "
             f"{r['width']:.4g} | {r['MSIS']:.3f} | {r['naive_MSIS']:.3f} | "
-            f"{r['MSIS_ratio']:.3f} | {r['naive_coverage']:.1f} | {val} |"
+            f"{r['MSIS_ratio']:.3f} | {r['naive_coverage']:.1f} | {val} | {r['chosen'] or '–'} |"
         )
     lines.append("")
     for mode in s["mode"].unique():
@@ -256,6 +340,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--m4-seeds", type=int, nargs="+", default=[0], help="seeds for M4")
     parser.add_argument("--m4-epochs", type=int, default=2, help="epoch cap for M4")
     parser.add_argument("--m4-train-rows", type=int, default=156, help="M4 training values")
+    parser.add_argument("--panel-seeds", type=int, nargs="+", default=[0], help="panel seeds")
+    parser.add_argument("--panel-epochs", type=int, default=3, help="epoch cap for panels")
     return parser.parse_args(argv)
 
 
@@ -265,8 +351,12 @@ def main(argv: list[str] | None = None) -> int:
     command = accuracy.command_line("intervals.py", argv)
     began = time.perf_counter()
     rows = [row for task in chosen_tasks(args.tasks) for row in run_task(task, args)]
+    if args.tasks and "AEP" in args.tasks:
+        rows += aep_task(args)
     if args.tasks and "M4" in args.tasks:
         rows += m4_task(args)
+    rows += [row for name in PANELS if args.tasks and name in args.tasks
+             for row in panel_task(name, args)]  # fmt: skip
     table = pd.DataFrame(rows)
     out = accuracy._resolve(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,9 +6,14 @@ The glue between the Forecaster and `forecast.intervals` (conformal scores and b
 - `calibrate`: after training, the validation windows' scores (`intervals.validation_scores`:
   absolute errors of the model and naive; with quantile heads also the CQR scores of each
   quantile pair), scaled per series for many series;
+- `choose`: with `intervals="auto"` (the default), the mode chosen per run on the validation
+  windows: each candidate (adaptive, conformal; with quantile heads also their CQR versions)
+  is fitted on each series' early windows and checked on its late ones
+  (`interval_choice.held_out`), and `interval_choice.choose_mode` picks by coverage, then
+  interval score;
 - `bounds`: level -> (lo, hi) around the forecasts of one series, by the forecaster's
   `intervals` mode: "conformal" (static), "adaptive" (re-calibrated on `actual`), "raw" (the
-  quantile heads' own bounds, uncorrected);
+  quantile heads' own bounds, uncorrected), "auto" (the chosen one);
 - `check_levels`: the levels asked, which quantile heads must be able to serve.
 
 With quantile heads (`loss="quantile"`) the default "conformal" mode is conformalized quantile
@@ -26,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from forecast import intervals, panel, quantiles
+from forecast import interval_choice, intervals, panel, quantiles
 from forecast.intervals import Calibration
 
 
@@ -56,21 +61,68 @@ def check_levels(f: Any, levels: Any, strict: bool = True) -> tuple[float, ...]:
 
 def calibrate(f: Any, train: dict, held: dict, starts: dict) -> Calibration | None:
     """Split-conformal scores of the fitted Forecaster `f` and of naive on the validation
-    windows (`held`, their targets from `starts`), scaled per series for many
-    (`intervals.calibrate`); None without validation data or with `intervals="none"`."""
+    windows (`held`, their targets from `starts`; every origin there), scaled per series for
+    many (`intervals.calibrate`); with `intervals="auto"` also the mode chosen on them
+    (`choose`). None without validation data or with `intervals="none"`."""
     if intervals.check_interval_mode(f.intervals) == "none" or not held:
         return None
     qs = quantiles_of(f)
     levels = list(quantiles.servable_levels(qs)) if qs else []
     start = {k: len(frame) - max(starts[k], f.lookback) for k, frame in held.items()}
-    errors = {}
-    for key, (_, preds, actual, bases, _, quants) in f._spans(held, start).items():
+    errors, widths, origins, local = {}, {}, {}, {}
+    for key, (found, preds, actual, bases, _, quants) in f._spans(held, start).items():
         pairs = {lv: (preds, preds) for lv in levels}  # a fallback: the point's errors
         if quants is not None:
             pairs = quantiles.pairs(quants, qs, levels)
-        errors[key] = intervals.validation_scores(actual, preds, bases["naive"], pairs)
+        local[key] = intervals.window_scale(f._values(held[key]), found, f.lookback)
+        errors[key] = intervals.validation_scores(actual, preds, bases["naive"], pairs, local[key])
+        widths[key] = {lv: hi - lo for lv, (lo, hi) in pairs.items()}
+        origins[key] = found
     scales = {k: intervals.series_scale(f._values(frame)) for k, frame in train.items()}
-    return intervals.calibrate(errors, scales if len(train) > 1 else None)
+    calibration = intervals.calibrate(errors, scales if len(train) > 1 else None)
+    if f.intervals == "auto":
+        calibration.choice = choose(calibration, errors, widths, origins, local, levels or None)
+    return calibration
+
+
+def choose(
+    calibration: Calibration,
+    errors: dict,
+    widths: dict,
+    origins: dict,
+    local: dict,
+    levels: list[float] | None,
+) -> dict[str, Any]:
+    """The mode `intervals="auto"` uses, chosen on the validation windows
+    (`interval_choice.held_out` for each candidate, `interval_choice.choose_mode`): {"used",
+    "reason", "checked"}. Candidates (`interval_choice.CANDIDATES`): adaptive and conformal on
+    the point forecast, the same on its window-scaled errors (each window's scale `local`), and with
+    quantile heads (their servable `levels`) adaptive and conformal CQR; widths compared per
+    series scale as `calibration`'s; the point's candidates are checked at
+    `intervals.LEVELS` without heads. Per series (`errors`, `widths`, `origins`, `local`):
+    `validation_scores`, level -> hi - lo, window origins, `window_scale`."""
+    checked = {}
+    for c in interval_choice.CANDIDATES:
+        if c.quantile and not levels:
+            continue
+        found = {}
+        for level in levels or intervals.LEVELS:
+            key = intervals.score_key("model", level if c.quantile else None, c.local)
+            parts = []
+            for k, e in errors.items():
+                scale = calibration.scales.get(k, 1.0)
+                base = widths[k][level] / scale if c.quantile else np.zeros_like(e["model"])
+                if c.local:
+                    parts.append((e[key], base, origins[k], local[k] / scale))
+                else:
+                    parts.append((e[key] / scale, base, origins[k], 1.0))
+            cover, width = interval_choice.held_out(parts, level, c.adaptive)
+            found[level] = (cover, width)
+        checked[c.name] = found
+    used, reason = interval_choice.choose_mode(checked)
+    table = {n: {f"{lv:g}": [round(v, 4) for v in cw] for lv, cw in by.items()}
+             for n, by in checked.items()}  # fmt: skip
+    return {"used": used, "reason": reason, "checked": table}
 
 
 def bounds(
@@ -87,15 +139,60 @@ def bounds(
     """level -> (lo, hi) around `preds` `(n, horizon, n_targets)` of series `key` (rows
     `frame`) by `method` ("model" or "naive"): conformal, adaptive to `actual` (`origins`
     `(n,)`) with `intervals="adaptive"`, CQR around the quantile forecasts `quants` `(n,
-    horizon, n_targets, Q)` of the model when given, or those raw with `intervals="raw"`."""
+    horizon, n_targets, Q)` of the model when given, or those raw with `intervals="raw"`.
+    With `intervals="auto"`, the mode the calibration chose (`choose`): adaptive or not, CQR
+    or the point's; without `actual` (`predict`) adaptive is the fixed conformal quantile of
+    every validation window. Levels always nest (`intervals.nested`)."""
     if not levels:
         return {}
+    calibration = intervals.check_calibrated(f.calibration_)
+    used = interval_choice.Candidate(f.intervals, f.intervals == "adaptive", True)
+    if f.intervals == "auto" and calibration.choice:
+        used = interval_choice.candidate(calibration.choice["used"])
     pairs = None
-    if quants is not None and method == "model":
+    if quants is not None and method == "model" and used.quantile:
         pairs = quantiles.pairs(quants, quantiles_of(f), levels)
         if f.intervals == "raw":
-            return pairs
-    calibration = intervals.check_calibrated(f.calibration_)
-    scale = calibration.scale_for(key, f._values(frame))
-    actual = actual if f.intervals == "adaptive" else None
-    return calibration.bounds(method, preds, levels, scale, origins, actual, pairs)
+            return intervals.nested(pairs)
+    values = f._values(frame)
+    scale = calibration.scale_for(key, values)
+    local = used.local and method == "model"
+    if local:
+        scale = intervals.window_scale(values, _origins(values, origins), f.lookback)
+    actual = actual if used.adaptive else None
+    return calibration.bounds(method, preds, levels, scale, origins, actual, pairs, local)
+
+
+def _origins(values: np.ndarray, origins: np.ndarray | None) -> np.ndarray:
+    """`origins`, or for `predict` (None) the row after the last with every target value
+    `(1,)` (rows after it are future covariate rows)."""
+    if origins is not None:
+        return origins
+    valid = np.flatnonzero(np.isfinite(values).all(axis=1))
+    return np.array([valid[-1] + 1 if len(valid) else len(values)])
+
+
+def score(
+    f: Any, report: Any, data: dict, spans: dict, levels: Sequence[float], names: Any
+) -> None:
+    """Score the intervals of the model and naive over `spans` (`Forecaster._spans` of
+    `data`) into `report` (a `forecast.evaluation.Report`): `intervals` pooled over series
+    (`intervals.interval_table`), with many series each one's coverage in `per_series`
+    (`intervals.series_coverage`), the small-set and full-coverage notes, and
+    `interval_mode` (the mode used and why)."""
+    found = [
+        {m: bounds(f, k, data[k], p, levels, m, s[0], s[2], s[5])
+         for m, p in (("model", s[1]), ("naive", s[3]["naive"]))}
+        for k, s in spans.items()
+    ]  # fmt: skip
+    if len(spans) > 1 and report.per_series is not None:
+        actual = {k: s[2] for k, s in spans.items()}
+        cover = intervals.series_coverage(actual, dict(zip(spans, found, strict=True)), names)
+        report.per_series = report.per_series.merge(cover, "left")
+    actual = np.concatenate([s[2] for s in spans.values()])
+    pooled = intervals.concat_bounds(found)
+    report.intervals = intervals.interval_table(actual, pooled, f.mase_scale_, names)
+    report.notes += f.calibration_.notes(levels)
+    overall = report.interval_overall()
+    report.notes += intervals.full_coverage_notes(overall, actual[..., 0].size)
+    report.interval_mode = f.calibration_.describe(f.intervals)

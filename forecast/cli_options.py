@@ -204,8 +204,8 @@ DataParallel = Annotated[
 Intervals = Annotated[
     str,
     model_option(
-        help="Prediction intervals: conformal (validation errors), adaptive, raw (quantile "
-        "heads uncorrected), none."
+        help="Prediction intervals: auto (the mode that holds on late validation windows), "
+        "conformal (validation errors), adaptive, raw (quantile heads uncorrected), none."
     ),
 ]
 Split = Annotated[
@@ -269,7 +269,7 @@ def shared_options(
     seed: Seed = 0,
     device: Device = "auto",
     data_parallel: DataParallel = False,
-    intervals: Intervals = "conformal",
+    intervals: Intervals = "auto",
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@with_shared_options` gets them in its `--help` and as `opts`."""

@@ -154,6 +154,8 @@ class Report:
         notes: plain sentences for the reader (baseline verdicts, skipped zero actuals).
         intervals: prediction intervals scored (`forecast.intervals.interval_table`): columns
             `target, method, level, step, coverage, width, pinball, MSIS`; None without them.
+        interval_mode: the interval mode used and why (`intervals.Calibration.describe`:
+            "mode" the setting, "used", "reason", with "auto" "checked"); None without.
     """
 
     table: pd.DataFrame
@@ -162,6 +164,7 @@ class Report:
     per_series: pd.DataFrame | None = None  # sMAPE, MASE, OWA per series (forecast.panel)
     competition: dict[str, Any] | None = None  # their M4 aggregate, per target and method
     intervals: pd.DataFrame | None = None
+    interval_mode: dict[str, Any] | None = None  # `Calibration.describe`: mode, used, reason
 
     def interval_overall(self) -> pd.DataFrame:
         """One row per (target, method, level): the overall interval scores (empty without
@@ -230,6 +233,8 @@ class Report:
         }
         if self.intervals is not None:
             found["intervals"] = self._intervals_dict()
+        if self.interval_mode is not None:
+            found["interval_mode"] = self.interval_mode
         return found
 
     def __str__(self) -> str:

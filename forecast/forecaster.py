@@ -106,9 +106,12 @@ class Forecaster(Settings):
         ensemble: train this many models with seeds `seed, seed + 1, ...` and average their
             forecasts (one saved Keras model; `forecast.training.train_members`).
         model_options: extra keyword arguments for the model builder (units, dropout, ...).
-        intervals: "conformal" (default): calibrate prediction intervals on the validation
-            windows after training (`forecast.intervals`; CQR with quantile heads); "adaptive":
-            the same, re-calibrated online on the actuals of the span scored; "raw": the
+        intervals: "auto" (default): the mode below chosen per run on the validation windows
+            (early windows fit, late windows check; `forecast.interval_choice`);
+            "conformal": calibrate prediction intervals on the validation windows after
+            training (`forecast.intervals`; CQR with quantile heads); "adaptive": the same,
+            re-calibrated online on the actuals of the span scored (evaluate, backtests,
+            predict_windows; `predict` has none and uses the fixed quantile); "raw": the
             quantile heads' own bounds; "none": point forecasts only (`forecast.bands`).
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
@@ -146,7 +149,7 @@ class Forecaster(Settings):
         season: int | None = None,
         ensemble: int = 1,
         model_options: Mapping[str, Any] | None = None,
-        intervals: str = "conformal",
+        intervals: str = "auto",
         verbose: int = 1,
     ):
         self.model = model
@@ -426,8 +429,10 @@ class Forecaster(Settings):
             series: the data; its last `lookback` rows are the input, without a gap (with
                 `future_covariates`, then the `horizon` rows after the last target value,
                 the target empty, that give them).
-            levels: prediction-interval levels in percent, e.g. (80, 95) (conformal, from
-                the validation errors); None: point forecasts only.
+            levels: prediction-interval levels in percent, e.g. (80, 95), from the validation
+                errors by the `intervals` mode (with "auto", the one chosen at fit; an adaptive
+                mode has no new actuals here and gives the fixed conformal quantile of every
+                validation window); None: point forecasts only.
 
         Returns:
             A DataFrame indexed by the next `horizon` timestamps (from the series'
@@ -540,15 +545,7 @@ class Forecaster(Settings):
             data, spans, past, m4_season(self.freq_, self.season), self.horizon, names
         )
         if levels:
-            bounds = [
-                {m: bands.bounds(self, k, data[k], p, levels, m, s[0], s[2], s[5])
-                 for m, p in (("model", s[1]), ("naive", s[3]["naive"]))}
-                for k, s in spans.items()
-            ]  # fmt: skip
-            actual = np.concatenate([s[2] for s in spans.values()])
-            bounds = intervals.concat_bounds(bounds)
-            report.intervals = intervals.interval_table(actual, bounds, self.mase_scale_, names)
-            report.notes += self.calibration_.notes(levels)
+            bands.score(self, report, data, spans, levels, names)
         return report
 
     def _baselines(

@@ -46,7 +46,9 @@ from forecast.errors import ConfigError, check_choice
 
 LEVELS = (80, 95)  # the levels reports score by default (statsforecast's `level=[80, 95]`)
 ACI_STEP = 0.005  # adaptive mode's learning rate (gamma of Gibbs and Candes, 2021)
-INTERVAL_MODES = ("conformal", "adaptive", "raw", "none")  # raw: quantile heads, uncorrected
+# auto: a mode chosen per run on validation (`forecast.interval_choice`); raw: quantile
+# heads, uncorrected
+INTERVAL_MODES = ("auto", "conformal", "adaptive", "raw", "none")
 
 
 def check_interval_mode(mode: str) -> str:
@@ -113,6 +115,33 @@ def conformal_rank(n: int, level: float) -> int:
     return int(min(max(k, 1), n))
 
 
+def too_few(n: int, level: float) -> bool:
+    """Whether n scores are too few for a finite `level` % conformal quantile (n below
+    `level / (100 - level)`: the rank `ceil((n + 1) * level / 100)` passes n)."""
+    return math.ceil((n + 1) * level / 100 - 1e-9) > n
+
+
+def pooled_scores(scores: np.ndarray) -> np.ndarray:
+    """Scores of every horizon step pooled, each step's with its own scale (the small-set
+    path): scores `(n, horizon, n_targets)` are divided by their step's mean absolute score,
+    pooled over steps and multiplied back by each step's scale, `(n * horizon, horizon,
+    n_targets)`, so a conformal quantile at step h reads `n * horizon` scores at h's scale."""
+    scores = np.asarray(scores, dtype=np.float64)
+    n, horizon, n_targets = scores.shape
+    scale = np.mean(np.abs(scores), axis=0)  # (horizon, n_targets)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    unit = (scores / scale).reshape(n * horizon, n_targets)
+    return unit[:, None, :] * scale[None]
+
+
+def scores_for(scores: np.ndarray, level: float) -> np.ndarray:
+    """`scores` `(n, horizon, n_targets)`, or, when n is `too_few` for `level` and the
+    horizon has more than one step, `pooled_scores(scores)`."""
+    if too_few(len(scores), level) and scores.shape[1] > 1:
+        return pooled_scores(scores)
+    return scores
+
+
 def conformal_quantile(scores: np.ndarray, level: float) -> np.ndarray:
     """The conformal quantile along the first axis: scores `(n, ...)` -> `(...)`."""
     scores = np.asarray(scores, dtype=np.float64)
@@ -126,10 +155,31 @@ def conformity(lo: np.ndarray, hi: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.maximum(lo - y, y - hi)
 
 
-def score_key(method: str, level: float | None = None) -> str:
+def score_key(method: str, level: float | None = None, local: bool = False) -> str:
     """The `Calibration.scores` key of a method's scores: "model" (absolute errors of the
-    point forecast), or "model_cqr_80" (CQR scores of the quantile pair of level 80)."""
-    return method if level is None else f"{method}_cqr_{level_name(level)}"
+    point forecast), "model_cqr_80" (CQR scores of the quantile pair of level 80), or
+    "model_local" (absolute errors divided by each window's `window_scale`)."""
+    key = method if level is None else f"{method}_cqr_{level_name(level)}"
+    return f"{key}{LOCAL}" if local else key
+
+
+LOCAL = "_local"  # the suffix of window-scaled scores (not divided by the series' scale)
+
+
+def window_scale(values: np.ndarray, origins: np.ndarray, lookback: int) -> np.ndarray:
+    """Each window's own scale (locally weighted conformal): the mean absolute one-step
+    change of its `lookback` input rows, per target, `(m, 1, n_targets)`, for windows whose
+    first target rows are `origins` `(m,)` in `values` `(rows, n_targets)`. Floored at 1 %
+    of the input rows' mean absolute value (1 when those are all 0), so a flat input window
+    does not give a zero-width interval."""
+    values = np.asarray(values, dtype=np.float64)
+    rows = np.asarray(origins)[:, None] - lookback + np.arange(lookback)  # (m, lookback)
+    inputs = values[np.clip(rows, 0, len(values) - 1)]  # (m, lookback, n_targets)
+    change = np.nanmean(np.abs(np.diff(inputs, axis=1)), axis=1) if lookback > 1 else 0.0
+    level = np.nanmean(np.abs(inputs), axis=1)
+    floor = np.where(np.isfinite(level) & (level > 0), 0.01 * level, 1.0)
+    scale = np.where(np.isfinite(change), np.maximum(change, floor), floor)
+    return scale[:, None, :]
 
 
 def validation_scores(
@@ -137,11 +187,16 @@ def validation_scores(
     preds: np.ndarray,
     naive: np.ndarray,
     pairs: Mapping[float, tuple[np.ndarray, np.ndarray]] | None = None,
+    local: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """What `calibrate` pools for one series: the absolute errors of the model's point
     forecasts and of naive's, and the CQR scores of each quantile pair, `(n, horizon,
-    n_targets)` each (`actual`, `preds`, `naive` alike; `pairs`: level -> (lo, hi))."""
+    n_targets)` each (`actual`, `preds`, `naive` alike; `pairs`: level -> (lo, hi)); with
+    each window's `local` scale `(n, 1, n_targets)` (`window_scale`), the model's absolute
+    errors divided by it too ("model_local")."""
     found = {"model": np.abs(actual - preds), "naive": np.abs(actual - naive)}
+    if local is not None:
+        found[score_key("model", local=True)] = found["model"] / local
     for level, (lo, hi) in (pairs or {}).items():
         found[score_key("model", level)] = conformity(lo, hi, actual)
     return found
@@ -218,10 +273,14 @@ class Calibration:
             n_targets)`, divided by each series' scale when `scales` is not empty.
         scales: series id -> its scale `(n_targets,)` (`series_scale` of its training rows);
             empty for one series (errors in original units).
+        choice: with `intervals="auto"`, the mode chosen on the validation windows: "used"
+            (a `forecast.interval_choice.CANDIDATES` name), "reason" and "checked" (name ->
+            level -> [coverage, interval score] on the late windows); None otherwise.
     """
 
     scores: dict[str, np.ndarray]
     scales: dict[str, np.ndarray] = field(default_factory=dict)
+    choice: dict[str, Any] | None = None  # intervals="auto": {"used", "reason", "checked"}
 
     @property
     def n(self) -> int:
@@ -230,15 +289,32 @@ class Calibration:
 
     def notes(self, levels: Sequence[float]) -> list[str]:
         """Sentences for a report: the levels too high for the calibration windows (n below
-        `level / (100 - level)`: no finite interval has the guarantee; the largest error is
-        used, so coverage may fall short)."""
-        short = [lv for lv in levels if math.ceil((self.n + 1) * lv / 100 - 1e-9) > self.n]
-        return [
-            f"{level:g}% intervals: {self.n} calibration windows are too few for the conformal "
-            f"guarantee (it needs {math.ceil(level / (100 - level) - 1e-9)}); they use the "
-            "largest validation error and may cover less. Use more validation data."
-            for level in short
-        ]
+        `level / (100 - level)`, `too_few`): their scores are pooled over the horizon steps,
+        each step's at its own scale (`pooled_scores`); with one step, or still too few, the
+        largest score is used and coverage may fall short."""
+        horizon, found = next(iter(self.scores.values())).shape[1], []
+        for level in (lv for lv in levels if too_few(self.n, lv)):
+            need = math.ceil(level / (100 - level) - 1e-9)
+            head = f"{level:g}% intervals: {self.n} calibration windows are too few for the "
+            if horizon > 1 and not too_few(self.n * horizon, level):
+                found.append(
+                    f"{head}conformal guarantee (it needs {need}); the errors of the {horizon} "
+                    f"horizon steps are pooled, each step's divided by its mean error "
+                    f"({self.n * horizon} scores), so the guarantee holds only approximately."
+                )
+            else:
+                found.append(
+                    f"{head}conformal guarantee (it needs {need}); they use the largest "
+                    "validation error and may cover less. Use more validation data."
+                )
+        return found
+
+    def describe(self, mode: str) -> dict[str, Any]:
+        """What the run uses, JSON-ready: {"mode": the setting, "used": the mode applied,
+        "reason": why, "checked": the held-out check} (`forecast.interval_choice`)."""
+        if mode == "auto" and self.choice:
+            return {"mode": mode, **self.choice}
+        return {"mode": mode, "used": mode, "reason": f"set by intervals={mode!r}"}
 
     def scale_for(self, key: str, values: np.ndarray) -> np.ndarray | float:
         """The scale of series `key` `(n_targets,)`: saved at fit, else that of `values`
@@ -256,14 +332,21 @@ class Calibration:
         origins: np.ndarray | None = None,
         actual: np.ndarray | None = None,
         pairs: Mapping[float, tuple[np.ndarray, np.ndarray]] | None = None,
+        local: bool = False,
     ) -> dict[float, tuple[np.ndarray, np.ndarray]]:
         """Intervals around `forecasts` `(m, horizon, n_targets)` in original units.
+
+        `scale` multiplies the scores back: the series' scale `(n_targets,)`, or with
+        `local` (the window-scaled scores, `score_key(..., local=True)`) each window's
+        `window_scale` `(m, 1, n_targets)`.
 
         Given actuals (`origins` `(m,)`, `actual` like `forecasts`), the half-widths adapt
         to the hits and misses known at each origin (`adaptive_half_widths`); otherwise they
         are fixed. Given quantile `pairs` (level -> (lo, hi) like `forecasts`), each pair is
         widened by its CQR scores instead (`score_key(method, level)`); CQR may also narrow a
-        pair, but never past the point forecast: `lo <= forecasts <= hi` always holds.
+        pair, but never past the point forecast: `lo <= forecasts <= hi` always holds. With
+        too few windows for a level, the scores are pooled over steps (`scores_for`). Levels
+        nest (`nested`).
 
         Returns:
             level -> (lo, hi), each like `forecasts`.
@@ -271,14 +354,15 @@ class Calibration:
         found = {}
         for level in levels:
             lo, hi = pairs[level] if pairs else (forecasts, forecasts)
-            scores = self.scores[score_key(method, level if pairs else None)]
+            key = score_key(method, level if pairs else None, local)
+            scores = scores_for(self.scores[key], level)
             if actual is not None and origins is not None:
                 new = conformity(lo, hi, actual) / scale
                 half = adaptive_half_widths(scores, new, origins, level) * scale
             else:
                 half = conformal_quantile(scores, level)[None] * scale
             found[level] = (np.minimum(lo - half, forecasts), np.maximum(hi + half, forecasts))
-        return found
+        return nested(found)
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, object]]:
         """Arrays for an `.npz` file and a JSON-ready description (series ids, mode)."""
@@ -286,7 +370,8 @@ class Calibration:
         arrays = {f"scores_{m}": v for m, v in self.scores.items()}
         if keys:
             arrays["scales"] = np.stack([self.scales[k] for k in keys])
-        return arrays, {"methods": list(self.scores), "series": keys}
+        info = {"methods": list(self.scores), "series": keys}
+        return arrays, {**info, **({"choice": self.choice} if self.choice else {})}
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: Mapping[str, Any]) -> Calibration:
@@ -296,7 +381,22 @@ class Calibration:
         scales = np.asarray(arrays["scales"], np.float64) if keys else np.empty((0, 0))
         if len(scales) != len(keys) or len({v.shape for v in scores.values()}) != 1:
             raise ValueError("series scales or score shapes do not match")
-        return cls(scores, dict(zip(keys, scales, strict=True)))
+        return cls(scores, dict(zip(keys, scales, strict=True)), info.get("choice"))
+
+
+def nested(
+    bounds: Mapping[float, tuple[np.ndarray, np.ndarray]],
+) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+    """`bounds` (level -> (lo, hi)) with every level's interval containing every lower
+    level's: each bound is taken outward to the next lower level's where it lies inside."""
+    found: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    inner = None
+    for level in sorted(bounds):
+        lo, hi = bounds[level]
+        if inner is not None:
+            lo, hi = np.minimum(lo, inner[0]), np.maximum(hi, inner[1])
+        found[level] = inner = (lo, hi)
+    return {level: found[level] for level in bounds}
 
 
 def calibrate(
@@ -307,13 +407,16 @@ def calibrate(
 
     Args:
         errors: series id -> method -> absolute errors `(n_k, horizon, n_targets)` in
-            original units.
+            original units (window-scaled ones, `LOCAL`, as they are).
         scales: series id -> scale `(n_targets,)`; None or empty for no scaling.
     """
     scales = {k: np.asarray(v, np.float64) for k, v in (scales or {}).items()}
     methods = list(next(iter(errors.values())))
     pooled = {
-        m: np.concatenate([e[m] / scales.get(k, 1.0) for k, e in errors.items()]) for m in methods
+        m: np.concatenate(
+            [e[m] / (1.0 if m.endswith(LOCAL) else scales.get(k, 1.0)) for k, e in errors.items()]
+        )
+        for m in methods
     }
     return Calibration(pooled, scales)
 
@@ -372,6 +475,52 @@ def interval_table(
                 for h in range(y_true.shape[1]):
                     rows.append({**head, "step": h + 1, **{k: per_step[k][h, j] for k in per_step}})
     return pd.DataFrame(rows, columns=["target", "method", "level", "step", *INTERVAL_METRICS])
+
+
+def full_coverage_notes(overall: pd.DataFrame, n_values: int) -> list[str]:
+    """Sentences for the model's levels that covered every scored value although at least
+    two misses were due (`n_values` actuals scored per target: windows x horizon steps):
+    the intervals were wider than these actuals needed. `overall`: `Report.interval_overall`
+    (index target, method, level; a `coverage` column)."""
+    found = []
+    for (target, method, level), row in overall.iterrows():
+        if method != "model" or row["coverage"] < 100 or n_values * (100 - level) / 100 < 2:
+            continue
+        found.append(
+            f"{level:g}% intervals ({target}) covered every scored value: wider than these "
+            "actuals needed (the validation errors were larger, or too few to calibrate)."
+        )
+    return found
+
+
+def series_coverage(
+    actual: Mapping[str, np.ndarray],
+    bounds: Mapping[str, Mapping[str, Mapping[float, tuple[np.ndarray, np.ndarray]]]],
+    targets: Sequence[str],
+) -> pd.DataFrame:
+    """Coverage per series, beside the pooled one of `interval_table`.
+
+    Args:
+        actual: series id -> actuals `(n_k, horizon, n_targets)`.
+        bounds: series id -> method -> level -> (lo, hi), each like its actuals.
+        targets: target names.
+
+    Returns:
+        Columns series, target, method, then `coverage-80`, ... (% of the series' actuals
+        inside), one row per (series, target, method).
+    """
+    rows = []
+    for key, methods in bounds.items():
+        y = actual[key]
+        for method, levels in methods.items():
+            inside = {
+                lv: ((y >= lo) & (y <= hi)).mean(axis=(0, 1)) for lv, (lo, hi) in levels.items()
+            }
+            for j, target in enumerate(targets):
+                rows.append({"series": key, "target": target, "method": method,
+                             **{f"coverage-{level_name(lv)}": 100.0 * v[j]
+                                for lv, v in inside.items()}})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def concat_bounds(

@@ -59,8 +59,17 @@ def print_report(console: Console, report: Any, heading: str, model: str) -> Non
         console.print(competition_table(report.competition, report.per_series, model))
     if report.intervals is not None:
         console.print(intervals_table(report.interval_overall(), model))
+    if report.interval_mode is not None:
+        console.print(interval_mode_line(report.interval_mode), soft_wrap=True)
     for note in report.notes:
         console.print(note, soft_wrap=True)
+
+
+def interval_mode_line(mode: dict) -> str:
+    """The report line naming the interval mode used and why (`Report.interval_mode`)."""
+    if mode["mode"] == "auto":
+        return f"intervals: {mode['used']} (auto, chosen on validation: {mode['reason']})"
+    return f"intervals: {mode['used']} ({mode['reason']})"
 
 
 def competition_table(aggregate: dict, per_series: Any, model: str, worst: int = 3) -> Table:

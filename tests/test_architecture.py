@@ -41,8 +41,16 @@ LAYERS: list[set[str]] = [
         "forecast.competition",
         "forecast.settings",
     },
-    # panel: many series; known_future: covariates read over the horizon
-    {"forecast.models", "forecast.panel", "forecast.known_future", "forecast.catalogue"},
+    # panel: many series; known_future: covariates read over the horizon; catalogue: the
+    # datasets found; interval_choice:
+    # intervals="auto"'s rule, on intervals' maths
+    {
+        "forecast.models",
+        "forecast.panel",
+        "forecast.known_future",
+        "forecast.interval_choice",
+        "forecast.catalogue",
+    },
     {"forecast.lookback"},  # the lookback choice: panel's scoring, for Forecaster
     {"forecast.training"},
     {"forecast.artifacts"},

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from forecast import Forecaster
 from forecast.cli import app
 from forecast.errors import ArtifactError, ConfigError
+from forecast.interval_choice import choose_mode, held_out
 from forecast.intervals import (
     adaptive_half_widths,
     bound_names,
@@ -23,8 +24,12 @@ from forecast.intervals import (
     check_levels,
     conformal_quantile,
     conformal_rank,
+    full_coverage_notes,
     interval_table,
+    nested,
+    pooled_scores,
     series_scale,
+    window_scale,
 )
 
 
@@ -87,8 +92,131 @@ def test_too_few_calibration_windows_for_a_level_are_reported() -> None:
     """n scores give the guarantee up to level n / (n + 1): 13 windows reach 80 %, not 95 %."""
     few = calibrate({"a": {"model": np.ones((13, 2, 1))}})
     assert [note.split("%")[0] for note in few.notes((80, 95))] == ["95"]
-    assert "needs 19" in few.notes((95,))[0]
+    assert "needs 19" in few.notes((95,))[0] and "pooled" in few.notes((95,))[0]
     assert calibrate({"a": {"model": np.ones((19, 2, 1))}}).notes((80, 95)) == []
+    one_step = calibrate({"a": {"model": np.ones((13, 1, 1))}})  # nothing to pool
+    assert "largest validation error" in one_step.notes((95,))[0]
+
+
+def test_too_few_windows_pool_the_steps_each_at_its_own_scale() -> None:
+    """13 windows x 6 steps: the 95 % half-width is a finite quantile of 78 pooled scores,
+    per step at that step's scale, not each step's largest error."""
+    rng = np.random.default_rng(4)
+    scores = np.abs(rng.normal(size=(13, 6, 1))) * np.arange(1, 7)[None, :, None]
+    pooled = pooled_scores(scores)
+    assert pooled.shape == (78, 6, 1)
+    ratio = pooled[:, 5, 0] / pooled[:, 0, 0]  # every score, at step 6's scale and step 1's
+    assert np.allclose(ratio, scores[:, 5].mean() / scores[:, 0].mean())
+    half = calibrate({"a": {"model": scores}}).bounds("model", np.zeros((1, 6, 1)), (95,))[95][1]
+    assert np.allclose(half[0], conformal_quantile(pooled, 95))
+    assert (half[0, :, 0] < scores.max(axis=0)[:, 0]).any()  # finite, not the max everywhere
+    per_step = half[0, :, 0] / scores.mean(axis=0)[:, 0]  # in proportion to each step's scale
+    assert np.allclose(per_step, per_step[0])
+
+
+def test_full_coverage_is_noted_when_misses_were_due() -> None:
+    index = pd.MultiIndex.from_tuples(
+        [("v", "model", 80.0), ("v", "model", 95.0), ("v", "naive", 95.0)],
+        names=["target", "method", "level"],
+    )
+    overall = pd.DataFrame({"coverage": [90.0, 100.0, 100.0]}, index=index)
+    notes = full_coverage_notes(overall, 100)  # 5 misses were due at 95 %
+    assert len(notes) == 1 and notes[0].startswith("95% intervals (v) covered every")
+    assert full_coverage_notes(overall, 20) == []  # 1 miss due: 100 % is no news
+
+
+# ----------------------------------------------------------- intervals="auto": the rule
+def test_choose_mode_takes_the_narrowest_mode_that_holds_else_the_closest() -> None:
+    adaptive_misses = {
+        "adaptive": {80: (70.0, 1.0), 95: (90.0, 2.0)},
+        "conformal": {80: (81.0, 1.2), 95: (94.0, 2.3)},
+    }
+    assert choose_mode(adaptive_misses)[0] == "conformal"
+    both_hold = {
+        "adaptive": {80: (79.0, 1.00), 95: (95.5, 2.0)},
+        "conformal": {80: (82.0, 1.01), 95: (96.0, 2.01)},  # a tie: the earlier one
+        "conformal window-scaled": {80: (80.0, 0.80), 95: (94.0, 1.6)},  # clearly narrower
+    }
+    chosen, why = choose_mode(both_hold)
+    assert chosen == "conformal window-scaled" and "within 3 points" in why
+    assert choose_mode({k: both_hold[k] for k in ("adaptive", "conformal")})[0] == "adaptive"
+    none_hold = {
+        "adaptive": {80: (70.0, 1.0), 95: (90.0, 2.0)},
+        "conformal": {80: (75.0, 1.2), 95: (88.0, 2.3)},
+    }
+    chosen, why = choose_mode(none_hold)
+    assert chosen == "conformal" and why.startswith("no mode held")  # worst miss 7, not 10
+
+
+def _check(parts: list, level: float) -> dict:
+    return {
+        "adaptive": {level: held_out(parts, level, adaptive=True)},
+        "conformal": {level: held_out(parts, level, adaptive=False)},
+    }
+
+
+def test_held_out_check_picks_adaptive_after_a_noise_change_in_validation() -> None:
+    """The late validation windows are three times noisier: conformal scores fitted on the
+    early ones miss, the adaptive ones follow."""
+    rng = np.random.default_rng(6)
+    errors = (
+        np.abs(rng.normal(size=(2000, 1, 1)))
+        * np.r_[np.ones(1000), 3 * np.ones(1000)][:, None, None]
+    )
+    parts = [(errors, np.zeros_like(errors), np.arange(2000), 1.0)]
+    checks = _check(parts, 80)
+    assert checks["conformal"][80][0] < 50 and abs(checks["adaptive"][80][0] - 80) < 3
+    assert choose_mode(checks)[0] == "adaptive"
+
+
+def test_held_out_check_keeps_plain_errors_when_window_scales_mislead() -> None:
+    """Constant noise, input windows whose scale swings: dividing by it widens the
+    intervals for nothing, so the plain scores win; with noise that follows the windows'
+    scale, the window-scaled ones do."""
+    rng = np.random.default_rng(7)
+    n = 4000
+    local = np.exp(rng.normal(size=(n, 1, 1)))  # each window's own scale
+    for noise, winner in ((np.ones((n, 1, 1)), "conformal"), (local, "conformal window-scaled")):
+        errors = np.abs(rng.normal(size=(n, 1, 1))) * noise
+        checks = {
+            "conformal": {80: held_out([(errors, 0 * errors, np.arange(n), 1.0)], 80, False)},
+            "conformal window-scaled": {
+                80: held_out([(errors / local, 0 * errors, np.arange(n), local)], 80, False)
+            },
+        }
+        assert all(abs(c[80][0] - 80) < 3 for c in checks.values())
+        assert choose_mode(checks)[0] == winner
+
+
+def test_held_out_check_with_one_window_per_series_splits_across_series() -> None:
+    rng = np.random.default_rng(8)
+    parts = [
+        (np.abs(rng.normal(size=(1, 2, 1))), np.zeros((1, 2, 1)), np.array([5]), 1.0)
+        for _ in range(400)
+    ]
+    cover, width = held_out(parts, 80, adaptive=True)
+    assert abs(cover - 80) < 6 and width > 0
+    assert held_out(parts, 80, adaptive=False)[0] == cover  # no feedback: the same
+    ordered = sorted(parts, key=lambda p: p[0].max())  # series in order of their noise
+    assert abs(held_out(ordered, 80, adaptive=False)[0] - 80) < 6  # every other one checks
+
+
+def test_window_scale_is_the_inputs_mean_one_step_change_floored() -> None:
+    values = np.r_[np.zeros(4), np.arange(4.0) * 2, 5 * np.ones(4)][:, None]  # (12, 1)
+    scale = window_scale(values, np.array([8, 12]), 4)
+    assert scale.shape == (2, 1, 1)
+    assert scale[0, 0, 0] == pytest.approx(2.0)  # rows 4..7: 0, 2, 4, 6
+    assert scale[1, 0, 0] == pytest.approx(0.05)  # flat at 5: 1 % of the level
+    assert window_scale(np.zeros((6, 1)), np.array([6]), 4)[0, 0, 0] == 1.0
+
+
+def test_levels_nest_even_when_computed_bounds_cross() -> None:
+    lo80, hi80 = np.array([0.0, -1.0]), np.array([3.0, 1.0])
+    lo95, hi95 = np.array([0.5, -2.0]), np.array([2.0, 2.0])  # inside the 80 % at first
+    out = nested({95: (lo95, hi95), 80: (lo80, hi80)})
+    assert list(out) == [95, 80]
+    assert np.all(out[95][0] <= out[80][0]) and np.all(out[95][1] >= out[80][1])
+    assert np.array_equal(out[80][0], lo80) and np.array_equal(out[95][0], [0.0, -2.0])
 
 
 def test_levels_are_checked_and_named_like_statsforecast() -> None:
@@ -135,7 +263,7 @@ def test_fit_calibrates_on_the_validation_windows(fitted: Forecaster) -> None:
     cal = fitted.calibration_
     n_val = round(0.3 * 320)
     assert cal.scores["model"].shape == (n_val - 3 + 1, 3, 1)
-    assert set(cal.scores) == {"model", "naive"} and not cal.scales
+    assert set(cal.scores) == {"model", "model_local", "naive"} and not cal.scales
 
 
 def test_predict_gives_bounds_around_the_point_forecast(fitted: Forecaster) -> None:
@@ -165,12 +293,11 @@ def test_predict_windows_and_evaluate_report_intervals(fitted: Forecaster) -> No
 def test_adaptive_mode_recalibrates_on_known_actuals(fitted: Forecaster) -> None:
     data = _series().copy()
     data.iloc[-100:, 0] += 3 * np.random.default_rng(5).normal(size=100)  # noisier test part
-    static = fitted.predict_windows(data, start=100, levels=[80])
-    adaptive = Forecaster.set_params(fitted, intervals="adaptive")
     try:
-        rolled = adaptive.predict_windows(data, start=100, levels=[80])
+        static = fitted.set_params(intervals="conformal").predict_windows(data, 100, levels=[80])
+        rolled = fitted.set_params(intervals="adaptive").predict_windows(data, 100, levels=[80])
     finally:
-        fitted.set_params(intervals="conformal")
+        fitted.set_params(intervals="auto")
     first = rolled["origin"] == rolled["origin"].iloc[0]
     assert np.allclose(rolled.loc[first, "hi-80"], static.loc[first, "hi-80"])
     width = lambda w: (w["hi-80"] - w["lo-80"]).iloc[-30:].mean()  # noqa: E731
@@ -192,10 +319,13 @@ def test_intervals_none_and_no_validation_give_clear_errors() -> None:
 def test_a_saved_forecaster_reloads_its_bounds_bit_for_bit(fitted: Forecaster, tmp_path) -> None:
     fitted.save(tmp_path / "run")
     config = json.loads((tmp_path / "run" / "forecaster.json").read_text())
-    assert config["calibration"] == {"methods": ["model", "naive"], "series": []}
+    saved = config["calibration"]
+    assert saved["methods"] == ["model", "naive", "model_local"] and saved["series"] == []
+    assert saved["choice"]["used"] in ("adaptive", "conformal")  # intervals="auto"
     with np.load(tmp_path / "run" / "intervals.npz", allow_pickle=False) as arrays:
-        assert set(arrays.files) == {"scores_model", "scores_naive"}
+        assert set(arrays.files) == {"scores_model", "scores_naive", "scores_model_local"}
     loaded = Forecaster.load(tmp_path / "run")
+    assert loaded.calibration_.choice == fitted.calibration_.choice
     pd.testing.assert_frame_equal(
         loaded.predict(_series(), levels=(80, 95)),
         fitted.predict(_series(), levels=(80, 95)),
@@ -205,6 +335,24 @@ def test_a_saved_forecaster_reloads_its_bounds_bit_for_bit(fitted: Forecaster, t
         loaded.calibration_.scores.values(), fitted.calibration_.scores.values(), strict=True
     ):
         assert kept.tobytes() == saved.tobytes()
+
+
+@pytest.mark.slow
+def test_cli_train_reports_the_interval_mode_and_why(tmp_path) -> None:
+    """The default `--intervals auto` names the mode it chose on validation, in the
+    printed report and in metrics.json; an explicit mode says it was set."""
+    data = tmp_path / "data.csv"
+    _series().to_csv(data, index_label="date")
+    tiny = ["--lookback", "12", "--horizon", "3", "--epochs", "1", "--units", "4", "--no-plots"]
+    result = CliRunner().invoke(app, ["train", str(data), *tiny, "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.stdout.splitlines() if x.startswith("intervals: "))
+    mode = json.loads((tmp_path / "a" / "metrics.json").read_text())["interval_mode"]
+    assert mode["mode"] == "auto" and mode["used"] in line and "chosen on validation" in line
+    assert set(mode["checked"]) >= {"adaptive", "conformal"} and mode["reason"] in line
+    tiny += ["--intervals", "conformal"]
+    result = CliRunner().invoke(app, ["train", str(data), *tiny, "--out", str(tmp_path / "b")])
+    assert "intervals: conformal (set by intervals='conformal')" in result.stdout
 
 
 @pytest.mark.slow
@@ -235,9 +383,15 @@ def test_many_series_are_calibrated_on_scaled_errors_and_saved(tmp_path) -> None
     f.fit({"quiet": quiet, "noisy": noisy}, val=0.3)
     assert set(f.calibration_.scales) == {"quiet", "noisy"}
     assert f.calibration_.scales["noisy"] == pytest.approx(50 * f.calibration_.scales["quiet"])
-    banded = f.predict({"quiet": quiet, "noisy": noisy}, levels=(80,))
+    banded = f.predict({"quiet": quiet, "noisy": noisy}, levels=(80,))  # any mode auto takes
     width = {k: (b["v-hi-80"] - b["v-lo-80"]).mean() for k, b in banded.items()}
     assert width["noisy"] == pytest.approx(50 * width["quiet"], rel=1e-6)
+    report = f.evaluate({"quiet": quiet, "noisy": noisy}, test=40)
+    model = report.per_series.set_index(["series", "method"]).loc[(slice(None), "model"), :]
+    assert model[["coverage-80", "coverage-95"]].notna().all().all()  # per series ...
+    pooled = report.interval_overall().loc[("v", "model", 80.0), "coverage"]
+    assert model["coverage-80"].mean() == pytest.approx(pooled)  # ... and pooled (equal sizes)
+    json.dumps(report.to_dict())
     f.save(tmp_path / "many")
     loaded = Forecaster.load(tmp_path / "many")
     again = loaded.predict({"quiet": quiet, "noisy": noisy}, levels=(80,))

@@ -166,7 +166,31 @@ def test_cqr_narrows_a_pair_but_never_past_the_point_forecast() -> None:
     assert np.array_equal(got_lo, point) and np.array_equal(got_hi, point)
 
 
+def test_cqr_levels_nest_even_when_the_inner_scores_are_larger() -> None:
+    """The 80 % pair's scores say "widen by 2", the 95 % pair's "narrow by 0.4": widened
+    apart, the 80 % interval would stick out of the 95 % one; it never does."""
+    y = np.zeros((40, 2, 1))
+    calibration = Calibration(
+        {"model": np.abs(y), "model_cqr_80": y + 2.0, "model_cqr_95": y - 0.4}
+    )
+    point = np.zeros((3, 2, 1))
+    pairs = {80: (point - 1.0, point + 1.0), 95: (point - 1.5, point + 1.5)}
+    got = calibration.bounds("model", point, (80, 95), pairs=pairs)
+    assert np.all(got[95][0] <= got[80][0]) and np.all(got[95][1] >= got[80][1])
+    assert np.array_equal(got[80][0], point - 3.0)  # the inner level is kept as computed
+
+
 # ---------------------------------------------------------------------- the Forecaster
+def test_auto_weighs_the_cqr_modes_too_and_its_levels_nest(fitted) -> None:
+    checked = fitted.calibration_.choice["checked"]
+    assert {"adaptive CQR", "conformal CQR", "adaptive", "conformal"} <= set(checked)
+    assert set(checked["conformal CQR"]) == {"80", "95"}
+    windows = fitted.predict_windows(_series(), start=60, levels=(80, 95))
+    assert (windows["lo-95"] <= windows["lo-80"]).all()
+    assert (windows["hi-95"] >= windows["hi-80"]).all()
+    assert (windows["lo-80"] <= windows["forecast"]).all()
+
+
 def test_the_median_is_the_point_forecast_and_bounds_come_per_level(fitted) -> None:
     data = _series().iloc[:240]
     window = fitted.scaler_.transform(data.iloc[-12:])[None]
@@ -175,7 +199,8 @@ def test_the_median_is_the_point_forecast_and_bounds_come_per_level(fitted) -> N
     banded = fitted.predict(data, levels=(80, 95))
     assert np.array_equal(banded["v"].to_numpy(), median)
     assert list(banded.columns) == ["v", "v-lo-80", "v-hi-80", "v-lo-95", "v-hi-95"]
-    assert set(fitted.calibration_.scores) == {"model", "naive", "model_cqr_80", "model_cqr_95"}
+    kinds = {"model", "model_local", "naive", "model_cqr_80", "model_cqr_95"}
+    assert set(fitted.calibration_.scores) == kinds
     with pytest.raises(ConfigError, match="available are 80, 95") as info:
         fitted.predict(data, levels=(90,))
     assert info.value.setting == "levels"
