@@ -100,7 +100,7 @@ def test_tune_on_a_ray_cluster_stops_trials_with_asha(tiny, tmp_path, env, ray_c
         sys.executable, "-m", "forecast.cli", "tune", str(data), "--horizon", "4",
         "--lookback", "12", "--epochs", "4", "--patience", "4", "--batch-size", "32",
         "--units", "4", "--trials", "4", "--space", str(space), "--engine", "ray",
-        "--address", ray_cluster, "--out", str(out),
+        "--address", ray_cluster.address, "--out", str(out),
     ]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
