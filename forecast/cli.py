@@ -564,6 +564,7 @@ def tune(
     engine: distributed_cli.Engine = "ray",
     address: distributed_cli.Address = None,
     space: distributed_cli.SpaceFile = None,
+    search: distributed_cli.Search = "random",
     split: Split = None,
     cpus: Annotated[float, typer.Option(min=0.01, help="Ray only: CPUs per trial.")] = 1,
     out: Annotated[
@@ -587,10 +588,14 @@ def tune(
     console = Console()
     with distributed_cli.progress_bar(console) as bar:
         show = distributed_cli.trial_line(bar, bar.add_task("trials", total=trials))
-        result = tuning.tune(
-            forecaster, series, spec, out, trials=trials, space=chosen, engine=engine,
-            address=address, cpus=cpus, data=str(opts.data), on_trial=show,
-        )  # fmt: skip
+        try:
+            result = tuning.tune(
+                forecaster, series, spec, out, trials=trials, space=chosen, engine=engine,
+                address=address, cpus=cpus, search=search, data=str(opts.data), on_trial=show,
+            )  # fmt: skip
+        except tuning.TuneInterrupted as stopped:  # Ctrl-C: the trials that ended are kept
+            bar.console.print(str(stopped), soft_wrap=True)
+            raise typer.Exit(130) from None
     tables.print_search(console, result, out)
 
 

@@ -18,7 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from forecast.distributed.grid import ENGINES
+from forecast.distributed.grid import ENGINES, SEARCHES
 
 Engine = Annotated[
     str,
@@ -35,6 +35,13 @@ Address = Annotated[
     ),
 ]
 
+Search = Annotated[
+    str,
+    typer.Option(
+        help=f"Ray only: who draws the trials: {' or '.join(SEARCHES)} (Ray Tune's "
+        'OptunaSearch; pip install -e ".[optuna]").'
+    ),
+]
 Trials = Annotated[int, typer.Option(min=1, help="Configurations tried (the default too).")]
 SpaceFile = Annotated[
     Path | None, typer.Option(help="TOML file whose [space] table overrides the default space.")
@@ -81,9 +88,10 @@ def batch(
 ) -> None:
     """Evaluate a grid of models × datasets × horizons × seeds; rank them in a leaderboard.
 
-    Each finished cell is one row of OUT/results.csv (written atomically by this process
-    only); run the command again after a crash and it runs only the cells not finished,
-    failed ones included.
+    Each finished cell is its own file in OUT/parts/ (written atomically by this process
+    only); OUT/results.csv is assembled from them at the end, Ctrl-C included. Run the
+    command again after a crash and it runs only the cells not finished, failed ones
+    included. Relative data paths are relative to the current folder.
     """
     from forecast.distributed import grid
 

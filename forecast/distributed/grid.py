@@ -47,6 +47,9 @@ from typing import Any
 from forecast.errors import ConfigError, DataError, check_choice, check_positive_int
 
 ENGINES = ("local", "ray")
+# `forecast tune --search`: who draws trials 1.. (forecast.distributed.tuning); declared here,
+# beside ENGINES, so the CLI reads both without importing the tuning module
+SEARCHES = ("random", "optuna")
 KEY = ("dataset", "model", "horizon", "seed")
 FIELDS = [
     *KEY, "lookback", "MAE", "RMSE", "MASE", "sMAPE",
