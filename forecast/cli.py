@@ -471,12 +471,18 @@ def predict(
     levels: Annotated[
         str | None, typer.Option(help="Interval levels like 80,95: lo-80, hi-80, ... columns.")
     ] = None,
+    engine: distributed_cli.PredictEngine = None,
+    address: distributed_cli.Address = None,
+    shards: distributed_cli.Shards = None,
 ) -> None:
     """Forecast the `horizon` steps after the end of the data (with --levels, intervals)."""
     import pandas as pd
 
     from forecast.forecaster import Forecaster
 
+    if engine is not None:  # a Parquet panel by shards of series ids, here or on Ray
+        distributed_cli.predict_sharded(run_dir, data, out, engine, address, shards, levels)
+        return
     backends.start_backend()
     forecaster = Forecaster.load(run_dir)
     series = forecaster.collection(data)

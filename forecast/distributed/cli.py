@@ -42,6 +42,21 @@ Search = Annotated[
         'OptunaSearch; pip install -e ".[optuna]").'
     ),
 ]
+PredictEngine = Annotated[
+    str | None,
+    typer.Option(
+        help=f"{' or '.join(ENGINES)}: forecast a Parquet panel (--data a file or a folder of "
+        "parts) by shards of series ids, in this process or as Ray actors (--address); "
+        "--out is then a folder of Parquet parts.",
+        show_default="one process, the output a table or CSV",
+    ),
+]
+Shards = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="With --engine: shards of series ids.", show_default="4 per Ray worker"
+    ),
+]
 Trials = Annotated[int, typer.Option(min=1, help="Configurations tried (the default too).")]
 SpaceFile = Annotated[
     Path | None, typer.Option(help="TOML file whose [space] table overrides the default space.")
@@ -124,3 +139,35 @@ def batch(
     if result.failed:
         console.print(f"[red]{result.failed} cell(s) failed[/]: run the command again to retry")
         raise typer.Exit(1)
+
+
+def predict_sharded(
+    run_dir: Path,
+    data: Path,
+    out: Path | None,
+    engine: str,
+    address: str | None,
+    shards: int | None,
+    levels: str | None,
+) -> None:
+    """`forecast predict --engine`: the Parquet panel by shards, one line per shard and a
+    summary (`forecast.distributed.predict.predict_parts`)."""
+    from forecast.distributed import predict
+    from forecast.errors import ConfigError
+
+    if out is None or str(out) == "-":
+        raise ConfigError("predict --engine writes Parquet parts: give --out FOLDER", setting="out")
+    if levels:
+        raise ConfigError(
+            "predict --engine gives point forecasts: leave out --levels", setting="levels"
+        )
+    console = Console()
+    result = predict.predict_parts(
+        run_dir, data, out, engine=engine, address=address, shards=shards,
+        on_shard=lambda n, count: console.print(f"shard {n}: {count} series"),
+    )  # fmt: skip
+    console.print(
+        f"{result.series} series in {result.shards} shards on {len(result.workers)} workers "
+        f"({engine}): {result.out}",
+        soft_wrap=True,
+    )
