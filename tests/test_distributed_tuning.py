@@ -109,6 +109,8 @@ def test_the_table_leaves_out_trials_never_started_after_ctrl_c() -> None:
     ]
     rows = tuning._table(grid, base, [{}, {"units": 8}], None)
     assert [(r["trial"], r["val_MAE"], r["status"]) for r in rows] == [(0, 2.0, "finished")]
+    # cut by Ctrl-C: Ray Tune's saved state does not list it as ended, so it is left out
+    assert tuning._table(grid, base, [{}, {"units": 8}], None, ended={"t_00009"}) == []
 
 
 def test_trials_drawn_by_a_search_algorithm_are_numbered_in_order_of_creation() -> None:

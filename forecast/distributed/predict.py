@@ -192,6 +192,7 @@ def predict_parts(
     parts = parquet_parts(data)
     ids = series_ids(parts, id_col)
     out.mkdir(parents=True, exist_ok=True)
+    actors: list[Any] = []
     if engine == "local":
         cut = shard_ids(ids, shards or -(-len(ids) // 1000))
         worker = ShardPredictor(run_dir)
@@ -202,18 +203,20 @@ def predict_parts(
         count = workers or max(1, int(ray.cluster_resources().get("CPU", 1) // cpus))
         cut = shard_ids(ids, shards or 4 * count)
         actor = ray.remote(num_cpus=cpus)(ShardPredictor)
-        pool = ray.util.ActorPool(
-            [actor.remote(run_dir, max(1, int(cpus))) for _ in range(min(count, len(cut)))]
-        )
-        outcomes = pool.map_unordered(
+        actors = [actor.remote(run_dir, max(1, int(cpus))) for _ in range(min(count, len(cut)))]
+        outcomes = ray.util.ActorPool(actors).map_unordered(
             lambda a, job: a.predict.remote(parts, job[1], str(out), job[0]), list(enumerate(cut))
         )
     done, pids = 0, set()
-    for number, count_in, pid in outcomes:
-        done += count_in
-        pids.add(pid)
-        if on_shard:
-            on_shard(number, count_in)
+    try:
+        for number, count_in, pid in outcomes:
+            done += count_in
+            pids.add(pid)
+            if on_shard:
+                on_shard(number, count_in)
+    finally:  # the actors hold a model each: free their CPUs for the next job
+        for each in actors:
+            ray.kill(each)
     for stale in out.glob("part-*.parquet"):  # parts of an earlier run with more shards
         if int(stale.stem.split("-")[1]) >= len(cut):
             stale.unlink()

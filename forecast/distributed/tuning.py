@@ -471,14 +471,25 @@ def _ray_trials(
             ),
         )  # fmt: skip
     grid = tuner.fit()
-    rows = _table(grid, base, configs, on_trial)
-    if grid.num_terminated + grid.num_errors < len(configs):
+    ended = _ended(storage / name)
+    rows = _table(grid, base, configs, on_trial, ended)
+    if len(ended) < len(configs):
         _write_table(rows, storage / name / "search.csv")
         raise TuneInterrupted(
             f"tune interrupted: {len(rows)} of {len(configs)} trials ended (table in "
             f"{storage / name / 'search.csv'}); run the same command again to resume"
         )
     return rows
+
+
+def _ended(experiment: Path) -> set[str]:
+    """The ids of the trials that ended (finished, stopped or failed) in the experiment's
+    saved state: after Ctrl-C Ray Tune saves the running and pending trials as such, then
+    stops them, so the `ResultGrid` in memory cannot tell them from finished ones."""
+    from ray.tune import ExperimentAnalysis
+
+    trials = ExperimentAnalysis(str(experiment)).trials
+    return {t.trial_id for t in trials if t.status in ("TERMINATED", "ERROR")}
 
 
 def _write_table(rows: list[dict[str, Any]], path: Path) -> None:
@@ -494,11 +505,15 @@ def _table(
     base: dict[str, Any],
     configs: list[dict[str, Any]],
     on_trial: Callable[[dict[str, Any]], None] | None,
+    ended: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The search table's rows from Ray Tune's `ResultGrid`: the trials that ended (finished,
-    stopped or failed); those never started (no config yet, after Ctrl-C) are left out.
-    Trials drawn by a search algorithm are numbered in the order Ray Tune created them."""
+    stopped or failed; with `ended`, only the trial ids in it); those never started or cut by
+    Ctrl-C are left out. Trials drawn by a search algorithm are numbered in the order Ray Tune
+    created them."""
     results = [r for r in grid if r.config is not None]
+    if ended is not None:
+        results = [r for r in results if str((r.metrics or {}).get("trial_id")) in ended]
     drawn = [r for r in results if "trial" not in r.config]
     order = {id(r): n for n, r in enumerate(sorted(drawn, key=_created))}
     rows = []
