@@ -122,12 +122,16 @@ def test_trials_drawn_by_a_search_algorithm_are_numbered_in_order_of_creation() 
     ]
     rows = tuning._table(grid, base, [{}, {}], None)
     assert {r["trial"]: r["units"] for r in rows} == {0: 4, 1: 8}
+    grid[0].path, grid[0].metrics = "/x/trainable_94407792_3_units=8", {"trial_id": "94407792"}
+    grid[1].path, grid[1].metrics = "/x/trainable_aed1893f_1_units=4", {"trial_id": "aed1893f"}
+    rows = tuning._table(grid, base, [{}, {}], None)
+    assert {r["trial"]: r["units"] for r in rows} == {0: 4, 1: 8}
 
 
-def test_trial_zero_of_a_search_algorithm_is_the_given_settings_within_the_space() -> None:
+def test_trial_zero_of_a_search_algorithm_is_the_given_settings_where_in_the_space() -> None:
     base = _base(lookback=24, learning_rate=1e-3).get_params()
     space = {"lookback": [12, 24], "units": [8, 16], "learning_rate": {"loguniform": [1e-4, 1e-2]}}
-    assert tuning.default_point(base, space) == {"lookback": 24, "learning_rate": 1e-3}
+    assert tuning.default_point(base, space) == {"lookback": 24, "units": 8, "learning_rate": 1e-3}
     with pytest.raises(ConfigError, match="engine ray"):
         tuning.tune(_base(), pd.DataFrame(), SplitSpec(), "x", search="optuna", engine="local")
     pytest.importorskip("optuna")
@@ -226,3 +230,27 @@ def test_tune_on_ray_stopped_by_ctrl_c_resumes(tiny, tmp_path, env, ray_cluster)
     assert len(list((out / ".tune").glob("search-*"))) == 1  # the same experiment, resumed
     kept = [name for name, lines in before.items() if lines >= 4 and after[name] == lines]
     assert kept, (before, after)  # a trial that had ended was not run again
+
+
+@pytest.mark.slow
+def test_optuna_draws_the_trials_on_ray_trial_zero_the_given_settings(
+    tiny, tmp_path, env, ray_cluster
+) -> None:
+    pytest.importorskip("optuna")
+    data = tmp_path / "tiny.csv"
+    tiny.to_csv(data)
+    space = tmp_path / "space.toml"
+    space.write_text(
+        '[space]\nlookback = [12]\nunits = [4]\nmodel = ["single"]\nnormalize = ["last"]\n'
+        'loss = ["mae"]\ndropout = [0.0]\nlearning_rate = { loguniform = [1e-4, 1e-2] }\n'
+    )
+    out = tmp_path / "run"
+    command = _tune_command(data, space, out, ray_cluster.address, "--trials", "3")
+    command[command.index("--epochs") + 1] = "2"
+    done = subprocess.run([*command, "--search", "optuna"], env=env, capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    table = pd.read_csv(out / "search.csv").set_index("trial")
+    assert sorted(table.index) == [0, 1, 2]
+    assert table.loc[0, "learning_rate"] == 0.001  # the given settings, first
+    assert table.loc[[1, 2], "learning_rate"].between(1e-4, 1e-2).all()

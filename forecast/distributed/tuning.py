@@ -27,6 +27,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -366,8 +367,9 @@ def ray_space(space: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def default_point(base: Mapping[str, Any], space: Mapping[str, Any]) -> dict[str, Any]:
-    """Trial 0 for a search algorithm: `base`'s own values of the space's keys, those that lie
-    in the space (the others are left to the algorithm)."""
+    """Trial 0 for a search algorithm: `base`'s own values of the space's keys where they lie
+    in the space; elsewhere the first choice, or the middle of the range (geometric for
+    loguniform), as the algorithm needs a value for every key."""
     options = base.get("model_options") or {}
     units = options.get("units")
     own = {**{k: base.get(k) for k in ("lookback", "model", "normalize", "loss")},
@@ -378,11 +380,12 @@ def default_point(base: Mapping[str, Any], space: Mapping[str, Any]) -> dict[str
     for key, values in space.items():
         value = own.get(key)
         if isinstance(values, Mapping):
-            low, high = next(iter(values.values()))
-            if isinstance(value, (int, float)) and low <= value <= high:
-                point[key] = value
-        elif value in values:
-            point[key] = value
+            kind, (low, high) = next(iter(values.items()))
+            inside = isinstance(value, (int, float)) and low <= value <= high
+            middle = math.sqrt(low * high) if kind == "loguniform" else (low + high) / 2
+            point[key] = value if inside else middle
+        else:
+            point[key] = value if value in values else values[0]
     return point
 
 
@@ -393,7 +396,7 @@ def _searcher(search: str, space: Mapping[str, Any], point: dict[str, Any], seed
         try:
             from ray.tune.search.optuna import OptunaSearch
 
-            return OptunaSearch(points_to_evaluate=[point] if point else None, seed=seed)
+            return OptunaSearch(points_to_evaluate=[point], seed=seed)
         except (ImportError, AssertionError):  # Ray asserts that Optuna is installed
             raise ConfigError(
                 'search optuna needs Optuna: pip install -e ".[optuna]"', setting="search"
@@ -542,10 +545,13 @@ def _table(
 
 
 def _created(result: Any) -> tuple[int, str]:
-    """A sort key in Ray Tune's order of creation: the counter ending the trial id."""
+    """A sort key in Ray Tune's order of creation: the trial's index in its folder name
+    (`trainable_<trial id>_<index>_<values>...`), else the counter ending its trial id."""
     trial_id = str((result.metrics or {}).get("trial_id", ""))
-    tail = trial_id.rsplit("_", 1)[-1]
-    return (int(tail) if tail.isdigit() else 1 << 30, str(result.path))
+    name = Path(str(result.path)).name
+    found = re.search(rf"{re.escape(trial_id)}_(\d+)", name) if trial_id else None
+    tail = found.group(1) if found else trial_id.rsplit("_", 1)[-1]
+    return (int(tail) if tail.isdigit() else 1 << 30, name)
 
 
 def _stalled(history: pd.DataFrame, patience: int | None) -> bool:
