@@ -334,7 +334,12 @@ def _strategy_scope(backend: str) -> Iterator[None]:
         with tf.distribute.MirroredStrategy(devices=parallel_devices()).scope():
             yield
     elif backend == "jax":
-        with keras.distribution.DataParallel(devices=parallel_devices()).scope():
+        import jax
+
+        alone = jax.process_count() == 1  # else each process feeds its own shard of a batch
+        with keras.distribution.DataParallel(
+            devices=parallel_devices(), auto_shard_dataset=alone
+        ).scope():
             yield
     else:
         raise ConfigError(

@@ -460,6 +460,9 @@ def predict(
     levels: Annotated[
         str | None, typer.Option(help="Interval levels like 80,95: lo-80, hi-80, ... columns.")
     ] = None,
+    engine: distributed_cli.PredictEngine = None,
+    address: distributed_cli.Address = None,
+    shards: distributed_cli.Shards = None,
 ) -> None:
     """Forecast the `horizon` steps after the end of the data (with --levels, intervals)."""
     from forecast.artifacts import read_config
@@ -472,6 +475,9 @@ def predict(
     from forecast import files
     from forecast.forecaster import Forecaster
 
+    if engine is not None:  # a Parquet panel by shards of series ids, here or on Ray
+        distributed_cli.predict_sharded(run_dir, data, out, engine, address, shards, levels)
+        return
     if out is not None and str(out) != "-":  # before any work: never over the data itself
         files.check_output_file(out, "out", inputs=[data])
     backends.start_backend()
@@ -561,6 +567,7 @@ def tune(
     engine: distributed_cli.Engine = "ray",
     address: distributed_cli.Address = None,
     space: distributed_cli.SpaceFile = None,
+    search: distributed_cli.Search = "random",
     split: Split = None,
     cpus: Annotated[float, typer.Option(min=0.01, help="Ray only: CPUs per trial.")] = 1,
     out: Annotated[
@@ -587,10 +594,14 @@ def tune(
     console = Console()
     with distributed_cli.progress_bar(console) as bar:
         show = distributed_cli.trial_line(bar, bar.add_task("trials", total=trials))
-        result = tuning.tune(
-            forecaster, series, spec, out, trials=trials, space=chosen, engine=engine,
-            address=address, cpus=cpus, data=str(opts.data), on_trial=show,
-        )  # fmt: skip
+        try:
+            result = tuning.tune(
+                forecaster, series, spec, out, trials=trials, space=chosen, engine=engine,
+                address=address, cpus=cpus, search=search, data=str(opts.data), on_trial=show,
+            )  # fmt: skip
+        except tuning.TuneInterrupted as stopped:  # Ctrl-C: the trials that ended are kept
+            bar.console.print(str(stopped), soft_wrap=True)
+            raise typer.Exit(130) from None
     tables.print_search(console, result, out)
 
 

@@ -410,7 +410,7 @@ class Forecaster(Settings):
         )  # fmt: skip
 
     def _predict(self, windows: Any) -> np.ndarray:
-        return self.model_.predict(windows, batch_size=panel.PREDICT_BATCH, verbose=0)
+        return panel.model_output(self.model_, windows)  # the same whatever the batch
 
     def _with_future(self, frame: pd.DataFrame, key: str) -> pd.DataFrame:
         """`frame`, then (with known-future inputs) the `horizon` rows a forecast reads

@@ -37,6 +37,11 @@ from forecast.windowing import (
 )
 
 PREDICT_BATCH = 1024  # windows per model call when predicting
+# Predict calls hold a multiple of this many windows (zero windows pad the last): on CPU the
+# float32 kernels give a window the same output whatever its batch's size then (checked for
+# sizes that are multiples of 8), so a series' forecast does not depend on how many series
+# share the call: predicting a panel by shards equals one call (forecast.distributed.predict)
+PREDICT_ROWS = 16
 
 
 def split_last(
@@ -225,6 +230,19 @@ def input_rows(data: Mapping[str, pd.DataFrame], lookback: int) -> dict[str, int
             f"forecast reads them: give data whose last {lookback} rows are complete"
         )
     return rows
+
+
+def model_output(model: Any, windows: Any) -> np.ndarray:
+    """`model`'s output for `windows` (a feeder, or an array `(n, steps, features)` computed
+    on a multiple of `PREDICT_ROWS` windows: zero windows added, their output dropped, so that
+    a window's forecast is the same whatever the other windows of the call)."""
+    if not isinstance(windows, np.ndarray):
+        return model.predict(windows, batch_size=PREDICT_BATCH, verbose=0)
+    n = len(windows)
+    rows = -(-n // PREDICT_ROWS) * PREDICT_ROWS
+    pad = np.zeros((rows - n, *windows.shape[1:]), dtype=windows.dtype)
+    padded = np.concatenate([windows, pad]) if rows > n else windows
+    return model.predict(padded, batch_size=PREDICT_BATCH, verbose=0)[:n]
 
 
 def last_windows(arrays: Mapping[str, np.ndarray], steps: int) -> np.ndarray:

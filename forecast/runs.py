@@ -68,7 +68,8 @@ RESUMABLE_CHANGES = ("epochs", "patience", "verbose", "device")
 # Settings that may be given when continuing a saved run (`continue_from`): how to train on.
 CONTINUE_CHANGES = ("epochs", "patience", "reduce_lr_patience", "batch_size", "device", "verbose")
 # What the toolkit writes in a run folder besides the saved forecaster (artifacts.OWNED_FILES).
-RUN_OWNED = (RUN_SUBDIR, files.LOCK, files.STAGING)
+TUNE_SUBDIR = ".tune"  # `forecast tune`'s search state (forecast.distributed.tuning), for a resume
+RUN_OWNED = (RUN_SUBDIR, files.LOCK, files.STAGING, TUNE_SUBDIR)
 CONFIG_FILE = "forecaster.json"  # artifacts.CONFIG_FILE (artifacts imports Keras)
 FITTED = "fitted"  # in RUN_SUBDIR: the trained forecaster, kept until the run is saved
 

@@ -1,5 +1,6 @@
-"""forecast.distributed.grid (`forecast batch`): the results file, the leaderboard, failed cells,
-and the same grid on a local Ray cluster with a worker killed mid-grid."""
+"""forecast.distributed.grid (`forecast batch`): the result parts, the leaderboard, failed cells,
+tasks in flight, and the same grid on a local Ray cluster (this test's own, started from
+another folder than the driver's) with one of its workers killed mid-grid."""
 
 from __future__ import annotations
 
@@ -32,10 +33,9 @@ def _row(seed: int, mae: float) -> dict:
 
 
 def test_rows_accumulate_and_the_leaderboard_ranks_every_baseline(tmp_path) -> None:
-    path = tmp_path / "results.csv"
-    batch.record_row(path, _row(0, 22.0))
-    batch.record_row(path, _row(1, 24.0))
-    rows = batch.read_results(path)
+    batch.record_row(tmp_path, _row(0, 22.0))
+    batch.record_row(tmp_path, _row(1, 24.0))
+    rows = batch.read_results(batch.assemble(tmp_path))
     assert [r["seed"] for r in rows] == ["0", "1"]
     board = batch.leaderboard(rows)
     lines = [line for line in board.splitlines() if line.startswith("| ") and "rank" not in line]
@@ -43,6 +43,22 @@ def test_rows_accumulate_and_the_leaderboard_ranks_every_baseline(tmp_path) -> N
         "*linear (ridge)* (baseline)", "single", "*seasonal naive* (baseline)",
         "*mean* (baseline)", "*naive* (baseline)",
     ]  # fmt: skip
+
+
+def test_a_row_writes_its_own_part_and_touches_no_other_file(tmp_path) -> None:
+    first = batch.record_row(tmp_path, _row(0, 22.0))
+    before = first.stat()
+    second = batch.record_row(tmp_path, _row(1, 24.0))
+    assert first != second and first.parent == second.parent == tmp_path / "parts"
+    assert first.stat().st_ino == before.st_ino and first.stat().st_mtime_ns == before.st_mtime_ns
+    assert not (tmp_path / "results.csv").exists()  # assembled when the run ends
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == sorted(
+        [first.name, second.name]
+    )  # no temporary file left behind
+    # a key whose text would make a clash or an odd file name gets its own part too
+    odd = {**_row(0, 1.0), "dataset": "air/../x y"}
+    assert batch.record_row(tmp_path, odd).parent == tmp_path / "parts"
+    assert len(batch.read_parts(tmp_path)) == 3
 
 
 def test_a_results_file_from_an_older_version_is_upgraded_in_place(tmp_path) -> None:
@@ -53,8 +69,9 @@ def test_a_results_file_from_an_older_version_is_upgraded_in_place(tmp_path) -> 
         writer.writeheader()
         writer.writerow({k: v for k, v in _row(0, 22.0).items() if k in old_fields})
     assert "linear" not in batch.leaderboard(batch.read_results(path))  # nothing to show yet
-    batch.record_row(path, _row(1, 24.0))
-    rows = batch.read_results(path)
+    batch.assemble(tmp_path)  # the old rows become parts
+    batch.record_row(tmp_path, _row(1, 24.0))
+    rows = batch.read_results(batch.assemble(tmp_path))
     assert list(rows[0]) == batch.FIELDS
     assert rows[0]["epochs_run"] == "10" and rows[0]["linear_MAE"] == ""  # columns line up
     assert rows[1]["linear_MAE"] == "20.0"
@@ -62,17 +79,68 @@ def test_a_results_file_from_an_older_version_is_upgraded_in_place(tmp_path) -> 
 
 
 def test_a_failed_cell_is_recorded_then_replaced_by_its_rerun(tmp_path) -> None:
-    path = tmp_path / "results.csv"
     cell = {**_row(3, 0.0), "lookback": 24}
-    batch.record_row(path, _row(0, 22.0))
-    batch.record_row(path, batch.failed_row(cell, RuntimeError("worker died\nbadly")))
-    rows = batch.read_results(path)
+    batch.record_row(tmp_path, _row(0, 22.0))
+    batch.record_row(tmp_path, batch.failed_row(cell, RuntimeError("worker died\nbadly")))
+    rows = batch.read_results(batch.assemble(tmp_path))
     assert rows[1]["status"] == "failed" and rows[1]["error"] == "RuntimeError: worker died badly"
     assert "3" not in {r["seed"] for r in batch.finished(rows)}
-    batch.record_row(path, _row(3, 23.0))  # the rerun
-    assert [(r["seed"], r["status"]) for r in batch.read_results(path)] == [
+    batch.record_row(tmp_path, _row(3, 23.0))  # the rerun
+    assert [(r["seed"], r["status"]) for r in batch.read_results(batch.assemble(tmp_path))] == [
         ("0", "ok"), ("3", "ok")
     ]  # fmt: skip
+
+
+class _FakeRay:
+    """Just enough of the `ray` module for `grid._ray`: tasks run when waited on; records
+    how many were submitted and not yet collected."""
+
+    def __init__(self) -> None:
+        self.pending, self.most = [], 0
+
+    def cluster_resources(self) -> dict:
+        return {"CPU": 2.0}
+
+    def nodes(self) -> list:
+        return []
+
+    def get(self, ref):
+        return ref() if callable(ref) else ref
+
+    def remote(self, **_):
+        def wrap(function):
+            class Task:
+                @staticmethod
+                def remote(*args):
+                    ref = (lambda: function(*args)) if args else None
+                    self.pending.append(ref)
+                    self.most = max(self.most, len(self.pending))
+                    return ref
+
+                @staticmethod
+                def options(**_):
+                    return Task
+
+            return Task
+
+        return wrap
+
+    def wait(self, refs, num_returns=1):
+        self.pending.remove(refs[0])
+        return [refs[0]], refs[1:]
+
+
+def test_ray_tasks_in_flight_are_bounded(monkeypatch) -> None:
+    fake = _FakeRay()
+    monkeypatch.setattr(batch, "connect_ray", lambda address: fake)
+    monkeypatch.setattr(batch, "run_cell", lambda cell: {"seed": cell["seed"]})
+    cells = [{"seed": i, "path": "x.csv"} for i in range(50)]
+    outcomes = list(batch._ray(cells, None, 1, 0, 0, in_flight=3))
+    assert sorted(row["seed"] for _, row in outcomes) == list(range(50))
+    assert fake.most == 3
+    fake.most = 0
+    list(batch._ray(cells, None, 1, 0, 0, in_flight=None))  # 2 CPUs, 1 each: 2 × 2
+    assert fake.most == 4
 
 
 def test_a_cell_that_fails_does_not_stop_the_grid_and_is_run_again(tmp_path) -> None:
@@ -112,27 +180,27 @@ horizons = [4]
 
 
 def _batch(config: Path, out: Path, env: dict, *extra: str) -> subprocess.Popen:
+    """`forecast batch` run from the config's folder (its data path is relative to it)."""
     command = [sys.executable, "-m", "forecast.cli", "batch", str(config), "--out", str(out)]
     return subprocess.Popen(
         [*command, "--cpus", "1", *extra], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        stderr=subprocess.STDOUT, text=True, cwd=config.parent,
     )  # fmt: skip
 
 
-def _running_cell(timeout: float = 240) -> int:
-    """The pid of a Ray worker running a cell (Ray titles it `ray::run_cell`)."""
+def _running_cell(cluster, timeout: float = 240) -> int:
+    """The pid of a Ray worker of `cluster` (this test's own) running a cell (Ray titles it
+    `ray::run_cell`); a process of any other Ray cluster on the machine is never chosen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for entry in Path("/proc").iterdir():
+        for pid in cluster.pids():
             try:
-                if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(
-                    b"ray::run_cell"
-                ):
-                    return int(entry.name)
+                if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"ray::run_cell"):
+                    return pid
             except OSError:
                 continue
         time.sleep(0.2)
-    raise AssertionError("no Ray worker started a cell")
+    raise AssertionError("no Ray worker of the test cluster started a cell")
 
 
 def _scores(path: Path) -> dict[tuple, dict]:
@@ -151,12 +219,12 @@ def test_a_grid_on_ray_with_a_killed_worker_matches_the_local_grid(tmp_path, env
     stamps = pd.date_range("2021", periods=240, freq="h")
     pd.DataFrame({"time": stamps, "y": np.sin(t / 5) * 10 + 20 + noise}).to_csv(data, index=False)
     config = tmp_path / "grid.toml"
-    config.write_text(CONFIG.format(path=data.as_posix()))
+    config.write_text(CONFIG.format(path=data.name))  # relative: to the driver's folder
 
     # Ray, no retries: SIGKILL a worker mid-cell; its cell is recorded as failed.
-    ray_args = ("--engine", "ray", "--address", ray_cluster, "--max-retries", "0")
+    ray_args = ("--engine", "ray", "--address", ray_cluster.address, "--max-retries", "0")
     first = _batch(config, tmp_path / "ray", env, *ray_args)
-    os.kill(_running_cell(), signal.SIGKILL)
+    os.kill(_running_cell(ray_cluster), signal.SIGKILL)
     log = first.communicate(timeout=400)[0]
     assert first.returncode == 1, log
     rows = batch.read_results(tmp_path / "ray" / "results.csv")

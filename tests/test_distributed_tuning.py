@@ -3,8 +3,10 @@ folder; on the local engine in this process and on a local Ray cluster."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -89,19 +91,100 @@ def test_local_tuning_saves_the_winner_as_a_run_that_evaluate_scores(tiny, tmp_p
     )
 
 
+class _Result:
+    """One entry of a fake Ray Tune `ResultGrid`."""
+
+    def __init__(self, config, history=None, error=None, trial_id="t_00000"):
+        self.config, self.error, self.path = config, error, trial_id
+        self.metrics_dataframe = None if history is None else pd.DataFrame(history)
+        self.metrics = {"trial_id": trial_id}
+
+
+def test_the_table_leaves_out_trials_never_started_after_ctrl_c() -> None:
+    base = _base().get_params()
+    grid = [
+        _Result({"trial": 0}, {"val_MAE": [3.0, 2.0], "epoch": [1, 2]}),
+        _Result(None),  # never started: Ray Tune has no config for it yet
+        _Result({"trial": 1}, {"val_MAE": [], "epoch": []}),  # started, nothing reported
+    ]
+    rows = tuning._table(grid, base, [{}, {"units": 8}], None)
+    assert [(r["trial"], r["val_MAE"], r["status"]) for r in rows] == [(0, 2.0, "finished")]
+    # cut by Ctrl-C: Ray Tune's saved state does not list it as ended, so it is left out
+    assert tuning._table(grid, base, [{}, {"units": 8}], None, ended={"t_00009"}) == []
+
+
+def test_trials_drawn_by_a_search_algorithm_are_numbered_in_order_of_creation() -> None:
+    base = _base().get_params()
+    history = {"val_MAE": [1.0], "epoch": [1]}
+    grid = [
+        _Result({"units": 8}, history, trial_id="ab_00001"),
+        _Result({"units": 4}, history, trial_id="ab_00000"),
+    ]
+    rows = tuning._table(grid, base, [{}, {}], None)
+    assert {r["trial"]: r["units"] for r in rows} == {0: 4, 1: 8}
+    grid[0].path, grid[0].metrics = "/x/trainable_94407792_3_units=8", {"trial_id": "94407792"}
+    grid[1].path, grid[1].metrics = "/x/trainable_aed1893f_1_units=4", {"trial_id": "aed1893f"}
+    rows = tuning._table(grid, base, [{}, {}], None)
+    assert {r["trial"]: r["units"] for r in rows} == {0: 4, 1: 8}
+
+
+def test_trial_zero_of_a_search_algorithm_is_the_given_settings_where_in_the_space() -> None:
+    base = _base(lookback=24, learning_rate=1e-3).get_params()
+    space = {"lookback": [12, 24], "units": [8, 16], "learning_rate": {"loguniform": [1e-4, 1e-2]}}
+    assert tuning.default_point(base, space) == {"lookback": 24, "units": 8, "learning_rate": 1e-3}
+    with pytest.raises(ConfigError, match="engine ray"):
+        tuning.tune(_base(), pd.DataFrame(), SplitSpec(), "x", search="optuna", engine="local")
+    pytest.importorskip("optuna")
+    assert type(tuning._searcher("optuna", space, {}, 0)).__name__ == "OptunaSearch"
+
+
+def test_local_tuning_stopped_by_ctrl_c_resumes_where_it_stopped(tiny, tmp_path, monkeypatch):
+    calls = []
+
+    def trial(settings, series, spec, report):
+        calls.append(settings["model_options"]["units"])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return {"best_val_MAE": 10.0 - len(calls), "best_epoch": 1}
+
+    monkeypatch.setattr(tuning, "run_trial", trial)
+    space = {"units": [4, 8], "lookback": [12]}
+    out = tmp_path / "run"
+    with pytest.raises(tuning.TuneInterrupted, match=r"1 of 3 trials ended.*run the same"):
+        tuning.tune(_base(), tiny, SplitSpec((0.6, 0.2, 0.2)), out, trials=3, space=space,
+                    engine="local")  # fmt: skip
+    assert len(calls) == 2  # trial 0 ended, trial 1 interrupted
+    result = tuning.tune(_base(), tiny, SplitSpec((0.6, 0.2, 0.2)), out, trials=3, space=space,
+                         engine="local")  # fmt: skip
+    assert len(calls) == 4  # trials 1 and 2 only: trial 0 was kept
+    assert sorted(result.table["trial"]) == [0, 1, 2]
+    assert sorted(pd.read_csv(out / "search.csv")["trial"]) == [0, 1, 2]
+
+
+def _tune_command(data, space, out, address, *extra) -> list[str]:
+    return [
+        sys.executable, "-m", "forecast.cli", "tune", str(data), "--horizon", "4",
+        "--lookback", "12", "--epochs", "4", "--patience", "4", "--batch-size", "32",
+        "--units", "4", "--space", str(space), "--engine", "ray", "--address", address,
+        "--out", str(out), *extra,
+    ]  # fmt: skip
+
+
+# Trials 1..: the default's settings but a learning rate 10,000 times smaller, so they
+# stay worse than trial 0 (the same seed, the same initial weights) and ASHA stops those that
+# reach its rung (epoch 2) after trial 0 has.
+SLOW = '[space]\nlookback = [12]\nunits = [4]\nmodel = ["single"]\n'
+SLOW += "learning_rate = { loguniform = [1e-7, 2e-7] }\n"
+
+
 @pytest.mark.slow
 def test_tune_on_a_ray_cluster_stops_trials_with_asha(tiny, tmp_path, env, ray_cluster) -> None:
     data = tmp_path / "tiny.csv"
     tiny.to_csv(data)
     space = tmp_path / "space.toml"
-    space.write_text('[space]\nlookback = [12, 24]\nunits = [4, 8]\nmodel = ["single"]\n')
+    space.write_text(SLOW)
     out = tmp_path / "run"
-    command = [
-        sys.executable, "-m", "forecast.cli", "tune", str(data), "--horizon", "4",
-        "--lookback", "12", "--epochs", "4", "--patience", "4", "--batch-size", "32",
-        "--units", "4", "--trials", "4", "--space", str(space), "--engine", "ray",
-        "--address", ray_cluster, "--out", str(out),
-    ]  # fmt: skip
+    command = _tune_command(data, space, out, ray_cluster.address, "--trials", "4")
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     printed = done.stdout + done.stderr
@@ -113,5 +196,67 @@ def test_tune_on_a_ray_cluster_stops_trials_with_asha(tiny, tmp_path, env, ray_c
     table = pd.read_csv(out / "search.csv")
     assert sorted(table["trial"]) == [0, 1, 2, 3]
     assert set(table["status"]) <= {"finished", "stopped by ASHA"}
-    assert table.loc[0, "val_MAE"] <= table.loc[table["trial"] == 0, "val_MAE"].iloc[0]
+    assert "stopped by ASHA" in set(table["status"]), table
     assert Forecaster.load(out).lookback == table.loc[0, "lookback"]
+
+
+def _results(out) -> dict[str, int]:
+    """Ray Tune's trial folders under the run's .tune, with their number of result lines."""
+    return {
+        path.parent.name: len(path.read_text().splitlines())
+        for path in (out / ".tune").glob("search-*/*/result.json")
+    }
+
+
+@pytest.mark.slow
+def test_tune_on_ray_stopped_by_ctrl_c_resumes(tiny, tmp_path, env, ray_cluster) -> None:
+    data = tmp_path / "tiny.csv"
+    tiny.to_csv(data)
+    space = tmp_path / "space.toml"
+    space.write_text(SLOW)
+    out = tmp_path / "run"
+    command = _tune_command(data, space, out, ray_cluster.address, "--trials", "4")
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)  # fmt: skip
+    deadline = time.monotonic() + 400
+    while max(_results(out).values(), default=0) < 4:  # a trial has run its 4 epochs
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()[0]
+        time.sleep(0.5)
+    time.sleep(2)
+    first.send_signal(signal.SIGINT)
+    log = first.communicate(timeout=300)[0]
+    assert first.returncode == 130, log
+    assert "run the same command again to resume" in log
+    assert not (out / "search.csv").exists()  # no winner yet
+    before = _results(out)
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert sorted(pd.read_csv(out / "search.csv")["trial"]) == [0, 1, 2, 3]
+    after = _results(out)
+    assert len(list((out / ".tune").glob("search-*"))) == 1  # the same experiment, resumed
+    kept = [name for name, lines in before.items() if lines >= 4 and after[name] == lines]
+    assert kept, (before, after)  # a trial that had ended was not run again
+
+
+@pytest.mark.slow
+def test_optuna_draws_the_trials_on_ray_trial_zero_the_given_settings(
+    tiny, tmp_path, env, ray_cluster
+) -> None:
+    pytest.importorskip("optuna")
+    data = tmp_path / "tiny.csv"
+    tiny.to_csv(data)
+    space = tmp_path / "space.toml"
+    space.write_text(
+        '[space]\nlookback = [12]\nunits = [4]\nmodel = ["single"]\nnormalize = ["last"]\n'
+        'loss = ["mae"]\ndropout = [0.0]\nlearning_rate = { loguniform = [1e-4, 1e-2] }\n'
+    )
+    out = tmp_path / "run"
+    command = _tune_command(data, space, out, ray_cluster.address, "--trials", "3")
+    command[command.index("--epochs") + 1] = "2"
+    done = subprocess.run([*command, "--search", "optuna"], env=env, capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    table = pd.read_csv(out / "search.csv").set_index("trial")
+    assert sorted(table.index) == [0, 1, 2]
+    assert table.loc[0, "learning_rate"] == 0.001  # the given settings, first
+    assert table.loc[[1, 2], "learning_rate"].between(1e-4, 1e-2).all()

@@ -9,8 +9,8 @@ accuracy). Skipped, with the reason: `python -m pytest -q` (this suite itself), 
 and `pip install` steps, the commands on the large shared datasets (AEP_hourly.csv,
 ETTh1.csv, m4_weekly.csv: minutes of training, and not in the repository), `forecast batch`
 (the grid runner has its own tests, on a local Ray cluster too), the placeholder commands
-(`GRID.toml`, `data.csv`: the reader's own files) and `weather_plan.csv` (made by a `python -c`
-line, which this test does not run).
+(`GRID.toml`, `data.csv`, `PARTS/`: the reader's own files) and `weather_plan.csv` (made by
+a `python -c` line, which this test does not run).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ SHARED = ROOT.parent / "shared" / "datasets"
 SKIPPED = (  # see the module docstring
     "AEP_hourly.csv", "ETTh1.csv", "m4_weekly.csv", "pytest",
     "forecast batch",  # the grid runner: tests/test_distributed_grid.py runs it, Ray included
-    "GRID.toml", "data.csv",  # placeholders for the reader's own files
+    "GRID.toml", "data.csv", "PARTS/",  # placeholders for the reader's own files
     "weather_plan.csv",  # written by the README's `python -c` line before it (not run here);
     # tests/test_known_future.py runs predict with future rows, through the command line too
 )  # fmt: skip

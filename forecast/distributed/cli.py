@@ -18,7 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from forecast.distributed.grid import ENGINES
+from forecast.distributed.grid import ENGINES, SEARCHES
 
 Engine = Annotated[
     str,
@@ -35,6 +35,28 @@ Address = Annotated[
     ),
 ]
 
+Search = Annotated[
+    str,
+    typer.Option(
+        help=f"Ray only: who draws the trials: {' or '.join(SEARCHES)} (Ray Tune's "
+        'OptunaSearch; pip install -e ".[optuna]").'
+    ),
+]
+PredictEngine = Annotated[
+    str | None,
+    typer.Option(
+        help=f"{' or '.join(ENGINES)}: forecast a Parquet panel (--data a file or a folder of "
+        "parts) by shards of series ids, in this process or as Ray actors (--address); "
+        "--out is then a folder of Parquet parts.",
+        show_default="one process, the output a table or CSV",
+    ),
+]
+Shards = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="With --engine: shards of series ids.", show_default="4 per Ray worker"
+    ),
+]
 Trials = Annotated[int, typer.Option(min=1, help="Configurations tried (the default too).")]
 SpaceFile = Annotated[
     Path | None, typer.Option(help="TOML file whose [space] table overrides the default space.")
@@ -81,9 +103,10 @@ def batch(
 ) -> None:
     """Evaluate a grid of models × datasets × horizons × seeds; rank them in a leaderboard.
 
-    Each finished cell is one row of OUT/results.csv (written atomically by this process
-    only); run the command again after a crash and it runs only the cells not finished,
-    failed ones included.
+    Each finished cell is its own file in OUT/parts/ (written atomically by this process
+    only); OUT/results.csv is assembled from them at the end, Ctrl-C included. Run the
+    command again after a crash and it runs only the cells not finished, failed ones
+    included. Relative data paths are relative to the current folder.
     """
     from forecast.distributed import grid
     from forecast.files import check_writable_folder
@@ -118,3 +141,35 @@ def batch(
     if result.failed:
         console.print(f"[red]{result.failed} cell(s) failed[/]: run the command again to retry")
         raise typer.Exit(1)
+
+
+def predict_sharded(
+    run_dir: Path,
+    data: Path,
+    out: Path | None,
+    engine: str,
+    address: str | None,
+    shards: int | None,
+    levels: str | None,
+) -> None:
+    """`forecast predict --engine`: the Parquet panel by shards, one line per shard and a
+    summary (`forecast.distributed.predict.predict_parts`)."""
+    from forecast.distributed import predict
+    from forecast.errors import ConfigError
+
+    if out is None or str(out) == "-":
+        raise ConfigError("predict --engine writes Parquet parts: give --out FOLDER", setting="out")
+    if levels:
+        raise ConfigError(
+            "predict --engine gives point forecasts: leave out --levels", setting="levels"
+        )
+    console = Console()
+    result = predict.predict_parts(
+        run_dir, data, out, engine=engine, address=address, shards=shards,
+        on_shard=lambda n, count: console.print(f"shard {n}: {count} series"),
+    )  # fmt: skip
+    console.print(
+        f"{result.series} series in {result.shards} shards on {len(result.workers)} workers "
+        f"({engine}): {result.out}",
+        soft_wrap=True,
+    )

@@ -2,14 +2,23 @@
 
 Each cell trains one `Forecaster` on the chronological train part, early-stops on the
 validation part and scores the test part beside the baselines (`run_cell`). The driver (the
-process that calls `run_grid`) is the only writer of `<out>/results.csv`: every finished cell
-becomes one row, written atomically (`record_row`: a new file renamed over the old one), so a
-grid can be killed at any moment and run again: cells already finished are skipped.
+process that calls `run_grid`) is the only writer of the results: every finished cell becomes
+its own part file, `<out>/parts/*.csv`, written atomically (`record_row`: a new file renamed
+over the old one; no other file is touched, so a row costs the same at the 10,000th cell as at
+the first), and `<out>/results.csv` is assembled from the parts (`assemble`, one rename) when
+the run ends, Ctrl-C included, and when the next run starts. A grid can be killed at any
+moment and run again: cells already finished are skipped.
+
+Data paths in the config are made absolute at the driver (relative to its working
+directory), so every Ray worker opens the same file whatever directory its node was started
+from; before the first cell a tiny task on every node checks that it sees them
+(`check_nodes`).
 
 Engines (`ENGINES`):
 - "local": the cells one after the other in this process, or in `jobs` spawned processes.
 - "ray": each cell is a Ray task asking for `cpus` CPUs and `gpus` GPUs, on a cluster at
-  `address` ("auto", "HOST:PORT") or on a Ray instance started here (None). A task whose worker
+  `address` ("auto", "HOST:PORT") or on a Ray instance started here (None), at most `in_flight`
+  tasks submitted at once (default: twice the cells the cluster runs together). A task whose worker
   dies is retried `max_retries` times by Ray; if it still fails, the cell is recorded as
   failed, with its error, and is run again by the next run of the grid (its row replaced, never
   duplicated).
@@ -22,7 +31,9 @@ dataset, model, horizon and seed only: use a new `out` after changing the traini
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import itertools
 import multiprocessing
 import os
 import sys
@@ -33,10 +44,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forecast.errors import ConfigError, check_choice, check_positive_int
+from forecast.errors import ConfigError, DataError, check_choice, check_positive_int
 from forecast.files import check_writable_folder, write_output
 
 ENGINES = ("local", "ray")
+# `forecast tune --search`: who draws trials 1.. (forecast.distributed.tuning); declared here,
+# beside ENGINES, so the CLI reads both without importing the tuning module
+SEARCHES = ("random", "optuna")
 KEY = ("dataset", "model", "horizon", "seed")
 FIELDS = [
     *KEY, "lookback", "MAE", "RMSE", "MASE", "sMAPE",
@@ -159,7 +173,7 @@ def grid(config: dict[str, Any]) -> list[dict[str, Any]]:
                     cells.append(
                         {
                             "dataset": data["name"],
-                            "path": data["path"],
+                            "path": os.path.abspath(data["path"]),  # the driver's cwd
                             "load": load,
                             "lookback": data["lookback"],
                             "horizon": horizon,
@@ -259,30 +273,72 @@ def finished(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return [row for row in rows if row.get("status") in (None, "", OK)]
 
 
-def record_row(path: str | os.PathLike, row: dict[str, Any]) -> None:
-    """Add one row, replacing an earlier row of the same cell (a failed attempt): write the
-    whole file anew beside the old one, then rename it over the old one (atomic), so a kill
-    leaves either the old file or the new one, never half a row and never a cell twice. A
-    file written with fewer columns (an older version) gets today's header, its rows kept."""
-    path = Path(path)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n", restval="")
-    writer.writeheader()
-    for old in read_results(path):
-        if key_of(old) != key_of(row):
-            writer.writerow({k: v for k, v in old.items() if k in FIELDS})
-    writer.writerow(row)
+PARTS = "parts"  # <out>/parts/: one results file per finished (or failed) cell
+
+
+def part_path(out: str | os.PathLike, row: dict[str, Any]) -> Path:
+    """`<out>/parts/<dataset>-<model>-h<horizon>-s<seed>-<hash>.csv`: the cell's own file
+    (the hash of its key keeps two keys that print alike apart)."""
+    key = key_of(row)
+    slug = "-".join(key[:2]) + f"-h{key[2]}-s{key[3]}"
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in slug)[:80]
+    digest = hashlib.sha1("\x1f".join(key).encode()).hexdigest()[:10]
+    return Path(out) / PARTS / f"{slug}-{digest}.csv"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write `text` to a new file beside `path`, then rename it over `path`: a kill leaves
+    the old file or the new one, never half of one; a full disk is one OutputError, the
+    earlier file kept (`forecast.files.write_output`)."""
 
     def write(tmp: Path) -> None:
         with open(tmp, "w", newline="") as fh:
-            fh.write(buffer.getvalue())
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
 
-    write_output(path, write, setting="results")  # a full disk: the earlier rows kept
+    write_output(path, write, setting="results")
 
 
-append_row = record_row  # the name examples/batch_evaluate.py used
+def _csv_text(rows: list[dict[str, Any]]) -> str:
+    """`rows` as CSV text with the header `FIELDS` (unknown columns left out)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n", restval="")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: v for k, v in row.items() if k in FIELDS})
+    return buffer.getvalue()
+
+
+def record_row(out: str | os.PathLike, row: dict[str, Any]) -> Path:
+    """Write one cell's row as its own part file (`part_path`), atomically, replacing an
+    earlier part of the same cell (a failed attempt). O(1) per row: no other file is read
+    or rewritten. Returns the part's path."""
+    path = part_path(out, row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(path, _csv_text([row]))
+    return path
+
+
+def read_parts(out: str | os.PathLike) -> list[dict[str, str]]:
+    """The rows of every part in `<out>/parts`, one per cell, in file-name order."""
+    rows = []
+    for path in sorted((Path(out) / PARTS).glob("*.csv")):
+        rows.extend(read_results(path))
+    return rows
+
+
+def assemble(out: str | os.PathLike) -> Path:
+    """Write `<out>/results.csv` from the parts, atomically (one rename). A results.csv from
+    an older version (no parts folder) is first split into parts, so its rows are kept and
+    get today's header. Returns the results file's path."""
+    out = Path(out)
+    results = out / "results.csv"
+    if not (out / PARTS).is_dir() and results.is_file():
+        for row in read_results(results):
+            record_row(out, row)
+    _write_atomically(results, _csv_text(read_parts(out)))
+    return results
 
 
 # ---------------------------------------------------------------------- leaderboard
@@ -371,21 +427,81 @@ def connect_ray(address: str | None, cpus: int | None = None) -> Any:
     return ray
 
 
+def in_flight_default(ray: Any, cpus: float, gpus: float) -> int:
+    """Tasks kept submitted at once: twice what the cluster runs at the same time (its CPUs
+    / `cpus`, its GPUs / `gpus`), at least 1, so a worker that finishes finds the next
+    task queued but a million-cell grid is not submitted at once."""
+    total = ray.cluster_resources()
+    slots = total.get("CPU", 1) / cpus
+    if gpus:
+        slots = min(slots, total.get("GPU", 0) / gpus)
+    return max(1, int(2 * slots))
+
+
+def _missing_here(paths: list[str]) -> tuple[str, list[str]]:
+    """(this node's IP, the `paths` that are not files here): run on each node by
+    `check_nodes`."""
+    import ray
+
+    return ray.util.get_node_ip_address(), [p for p in paths if not os.path.isfile(p)]
+
+
+def check_nodes(ray: Any, paths: list[str]) -> None:
+    """Check that every alive node of the cluster sees every file in `paths`: one tiny task
+    (no CPU asked) pinned to each node stats them. Runs before the first cell.
+
+    Raises:
+        DataError: naming the nodes and the files they do not see.
+    """
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    probe = ray.remote(num_cpus=0, max_retries=0)(_missing_here)
+    refs = [
+        probe.options(
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)
+        ).remote(paths)
+        for node in ray.nodes()
+        if node.get("Alive")
+    ]
+    blind = [(ip, missing) for ip, missing in ray.get(refs) if missing]
+    if blind:
+        where = "; ".join(f"node {ip}: {', '.join(missing)}" for ip, missing in blind)
+        raise DataError(
+            f"not every Ray node sees the data ({where}): put the files at the same "
+            "absolute paths on every node (a shared file system, or copy them)"
+        )
+
+
 def _ray(
-    cells: list[dict[str, Any]], address: str | None, cpus: float, gpus: float, max_retries: int
+    cells: list[dict[str, Any]],
+    address: str | None,
+    cpus: float,
+    gpus: float,
+    max_retries: int,
+    in_flight: int | None,
 ) -> Iterator[Outcome]:
     """One Ray task per cell (`cpus` CPUs, `gpus` GPUs each, retried `max_retries` times when
-    its worker dies); outcomes in the order the cells finish."""
+    its worker dies), at most `in_flight` submitted at once (default `in_flight_default`);
+    outcomes in the order the cells finish. Every node's view of the data files is checked
+    first (`check_nodes`)."""
     ray = connect_ray(address)
+    check_nodes(ray, sorted({cell["path"] for cell in cells}))
+    limit = in_flight or in_flight_default(ray, cpus, gpus)
     remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=max_retries)(run_cell)
-    pending = {remote.remote(cell): cell for cell in cells}
-    while pending:
-        (ref,), _ = ray.wait(list(pending), num_returns=1)
-        cell = pending.pop(ref)
-        try:
-            yield cell, ray.get(ref)
-        except Exception as exc:  # the cell's error, or Ray's when its worker died
-            yield cell, getattr(exc, "cause", None) or exc
+    waiting = iter(cells)
+    pending: dict[Any, dict[str, Any]] = {}
+    while True:
+        for cell in itertools.islice(waiting, limit - len(pending)):
+            pending[remote.remote(cell)] = cell
+        if not pending:
+            return
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for ref in done:
+            cell = pending.pop(ref)
+            try:
+                yield cell, ray.get(ref)
+            except Exception as exc:  # the cell's error, or Ray's when its worker died
+                yield cell, getattr(exc, "cause", None) or exc
 
 
 @dataclass
@@ -410,11 +526,12 @@ def run_grid(
     cpus: float | None = None,
     gpus: float = 0,
     max_retries: int = 1,
+    in_flight: int | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_cell: Callable[[dict[str, Any]], None] | None = None,
 ) -> GridResult:
-    """Run the cells of `config` not yet finished in `<out>/results.csv`; write the
-    leaderboard.
+    """Run the cells of `config` not yet finished in `<out>/parts`; write `results.csv`
+    (assembled from the parts) and the leaderboard.
 
     Args:
         config: as `read_config` returns it.
@@ -427,11 +544,14 @@ def run_grid(
             compare engines bit for bit.
         gpus: ray only: GPUs each cell's task asks for.
         max_retries: ray only: reruns of a task whose worker died.
+        in_flight: ray only: tasks submitted at once; default `in_flight_default`.
         on_start: called with (cells already done, cells to run) before the first cell.
         on_cell: called with each row (status "ok" or "failed") after it is written.
 
     Raises:
         ConfigError: for an unknown engine or a bad number, before any cell runs.
+        DataError: ray only: when a node of the cluster does not see a data file, before
+            any cell runs (`check_nodes`).
     """
     engine = check_choice("engine", engine, ENGINES)
     check_config(config)
@@ -443,8 +563,8 @@ def run_grid(
         raise ConfigError(f"cpus must be > 0 and gpus >= 0, got {cpus}, {gpus}", setting="cpus")
     out = check_writable_folder(out, "out")
     out.mkdir(parents=True, exist_ok=True)
-    results = out / "results.csv"
-    done = {key_of(row) for row in finished(read_results(results))}
+    results = assemble(out)  # after a kill: the parts written so far; an old file: split
+    done = {key_of(row) for row in finished(read_parts(out))}
     todo, missing = [], set()
     backend = os.environ.get("KERAS_BACKEND")
     for cell in grid(config):
@@ -454,18 +574,21 @@ def run_grid(
             todo.append({**cell, "backend": backend, "threads": max(1, int(cpus))})
     if on_start:
         on_start(len(done), len(todo))
-    if engine == "ray":
-        outcomes = _ray(todo, address, cpus, gpus, max_retries)
+    if engine == "ray" and todo:
+        outcomes = _ray(todo, address, cpus, gpus, max_retries, in_flight)
     else:
         outcomes = _local(todo, jobs)
     failed = 0
-    for cell, outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            failed += 1
-            outcome = failed_row(cell, outcome)
-        record_row(results, outcome)
-        if on_cell:
-            on_cell(outcome)
+    try:
+        for cell, outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                failed += 1
+                outcome = failed_row(cell, outcome)
+            record_row(out, outcome)
+            if on_cell:
+                on_cell(outcome)
+    finally:  # Ctrl-C included: results.csv holds every part written
+        assemble(out)
     board = out / "leaderboard.md"
     write_output(board, lambda tmp: tmp.write_text(leaderboard(read_results(results))))
     return GridResult(len(done), len(todo), failed, results, board, sorted(missing))

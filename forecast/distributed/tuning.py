@@ -23,10 +23,11 @@ one after the other in this process, without ASHA.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
-import shutil
-import tempfile
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,9 +37,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast.distributed.grid import SEARCHES
 from forecast.errors import ConfigError, ForecastError, check_choice, check_positive_int
 from forecast.files import write_output
 from forecast.forecaster import Forecaster
+from forecast.runs import TUNE_SUBDIR
 
 ENGINES = ("local", "ray")
 DEFAULT_SPACE: dict[str, Any] = {
@@ -192,6 +195,8 @@ def tune(
     cpus: float = 1,
     gpus: float = 0,
     grace: int = 2,
+    search: str = "random",
+    max_failures: int = 1,
     data: str | None = None,
     on_trial: Callable[[dict[str, Any]], None] | None = None,
 ) -> TuneResult:
@@ -208,18 +213,32 @@ def tune(
         address: ray only: "auto", "HOST:PORT" or None (a Ray instance started here).
         cpus, gpus: ray only: the resources of each trial.
         grace: ray only: epochs every trial runs before ASHA may stop it.
+        search: ray only: "random" (trials 1.. drawn with NumPy and `seed`, the same as
+            locally) or "optuna" (Ray Tune's `OptunaSearch`; the `optuna` extra).
+        max_failures: ray only: reruns of a trial whose worker died (`FailureConfig`).
         data: the data's path, written into the run's metrics.json.
         on_trial: called with each trial's row when it ends.
 
+    A search stopped by Ctrl-C or a killed driver is resumed by the same call: on Ray its
+    experiment is kept in `<out>/.tune` (`Tuner.restore`); locally the trials that ended are
+    kept in `<out>/.tune/local-<hash>.csv` and skipped.
+
     Raises:
-        ConfigError: for a bad setting or space, or a split without a validation part.
+        ConfigError: for a bad setting or space, a split without a validation part, or an
+            output folder the run cannot be saved in; before any trial.
+        TuneInterrupted: after Ctrl-C, the trials that ended kept for the next call.
     """
     from forecast import runs
     from forecast.windowing import split_series
 
     engine = check_choice("engine", engine, ENGINES)
+    search = check_choice("search", search, SEARCHES)
     check_positive_int("trials", trials)
     check_positive_int("grace", grace)
+    check_positive_int("max_failures", max_failures, allow_zero=True)
+    if search != "random" and engine != "ray":
+        raise ConfigError(f"search {search} runs on Ray Tune: use engine ray", setting="search")
+    runs.check_output_folder(out)
     space = check_space(DEFAULT_SPACE if space is None else space)
     forecaster.check_settings()
     base = forecaster.get_params()
@@ -231,18 +250,11 @@ def tune(
         raise ConfigError("tuning needs a validation part: give a split with one", setting="split")
     began = time.perf_counter()
     if engine == "ray":
-        rows = _ray_trials(base, configs, series, spec, address, cpus, gpus, grace, on_trial)
+        setup = RaySetup(out, address, cpus, gpus, grace, search, space, max_failures)
+        rows = _ray_trials(base, configs, series, spec, setup, on_trial)
     else:
-        rows = []
-        for number, config in enumerate(configs):
-            settings = trial_settings(base, config)
-            try:
-                outcome = run_trial(settings, series, spec, lambda _: None)
-                rows.append(_row(number, settings, outcome, "finished"))
-            except ForecastError as exc:  # e.g. a lookback too long for the train part
-                rows.append(_row(number, settings, FAILED, f"error: {exc}"))
-            if on_trial:
-                on_trial(rows[-1])
+        kept = Path(out) / STORAGE / f"local-{experiment_name(base, configs, 'random')[7:]}.csv"
+        rows = _local_trials(base, configs, series, spec, kept, on_trial)
     table = pd.DataFrame(rows).sort_values(["val_MAE", "trial"]).reset_index(drop=True)
     winner = configs[int(table.loc[0, "trial"])]
     best = Forecaster(**{**trial_settings(base, winner), "verbose": 0})
@@ -252,6 +264,61 @@ def tune(
     default = float(table.loc[table["trial"] == 0, "val_MAE"].iloc[0])
     seconds = time.perf_counter() - began
     return TuneResult(table, best.get_params(), default, result, seconds)
+
+
+@dataclass
+class RaySetup:
+    """How `tune` runs on Ray: the run folder (its `.tune` holds the experiment), the cluster,
+    each trial's resources, ASHA's grace, the search algorithm and its space, retries."""
+
+    out: str | os.PathLike
+    address: str | None
+    cpus: float
+    gpus: float
+    grace: int
+    search: str
+    space: Mapping[str, Any]
+    max_failures: int
+
+
+def _local_trials(
+    base: dict[str, Any],
+    configs: list[dict[str, Any]],
+    series: Any,
+    spec: Any,
+    kept: Path,
+    on_trial: Callable[[dict[str, Any]], None] | None,
+) -> list[dict[str, Any]]:
+    """The trials one after the other in this process. Each row that ends is added to `kept`
+    (a small CSV, one line per trial), so after Ctrl-C the same call runs only the others.
+
+    Raises:
+        TuneInterrupted: on Ctrl-C, the trials that ended kept.
+    """
+    rows = pd.read_csv(kept).to_dict(orient="records") if kept.is_file() else []
+    done = {int(row["trial"]) for row in rows}
+    for row in rows:
+        if on_trial:
+            on_trial(row)
+    for number, config in enumerate(configs):
+        if number in done:
+            continue
+        settings = trial_settings(base, config)
+        try:
+            outcome = run_trial(settings, series, spec, lambda _: None)
+            rows.append(_row(number, settings, outcome, "finished"))
+        except ForecastError as exc:  # e.g. a lookback too long for the train part
+            rows.append(_row(number, settings, FAILED, f"error: {exc}"))
+        except KeyboardInterrupt:
+            raise TuneInterrupted(
+                f"tune interrupted: {len(rows)} of {len(configs)} trials ended (kept in "
+                f"{kept}); run the same command again to resume"
+            ) from None
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        _write_table(rows, kept)
+        if on_trial:
+            on_trial(rows[-1])
+    return rows
 
 
 def _row(number: int, settings: Mapping[str, Any], outcome: Mapping[str, float], status: str):
@@ -271,58 +338,178 @@ def _row(number: int, settings: Mapping[str, Any], outcome: Mapping[str, float],
     }  # fmt: skip
 
 
+STORAGE = TUNE_SUBDIR  # in the run folder: the search's state, kept for a resume
+
+
+class TuneInterrupted(ForecastError):
+    """A search stopped by Ctrl-C (SIGINT) before every trial ended; its state is kept in
+    `<out>/.tune` and the same command resumes it."""
+
+
+def experiment_name(base: Mapping[str, Any], configs: list[dict[str, Any]], search: str) -> str:
+    """`search-<hash>`: the same settings, space and trials give the same name, so running the
+    same command again finds the experiment to resume, and a changed one starts afresh."""
+    text = json.dumps([dict(base), configs, search], sort_keys=True, default=str)
+    return f"search-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
+
+
+def ray_space(space: Mapping[str, Any]) -> dict[str, Any]:
+    """The search space as Ray Tune's distributions (for a search algorithm such as Optuna):
+    a list is `tune.choice`, a range `tune.loguniform` / `tune.uniform`."""
+    from ray import tune as ray_tune
+
+    found = {}
+    for key, values in space.items():
+        if isinstance(values, Mapping):
+            kind, (low, high) = next(iter(values.items()))
+            found[key] = getattr(ray_tune, kind)(low, high)
+        else:
+            found[key] = ray_tune.choice(list(values))
+    return found
+
+
+def default_point(base: Mapping[str, Any], space: Mapping[str, Any]) -> dict[str, Any]:
+    """Trial 0 for a search algorithm: `base`'s own values of the space's keys where they lie
+    in the space; elsewhere the first choice, or the middle of the range (geometric for
+    loguniform), as the algorithm needs a value for every key."""
+    options = base.get("model_options") or {}
+    units = options.get("units")
+    own = {**{k: base.get(k) for k in ("lookback", "model", "normalize", "loss")},
+           "learning_rate": base.get("learning_rate"),
+           "units": units[0] if isinstance(units, (list, tuple)) else units,
+           "dropout": options.get("dropout")}  # fmt: skip
+    point = {}
+    for key, values in space.items():
+        value = own.get(key)
+        if isinstance(values, Mapping):
+            kind, (low, high) = next(iter(values.items()))
+            inside = isinstance(value, (int, float)) and low <= value <= high
+            middle = math.sqrt(low * high) if kind == "loguniform" else (low + high) / 2
+            point[key] = value if inside else middle
+        else:
+            point[key] = value if value in values else values[0]
+    return point
+
+
+def _searcher(search: str, space: Mapping[str, Any], point: dict[str, Any], seed: int) -> Any:
+    """Ray Tune's search algorithm for `search` ("optuna": `OptunaSearch`, which needs the
+    `optuna` extra), starting from `point`."""
+    if search == "optuna":
+        try:
+            from ray.tune.search.optuna import OptunaSearch
+
+            return OptunaSearch(points_to_evaluate=[point], seed=seed)
+        except (ImportError, AssertionError):  # Ray asserts that Optuna is installed
+            raise ConfigError(
+                'search optuna needs Optuna: pip install -e ".[optuna]"', setting="search"
+            ) from None
+    return None
+
+
 def _ray_trials(
     base: dict[str, Any],
     configs: list[dict[str, Any]],
     series: Any,
     spec: Any,
-    address: str | None,
-    cpus: float,
-    gpus: float,
-    grace: int,
+    setup: RaySetup,
     on_trial: Callable[[dict[str, Any]], None] | None,
 ) -> list[dict[str, Any]]:
-    """The trials as a Ray Tune grid over their numbers, ASHA stopping the laggards."""
+    """The trials on Ray Tune, ASHA stopping the laggards. With search "random" a grid over the
+    trial numbers (`configs`, drawn with NumPy); else `setup.search`'s algorithm draws
+    `len(configs)` configurations from the space, trial 0 its `default_point`.
+
+    The experiment lives in `<out>/.tune/<experiment_name>`: a search stopped by Ctrl-C or a
+    killed driver is resumed by the same call (`Tuner.restore`: finished trials kept, the
+    others run again). A trial whose worker dies is retried `setup.max_failures` times.
+
+    Raises:
+        TuneInterrupted: after Ctrl-C, once Ray Tune has saved the experiment.
+    """
     from forecast.distributed.grid import connect_ray
 
-    connect_ray(address)
+    connect_ray(setup.address)
     from ray import tune as ray_tune
     from ray.tune.schedulers import ASHAScheduler
 
-    backend = os.environ.get("KERAS_BACKEND")
+    backend, cpus = os.environ.get("KERAS_BACKEND"), setup.cpus
 
     def trainable(params: dict[str, Any], series: Any, spec: Any) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, int(cpus))))
         if backend:
             os.environ.setdefault("KERAS_BACKEND", backend)
-        settings = trial_settings(base, configs[params["trial"]])
-        run_trial(settings, series, spec, ray_tune.report)
+        config = configs[params["trial"]] if "trial" in params else params
+        run_trial(trial_settings(base, config), series, spec, ray_tune.report)
 
-    storage = tempfile.mkdtemp(prefix="forecast-tune-")  # Ray Tune's own files, removed after
-    scheduler = ASHAScheduler(
-        time_attr="epoch", max_t=base["epochs"], grace_period=min(grace, base["epochs"])
+    wrapped = ray_tune.with_resources(
+        ray_tune.with_parameters(trainable, series=series, spec=spec),
+        {"cpu": setup.cpus, "gpu": setup.gpus},
     )
-    # No Ray Tune banner (its files are removed after) and no TensorBoard logger (not installed):
-    # the CSV and JSON loggers that `_table` reads, asked for by name.
+    # No Ray Tune banner and no TensorBoard logger (not installed): the CSV and JSON loggers
+    # that `_table` reads, asked for by name.
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
     loggers = [CSVLoggerCallback(), JsonLoggerCallback()]
-    tuner = ray_tune.Tuner(
-        ray_tune.with_resources(
-            ray_tune.with_parameters(trainable, series=series, spec=spec),
-            {"cpu": cpus, "gpu": gpus},
-        ),
-        param_space={"trial": ray_tune.grid_search(list(range(len(configs))))},
-        tune_config=ray_tune.TuneConfig(metric="val_MAE", mode="min", scheduler=scheduler),
-        run_config=ray_tune.RunConfig(storage_path=storage, verbose=0, callbacks=loggers),
-    )
-    try:
-        return _table(tuner.fit(), base, configs, on_trial)
-    finally:
-        shutil.rmtree(storage, ignore_errors=True)
+    storage = Path(setup.out).absolute() / STORAGE
+    name = experiment_name(base, configs, setup.search)
+    if ray_tune.Tuner.can_restore(storage / name):
+        tuner = ray_tune.Tuner.restore(
+            str(storage / name), trainable=wrapped, resume_unfinished=True, resume_errored=True
+        )
+    else:
+        scheduler = ASHAScheduler(
+            time_attr="epoch", max_t=base["epochs"], grace_period=min(setup.grace, base["epochs"])
+        )
+        if setup.search == "random":
+            param_space = {"trial": ray_tune.grid_search(list(range(len(configs))))}
+            searcher, samples = None, 1
+        else:
+            param_space = ray_space(setup.space)
+            point = default_point(base, setup.space)
+            searcher = _searcher(setup.search, setup.space, point, base["seed"] or 0)
+            samples = len(configs)
+        tuner = ray_tune.Tuner(
+            wrapped,
+            param_space=param_space,
+            tune_config=ray_tune.TuneConfig(
+                metric="val_MAE", mode="min", scheduler=scheduler, search_alg=searcher,
+                num_samples=samples,
+            ),
+            run_config=ray_tune.RunConfig(
+                name=name, storage_path=str(storage), verbose=0, callbacks=loggers,
+                failure_config=ray_tune.FailureConfig(max_failures=setup.max_failures),
+            ),
+        )  # fmt: skip
+    grid = tuner.fit()
+    ended = _ended(storage / name)
+    rows = _table(grid, base, configs, on_trial, ended)
+    if len(ended) < len(configs):
+        _write_table(rows, storage / name / "search.csv")
+        raise TuneInterrupted(
+            f"tune interrupted: {len(rows)} of {len(configs)} trials ended (table in "
+            f"{storage / name / 'search.csv'}); run the same command again to resume"
+        )
+    return rows
+
+
+def _ended(experiment: Path) -> set[str]:
+    """The ids of the trials that ended (finished, stopped or failed) in the experiment's
+    saved state: after Ctrl-C Ray Tune saves the running and pending trials as such, then
+    stops them, so the `ResultGrid` in memory cannot tell them from finished ones."""
+    from ray.tune import ExperimentAnalysis
+
+    trials = ExperimentAnalysis(str(experiment)).trials
+    return {t.trial_id for t in trials if t.status in ("TERMINATED", "ERROR")}
+
+
+def _write_table(rows: list[dict[str, Any]], path: Path) -> None:
+    """The search table, best first, as CSV at `path`."""
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table = table.sort_values(["val_MAE", "trial"])
+    table.to_csv(path, index=False)
 
 
 def _table(
@@ -330,14 +517,28 @@ def _table(
     base: dict[str, Any],
     configs: list[dict[str, Any]],
     on_trial: Callable[[dict[str, Any]], None] | None,
+    ended: set[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The search table's rows from Ray Tune's `ResultGrid`."""
+    """The search table's rows from Ray Tune's `ResultGrid`: the trials that ended (finished,
+    stopped or failed; with `ended`, only the trial ids in it); those never started or cut by
+    Ctrl-C are left out. Trials drawn by a search algorithm are numbered in the order Ray Tune
+    created them."""
+    results = [r for r in grid if r.config is not None]
+    if ended is not None:
+        results = [r for r in results if str((r.metrics or {}).get("trial_id")) in ended]
+    drawn = [r for r in results if "trial" not in r.config]
+    order = {id(r): n for n, r in enumerate(sorted(drawn, key=_created))}
     rows = []
-    for result in grid:
-        number = int(result.config["trial"])
+    for result in results:
+        if "trial" in result.config:
+            number, config = int(result.config["trial"]), configs[int(result.config["trial"])]
+        else:
+            number, config = order[id(result)], result.config
         history = result.metrics_dataframe
-        if result.error is not None or history is None or history.empty:
+        if result.error is not None:
             outcome, status = FAILED, f"error: {result.error}"
+        elif history is None or history.empty or "val_MAE" not in history:
+            continue  # started, nothing reported: it runs again on resume
         else:
             best = history["val_MAE"].idxmin()
             outcome = {"best_val_MAE": float(history.loc[best, "val_MAE"]),
@@ -346,10 +547,20 @@ def _table(
                 history, base["patience"]
             )
             status = "stopped by ASHA" if stopped else "finished"
-        rows.append(_row(number, trial_settings(base, configs[number]), outcome, status))
+        rows.append(_row(number, trial_settings(base, config), outcome, status))
         if on_trial:
             on_trial(rows[-1])
     return rows
+
+
+def _created(result: Any) -> tuple[int, str]:
+    """A sort key in Ray Tune's order of creation: the trial's index in its folder name
+    (`trainable_<trial id>_<index>_<values>...`), else the counter ending its trial id."""
+    trial_id = str((result.metrics or {}).get("trial_id", ""))
+    name = Path(str(result.path)).name
+    found = re.search(rf"{re.escape(trial_id)}_(\d+)", name) if trial_id else None
+    tail = found.group(1) if found else trial_id.rsplit("_", 1)[-1]
+    return (int(tail) if tail.isdigit() else 1 << 30, name)
 
 
 def _stalled(history: pd.DataFrame, patience: int | None) -> bool:
