@@ -292,7 +292,7 @@ def read_history(folder: str | os.PathLike) -> dict[str, list[float]]:
     if not path.is_file():
         return {}
     try:
-        table = pd.read_csv(path)
+        table = pd.read_csv(path, float_precision="round_trip")  # the exact losses
         return {c: table[c].astype(float).tolist() for c in table.columns if c != "epoch"}
     except (ValueError, pd.errors.ParserError) as exc:
         raise ArtifactError(f"{path} is corrupt ({exc}); delete it or re-train") from exc
