@@ -198,30 +198,33 @@ def test_batch_results_keep_their_rows_on_a_full_disk(
     from forecast.distributed import grid
     from forecast.errors import OutputError
 
-    path = tmp_path / "results.csv"
-    grid.record_row(path, {"dataset": "d", "model": "single", "horizon": 7, "seed": 0})
-    before = path.read_text()
+    grid.record_row(tmp_path, {"dataset": "d", "model": "single", "horizon": 7, "seed": 0})
+    before = grid.assemble(tmp_path).read_text()
     monkeypatch.setattr(os, "fsync", _fsync_then(OSError(errno.ENOSPC, "No space")))
     with pytest.raises(OutputError, match="no space left on device"):
-        grid.record_row(path, {"dataset": "d", "model": "single", "horizon": 7, "seed": 1})
-    assert path.read_text() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+        grid.record_row(tmp_path, {"dataset": "d", "model": "single", "horizon": 7, "seed": 1})
+    with pytest.raises(OutputError, match="no space left on device"):
+        grid.assemble(tmp_path)
+    assert (tmp_path / "results.csv").read_text() == before
+    assert len(list((tmp_path / "parts").iterdir())) == 1  # no cut-off part left behind
 
 
 def test_batch_results_keep_their_rows_when_killed_while_writing(tmp_path: Path) -> None:
-    path = tmp_path / "results.csv"
+    out = tmp_path / "grid"
     script = (
         "import os, sys, test_bad_inputs_2 as t\n"
         "from forecast.distributed import grid\n"
-        "path = sys.argv[1]\n"
-        "grid.record_row(path, {'dataset': 'd', 'model': 'single', 'horizon': 7, 'seed': 0})\n"
+        "out = sys.argv[1]\n"
+        "grid.record_row(out, {'dataset': 'd', 'model': 'single', 'horizon': 7, 'seed': 0})\n"
         "os.fsync = t._fsync_then(None)\n"
-        "grid.record_row(path, {'dataset': 'd', 'model': 'single', 'horizon': 7, 'seed': 1})\n"
+        "grid.record_row(out, {'dataset': 'd', 'model': 'single', 'horizon': 7, 'seed': 1})\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
-    done = subprocess.run([sys.executable, "-c", script, path], env=env, capture_output=True)
+    done = subprocess.run([sys.executable, "-c", script, out], env=env, capture_output=True)
     assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
-    lines = path.read_text().splitlines()
+    from forecast.distributed import grid
+
+    lines = grid.assemble(out).read_text().splitlines()  # the cut-off part is not read
     assert len(lines) == 2 and lines[1].startswith("d,single,7,0")
 
 

@@ -324,7 +324,8 @@ def read_parts(out: str | os.PathLike) -> list[dict[str, str]]:
     """The rows of every part in `<out>/parts`, one per cell, in file-name order."""
     rows = []
     for path in sorted((Path(out) / PARTS).glob("*.csv")):
-        rows.extend(read_results(path))
+        if not path.stem.endswith(".tmp"):  # a part being written (`files.atomic_write`)
+            rows.extend(read_results(path))
     return rows
 
 
