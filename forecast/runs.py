@@ -490,9 +490,11 @@ def save_plots(
     written = [folder / name for name in names] + [folder / "history.png"]
     for key, path in zip(keys, written, strict=False):
         kwargs = {} if key is None else {"series_id": key}
-        files.atomic_write(
-            path, lambda tmp, kw=kwargs: plot_forecast(forecaster, series, tmp, test=test, **kw)
-        )
+        with warnings.catch_warnings():  # the report already said what the plots would repeat
+            warnings.simplefilter("ignore", ForecastWarning)
+            files.atomic_write(
+                path, lambda tmp, kw=kwargs: plot_forecast(forecaster, series, tmp, test=test, **kw)
+            )
     files.atomic_write(written[-1], lambda tmp: plot_history(forecaster.history_, tmp))
     if forecaster.model == "attention":
         frame = next(iter(series.values())) if isinstance(series, dict) else series
