@@ -199,6 +199,14 @@ Intervals = Annotated[
         "heads uncorrected), none."
     ),
 ]
+Guard = Annotated[
+    str,
+    model_option(
+        help="Series the model loses on to seasonal naive or the linear baseline on "
+        "validation: fallback (the baseline forecasts them), combine (the mean of both) or "
+        "report (count only)."
+    ),
+]
 Split = Annotated[
     str | None,
     typer.Option(
@@ -259,6 +267,7 @@ def shared_options(
     device: Device = "auto",
     data_parallel: DataParallel = False,
     intervals: Intervals = "conformal",
+    guard: Guard = "fallback",
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@with_shared_options` gets them in its `--help` and as `opts`."""

@@ -38,6 +38,7 @@ from forecast.evaluation import (
     season_for,
     tidy_forecasts,
 )
+from forecast.guard import check_guard, fit_guard
 from forecast.linear import LinearBaseline, LookbackChoice, lookback_candidates
 from forecast.scaling import SeriesScaler, check_series_scaling
 from forecast.series import (
@@ -109,6 +110,12 @@ class Forecaster(Settings):
             windows after training (`forecast.intervals`; CQR with quantile heads); "adaptive":
             the same, re-calibrated online on the actuals of the span scored; "raw": the
             quantile heads' own bounds; "none": point forecasts only (`forecast.bands`).
+        guard: per series, the model against seasonal naive and the linear baseline on the
+            validation windows (`forecast.guard`; the result in `guard_`): "fallback" (the
+            default) forecasts each series the model loses on by the baseline that beat it;
+            "combine" averages the two there; "report" only counts them.
+        train_rows: train on the last `train_rows` rows of each series' training part only
+            (the recent past; long hourly histories cost time); None: every row.
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -146,6 +153,8 @@ class Forecaster(Settings):
         ensemble: int = 1,
         model_options: Mapping[str, Any] | None = None,
         intervals: str = "conformal",
+        guard: str = "fallback",
+        train_rows: int | None = None,
         verbose: int = 1,
     ):
         self.model = model
@@ -180,6 +189,8 @@ class Forecaster(Settings):
         self.ensemble = ensemble
         self.model_options = model_options
         self.intervals = intervals
+        self.guard = guard
+        self.train_rows = train_rows
         self.verbose = verbose
 
     # ----------------------------------------------------------------- settings
@@ -194,8 +205,9 @@ class Forecaster(Settings):
             check_positive_int(name, getattr(self, name))
         if not lookback.is_auto(self.lookback):
             check_positive_int("lookback", self.lookback)
-        if self.batch_size is not None:
-            check_positive_int("batch_size", self.batch_size, or_none=True)
+        for name in ("batch_size", "train_rows"):
+            if getattr(self, name) is not None:
+                check_positive_int(name, getattr(self, name), or_none=True)
         models.get_builder(self.model)
         models.check_normalize(self.normalize)
         SeriesScaler(self.scaler)
@@ -203,6 +215,7 @@ class Forecaster(Settings):
         training.check_loss(self.loss)
         training.check_optimizer(self.optimizer, self.learning_rate)
         intervals.check_interval_mode(self.intervals)
+        check_guard(self.guard)
         bands.quantiles_of(self)
         backends.check_distribution(self.distribution)
         known_future.check_settings(self.future_covariates, self.covariates, self.calendar,
@@ -306,7 +319,8 @@ class Forecaster(Settings):
         kept, self.short_series_ = panel.trainable(train, self.lookback + self.horizon)
         if not kept:  # every series too short: say so for the first
             check_length(train, self.lookback + self.horizon, *_SHORT)
-        train = {k: train[k] for k in kept}  # the short ones are forecast by a fallback
+        rows = self.train_rows  # the most recent rows of each training part only
+        train = {k: train[k].iloc[-rows:] if rows else train[k] for k in kept}  # short: fallback
         held = {k: held[k] for k in kept if k in held}
         first = not self.is_fitted
         if first:
@@ -324,6 +338,7 @@ class Forecaster(Settings):
         fit_args = dict(
             epochs=epochs or self.epochs, patience=self.patience,
             reduce_lr_patience=self.reduce_lr_patience, verbose=self.verbose,
+            keep_start=True,  # no epoch better on validation: the start (the linear map) stays
         )  # fmt: skip
         if first:
             result = self._train_new(*feeds, run_dir, fit_args)
@@ -334,6 +349,10 @@ class Forecaster(Settings):
             self.history_.setdefault(key, []).extend(values)
         self.fit_result_ = result
         self.last_timestamps_ = {k: str(f.index[-1]) for k, f in data.items()}
+        self.guard_ = None
+        if held:  # every validation window of every series, model vs baselines
+            spans = self._spans(held, {k: len(f) - starts[k] for k, f in held.items()})
+            self.guard_ = fit_guard(spans, self.guard)
         self.calibration_ = bands.calibrate(self, train, held, starts)
         return self
 
@@ -396,12 +415,21 @@ class Forecaster(Settings):
 
     def _spans(self, data: Collection, start: Any) -> dict[str, tuple]:
         """`forecast.panel.window_spans` of this forecaster: every window's forecasts, the
-        model's from ONE batched prediction over every series."""
-        return panel.window_spans(
+        model's from ONE batched prediction over every series; the guard's choice applied
+        (`forecast.guard.Guard.apply`: the method then names the baseline)."""
+        spans = panel.window_spans(
             data, start, self.lookback, self.horizon, self.n_targets_, self.scaler_,
             fallback=self._fallback, baselines=self._baselines, predict=self._predict,
             quantiles=bands.quantiles_of(self), ahead=self._ahead(),
         )  # fmt: skip
+        guard = getattr(self, "guard_", None)
+        if guard is None:
+            return spans
+        for key, (origins, preds, actual, bases, method, quants) in spans.items():
+            if method == "model":
+                preds, method = guard.apply(key, preds, bases)
+                spans[key] = (origins, preds, actual, bases, method, quants)
+        return spans
 
     def _predict(self, windows: Any) -> np.ndarray:
         return self.model_.predict(windows, batch_size=panel.PREDICT_BATCH, verbose=0)
@@ -449,6 +477,11 @@ class Forecaster(Settings):
         for key, frame in data.items():
             if methods[key] is None:  # with quantile heads: the median, and the quantiles
                 values, quants = bands.split(self, predicted[key][None], key)
+                if getattr(self, "guard_", None) and self.guard_.acts(key):
+                    bases = self._baselines(frame, np.array([len(frame)]), key)
+                    values, methods[key] = self.guard_.apply(key, values, bases)
+                    methods[key] = None if methods[key] == "model" else methods[key]
+                    quants = None if methods[key] else quants
             else:
                 values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]]
                 quants = None

@@ -42,7 +42,7 @@ LAYERS: list[set[str]] = [
         "forecast.settings",
     },
     # panel: many series; known_future: covariates read over the horizon
-    {"forecast.models", "forecast.panel", "forecast.known_future"},
+    {"forecast.models", "forecast.panel", "forecast.known_future", "forecast.guard"},
     {"forecast.lookback"},  # the lookback choice: panel's scoring, for Forecaster
     {"forecast.training"},
     {"forecast.artifacts"},

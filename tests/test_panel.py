@@ -72,7 +72,7 @@ def panel_fit():
     keras.utils.set_random_seed(0)
     data = _steps({"a": 60, "b": 50, "short": 12})  # short: 12 - 3 - 3 = 6 < 6 + 3
     parts = split_series(data, SplitSpec(test_size=3, val_size=3), context=6)
-    return Forecaster(**TINY).fit(parts), data, parts
+    return Forecaster(guard="report", **TINY).fit(parts), data, parts  # the model on a, b
 
 
 def test_short_series_never_stop_a_run(panel_fit) -> None:
@@ -129,3 +129,46 @@ def test_lookback_auto_scores_candidates_on_the_series_that_hold_them() -> None:
     choice = f.choose_lookback(data, val=SplitSpec(test_size=3, val_size=6), candidates=[3, 6])
     assert choice.lookback in (3, 6) and all(v is not None for v in choice.scores.values())
     assert "1 of 3 series too short to score" in choice.summary()
+
+
+def _periodic(n_series: int = 3, length: int = 48) -> dict[str, pd.DataFrame]:
+    """Step-indexed series repeating a 4-step pattern exactly: seasonal naive is perfect."""
+    out = {}
+    for k in range(n_series):
+        values = 10.0 ** (k + 1) * np.tile([1.0, 3.0, 2.0, 5.0], length // 4)
+        frame = pd.DataFrame({"y": values}, index=pd.RangeIndex(1, length + 1, name="step"))
+        frame.attrs["forecast"] = {"target": ["y"], "covariates": [], "freq": None}
+        out[f"s{k}"] = frame
+    return out
+
+
+@pytest.mark.parametrize("mode", ["fallback", "combine", "report"])
+def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path) -> None:
+    from forecast.guard import CANDIDATES
+
+    keras.utils.set_random_seed(0)
+    data = _periodic()
+    f = Forecaster(season=4, guard=mode, **{**TINY, "lookback": 8}).fit(data, val=8)
+    guard = f.guard_
+    assert set(guard.errors) == set(data)  # every series compared on validation
+    assert guard.losses("seasonal_naive") == len(data)  # a 1-epoch model loses to a perfect one
+    assert set(guard.choice) == set(data) and set(guard.choice.values()) <= set(CANDIDATES)
+    assert f"loses to seasonal naive on {len(data)}" in guard.summary()
+    out = f.predict(data)
+    methods = {k: frame.attrs["method"] for k, frame in out.items()}
+    bases = {k: f._baselines(data[k], np.array([len(data[k])]), k) for k in data}
+    for key, frame in out.items():
+        chosen = bases[key][guard.choice[key]][0, :, 0]
+        got = frame["y"].to_numpy()
+        if mode == "fallback":
+            assert methods[key] == guard.choice[key] and np.allclose(got, chosen)
+        else:  # combine: the model's forecast moved halfway to the baseline; report: untouched
+            expected = "model" if mode == "report" else f"combined:{guard.choice[key]}"
+            assert methods[key] == expected
+    tidy = f.predict_windows(data, start=4)
+    assert len(tidy) > 0
+    f.save(tmp_path / "run")
+    again = Forecaster.load(tmp_path / "run")
+    assert again.guard_.choice == guard.choice and again.guard_.summary() == guard.summary()
+    with pytest.raises(ConfigError, match="guard"):
+        Forecaster(guard="always").check_settings()
