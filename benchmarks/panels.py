@@ -334,6 +334,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--validation", action="store_true")
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
     parser.add_argument("--name", default="panels")
+    parser.add_argument(
+        "--combine", nargs="+", metavar="NAME",
+        help="Write NAME.md from the results of earlier runs (benchmarks/results/NAME.csv).",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -343,6 +347,17 @@ def main(argv: list[str] | None = None) -> int:
     command = command_line("panels.py", argv)
     OUT.mkdir(parents=True, exist_ok=True)
     rows, notes = [], []
+    if args.combine:  # runs made as separate processes: their tables and commands together
+        table = pd.concat([pd.read_csv(OUT / f"{name}.csv") for name in args.combine])
+        for name in args.combine:
+            head = (OUT / f"{name}.md").read_text().splitlines()
+            notes += [f"- part `{name}`: " + line for line in head if line.startswith("Command")]
+            notes += [line for line in head if line.startswith("- ") and "left out" in line]
+        text = markdown(table, args, command, notes)
+        (OUT / f"{args.name}.md").write_text(text)
+        table.to_csv(OUT / f"{args.name}.csv", index=False)
+        print(text)
+        return 0
     for name in args.panels:
         panel = PANELS[name]
         series, dropped = load_panel(panel, args)

@@ -268,7 +268,8 @@ SERIES_SCALINGS = ("global", "per_series", "diff", "mean")
 pooled; "per_series": each series by the `scaler` method on its own training rows; "diff":
 each series centred on its training mean and divided by its mean absolute seasonal
 difference (the MASE scale, so an MAE loss weighs every series as MASE does); "mean": each
-series divided by its mean absolute level (DeepAR's scale, no centring)."""
+series divided by its mean level (DeepAR's scale, no centring; a series with a negative
+value: "standard" on its own rows)."""
 PER_SERIES = ("per_series", "diff", "mean")  # the values that fit one scaler per series
 
 
@@ -282,8 +283,10 @@ def _level_scaler(
 ) -> SeriesScaler:
     """A "standard" `SeriesScaler` of one series whose target statistics are replaced by the
     `mode`'s ("diff": mean and mean |x_t - x_(t-season)| (lag 1 when the series is not longer
-    than a season); "mean": 0 and mean |x|); covariates keep their mean and standard
-    deviation. A zero or undefined scale falls back to the standard deviation, then 1."""
+    than a season); "mean": 0 and the mean, for a target whose training values are all
+    non-negative, not all zero); covariates (and "mean" targets with a negative value) keep
+    their mean and standard deviation. A zero or undefined scale falls back to the standard
+    deviation, then 1."""
     scaler = SeriesScaler("standard").fit(frame, targets=targets)
     sk = scaler._sk
     values = frame.to_numpy(dtype=np.float64)
@@ -291,8 +294,10 @@ def _level_scaler(
         if name not in scaler.target_columns_:
             continue
         x = values[:, j][np.isfinite(values[:, j])]
+        if mode == "mean" and not (len(x) and x.min() >= 0 and x.mean() > 0):
+            continue  # negative values (or all zero): no level to divide by; standard
         if mode == "mean":
-            center, scale = 0.0, float(np.mean(np.abs(x))) if len(x) else 0.0
+            center, scale = 0.0, float(np.mean(x))
         else:
             lag = season if len(x) > season else 1
             center = float(np.mean(x)) if len(x) else 0.0

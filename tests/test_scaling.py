@@ -437,3 +437,13 @@ def test_level_scalings_make_series_that_differ_only_in_level_identical() -> Non
     step = np.mean(np.abs(1000 * shape[4:] - 1000 * shape[:-4]))  # the MASE scale, m = 4
     got = diff.inverse_transform_targets(np.array([[1.0], [0.0]]), "l")
     assert got[0] - got[1] == pytest.approx(np.array([step]))
+
+
+def test_mean_scaling_leaves_a_series_with_negative_values_to_standard_scaling() -> None:
+    from forecast.scaling import PanelScaler
+
+    frame = pd.DataFrame({"y": [-2.0, 1.0, 4.0, 1.0]})
+    scaler = PanelScaler("standard", per_series="mean").fit_panel({"n": frame})
+    assert scaler.transform(frame, key="n") == pytest.approx(
+        SeriesScaler("standard").fit(frame).transform(frame)
+    )
