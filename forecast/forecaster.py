@@ -119,8 +119,9 @@ class Forecaster(Settings):
             default) counts the series the model loses on; "fallback" forecasts each of them
             by the baseline that beat it; "combine" averages the two there (neither helped
             across the development panels: `benchmarks/panels.py --validation`).
-        train_rows: train on the last `train_rows` rows of each series' training part only
-            (the recent past; long hourly histories cost time); None: every row.
+        train_rows: train on the windows whose targets lie in the last `train_rows` rows of
+            each series' training part only (the recent past; long histories cost time);
+            None: every window.
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -324,7 +325,7 @@ class Forecaster(Settings):
         kept, self.short_series_ = panel.trainable(train, self.lookback + self.horizon)
         if not kept:  # every series too short: say so for the first
             check_length(train, self.lookback + self.horizon, *_SHORT)
-        rows = self.train_rows  # the most recent rows of each training part only
+        rows = self.train_rows and self.train_rows + self.lookback  # the recent windows only
         train = {k: train[k].iloc[-rows:] if rows else train[k] for k in kept}  # short: fallback
         held = {k: held[k] for k in kept if k in held}
         first = not self.is_fitted

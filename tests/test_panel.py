@@ -172,3 +172,14 @@ def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path)
     assert again.guard_.choice == guard.choice and again.guard_.summary() == guard.summary()
     with pytest.raises(ConfigError, match="guard"):
         Forecaster(guard="always").check_settings()
+
+
+def test_train_rows_trains_on_the_most_recent_windows_only() -> None:
+    keras.utils.set_random_seed(0)
+    data = _steps({"a": 40, "b": 40})
+    f = Forecaster(train_rows=4, **TINY).fit(data, val=6)  # the last 4 + lookback 6 rows
+    train_a = data["a"]["y"].to_numpy()[:34]  # before the 6 validation rows
+    scaled = f.scaler_.transform(data["a"].iloc[:1], key="a")[0, 0]
+    assert scaled == pytest.approx(train_a[0] / train_a[-10:].mean(), rel=1e-5)  # "mean" scale
+    with pytest.raises(ConfigError, match="train_rows"):
+        Forecaster(train_rows=0).check_settings()
