@@ -207,8 +207,9 @@ Guard = Annotated[
     str,
     model_option(
         help="Series the model loses on to seasonal naive or the linear baseline on "
-        "validation: report (count them), fallback (the baseline forecasts them) or combine "
-        "(the mean of both)."
+        "validation: auto (fallback where a series has at least horizon validation windows, "
+        "else report), report (count them), fallback (the baseline forecasts them) or "
+        "combine (the mean of both)."
     ),
 ]
 Split = Annotated[
@@ -271,7 +272,7 @@ def shared_options(
     device: Device = "auto",
     data_parallel: DataParallel = False,
     intervals: Intervals = "conformal",
-    guard: Guard = "report",
+    guard: Guard = "auto",
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@with_shared_options` gets them in its `--help` and as `opts`."""

@@ -115,10 +115,11 @@ class Forecaster(Settings):
             the same, re-calibrated online on the actuals of the span scored; "raw": the
             quantile heads' own bounds; "none": point forecasts only (`forecast.bands`).
         guard: per series, the model against seasonal naive and the linear baseline on the
-            validation windows (`forecast.guard`; the result in `guard_`): "report" (the
-            default) counts the series the model loses on; "fallback" forecasts each of them
-            by the baseline that beat it; "combine" averages the two there (neither helped
-            across the development panels: `benchmarks/panels.py --validation`).
+            validation windows (`forecast.guard`; the result in `guard_`): "auto" (the
+            default): "fallback" for the series with at least `horizon` validation windows,
+            else "report"; "fallback" forecasts each series the model loses on by the
+            baseline that beat it; "combine" averages the two there; "report" only counts
+            them (chosen on the panels' validation parts: `benchmarks/panels.py`).
         train_rows: train on the windows whose targets lie in the last `train_rows` rows of
             each series' training part only (the recent past; long histories cost time);
             None: every window.
@@ -159,7 +160,7 @@ class Forecaster(Settings):
         ensemble: int = 1,
         model_options: Mapping[str, Any] | None = None,
         intervals: str = "conformal",
-        guard: str = "report",
+        guard: str = "auto",
         train_rows: int | None = None,
         verbose: int = 1,
     ):
@@ -358,7 +359,7 @@ class Forecaster(Settings):
         self.guard_ = None
         if held:  # every validation window of every series, model vs baselines
             spans = self._spans(held, {k: len(f) - starts[k] for k, f in held.items()})
-            self.guard_ = fit_guard(spans, self.guard)
+            self.guard_ = fit_guard(spans, self.guard, self.horizon)
         self.calibration_ = bands.calibrate(self, train, held, starts)
         return self
 

@@ -142,7 +142,7 @@ def _periodic(n_series: int = 3, length: int = 48) -> dict[str, pd.DataFrame]:
     return out
 
 
-@pytest.mark.parametrize("mode", ["fallback", "combine", "report"])
+@pytest.mark.parametrize("mode", ["fallback", "combine", "report", "auto"])
 def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path) -> None:
     from forecast.guard import CANDIDATES
 
@@ -160,7 +160,7 @@ def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path)
     for key, frame in out.items():
         chosen = bases[key][guard.choice[key]][0, :, 0]
         got = frame["y"].to_numpy()
-        if mode == "fallback":
+        if mode in ("fallback", "auto"):  # auto: 6 validation windows >= horizon 3
             assert methods[key] == guard.choice[key] and np.allclose(got, chosen)
         else:  # combine: the model's forecast moved halfway to the baseline; report: untouched
             expected = "model" if mode == "report" else f"combined:{guard.choice[key]}"
@@ -172,6 +172,15 @@ def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path)
     assert again.guard_.choice == guard.choice and again.guard_.summary() == guard.summary()
     with pytest.raises(ConfigError, match="guard"):
         Forecaster(guard="always").check_settings()
+
+
+def test_auto_guard_only_reports_on_a_single_validation_window() -> None:
+    keras.utils.set_random_seed(0)
+    data = _periodic()
+    f = Forecaster(season=4, **{**TINY, "lookback": 8}).fit(data, val=3)  # one window each
+    assert f.guard == "auto" and set(f.guard_.choice) == set(data) and f.guard_.acting == []
+    assert f.guard_.summary().endswith("reported only")
+    assert {frame.attrs["method"] for frame in f.predict(data).values()} == {"model"}
 
 
 def test_train_rows_trains_on_the_most_recent_windows_only() -> None:
