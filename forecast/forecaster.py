@@ -345,7 +345,7 @@ class Forecaster(Settings):
         fit_args = dict(
             epochs=epochs or self.epochs, patience=self.patience,
             reduce_lr_patience=self.reduce_lr_patience, verbose=self.verbose,
-            keep_start=True,  # no epoch better on validation: the start (the linear map) stays
+            keep_start=first,  # a new model: no epoch better on validation, the linear start stays
         )  # fmt: skip
         if first:
             result = self._train_new(*feeds, run_dir, fit_args)
