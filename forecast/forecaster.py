@@ -77,28 +77,20 @@ class Forecaster(Settings):
             target too; calendar="auto": hour/weekday/yearday sin/cos from the timestamps;
             holidays="US": a 0/1 public-holiday column (the `holidays` extra).
         time_col, id_col, freq, fill: passed to `load_series` for raw frames and paths.
-        load_options: more `load_series` options, saved with the forecaster: sort,
-            duplicates, tz, sep, decimal, encoding (e.g. `{"sort": True, "tz": "CET"}`).
+        load_options: more `load_series` options (sort, duplicates, tz, sep, ...), saved.
         scaler: "standard", "minmax", "robust" or "none" (fitted on the training slice).
-        series_scaling: "mean" (the default: each series divided by its own mean absolute
-            level on its training rows, so every series enters the network on its own scale;
-            lower validation MASE than "global" on 3 of 4 development panels, tied on the 4th:
-            `benchmarks/panels.py --validation`), "per_series" (each series by `scaler` on its
-            own training rows), "diff" (each by its mean absolute seasonal difference) or
-            "global" (one scaler over every series) (`forecast.scaling.PanelScaler`).
+        series_scaling: "mean" (default: each series divided by its own mean level, scale-free;
+            chosen on the panels' validation parts), "per_series", "diff" or "global" (one
+            scaler over every series): `forecast.scaling.SERIES_SCALINGS`.
         normalize: per-window normalization inside the model: "last" (forecast the change
             from the last value, robust to level shifts), "mean_std" or "none" (or None).
-        ridge_skip: start from the linear baseline (`forecast.linear`): the model's linear
-            skip is its ridge map, frozen, and the recurrent path learns what it misses
-            (`forecast.models.start_from_linear`; with `normalize="last"` and the builders'
-            linear skip). Lower validation MAE on 7 of 8 tasks (`benchmarks/choice.py`).
-        epochs, patience, batch_size: training length, early-stopping patience, batch size;
-            None: 128, halved down to 8 while an epoch would have fewer than 16 steps
-            (`forecast.training.batch_size_for`).
-        reduce_lr_patience: halve the learning rate after this many epochs without a better
-            val_loss (a learning-rate schedule); None keeps it constant.
-        loss: by name (see `forecast.training`); default "mae", the score reports lead with
-            (lower validation MAE on 5 of 8 tasks, MSE on 2: `benchmarks/choice.py`);
+        ridge_skip: start from the linear baseline, its ridge map frozen as the linear skip
+            (`forecast.models.start_from_linear`; with `normalize="last"`); kept when no
+            epoch beats it on validation (`training.fit(keep_start=True)`).
+        epochs, patience, batch_size: training length, early-stopping patience, batch size
+            (None: `forecast.training.batch_size_for`).
+        reduce_lr_patience: halve the learning rate after this many flat epochs; None: never.
+        loss: by name (see `forecast.training`); default "mae" (`benchmarks/choice.py`);
             "quantile": quantile heads, one forecast per `quantiles`, the median the point.
         quantiles: with loss="quantile", e.g. (0.1, 0.5, 0.9); None: (0.025, 0.1, 0.5, 0.9,
             0.975) (`forecast.quantiles`).
@@ -110,19 +102,14 @@ class Forecaster(Settings):
         ensemble: train this many models with seeds `seed, seed + 1, ...` and average their
             forecasts (one saved Keras model; `forecast.training.train_members`).
         model_options: extra keyword arguments for the model builder (units, dropout, ...).
-        intervals: "conformal" (default): calibrate prediction intervals on the validation
-            windows after training (`forecast.intervals`; CQR with quantile heads); "adaptive":
-            the same, re-calibrated online on the actuals of the span scored; "raw": the
-            quantile heads' own bounds; "none": point forecasts only (`forecast.bands`).
+        intervals: "conformal" (default: calibrated on the validation windows, CQR with
+            quantile heads), "adaptive" (re-calibrated online), "raw" (the quantile heads'
+            own bounds) or "none" (`forecast.bands`).
         guard: per series, the model against seasonal naive and the linear baseline on the
-            validation windows (`forecast.guard`; the result in `guard_`): "auto" (the
-            default): "fallback" for the series with at least `horizon` validation windows,
-            else "report"; "fallback" forecasts each series the model loses on by the
-            baseline that beat it; "combine" averages the two there; "report" only counts
-            them (chosen on the panels' validation parts: `benchmarks/panels.py`).
+            validation windows (`forecast.guard.GUARDS`; the result in `guard_`): "auto",
+            "fallback", "combine" or "report".
         train_rows: train on the windows whose targets lie in the last `train_rows` rows of
-            each series' training part only (the recent past; long histories cost time);
-            None: every window.
+            each series' training part only; None: every window.
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -267,12 +254,8 @@ class Forecaster(Settings):
     ) -> LookbackChoice:
         """Choose the lookback on validation data, cheaply: for each candidate, fit the linear
         baseline (the map the default models start from) on the training windows and score
-        its MAE on the validation windows; the lowest wins (ties: the shorter).
-
-        Every candidate is scored on the same validation windows (`forecast.panel.
-        lookback_choice`: of the series that can hold the longest candidate the median series
-        can). Nothing is changed: apply it with `set_params(lookback=...)` or
-        `resolve_lookback`.
+        its MAE on the same validation windows (`forecast.panel.lookback_choice`); the lowest
+        wins (ties: the shorter). Nothing is changed: apply it with `resolve_lookback`.
 
         Args:
             series, val: as in `fit` (with a `SplitSpec`, `series` is all the data).
@@ -356,10 +339,9 @@ class Forecaster(Settings):
             self.history_.setdefault(key, []).extend(values)
         self.fit_result_ = result
         self.last_timestamps_ = {k: str(f.index[-1]) for k, f in data.items()}
-        self.guard_ = None
+        self.guard_, spans = None, {k: len(f) - starts[k] for k, f in held.items()}
         if held:  # every validation window of every series, model vs baselines
-            spans = self._spans(held, {k: len(f) - starts[k] for k, f in held.items()})
-            self.guard_ = fit_guard(spans, self.guard, self.horizon)
+            self.guard_ = fit_guard(self._spans(held, spans), self.guard, self.horizon)
         self.calibration_ = bands.calibrate(self, train, held, starts)
         return self
 
@@ -430,13 +412,7 @@ class Forecaster(Settings):
             quantiles=bands.quantiles_of(self), ahead=self._ahead(),
         )  # fmt: skip
         guard = getattr(self, "guard_", None)
-        if guard is None:
-            return spans
-        for key, (origins, preds, actual, bases, method, quants) in spans.items():
-            if method == "model":
-                preds, method = guard.apply(key, preds, bases)
-                spans[key] = (origins, preds, actual, bases, method, quants)
-        return spans
+        return spans if guard is None else guard.apply_spans(spans)
 
     def _predict(self, windows: Any) -> np.ndarray:
         return self.model_.predict(windows, batch_size=panel.PREDICT_BATCH, verbose=0)
@@ -484,11 +460,9 @@ class Forecaster(Settings):
         for key, frame in data.items():
             if methods[key] is None:  # with quantile heads: the median, and the quantiles
                 values, quants = bands.split(self, predicted[key][None], key)
-                if getattr(self, "guard_", None) and self.guard_.acts(key):
-                    bases = self._baselines(frame, np.array([len(frame)]), key)
-                    values, methods[key] = self.guard_.apply(key, values, bases)
-                    methods[key] = None if methods[key] == "model" else methods[key]
-                    quants = None if methods[key] else quants
+                if getattr(self, "guard_", None) and self.guard_.acts(key):  # by the guard
+                    base = self._baselines(frame, np.array([len(frame)]), key)
+                    (values, methods[key]), quants = self.guard_.apply(key, values, base), None
             else:
                 values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]]
                 quants = None
@@ -511,13 +485,10 @@ class Forecaster(Settings):
             series: the data, with at least `lookback` rows before `start`.
             start: where forecast targets begin: a fraction or row count of the series' end,
                 or a timestamp; default: as early as the lookback allows.
-            baselines: add a column per baseline (naive, seasonal_naive, mean, linear) with
-                its forecast for the same window, step and target.
-            levels: add `lo-80`, `hi-80`, ... columns (as in `predict`); with
-                `intervals="adaptive"` re-calibrated on the actuals known at each origin.
+            baselines: add a column per baseline (naive, seasonal_naive, mean, linear).
+            levels: add `lo-80`, `hi-80`, ... columns (as in `predict`; "adaptive": online).
 
-        Returns columns `series` (for collections), then those of
-        `forecast.evaluation.tidy_forecasts`: origin, time, step, target, forecast, actual.
+        Returns columns `series` (for collections), then `forecast.evaluation.tidy_forecasts`'.
         """
         self._check_fitted()
         levels, data = bands.check_levels(self, levels), self.collection(series)
@@ -539,12 +510,9 @@ class Forecaster(Settings):
     def evaluate(
         self, series: Any, test: Any = None, history: Any = None, levels: Any = intervals.LEVELS
     ) -> Report:
-        """Score the model beside the naive, seasonal-naive, mean and linear baselines, each
-        series by the competitions' sMAPE, MASE and OWA against Naive2, and the prediction
-        intervals.
-
-        The linear baseline was fitted with the model, on its training windows; it is left out
-        when it could not be fitted (too few windows) or was saved without it.
+        """Score the model beside the naive, seasonal-naive, mean and linear baselines (the
+        linear one when fitted), each series by the competitions' sMAPE, MASE and OWA against
+        Naive2, and the prediction intervals.
 
         Args:
             series: the data to score on. Windows use its rows as inputs, so a test slice
@@ -557,10 +525,9 @@ class Forecaster(Settings):
             levels: prediction intervals scored for the model and naive (its own conformal
                 errors); skipped without a calibration; by default, those quantile heads serve.
 
-        Returns:
-            A `Report` in original units (MAE, RMSE, MAPE, sMAPE, MASE; overall and per
-            step), with `per_series` and `competition` (`forecast.panel.competition_scores`)
-            and `intervals` (coverage, width, pinball, MSIS per level).
+        Returns a `Report` in original units (MAE, RMSE, MAPE, sMAPE, MASE; overall and per
+        step), with `per_series`, `competition` (`forecast.panel.competition_scores`) and
+        `intervals` (coverage, width, pinball, MSIS per level).
         """
         self._check_fitted()
         strict = levels is not intervals.LEVELS  # the default: the levels the model serves

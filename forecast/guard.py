@@ -78,6 +78,15 @@ class Guard:
             return bases[other], other
         return 0.5 * (preds + bases[other]), f"{COMBINED}:{other}"
 
+    def apply_spans(self, spans: dict[str, tuple]) -> dict[str, tuple]:
+        """`forecast.panel.window_spans` output with `apply` done on every series the model
+        forecasts (its method then names the baseline, or "combined:<baseline>")."""
+        for key, (origins, preds, actual, bases, method, quants) in spans.items():
+            if method == "model":
+                preds, method = self.apply(key, preds, bases)
+                spans[key] = (origins, preds, actual, bases, method, quants)
+        return spans
+
     def summary(self) -> str:
         """One line: how many series the model loses on, and what the guard did."""
         n = len(self.errors)
