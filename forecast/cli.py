@@ -230,7 +230,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
         quantiles=None if opts.quantiles is None else check_quantiles(opts.quantiles),
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
-        ensemble=opts.ensemble, verbose=verbose, intervals=opts.intervals,
+        ensemble=opts.ensemble, verbose=verbose, intervals=opts.intervals, guard=opts.guard,
         distribution="data_parallel" if opts.data_parallel else None,
         model_options=_model_options(
             opts.model, opts.units, opts.dropout, opts.linear_skip, opts.recurrent_lookback
@@ -401,6 +401,8 @@ def _train(
         raise typer.Exit(130) from None
     fitted = forecaster.fit_result_
     console.print(tables.fit_summary(forecaster, fitted, result.seconds), soft_wrap=True)
+    if getattr(forecaster, "guard_", None) is not None:
+        say(forecaster.guard_.summary())
     n, horizon = result.report.n_windows, forecaster.horizon
     heading = f"test   {n} windows × {horizon} steps, in original units"
     tables.print_report(console, result.report, heading, forecaster.model)

@@ -147,7 +147,11 @@ Scaler = Annotated[
 ]
 SeriesScaling = Annotated[
     str,
-    model_option(help="Many series: one scaler over all (global) or one each (per_series)."),
+    model_option(
+        help="Many series: mean (each divided by its mean level: scale-free), per_series (each "
+        "by --scaler on its own rows), diff (each by its mean seasonal change) or global (one "
+        "scaler over all)."
+    ),
 ]
 Normalize = Annotated[
     str,
@@ -208,6 +212,15 @@ Intervals = Annotated[
         "conformal (validation errors), adaptive, raw (quantile heads uncorrected), none."
     ),
 ]
+Guard = Annotated[
+    str,
+    model_option(
+        help="Series the model loses on to seasonal naive or the linear baseline on "
+        "validation: auto (fallback where a series has at least horizon validation windows, "
+        "else report), report (count them), fallback (the baseline forecasts them) or "
+        "combine (the mean of both)."
+    ),
+]
 Split = Annotated[
     str | None,
     typer.Option(
@@ -263,13 +276,14 @@ def shared_options(
     optimizer: Optimizer = "adam",
     lr: Lr = 1e-3,
     scaler: Scaler = "standard",
-    series_scaling: SeriesScaling = "global",
+    series_scaling: SeriesScaling = "mean",
     normalize: Normalize = "last",
     season: Season = None,
     seed: Seed = 0,
     device: Device = "auto",
     data_parallel: DataParallel = False,
     intervals: Intervals = "auto",
+    guard: Guard = "auto",
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@with_shared_options` gets them in its `--help` and as `opts`."""

@@ -39,6 +39,7 @@ from forecast.evaluation import (
     season_for,
     tidy_forecasts,
 )
+from forecast.guard import check_guard, fit_guard
 from forecast.linear import LinearBaseline, LookbackChoice, lookback_candidates
 from forecast.scaling import SeriesScaler, check_series_scaling
 from forecast.series import (
@@ -77,24 +78,20 @@ class Forecaster(Settings):
             target too; calendar="auto": hour/weekday/yearday sin/cos from the timestamps;
             holidays="US": a 0/1 public-holiday column (the `holidays` extra).
         time_col, id_col, freq, fill: passed to `load_series` for raw frames and paths.
-        load_options: more `load_series` options, saved with the forecaster: sort,
-            duplicates, tz, sep, decimal, encoding (e.g. `{"sort": True, "tz": "CET"}`).
+        load_options: more `load_series` options (sort, duplicates, tz, sep, ...), saved.
         scaler: "standard", "minmax", "robust" or "none" (fitted on the training slice).
-        series_scaling: "global" (one scaler over every series) or "per_series" (each
-            series scaled on its own training rows, `forecast.scaling.PanelScaler`).
+        series_scaling: "mean" (default: each series divided by its own mean level, scale-free;
+            chosen on the panels' validation parts), "per_series", "diff" or "global" (one
+            scaler over every series): `forecast.scaling.SERIES_SCALINGS`.
         normalize: per-window normalization inside the model: "last" (forecast the change
             from the last value, robust to level shifts), "mean_std" or "none" (or None).
-        ridge_skip: start from the linear baseline (`forecast.linear`): the model's linear
-            skip is its ridge map, frozen, and the recurrent path learns what it misses
-            (`forecast.models.start_from_linear`; with `normalize="last"` and the builders'
-            linear skip). Lower validation MAE on 7 of 8 tasks (`benchmarks/choice.py`).
-        epochs, patience, batch_size: training length, early-stopping patience, batch size;
-            None: 128, halved down to 8 while an epoch would have fewer than 16 steps
-            (`forecast.training.batch_size_for`).
-        reduce_lr_patience: halve the learning rate after this many epochs without a better
-            val_loss (a learning-rate schedule); None keeps it constant.
-        loss: by name (see `forecast.training`); default "mae", the score reports lead with
-            (lower validation MAE on 5 of 8 tasks, MSE on 2: `benchmarks/choice.py`);
+        ridge_skip: start from the linear baseline, its ridge map frozen as the linear skip
+            (`forecast.models.start_from_linear`; with `normalize="last"`); kept when no
+            epoch beats it on validation (`training.fit(keep_start=True)`).
+        epochs, patience, batch_size: training length, early-stopping patience, batch size
+            (None: `forecast.training.batch_size_for`).
+        reduce_lr_patience: halve the learning rate after this many flat epochs; None: never.
+        loss: by name (see `forecast.training`); default "mae" (`benchmarks/choice.py`);
             "quantile": quantile heads, one forecast per `quantiles`, the median the point.
         quantiles: with loss="quantile", e.g. (0.1, 0.5, 0.9); None: (0.025, 0.1, 0.5, 0.9,
             0.975) (`forecast.quantiles`).
@@ -113,6 +110,11 @@ class Forecaster(Settings):
             re-calibrated online on the actuals of the span scored (evaluate, backtests,
             predict_windows; `predict` has none and uses the fixed quantile); "raw": the
             quantile heads' own bounds; "none": point forecasts only (`forecast.bands`).
+        guard: per series, the model against seasonal naive and the linear baseline on the
+            validation windows (`forecast.guard.GUARDS`; the result in `guard_`): "auto",
+            "fallback", "combine" or "report".
+        train_rows: train on the windows whose targets lie in the last `train_rows` rows of
+            each series' training part only; None: every window.
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -132,7 +134,7 @@ class Forecaster(Settings):
         fill: str | None = None,
         load_options: Mapping[str, Any] | None = None,
         scaler: str = "standard",
-        series_scaling: str = "global",
+        series_scaling: str = "mean",
         normalize: str | None = "last",
         ridge_skip: bool = True,
         epochs: int = 100,
@@ -150,6 +152,8 @@ class Forecaster(Settings):
         ensemble: int = 1,
         model_options: Mapping[str, Any] | None = None,
         intervals: str = "auto",
+        guard: str = "auto",
+        train_rows: int | None = None,
         verbose: int = 1,
     ):
         self.model = model
@@ -184,6 +188,8 @@ class Forecaster(Settings):
         self.ensemble = ensemble
         self.model_options = model_options
         self.intervals = intervals
+        self.guard = guard
+        self.train_rows = train_rows
         self.verbose = verbose
 
     # ----------------------------------------------------------------- settings
@@ -198,8 +204,9 @@ class Forecaster(Settings):
             check_positive_int(name, getattr(self, name))
         if not lookback.is_auto(self.lookback):
             check_positive_int("lookback", self.lookback)
-        if self.batch_size is not None:
-            check_positive_int("batch_size", self.batch_size, or_none=True)
+        for name in ("batch_size", "train_rows"):
+            if getattr(self, name) is not None:
+                check_positive_int(name, getattr(self, name), or_none=True)
         models.get_builder(self.model)
         models.check_normalize(self.normalize)
         SeriesScaler(self.scaler)
@@ -207,6 +214,7 @@ class Forecaster(Settings):
         training.check_loss(self.loss)
         training.check_optimizer(self.optimizer, self.learning_rate)
         intervals.check_interval_mode(self.intervals)
+        check_guard(self.guard)
         bands.quantiles_of(self)
         backends.check_distribution(self.distribution)
         known_future.check_settings(self.future_covariates, self.covariates, self.calendar,
@@ -253,12 +261,8 @@ class Forecaster(Settings):
     ) -> LookbackChoice:
         """Choose the lookback on validation data, cheaply: for each candidate, fit the linear
         baseline (the map the default models start from) on the training windows and score
-        its MAE on the validation windows; the lowest wins (ties: the shorter).
-
-        Every candidate is scored on the same validation windows (`forecast.panel.
-        lookback_choice`: of the series that can hold the longest candidate the median series
-        can). Nothing is changed: apply it with `set_params(lookback=...)` or
-        `resolve_lookback`.
+        its MAE on the same validation windows (`forecast.panel.lookback_choice`); the lowest
+        wins (ties: the shorter). Nothing is changed: apply it with `resolve_lookback`.
 
         Args:
             series, val: as in `fit` (with a `SplitSpec`, `series` is all the data).
@@ -312,7 +316,8 @@ class Forecaster(Settings):
         kept, self.short_series_ = panel.trainable(train, self.lookback + self.horizon)
         if not kept:  # every series too short: say so for the first
             check_length(train, self.lookback + self.horizon, *_SHORT)
-        train = {k: train[k] for k in kept}  # the short ones are forecast by a fallback
+        rows = self.train_rows and self.train_rows + self.lookback  # the recent windows only
+        train = {k: train[k].iloc[-rows:] if rows else train[k] for k in kept}  # short: fallback
         held = {k: held[k] for k in kept if k in held}
         first = not self.is_fitted
         if first:
@@ -330,6 +335,7 @@ class Forecaster(Settings):
         fit_args = dict(
             epochs=epochs or self.epochs, patience=self.patience,
             reduce_lr_patience=self.reduce_lr_patience, verbose=self.verbose,
+            keep_start=first,  # a new model: no epoch better on validation, the linear start stays
         )  # fmt: skip
         if first:
             result = self._train_new(*feeds, run_dir, fit_args)
@@ -340,6 +346,9 @@ class Forecaster(Settings):
             self.history_.setdefault(key, []).extend(values)
         self.fit_result_ = result
         self.last_timestamps_ = {k: str(f.index[-1]) for k, f in data.items()}
+        self.guard_, spans = None, {k: len(f) - starts[k] for k, f in held.items()}
+        if held:  # every validation window of every series, model vs baselines
+            self.guard_ = fit_guard(self._spans(held, spans), self.guard, self.horizon)
         self.calibration_ = bands.calibrate(self, train, held, starts)
         return self
 
@@ -402,12 +411,15 @@ class Forecaster(Settings):
 
     def _spans(self, data: Collection, start: Any) -> dict[str, tuple]:
         """`forecast.panel.window_spans` of this forecaster: every window's forecasts, the
-        model's from ONE batched prediction over every series."""
-        return panel.window_spans(
+        model's from ONE batched prediction over every series; the guard's choice applied
+        (`forecast.guard.Guard.apply`: the method then names the baseline)."""
+        spans = panel.window_spans(
             data, start, self.lookback, self.horizon, self.n_targets_, self.scaler_,
             fallback=self._fallback, baselines=self._baselines, predict=self._predict,
             quantiles=bands.quantiles_of(self), ahead=self._ahead(),
         )  # fmt: skip
+        guard = getattr(self, "guard_", None)
+        return spans if guard is None else guard.apply_spans(spans)
 
     def _predict(self, windows: Any) -> np.ndarray:
         return panel.model_output(self.model_, windows)  # the same whatever the batch
@@ -460,6 +472,9 @@ class Forecaster(Settings):
         for key, frame in data.items():
             if methods[key] is None:  # with quantile heads: the median, and the quantiles
                 values, quants = bands.split(self, predicted[key][None], key)
+                if getattr(self, "guard_", None) and self.guard_.acts(key):  # by the guard
+                    base = self._baselines(frame, np.array([len(frame)]), key)
+                    (values, methods[key]), quants = self.guard_.apply(key, values, base), None
             else:
                 values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]]
                 quants = None
@@ -482,13 +497,10 @@ class Forecaster(Settings):
             series: the data, with at least `lookback` rows before `start`.
             start: where forecast targets begin: a fraction or row count of the series' end,
                 or a timestamp; default: as early as the lookback allows.
-            baselines: add a column per baseline (naive, seasonal_naive, mean, linear) with
-                its forecast for the same window, step and target.
-            levels: add `lo-80`, `hi-80`, ... columns (as in `predict`); with
-                `intervals="adaptive"` re-calibrated on the actuals known at each origin.
+            baselines: add a column per baseline (naive, seasonal_naive, mean, linear).
+            levels: add `lo-80`, `hi-80`, ... columns (as in `predict`; "adaptive": online).
 
-        Returns columns `series` (for collections), then those of
-        `forecast.evaluation.tidy_forecasts`: origin, time, step, target, forecast, actual.
+        Returns columns `series` (for collections), then `forecast.evaluation.tidy_forecasts`'.
         """
         self._check_fitted()
         levels, data = bands.check_levels(self, levels), self.collection(series)
@@ -510,12 +522,9 @@ class Forecaster(Settings):
     def evaluate(
         self, series: Any, test: Any = None, history: Any = None, levels: Any = intervals.LEVELS
     ) -> Report:
-        """Score the model beside the naive, seasonal-naive, mean and linear baselines, each
-        series by the competitions' sMAPE, MASE and OWA against Naive2, and the prediction
-        intervals.
-
-        The linear baseline was fitted with the model, on its training windows; it is left out
-        when it could not be fitted (too few windows) or was saved without it.
+        """Score the model beside the naive, seasonal-naive, mean and linear baselines (the
+        linear one when fitted), each series by the competitions' sMAPE, MASE and OWA against
+        Naive2, and the prediction intervals.
 
         Args:
             series: the data to score on. Windows use its rows as inputs, so a test slice
@@ -528,10 +537,9 @@ class Forecaster(Settings):
             levels: prediction intervals scored for the model and naive (its own conformal
                 errors); skipped without a calibration; by default, those quantile heads serve.
 
-        Returns:
-            A `Report` in original units (MAE, RMSE, MAPE, sMAPE, MASE; overall and per
-            step), with `per_series` and `competition` (`forecast.panel.competition_scores`)
-            and `intervals` (coverage, width, pinball, MSIS per level).
+        Returns a `Report` in original units (MAE, RMSE, MAPE, sMAPE, MASE; overall and per
+        step), with `per_series`, `competition` (`forecast.panel.competition_scores`) and
+        `intervals` (coverage, width, pinball, MSIS per level).
         """
         self._check_fitted()
         strict = levels is not intervals.LEVELS  # the default: the levels the model serves

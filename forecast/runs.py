@@ -353,6 +353,9 @@ def train_and_save(
         report = forecaster.evaluate(parts.test, test=test, history=history_of(parts))
         metrics = {**report.to_dict(), "split": parts.spans, "data": data}
         metrics["load"] = _changes(parts)
+        if getattr(forecaster, "guard_", None) is not None:
+            guard = forecaster.guard_.to_dict()
+            metrics["guard"] = {k: v for k, v in guard.items() if k != "errors"}
         forecaster.save(folder, metrics=metrics)  # replaces the toolkit's files only
         shutil.rmtree(run_dir, ignore_errors=True)
         if report.per_series is not None and report.per_series["series"].nunique() > 1:

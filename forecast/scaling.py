@@ -263,7 +263,14 @@ class SeriesScaler:
         return scaler
 
 
-SERIES_SCALINGS = ("global", "per_series")  # one scaler for every series, or one each
+SERIES_SCALINGS = ("global", "per_series", "diff", "mean")
+"""How many series are scaled (`PanelScaler`): "global": one scaler fitted on every series
+pooled; "per_series": each series by the `scaler` method on its own training rows; "diff":
+each series centred on its training mean and divided by its mean absolute seasonal
+difference (the MASE scale, so an MAE loss weighs every series as MASE does); "mean": each
+series divided by its mean level (DeepAR's scale, no centring; a series with a negative
+value: "standard" on its own rows)."""
+PER_SERIES = ("per_series", "diff", "mean")  # the values that fit one scaler per series
 
 
 def check_series_scaling(value: str) -> str:
@@ -271,19 +278,52 @@ def check_series_scaling(value: str) -> str:
     return check_choice("series_scaling", value, SERIES_SCALINGS)
 
 
+def _level_scaler(
+    frame: pd.DataFrame, targets: Sequence[str], mode: str, season: int
+) -> SeriesScaler:
+    """A "standard" `SeriesScaler` of one series whose target statistics are replaced by the
+    `mode`'s ("diff": mean and mean |x_t - x_(t-season)| (lag 1 when the series is not longer
+    than a season); "mean": 0 and the mean, for a target whose training values are all
+    non-negative, not all zero); covariates (and "mean" targets with a negative value) keep
+    their mean and standard deviation. A zero or undefined scale falls back to the standard
+    deviation, then 1."""
+    scaler = SeriesScaler("standard").fit(frame, targets=targets)
+    sk = scaler._sk
+    values = frame.to_numpy(dtype=np.float64)
+    for j, name in enumerate(scaler.columns_):
+        if name not in scaler.target_columns_:
+            continue
+        x = values[:, j][np.isfinite(values[:, j])]
+        if mode == "mean" and not (len(x) and x.min() >= 0 and x.mean() > 0):
+            continue  # negative values (or all zero): no level to divide by; standard
+        if mode == "mean":
+            center, scale = 0.0, float(np.mean(x))
+        else:
+            lag = season if len(x) > season else 1
+            center = float(np.mean(x)) if len(x) else 0.0
+            scale = float(np.mean(np.abs(x[lag:] - x[:-lag]))) if len(x) > lag else 0.0
+        if not (np.isfinite(scale) and scale > 0):
+            scale = float(sk.scale_[j]) if sk.scale_[j] > 0 else 1.0
+        sk.mean_[j], sk.scale_[j], sk.var_[j] = center, scale, scale**2
+    scaler._set_affine()
+    return scaler
+
+
 class PanelScaler(SeriesScaler):
-    """A `SeriesScaler` fitted on every series' training rows pooled, and, with
-    `per_series=True`, one more per series fitted on that series' own training rows: series
-    levels in real panels differ by orders of magnitude. Series it has not seen (and every
-    series when `per_series=False`) use the pooled one. `key=` names the series.
+    """A `SeriesScaler` fitted on every series' training rows pooled, and, with a per-series
+    `per_series` mode (`PER_SERIES`; True means "per_series"), one more per series fitted on
+    that series' own training rows: series levels in real panels differ by orders of
+    magnitude. Series it has not seen (and every series when `per_series` is False or
+    "global") use the pooled one. `key=` names the series.
 
     Attributes (after `fit_panel`): those of `SeriesScaler` (the pooled fit) and
     `per_series_`: `{id: SeriesScaler}` (empty without `per_series`).
     """
 
-    def __init__(self, method: str = "standard", per_series: bool = False):
+    def __init__(self, method: str = "standard", per_series: bool | str = False, season: int = 1):
         super().__init__(method)
-        self.per_series = per_series
+        self.per_series = "per_series" if per_series is True else (per_series or "global")
+        self.season = season
         self.per_series_: dict[str, SeriesScaler] = {}
 
     def fit_panel(
@@ -291,9 +331,15 @@ class PanelScaler(SeriesScaler):
     ) -> PanelScaler:
         """Fit on `{id: training rows}`: pooled, and per series with `per_series`."""
         self.fit(pd.concat(list(parts.values()), ignore_index=True), targets=targets)
-        if self.per_series:
+        if self.per_series == "per_series":
             self.per_series_ = {
                 key: SeriesScaler(self.method).fit(frame, targets=targets)
+                for key, frame in parts.items()
+            }
+        elif self.per_series in PER_SERIES:
+            names = self.target_columns_
+            self.per_series_ = {
+                key: _level_scaler(frame, names, self.per_series, self.season)
                 for key, frame in parts.items()
             }
         return self
@@ -312,11 +358,11 @@ class PanelScaler(SeriesScaler):
         if not fast or sk is None:
             return (super() if scaler is self else scaler).transform(data, dtype)
         values = data.to_numpy(dtype=np.float64, copy=True)
-        if self.method == "minmax":
+        if scaler.method == "minmax":
             values *= sk.scale_
             values += sk.min_
         else:
-            values -= sk.mean_ if self.method == "standard" else sk.center_
+            values -= sk.mean_ if scaler.method == "standard" else sk.center_
             values /= sk.scale_
         return values.astype(dtype, copy=False)
 

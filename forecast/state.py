@@ -20,8 +20,10 @@ from typing import Any
 import numpy as np
 
 from forecast import artifacts, known_future, quantiles
+from forecast.competition import m4_season
 from forecast.errors import ArtifactError, DataError, ForecastError
 from forecast.evaluation import pooled_seasonal_scale, season_for
+from forecast.guard import Guard
 from forecast.linear import LinearBaseline
 from forecast.scaling import PanelScaler
 from forecast.series import series_info
@@ -41,8 +43,8 @@ def learn(f: Any, train: Mapping[str, Any]) -> None:
     f.n_targets_ = len(info["target"])
     f.n_future_ = len(known_future.names(f.future_covariates)) + len(f.calendar_)
     f.season_ = season_for(f.freq_, f.season)
-    each = f.series_scaling == "per_series"
-    f.scaler_ = PanelScaler(f.scaler, each).fit_panel(train, targets=info["target"])
+    scaler = PanelScaler(f.scaler, f.series_scaling, m4_season(f.freq_, f.season))
+    f.scaler_ = scaler.fit_panel(train, targets=info["target"])
     targets = [frame.to_numpy()[:, : f.n_targets_] for frame in train.values()]
     f.mase_scale_ = pooled_seasonal_scale(targets, f.season_)
     f.history_ = {}
@@ -87,6 +89,7 @@ def config_of(f: Any) -> dict[str, Any]:
         "last_timestamps": dict(getattr(f, "last_timestamps_", {})),
         "short_series": list(getattr(f, "short_series_", [])),
         "calibration": None if cal is None else cal.to_arrays()[1],
+        "guard": None if getattr(f, "guard_", None) is None else f.guard_.to_dict(),
         "fit": {
             "best_epoch": getattr(getattr(f, "fit_result_", None), "best_epoch", None),
             "epochs_run": len(next(iter(f.history_.values()), [])) if f.history_ else 0,
@@ -127,6 +130,7 @@ def restore(cls: type, config: Mapping[str, Any], source: str = "config") -> Any
         f.last_timestamps_ = dict(config.get("last_timestamps", {}))
         f.short_series_ = [str(k) for k in config.get("short_series", [])]
         f.calibration_ = None
+        f.guard_ = Guard.from_dict(config["guard"]) if config.get("guard") else None
         quantiles.resolve(f.loss, f.quantiles, f.intervals)
         known = config.get("known_future", {})  # absent: saved before known-future inputs
         f.n_future_ = int(known.get("n_future", 0))

@@ -145,6 +145,10 @@ def fit_summary(forecaster: Any, fitted: Any, seconds: float) -> str:
         how += f", resumed after epoch {fitted.resumed_from}"
     if fitted.best_epoch:
         best = f"best epoch {fitted.best_epoch} (val_loss {fitted.best_value:.4g})"
+    elif fitted.best_epoch == 0:
+        best = (
+            f"best epoch 0, the starting point (val_loss {fitted.best_value:.4g}): no epoch beat it"
+        )
     elif getattr(fitted, "validated", False):
         best = "val_loss never improved: kept the last epoch"
     else:

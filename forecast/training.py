@@ -271,6 +271,12 @@ class RestoreBestWeights(keras.callbacks.Callback):
     def get_state(self) -> dict[str, Any]:
         return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
 
+    def start_from(self, value: float, weights: list[np.ndarray]) -> None:
+        """Count the starting weights as epoch 0 with monitored value `value`: an epoch must
+        beat them to be kept (`fit(keep_start=True)`)."""
+        if np.isfinite(value):
+            self.best, self.best_epoch, self.best_weights = float(value), 0, weights
+
     def set_state(self, state: Mapping[str, Any]) -> None:
         self.best = float(state["best"])
         self.best_epoch = state["best_epoch"]
@@ -306,9 +312,9 @@ class RestoreBestWeights(keras.callbacks.Callback):
                 if self.stopped_epoch
                 else f"reached the epoch limit ({self.last_epoch})"
             )
+            kept = f"epoch {self.best_epoch}" if self.best_epoch else "the starting point"
             print(
-                f"{why}; kept the weights of epoch {self.best_epoch} "
-                f"({self.monitor} {self.best:.6g})",
+                f"{why}; kept the weights of {kept} ({self.monitor} {self.best:.6g})",
                 flush=True,
             )
 
@@ -453,6 +459,7 @@ def fit(
     batch_size: int | None = None,
     verbose: int = 1,
     callbacks: list[keras.callbacks.Callback] | None = None,
+    keep_start: bool = False,
 ) -> FitResult:
     """Train a compiled model with early stopping that keeps the best weights.
 
@@ -472,9 +479,13 @@ def fit(
         seed: seeds Python, NumPy and the backend first, for repeatable runs.
         batch_size: only for array inputs (feeders carry their own).
         verbose: 1 for Keras's progress bar and the stop line, 2 one line per epoch, 0 quiet.
+        keep_start: with validation data, score the starting weights first (as epoch 0):
+            when no epoch beats them on `val_loss`, the model keeps them (`best_epoch` 0).
+            A model started from the linear baseline then never ends worse than it on
+            validation.
 
     Returns:
-        A `FitResult`; the model holds the weights of `result.best_epoch`.
+        A `FitResult`; the model holds the weights of `result.best_epoch` (0: the start).
     """
     check_positive_int("epochs", epochs)
     if patience is not None:
@@ -520,6 +531,10 @@ def fit(
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
 
+    if keep_start and val_data is not None:
+        args = val_data if isinstance(val_data, tuple) else (val_data,)
+        scored = model.evaluate(*args, verbose=0, return_dict=True)
+        stopper.start_from(scored["loss"], model.get_weights())
     # BackupAndRestore sets model._initial_epoch and Keras never clears it: without this, a
     # later fit of the same model would skip the epochs an earlier resumed run had done.
     model._initial_epoch = None

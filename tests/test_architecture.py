@@ -42,7 +42,7 @@ LAYERS: list[set[str]] = [
         "forecast.settings",
     },
     # panel: many series; known_future: covariates read over the horizon; catalogue: the
-    # datasets found; interval_choice:
+    # datasets found; guard: the model against the baselines per series; interval_choice:
     # intervals="auto"'s rule, on intervals' maths
     {
         "forecast.models",
@@ -50,6 +50,7 @@ LAYERS: list[set[str]] = [
         "forecast.known_future",
         "forecast.interval_choice",
         "forecast.catalogue",
+        "forecast.guard",
     },
     {"forecast.lookback"},  # the lookback choice: panel's scoring, for Forecaster
     {"forecast.training"},

@@ -75,7 +75,7 @@ def test_the_folder_holds_model_config_history_and_metrics(saved, fitted):
     assert set(config["versions"]) >= {"forecast", "keras", "backend"}
     assert config["format_version"] == FORMAT_VERSION
     assert list(config["last_timestamps"].values()) == [str(_series().index[-1])]
-    history = pd.read_csv(saved / "history.csv", float_precision="round_trip")
+    history = pd.read_csv(saved / "history.csv", float_precision="round_trip")  # exact
     assert history["epoch"].tolist() == [1, 2]
     np.testing.assert_array_equal(history["loss"], fitted.history_["loss"])
     metrics = read_metrics(saved)

@@ -522,6 +522,13 @@ def test_train_many_series_with_test_size_and_a_short_series(tmp_path: Path) -> 
     assert {"sMAPE", "MASE", "OWA", "forecast_by"} <= set(table.columns)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["competition"]["value"]["naive2"]["OWA"] == pytest.approx(1.0)
+    guard = metrics["guard"]  # the model vs seasonal naive and linear per series, on validation
+    assert (
+        guard["mode"] == "auto"
+        and guard["series"] == 2
+        and guard["summary"].startswith("guard: on validation the model loses to seasonal naive on")
+    )
+    assert set(guard["losses"]) == {"seasonal_naive", "linear"}
     assert (out / "forecast_Q1.png").is_file() and not (out / "forecast_A.png").exists()
     future = invoke("predict", out, "--data", data, "--out", "-")
     assert future.exit_code == 0 and "by a fallback, e.g. 'Q1'" in future.stderr

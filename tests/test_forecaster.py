@@ -11,6 +11,7 @@ import pytest
 from forecast import Forecaster, load_series, lookback
 from forecast.errors import ConfigError, DataError
 from forecast.evaluation import baseline_forecasts
+from forecast.series import SINGLE
 from forecast.windowing import SplitSpec, split_series
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -143,8 +144,9 @@ def test_evaluate_scores_model_and_every_baseline_on_the_same_windows(fitted, da
     naive = np.repeat(values[origins - 1][:, None], HORIZON, axis=1)
     seasonal = values[origins[:, None] + np.arange(HORIZON) - 7]
     mean = np.array([values[o - LOOKBACK : o].mean() for o in origins])[:, None, None]
-    scaled = fitted.scaler_.transform(daily)[:, :1]
-    linear = fitted.scaler_.inverse_transform_targets(fitted.linear_.predict(scaled, origins))
+    scaled = fitted.scaler_.transform(daily, key=SINGLE)[:, :1]  # the series' own scaler
+    linear = fitted.linear_.predict(scaled, origins)
+    linear = fitted.scaler_.inverse_transform_targets(linear, key=SINGLE)
     guesses = {"naive": naive, "seasonal_naive": seasonal, "mean": mean, "linear": linear}
     for name, guess in guesses.items():
         hand = np.abs(guess - actual).mean()

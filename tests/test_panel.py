@@ -72,7 +72,7 @@ def panel_fit():
     keras.utils.set_random_seed(0)
     data = _steps({"a": 60, "b": 50, "short": 12})  # short: 12 - 3 - 3 = 6 < 6 + 3
     parts = split_series(data, SplitSpec(test_size=3, val_size=3), context=6)
-    return Forecaster(**TINY).fit(parts), data, parts
+    return Forecaster(guard="report", **TINY).fit(parts), data, parts  # the model on a, b
 
 
 def test_short_series_never_stop_a_run(panel_fit) -> None:
@@ -227,3 +227,66 @@ def test_a_test_part_whose_every_window_spans_a_gap_is_refused_before_training()
         check_test_windows(Forecaster(**TINY), parts)
     both = split_series({"a": lone, "b": data["b"]}, SplitSpec(test_size=12, val_size=12), 6)
     check_test_windows(Forecaster(**TINY), both)  # a panel: 'a' is left to its fallback
+
+
+def _periodic(n_series: int = 3, length: int = 48) -> dict[str, pd.DataFrame]:
+    """Step-indexed series repeating a 4-step pattern exactly: seasonal naive is perfect."""
+    out = {}
+    for k in range(n_series):
+        values = 10.0 ** (k + 1) * np.tile([1.0, 3.0, 2.0, 5.0], length // 4)
+        frame = pd.DataFrame({"y": values}, index=pd.RangeIndex(1, length + 1, name="step"))
+        frame.attrs["forecast"] = {"target": ["y"], "covariates": [], "freq": None}
+        out[f"s{k}"] = frame
+    return out
+
+
+@pytest.mark.parametrize("mode", ["fallback", "combine", "report", "auto"])
+def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path) -> None:
+    from forecast.guard import CANDIDATES
+
+    keras.utils.set_random_seed(0)
+    data = _periodic()
+    f = Forecaster(season=4, guard=mode, **{**TINY, "lookback": 8}).fit(data, val=8)
+    guard = f.guard_
+    assert set(guard.errors) == set(data)  # every series compared on validation
+    assert guard.losses("seasonal_naive") == len(data)  # a 1-epoch model loses to a perfect one
+    assert set(guard.choice) == set(data) and set(guard.choice.values()) <= set(CANDIDATES)
+    assert f"loses to seasonal naive on {len(data)}" in guard.summary()
+    out = f.predict(data)
+    methods = {k: frame.attrs["method"] for k, frame in out.items()}
+    bases = {k: f._baselines(data[k], np.array([len(data[k])]), k) for k in data}
+    for key, frame in out.items():
+        chosen = bases[key][guard.choice[key]][0, :, 0]
+        got = frame["y"].to_numpy()
+        if mode in ("fallback", "auto"):  # auto: 6 validation windows >= horizon 3
+            assert methods[key] == guard.choice[key] and np.allclose(got, chosen)
+        else:  # combine: the model's forecast moved halfway to the baseline; report: untouched
+            expected = "model" if mode == "report" else f"combined:{guard.choice[key]}"
+            assert methods[key] == expected
+    tidy = f.predict_windows(data, start=4)
+    assert len(tidy) > 0
+    f.save(tmp_path / "run")
+    again = Forecaster.load(tmp_path / "run")
+    assert again.guard_.choice == guard.choice and again.guard_.summary() == guard.summary()
+    with pytest.raises(ConfigError, match="guard"):
+        Forecaster(guard="always").check_settings()
+
+
+def test_auto_guard_only_reports_on_a_single_validation_window() -> None:
+    keras.utils.set_random_seed(0)
+    data = _periodic()
+    f = Forecaster(season=4, **{**TINY, "lookback": 8}).fit(data, val=3)  # one window each
+    assert f.guard == "auto" and set(f.guard_.choice) == set(data) and f.guard_.acting == []
+    assert f.guard_.summary().endswith("reported only")
+    assert {frame.attrs["method"] for frame in f.predict(data).values()} == {"model"}
+
+
+def test_train_rows_trains_on_the_most_recent_windows_only() -> None:
+    keras.utils.set_random_seed(0)
+    data = _steps({"a": 40, "b": 40})
+    f = Forecaster(train_rows=4, **TINY).fit(data, val=6)  # the last 4 + lookback 6 rows
+    train_a = data["a"]["y"].to_numpy()[:34]  # before the 6 validation rows
+    scaled = f.scaler_.transform(data["a"].iloc[:1], key="a")[0, 0]
+    assert scaled == pytest.approx(train_a[0] / train_a[-10:].mean(), rel=1e-5)  # "mean" scale
+    with pytest.raises(ConfigError, match="train_rows"):
+        Forecaster(train_rows=0).check_settings()

@@ -410,3 +410,40 @@ def test_panel_scaler_scales_each_series_on_its_own_rows_and_round_trips_json() 
     assert plain.transform(large, key="l") == pytest.approx(
         SeriesScaler().fit(small).transform(large)
     )
+
+
+def test_level_scalings_make_series_that_differ_only_in_level_identical() -> None:
+    from forecast.scaling import PanelScaler
+
+    rng = np.random.default_rng(0)
+    shape = 5 + np.sin(np.arange(30) / 2) + 0.1 * rng.standard_normal(30)
+    small, large = pd.DataFrame({"y": shape}), pd.DataFrame({"y": 1000 * shape})
+    for mode in ("mean", "diff"):
+        scaler = PanelScaler("standard", per_series=mode, season=4)
+        scaler.fit_panel({"s": small, "l": large})
+        assert scaler.transform(small, key="s") == pytest.approx(
+            scaler.transform(large, key="l"), rel=1e-5
+        )
+        again = PanelScaler.from_panel_dict(json.loads(json.dumps(scaler.to_dict())))
+        y = np.array([[[0.5], [1.0]]])
+        assert again.inverse_transform_targets(y, "l") == pytest.approx(
+            scaler.inverse_transform_targets(y, "l")
+        )
+    mean = PanelScaler("standard", per_series="mean").fit_panel({"l": large})
+    assert mean.inverse_transform_targets(np.array([[1.0]]), "l") == pytest.approx(
+        np.array([[np.mean(np.abs(1000 * shape))]])  # DeepAR's scale: x / mean |x|, no centring
+    )
+    diff = PanelScaler("standard", per_series="diff", season=4).fit_panel({"l": large})
+    step = np.mean(np.abs(1000 * shape[4:] - 1000 * shape[:-4]))  # the MASE scale, m = 4
+    got = diff.inverse_transform_targets(np.array([[1.0], [0.0]]), "l")
+    assert got[0] - got[1] == pytest.approx(np.array([step]))
+
+
+def test_mean_scaling_leaves_a_series_with_negative_values_to_standard_scaling() -> None:
+    from forecast.scaling import PanelScaler
+
+    frame = pd.DataFrame({"y": [-2.0, 1.0, 4.0, 1.0]})
+    scaler = PanelScaler("standard", per_series="mean").fit_panel({"n": frame})
+    assert scaler.transform(frame, key="n") == pytest.approx(
+        SeriesScaler("standard").fit(frame).transform(frame)
+    )

@@ -508,3 +508,22 @@ def test_progress_bar_never_counts_past_the_epochs_steps(capsys):
     counts = re.findall(r"(\d+)/(\d+) ", out)
     steps = [(int(a), int(b)) for a, b in counts if b == "4"]
     assert steps and all(done <= total for done, total in steps)
+
+
+def test_keep_start_keeps_the_starting_weights_when_no_epoch_beats_them():
+    from forecast.training import compile_model, fit
+
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).standard_normal((64, 4)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.layers[-1].set_weights([np.ones((4, 1), "float32"), np.zeros(1, "float32")])  # exact
+    compile_model(model, "mae", "adam", 0.05)
+    start = [w.copy() for w in model.get_weights()]
+    noisy = y + np.random.default_rng(1).standard_normal(y.shape).astype("float32")
+    result = fit(model, (x, noisy), (x, y), epochs=3, verbose=0, keep_start=True)
+    assert result.best_epoch == 0 and result.best_value == pytest.approx(0.0, abs=1e-6)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), start, strict=True))
+    plain = fit(model, (x, noisy), (x, y), epochs=3, verbose=0)  # the default: an epoch wins
+    assert plain.best_epoch >= 1

@@ -1,0 +1,384 @@
+"""Five development panels: the global LSTM beside seasonal naive, Naive2, the linear
+baseline and statsforecast, all in one run.
+
+    python benchmarks/panels.py                              # every panel, 1 seed
+    python benchmarks/panels.py --panels tourism_quarterly --seeds 0 1 2
+    python benchmarks/panels.py --validation --no-statsforecast --set series_scaling=global
+
+Panels (../shared/datasets, README there): `m4_weekly` (h 13, the official test = the last
+13 values; no dates, so the forecaster gets `season=52`), `tourism_monthly` (h 24),
+`tourism_quarterly` (h 8): the test part is the last h values of every series, the h values
+before it the validation part (the protocol flags `--test-size h --val-size h`).
+`gefcom2012_load` and `pedestrian_melbourne` (h 24, hourly): the last 7 days (168 hours) of
+every series are the test part, 7 day-ahead origins (one a day, stride 24); the 168 hours
+before them are the validation part (145 rolling origins for early stopping and choices).
+
+Each LSTM is ONE global `Forecaster` over the panel with the defaults (lookback "auto",
+normalization, series scaling, guard, ...), only the protocol settings given; `--set
+NAME=VALUE` overrides a setting (for the validation experiments). `--validation` drops the
+test part first, so the last `h` (hourly: 168) values before it are scored instead: every
+choice was made there, never on a test part.
+
+Scores: M4 definitions (`forecast.competition`): sMAPE, MASE with the panel's metric period
+(M4 weekly 1, monthly 12, quarterly 4, hourly 24), each series' scale from all its values
+before the scored part; OWA relative to Naive2. Baselines computed here on the same origins:
+naive, seasonal naive (the metric period), Naive2, the forecaster's linear baseline.
+statsforecast (the `bench` extra): AutoETS, AutoTheta, AutoARIMA with the metric period
+(hourly: AutoETS with 24 and MSTL with (24, 168) and an AutoETS trend; `--stat-models`),
+fitted on the same rows as the LSTM; at the hourly panels' 7 origins, fitted once at the
+first and updated with the new values at the next (`cross_validation(refit=False)`).
+
+Cuts made to fit 2 shared CPU cores (the same for every method): hourly series keep only
+their rows after their last missing value (the holes are not filled; a series with fewer
+than `--min-rows` such rows is left out: named in the results) and at most `--hourly-rows`
+training rows; LSTMs train for at most `--epochs` epochs with `--patience`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import functools
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from accuracy import command_line  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "datasets"
+OUT = ROOT / "benchmarks" / "results"
+
+
+@dataclass(frozen=True)
+class Panel:
+    name: str
+    file: str
+    id_col: str
+    time_col: str
+    target: str
+    horizon: int
+    test: int  # rows scored at the end of every series
+    metric_season: int  # MASE / Naive2 / seasonal naive period (M4's)
+    season: int | None = None  # the forecaster's `season` (data without timestamps)
+    stride: int = 1  # origins scored in the test part: every `stride` rows
+
+    @property
+    def hourly(self) -> bool:
+        return self.stride > 1
+
+
+PANELS = {
+    p.name: p
+    for p in (
+        Panel("m4_weekly", "m4_weekly.csv", "series_id", "step", "value", 13, 13, 1, 52),
+        Panel("tourism_monthly", "tourism_monthly.csv", "series_id", "month", "visitors", 24,
+              24, 12),
+        Panel("tourism_quarterly", "tourism_quarterly.csv", "series_id", "quarter", "visitors",
+              8, 8, 4),
+        Panel("gefcom2012_load", "gefcom2012_load.csv.gz", "zone", "timestamp", "load", 24,
+              168, 24, stride=24),
+        Panel("pedestrian_melbourne", "pedestrian_melbourne.csv.gz", "sensor", "timestamp",
+              "count", 24, 168, 24, stride=24),
+    )
+}  # fmt: skip
+
+
+def load_panel(panel: Panel, args: argparse.Namespace) -> tuple[dict, list[str]]:
+    """`{id: frame}` (index = time, one column = the target) and the ids left out."""
+    raw = pd.read_csv(DATA / panel.file)
+    if "split" in raw:
+        raw = raw.drop(columns="split")
+    out, dropped = {}, []
+    for key, group in raw.groupby(panel.id_col, sort=False):
+        values = group[panel.target].to_numpy(dtype=np.float64)
+        if panel.hourly:  # the rows after the last hole, capped
+            holes = np.flatnonzero(np.isnan(values))
+            start = holes[-1] + 1 if len(holes) else 0
+            keep = args.hourly_rows + 2 * panel.test
+            start = max(start, len(values) - keep)
+            if len(values) - start < args.min_rows:
+                dropped.append(str(key))
+                continue
+            group = group.iloc[start:]
+        if args.validation:  # the test part is never seen
+            group = group.iloc[: -panel.test]
+        index = (
+            pd.DatetimeIndex(pd.to_datetime(group[panel.time_col]), name=panel.time_col)
+            if panel.season is None
+            else pd.RangeIndex(len(group), name=panel.time_col)
+        )
+        out[str(key)] = pd.DataFrame({panel.target: group[panel.target].to_numpy()}, index=index)
+    return out, dropped
+
+
+def parse_value(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def origins_scored(panel: Panel, length: int) -> np.ndarray:
+    """First target rows of the scored windows of a series of `length` rows."""
+    first = length - panel.test
+    return np.arange(first, length - panel.horizon + 1, panel.stride)
+
+
+def baseline_windows(values: np.ndarray, origins: np.ndarray, panel: Panel) -> dict:
+    """naive, seasonal naive and Naive2 forecasts `(n, h)` at `origins` (each fitted on
+    the values before its origin)."""
+    from forecast import competition
+
+    h, m = panel.horizon, panel.metric_season
+    steps = np.arange(h)
+    naive = np.repeat(values[origins - 1][:, None], h, axis=1)
+    lag = m if m > 1 else 1
+    snaive = values[(origins[:, None] - lag + steps % lag)]
+    naive2 = np.stack([competition.naive2(values[:o], h, m) for o in origins])
+    return {"naive": naive, "seasonal_naive": snaive, "naive2": naive2}
+
+
+def score(per: dict) -> dict:
+    from forecast import competition
+
+    return competition.aggregate(per)
+
+
+def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) -> tuple:
+    """Train one global Forecaster per seed; score it and the baselines. Returns (rows,
+    per-series scores of the first seed)."""
+    import keras
+
+    from forecast import Forecaster, competition
+    from forecast.windowing import SplitSpec
+
+    rows, first_per = [], None
+    settings = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
+    for seed in args.seeds:
+        keras.utils.set_random_seed(seed)
+        f = Forecaster(
+            model=model, horizon=panel.horizon, season=panel.season, seed=seed, verbose=0,
+            epochs=args.epochs, patience=args.patience, **settings,
+        )  # fmt: skip
+        spec = SplitSpec(test_size=panel.test, val_size=panel.test)
+        began = time.perf_counter()
+        f.fit(series, val=spec)
+        fit_s = time.perf_counter() - began
+        began = time.perf_counter()
+        tidy = f.predict_windows(series, start=panel.test, baselines=True)
+        predict_s = time.perf_counter() - began
+        guard = getattr(f, "guard_", None)
+        alternatives = guard is not None and guard.mode == "report"  # score the other modes too
+        per, per_alt = {}, {"fallback": {}, "combine": {}}
+        for key, group in tidy.groupby("series", sort=False):
+            values = series[key][panel.target].to_numpy(dtype=np.float64)
+            origins = origins_scored(panel, len(values))
+            all_origins = np.arange(len(values) - panel.test, len(values) - panel.horizon + 1)
+            pick = np.isin(all_origins, origins)
+            windows = {c: group[c].to_numpy().reshape(-1, panel.horizon)[pick]
+                       for c in ("forecast", "linear", "seasonal_naive") if c in group}  # fmt: skip
+            actual = values[origins[:, None] + np.arange(panel.horizon)]
+            forecasts = {"model": windows["forecast"], **baseline_windows(values, origins, panel)}
+            if "linear" in windows and np.isfinite(windows["linear"]).all():
+                forecasts["linear"] = windows["linear"]
+            scale = competition.mase_scale(values[: len(values) - panel.test], panel.metric_season)
+            per[key] = competition.score_series(actual, forecasts, scale)
+            if alternatives:
+                other = guard.choice.get(key)
+                base = windows.get(other) if other else None
+                for mode in per_alt:
+                    pred = windows["forecast"]
+                    if base is not None and np.isfinite(base).all():
+                        pred = base if mode == "fallback" else 0.5 * (pred + base)
+                    per_alt[mode][key] = competition.score_series(
+                        actual, {"model": pred, "naive2": forecasts["naive2"]}, scale
+                    )
+        agg = score(per)
+        extra = {
+            "lookback": f.lookback, "epochs": len(f.history_.get("loss", [])),
+            "fit_s": fit_s, "predict_s": predict_s,
+            "losses_to_snaive": sum(p["model"]["MASE"] > p["seasonal_naive"]["MASE"]
+                                    for p in per.values()),
+            "settings": " ".join(args.set),
+            "guard": guard.summary() if guard is not None else "",
+        }  # fmt: skip
+        rows.append({"panel": panel.name, "method": f"LSTM {model}", "seed": seed,
+                     **agg["model"], **extra})  # fmt: skip
+        print(rows[-1], flush=True)
+        if alternatives:
+            for mode, scored in per_alt.items():
+                rows.append({"panel": panel.name, "method": f"LSTM {model} guard={mode}",
+                             "seed": seed, **score(scored)["model"], "lookback": f.lookback,
+                             "losses_to_snaive": sum(
+                                 scored[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
+                                 for k in scored)})  # fmt: skip
+                print(rows[-1], flush=True)
+        if first_per is None:
+            first_per = per
+            for name in ("naive", "seasonal_naive", "naive2", "linear"):
+                if name in agg:
+                    rows.append({"panel": panel.name, "method": name, "seed": None, **agg[name]})
+                    print(rows[-1], flush=True)
+    return rows, first_per
+
+
+def statsforecast_rows(panel: Panel, series: dict, names: list[str]) -> list[dict]:
+    """statsforecast's methods on the same scored origins (refitted at each hourly origin)."""
+    from statsforecast import StatsForecast
+    from statsforecast import models as sf
+
+    from forecast import competition
+
+    m = panel.metric_season
+    frame = pd.concat(
+        pd.DataFrame({"unique_id": k, "ds": np.arange(len(v)), "y": v.iloc[:, 0].to_numpy()})
+        for k, v in series.items()
+    )
+    windows = (panel.test - panel.horizon) // panel.stride + 1
+    rows = []
+    for name in names:
+        if name == "MSTL":
+            model = sf.MSTL(season_length=[24, 168], trend_forecaster=sf.AutoETS(model="ZZN"))
+        else:
+            model = getattr(sf, name)(season_length=m)
+        began = time.perf_counter()
+        out = StatsForecast(models=[model], freq=1, n_jobs=1).cross_validation(
+            df=frame, h=panel.horizon, n_windows=windows, step_size=panel.stride,
+            refit=not panel.hourly,  # hourly: fitted once, at the first origin (time)
+        )
+        seconds = time.perf_counter() - began
+        per = {}
+        for key, group in out.groupby("unique_id", sort=False):
+            values = series[key].iloc[:, 0].to_numpy(dtype=np.float64)
+            origins = origins_scored(panel, len(values))
+            actual = values[origins[:, None] + np.arange(panel.horizon)]
+            pred = group.sort_values(["cutoff", "ds"])[name].to_numpy().reshape(actual.shape)
+            base = baseline_windows(values, origins, panel)
+            scale = competition.mase_scale(values[: len(values) - panel.test], m)
+            per[key] = competition.score_series(
+                actual, {name: pred, "naive2": base["naive2"]}, scale
+            )
+        agg = score(per)[name]
+        rows.append({"panel": panel.name, "method": f"statsforecast {name}", "seed": None, **agg,
+                     "fit_s": seconds})  # fmt: skip
+        print(rows[-1], flush=True)
+    return rows
+
+
+def stat_names(panel: Panel, args: argparse.Namespace) -> list[str]:
+    if args.no_statsforecast:
+        return []
+    if panel.hourly:
+        return [n for n in args.stat_models if n not in ("AutoARIMA", "AutoTheta")] + ["MSTL"]
+    return list(args.stat_models)
+
+
+def _cell(group: pd.DataFrame, col: str, digits: int = 3) -> str:
+    """Mean (± standard deviation over seeds) of column `col` of `group`, or ""."""
+    if col not in group or group[col].isna().all():
+        return ""
+    mean, std = group[col].mean(), group[col].std()
+    text = f"{mean:.{digits}f}"
+    return text + (f" ± {std:.{digits}f}" if len(group) > 1 and pd.notna(std) else "")
+
+
+def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, notes: list[str]) -> str:
+    part = "validation (the test part dropped first)" if args.validation else "test"
+    lines = [
+        f"# Development panels: global LSTM vs baselines and statsforecast ({part})",
+        "",
+        f"Command: `{command}`; 2 CPU cores shared with other jobs (seconds are wall-clock). "
+        f"LSTMs: at most {args.epochs} epochs, patience {args.patience}; hourly panels: the "
+        f"rows after each series' last missing value, at most {args.hourly_rows} training rows.",
+        "",
+        *notes,
+        "",
+        "| panel | method | seeds | sMAPE | MASE | OWA | fit s | predict s | lookback | "
+        "loses to sNaive (series) | guard |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (panel, method), group in table.groupby(["panel", "method"], sort=False):
+        cell = functools.partial(_cell, group)
+        seeds = ",".join(str(int(s)) for s in group["seed"].dropna()) if "seed" in group else ""
+        guard = (
+            str(group["guard"].iloc[0]) if "guard" in group and group["guard"].notna().any() else ""
+        )
+        lines.append(
+            f"| {panel} | {method} | {seeds} | {cell('sMAPE')} | {cell('MASE')} | {cell('OWA')} "
+            f"| {cell('fit_s', 1)} | {cell('predict_s', 2)} | {cell('lookback', 0)} "
+            f"| {cell('losses_to_snaive', 0)} | {guard} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--panels", nargs="+", default=list(PANELS), choices=list(PANELS))
+    parser.add_argument("--models", nargs="*", default=["single"],
+                        choices=["single", "stacked", "attention"])  # fmt: skip
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--hourly-rows", type=int, default=2016)
+    parser.add_argument("--min-rows", type=int, default=700)
+    parser.add_argument("--stat-models", nargs="*", default=["AutoETS", "AutoTheta", "AutoARIMA"])
+    parser.add_argument("--no-statsforecast", action="store_true")
+    parser.add_argument("--validation", action="store_true")
+    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--name", default="panels")
+    parser.add_argument(
+        "--combine", nargs="+", metavar="NAME",
+        help="Write NAME.md from the results of earlier runs (benchmarks/results/NAME.csv).",
+    )  # fmt: skip
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse(argv)
+    command = command_line("panels.py", argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows, notes = [], []
+    if args.combine:  # runs made as separate processes: their tables and commands together
+        table = pd.concat([pd.read_csv(OUT / f"{name}.csv") for name in args.combine])
+        for name in args.combine:
+            head = (OUT / f"{name}.md").read_text().splitlines()
+            notes += [f"- part `{name}`: " + line for line in head if line.startswith("Command")]
+            notes += [line for line in head if line.startswith("- ") and "left out" in line]
+        text = markdown(table, args, command, notes)
+        (OUT / f"{args.name}.md").write_text(text)
+        table.to_csv(OUT / f"{args.name}.csv", index=False)
+        print(text)
+        return 0
+    for name in args.panels:
+        panel = PANELS[name]
+        series, dropped = load_panel(panel, args)
+        if dropped:
+            notes.append(f"- {name}: left out (fewer than {args.min_rows} rows after the last "
+                         f"missing value): {', '.join(dropped)}.")  # fmt: skip
+        for model in args.models:
+            found, _ = lstm_rows(panel, series, args, model)
+            rows += (
+                found if model == args.models[0] else [r for r in found if r["seed"] is not None]
+            )
+        rows += statsforecast_rows(panel, series, stat_names(panel, args))
+        table = pd.DataFrame(rows)
+        table.to_csv(OUT / f"{args.name}.csv", index=False)
+        text = markdown(table, args, command, notes)
+        (OUT / f"{args.name}.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
