@@ -253,7 +253,10 @@ def statsforecast_rows(panel: Panel, series: dict, names: list[str]) -> list[dic
             model = getattr(sf, name)(season_length=m)
         began = time.perf_counter()
         out = StatsForecast(models=[model], freq=1, n_jobs=1).cross_validation(
-            df=frame, h=panel.horizon, n_windows=windows, step_size=panel.stride,
+            df=frame,
+            h=panel.horizon,
+            n_windows=windows,
+            step_size=panel.stride,
             refit=not panel.hourly,  # hourly: fitted once, at the first origin (time)
         )
         seconds = time.perf_counter() - began

@@ -70,15 +70,15 @@ def calibrate(f: Any, train: dict, held: dict, starts: dict) -> Calibration | No
     levels = list(quantiles.servable_levels(qs)) if qs else []
     start = {k: len(frame) - max(starts[k], f.lookback) for k, frame in held.items()}
     errors, widths, origins, local = {}, {}, {}, {}
-    for key, (found, preds, actual, bases, _, quants) in f._spans(held, start).items():
+    for key, (found, preds, actual, bases, _, quants) in f.window_spans(held, start).items():
         pairs = {lv: (preds, preds) for lv in levels}  # a fallback: the point's errors
         if quants is not None:
             pairs = quantiles.pairs(quants, qs, levels)
-        local[key] = intervals.window_scale(f._values(held[key]), found, f.lookback)
+        local[key] = intervals.window_scale(f.target_values(held[key]), found, f.lookback)
         errors[key] = intervals.validation_scores(actual, preds, bases["naive"], pairs, local[key])
         widths[key] = {lv: hi - lo for lv, (lo, hi) in pairs.items()}
         origins[key] = found
-    scales = {k: intervals.series_scale(f._values(frame)) for k, frame in train.items()}
+    scales = {k: intervals.series_scale(f.target_values(frame)) for k, frame in train.items()}
     calibration = intervals.calibrate(errors, scales if len(train) > 1 else None)
     if f.intervals == "auto":
         calibration.choice = choose(calibration, errors, widths, origins, local, levels or None)
@@ -154,7 +154,7 @@ def bounds(
         pairs = quantiles.pairs(quants, quantiles_of(f), levels)
         if f.intervals == "raw":
             return intervals.nested(pairs)
-    values = f._values(frame)
+    values = f.target_values(frame)
     scale = calibration.scale_for(key, values)
     local = used.local and method == "model"
     if local:
@@ -175,7 +175,7 @@ def _origins(values: np.ndarray, origins: np.ndarray | None) -> np.ndarray:
 def score(
     f: Any, report: Any, data: dict, spans: dict, levels: Sequence[float], names: Any
 ) -> None:
-    """Score the intervals of the model and naive over `spans` (`Forecaster._spans` of
+    """Score the intervals of the model and naive over `spans` (`Forecaster.window_spans` of
     `data`) into `report` (a `forecast.evaluation.Report`): `intervals` pooled over series
     (`intervals.interval_table`), with many series each one's coverage in `per_series`
     (`intervals.series_coverage`), the small-set and full-coverage notes, and

@@ -242,11 +242,11 @@ class Forecaster(Settings):
         calendar = self.calendar, self.holidays
         return {k: known_future.with_calendar(f, *calendar) for k, f in data.items()}
 
-    def _ahead(self) -> int:
+    def ahead_rows(self) -> int:
         """Horizon rows in the model's input window: `horizon` with known-future inputs."""
         return self.horizon if self.n_future_ else 0
 
-    def _values(self, frame: pd.DataFrame) -> np.ndarray:
+    def target_values(self, frame: pd.DataFrame) -> np.ndarray:
         """Target values `(rows, n_targets)` of `frame`, in original units."""
         return frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
 
@@ -348,7 +348,7 @@ class Forecaster(Settings):
         self.last_timestamps_ = {k: str(f.index[-1]) for k, f in data.items()}
         self.guard_, spans = None, {k: len(f) - starts[k] for k, f in held.items()}
         if held:  # every validation window of every series, model vs baselines
-            self.guard_ = fit_guard(self._spans(held, spans), self.guard, self.horizon)
+            self.guard_ = fit_guard(self.window_spans(held, spans), self.guard, self.horizon)
         self.calibration_ = bands.calibrate(self, train, held, starts)
         return self
 
@@ -357,7 +357,7 @@ class Forecaster(Settings):
     ) -> tuple[WindowFeeder, WindowFeeder | None]:
         args = dict(
             lookback=self.lookback, horizon=self.horizon, batch_size=self.batch_size_,
-            target_cols=slice(0, self.n_targets_), ahead=self._ahead(),
+            target_cols=slice(0, self.n_targets_), ahead=self.ahead_rows(),
         )  # fmt: skip
         train_feed = WindowFeeder(train, shuffle=True, seed=self.seed, **args)
         if not val:
@@ -409,14 +409,14 @@ class Forecaster(Settings):
             return None
         return panel.fallback_method(rows, self.lookback, self.season_, self.linear_.is_fitted)
 
-    def _spans(self, data: Collection, start: Any) -> dict[str, tuple]:
+    def window_spans(self, data: Collection, start: Any) -> dict[str, tuple]:
         """`forecast.panel.window_spans` of this forecaster: every window's forecasts, the
         model's from ONE batched prediction over every series; the guard's choice applied
         (`forecast.guard.Guard.apply`: the method then names the baseline)."""
         spans = panel.window_spans(
             data, start, self.lookback, self.horizon, self.n_targets_, self.scaler_,
             fallback=self._fallback, baselines=self._baselines, predict=self._predict,
-            quantiles=bands.quantiles_of(self), ahead=self._ahead(),
+            quantiles=bands.quantiles_of(self), ahead=self.ahead_rows(),
         )  # fmt: skip
         guard = getattr(self, "guard_", None)
         return spans if guard is None else guard.apply_spans(spans)
@@ -465,7 +465,7 @@ class Forecaster(Settings):
             check_forecast_rows(data[key], self.lookback, self.n_targets_)
         arrays = {k: self.scaler_.transform(self._with_future(f, k), key=k)
                   for k, f in data.items() if not methods[k]}  # fmt: skip
-        steps = self.lookback + self._ahead()
+        steps = self.lookback + self.ahead_rows()
         scaled = self._predict(panel.last_windows(arrays, steps)) if arrays else []
         predicted = dict(zip(arrays, scaled, strict=True))
         out, names = {}, pd.Index(self.columns_[: self.n_targets_])  # one Index for every frame
@@ -505,7 +505,9 @@ class Forecaster(Settings):
         self._check_fitted()
         levels, data = bands.check_levels(self, levels), self.collection(series)
         frames = []
-        for key, (origins, preds, actual, bases, _, quants) in self._spans(data, start).items():
+        for key, (origins, preds, actual, bases, _, quants) in self.window_spans(
+            data, start
+        ).items():
             extra = dict(bases) if baselines else {}
             if levels:
                 bounds = bands.bounds(
@@ -545,7 +547,7 @@ class Forecaster(Settings):
         strict = levels is not intervals.LEVELS  # the default: the levels the model serves
         levels = bands.check_levels(self, levels, strict) if self.calibration_ else ()
         data = self.collection(series)
-        spans = self._spans(data, test)
+        spans = self.window_spans(data, test)
         names = self.columns_[: self.n_targets_]
         report = panel.span_report(spans, self.mase_scale_, names)
         past = self.collection(history) if history is not None else None
@@ -562,7 +564,7 @@ class Forecaster(Settings):
         """Every baseline's forecasts, in original units, `(n, horizon, n_targets)`, for the
         windows of one series whose first target rows are `origins` (the mean over the input
         rows there are, the linear baseline where its input fits)."""
-        values = self._values(frame)
+        values = self.target_values(frame)
         rows = min(self.lookback, int(origins.min()))
         found = baseline_forecasts(values, origins, rows, self.horizon, self.season_)
         if self.linear_.is_fitted and rows == self.lookback:
@@ -649,5 +651,7 @@ class Forecaster(Settings):
         (of the first member, for an ensemble)."""
         self._check_fitted()
         key, frame = next(iter(self.collection(series).items()))  # the first series
-        window = self.scaler_.transform(frame.iloc[-self.lookback - self._ahead() :], key=key)[None]
+        window = self.scaler_.transform(frame.iloc[-self.lookback - self.ahead_rows() :], key=key)[
+            None
+        ]
         return models.attention_weights(models.first_member(self.model_), window)[0]

@@ -339,7 +339,7 @@ def competition_scores(
     test) is fitted on that history once; each window re-seasonalizes its last value.
 
     Args:
-        data: `{id: frame}` scored; spans: `Forecaster._spans` output, `{id: (origins,
+        data: `{id: frame}` scored; spans: `Forecaster.window_spans` output, `{id: (origins,
         forecasts, actuals, baselines, method)}`; season: the M4 period; targets: names.
 
     Returns:

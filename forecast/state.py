@@ -196,7 +196,9 @@ def load_folder(cls: type, path: str | os.PathLike) -> Any:
     f = cls.from_config(config, source=str(folder / artifacts.CONFIG_FILE))
     qs = quantiles.resolve(f.loss, f.quantiles, f.intervals)  # checked by `restore`
     out = (None, f.horizon, f.n_targets_, *([len(qs)] if qs else []))  # quantile heads: Q
-    f.model_ = artifacts.read_model(folder, (None, f.lookback + f._ahead(), len(f.columns_)), out)
+    f.model_ = artifacts.read_model(
+        folder, (None, f.lookback + f.ahead_rows(), len(f.columns_)), out
+    )
     f.linear_ = artifacts.read_linear(folder, (f.n_targets_, f.lookback, f.horizon)) or f.linear_
     f.history_ = artifacts.read_history(folder)
     f.calibration_ = artifacts.read_calibration(

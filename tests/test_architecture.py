@@ -22,7 +22,6 @@ FACADE = "forecast"
 CLI = "forecast.cli"
 VISION = "forecast.vision"
 ENTRY_POINTS = {"forecast.__main__"}  # the only modules that may import forecast.cli
-MAX_LINES = 650
 
 # Bottom to top; a name covers its submodules too (forecast.models.common is in rank 2).
 LAYERS: list[set[str]] = [
@@ -317,10 +316,51 @@ def test_cli_has_no_locals() -> None:
     assert not calls, f"forecast/cli.py calls locals() on lines {calls}"
 
 
-def test_no_module_over_650_lines() -> None:
-    long = {
-        str(path.relative_to(ROOT)): count
-        for path in module_files().values()
-        if (count := len(path.read_text().splitlines())) > MAX_LINES
-    }
-    assert not long, f"modules over {MAX_LINES} lines: {long}"
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _private_owners() -> dict[str, set[str]]:
+    """Each private name (`_spans`, `_values`) -> the modules that define it: a private
+    function or class, a private class attribute, or `self._x = ...`."""
+    owners: dict[str, set[str]] = {}
+    for module, path in module_files().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            names: list[str] = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names = [node.name]
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names = [node.attr]
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
+            for name in filter(_is_private, names):
+                owners.setdefault(name, set()).add(module)
+    return owners
+
+
+def _private_reads_across_modules() -> list[str]:
+    """`obj._name` or `from forecast.x import _name` where `_name` belongs to another module
+    of the package: a private is its own module's business (DESIGN.md, "each object owns its
+    state"); `self._x` and `cls._x` are a class's own."""
+    owners, found = _private_owners(), []
+    for module, path in module_files().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            names: list[str] = []
+            if isinstance(node, ast.Attribute) and _is_private(node.attr):
+                mine = isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
+                names = [] if mine else [node.attr]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(FACADE):
+                names = [a.name for a in node.names if _is_private(a.name)]
+                names = [n for n in names if n != "_version"]
+            for name in names:
+                elsewhere = owners.get(name, set()) - {module}
+                if elsewhere and module not in owners.get(name, set()):
+                    where = ", ".join(sorted(elsewhere))
+                    found.append(f"{module}:{node.lineno} reads {name} of {where}")
+    return found
+
+
+def test_no_private_is_read_across_modules() -> None:
+    found = _private_reads_across_modules()
+    assert not found, "private names read outside their module:\n" + "\n".join(found)

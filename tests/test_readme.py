@@ -1,4 +1,4 @@
-"""Every command and Python snippet of README.md runs as written.
+"""Every command and Python snippet of README.md and docs/*.md runs as written.
 
 The commands run in-process (Typer's CliRunner) in a temporary working folder laid out like a
 checkout: `repo/data` (the bundled data) beside `shared/datasets`. Only the epoch limit is cut
@@ -26,7 +26,9 @@ from typer.testing import CliRunner
 from forecast.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text()
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]  # the README, then the reference
+OWN = DOCS[0].read_text()  # the README alone (its Python example)
+README = "\n".join(path.read_text() for path in DOCS)
 SHARED = ROOT.parent / "shared" / "datasets"
 SKIPPED = (  # see the module docstring
     "AEP_hourly.csv", "ETTh1.csv", "m4_weekly.csv", "pytest",
@@ -44,8 +46,8 @@ INLINE = (  # commands written inline in the prose, as they stand there
 )
 
 
-def _blocks(language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```", README, flags=re.S | re.M)
+def _blocks(language: str, text: str = README) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", text, flags=re.S | re.M)
 
 
 def readme_commands() -> list[str]:
@@ -160,7 +162,7 @@ def test_the_readme_python_snippet_runs_as_written(
     checkout: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(checkout)
-    (snippet,) = [b for b in _blocks("python") if "Forecaster" in b]
+    (snippet,) = [b for b in _blocks("python", OWN) if "Forecaster" in b]
     code = re.sub(r"\bepochs=\d+", "epochs=1", snippet)
 
     exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
