@@ -204,6 +204,8 @@ def staged_commit(
             yield staged
             commit_files(folder, owned)
         except BaseException as exc:
+            if (staged / COMMIT).exists():  # committed: the next recover_folder finishes it
+                raise
             shutil.rmtree(staged, ignore_errors=True)
             if is_write_failure(exc):  # a full disk, no permission: one line, nothing replaced
                 raise OutputError(

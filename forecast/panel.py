@@ -241,9 +241,15 @@ def model_output(model: Any, windows: Any) -> np.ndarray:
         return model.predict(windows, batch_size=PREDICT_BATCH, verbose=0)
     n = len(windows)
     rows = -(-n // PREDICT_ROWS) * PREDICT_ROWS
+    import keras
+
     pad = np.zeros((rows - n, *windows.shape[1:]), dtype=windows.dtype)
     padded = np.concatenate([windows, pad]) if rows > n else windows
-    return model.predict(padded, batch_size=PREDICT_BATCH, verbose=0)[:n]
+    out = [
+        keras.ops.convert_to_numpy(model(padded[at : at + PREDICT_BATCH], training=False))
+        for at in range(0, rows, PREDICT_BATCH)
+    ]  # called directly: the same kernels for a model in memory and one reloaded
+    return np.concatenate(out)[:n]
 
 
 def last_windows(arrays: Mapping[str, np.ndarray], steps: int) -> np.ndarray:

@@ -209,3 +209,12 @@ def test_readme_commands_write_under_runs_not_into_the_checkout() -> None:
     # the ETTh1 run on JAX and the same on TensorFlow: two folders, not one overwritten
     assert "--backend jax train" in README
     assert "--out runs/etth1-jax" in README and "`--out runs/etth1-tf`" in README
+
+
+def test_the_readme_is_a_guide_that_links_every_reference_page() -> None:
+    """README.md stays a guide (at most 250 lines: what it is, install, the quick start, one
+    Python example, results, links); the reference lives in docs/, every page linked."""
+    assert len(OWN.splitlines()) <= 250
+    for page in DOCS[1:]:
+        assert f"(docs/{page.name})" in OWN, f"README.md does not link docs/{page.name}"
+    assert "(benchmarks/README.md)" in OWN and (ROOT / "benchmarks" / "README.md").is_file()

@@ -120,7 +120,9 @@ def batch(
 
         def start(done: int, todo: int) -> None:
             progress.update(bar, total=todo)
-            progress.console.print(f"{done} cells already in {folder}, {todo} to run ({engine})")
+            progress.console.print(
+                f"{done} cells already in {folder}, {todo} to run ({engine})", soft_wrap=True
+            )  # a long path stays whole, not broken at 80 columns
 
         def finished(row: dict[str, Any]) -> None:
             name = "/".join(grid.key_of(row))
@@ -137,7 +139,7 @@ def batch(
     for path in result.missing_paths:
         console.print(f"skipped {path}: file not found")
     console.print(result.leaderboard.read_text(), soft_wrap=True)
-    console.print(f"results: {result.results}\nleaderboard: {result.leaderboard}")
+    console.print(f"results: {result.results}\nleaderboard: {result.leaderboard}", soft_wrap=True)
     if result.failed:
         console.print(f"[red]{result.failed} cell(s) failed[/]: run the command again to retry")
         raise typer.Exit(1)
