@@ -85,16 +85,7 @@ def check_output_file(
                 "the data; choose another file name",
                 setting=setting,
             )
-    where = path.absolute()
-    existing = next(p for p in where.parents if p.exists())
-    if not existing.is_dir():
-        raise OutputError(f"{setting} {path} lies under {existing}, a file", setting=setting)
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputError(
-            f"{setting} {path}: cannot write in {existing} (permission denied); choose "
-            "another folder",
-            setting=setting,
-        )
+    _check_writable_place(path, path.absolute().parents, setting)
     return path
 
 
@@ -112,16 +103,22 @@ def check_writable_folder(folder: str | os.PathLike, setting: str = "out") -> Pa
             setting=setting,
         )
     where = folder.absolute()
-    existing = next(p for p in (where, *where.parents) if p.exists())
+    _check_writable_place(folder, (where, *where.parents), setting)
+    return folder
+
+
+def _check_writable_place(path: Path, candidates: Iterable[Path], setting: str) -> None:
+    """OutputError when the nearest existing folder among `candidates` (the path itself or
+    its parents, nearest first) is a file or cannot be written in."""
+    existing = next(p for p in candidates if p.exists())
     if not existing.is_dir():
-        raise OutputError(f"{setting} {folder} lies under {existing}, a file", setting=setting)
+        raise OutputError(f"{setting} {path} lies under {existing}, a file", setting=setting)
     if not os.access(existing, os.W_OK | os.X_OK):
         raise OutputError(
-            f"{setting} {folder}: cannot write in {existing} (permission denied); choose "
+            f"{setting} {path}: cannot write in {existing} (permission denied); choose "
             "another folder",
             setting=setting,
         )
-    return folder
 
 
 def _same_file(a: Path, b: Path) -> bool:
