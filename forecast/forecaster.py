@@ -549,7 +549,9 @@ class Forecaster(Settings):
         data = self.collection(series)
         spans = self.window_spans(data, test)
         names = self.columns_[: self.n_targets_]
-        report = panel.span_report(spans, self.mase_scale_, names)
+        guard = getattr(self, "guard_", None)
+        guarded = guard.acting if guard is not None else ()
+        report = panel.span_report(spans, self.mase_scale_, names, guarded)
         past = self.collection(history) if history is not None else None
         report.per_series, report.competition = panel.competition_scores(
             data, spans, past, m4_season(self.freq_, self.season), self.horizon, names

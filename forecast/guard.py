@@ -6,8 +6,9 @@ and calls `fit_guard`: each series' validation MAE of the model and of each base
 `CANDIDATES`. The `guard` setting (`GUARDS`) says what follows for the series on which the
 best candidate beats the model:
 
-- "auto" (the default): "fallback" for the series whose validation part holds at least
-  `horizon` windows (enough origins to judge), "report" for the others. Chosen on the
+- "auto" (the default): in a panel, "fallback" for the series whose validation part holds
+  at least `horizon` windows (enough origins to judge), "report" for the others; a lone
+  series is only reported (`auto_acts`). Chosen on the
   validation parts of the development panels (`benchmarks/panels.py --validation`): with
   one validation window per series (tourism, M4: the last h values) acting on the choice
   raised MASE (tourism quarterly 2.040 → 2.149 fallback, 2.061 combine); with 145 hourly
@@ -128,6 +129,14 @@ class Guard:
         return cls(check_guard(data["mode"]), errors, choice, acting)
 
 
+def auto_acts(spans: Mapping[str, tuple], preds: np.ndarray, horizon: int) -> bool:
+    """Whether "auto" acts on a series: in a panel (several series; the setting was chosen
+    on panels only, `benchmarks/panels.py --validation`) whose series holds at least
+    `horizon` validation windows. A lone series is only reported: its validation windows
+    already chose its epoch and its intervals."""
+    return len(spans) > 1 and len(preds) >= horizon
+
+
 def fit_guard(spans: Mapping[str, tuple], mode: str, horizon: int) -> Guard:
     """The guard from validation spans (`forecast.panel.window_spans` output: `{id: (origins,
     forecasts, actuals, baselines, method, ...)}`); series a fallback forecast already are
@@ -145,6 +154,8 @@ def fit_guard(spans: Mapping[str, tuple], mode: str, horizon: int) -> Guard:
         best = min((n for n in errors if n != "model"), key=errors.get, default=None)
         if best is not None and errors[best] < errors["model"]:
             guard.choice[key] = best
-            if mode in ("fallback", "combine") or (mode == "auto" and len(preds) >= horizon):
+            if mode in ("fallback", "combine") or (
+                mode == "auto" and auto_acts(spans, preds, horizon)
+            ):
                 guard.acting.append(key)
     return guard

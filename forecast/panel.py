@@ -472,10 +472,17 @@ def window_spans(
     return out
 
 
-def span_report(spans: Mapping[str, tuple], mase_scale: np.ndarray, names: Sequence[str]) -> Report:
+def span_report(
+    spans: Mapping[str, tuple],
+    mase_scale: np.ndarray,
+    names: Sequence[str],
+    guarded: Sequence[str] = (),
+) -> Report:
     """The `Report` of `window_spans`' forecasts pooled over every series: the model (or a
     short series' fallback) beside each baseline (the linear one only where every series
-    has it), in original units, with a note naming the series forecast by a fallback."""
+    has it), in original units, with a note naming the series forecast by a fallback; the
+    series in `guarded` are those the guard gave to a baseline (`forecast.guard`), named
+    apart."""
     rows = list(spans.values())
     has_linear = all("linear" in s[3] for s in rows)
     methods = [n for n in rows[0][3] if has_linear or n != "linear"]
@@ -483,7 +490,15 @@ def span_report(spans: Mapping[str, tuple], mase_scale: np.ndarray, names: Seque
         np.concatenate([s[2] for s in rows]), np.concatenate([s[1] for s in rows]),
         {n: np.concatenate([s[3][n] for s in rows]) for n in methods}, mase_scale, names,
     )  # fmt: skip
-    short = {k: s[4] for k, s in spans.items() if s[4] != "model"}
+    short = {k: s[4] for k, s in spans.items() if s[4] != "model" and k not in guarded}
     if short:
         report.notes.insert(0, short_series_note(list(short), len(spans), short) + ".")
+    by_guard = {k: spans[k][4] for k in guarded if k in spans and spans[k][4] != "model"}
+    if by_guard:
+        counts = pd.Series(list(by_guard.values())).value_counts()
+        used = ", ".join(f"{name} ({n})" for name, n in counts.items())
+        report.notes.insert(
+            0, f"{len(by_guard)} of {len(spans)} series forecast as the guard chose on "
+            f"validation (e.g. {next(iter(by_guard))!r}): {used}."
+        )  # fmt: skip
     return report

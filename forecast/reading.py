@@ -279,6 +279,7 @@ def read_csv(
             compression=COMPRESSIONS.get(path.suffix.lower()),
             usecols=wanted,
             dtype=as_text or None,
+            float_precision="round_trip",  # the values written are the values read, to the bit
             **options,
         )
     except UnicodeDecodeError:

@@ -372,7 +372,7 @@ class ResumableRun(keras.callbacks.BackupAndRestore):
         if done and self.epochs:
             state = self.epochs[-1]["stopper"]
             best_file = self._best_weights_path(state["best_epoch"] or 0)
-            if state["best_epoch"] and best_file.exists():
+            if state["best_epoch"] is not None and best_file.exists():
                 # load_weights also loads the optimizer's variables (step count, moments,
                 # learning rate) of the best epoch: keep the latest ones instead.
                 latest = self.model.get_weights()
@@ -424,7 +424,7 @@ class ResumableRun(keras.callbacks.BackupAndRestore):
         except (OSError, ValueError, KeyError, IndexError, TypeError):
             return None
         best_file = self._best_weights_path(best["best_epoch"] or 0)
-        if not best["best_epoch"] or not best_file.exists():
+        if best["best_epoch"] is None or not best_file.exists():
             return None
         self.model.load_weights(best_file)
         self.epochs = epochs
@@ -535,6 +535,9 @@ def fit(
         args = val_data if isinstance(val_data, tuple) else (val_data,)
         scored = model.evaluate(*args, verbose=0, return_dict=True)
         stopper.start_from(scored["loss"], model.get_weights())
+        if run is not None:  # the start is "epoch 0": a resumed or finished run can keep it
+            model.save_weights(run._best_weights_path(0))
+            atomic_write(run.run_dir / "best.keras", model.save)
     # BackupAndRestore sets model._initial_epoch and Keras never clears it: without this, a
     # later fit of the same model would skip the epochs an earlier resumed run had done.
     model._initial_epoch = None

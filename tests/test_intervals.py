@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from forecast import Forecaster
 from forecast.cli import app
 from forecast.errors import ArtifactError, ConfigError
-from forecast.interval_choice import choose_mode, held_out
+from forecast.interval_choice import CANDIDATES, choose_mode, held_out
 from forecast.intervals import (
     adaptive_half_widths,
     bound_names,
@@ -321,7 +321,8 @@ def test_a_saved_forecaster_reloads_its_bounds_bit_for_bit(fitted: Forecaster, t
     config = json.loads((tmp_path / "run" / "forecaster.json").read_text())
     saved = config["calibration"]
     assert saved["methods"] == ["model", "naive", "model_local"] and saved["series"] == []
-    assert saved["choice"]["used"] in ("adaptive", "conformal")  # intervals="auto"
+    assert saved["choice"]["used"] == fitted.calibration_.choice["used"]  # intervals="auto"
+    assert saved["choice"]["used"] in [c.name for c in CANDIDATES]
     with np.load(tmp_path / "run" / "intervals.npz", allow_pickle=False) as arrays:
         assert set(arrays.files) == {"scores_model", "scores_naive", "scores_model_local"}
     loaded = Forecaster.load(tmp_path / "run")

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from cli_helpers import invoke, one_error
 
-from forecast import Forecaster, models
+from forecast import Forecaster, models, panel
 from forecast.errors import ConfigError
 from forecast.intervals import Calibration, conformal_quantile, conformity, pinball
 from forecast.quantiles import (
@@ -27,6 +27,7 @@ from forecast.quantiles import (
     pairs,
     servable_levels,
 )
+from forecast.series import SINGLE
 from forecast.training import PinballLoss
 
 Q3 = (0.1, 0.5, 0.9)
@@ -193,9 +194,9 @@ def test_auto_weighs_the_cqr_modes_too_and_its_levels_nest(fitted) -> None:
 
 def test_the_median_is_the_point_forecast_and_bounds_come_per_level(fitted) -> None:
     data = _series().iloc[:240]
-    window = fitted.scaler_.transform(data.iloc[-12:])[None]
-    out = fitted.model_.predict(window, verbose=0)  # (1, 3, 1, 5)
-    median = fitted.scaler_.inverse_transform_targets(out[..., 2])[0, :, 0]
+    window = fitted.scaler_.transform(data.iloc[-12:], key=SINGLE)[None]  # its own scale
+    out = panel.model_output(fitted.model_, window)  # (1, 3, 1, 5), as predict calls it
+    median = fitted.scaler_.inverse_transform_targets(out[..., 2], key=SINGLE)[0, :, 0]
     banded = fitted.predict(data, levels=(80, 95))
     assert np.array_equal(banded["v"].to_numpy(), median)
     assert list(banded.columns) == ["v", "v-lo-80", "v-hi-80", "v-lo-95", "v-hi-95"]
@@ -211,9 +212,10 @@ def test_the_median_is_the_point_forecast_and_bounds_come_per_level(fitted) -> N
 
 def test_raw_mode_gives_the_heads_own_quantiles(fitted) -> None:
     data = _series().iloc[:240]
-    window = fitted.scaler_.transform(data.iloc[-12:])[None]
+    window = fitted.scaler_.transform(data.iloc[-12:], key=SINGLE)[None]  # its own scale
     out = fitted.model_.predict(window, verbose=0)[0]  # (3, 1, 5)
-    quantiles = [fitted.scaler_.inverse_transform_targets(out[..., i])[:, 0] for i in range(5)]
+    unscale = fitted.scaler_.inverse_transform_targets
+    quantiles = [unscale(out[..., i], key=SINGLE)[:, 0] for i in range(5)]
     f = _quantile_forecaster()
     f.__dict__.update(fitted.__dict__)
     f.set_params(intervals="raw")
