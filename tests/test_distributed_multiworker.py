@@ -17,7 +17,7 @@ from forecast.errors import ConfigError
 SETTINGS = {
     "lookback": 8, "horizon": 3, "epochs": 3, "batch_size": 1376, "time_col": "ds",
     "id_col": "unique_id", "target": "y", "model_options": {"units": 4}, "verbose": 0,
-    "seed": 0, "patience": None, "scaler": "none", "ridge_skip": False,
+    "seed": 0, "patience": None, "scaler": "none", "ridge_skip": False, "series_scaling": "global",
 }  # fmt: skip
 
 
@@ -27,6 +27,8 @@ def test_settings_fitted_from_a_workers_own_shard_are_refused() -> None:
     assert caught.value.setting == "scaler"
     with pytest.raises(ConfigError, match="ridge_skip=False"):
         multiworker.check_settings({**SETTINGS, "ridge_skip": True}, 2)
+    with pytest.raises(ConfigError, match="series_scaling='global'"):
+        multiworker.check_settings({**SETTINGS, "series_scaling": "mean"}, 2)
     with pytest.raises(ConfigError, match="divide by the 3 workers"):
         multiworker.check_settings(SETTINGS, 3)
     multiworker.check_settings(SETTINGS, 2)
