@@ -292,3 +292,19 @@ def test_train_rows_trains_on_the_most_recent_windows_only() -> None:
     assert scaled == pytest.approx(train_a[0] / train_a[-10:].mean(), rel=1e-5)  # "mean" scale
     with pytest.raises(ConfigError, match="train_rows"):
         Forecaster(train_rows=0).check_settings()
+
+
+def test_auto_guard_reports_a_lone_series_and_names_guarded_panel_series_apart() -> None:
+    keras.utils.set_random_seed(0)
+    lone = _periodic(1)["s0"]
+    f = Forecaster(season=4, **{**TINY, "lookback": 8}).fit(lone, val=8)  # 6 windows >= 3
+    assert f.guard_.choice and f.guard_.acting == []  # it loses, and is only reported
+    assert f.predict(lone).attrs["method"] == "model"
+
+    keras.utils.set_random_seed(0)
+    data = _periodic()
+    parts = split_series(data, SplitSpec(test_size=4, val_size=8), context=8)
+    g = Forecaster(season=4, guard="fallback", **{**TINY, "lookback": 8}).fit(parts)
+    notes = " ".join(g.evaluate(parts.test).notes)
+    assert f"{len(data)} of {len(data)} series forecast as the guard chose on validation" in notes
+    assert "too short to train on" not in notes
