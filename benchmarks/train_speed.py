@@ -427,7 +427,7 @@ def main() -> int:
     import numpy as np
     import tensorflow as tf
 
-    from forecast.runs import package_version
+    from forecast.backends import package_version
     from forecast.training import DEFAULT_STEPS_PER_EXECUTION
 
     tf.get_logger().setLevel("ERROR")  # retracing notices of the one-epoch identity checks

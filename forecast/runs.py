@@ -2,11 +2,11 @@
 
 The CLI (`forecast train`, `forecast evaluate`) is a thin layer over these functions, so a
 Python user gets the same behaviour without it (`forecast datasets` stands on
-`forecast.series`, `forecast info` on `forecast.models.environment`):
+`forecast.catalogue`, `forecast info` on `forecast.models.environment`):
 
     >>> series = load_series("data/synthetic_daily.csv")
     >>> f = Forecaster(model="single", lookback=28, horizon=7, epochs=20)
-    >>> parts = split_series(series, fractions=(0.6, 0.2, 0.2), context=f.lookback)
+    >>> parts = split_series(series, SplitSpec((0.6, 0.2, 0.2)), context=f.lookback)
     >>> result = train_and_save(f, parts, "runs/daily")      # resumable if killed
     >>> print(result.report)
     >>> save_plots(f, series, "runs/daily", test=parts.evaluate_test)
@@ -27,19 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forecast import files
-from forecast.backends import (  # noqa: F401  (kept for compatibility)
-    JAX_CPU_SPEEDUP,
-    cpu_speed_hint,
-    package_version,
-    visible_gpus,
-)
-from forecast.catalogue import (  # noqa: F401  (kept for compatibility)
-    DatasetInfo,
-    bundled_datasets,
-    describe_dataset,
-    public_datasets,
-    repo_root,
-)
 from forecast.errors import ConfigError, DataError, ForecastWarning, OutputError, TrainingError
 from forecast.series import load_report, series_label
 
@@ -49,18 +36,6 @@ if TYPE_CHECKING:
     from forecast.evaluation import Report
     from forecast.forecaster import Forecaster
     from forecast.windowing import SplitParts
-
-_MOVED_TO_WINDOWING = ("SplitParts", "parse_fractions")  # kept for compatibility
-
-
-def __getattr__(name: str) -> Any:
-    """The split's old names here, imported on use (windowing imports Keras)."""
-    if name in _MOVED_TO_WINDOWING:
-        from forecast import windowing
-
-        return getattr(windowing, name)
-    raise AttributeError(f"module 'forecast.runs' has no attribute {name!r}")
-
 
 RUN_SUBDIR = ".train"  # checkpoints and crash-resume state, inside the output folder
 # Settings that may change between an interrupted run and its resumption.
@@ -72,22 +47,6 @@ TUNE_SUBDIR = ".tune"  # `forecast tune`'s search state (forecast.distributed.tu
 RUN_OWNED = (RUN_SUBDIR, files.LOCK, files.STAGING, TUNE_SUBDIR)
 CONFIG_FILE = "forecaster.json"  # artifacts.CONFIG_FILE (artifacts imports Keras)
 FITTED = "fitted"  # in RUN_SUBDIR: the trained forecaster, kept until the run is saved
-
-
-# ---------------------------------------------------------------------- split
-def split_series(
-    series: pd.DataFrame | dict[str, pd.DataFrame],
-    fractions: Sequence[float] | None = None,
-    train_end: Any = None,
-    val_end: Any = None,
-    context: int = 0,
-) -> SplitParts:
-    """`forecast.windowing.split_series` with the cut given as keywords (kept for
-    compatibility): `fractions=(train, val, test)`, or `train_end` and `val_end`."""
-    from forecast import windowing
-
-    spec = windowing.SplitSpec(fractions, train_end, val_end)
-    return windowing.split_series(series, spec, context=context)
 
 
 # ---------------------------------------------------------------------- train
@@ -532,8 +491,3 @@ def _series_plots(folder: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------- datasets, environment
-def environment() -> dict[str, Any]:
-    """`forecast.models.environment()`: versions, backend, GPUs, cuDNN (kept for compatibility)."""
-    from forecast import models
-
-    return models.environment()

@@ -176,17 +176,11 @@ def test_environment_adds_the_cudnn_entries_only_when_given_the_problems() -> No
     assert backends.environment(["a problem"])["uses_cudnn"] is False
 
 
-def test_moved_names_still_work_from_their_old_modules() -> None:
-    from forecast import catalogue, runs, training
+def test_training_starts_the_backend_on_the_device_backends_selects() -> None:
+    from forecast import models, training
 
     assert training.select_device is backends.select_device
-    for name in ("package_version", "visible_gpus", "cpu_speed_hint", "JAX_CPU_SPEEDUP"):
-        assert getattr(runs, name) is getattr(backends, name)
-    for name in ("DatasetInfo", "repo_root", "describe_dataset"):
-        assert getattr(runs, name) is getattr(catalogue, name)
-    assert runs.bundled_datasets is catalogue.bundled_datasets
-    assert runs.public_datasets is catalogue.public_datasets
-    assert runs.environment()["backend"] == keras.backend.backend()
+    assert models.environment()["backend"] == keras.backend.backend()
 
 
 def test_backends_imports_nothing_heavy() -> None:

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from forecast import load_series, runs, training
 from forecast.cli import app
+from forecast.windowing import split_series
 
 ROOT = Path(__file__).resolve().parents[1]
 DAILY = ROOT / "data" / "synthetic_daily.csv"
@@ -316,7 +317,7 @@ def test_train_chooses_the_lookback_on_validation(tmp_path: Path) -> None:
     found = re.search(r"chose  lookback (\d+): .* over (\d+) windows .*3000 too long", table.stdout)
     assert found, table.stdout
     assert int(found.group(1)) in (7, 14)
-    val_rows = runs.split_series(load_series(DAILY)).spans["val"]["rows"]
+    val_rows = split_series(load_series(DAILY)).spans["val"]["rows"]
     assert int(found.group(2)) == val_rows - 7 + 1
 
 
