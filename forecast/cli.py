@@ -25,7 +25,6 @@ from rich.console import Console
 
 from forecast import backends, tables
 from forecast._version import __version__
-from forecast.backends import quiet_backend_logs  # noqa: F401  (kept for compatibility)
 from forecast.cli_errors import ForecastGroup, as_option, one_line
 from forecast.cli_options import (
     AsJson,

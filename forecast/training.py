@@ -38,7 +38,6 @@ from forecast.backends import (
     select_device,
     start_backend,
 )
-from forecast.backends import backend_started as _backend_started  # noqa: F401  (kept for compatibility)
 from forecast.errors import ConfigError, TrainingError, check_choice, check_positive_int
 from forecast.files import atomic_write, atomic_write_text
 from forecast.quantiles import QUANTILE_LOSS, check_quantiles
