@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -161,13 +162,19 @@ def test_local_tuning_stopped_by_ctrl_c_resumes_where_it_stopped(tiny, tmp_path,
     assert sorted(pd.read_csv(out / "search.csv")["trial"]) == [0, 1, 2]
 
 
-def _tune_command(data, space, out, address, *extra) -> list[str]:
-    return [
+def _tune_command(tiny, folder, space_text, address, *extra) -> tuple[list[str], Path]:
+    """`forecast tune` on Ray over `tiny` (written to `folder`) with the search space
+    `space_text`, and the run folder it writes."""
+    data, space, out = folder / "tiny.csv", folder / "space.toml", folder / "run"
+    tiny.to_csv(data)
+    space.write_text(space_text)
+    command = [
         sys.executable, "-m", "forecast.cli", "tune", str(data), "--horizon", "4",
         "--lookback", "12", "--epochs", "4", "--patience", "4", "--batch-size", "32",
         "--units", "4", "--space", str(space), "--engine", "ray", "--address", address,
         "--out", str(out), *extra,
     ]  # fmt: skip
+    return command, out
 
 
 # Trials 1..: the default's settings but a learning rate 10,000 times smaller, so they
@@ -179,12 +186,7 @@ SLOW += "learning_rate = { loguniform = [1e-7, 2e-7] }\n"
 
 @pytest.mark.slow
 def test_tune_on_a_ray_cluster_stops_trials_with_asha(tiny, tmp_path, env, ray_cluster) -> None:
-    data = tmp_path / "tiny.csv"
-    tiny.to_csv(data)
-    space = tmp_path / "space.toml"
-    space.write_text(SLOW)
-    out = tmp_path / "run"
-    command = _tune_command(data, space, out, ray_cluster.address, "--trials", "4")
+    command, out = _tune_command(tiny, tmp_path, SLOW, ray_cluster.address, "--trials", "4")
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     printed = done.stdout + done.stderr
@@ -210,12 +212,7 @@ def _results(out) -> dict[str, int]:
 
 @pytest.mark.slow
 def test_tune_on_ray_stopped_by_ctrl_c_resumes(tiny, tmp_path, env, ray_cluster) -> None:
-    data = tmp_path / "tiny.csv"
-    tiny.to_csv(data)
-    space = tmp_path / "space.toml"
-    space.write_text(SLOW)
-    out = tmp_path / "run"
-    command = _tune_command(data, space, out, ray_cluster.address, "--trials", "4")
+    command, out = _tune_command(tiny, tmp_path, SLOW, ray_cluster.address, "--trials", "4")
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)  # fmt: skip
     deadline = time.monotonic() + 400
@@ -243,15 +240,11 @@ def test_optuna_draws_the_trials_on_ray_trial_zero_the_given_settings(
     tiny, tmp_path, env, ray_cluster
 ) -> None:
     pytest.importorskip("optuna")
-    data = tmp_path / "tiny.csv"
-    tiny.to_csv(data)
-    space = tmp_path / "space.toml"
-    space.write_text(
+    space = (
         '[space]\nlookback = [12]\nunits = [4]\nmodel = ["single"]\nnormalize = ["last"]\n'
         'loss = ["mae"]\ndropout = [0.0]\nlearning_rate = { loguniform = [1e-4, 1e-2] }\n'
     )
-    out = tmp_path / "run"
-    command = _tune_command(data, space, out, ray_cluster.address, "--trials", "3")
+    command, out = _tune_command(tiny, tmp_path, space, ray_cluster.address, "--trials", "3")
     command[command.index("--epochs") + 1] = "2"
     done = subprocess.run([*command, "--search", "optuna"], env=env, capture_output=True,
                           text=True, timeout=600)  # fmt: skip
