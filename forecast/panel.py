@@ -156,14 +156,14 @@ def fallback_method(rows: int, lookback: int, season: int, linear_fitted: bool) 
     return "seasonal_naive" if 1 < season <= rows else "naive"
 
 
-def short_series_note(short: Sequence[str], total: int, methods: Mapping[str, str]) -> str:
-    """'2 of 5 series too short to train on (e.g. 'Q1'): forecast with naive (2)'."""
+def short_series_note(
+    short: Sequence[str], total: int, methods: Mapping[str, str], why: str = "too short to train on"
+) -> str:
+    """'2 of 5 series too short to train on (e.g. 'Q1'): forecast with naive (2)' (`why`
+    says why those series are forecast by a baseline)."""
     counts = pd.Series([methods[k] for k in short]).value_counts()
     used = ", ".join(f"{name} ({n})" for name, n in counts.items())
-    return (
-        f"{len(short)} of {total} series too short to train on (e.g. {short[0]!r}): "
-        f"forecast with {used}"
-    )
+    return f"{len(short)} of {total} series {why} (e.g. {short[0]!r}): forecast with {used}"
 
 
 def window_forecasts(
@@ -495,10 +495,7 @@ def span_report(
         report.notes.insert(0, short_series_note(list(short), len(spans), short) + ".")
     by_guard = {k: spans[k][4] for k in guarded if k in spans and spans[k][4] != "model"}
     if by_guard:
-        counts = pd.Series(list(by_guard.values())).value_counts()
-        used = ", ".join(f"{name} ({n})" for name, n in counts.items())
-        report.notes.insert(
-            0, f"{len(by_guard)} of {len(spans)} series forecast as the guard chose on "
-            f"validation (e.g. {next(iter(by_guard))!r}): {used}."
-        )  # fmt: skip
+        why = "forecast as the guard chose on validation"
+        note = short_series_note(list(by_guard), len(spans), by_guard, why)
+        report.notes.insert(0, note + ".")
     return report

@@ -100,12 +100,13 @@ def read_table(
         The frame (rows in file order); `attrs["file_columns"]` lists every column of the file.
     """
     path = Path(path)
-    if path.suffix.lower() in PARQUET or (path.is_dir() and _parquet_parts(path)):
+    if path.suffix.lower() in PARQUET or (path.is_dir() and parquet_parts(path)):
         return read_parquet(path, pick)
     return read_csv(path, sep, decimal, encoding, pick, text_columns)
 
 
-def _parquet_parts(folder: Path) -> list[Path]:
+def parquet_parts(folder: Path) -> list[Path]:
+    """The Parquet parts of `folder` (`PARQUET` suffixes), in name order."""
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in PARQUET and p.is_file())
 
 
@@ -125,7 +126,7 @@ def read_parquet(path: str | os.PathLike, pick: Pick | None = None) -> pd.DataFr
         raise ConfigError(
             f"reading {path.name} needs pyarrow: pip install 'forecast[parquet]'"
         ) from None
-    parts = _parquet_parts(path) if path.is_dir() else [path]
+    parts = parquet_parts(path) if path.is_dir() else [path]
     if not parts:
         raise DataError(f"{path} holds no *.parquet parts; give a Parquet file or folder of parts")
     if not parts[0].is_file():
@@ -151,7 +152,7 @@ def read_parquet(path: str | os.PathLike, pick: Pick | None = None) -> pd.DataFr
     return frame
 
 
-def _open_bytes(path: Path) -> Any:
+def open_bytes(path: Path) -> Any:
     """A binary stream of the file's (decompressed) bytes, by its suffix (`COMPRESSIONS`)."""
     kind = COMPRESSIONS.get(path.suffix.lower())
     if kind == "gzip":
@@ -180,7 +181,7 @@ def _open_bytes(path: Path) -> Any:
 def _head(path: Path) -> tuple[bytes, bool]:
     """The first `_SNIFF_BYTES` (decompressed) bytes of the file, and whether that is all."""
     try:
-        with _open_bytes(path) as stream:
+        with open_bytes(path) as stream:
             head = stream.read(_SNIFF_BYTES + 1)
     except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
         kind = COMPRESSIONS.get(path.suffix.lower(), "text")
@@ -191,7 +192,7 @@ def _head(path: Path) -> tuple[bytes, bool]:
 def _bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:
     """`(byte, position)` of the first byte that is not `encoding` text, or None."""
     decoder, at = codecs.getincrementaldecoder(encoding)(), 0
-    with _open_bytes(path) as stream:
+    with open_bytes(path) as stream:
         while chunk := stream.read(1 << 20):
             try:
                 decoder.decode(chunk)
@@ -220,7 +221,7 @@ def check_file(path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     if path.is_dir():
-        if _parquet_parts(path):
+        if parquet_parts(path):
             return path
         raise DataError(
             f"{path} is a directory, not a file; give the CSV file inside it (or a folder of "

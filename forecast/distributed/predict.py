@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from forecast import reading
 from forecast.distributed.grid import ENGINES, check_nodes, connect_ray
 from forecast.errors import ConfigError, DataError, check_choice, check_positive_int
 
@@ -43,7 +44,7 @@ def parquet_parts(data: str | os.PathLike) -> list[str]:
     if path.is_file():
         return [os.path.abspath(path)]
     if path.is_dir():
-        found = sorted(os.path.abspath(p) for p in path.glob("*.parquet"))
+        found = [os.path.abspath(p) for p in reading.parquet_parts(path)]
         if found:
             return found
         raise DataError(f"data {data}: no *.parquet part in the folder")
@@ -176,14 +177,14 @@ def predict_parts(
         DataError: for missing data, a missing id column, or (ray) a node that does not see
             the run or the parts; all before the first shard.
     """
-    from forecast.forecaster import Forecaster
+    from forecast.artifacts import read_config
 
     engine = check_choice("engine", engine, ENGINES)
     for name, value in (("shards", shards), ("workers", workers)):
         if value is not None:
             check_positive_int(name, value)
     run_dir, out = os.path.abspath(run_dir), Path(out).absolute()
-    id_col = Forecaster.load(run_dir).id_col  # the saved settings; the model is loaded too
+    id_col = read_config(run_dir)["settings"].get("id_col")  # the model loads in the workers
     if not id_col:
         raise ConfigError(
             "predict by shards needs a run trained on many series (with --id-col)",

@@ -238,7 +238,6 @@ def tune(
     check_positive_int("max_failures", max_failures, allow_zero=True)
     if search != "random" and engine != "ray":
         raise ConfigError(f"search {search} runs on Ray Tune: use engine ray", setting="search")
-    runs.check_output_folder(out)
     space = check_space(DEFAULT_SPACE if space is None else space)
     forecaster.check_settings()
     base = forecaster.get_params()
