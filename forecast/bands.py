@@ -59,18 +59,18 @@ def check_levels(f: Any, levels: Any, strict: bool = True) -> tuple[float, ...]:
     return quantiles.check_servable(qs, levels)
 
 
-def calibrate(f: Any, train: dict, held: dict, starts: dict) -> Calibration | None:
+def calibrate(f: Any, train: dict, held: dict, spans: dict) -> Calibration | None:
     """Split-conformal scores of the fitted Forecaster `f` and of naive on the validation
-    windows (`held`, their targets from `starts`; every origin there), scaled per series for
-    many (`intervals.calibrate`); with `intervals="auto"` also the mode chosen on them
-    (`choose`). None without validation data or with `intervals="none"`."""
+    windows (`held`; `spans`: `Forecaster.window_spans` of every origin there, the guard
+    applied, computed once by `fit`), scaled per series for many (`intervals.calibrate`);
+    with `intervals="auto"` also the mode chosen on them (`choose`). None without
+    validation data or with `intervals="none"`."""
     if intervals.check_interval_mode(f.intervals) == "none" or not held:
         return None
     qs = quantiles_of(f)
     levels = list(quantiles.servable_levels(qs)) if qs else []
-    start = {k: len(frame) - max(starts[k], f.lookback) for k, frame in held.items()}
     errors, widths, origins, local = {}, {}, {}, {}
-    for key, (found, preds, actual, bases, _, quants) in f.window_spans(held, start).items():
+    for key, (found, preds, actual, bases, _, quants) in spans.items():
         pairs = {lv: (preds, preds) for lv in levels}  # a fallback: the point's errors
         if quants is not None:
             pairs = quantiles.pairs(quants, qs, levels)

@@ -346,10 +346,13 @@ class Forecaster(Settings):
             self.history_.setdefault(key, []).extend(values)
         self.fit_result_ = result
         self.last_timestamps_ = {k: str(f.index[-1]) for k, f in data.items()}
-        self.guard_, spans = None, {k: len(f) - starts[k] for k, f in held.items()}
-        if held:  # every validation window of every series, model vs baselines
-            self.guard_ = fit_guard(self.window_spans(held, spans), self.guard, self.horizon)
-        self.calibration_ = bands.calibrate(self, train, held, starts)
+        self.guard_, spans = None, {}
+        if held:  # every validation window of every series, model vs baselines: ONE pass
+            rows = {k: len(f) - max(starts[k], self.lookback) for k, f in held.items()}
+            spans = self.window_spans(held, rows)
+            self.guard_ = fit_guard(spans, self.guard, self.horizon)
+            spans = self.guard_.apply_spans(spans)  # what the forecaster gives, calibrated
+        self.calibration_ = bands.calibrate(self, train, held, spans)
         return self
 
     def _feeders(
