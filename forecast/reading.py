@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_datetime64_any_dtype
 
 from forecast.errors import ConfigError, DataError, check_choice
 
@@ -334,10 +335,11 @@ def read_dates(
                 f"time column {name!r} does not match date_format={date_format!r} ({reason}); "
                 "give the format its values have, e.g. '%d.%m.%Y %H:%M'",
             ) from None
+    if is_datetime64_any_dtype(raw):  # already timestamps (Parquet, pandas)
+        return (raw.dt.tz_convert("UTC") if utc and raw.dt.tz is not None else raw), None
+    note = None
     if dayfirst is None:
         dayfirst, note = _day_month_order(raw, name)
-    else:
-        note = None
     if dayfirst:
         return _fast_dates(raw, True, utc), note
     return _mixed_dates(raw, False, utc), note
@@ -349,9 +351,13 @@ def _fast_dates(raw: pd.Series, dayfirst: bool, utc: bool) -> pd.Series:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            return pd.to_datetime(raw, dayfirst=dayfirst, utc=utc)
+            warnings.simplefilter("ignore", FutureWarning)
+            stamps = pd.to_datetime(raw, dayfirst=dayfirst, utc=utc)
     except (ValueError, TypeError):
         return _mixed_dates(raw, dayfirst, utc)
+    if stamps.dtype == object:  # offsets that differ from row to row (pandas 2)
+        return _mixed_dates(raw, dayfirst, utc)
+    return stamps
 
 
 def _mixed_dates(raw: pd.Series, dayfirst: bool, utc: bool) -> pd.Series:
@@ -465,9 +471,11 @@ def parse_timestamps(
     """
     zone = _zone(tz)
     try:
-        stamps, note = read_dates(raw, name, dayfirst, date_format)
-        if note and notes is not None:
-            notes.append(note)
+        if dayfirst is None and date_format is None and not is_datetime64_any_dtype(raw):
+            dayfirst, note = _day_month_order(raw, name)  # decided once, for the retry too
+            if note and notes is not None:
+                notes.append(note)
+        stamps, _ = read_dates(raw, name, dayfirst, date_format)
     except DataError:
         raise
     except ValueError as exc:

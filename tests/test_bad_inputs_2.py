@@ -358,6 +358,29 @@ def test_hourly_day_first_dates_with_days_up_to_12_only_are_read_day_first(
     assert "0 irregular steps that way, 11 month-first" in load_report(frame)[-1]
 
 
+def test_day_first_dates_with_offsets_across_a_clock_change_keep_their_note(
+    tmp_path: Path,
+) -> None:
+    from forecast.series import load_report, load_series
+
+    utc = pd.date_range("2023-03-24 00:00", periods=96, freq="h", tz="UTC")  # over 26 March
+    local = utc.tz_convert("Europe/Berlin")  # offsets +01:00, then +02:00
+    values = [t.strftime("%d-%m-%Y %H:%M") + t.strftime("%z")[:3] + ":00" for t in local]
+    frame = load_series(_dates_csv(tmp_path / "d.csv", values))
+    assert frame.index.equals(pd.DatetimeIndex(utc.tz_convert(None), name="date", freq="h"))
+    assert any("read day-first (DD-MM-YYYY)" in line for line in load_report(frame))
+
+
+def test_a_parquet_time_column_of_timestamps_is_read_as_it_is(tmp_path: Path) -> None:
+    from forecast.series import load_series
+
+    pytest.importorskip("pyarrow")
+    stamps = pd.date_range("2021-01-01", periods=40, freq="D")
+    path = tmp_path / "d.parquet"
+    pd.DataFrame({"date": stamps, "y": range(40)}).to_parquet(path)
+    assert load_series(path).index.equals(pd.DatetimeIndex(stamps, name="date", freq="D"))
+
+
 @pytest.mark.parametrize(
     ("dates", "option", "needle"),
     [
