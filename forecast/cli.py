@@ -358,7 +358,7 @@ def train(
             backends.start_backend()
             given["verbose"] = _verbosity(quiet)
             forecaster, series = runs.continue_from(from_run, opts.data, given)
-            wanted = forecaster.lookback
+            wanted = forecaster.lookback_
         ids = _names(plot_series) or None
         for key in (k for k in ids or [] if not isinstance(series, dict) or k not in series):
             raise ConfigError(f"--series {key!r} is not a series id of the data (see --id-col)")
@@ -388,10 +388,10 @@ def _train(
                 "--lookback candidates need a validation part: give --split with a validation "
                 "fraction (e.g. 0.6,0.2,0.2), --train-end and --val-end, or --val-size"
             ) from None
-    parts = split_series(series, spec, context=forecaster.lookback)
+    parts = split_series(series, spec, context=forecaster.lookback_)
     say(tables.data_line(opts.data, series, parts))
     if not isinstance(wanted, int):
-        fixed = f"lookback {forecaster.lookback}: no validation part to choose it on (fixed)"
+        fixed = f"lookback {forecaster.lookback_}: no validation part to choose it on (fixed)"
         say(f"chose  {choice.summary() if choice else fixed}")
     try:
         result = runs.train_and_save(forecaster, parts, out, data=str(opts.data), log=say)

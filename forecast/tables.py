@@ -155,7 +155,7 @@ def fit_summary(forecaster: Any, fitted: Any, seconds: float) -> str:
         best = "no validation: kept the last epoch"
     return (
         f"model  {forecaster.model_.name}: {params:,} parameters, lookback "
-        f"{forecaster.lookback} → horizon {forecaster.horizon}\n"
+        f"{forecaster.lookback_} → horizon {forecaster.horizon}\n"
         f"fit    {fitted.epochs_run} epochs ({how}), {best}, {seconds:.1f} s"
     )
 
