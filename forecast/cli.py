@@ -25,7 +25,7 @@ from rich.console import Console
 
 from forecast import backends, tables
 from forecast._version import __version__
-from forecast.cli_errors import ForecastGroup, as_option, one_line
+from forecast.cli_errors import SETTING_NAMES, ForecastGroup, as_option, one_line
 from forecast.cli_options import (
     AsJson,
     DataOpt,
@@ -352,7 +352,7 @@ def train(
             forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
             backends.start_backend()
         else:  # the options given on the command line, in the library's names
-            given = {"learning_rate" if k == "lr" else k: v for k, v in vars(opts).items()
+            given = {SETTING_NAMES.get(k, k): v for k, v in vars(opts).items()
                      if k != "data" and ctx.get_parameter_source(k).name != "DEFAULT"}  # fmt: skip
             backends.select_device(opts.device)
             backends.start_backend()

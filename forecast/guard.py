@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from forecast.errors import check_choice
+from forecast.settings import choices
 
-GUARDS = ("auto", "fallback", "combine", "report")
+GUARDS = choices("guard")  # declared in `forecast.settings`
 CANDIDATES = ("seasonal_naive", "linear")  # what may stand in for the model on a series
 COMBINED = "combined"  # the `forecast_by` prefix of a combined series: "combined:linear"
 

@@ -25,7 +25,8 @@ ENTRY_POINTS = {"forecast.__main__"}  # the only modules that may import forecas
 
 # Bottom to top; a name covers its submodules too (forecast.models.common is in rank 2).
 LAYERS: list[set[str]] = [
-    {"forecast.errors", "forecast._version", "forecast.gaps"},  # gaps: NumPy only
+    # gaps: NumPy only; settings: every setting's default and valid values (imports errors)
+    {"forecast.errors", "forecast._version", "forecast.gaps", "forecast.settings"},
     {
         "forecast.backends",
         "forecast.files",
@@ -38,7 +39,6 @@ LAYERS: list[set[str]] = [
         "forecast.intervals",
         "forecast.quantiles",
         "forecast.competition",
-        "forecast.settings",
     },
     # panel: many series; known_future: covariates read over the horizon; catalogue: the
     # datasets found; guard: the model against the baselines per series; interval_choice:

@@ -42,15 +42,16 @@ from forecast.errors import ConfigError, ForecastError, check_choice, check_posi
 from forecast.files import write_output
 from forecast.forecaster import Forecaster
 from forecast.runs import TUNE_SUBDIR
+from forecast.settings import choices
 
 ENGINES = ("local", "ray")
 DEFAULT_SPACE: dict[str, Any] = {
     "lookback": [24, 48, 96, 168, 336],
-    "model": ["single", "stacked", "attention"],
+    "model": list(choices("model")),
     "units": [16, 32, 64, 128],
     "dropout": [0.0, 0.1, 0.25],
     "learning_rate": {"loguniform": [3e-4, 3e-3]},
-    "normalize": ["last", "mean_std", "none"],
+    "normalize": list(choices("normalize")),
     "loss": ["mae", "mse", "huber"],
 }
 RANGES = ("loguniform", "uniform")
