@@ -163,7 +163,7 @@ def panel_task(name: str, args: argparse.Namespace) -> list[dict]:
     `--panel-epochs`; gaps inside a series filled by interpolation, missing values at its
     start and end dropped)."""
     from forecast import load_series
-    from forecast.windowing import SplitSpec, split_series
+    from forecast.splits import SplitSpec, split_series
 
     file, id_col, time_col, target, horizon, lookback, val_size, test_size, keep = PANELS[name]
     path = accuracy._resolve(args.data_dir) / file
@@ -216,7 +216,7 @@ def m4_task(args: argparse.Namespace) -> list[dict]:
     calibration, per-series scaled) on the 13 values before the official test part."""
     import m4_weekly
 
-    from forecast.windowing import SplitSpec, split_series
+    from forecast.splits import SplitSpec, split_series
 
     series, _ = m4_weekly.load()
     parts = split_series(series, SplitSpec(test_size=13, val_size=13), context=52)

@@ -37,7 +37,7 @@ from ett_published import header
 from forecast import Forecaster, load_series
 from forecast.models import common
 from forecast.models.known_future import PARTS, future_path
-from forecast.windowing import SplitSpec, split_series
+from forecast.splits import SplitSpec, split_series
 
 RESULTS = ROOT / "benchmarks" / "results"
 NAME = "known_future_aep"

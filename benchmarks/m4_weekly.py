@@ -147,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from forecast.panel import history_of
-    from forecast.windowing import SplitSpec, split_series
+    from forecast.splits import SplitSpec, split_series
 
     series, raw = load()
     if args.validation:  # the official test part is never seen: the last 13 values before it

@@ -160,7 +160,7 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
     import keras
 
     from forecast import Forecaster, competition
-    from forecast.windowing import SplitSpec
+    from forecast.splits import SplitSpec
 
     rows, first_per = [], None
     settings = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}

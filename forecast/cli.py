@@ -277,8 +277,8 @@ def _split_spec(
     split: str | None, train_end: str | None, val_end: str | None, sizes: tuple = (None, None)
 ) -> Any:
     """`--split`, `--train-end` / `--val-end` or `--test-size` / `--val-size` as a
-    `forecast.windowing.SplitSpec`."""
-    from forecast.windowing import SplitSpec, parse_fractions
+    `forecast.splits.SplitSpec`."""
+    from forecast.splits import SplitSpec, parse_fractions
 
     if sizes[0] is not None or sizes[1] is not None:
         if split is not None or train_end or val_end:
@@ -347,7 +347,7 @@ def train(
     with runs.run_folder(out):
         if from_run is None:  # the data first: its errors come before Keras starts
             series = _series(opts, _stdout, _first_lookback(wanted), quiet)
-        spec = _split_spec(split, train_end, val_end, (test_size, val_size))  # imports Keras
+        spec = _split_spec(split, train_end, val_end, (test_size, val_size))
         if from_run is None:
             forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
             backends.start_backend()
@@ -373,7 +373,7 @@ def _train(
     `plotting`: whether to plot, and the series ids to plot (None: the first few)."""
     plots, ids = plotting
     from forecast import runs
-    from forecast.windowing import split_series
+    from forecast.splits import split_series
 
     console = Console()
     say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)

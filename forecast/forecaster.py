@@ -1,7 +1,7 @@
 """`Forecaster`: the one object most users touch — fit, predict, evaluate, backtest, save.
 
 It runs short workflows over the pipeline's modules: `series.as_collection` (one series or
-many) → `windowing` (THE split) → `SeriesScaler` fitted on the training part → `linear`
+many) → `splits` (THE split) → `SeriesScaler` fitted on the training part → `linear`
 (the baseline the model starts from) → a `models` builder → `training.fit` → predictions
 turned back into original units and scored by `evaluation` beside the baselines. Its state
 schema is `get_config()` / `from_config()`; `artifacts` writes and reads the files.
@@ -55,8 +55,9 @@ from forecast.series import (
     series_label,
 )
 from forecast.settings import DEFAULTS, Settings
+from forecast.splits import SplitParts, SplitSpec
 from forecast.state import FittedState
-from forecast.windowing import SplitParts, SplitSpec, WindowFeeder
+from forecast.windowing import WindowFeeder
 
 Validation = float | int | pd.DataFrame | Mapping[str, Any] | SplitSpec | None
 _SHORT = ("the training slice", "lookback + horizon =", "use a shorter lookback or horizon")

@@ -19,7 +19,7 @@ import pandas as pd
 from forecast import panel
 from forecast.errors import ConfigError, check_positive_int
 from forecast.linear import LookbackChoice
-from forecast.windowing import SplitParts
+from forecast.splits import SplitParts
 
 AUTO = "auto"  # lookback setting: choose on the validation part
 FALLBACK = 48  # lookback used for AUTO when there is no validation part

@@ -1,7 +1,7 @@
 """Many series at once: held-out parts, series too short to train on, batched forecasts.
 
 - `fit_parts` / `split_last`: the training and validation parts `Forecaster.fit` uses,
-  every way it accepts them (moved here from `windowing`, which keeps the split itself).
+  every way it accepts them (`forecast.splits` holds the split itself).
 - `trainable`: which series can give a training window; the others are left out of
   training and forecast by a named fallback (`fallback_method`: the linear baseline where
   its input fits, else seasonal naive, else naive).
@@ -27,14 +27,8 @@ from forecast.linear import LookbackChoice, choose_lookback, longest_fitting
 from forecast.quantiles import split as quantile_split
 from forecast.scaling import PanelScaler, SeriesScaler
 from forecast.series import SINGLE, series_info
-from forecast.windowing import (
-    SplitParts,
-    SplitSpec,
-    WindowFeeder,
-    first_origin,
-    split,
-    split_series,
-)
+from forecast.splits import SplitParts, SplitSpec, first_origin, split, split_series
+from forecast.windowing import WindowFeeder
 
 PREDICT_BATCH = 1024  # windows per model call when predicting
 # Predict calls hold a multiple of this many windows (zero windows pad the last): on CPU the
@@ -436,7 +430,7 @@ def window_spans(
     """Forecasts of every window whose first target is at `start` or later, per series.
 
     Args:
-        data: `{id: frame}`; start: as `windowing.first_origin` takes it, or `{id: start}`.
+        data: `{id: frame}`; start: as `splits.first_origin` takes it, or `{id: start}`.
         lookback, horizon, n_targets: the model's window and targets; scaler: its scaler.
         fallback: `(id, rows of input) -> None` (the model forecasts) or a baseline's name.
         baselines: `(frame, origins, id) -> {name: (n, horizon, n_targets)}`, original units.

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from forecast.evaluation import Report
     from forecast.forecaster import Forecaster
-    from forecast.windowing import SplitParts
+    from forecast.splits import SplitParts
 
 RUN_SUBDIR = ".train"  # checkpoints and crash-resume state, inside the output folder
 # Settings that may change between an interrupted run and its resumption.
@@ -402,7 +402,7 @@ def seen_rows_note(frame: pd.DataFrame, test: Any, lookback: int, spans: dict) -
     split's validation (or training) part `spans`: those scores are optimistic."""
     import pandas as pd
 
-    from forecast.windowing import first_origin
+    from forecast.splits import first_origin
 
     seen = (spans.get("val") or {}).get("end") or (spans.get("train") or {}).get("end")
     if seen is None or not isinstance(frame.index, pd.DatetimeIndex):

@@ -161,8 +161,8 @@ def fit_summary(forecaster: Any, fitted: Any, seconds: float) -> str:
 
 
 def when(value: Any) -> str:
-    """A timestamp as the tables show it (`forecast.windowing.format_stamp`)."""
-    from forecast.windowing import format_stamp  # imports Keras: not before --backend
+    """A timestamp as the tables show it (`forecast.splits.format_stamp`)."""
+    from forecast.splits import format_stamp
 
     return format_stamp(value)
 

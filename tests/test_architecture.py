@@ -33,6 +33,7 @@ LAYERS: list[set[str]] = [
         "forecast.series",
         "forecast.reading",
         "forecast.scaling",
+        "forecast.splits",
         "forecast.windowing",
         "forecast.linear",
         "forecast.evaluation",

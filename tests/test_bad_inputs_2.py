@@ -616,7 +616,7 @@ def test_a_run_killed_after_training_finished_is_not_trained_again(
 
     from forecast.forecaster import Forecaster
     from forecast.series import load_series
-    from forecast.windowing import SplitSpec, split_series
+    from forecast.splits import SplitSpec, split_series
 
     settings = dict(lookback=14, horizon=7, epochs=2, model_options={"units": 4}, verbose=0)
     parts = split_series(load_series(DAILY), SplitSpec((0.6, 0.2, 0.2)), context=14)

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from forecast import load_series, runs, training
 from forecast.cli import app
-from forecast.windowing import split_series
+from forecast.splits import split_series
 
 ROOT = Path(__file__).resolve().parents[1]
 DAILY = ROOT / "data" / "synthetic_daily.csv"

@@ -12,7 +12,7 @@ from forecast import Forecaster, load_series, lookback
 from forecast.errors import ConfigError, DataError
 from forecast.evaluation import baseline_forecasts
 from forecast.series import SINGLE
-from forecast.windowing import SplitSpec, split_series
+from forecast.splits import SplitSpec, split_series
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DAILY = DATA / "synthetic_daily.csv"

@@ -215,7 +215,7 @@ def run_cell(cell: dict[str, Any]) -> dict[str, Any]:
     from forecast.forecaster import Forecaster
     from forecast.panel import history_of
     from forecast.series import load_series
-    from forecast.windowing import SplitSpec, split_series
+    from forecast.splits import SplitSpec, split_series
 
     began = time.perf_counter()
     series = load_series(cell["path"], **cell["load"])  # with `id_col`: many series
