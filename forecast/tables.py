@@ -153,9 +153,10 @@ def fit_summary(forecaster: Any, fitted: Any, seconds: float) -> str:
         best = "val_loss never improved: kept the last epoch"
     else:
         best = "no validation: kept the last epoch"
+    steps = getattr(forecaster, "lookback_", forecaster.lookback)  # the one chosen
     return (
         f"model  {forecaster.model_.name}: {params:,} parameters, lookback "
-        f"{forecaster.lookback_} → horizon {forecaster.horizon}\n"
+        f"{steps} → horizon {forecaster.horizon}\n"
         f"fit    {fitted.epochs_run} epochs ({how}), {best}, {seconds:.1f} s"
     )
 
