@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_helpers import invoke, one_error
+from cli_helpers import invoke, one_error, trained_run
 
 ROOT = Path(__file__).resolve().parents[1]
 DAILY = ROOT / "data" / "synthetic_daily.csv"
@@ -28,10 +28,7 @@ TINY += ["--batch-size", "256", "--quiet", "--no-plots"]
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run folder trained once (1 epoch, 4 units) on the bundled daily data."""
-    out = tmp_path_factory.mktemp("bad2") / "daily"
-    result = invoke("train", DAILY, *TINY, "--out", out)
-    assert result.exit_code == 0, result.output
-    return out
+    return trained_run(tmp_path_factory, "bad2", *TINY)
 
 
 def last_error(result: object, *needles: str) -> str:
