@@ -278,6 +278,7 @@ def _split_spec(
 ) -> Any:
     """`--split`, `--train-end` / `--val-end` or `--test-size` / `--val-size` as a
     `forecast.splits.SplitSpec`."""
+    from forecast.settings import SPLIT
     from forecast.splits import SplitSpec, parse_fractions
 
     if sizes[0] is not None or sizes[1] is not None:
@@ -290,7 +291,7 @@ def _split_spec(
         raise ConfigError("--train-end and --val-end go together: give both timestamps")
     if train_end is not None:
         return SplitSpec(train_end=train_end, val_end=val_end)
-    return SplitSpec(parse_fractions(split or "0.6,0.2,0.2", "--split"))
+    return SplitSpec(parse_fractions(split, "--split") if split else SPLIT)
 
 
 # ---------------------------------------------------------------------- train

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import typer
 
 from forecast.cli_errors import OPTION_NAMES
-from forecast.settings import DEFAULTS, choices, one_of
+from forecast.settings import DEFAULTS, SPLIT, choices, one_of
 
 CLI_DEFAULTS = {"horizon": 12}  # the command line's own defaults (the library's horizon is 1)
 
@@ -234,7 +234,8 @@ Guard = Annotated[
 Split = Annotated[
     str | None,
     typer.Option(
-        help="Train, validation and test fractions, in time order.", show_default="0.6,0.2,0.2"
+        help="Train, validation and test fractions, in time order.",
+        show_default=",".join(f"{x:g}" for x in SPLIT),
     ),
 ]
 TestSize = Annotated[

@@ -76,6 +76,9 @@ SETTINGS: dict[str, Setting] = {
     "verbose": Setting(1),
 }
 DEFAULTS = SimpleNamespace(**{name: s.default for name, s in SETTINGS.items()})
+# A run's split when none is given (`forecast.splits.SplitSpec`, `--split`, `batch`'s `split`):
+# train, validation and test fractions, in time order.
+SPLIT = (0.6, 0.2, 0.2)
 
 
 def choices(name: str) -> tuple[str, ...]:

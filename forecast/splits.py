@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, DataError, check_positive_int
+from forecast.settings import SPLIT
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ class SplitSpec:
         if by_time and (self.train_end is None or self.val_end is None):
             raise ConfigError("train_end and val_end go together: give both timestamps")
         if not by_time and not self.by_size:
-            fractions = self.fractions if self.fractions is not None else (0.6, 0.2, 0.2)
+            fractions = self.fractions if self.fractions is not None else SPLIT
             object.__setattr__(self, "fractions", parse_fractions(fractions))
 
     @property
@@ -288,7 +289,7 @@ def split_series(
 
     Args:
         series: a frame from `load_series`, or a collection.
-        spec: where to cut; default `SplitSpec()` (fractions 0.6, 0.2, 0.2).
+        spec: where to cut; default `SplitSpec()` (fractions `forecast.settings.SPLIT`).
         context: rows before val and test given to them as input history (the lookback).
 
     Returns a `SplitParts`; raises DataError when the test part of some series is empty.

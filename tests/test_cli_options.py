@@ -88,3 +88,12 @@ def test_renamed_options_are_one_table_that_messages_use_too() -> None:
     assert "lr" in _options() and "learning_rate" not in _options()
     assert as_option("learning_rate must be positive", "learning_rate") == "--lr must be positive"
     assert one_of("model") == "single, stacked or attention"
+
+
+def test_the_default_split_is_declared_once() -> None:
+    from forecast import cli_options
+    from forecast.splits import SplitSpec
+
+    split = next(m for m in cli_options.Split.__metadata__ if hasattr(m, "show_default"))
+    assert split.show_default == "0.6,0.2,0.2" == ",".join(f"{x:g}" for x in settings.SPLIT)
+    assert SplitSpec().fractions == settings.SPLIT
