@@ -705,7 +705,10 @@ class Forecaster(Settings):
         the settings and the fitted state (`forecast.state.FittedState.to_config`)."""
         self._check_fitted()
         best = getattr(getattr(self, "fit_result_", None), "best_epoch", None)
-        return self.state_.to_config(self.get_params(), best)
+        # The settings as given, but the lookback used (forecaster.json's format: a loaded
+        # forecaster has the lookback its model reads; one saved with "auto" loads too).
+        settings = {**self.get_params(), "lookback": self.lookback_}
+        return self.state_.to_config(settings, best)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], source: str = "config") -> Forecaster:

@@ -2,8 +2,9 @@
 
 The Forecaster owns one `FittedState` (`Forecaster.state_`) and is the only one that writes
 it; nothing here sees a Forecaster. `forecaster.json` holds `FittedState.to_config` (with
-format and versions added by `forecast.artifacts`): the settings as given, the window (the
-lookback used, `lookback_`, and the horizon), the columns (targets first), frequency,
+format and versions added by `forecast.artifacts`): the settings (`Forecaster.get_config`
+writes the lookback used there, as the format always had it), the window (the lookback
+used, `lookback_`, and the horizon), the columns (targets first), frequency,
 seasonal period, scaler parameters, the MASE scale, the last timestamps seen, a description
 of the interval calibration (its arrays live in `intervals.npz`) and a summary of the fit.
 `from_config` checks every value and its consistency, and raises `ArtifactError` naming the
@@ -148,7 +149,7 @@ class FittedState:
     ) -> FittedState:
         """The state of `to_config`, for the settings `lookback` (an int, or "auto") and
         `horizon` (no linear map, history or calibration yet: `load_folder` reads them).
-        Folders saved when `fit` wrote its choice into the lookback setting read the same.
+        A config whose settings say lookback "auto" reads too: the window holds the choice.
 
         Raises:
             ArtifactError: naming `source`, for a missing, invalid or inconsistent value.
