@@ -31,9 +31,7 @@ The table is printed and written to benchmarks/results/accuracy.md and accuracy.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -44,11 +42,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import pandas as pd
+from common import DATA_DIR, command_line, resolve, utc_now, write_results
 
 from forecast import Forecaster, __version__, load_series
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = "../shared/datasets"  # relative to the repository root
 DEFAULT_OUT = "benchmarks/results/accuracy"  # + .md and .csv
 QUICK_OUT = "benchmarks/results/accuracy_quick"  # --quick: never over the full results
 MODELS = ("single", "stacked", "attention")
@@ -110,21 +107,9 @@ def tasks(quick: bool, horizons: Sequence[int]) -> list[Task]:
 
 
 # ---------------------------------------------------------------------------- data and scores
-def command_line(script: str, argv: list[str]) -> str:
-    """The command that ran `benchmarks/<script>` with `argv`, as a results file shows it; a
-    `--runs VALUE` pair (a report-only run's list of earlier commands) is left out."""
-    shown = [a for i, a in enumerate(argv) if "--runs" not in argv[max(i - 1, 0) : i + 1]]
-    return f"python benchmarks/{script} " + shlex.join(shown)
-
-
-def _resolve(path: str) -> Path:
-    given = Path(path)
-    return given if given.is_absolute() or given.exists() else ROOT / given
-
-
 def load(task: Task, data_dir: str) -> pd.DataFrame:
     frame = load_series(
-        _resolve(data_dir) / task.file, target=task.target, covariates=list(task.covariates),
+        resolve(data_dir) / task.file, target=task.target, covariates=list(task.covariates),
         **task.load,
     )  # fmt: skip
     need = task.train + task.val + task.test
@@ -301,7 +286,7 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
             "",
             f"- Mode: {quick}seeds {', '.join(map(str, args.seeds))}; mean ± std over seeds",
             f"- Command: `{command}`",
-            f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%M} UTC",
+            f"- Date: {utc_now()}",
             "- Machine: 2 CPU cores, shared with other jobs (no GPU)",
             f"- Versions: forecast {__version__}, Keras {keras.__version__} "
             f"({keras.backend.backend()} backend)",
@@ -379,11 +364,9 @@ def main(argv: list[str] | None = None) -> int:
         rows += run_task(task, args)
     table = pd.DataFrame(rows)
     wall = time.perf_counter() - start
-    out = _resolve(".") / args.out if not Path(args.out).is_absolute() else Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out.with_suffix(".csv"), index=False, float_format="%.6g")
+    out = resolve(".") / args.out if not Path(args.out).is_absolute() else Path(args.out)
     text = markdown(table, args, command.strip(), wall)
-    out.with_suffix(".md").write_text(text)
+    write_results(out, table, text, float_format="%.6g")
     print(text)
     return 0
 

@@ -18,7 +18,6 @@ Writes benchmarks/results/choice_<setting>.md and .csv.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import sys
@@ -33,6 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy  # the same protocol, data loading and baselines
+from common import DATA_DIR, resolve, utc_now, write_results
 
 from forecast import Forecaster, __version__
 
@@ -116,7 +116,7 @@ def markdown(summary: pd.DataFrame, args: argparse.Namespace, wall: float) -> st
         f"# Default choice: `{args.setting}`, judged on validation MAE",
         "",
         f"- Command: `python benchmarks/choice.py {' '.join(sys.argv[1:])}`".rstrip(),
-        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%dT%H:%M} UTC",
+        f"- Date: {utc_now()}",
         "- Machine: 2 CPU cores, shared with other jobs (no GPU)",
         f"- Versions: forecast {__version__}; seeds {', '.join(map(str, args.seeds))}",
         f"- Wall time: {wall / 60:.1f} min",
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--setting", required=True, help="a Forecaster setting, e.g. loss")
     parser.add_argument("--values", nargs=2, required=True, help="two values (JSON or text)")
     parser.add_argument("--datasets", nargs="+", default=None, help="only these datasets")
-    parser.add_argument("--data-dir", default=accuracy.DATA_DIR)
+    parser.add_argument("--data-dir", default=DATA_DIR)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--out", default=None, help="results path without suffix")
     args = parser.parse_args(argv)
@@ -170,10 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     text = markdown(summarize(runs, args.setting), args, time.perf_counter() - start)
     print(text)
-    out = accuracy._resolve(args.out or f"benchmarks/results/choice_{args.setting}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    runs.to_csv(out.with_suffix(".csv"), index=False, float_format="%.5f")
-    out.with_suffix(".md").write_text(text)
+    out = resolve(args.out or f"benchmarks/results/choice_{args.setting}")
+    write_results(out, runs, text, float_format="%.5f")
     return 0
 
 

@@ -26,7 +26,6 @@ keeps what it measured); the table is printed and written to ett_published.md.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import sys
 import time
@@ -36,7 +35,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import pandas as pd
-from accuracy import DATA_DIR, ROOT, _resolve, command_line, scores
+from accuracy import scores
+from common import DATA_DIR, ROOT, command_line, resolve, utc_now
 
 from forecast import Forecaster, __version__, load_series
 
@@ -56,7 +56,7 @@ PUBLISHED = {  # (MSE, MAE) per horizon, standardized scale, ETTh1 univariate
 
 def load(data_dir: str) -> pd.DataFrame:
     """ETTh1 `OT`, the first 14 400 rows (train + validation + test)."""
-    frame = load_series(_resolve(data_dir) / "ETTh1.csv", time_col="date", target="OT")
+    frame = load_series(resolve(data_dir) / "ETTh1.csv", time_col="date", target="OT")
     return frame.iloc[: TRAIN + VAL + TEST]
 
 
@@ -168,7 +168,7 @@ def header(title: str, command: str) -> list[str]:
         f"# {title}",
         "",
         f"- Command: `{command}`",
-        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%M} UTC",
+        f"- Date: {utc_now()}",
         "- Machine: 2 CPU cores, shared with other jobs (no GPU)",
         f"- Versions: forecast {__version__}, Keras {keras.__version__} "
         f"({keras.backend.backend()} backend)",

@@ -36,7 +36,6 @@ Writes benchmarks/results/intervals.md and .csv (or `--out`).
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import sys
 import time
@@ -51,6 +50,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy  # the same protocol and data loading
 import choice  # the same parts and lookback choice
+from common import DATA_DIR, command_line, resolve, utc_now, write_results
 
 from forecast import Forecaster, __version__
 
@@ -163,10 +163,10 @@ def panel_task(name: str, args: argparse.Namespace) -> list[dict]:
     `--panel-epochs`; gaps inside a series filled by interpolation, missing values at its
     start and end dropped)."""
     from forecast import load_series
-    from forecast.windowing import SplitSpec, split_series
+    from forecast.splits import SplitSpec, split_series
 
     file, id_col, time_col, target, horizon, lookback, val_size, test_size, keep = PANELS[name]
-    path = accuracy._resolve(args.data_dir) / file
+    path = resolve(args.data_dir) / file
     raw = pd.read_csv(path)
     seen = raw[target].notna().groupby(raw[id_col])
     inside = seen.cummax() & seen.transform(lambda v: v[::-1].cummax()[::-1])
@@ -194,7 +194,7 @@ def aep_task(args: argparse.Namespace) -> list[dict]:
     lookback 168, the single-series settings otherwise."""
     from forecast import load_series
 
-    path = accuracy._resolve(args.data_dir) / "AEP_hourly.csv"
+    path = resolve(args.data_dir) / "AEP_hourly.csv"
     frame = load_series(path, time_col="Datetime", target="AEP_MW", sort=True,
                         duplicates="mean", fill="interpolate").iloc[-13128:]  # fmt: skip
     tr, va, lookback = int(0.6 * len(frame)), int(0.8 * len(frame)), 168
@@ -216,7 +216,7 @@ def m4_task(args: argparse.Namespace) -> list[dict]:
     calibration, per-series scaled) on the 13 values before the official test part."""
     import m4_weekly
 
-    from forecast.windowing import SplitSpec, split_series
+    from forecast.splits import SplitSpec, split_series
 
     series, _ = m4_weekly.load()
     parts = split_series(series, SplitSpec(test_size=13, val_size=13), context=52)
@@ -263,7 +263,7 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         "# Prediction intervals on test data: coverage and MSIS beside naive",
         "",
         f"- Command: `{command}`",
-        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%dT%H:%M} UTC",
+        f"- Date: {utc_now()}",
         "- Machine: 2 CPU cores, shared with other jobs (no GPU)",
         f"- Versions: forecast {__version__}; seeds {' '.join(map(str, args.seeds))}",
         f"- Wall time: {wall / 60:.1f} min",
@@ -329,7 +329,7 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=accuracy.DATA_DIR, help="folder with the CSVs")
+    parser.add_argument("--data-dir", default=DATA_DIR, help="folder with the CSVs")
     parser.add_argument("--out", default=DEFAULT_OUT, help="results path without suffix")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--epochs", type=int, default=15, help="epoch cap per fit")
@@ -348,7 +348,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
-    command = accuracy.command_line("intervals.py", argv)
+    command = command_line("intervals.py", argv)
     began = time.perf_counter()
     rows = [row for task in chosen_tasks(args.tasks) for row in run_task(task, args)]
     if args.tasks and "AEP" in args.tasks:
@@ -358,11 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     rows += [row for name in PANELS if args.tasks and name in args.tasks
              for row in panel_task(name, args)]  # fmt: skip
     table = pd.DataFrame(rows)
-    out = accuracy._resolve(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out.with_suffix(".csv"), index=False)
+    out = resolve(args.out)
     text = markdown(table, args, command.strip(), time.perf_counter() - began)
-    out.with_suffix(".md").write_text(text)
+    write_results(out, table, text)
     print(text)
     return 0
 

@@ -31,15 +31,14 @@ from unittest import mock
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pandas as pd
-from accuracy import DATA_DIR, ROOT, command_line
+from common import DATA_DIR, RESULTS, ROOT, command_line
 from ett_published import header
 
 from forecast import Forecaster, load_series
 from forecast.models import common
 from forecast.models.known_future import PARTS, future_path
-from forecast.windowing import SplitSpec, split_series
+from forecast.splits import SplitSpec, split_series
 
-RESULTS = ROOT / "benchmarks" / "results"
 NAME = "known_future_aep"
 HORIZON, SEASON = 24, 168
 VARIANTS = {  # name -> Forecaster settings beyond the shared ones

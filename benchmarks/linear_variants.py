@@ -26,7 +26,6 @@ Writes benchmarks/results/linear_variants.md and linear_variants.csv.
 from __future__ import annotations
 
 import argparse
-import datetime
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import ALPHAS, DATA_DIR, ETT, ETT_COVARIATES, ROOT, _resolve
+from accuracy import ALPHAS, ETT, ETT_COVARIATES
+from common import DATA_DIR, ROOT, resolve, utc_now, write_results
 
 DEFAULT_OUT = "benchmarks/results/linear_variants"
 LOOKBACKS = (96, 168, 336)
@@ -49,7 +49,7 @@ Features = Callable[[np.ndarray, int], np.ndarray]  # (origins, lookback) -> (n,
 def load(data_dir: str) -> tuple[np.ndarray, np.ndarray, float]:
     """ETTh1's 7 columns standardized with training statistics `(rows, 7)` (OT last), the
     hour of each row `(rows,)` and OT's training standard deviation (to report °C)."""
-    frame = pd.read_csv(_resolve(data_dir) / ETT["file"], parse_dates=["date"]).iloc[:TE]
+    frame = pd.read_csv(resolve(data_dir) / ETT["file"], parse_dates=["date"]).iloc[:TE]
     values = frame[[*ETT_COVARIATES, ETT["target"]]].to_numpy(np.float64)
     mean, std = values[:TR].mean(axis=0), values[:TR].std(axis=0)
     return (values - mean) / std, frame["date"].dt.hour.to_numpy(), float(std[-1])
@@ -170,7 +170,7 @@ def markdown(rows: list[dict], command: str) -> str:
         "# How far does a linear map go on ETTh1 OT? Variants of the NLinear baseline",
         "",
         f"- Command: `{command}`",
-        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%dT%H:%M} UTC",
+        f"- Date: {utc_now()}",
         "- Protocol: `benchmarks/accuracy.py`'s (rows 0-8639 train, 8640-11519 validation, "
         "11520-14399 test, test windows at stride 1 whose targets lie in the test span); MAE "
         "in °C; lookback (96, 168, 336) and penalty (0.1 to 1e5) chosen by validation MAE per "
@@ -209,9 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.no_write:
         out = ROOT / args.out
-        out.parent.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(rows).to_csv(out.with_suffix(".csv"), index=False)
-        out.with_suffix(".md").write_text(text)
+        write_results(out, pd.DataFrame(rows), text)
         print(f"wrote {out.with_suffix('.md')} and .csv")
     return 0
 

@@ -28,11 +28,9 @@ Writes benchmarks/results/lstm_kernels.md and lstm_kernels.csv.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -40,8 +38,8 @@ import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
+from common import ROOT, utc_now, write_results
 
-ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = "benchmarks/results/lstm_kernels"
 
 
@@ -251,7 +249,7 @@ def markdown(summary: pd.DataFrame, info: dict, args: argparse.Namespace) -> str
         "# LSTM kernels on CPU: where the training step's time goes",
         "",
         "- Command: `python benchmarks/lstm_kernels.py`",
-        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%dT%H:%M} UTC",
+        f"- Date: {utc_now()}",
         f"- Machine: {os.cpu_count()} CPU cores, shared with other jobs; TensorFlow "
         f"{tf.__version__}, Keras {keras.__version__}",
         f"- Size: batch {args.batch}, lookback {args.steps}, 1 input, {args.units} units; "
@@ -308,9 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(summary, info, args)
     print(text)
     out = ROOT / args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    times.to_csv(out.with_suffix(".csv"), index=False, float_format="%.4f")
-    out.with_suffix(".md").write_text(text)
+    write_results(out, times, text, float_format="%.4f")
     return 0
 
 

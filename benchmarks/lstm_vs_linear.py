@@ -41,16 +41,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import pandas as pd
-from accuracy import (
-    DATA_DIR,
-    ETT,
-    ETT_LOOKBACKS,
-    ROOT,
-    Task,
-    _resolve,
-    command_line,
-    linear_baseline,
-)
+from accuracy import ETT, ETT_LOOKBACKS, Task, linear_baseline
+from common import DATA_DIR, ROOT, command_line, resolve
 from ett_published import header
 
 from forecast import Forecaster, load_series, models, training
@@ -80,7 +72,7 @@ def all_tasks() -> dict[str, Task]:
 
 def load_task(task: Task, data_dir: str) -> pd.DataFrame:
     """The task's rows: the first train+val+test rows, or for AEP the most recent ones."""
-    frame = load_series(_resolve(data_dir) / task.file, target=task.target, **task.load)
+    frame = load_series(resolve(data_dir) / task.file, target=task.target, **task.load)
     need = task.train + task.val + task.test
     return frame.iloc[-need:] if task.file == "AEP_hourly.csv" else frame.iloc[:need]
 

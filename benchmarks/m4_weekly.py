@@ -27,12 +27,11 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from common import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -147,7 +146,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from forecast.panel import history_of
-    from forecast.windowing import SplitSpec, split_series
+    from forecast.splits import SplitSpec, split_series
 
     series, raw = load()
     if args.validation:  # the official test part is never seen: the last 13 values before it

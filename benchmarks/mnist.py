@@ -38,10 +38,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 import numpy as np
+from common import ROOT
 
 from forecast.vision import MnistData, train_mnist
 
-ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = "../shared/datasets/mnist.npz"
 BATCH_SIZE = 32
 VAL_IMAGES = 5000

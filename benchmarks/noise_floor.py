@@ -5,7 +5,7 @@
 `sigma * sqrt(2 / pi) = 0.798` (the noise floor); on a finite test span the "oracle" that knows
 the deterministic part exactly gets a little more or less, so it is measured on the same rows.
 
-Protocol: chronological split 70 / 15 / 15 with `forecast.windowing.split(context=lookback)`,
+Protocol: chronological split 70 / 15 / 15 with `forecast.splits.split(context=lookback)`,
 `SeriesScaler("standard")` fitted on the training part, one-step windows, early stopping on
 the validation part (patience, best weights kept), seed 0. Each builder (single, stacked,
 attention) is trained with its defaults and lookback `--lookback`; its test forecasts are turned
@@ -44,8 +44,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import pandas as pd
+from common import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 DATA = Path("data/synthetic_daily.csv")  # relative to the repository root
 SIGMA = 1.0
@@ -81,8 +81,9 @@ def train_and_forecast(
     """Train one builder; return its forecasts of the test rows (original units) and facts."""
     from forecast.models import get_builder
     from forecast.scaling import SeriesScaler
+    from forecast.splits import split
     from forecast.training import fit, set_seed
-    from forecast.windowing import WindowFeeder, make_windows, split
+    from forecast.windowing import WindowFeeder, make_windows
 
     parts = split(series, train=0.7, val=0.15, context=lookback)
     scaler = SeriesScaler("standard").fit(parts.train)
@@ -161,7 +162,7 @@ def main() -> int:
     import keras
 
     from forecast.series import load_series
-    from forecast.windowing import split
+    from forecast.splits import split
 
     began = time.perf_counter()
     series = load_series(ROOT / DATA, target="value")

@@ -43,17 +43,13 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from common import ROOT, command_line
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from accuracy import command_line  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "datasets"
 OUT = ROOT / "benchmarks" / "results"
@@ -160,7 +156,7 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
     import keras
 
     from forecast import Forecaster, competition
-    from forecast.windowing import SplitSpec
+    from forecast.splits import SplitSpec
 
     rows, first_per = [], None
     settings = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}

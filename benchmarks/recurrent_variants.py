@@ -31,7 +31,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import pandas as pd
-from accuracy import DATA_DIR, ROOT, command_line, scores
+from accuracy import scores
+from common import DATA_DIR, ROOT, command_line
 from ett_published import header, load
 
 from forecast import Forecaster, models

@@ -28,7 +28,8 @@ import time
 
 import numpy as np
 import pandas as pd
-from accuracy import ROOT, linear_baseline, target_windows
+from accuracy import linear_baseline, target_windows
+from common import ROOT
 from ett_published import header
 from lstm_vs_linear import DATA_DIR, all_tasks, load_task
 from sklearn.ensemble import HistGradientBoostingRegressor

@@ -53,7 +53,8 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT
+
 RESULTS = ROOT / "benchmarks" / "results"
 DATA = Path("../shared/datasets/ETTh1.csv")  # relative to the repository root
 TRAIN_ROWS = 8640

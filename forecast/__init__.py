@@ -21,7 +21,7 @@ _LAZY = {
     "load_series": "forecast.series",
     "SeriesScaler": "forecast.scaling",
     "make_windows": "forecast.windowing",
-    "split": "forecast.windowing",
+    "split": "forecast.splits",
     "WindowFeeder": "forecast.windowing",
     "fit": "forecast.training",
     "get_builder": "forecast.models",

@@ -33,6 +33,7 @@ from typing import Any
 
 from forecast._version import __version__
 from forecast.errors import ConfigError, check_choice
+from forecast.settings import choices
 
 BACKENDS = ("tensorflow", "jax", "torch")
 _INSTALL = {
@@ -184,7 +185,7 @@ def backend_started() -> bool:
 
 
 # ---------------------------------------------------------------------- device
-DEVICES = ("auto", "cpu", "gpu", "gpu:N")  # the device values; N is a GPU number
+DEVICES = choices("device")  # the device values (`forecast.settings`); N is a GPU number
 
 
 def parse_device(device: str) -> str | None:
@@ -257,7 +258,7 @@ def _require_gpu(device: str, wanted: str) -> str:
 
 
 # ---------------------------------------------------------------------- data parallel
-DISTRIBUTIONS = ("none", "data_parallel")  # None means "none": one device
+DISTRIBUTIONS = choices("distribution")  # None means "none": one device
 _distribution = contextvars.ContextVar("distribution", default="none")
 
 

@@ -1,6 +1,8 @@
-"""A `Forecaster`'s prediction intervals: calibrated after `fit`, drawn around its forecasts.
+"""Prediction intervals of a fitted forecaster: calibrated after `fit`, drawn around forecasts.
 
-The glue between the Forecaster and `forecast.intervals` (conformal scores and bounds) and
+Pure functions over `Bands` (the forecaster's `intervals` mode, the quantiles its model
+learns, its lookback, targets and calibration: explicit values, never the Forecaster), the
+glue between `Forecaster` and `forecast.intervals` (conformal scores and bounds) and
 `forecast.quantiles` (quantile heads):
 
 - `calibrate`: after training, the validation windows' scores (`intervals.validation_scores`:
@@ -27,31 +29,41 @@ conformal intervals.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from forecast import interval_choice, intervals, panel, quantiles
+from forecast import interval_choice, intervals, quantiles
 from forecast.intervals import Calibration
 
 
-def quantiles_of(f: Any) -> tuple[float, ...] | None:
-    """The quantiles the model of Forecaster `f` learns, or None (no quantile heads);
-    `forecast.quantiles.resolve` checks the settings (ConfigError)."""
-    return quantiles.resolve(f.loss, f.quantiles, f.intervals)
+class Bands(NamedTuple):
+    """What drawing a fitted forecaster's intervals needs.
+
+    Attributes:
+        mode: its `intervals` setting ("auto", "conformal", "adaptive", "raw" or "none").
+        quantiles: the quantiles its model learns (`forecast.quantiles.resolve`), or None.
+        lookback: the input rows of a window (`Forecaster.lookback_`).
+        n_targets: the target columns, first in each frame.
+        calibration: its calibration on the validation windows (`calibrate`), or None.
+    """
+
+    mode: str
+    quantiles: tuple[float, ...] | None
+    lookback: int
+    n_targets: int
+    calibration: Calibration | None = None
+
+    def targets(self, frame: Any) -> np.ndarray:
+        """The target values `(rows, n_targets)` of `frame`, in original units."""
+        return frame.to_numpy(dtype=np.float64)[:, : self.n_targets]
 
 
-def split(f: Any, out: np.ndarray, key: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """The model outputs `out` of series `key` in original units: the point forecasts `(n,
-    horizon, n_targets)` (the median with quantile heads) and the quantile forecasts `(n,
-    horizon, n_targets, Q)` or None (`forecast.panel.unscaled`)."""
-    return panel.unscaled(f.scaler_, key, out, quantiles_of(f))
-
-
-def check_levels(f: Any, levels: Any, strict: bool = True) -> tuple[float, ...]:
-    """`intervals.check_levels(levels)`; with quantile heads each level must be servable
-    (ConfigError naming the levels available), or, not `strict`, the others are dropped."""
-    levels, qs = intervals.check_levels(levels), quantiles_of(f)
+def check_levels(levels: Any, qs: Sequence[float] | None, strict: bool = True) -> tuple[float, ...]:
+    """`intervals.check_levels(levels)`; with quantile heads (quantiles `qs`) each level must
+    be servable (ConfigError naming the levels available), or, not `strict`, the others are
+    dropped."""
+    levels = intervals.check_levels(levels)
     if qs is None:
         return levels
     if not strict:
@@ -59,28 +71,28 @@ def check_levels(f: Any, levels: Any, strict: bool = True) -> tuple[float, ...]:
     return quantiles.check_servable(qs, levels)
 
 
-def calibrate(f: Any, train: dict, held: dict, spans: dict) -> Calibration | None:
-    """Split-conformal scores of the fitted Forecaster `f` and of naive on the validation
-    windows (`held`; `spans`: `Forecaster.window_spans` of every origin there, the guard
-    applied, computed once by `fit`), scaled per series for many (`intervals.calibrate`);
-    with `intervals="auto"` also the mode chosen on them (`choose`). None without
-    validation data or with `intervals="none"`."""
-    if intervals.check_interval_mode(f.intervals) == "none" or not held:
+def calibrate(bands: Bands, train: dict, held: dict, spans: dict) -> Calibration | None:
+    """Split-conformal scores of a fitted forecaster and of naive on the validation windows
+    (`held`; `spans`: `Forecaster.window_spans` of every origin there, the guard applied,
+    computed once by `fit`), scaled per series (`train`: the training parts) for many
+    (`intervals.calibrate`); with `intervals="auto"` also the mode chosen on them
+    (`choose`). None without validation data or with `intervals="none"`."""
+    if intervals.check_interval_mode(bands.mode) == "none" or not held:
         return None
-    qs = quantiles_of(f)
+    qs = bands.quantiles
     levels = list(quantiles.servable_levels(qs)) if qs else []
     errors, widths, origins, local = {}, {}, {}, {}
     for key, (found, preds, actual, bases, _, quants) in spans.items():
         pairs = {lv: (preds, preds) for lv in levels}  # a fallback: the point's errors
         if quants is not None:
             pairs = quantiles.pairs(quants, qs, levels)
-        local[key] = intervals.window_scale(f.target_values(held[key]), found, f.lookback)
+        local[key] = intervals.window_scale(bands.targets(held[key]), found, bands.lookback)
         errors[key] = intervals.validation_scores(actual, preds, bases["naive"], pairs, local[key])
         widths[key] = {lv: hi - lo for lv, (lo, hi) in pairs.items()}
         origins[key] = found
-    scales = {k: intervals.series_scale(f.target_values(frame)) for k, frame in train.items()}
+    scales = {k: intervals.series_scale(bands.targets(frame)) for k, frame in train.items()}
     calibration = intervals.calibrate(errors, scales if len(train) > 1 else None)
-    if f.intervals == "auto":
+    if bands.mode == "auto":
         calibration.choice = choose(calibration, errors, widths, origins, local, levels or None)
     return calibration
 
@@ -126,7 +138,7 @@ def choose(
 
 
 def bounds(
-    f: Any,
+    bands: Bands,
     key: str,
     frame: Any,
     preds: np.ndarray,
@@ -145,20 +157,20 @@ def bounds(
     every validation window. Levels always nest (`intervals.nested`)."""
     if not levels:
         return {}
-    calibration = intervals.check_calibrated(f.calibration_)
-    used = interval_choice.Candidate(f.intervals, f.intervals == "adaptive", True)
-    if f.intervals == "auto" and calibration.choice:
+    calibration = intervals.check_calibrated(bands.calibration)
+    used = interval_choice.Candidate(bands.mode, bands.mode == "adaptive", True)
+    if bands.mode == "auto" and calibration.choice:
         used = interval_choice.candidate(calibration.choice["used"])
     pairs = None
     if quants is not None and method == "model" and used.quantile:
-        pairs = quantiles.pairs(quants, quantiles_of(f), levels)
-        if f.intervals == "raw":
+        pairs = quantiles.pairs(quants, bands.quantiles, levels)
+        if bands.mode == "raw":
             return intervals.nested(pairs)
-    values = f.target_values(frame)
+    values = bands.targets(frame)
     scale = calibration.scale_for(key, values)
     local = used.local and method == "model"
     if local:
-        scale = intervals.window_scale(values, _origins(values, origins), f.lookback)
+        scale = intervals.window_scale(values, _origins(values, origins), bands.lookback)
     actual = actual if used.adaptive else None
     return calibration.bounds(method, preds, levels, scale, origins, actual, pairs, local)
 
@@ -173,26 +185,33 @@ def _origins(values: np.ndarray, origins: np.ndarray | None) -> np.ndarray:
 
 
 def score(
-    f: Any, report: Any, data: dict, spans: dict, levels: Sequence[float], names: Any
+    bands: Bands,
+    report: Any,
+    data: dict,
+    spans: dict,
+    levels: Sequence[float],
+    names: Any,
+    mase_scale: np.ndarray,
 ) -> None:
     """Score the intervals of the model and naive over `spans` (`Forecaster.window_spans` of
     `data`) into `report` (a `forecast.evaluation.Report`): `intervals` pooled over series
-    (`intervals.interval_table`), with many series each one's coverage in `per_series`
-    (`intervals.series_coverage`), the small-set and full-coverage notes, and
-    `interval_mode` (the mode used and why)."""
+    (`intervals.interval_table`, MSIS by `mase_scale` `(n_targets,)`), with many series each
+    one's coverage in `per_series` (`intervals.series_coverage`), the small-set and
+    full-coverage notes, and `interval_mode` (the mode used and why)."""
     found = [
-        {m: bounds(f, k, data[k], p, levels, m, s[0], s[2], s[5])
-         for m, p in (("model", s[1]), ("naive", s[3]["naive"]))}
+        {m: bounds(bands, k, data[k], p, levels, m, s.origins, s.actual, s.quantiles)
+         for m, p in (("model", s.forecasts), ("naive", s.baselines["naive"]))}
         for k, s in spans.items()
     ]  # fmt: skip
     if len(spans) > 1 and report.per_series is not None:
-        actual = {k: s[2] for k, s in spans.items()}
+        actual = {k: s.actual for k, s in spans.items()}
         cover = intervals.series_coverage(actual, dict(zip(spans, found, strict=True)), names)
         report.per_series = report.per_series.merge(cover, "left")
-    actual = np.concatenate([s[2] for s in spans.values()])
+    actual = np.concatenate([s.actual for s in spans.values()])
     pooled = intervals.concat_bounds(found)
-    report.intervals = intervals.interval_table(actual, pooled, f.mase_scale_, names)
-    report.notes += f.calibration_.notes(levels)
+    report.intervals = intervals.interval_table(actual, pooled, mase_scale, names)
+    calibration = intervals.check_calibrated(bands.calibration)
+    report.notes += calibration.notes(levels)
     overall = report.interval_overall()
     report.notes += intervals.full_coverage_notes(overall, actual[..., 0].size)
-    report.interval_mode = f.calibration_.describe(f.intervals)
+    report.interval_mode = calibration.describe(bands.mode)

@@ -2,8 +2,7 @@
 `data/` folder and the shared public datasets folder, each described from its own rows.
 
 `bundled_datasets` and `public_datasets` list them (`scan_dataset`: read fast, a sample of
-rows plus the id column); `describe_dataset` finds the options that load a CSV by loading it
-with `forecast.series.load_series`.
+rows plus the id column).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import pandas as pd
 
 from forecast.errors import DataError
 from forecast.reading import open_bytes
-from forecast.series import TIME_NAMES, is_text, load_series, pick_time_col
+from forecast.series import is_text, pick_time_col
 
 DATA_SUFFIXES = (".csv", ".csv.gz")  # the files `forecast datasets` lists
 SAMPLE_ROWS = 2000  # rows read to find a listed file's columns, order and frequency
@@ -33,7 +32,6 @@ class DatasetInfo:
     freq: str | None
     time_col: str | None
     target: str
-    fill: str | None = None  # "interpolate" when the file has gaps or missing values
     id_col: str | None = None  # many series in one file (long format)
     n_series: int = 1
     sort: bool = False  # rows not in time order: `--sort`
@@ -45,7 +43,6 @@ class DatasetInfo:
         found.append(f"--target {self.target}")
         found += [f"--id-col {self.id_col}"] if self.id_col else []
         found += ["--sort"] if self.sort else []
-        found += [f"--fill {self.fill}"] if self.fill else []
         return " ".join(found)
 
     @property
@@ -59,29 +56,6 @@ class DatasetInfo:
 def repo_root() -> Path:
     """The folder holding the package source (the repository in an editable install)."""
     return Path(__file__).resolve().parents[1]
-
-
-def describe_dataset(
-    path: str | os.PathLike, time_col: str | None = None, target: str | None = None
-) -> DatasetInfo:
-    """Rows, columns and frequency of a CSV, and whether it needs `fill="interpolate"`."""
-    raw = pd.read_csv(path)
-    columns = [str(c) for c in raw.columns]
-    if time_col is None:
-        time_col = next((c for c in columns if c.strip().lower() in TIME_NAMES), None)
-    if target is None:
-        numeric = [c for c in columns if c != time_col and pd.api.types.is_numeric_dtype(raw[c])]
-        if not numeric:
-            raise DataError(f"{path} has no numeric column to forecast")
-        target = numeric[0]
-    fill = None
-    try:
-        frame = load_series(raw, time_col=time_col, target=target)
-    except DataError:
-        fill = "interpolate"
-        frame = load_series(raw, time_col=time_col, target=target, fill=fill)
-    freq = frame.attrs["forecast"]["freq"]
-    return DatasetInfo(Path(path), len(raw), columns, freq, time_col, target, fill)
 
 
 def scan_dataset(path: str | os.PathLike) -> DatasetInfo:
@@ -113,8 +87,7 @@ def scan_dataset(path: str | os.PathLike) -> DatasetInfo:
         ids = pd.read_csv(path, usecols=[id_col])[id_col]
         rows, n_series = len(ids), ids.nunique()
     target = next((c for c in numeric if c in TARGET_NAMES), numeric[0])
-    return DatasetInfo(path, rows, columns, freq, time_col, target, None, id_col,
-                       n_series, order)  # fmt: skip
+    return DatasetInfo(path, rows, columns, freq, time_col, target, id_col, n_series, order)
 
 
 def _count_rows(path: Path) -> int:

@@ -25,7 +25,7 @@ from rich.console import Console
 
 from forecast import backends, tables
 from forecast._version import __version__
-from forecast.cli_errors import ForecastGroup, as_option, one_line
+from forecast.cli_errors import SETTING_NAMES, ForecastGroup, as_option, one_line
 from forecast.cli_options import (
     AsJson,
     DataOpt,
@@ -277,8 +277,9 @@ def _split_spec(
     split: str | None, train_end: str | None, val_end: str | None, sizes: tuple = (None, None)
 ) -> Any:
     """`--split`, `--train-end` / `--val-end` or `--test-size` / `--val-size` as a
-    `forecast.windowing.SplitSpec`."""
-    from forecast.windowing import SplitSpec, parse_fractions
+    `forecast.splits.SplitSpec`."""
+    from forecast.settings import SPLIT
+    from forecast.splits import SplitSpec, parse_fractions
 
     if sizes[0] is not None or sizes[1] is not None:
         if split is not None or train_end or val_end:
@@ -290,7 +291,7 @@ def _split_spec(
         raise ConfigError("--train-end and --val-end go together: give both timestamps")
     if train_end is not None:
         return SplitSpec(train_end=train_end, val_end=val_end)
-    return SplitSpec(parse_fractions(split or "0.6,0.2,0.2", "--split"))
+    return SplitSpec(parse_fractions(split, "--split") if split else SPLIT)
 
 
 # ---------------------------------------------------------------------- train
@@ -347,18 +348,18 @@ def train(
     with runs.run_folder(out):
         if from_run is None:  # the data first: its errors come before Keras starts
             series = _series(opts, _stdout, _first_lookback(wanted), quiet)
-        spec = _split_spec(split, train_end, val_end, (test_size, val_size))  # imports Keras
+        spec = _split_spec(split, train_end, val_end, (test_size, val_size))
         if from_run is None:
             forecaster = _forecaster(opts, wanted, verbose=_verbosity(quiet))
             backends.start_backend()
         else:  # the options given on the command line, in the library's names
-            given = {"learning_rate" if k == "lr" else k: v for k, v in vars(opts).items()
+            given = {SETTING_NAMES.get(k, k): v for k, v in vars(opts).items()
                      if k != "data" and ctx.get_parameter_source(k).name != "DEFAULT"}  # fmt: skip
             backends.select_device(opts.device)
             backends.start_backend()
             given["verbose"] = _verbosity(quiet)
             forecaster, series = runs.continue_from(from_run, opts.data, given)
-            wanted = forecaster.lookback
+            wanted = forecaster.lookback_
         ids = _names(plot_series) or None
         for key in (k for k in ids or [] if not isinstance(series, dict) or k not in series):
             raise ConfigError(f"--series {key!r} is not a series id of the data (see --id-col)")
@@ -373,7 +374,7 @@ def _train(
     `plotting`: whether to plot, and the series ids to plot (None: the first few)."""
     plots, ids = plotting
     from forecast import runs
-    from forecast.windowing import split_series
+    from forecast.splits import split_series
 
     console = Console()
     say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)
@@ -388,10 +389,10 @@ def _train(
                 "--lookback candidates need a validation part: give --split with a validation "
                 "fraction (e.g. 0.6,0.2,0.2), --train-end and --val-end, or --val-size"
             ) from None
-    parts = split_series(series, spec, context=forecaster.lookback)
+    parts = split_series(series, spec, context=forecaster.lookback_)
     say(tables.data_line(opts.data, series, parts))
     if not isinstance(wanted, int):
-        fixed = f"lookback {forecaster.lookback}: no validation part to choose it on (fixed)"
+        fixed = f"lookback {forecaster.lookback_}: no validation part to choose it on (fixed)"
         say(f"chose  {choice.summary() if choice else fixed}")
     try:
         result = runs.train_and_save(forecaster, parts, out, data=str(opts.data), log=say)

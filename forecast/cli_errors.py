@@ -36,7 +36,10 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-OPTION_NAMES = {"learning_rate": "lr"}  # library setting -> command-line option, where they differ
+# Library setting -> command-line option, where they differ (the options declare themselves
+# by it, `forecast.cli_options`; messages name the option by it, `as_option`).
+OPTION_NAMES = {"learning_rate": "lr"}
+SETTING_NAMES = {option: setting for setting, option in OPTION_NAMES.items()}  # and back
 # Settings that messages write as Python arguments (`fill='interpolate'`, `sort=True`,
 # `time_col=`); on the command line they read `--fill interpolate`, `--sort`, `--time-col`.
 ARGUMENTS = (

@@ -1,6 +1,11 @@
-"""The options of the `forecast` command line, declared once: the data, model and training
-options that `train` and `backtest` share (`shared_options`, grouped into `--help` panels
-that fit an 80-column terminal), and the few others the commands take.
+"""The options of the `forecast` command line: the data, model and training options that
+`train` and `backtest` share (`shared_options`, grouped into `--help` panels that fit an
+80-column terminal), and the few others the commands take.
+
+Each option of a Forecaster setting takes its default and the values its `--help` lists from
+the library's one declaration, `forecast.settings.SETTINGS` (`OPTION_NAMES`: the options named
+otherwise, e.g. `--lr` for `learning_rate`; `CLI_DEFAULTS`: the defaults the command line
+chooses otherwise); `tests/test_cli.py` holds them equal.
 
 `forecast.cli` holds the commands; a command decorated with `@with_shared_options` gets the
 shared options in its `--help` and as one namespace `opts`.
@@ -17,7 +22,10 @@ from typing import Annotated, Any
 
 import typer
 
-from forecast import backends
+from forecast.cli_errors import OPTION_NAMES
+from forecast.settings import DEFAULTS, SPLIT, choices, one_of
+
+CLI_DEFAULTS = {"horizon": 12}  # the command line's own defaults (the library's horizon is 1)
 
 DataArg = Annotated[Path, typer.Argument(help="CSV file with a time column and the series.")]
 RunDirArg = Annotated[Path, typer.Argument(help="A run folder written by `forecast train`.")]
@@ -53,7 +61,10 @@ FutureCovariates = Annotated[
 ]
 Calendar = Annotated[
     str,
-    data_option(help="auto: hour/weekday/yearday sin/cos from the timestamps, read ahead."),
+    data_option(
+        help=f"{one_of('calendar')}; auto: hour/weekday/yearday sin/cos from the timestamps, "
+        "read ahead."
+    ),
 ]
 Holidays = Annotated[
     str | None,
@@ -100,7 +111,7 @@ Dayfirst = Annotated[
     ),
 ]
 DateFormat = Annotated[str | None, data_option(help="Time column format, e.g. '%d.%m.%Y %H:%M'.")]
-Model = Annotated[str, model_option(help="single, stacked or attention.")]
+Model = Annotated[str, model_option(help=f"{one_of('model')}.")]
 Lookback = Annotated[
     str,
     model_option(
@@ -143,7 +154,7 @@ RecurrentLookback = Annotated[
 ]
 Scaler = Annotated[
     str,
-    model_option(help="standard, minmax, robust or none (fit on train)."),
+    model_option(help=f"{one_of('scaler')} (fit on train)."),
 ]
 SeriesScaling = Annotated[
     str,
@@ -155,7 +166,7 @@ SeriesScaling = Annotated[
 ]
 Normalize = Annotated[
     str,
-    model_option(help="Per-window normalization in the model: last, mean_std or none."),
+    model_option(help=f"Per-window normalization in the model: {one_of('normalize')}."),
 ]
 Season = Annotated[
     int | None,
@@ -182,9 +193,7 @@ BatchSize = Annotated[
         min=1, help="Windows per training step; default: 128, smaller for short series."
     ),
 ]
-Loss = Annotated[
-    str, training_option(help="mae, mse, huber, logcosh, mape, msle, quantile (quantile heads).")
-]
+Loss = Annotated[str, training_option(help=f"{one_of('loss')} (quantile: quantile heads).")]
 Quantiles = Annotated[
     str | None,
     training_option(
@@ -192,17 +201,18 @@ Quantiles = Annotated[
         show_default="0.025,0.1,0.5,0.9,0.975",
     ),
 ]
-Optimizer = Annotated[str, training_option(help="adam, rmsprop, sgd, ...")]
-Lr = Annotated[float, training_option("--lr", help="Learning rate.")]
+Optimizer = Annotated[str, training_option(help=f"{one_of('optimizer')}.")]
+Lr = Annotated[float, training_option(f"--{OPTION_NAMES['learning_rate']}", help="Learning rate.")]
 Seed = Annotated[int, training_option(min=0, help="Random seed, for repeatable runs.")]
 Device = Annotated[
     str,
-    training_option(help=f"{', '.join(backends.DEVICES[:-1])} or {backends.DEVICES[-1]}."),
+    training_option(help=f"{one_of('device')}."),
 ]
 DataParallel = Annotated[
     bool,
     training_option(
-        "--data-parallel", help="Train on every visible GPU (else CPU device), batches split."
+        f"--{choices('distribution')[1].replace('_', '-')}",
+        help="Train on every visible GPU (else CPU device), batches split.",
     ),
 ]
 Intervals = Annotated[
@@ -224,7 +234,8 @@ Guard = Annotated[
 Split = Annotated[
     str | None,
     typer.Option(
-        help="Train, validation and test fractions, in time order.", show_default="0.6,0.2,0.2"
+        help="Train, validation and test fractions, in time order.",
+        show_default=",".join(f"{x:g}" for x in SPLIT),
     ),
 ]
 TestSize = Annotated[
@@ -241,15 +252,15 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON only, for scrip
 
 def shared_options(
     data: DataArg,
-    time_col: TimeCol = None,
-    target: Target = None,
+    time_col: TimeCol = DEFAULTS.time_col,
+    target: Target = DEFAULTS.target,
     covariates: Covariates = None,
     future_covariates: FutureCovariates = None,
-    calendar: Calendar = "none",
-    holidays: Holidays = None,
-    id_col: IdCol = None,
-    fill: Fill = None,
-    freq: Freq = None,
+    calendar: Calendar = DEFAULTS.calendar,
+    holidays: Holidays = DEFAULTS.holidays,
+    id_col: IdCol = DEFAULTS.id_col,
+    fill: Fill = DEFAULTS.fill,
+    freq: Freq = DEFAULTS.freq,
     sort: Sort = False,
     duplicates: Duplicates = "error",
     tz: Tz = None,
@@ -258,32 +269,32 @@ def shared_options(
     encoding: Encoding = None,
     dayfirst: Dayfirst = None,
     date_format: DateFormat = None,
-    model: Model = "single",
-    lookback: Lookback = "auto",
-    horizon: Horizon = 12,
+    model: Model = DEFAULTS.model,
+    lookback: Lookback = DEFAULTS.lookback,
+    horizon: Horizon = CLI_DEFAULTS["horizon"],
     units: Units = None,
     dropout: Dropout = None,
     linear_skip: LinearSkip = True,
-    ridge_skip: RidgeSkip = True,
+    ridge_skip: RidgeSkip = DEFAULTS.ridge_skip,
     recurrent_lookback: RecurrentLookback = None,
-    epochs: Epochs = 100,
-    patience: Patience = 10,
-    reduce_lr_patience: ReduceLr = None,
-    ensemble: Ensemble = 1,
-    batch_size: BatchSize = None,
-    loss: Loss = "mae",
-    quantiles: Quantiles = None,
-    optimizer: Optimizer = "adam",
-    lr: Lr = 1e-3,
-    scaler: Scaler = "standard",
-    series_scaling: SeriesScaling = "mean",
-    normalize: Normalize = "last",
-    season: Season = None,
-    seed: Seed = 0,
-    device: Device = "auto",
+    epochs: Epochs = DEFAULTS.epochs,
+    patience: Patience = DEFAULTS.patience,
+    reduce_lr_patience: ReduceLr = DEFAULTS.reduce_lr_patience,
+    ensemble: Ensemble = DEFAULTS.ensemble,
+    batch_size: BatchSize = DEFAULTS.batch_size,
+    loss: Loss = DEFAULTS.loss,
+    quantiles: Quantiles = DEFAULTS.quantiles,
+    optimizer: Optimizer = DEFAULTS.optimizer,
+    lr: Lr = DEFAULTS.learning_rate,
+    scaler: Scaler = DEFAULTS.scaler,
+    series_scaling: SeriesScaling = DEFAULTS.series_scaling,
+    normalize: Normalize = DEFAULTS.normalize,
+    season: Season = DEFAULTS.season,
+    seed: Seed = DEFAULTS.seed,
+    device: Device = DEFAULTS.device,
     data_parallel: DataParallel = False,
-    intervals: Intervals = "auto",
-    guard: Guard = "auto",
+    intervals: Intervals = DEFAULTS.intervals,
+    guard: Guard = DEFAULTS.guard,
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@with_shared_options` gets them in its `--help` and as `opts`."""

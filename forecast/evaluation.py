@@ -71,12 +71,28 @@ def seasonal_naive_scale(train: np.ndarray, season: int) -> np.ndarray:
     arr = np.asarray(train, dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[:, None]
-    lag = season if len(arr) > season else 1
-    if len(arr) <= lag:
+    if len(arr) <= 1:
         return np.full(arr.shape[1], np.nan)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():  # observed pairs only
+    return _positive(_observed_mean(_seasonal_changes(arr, season)))
+
+
+def _seasonal_changes(values: np.ndarray, season: int) -> np.ndarray:
+    """`|values[t] - values[t - season]|` `(length - lag, n_targets)`: seasonal naive's
+    in-sample errors, at lag 1 when `values` is not longer than a season."""
+    lag = season if len(values) > season else 1
+    return np.abs(values[lag:] - values[:-lag])
+
+
+def _observed_mean(diffs: np.ndarray) -> np.ndarray:
+    """The mean of `diffs` `(n, n_targets)` over its observed rows (NaN pairs, from gap rows,
+    left out), per target; NaN for a target with none."""
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        scale = np.nanmean(np.abs(arr[lag:] - arr[:-lag]), axis=0)
+        return np.nanmean(diffs, axis=0)
+
+
+def _positive(scale: np.ndarray) -> np.ndarray:
+    """`scale` with every value that is not above 0 as NaN (a MASE scale of 0 is none)."""
     return np.where(scale > 0, scale, np.nan)
 
 
@@ -331,17 +347,12 @@ def evaluate_forecasts(
 def pooled_seasonal_scale(parts: Sequence[np.ndarray], season: int) -> np.ndarray:
     """The MASE denominator of many series: the seasonal-naive MAE pooled over every
     training part `(length, n_targets)` (lag 1 for parts shorter than a season), per target."""
-    diffs = []
-    for values in parts:
-        lag = season if len(values) > season else 1
-        diffs.append(np.abs(values[lag:] - values[:-lag]))
+    diffs = [_seasonal_changes(values, season) for values in parts]
     n_targets = parts[0].shape[1]
-    with warnings.catch_warnings():  # gap rows (NaN): the observed pairs only
-        warnings.simplefilter("ignore", RuntimeWarning)
-        scale = np.nanmean(np.concatenate(diffs), axis=0) if diffs else np.full(n_targets, np.nan)
+    scale = _observed_mean(np.concatenate(diffs)) if diffs else np.full(n_targets, np.nan)
     if np.isnan(scale).any():
         scale = seasonal_naive_scale(parts[0], 1)
-    return np.where(scale > 0, scale, np.nan)
+    return _positive(scale)
 
 
 # ---------------------------------------------------------------------- backtest folds

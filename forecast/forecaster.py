@@ -1,7 +1,7 @@
 """`Forecaster`: the one object most users touch — fit, predict, evaluate, backtest, save.
 
 It runs short workflows over the pipeline's modules: `series.as_collection` (one series or
-many) → `windowing` (THE split) → `SeriesScaler` fitted on the training part → `linear`
+many) → `splits` (THE split) → `SeriesScaler` fitted on the training part → `linear`
 (the baseline the model starts from) → a `models` builder → `training.fit` → predictions
 turned back into original units and scored by `evaluation` beside the baselines. Its state
 schema is `get_config()` / `from_config()`; `artifacts` writes and reads the files.
@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -27,6 +28,7 @@ import pandas as pd
 
 import forecast.known_future as known_future
 from forecast import artifacts, backends, bands, intervals, lookback, models, panel, state, training
+from forecast import quantiles as quantile_heads
 from forecast.competition import m4_season
 from forecast.errors import ConfigError, DataError, ForecastWarning, check_positive_int
 from forecast.evaluation import (
@@ -52,24 +54,39 @@ from forecast.series import (
     series_info,
     series_label,
 )
-from forecast.settings import Settings
-from forecast.windowing import SplitSpec, WindowFeeder
+from forecast.settings import DEFAULTS, Settings
+from forecast.splits import SplitParts, SplitSpec
+from forecast.state import FittedState
+from forecast.windowing import WindowFeeder
 
 Validation = float | int | pd.DataFrame | Mapping[str, Any] | SplitSpec | None
 _SHORT = ("the training slice", "lookback + horizon =", "use a shorter lookback or horizon")
+
+
+def _fitted(name: str) -> property:
+    """`state_.<name>` read as the Forecaster's `<name>_`; AttributeError before `fit`."""
+
+    def read(self: Forecaster) -> Any:
+        if self.state_ is None:
+            raise AttributeError(f"{name}_: this Forecaster is not fitted yet")
+        return getattr(self.state_, name)
+
+    return property(read, doc=f"`state_.{name}` (`forecast.state.FittedState`).")
 
 
 class Forecaster(Settings):
     """Train an LSTM forecaster and measure it honestly, in five lines.
 
     Settings are stored unchanged by `__init__` (scikit-learn style); `fit` learns the
-    attributes that end in `_` (`model_`, `scaler_`, `history_`, `columns_`, `freq_`, ...).
+    model (`model_`) and one `forecast.state.FittedState` (`state_`), whose fields read as
+    the attributes that end in `_` (`lookback_`, `scaler_`, `history_`, `columns_`, ...).
 
     Args:
         model: "single", "stacked" or "attention" (see `forecast.models`).
         lookback: input steps per window; "auto" (the default): chosen by `fit` on the
             validation part (`choose_lookback`; the choice kept in `lookback_choice_`), or
-            `forecast.lookback.FALLBACK` (48) steps when there is no validation part.
+            `forecast.lookback.FALLBACK` (48) steps when there is no validation part. The
+            setting stays as given; the lookback used is `lookback_`.
         horizon: steps forecast at once.
         target: column(s) to forecast; by default taken from the data.
         covariates: extra input columns (past values only).
@@ -118,43 +135,60 @@ class Forecaster(Settings):
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
+    state_: FittedState | None = None  # what fit learned; only the Forecaster writes it
+    _chosen: int | None = None  # resolve_lookback's choice, before the state holds it
+    columns_ = _fitted("columns")
+    n_targets_ = _fitted("n_targets")
+    n_future_ = _fitted("n_future")
+    calendar_ = _fitted("calendar")
+    freq_ = _fitted("freq")
+    season_ = _fitted("season")
+    scaler_ = _fitted("scaler")
+    mase_scale_ = _fitted("mase_scale")
+    linear_ = _fitted("linear")
+    history_ = _fitted("history")
+    last_timestamps_ = _fitted("last_timestamps")
+    short_series_ = _fitted("short_series")
+    calibration_ = _fitted("calibration")
+    guard_ = _fitted("guard")
+
     def __init__(
         self,
-        model: str = "single",
-        lookback: int | str = lookback.AUTO,
-        horizon: int = 1,
-        target: str | Sequence[str] | None = None,
-        covariates: str | Sequence[str] = (),
-        future_covariates: str | Sequence[str] = (),
-        calendar: str = "none",
-        holidays: str | None = None,
-        time_col: str | None = None,
-        id_col: str | None = None,
-        freq: str | None = None,
-        fill: str | None = None,
-        load_options: Mapping[str, Any] | None = None,
-        scaler: str = "standard",
-        series_scaling: str = "mean",
-        normalize: str | None = "last",
-        ridge_skip: bool = True,
-        epochs: int = 100,
-        patience: int | None = 10,
-        reduce_lr_patience: int | None = None,
-        batch_size: int | None = None,
-        loss: str = "mae",
-        quantiles: Sequence[float] | None = None,
-        optimizer: str = "adam",
-        learning_rate: float | None = 1e-3,
-        seed: int | None = 0,
-        device: str = "auto",
-        distribution: str | None = None,
-        season: int | None = None,
-        ensemble: int = 1,
-        model_options: Mapping[str, Any] | None = None,
-        intervals: str = "auto",
-        guard: str = "auto",
-        train_rows: int | None = None,
-        verbose: int = 1,
+        model: str = DEFAULTS.model,
+        lookback: int | str = DEFAULTS.lookback,
+        horizon: int = DEFAULTS.horizon,
+        target: str | Sequence[str] | None = DEFAULTS.target,
+        covariates: str | Sequence[str] = DEFAULTS.covariates,
+        future_covariates: str | Sequence[str] = DEFAULTS.future_covariates,
+        calendar: str = DEFAULTS.calendar,
+        holidays: str | None = DEFAULTS.holidays,
+        time_col: str | None = DEFAULTS.time_col,
+        id_col: str | None = DEFAULTS.id_col,
+        freq: str | None = DEFAULTS.freq,
+        fill: str | None = DEFAULTS.fill,
+        load_options: Mapping[str, Any] | None = DEFAULTS.load_options,
+        scaler: str = DEFAULTS.scaler,
+        series_scaling: str = DEFAULTS.series_scaling,
+        normalize: str | None = DEFAULTS.normalize,
+        ridge_skip: bool = DEFAULTS.ridge_skip,
+        epochs: int = DEFAULTS.epochs,
+        patience: int | None = DEFAULTS.patience,
+        reduce_lr_patience: int | None = DEFAULTS.reduce_lr_patience,
+        batch_size: int | None = DEFAULTS.batch_size,
+        loss: str = DEFAULTS.loss,
+        quantiles: Sequence[float] | None = DEFAULTS.quantiles,
+        optimizer: str = DEFAULTS.optimizer,
+        learning_rate: float | None = DEFAULTS.learning_rate,
+        seed: int | None = DEFAULTS.seed,
+        device: str = DEFAULTS.device,
+        distribution: str | None = DEFAULTS.distribution,
+        season: int | None = DEFAULTS.season,
+        ensemble: int = DEFAULTS.ensemble,
+        model_options: Mapping[str, Any] | None = DEFAULTS.model_options,
+        intervals: str = DEFAULTS.intervals,
+        guard: str = DEFAULTS.guard,
+        train_rows: int | None = DEFAULTS.train_rows,
+        verbose: int = DEFAULTS.verbose,
     ):
         self.model = model
         self.lookback = lookback
@@ -197,6 +231,18 @@ class Forecaster(Settings):
     def is_fitted(self) -> bool:
         return getattr(self, "model_", None) is not None
 
+    @property
+    def lookback_(self) -> int:
+        """The lookback the windows use: the fitted state's; before `fit`, the one
+        `resolve_lookback` chose, or the `lookback` setting when it is a number."""
+        if self.state_ is not None:
+            return self.state_.lookback
+        if self._chosen is not None:
+            return self._chosen
+        if lookback.is_auto(self.lookback):
+            raise AttributeError("lookback_: chosen by fit (or resolve_lookback) on the data")
+        return self.lookback
+
     def check_settings(self) -> None:
         """Check every setting against its one declaration; `fit` calls it before any data
         work. Raises ConfigError naming the setting and the value."""
@@ -215,10 +261,27 @@ class Forecaster(Settings):
         training.check_optimizer(self.optimizer, self.learning_rate)
         intervals.check_interval_mode(self.intervals)
         check_guard(self.guard)
-        bands.quantiles_of(self)
+        self._quantiles()
         backends.check_distribution(self.distribution)
         known_future.check_settings(self.future_covariates, self.covariates, self.calendar,
                                     self.holidays)  # fmt: skip
+
+    def _quantiles(self) -> tuple[float, ...] | None:
+        """The quantiles the model learns, or None (no quantile heads);
+        `forecast.quantiles.resolve` checks the settings (ConfigError)."""
+        return quantile_heads.resolve(self.loss, self.quantiles, self.intervals)
+
+    def check_levels(self, levels: Any, strict: bool = True) -> tuple[float, ...]:
+        """Interval `levels` in percent, checked (`forecast.intervals.check_levels`); with
+        quantile heads each must be one they serve (ConfigError naming those), or, not
+        `strict`, the others are dropped."""
+        return bands.check_levels(levels, self._quantiles(), strict)
+
+    def _bands(self) -> bands.Bands:
+        """What drawing this forecaster's intervals needs (`forecast.bands`)."""
+        return bands.Bands(
+            self.intervals, self._quantiles(), self.lookback_, self.n_targets_, self.calibration_
+        )
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:
@@ -233,7 +296,7 @@ class Forecaster(Settings):
             data = as_collection(
                 series, fitted=fitted, time_col=self.time_col, id_col=self.id_col, fill=self.fill,
                 target=self.columns_[: self.n_targets_] if fitted else self.target,
-                covariates=state.loaded_covariates(self) if fitted
+                covariates=self.state_.loaded_covariates() if fitted
                 else names(self.covariates) + names(self.future_covariates),
                 freq=self.freq_ if fitted else self.freq, **dict(self.load_options or {}),
                 future_rows=known_future.is_used(
@@ -271,16 +334,23 @@ class Forecaster(Settings):
         Returns a `forecast.linear.LookbackChoice`; raises ConfigError without validation data
         or for a bad candidate, DataError when no candidate fits the training slice.
         """
-        return lookback.choose(self, series, val, candidates)
+        parts = isinstance(series, SplitParts)
+        data = series if parts else self.collection(series)  # read once
+        if candidates is None:
+            candidates = self.default_lookbacks(data.train if parts else data)
+        return lookback.choose(data, val, candidates, self.horizon, self.scaler, self.collection)
 
     def resolve_lookback(
         self, series: Any, val: Validation = 0.2, candidates: Sequence[int] | None = None
     ) -> LookbackChoice | None:
-        """Set `lookback` to `choose_lookback`'s winner; without a validation part, to
-        `forecast.lookback.FALLBACK` (given `candidates` then raise ConfigError). `fit` calls
-        it for `lookback="auto"`. Returns the choice (None: the fallback), also kept in
-        `lookback_choice_`."""
-        return lookback.resolve(self, series, val, candidates)
+        """Set `lookback_` to `choose_lookback`'s winner; without a validation part, to
+        `forecast.lookback.FALLBACK` (given `candidates` then raise ConfigError); the
+        `lookback` setting stays as given. `fit` calls it for `lookback="auto"`. Returns
+        the choice (None: the fallback), also kept in `lookback_choice_`."""
+        self._chosen, self.lookback_choice_ = lookback.resolve(
+            lambda: self.choose_lookback(series, val, candidates), candidates is not None
+        )
+        return self.lookback_choice_
 
     # ----------------------------------------------------------------- fit
     def fit(
@@ -308,26 +378,33 @@ class Forecaster(Settings):
         """
         self.check_settings()
         training.use_device(self.device)
-        if lookback.is_auto(self.lookback):
+        first = not self.is_fitted
+        if first and self._chosen is None and lookback.is_auto(self.lookback):
             self.resolve_lookback(series, val)
         data, train, held, starts = panel.fit_parts(
-            series, val, self.lookback, self.horizon, self.collection, SINGLE
+            series, val, self.lookback_, self.horizon, self.collection, SINGLE
         )
-        kept, self.short_series_ = panel.trainable(train, self.lookback + self.horizon)
+        kept, short = panel.trainable(train, self.lookback_ + self.horizon)
         if not kept:  # every series too short: say so for the first
-            check_length(train, self.lookback + self.horizon, *_SHORT)
-        rows = self.train_rows and self.train_rows + self.lookback  # the recent windows only
+            check_length(train, self.lookback_ + self.horizon, *_SHORT)
+        rows = self.train_rows and self.train_rows + self.lookback_  # the recent windows only
         train = {k: train[k].iloc[-rows:] if rows else train[k] for k in kept}  # short: fallback
         held = {k: held[k] for k in kept if k in held}
-        first = not self.is_fitted
         if first:
-            state.learn(self, train)
+            self.state_ = FittedState.learn(
+                train, self.lookback_, self.horizon, scaler=self.scaler,
+                series_scaling=self.series_scaling, season=self.season,
+                future_covariates=self.future_covariates, calendar=self.calendar,
+                holidays=self.holidays,
+            )  # fmt: skip
+        fitted = self.state_
+        fitted.short_series = short
         train_arrays = [self.scaler_.transform(f, key=k) for k, f in train.items()]
         val_arrays = [self.scaler_.transform(f, key=k) for k, f in held.items()]
         val_starts = [starts[k] for k in held]
-        n_windows = sum(max(len(a) - self.lookback - self.horizon + 1, 0) for a in train_arrays)
+        n_windows = sum(max(len(a) - self.lookback_ - self.horizon + 1, 0) for a in train_arrays)
         self.batch_size_ = training.batch_size_for(n_windows, self.batch_size)
-        self.linear_ = LinearBaseline(self.lookback, self.horizon).fit(
+        fitted.linear = LinearBaseline(self.lookback_, self.horizon).fit(
             [a[:, : self.n_targets_] for a in train_arrays],
             [(a[:, : self.n_targets_], s) for a, s in zip(val_arrays, val_starts, strict=True)],
         )
@@ -343,23 +420,23 @@ class Forecaster(Settings):
             training.set_seed(self.seed)
             result = training.fit(self.model_, *feeds, run_dir=run_dir, **fit_args)
         for key, values in result.history.items():
-            self.history_.setdefault(key, []).extend(values)
+            fitted.history.setdefault(key, []).extend(values)
         self.fit_result_ = result
-        self.last_timestamps_ = {k: str(f.index[-1]) for k, f in data.items()}
-        self.guard_, spans = None, {}
+        fitted.last_timestamps = {k: str(f.index[-1]) for k, f in data.items()}
+        fitted.guard, spans = None, {}
         if held:  # every validation window of every series, model vs baselines: ONE pass
-            rows = {k: len(f) - max(starts[k], self.lookback) for k, f in held.items()}
+            rows = {k: len(f) - max(starts[k], self.lookback_) for k, f in held.items()}
             spans = self.window_spans(held, rows)
-            self.guard_ = fit_guard(spans, self.guard, self.horizon)
-            spans = self.guard_.apply_spans(spans)  # what the forecaster gives, calibrated
-        self.calibration_ = bands.calibrate(self, train, held, spans)
+            fitted.guard = fit_guard(spans, self.guard, self.horizon)
+            spans = fitted.guard.apply_spans(spans)  # what the forecaster gives, calibrated
+        fitted.calibration = bands.calibrate(self._bands(), train, held, spans)
         return self
 
     def _feeders(
         self, train: list[np.ndarray], val: list[np.ndarray], val_starts: list[int]
     ) -> tuple[WindowFeeder, WindowFeeder | None]:
         args = dict(
-            lookback=self.lookback, horizon=self.horizon, batch_size=self.batch_size_,
+            lookback=self.lookback_, horizon=self.horizon, batch_size=self.batch_size_,
             target_cols=slice(0, self.n_targets_), ahead=self.ahead_rows(),
         )  # fmt: skip
         train_feed = WindowFeeder(train, shuffle=True, seed=self.seed, **args)
@@ -387,9 +464,9 @@ class Forecaster(Settings):
         """A compiled model of the configured builder; with `ridge_skip` (and
         `normalize="last"`), its linear path is the fitted linear baseline, frozen."""
         model = models.get_builder(self.model)(
-            lookback=self.lookback, n_inputs=len(self.columns_), horizon=self.horizon,
+            lookback=self.lookback_, n_inputs=len(self.columns_), horizon=self.horizon,
             n_targets=self.n_targets_, normalize=self.normalize,
-            quantiles=bands.quantiles_of(self), **dict(self.model_options or {}),
+            quantiles=self._quantiles(), **dict(self.model_options or {}),
             **({"n_future": self.n_future_} if self.n_future_ else {}),
         )  # fmt: skip
         last = models.check_normalize(self.normalize) == "last"
@@ -401,25 +478,25 @@ class Forecaster(Settings):
 
     def _compiled(self, model: keras.Model) -> keras.Model:
         return training.compile_model(
-            model, self.loss, self.optimizer, self.learning_rate, quantiles=bands.quantiles_of(self)
+            model, self.loss, self.optimizer, self.learning_rate, quantiles=self._quantiles()
         )
 
     # ----------------------------------------------------------------- predict
     def _fallback(self, key: str, rows: int) -> str | None:
         """The fallback that forecasts series `key` with `rows` rows of input, or None when
         the model does (`forecast.panel.fallback_method`)."""
-        if key not in self.short_series_ and rows >= self.lookback:
+        if key not in self.short_series_ and rows >= self.lookback_:
             return None
-        return panel.fallback_method(rows, self.lookback, self.season_, self.linear_.is_fitted)
+        return panel.fallback_method(rows, self.lookback_, self.season_, self.linear_.is_fitted)
 
-    def window_spans(self, data: Collection, start: Any) -> dict[str, tuple]:
+    def window_spans(self, data: Collection, start: Any) -> dict[str, panel.Span]:
         """`forecast.panel.window_spans` of this forecaster: every window's forecasts, the
         model's from ONE batched prediction over every series; the guard's choice applied
         (`forecast.guard.Guard.apply`: the method then names the baseline)."""
         spans = panel.window_spans(
-            data, start, self.lookback, self.horizon, self.n_targets_, self.scaler_,
+            data, start, self.lookback_, self.horizon, self.n_targets_, self.scaler_,
             fallback=self._fallback, baselines=self._baselines, predict=self._predict,
-            quantiles=bands.quantiles_of(self), ahead=self.ahead_rows(),
+            quantiles=self._quantiles(), ahead=self.ahead_rows(),
         )  # fmt: skip
         guard = getattr(self, "guard_", None)
         return spans if guard is None else guard.apply_spans(spans)
@@ -456,25 +533,26 @@ class Forecaster(Settings):
             frames.
         """
         self._check_fitted()
-        levels, data = bands.check_levels(self, levels), self.collection(series)
+        levels, data = self.check_levels(levels), self.collection(series)
         for note in self.calibration_.notes(levels) if levels and self.calibration_ else []:
             warnings.warn(note, ForecastWarning, stacklevel=2)  # as `train` says it
-        if list(data) == [SINGLE] and len(data[SINGLE]) < self.lookback:
-            need = f"predict needs the last lookback = {self.lookback} rows"
+        if list(data) == [SINGLE] and len(data[SINGLE]) < self.lookback_:
+            need = f"predict needs the last lookback = {self.lookback_} rows"
             raise DataError(f"{need}, got {len(data[SINGLE])}")
-        rows = panel.input_rows(data, self.lookback)  # the rows after a series' last gap
+        rows = panel.input_rows(data, self.lookback_)  # the rows after a series' last gap
         methods = {k: self._fallback(k, rows[k]) for k in data}
         for key in (k for k, m in methods.items() if m is None):
-            check_forecast_rows(data[key], self.lookback, self.n_targets_)
+            check_forecast_rows(data[key], self.lookback_, self.n_targets_)
         arrays = {k: self.scaler_.transform(self._with_future(f, k), key=k)
                   for k, f in data.items() if not methods[k]}  # fmt: skip
-        steps = self.lookback + self.ahead_rows()
+        steps = self.lookback_ + self.ahead_rows()
         scaled = self._predict(panel.last_windows(arrays, steps)) if arrays else []
         predicted = dict(zip(arrays, scaled, strict=True))
         out, names = {}, pd.Index(self.columns_[: self.n_targets_])  # one Index for every frame
         for key, frame in data.items():
             if methods[key] is None:  # with quantile heads: the median, and the quantiles
-                values, quants = bands.split(self, predicted[key][None], key)
+                out_ = predicted[key][None]  # with quantile heads: the median, and the quantiles
+                values, quants = panel.unscaled(self.scaler_, key, out_, self._quantiles())
                 if getattr(self, "guard_", None) and self.guard_.acts(key):  # by the guard
                     base = self._baselines(frame, np.array([len(frame)]), key)
                     (values, methods[key]), quants = self.guard_.apply(key, values, base), None
@@ -484,7 +562,7 @@ class Forecaster(Settings):
             tz = (frame.attrs.get("load") or {}).get("tz")
             index = future_index(frame.index, self.horizon, self.freq_, tz)
             method = "model" if methods[key] is None else "naive"  # a fallback: naive's errors
-            bounds = bands.bounds(self, key, frame, values, levels, method, quants=quants)
+            bounds = bands.bounds(self._bands(), key, frame, values, levels, method, quants=quants)
             out[key] = pd.DataFrame(values[0], index, names).assign(
                 **intervals.bound_columns(bounds, names)
             )
@@ -506,7 +584,7 @@ class Forecaster(Settings):
         Returns columns `series` (for collections), then `forecast.evaluation.tidy_forecasts`'.
         """
         self._check_fitted()
-        levels, data = bands.check_levels(self, levels), self.collection(series)
+        levels, data = self.check_levels(levels), self.collection(series)
         frames = []
         for key, (origins, preds, actual, bases, _, quants) in self.window_spans(
             data, start
@@ -514,7 +592,7 @@ class Forecaster(Settings):
             extra = dict(bases) if baselines else {}
             if levels:
                 bounds = bands.bounds(
-                    self, key, data[key], preds, levels, "model", origins, actual, quants
+                    self._bands(), key, data[key], preds, levels, "model", origins, actual, quants
                 )
                 extra.update(intervals.bound_columns(bounds))
             tidy = tidy_forecasts(data[key].index, origins, preds, actual, self.columns_, extra)
@@ -548,7 +626,7 @@ class Forecaster(Settings):
         """
         self._check_fitted()
         strict = levels is not intervals.LEVELS  # the default: the levels the model serves
-        levels = bands.check_levels(self, levels, strict) if self.calibration_ else ()
+        levels = self.check_levels(levels, strict) if self.calibration_ else ()
         data = self.collection(series)
         spans = self.window_spans(data, test)
         names = self.columns_[: self.n_targets_]
@@ -560,7 +638,7 @@ class Forecaster(Settings):
             data, spans, past, m4_season(self.freq_, self.season), self.horizon, names
         )
         if levels:
-            bands.score(self, report, data, spans, levels, names)
+            bands.score(self._bands(), report, data, spans, levels, names, self.mase_scale_)
         return report
 
     def _baselines(
@@ -570,9 +648,9 @@ class Forecaster(Settings):
         windows of one series whose first target rows are `origins` (the mean over the input
         rows there are, the linear baseline where its input fits)."""
         values = self.target_values(frame)
-        rows = min(self.lookback, int(origins.min()))
+        rows = min(self.lookback_, int(origins.min()))
         found = baseline_forecasts(values, origins, rows, self.horizon, self.season_)
-        if self.linear_.is_fitted and rows == self.lookback:
+        if self.linear_.is_fitted and rows == self.lookback_:
             inputs = self.scaler_.transform(frame, key=key)[:, : self.n_targets_]
             scaled = self.linear_.predict(inputs, origins)
             found["linear"] = self.scaler_.inverse_transform_targets(scaled, key)
@@ -614,7 +692,9 @@ class Forecaster(Settings):
         )  # fmt: skip
         if lookback.is_auto(self.lookback):  # chosen once, on the rows before the first test
             cut = plan(min(self.default_lookbacks(data)))[0].cut
-            params["lookback"] = lookback.before(Forecaster(**params), data, cut, val)
+            chooser = Forecaster(**params)
+            chooser.resolve_lookback(lookback.head(data, cut), val)
+            params["lookback"] = chooser.lookback_
         refit = lambda train: Forecaster(**params).fit(train, val=val)  # noqa: E731
         steps = params["lookback"]
         return run_backtest(data, plan(steps), steps, refit, refit_every, keep_models)
@@ -622,9 +702,13 @@ class Forecaster(Settings):
     # ----------------------------------------------------------------- state and files
     def get_config(self) -> dict[str, Any]:
         """Everything but the weights needed to rebuild this fitted forecaster, JSON-ready:
-        the settings and the fitted state (the state schema, `forecast.state`)."""
+        the settings and the fitted state (`forecast.state.FittedState.to_config`)."""
         self._check_fitted()
-        return state.config_of(self)
+        best = getattr(getattr(self, "fit_result_", None), "best_epoch", None)
+        # The settings as given, but the lookback used (forecaster.json's format: a loaded
+        # forecaster has the lookback its model reads; one saved with "auto" loads too).
+        settings = {**self.get_params(), "lookback": self.lookback_}
+        return self.state_.to_config(settings, best)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], source: str = "config") -> Forecaster:
@@ -632,19 +716,45 @@ class Forecaster(Settings):
         `load` attaches the saved model, linear baseline and interval calibration). Raises
         ArtifactError naming `source` for a missing, invalid or inconsistent value.
         """
-        return state.restore(cls, config, source)
+        state.check_keys(config, source)
+        f = state.field(config, "settings", lambda v: cls(**dict(v))._checked(), source)
+        f.state_ = FittedState.from_config(config, f.lookback, f.horizon, source)
+        return f
+
+    def _checked(self) -> Forecaster:
+        """self with its settings checked (`check_settings`): a lookback "48" written as a
+        string in a saved config is named there, not met as a TypeError later."""
+        self.check_settings()
+        return self
 
     def save(self, path: str | os.PathLike, metrics: Mapping[str, Any] | None = None) -> None:
         """Save to a folder (`forecast.state.save_folder`), atomically: a crash mid-save leaves
         the previous one intact."""
         self._check_fitted()
-        state.save_folder(self, path, metrics)
+        state.save_folder(path, self.model_, self.get_config(), self.state_, metrics)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Forecaster:
         """Load a folder written by `save` (Keras safe mode, no pickle); `ArtifactError` for a
         missing, corrupt, hand-edited, inconsistent or incompatible one (`state.load_folder`)."""
-        return state.load_folder(cls, path)
+        folder = Path(path)
+        config = artifacts.read_config(folder)
+        f = cls.from_config(config, source=str(folder / artifacts.CONFIG_FILE))
+        heads = len(f._quantiles() or ())  # checked by `from_config`
+        f.model_, f.state_ = state.load_folder(folder, config, f.state_, f.horizon, heads)
+        return f
+
+    def restore_fitted(
+        self, path: str | os.PathLike, fit_result: training.FitResult | None = None
+    ) -> Forecaster:
+        """Take the model and fitted state that a forecaster of these settings saved in
+        `path` (a run killed after training), keeping these settings; `fit_result`, its
+        last fit's, becomes `fit_result_`. Returns self."""
+        kept = type(self).load(path)
+        self.model_, self.state_ = kept.model_, kept.state_
+        if fit_result is not None:
+            self.fit_result_ = fit_result
+        return self
 
     def export_h5(self, path: str | os.PathLike) -> None:
         """Write the bare Keras model as a legacy `.h5` file, for classic scripts."""
@@ -656,7 +766,7 @@ class Forecaster(Settings):
         (of the first member, for an ensemble)."""
         self._check_fitted()
         key, frame = next(iter(self.collection(series).items()))  # the first series
-        window = self.scaler_.transform(frame.iloc[-self.lookback - self.ahead_rows() :], key=key)[
+        window = self.scaler_.transform(frame.iloc[-self.lookback_ - self.ahead_rows() :], key=key)[
             None
         ]
         return models.attention_weights(models.first_member(self.model_), window)[0]

@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from forecast.errors import check_choice
+from forecast.settings import choices
 
-GUARDS = ("auto", "fallback", "combine", "report")
+GUARDS = choices("guard")  # declared in `forecast.settings`
 CANDIDATES = ("seasonal_naive", "linear")  # what may stand in for the model on a series
 COMBINED = "combined"  # the `forecast_by` prefix of a combined series: "combined:linear"
 
@@ -82,10 +83,10 @@ class Guard:
     def apply_spans(self, spans: dict[str, tuple]) -> dict[str, tuple]:
         """`forecast.panel.window_spans` output with `apply` done on every series the model
         forecasts (its method then names the baseline, or "combined:<baseline>")."""
-        for key, (origins, preds, actual, bases, method, quants) in spans.items():
-            if method == "model":
-                preds, method = self.apply(key, preds, bases)
-                spans[key] = (origins, preds, actual, bases, method, quants)
+        for key, span in spans.items():
+            if span.method == "model":
+                preds, method = self.apply(key, span.forecasts, span.baselines)
+                spans[key] = span._replace(forecasts=preds, method=method)
         return spans
 
     def summary(self) -> str:

@@ -43,12 +43,13 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, check_choice
+from forecast.settings import choices
 
 LEVELS = (80, 95)  # the levels reports score by default (statsforecast's `level=[80, 95]`)
 ACI_STEP = 0.005  # adaptive mode's learning rate (gamma of Gibbs and Candes, 2021)
 # auto: a mode chosen per run on validation (`forecast.interval_choice`); raw: quantile
 # heads, uncorrected
-INTERVAL_MODES = ("auto", "conformal", "adaptive", "raw", "none")
+INTERVAL_MODES = choices("intervals")  # declared in `forecast.settings`
 
 
 def check_interval_mode(mode: str) -> str:

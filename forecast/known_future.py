@@ -26,8 +26,9 @@ import pandas as pd
 
 from forecast.errors import ConfigError, DataError, check_choice
 from forecast.series import future_index
+from forecast.settings import choices
 
-CALENDARS = ("none", "auto")  # calendar= / --calendar
+CALENDARS = choices("calendar")  # calendar= / --calendar (`forecast.settings`)
 HOLIDAY = "holiday"  # the name of the holidays column
 # name -> (the longest step at which it still varies, its value in [0, 1) of its cycle)
 _FEATURES = {

@@ -1,7 +1,7 @@
 """Many series at once: held-out parts, series too short to train on, batched forecasts.
 
 - `fit_parts` / `split_last`: the training and validation parts `Forecaster.fit` uses,
-  every way it accepts them (moved here from `windowing`, which keeps the split itself).
+  every way it accepts them (`forecast.splits` holds the split itself).
 - `trainable`: which series can give a training window; the others are left out of
   training and forecast by a named fallback (`fallback_method`: the linear baseline where
   its input fits, else seasonal naive, else naive).
@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -27,14 +27,8 @@ from forecast.linear import LookbackChoice, choose_lookback, longest_fitting
 from forecast.quantiles import split as quantile_split
 from forecast.scaling import PanelScaler, SeriesScaler
 from forecast.series import SINGLE, series_info
-from forecast.windowing import (
-    SplitParts,
-    SplitSpec,
-    WindowFeeder,
-    first_origin,
-    split,
-    split_series,
-)
+from forecast.splits import SplitParts, SplitSpec, first_origin, split, split_series
+from forecast.windowing import WindowFeeder
 
 PREDICT_BATCH = 1024  # windows per model call when predicting
 # Predict calls hold a multiple of this many windows (zero windows pad the last): on CPU the
@@ -43,6 +37,27 @@ PREDICT_BATCH = 1024  # windows per model call when predicting
 # share the call: predicting a panel by shards equals one call (forecast.distributed.predict)
 PREDICT_ROWS = 16
 COVERED = 0.9  # share of series whose training part holds the longest lookback tried
+
+
+class Span(NamedTuple):
+    """The forecasts of every window of one series over a span (`window_spans`), in
+    original units; `n` windows, `horizon` steps, `n_targets` targets.
+
+    Attributes:
+        origins: `(n,)` each window's first target row.
+        forecasts: `(n, horizon, n_targets)` the forecasts (the model's, or the fallback's).
+        actual: `(n, horizon, n_targets)` the actual values.
+        baselines: `{name: (n, horizon, n_targets)}` every baseline's forecasts.
+        method: "model", a fallback's name, or what the guard chose (`forecast.guard`).
+        quantiles: `(n, horizon, n_targets, Q)` the model's quantile forecasts, or None.
+    """
+
+    origins: np.ndarray
+    forecasts: np.ndarray
+    actual: np.ndarray
+    baselines: dict[str, np.ndarray]
+    method: str
+    quantiles: np.ndarray | None = None
 
 
 def split_last(
@@ -331,7 +346,7 @@ def test_rows(parts: SplitParts) -> dict[str, int] | int:
 
 def competition_scores(
     data: Mapping[str, pd.DataFrame],
-    spans: Mapping[str, tuple],
+    spans: Mapping[str, Span],
     history: Mapping[str, pd.DataFrame] | None,
     season: int,
     horizon: int,
@@ -345,8 +360,8 @@ def competition_scores(
     test) is fitted on that history once; each window re-seasonalizes its last value.
 
     Args:
-        data: `{id: frame}` scored; spans: `Forecaster.window_spans` output, `{id: (origins,
-        forecasts, actuals, baselines, method)}`; season: the M4 period; targets: names.
+        data: `{id: frame}` scored; spans: `Forecaster.window_spans` output, `{id: Span}`;
+        season: the M4 period; targets: names.
 
     Returns:
         `(per_series, aggregate)`: a frame with columns series, target, method, forecast_by,
@@ -411,11 +426,11 @@ def window_spans(
     predict: Callable[[Any], np.ndarray],
     quantiles: Sequence[float] | None = None,
     ahead: int = 0,
-) -> dict[str, tuple]:
+) -> dict[str, Span]:
     """Forecasts of every window whose first target is at `start` or later, per series.
 
     Args:
-        data: `{id: frame}`; start: as `windowing.first_origin` takes it, or `{id: start}`.
+        data: `{id: frame}`; start: as `splits.first_origin` takes it, or `{id: start}`.
         lookback, horizon, n_targets: the model's window and targets; scaler: its scaler.
         fallback: `(id, rows of input) -> None` (the model forecasts) or a baseline's name.
         baselines: `(frame, origins, id) -> {name: (n, horizon, n_targets)}`, original units.
@@ -425,9 +440,8 @@ def window_spans(
         ahead: horizon rows in the model's input too (known-future covariates).
 
     Returns:
-        `{id: (origins (n,), forecasts, actuals (n, horizon, n_targets), baselines, method,
-        quantile forecasts (n, horizon, n_targets, Q) or None)}` in original units; `method`
-        is "model" or the fallback's name (whose quantile forecasts are None).
+        `{id: Span}` in original units; its `method` is "model" or the fallback's name
+        (whose quantile forecasts are None).
 
     Raises:
         DataError: when no series has a complete window.
@@ -463,7 +477,7 @@ def window_spans(
         else:
             preds = bases[methods[key]]
         actual = values[origins[:, None] + np.arange(horizon)[None, :]]
-        out[key] = (origins, preds, actual, bases, methods[key] or "model", quants)
+        out[key] = Span(origins, preds, actual, bases, methods[key] or "model", quants)
     if not out:
         raise DataError(
             f"no complete window: the span needs at least lookback + horizon = "
@@ -473,7 +487,7 @@ def window_spans(
 
 
 def span_report(
-    spans: Mapping[str, tuple],
+    spans: Mapping[str, Span],
     mase_scale: np.ndarray,
     names: Sequence[str],
     guarded: Sequence[str] = (),
@@ -484,16 +498,16 @@ def span_report(
     series in `guarded` are those the guard gave to a baseline (`forecast.guard`), named
     apart."""
     rows = list(spans.values())
-    has_linear = all("linear" in s[3] for s in rows)
-    methods = [n for n in rows[0][3] if has_linear or n != "linear"]
+    has_linear = all("linear" in s.baselines for s in rows)
+    methods = [n for n in rows[0].baselines if has_linear or n != "linear"]
     report = evaluate_forecasts(
-        np.concatenate([s[2] for s in rows]), np.concatenate([s[1] for s in rows]),
-        {n: np.concatenate([s[3][n] for s in rows]) for n in methods}, mase_scale, names,
+        np.concatenate([s.actual for s in rows]), np.concatenate([s.forecasts for s in rows]),
+        {n: np.concatenate([s.baselines[n] for s in rows]) for n in methods}, mase_scale, names,
     )  # fmt: skip
-    short = {k: s[4] for k, s in spans.items() if s[4] != "model" and k not in guarded}
+    short = {k: s.method for k, s in spans.items() if s.method != "model" and k not in guarded}
     if short:
         report.notes.insert(0, short_series_note(list(short), len(spans), short) + ".")
-    by_guard = {k: spans[k][4] for k in guarded if k in spans and spans[k][4] != "model"}
+    by_guard = {k: spans[k].method for k in guarded if k in spans and spans[k].method != "model"}
     if by_guard:
         why = "forecast as the guard chose on validation"
         note = short_series_note(list(by_guard), len(spans), by_guard, why)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from forecast import bands, known_future
+from forecast import known_future
 from forecast.errors import ConfigError, DataError
 from forecast.series import SINGLE
 
@@ -105,12 +105,12 @@ def plot_forecast(
     key, frame = next(iter(frames.items()))
     lone = key == SINGLE  # a member of a collection keeps its id: its scaler, its fallback
     data = frame if lone else {key: frame}
-    lookback, horizon = forecaster.lookback, forecaster.horizon
+    lookback, horizon = forecaster.lookback_, forecaster.horizon
     targets = list(forecaster.columns_[: forecaster.n_targets_])
 
     levels = None  # the 80 and 95 % bands, or those of them quantile heads serve
     if getattr(forecaster, "calibration_", None) is not None:
-        levels = bands.check_levels(forecaster, (80, 95), strict=False)
+        levels = forecaster.check_levels((80, 95), strict=False)
     windows = forecaster.predict_windows(data, start=test, baselines=True, levels=levels)
     first_step = windows[windows["step"] == 1]
     first_times = pd.Index(first_step["time"].drop_duplicates())

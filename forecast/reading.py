@@ -689,7 +689,7 @@ def fill_missing(
     """`frame` with its missing values filled by `fill`, or, with "drop", its leading and
     trailing rows with missing values removed and the inner ones left as gap rows (every
     column NaN: windows are cut only inside the gap-free segments between them,
-    `forecast.windowing.complete_windows`); every place changed goes into `changes`.
+    `forecast.gaps.complete_windows`); every place changed goes into `changes`.
 
     Raises:
         DataError: infinite values or ones over `LARGEST`; missing values without `fill`;

@@ -6,7 +6,7 @@ Python user gets the same behaviour without it (`forecast datasets` stands on
 
     >>> series = load_series("data/synthetic_daily.csv")
     >>> f = Forecaster(model="single", lookback=28, horizon=7, epochs=20)
-    >>> parts = split_series(series, SplitSpec((0.6, 0.2, 0.2)), context=f.lookback)
+    >>> parts = split_series(series, SplitSpec((0.6, 0.2, 0.2)), context=f.lookback_)
     >>> result = train_and_save(f, parts, "runs/daily")      # resumable if killed
     >>> print(result.report)
     >>> save_plots(f, series, "runs/daily", test=parts.evaluate_test)
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from forecast.evaluation import Report
     from forecast.forecaster import Forecaster
-    from forecast.windowing import SplitParts
+    from forecast.splits import SplitParts
 
 RUN_SUBDIR = ".train"  # checkpoints and crash-resume state, inside the output folder
 # Settings that may change between an interrupted run and its resumption.
@@ -117,11 +117,11 @@ def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
     from forecast.gaps import complete_origins
     from forecast.series import SINGLE, series_label
 
-    need = forecaster.lookback + forecaster.horizon
+    need = forecaster.lookback_ + forecaster.horizon
     tests = parts.test if isinstance(parts.test, dict) else {SINGLE: parts.test}
     starts = parts.test_start if isinstance(parts.test, dict) else {SINGLE: parts.test_start}
     windows = {  # inside gap-free segments only (forecast.gaps)
-        k: len(complete_origins(f.to_numpy(), starts[k], forecaster.lookback, forecaster.horizon))
+        k: len(complete_origins(f.to_numpy(), starts[k], forecaster.lookback_, forecaster.horizon))
         for k, f in tests.items()
     }
     if len(tests) > 1 and any(windows.values()):
@@ -173,7 +173,6 @@ def continue_from(
     from forecast.artifacts import read_config
     from forecast.forecaster import Forecaster
     from forecast.series import load_series
-    from forecast.state import loaded_covariates
 
     fixed = sorted(set(given) - set(CONTINUE_CHANGES))
     if fixed:
@@ -187,7 +186,7 @@ def continue_from(
     saved = read_config(run).get("settings", {}).get("seed")
     training.set_seed(saved if isinstance(saved, int) else None)
     f = Forecaster.load(run).set_params(**given)
-    targets, covariates = f.columns_[: f.n_targets_], loaded_covariates(f)
+    targets, covariates = f.columns_[: f.n_targets_], f.state_.loaded_covariates()
     try:
         series = load_series(
             data, time_col=f.time_col, target=targets, covariates=covariates,
@@ -230,6 +229,7 @@ def interrupted_message(out: str | os.PathLike) -> str:
 
 def _fingerprint(forecaster: Forecaster, parts: SplitParts) -> dict[str, Any]:
     params = {k: v for k, v in forecaster.get_params().items() if k not in RESUMABLE_CHANGES}
+    params["lookback"] = getattr(forecaster, "lookback_", forecaster.lookback)  # the choice
     return json.loads(json.dumps({"settings": params, "split": parts.spans}, default=str))
 
 
@@ -280,7 +280,7 @@ def train_and_save(
         from forecast.panel import gap_windows
 
         train = parts.train if isinstance(parts.train, dict) else {"": parts.train}
-        lost = gap_windows(train, forecaster.lookback, forecaster.horizon)
+        lost = gap_windows(train, forecaster.lookback_, forecaster.horizon)
         if lost and log:
             log(f"gaps   {lost:,} training windows left out (they would span a gap)")
         run_dir = folder / RUN_SUBDIR
@@ -340,16 +340,11 @@ def _kept_fit(forecaster: Forecaster, fitted: Path, log: Callable[[str], None] |
     when it did. The fingerprint of `prepare_run_dir` guarantees the same settings and split.
     """
     from forecast.artifacts import read_metrics
-    from forecast.forecaster import Forecaster
     from forecast.training import FitResult
 
     if not (fitted / CONFIG_FILE).is_file():
         return False
-    kept = Forecaster.load(fitted)
-    for name, value in vars(kept).items():
-        if name.endswith("_"):  # fitted state only; the settings stay as given
-            setattr(forecaster, name, value)
-    forecaster.fit_result_ = FitResult(**read_metrics(fitted)["fit_result"])
+    forecaster.restore_fitted(fitted, FitResult(**read_metrics(fitted)["fit_result"]))
     if log:
         log(f"kept the model an earlier run of this command trained ({fitted})")
     return True
@@ -381,7 +376,7 @@ def evaluate_run(
     _check_start_inside(series, test)
     for key, frame in series.items():
         spans = split.get("series", {}).get(key, {}) if "series" in split else split
-        note = seen_rows_note(frame, test, forecaster.lookback, spans)
+        note = seen_rows_note(frame, test, forecaster.lookback_, spans)
         if note:
             warnings.warn(series_label(key) + note, ForecastWarning, stacklevel=2)
     return forecaster, forecaster.evaluate(series, test=test), test
@@ -407,7 +402,7 @@ def seen_rows_note(frame: pd.DataFrame, test: Any, lookback: int, spans: dict) -
     split's validation (or training) part `spans`: those scores are optimistic."""
     import pandas as pd
 
-    from forecast.windowing import first_origin
+    from forecast.splits import first_origin
 
     seen = (spans.get("val") or {}).get("end") or (spans.get("train") or {}).get("end")
     if seen is None or not isinstance(frame.index, pd.DatetimeIndex):

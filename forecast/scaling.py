@@ -16,8 +16,9 @@ import pandas as pd
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from forecast.errors import ConfigError, DataError, check_choice
+from forecast.settings import choices
 
-METHODS = ("minmax", "standard", "robust", "none")
+METHODS = choices("scaler")  # declared in `forecast.settings`
 # The fitted attributes of each scikit-learn scaler that `transform` and its inverse use.
 _STATE = {
     "minmax": ("min_", "scale_", "data_min_", "data_max_", "data_range_"),
@@ -263,7 +264,7 @@ class SeriesScaler:
         return scaler
 
 
-SERIES_SCALINGS = ("global", "per_series", "diff", "mean")
+SERIES_SCALINGS = choices("series_scaling")
 """How many series are scaled (`PanelScaler`): "global": one scaler fitted on every series
 pooled; "per_series": each series by the `scaler` method on its own training rows; "diff":
 each series centred on its training mean and divided by its mean absolute seasonal

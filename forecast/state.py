@@ -1,29 +1,34 @@
-"""The state schema of a fitted `Forecaster`: what `get_config` writes and `from_config` reads.
+"""`FittedState`: everything `Forecaster.fit` learns, as one typed value; and its files.
 
-`forecaster.json` holds this config (with format and versions added by `forecast.artifacts`):
-the settings as given, the window, the columns (targets first), frequency, seasonal period,
-scaler parameters, the MASE scale, the last timestamps seen, a description of the interval
-calibration (its arrays live in `intervals.npz`) and a summary of the fit. Restoring checks
-every value and its consistency, and raises `ArtifactError` naming the file; `load_folder`
-rebuilds a fitted forecaster from a saved folder and `save_folder` writes one
-(`forecast.artifacts` owns the files).
+The Forecaster owns one `FittedState` (`Forecaster.state_`) and is the only one that writes
+it; nothing here sees a Forecaster. `forecaster.json` holds `FittedState.to_config` (with
+format and versions added by `forecast.artifacts`): the settings (`Forecaster.get_config`
+writes the lookback used there, as the format always had it), the window (the lookback
+used, `lookback_`, and the horizon), the columns (targets first), frequency,
+seasonal period, scaler parameters, the MASE scale, the last timestamps seen, a description
+of the interval calibration (its arrays live in `intervals.npz`) and a summary of the fit.
+`from_config` checks every value and its consistency, and raises `ArtifactError` naming the
+file; `load_folder` / `save_folder` read and write a saved folder (`forecast.artifacts`
+owns the files).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from forecast import artifacts, known_future, quantiles
+from forecast import artifacts, known_future
 from forecast.competition import m4_season
 from forecast.errors import ArtifactError, DataError, ForecastError
 from forecast.evaluation import pooled_seasonal_scale, season_for
 from forecast.guard import Guard
+from forecast.intervals import Calibration
 from forecast.linear import LinearBaseline
 from forecast.scaling import PanelScaler
 from forecast.series import series_info
@@ -31,23 +36,216 @@ from forecast.series import series_info
 STATE_KEYS = ("settings", "columns", "n_targets", "freq", "season", "scaler", "mase_scale")
 
 
-def learn(f: Any, train: Mapping[str, Any]) -> None:
-    """Learn `Forecaster` `f`'s data state from its training parts `{id: frame}`: columns
-    (targets, covariates, future covariates, derived calendar columns), frequency, season,
-    scaler (`PanelScaler`), MASE scale, and the known-future inputs (`calendar_`: the
-    derived columns, `n_future_`: the trailing columns read over the horizon)."""
-    info = series_info(next(iter(train.values())))
-    f.freq_ = info["freq"]
-    f.calendar_ = known_future.calendar_columns(f.freq_, f.calendar, f.holidays)
-    f.columns_ = list(info["target"]) + list(info["covariates"]) + f.calendar_
-    f.n_targets_ = len(info["target"])
-    f.n_future_ = len(known_future.names(f.future_covariates)) + len(f.calendar_)
-    f.season_ = season_for(f.freq_, f.season)
-    scaler = PanelScaler(f.scaler, f.series_scaling, m4_season(f.freq_, f.season))
-    f.scaler_ = scaler.fit_panel(train, targets=info["target"])
-    targets = [frame.to_numpy()[:, : f.n_targets_] for frame in train.values()]
-    f.mase_scale_ = pooled_seasonal_scale(targets, f.season_)
-    f.history_ = {}
+@dataclasses.dataclass
+class FittedState:
+    """What a fitted forecaster learned; the Forecaster shows each field as `<name>_`.
+
+    Attributes:
+        lookback: the input steps per window the model reads (`Forecaster.lookback_`).
+        columns: the input columns: targets, past covariates, future covariates, calendar.
+        n_targets: how many of `columns` (the first) are forecast.
+        freq: the series' frequency (None: plain steps); season: the seasonal period.
+        scaler: the `PanelScaler` fitted on the training parts.
+        mase_scale: the pooled MASE scale `(n_targets,)` of the training parts.
+        n_future: the trailing columns read over the horizon (known-future inputs).
+        calendar: the derived calendar columns (`forecast.known_future.calendar_columns`).
+        linear: the linear baseline (unfitted until fit fits it).
+        history: per-epoch metrics of every fit, `{name: [value per epoch]}`.
+        last_timestamps: each series' last timestamp seen in training.
+        short_series: series too short to train on (forecast by their fallback).
+        calibration: the interval calibration on the validation windows, or None.
+        guard: the guard's per-series choice (`forecast.guard.Guard`), or None.
+    """
+
+    lookback: int
+    columns: list[str]
+    n_targets: int
+    freq: str | None
+    season: int
+    scaler: PanelScaler
+    mase_scale: np.ndarray
+    linear: LinearBaseline
+    n_future: int = 0
+    calendar: list[str] = dataclasses.field(default_factory=list)
+    history: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+    last_timestamps: dict[str, str] = dataclasses.field(default_factory=dict)
+    short_series: list[str] = dataclasses.field(default_factory=list)
+    calibration: Calibration | None = None
+    guard: Guard | None = None
+
+    @classmethod
+    def learn(
+        cls,
+        train: Mapping[str, Any],
+        lookback: int,
+        horizon: int,
+        *,
+        scaler: str,
+        series_scaling: str,
+        season: int | None,
+        future_covariates: str | Sequence[str] = (),
+        calendar: str = "none",
+        holidays: str | None = None,
+    ) -> FittedState:
+        """The data state of the training parts `train` (`{id: frame}`): columns (targets,
+        covariates, future covariates, derived calendar columns), frequency, season, scaler
+        (`PanelScaler` of the `scaler` / `series_scaling` settings), MASE scale and the
+        known-future inputs; the linear baseline of the window `lookback` → `horizon` is
+        left unfitted. The other arguments are the Forecaster's settings of those names."""
+        info = series_info(next(iter(train.values())))
+        freq = info["freq"]
+        derived = known_future.calendar_columns(freq, calendar, holidays)
+        n_targets = len(info["target"])
+        seasonal = season_for(freq, season)
+        panel = PanelScaler(scaler, series_scaling, m4_season(freq, season))
+        targets = [frame.to_numpy()[:, :n_targets] for frame in train.values()]
+        return cls(
+            lookback=lookback,
+            columns=list(info["target"]) + list(info["covariates"]) + derived,
+            n_targets=n_targets,
+            freq=freq,
+            season=seasonal,
+            scaler=panel.fit_panel(train, targets=info["target"]),
+            mase_scale=pooled_seasonal_scale(targets, seasonal),
+            linear=LinearBaseline(lookback, horizon),
+            n_future=len(known_future.names(future_covariates)) + len(derived),
+            calendar=derived,
+        )
+
+    def loaded_covariates(self) -> list[str]:
+        """The covariate columns loaded from data (past, then future covariates; the derived
+        calendar columns are added after loading)."""
+        return self.columns[self.n_targets : len(self.columns) - len(self.calendar)]
+
+    def to_config(
+        self, settings: Mapping[str, Any], best_epoch: int | None = None
+    ) -> dict[str, Any]:
+        """The JSON-ready config (see the module docstring) with the Forecaster's `settings`
+        (as given) and the best epoch of the last fit."""
+        cal = self.calibration
+        return {
+            "settings": dict(settings),
+            "window": {"lookback": self.lookback, "horizon": settings["horizon"]},
+            "columns": list(self.columns),
+            "n_targets": self.n_targets,
+            "known_future": {"n_future": self.n_future, "calendar_columns": list(self.calendar)},
+            "freq": self.freq,
+            "season": self.season,
+            "scaler": self.scaler.to_dict(),
+            "mase_scale": [None if np.isnan(v) else float(v) for v in self.mase_scale],
+            "last_timestamps": dict(self.last_timestamps),
+            "short_series": list(self.short_series),
+            "calibration": None if cal is None else cal.to_arrays()[1],
+            "guard": None if self.guard is None else self.guard.to_dict(),
+            "fit": {
+                "best_epoch": best_epoch,
+                "epochs_run": len(next(iter(self.history.values()), [])),
+            },
+        }
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any], lookback: Any, horizon: int, source: str = "config"
+    ) -> FittedState:
+        """The state of `to_config`, for the settings `lookback` (an int, or "auto") and
+        `horizon` (no linear map, history or calibration yet: `load_folder` reads them).
+        A config whose settings say lookback "auto" reads too: the window holds the choice.
+
+        Raises:
+            ArtifactError: naming `source`, for a missing, invalid or inconsistent value.
+        """
+        check_keys(config, source)
+        values = dict(
+            columns=field(config, "columns", lambda v: [str(c) for c in v], source),
+            n_targets=field(config, "n_targets", _whole, source),
+            freq=config["freq"],
+            season=field(config, "season", _whole, source),
+            scaler=field(config, "scaler", lambda v: _usable(PanelScaler.from_panel_dict(v)), source),  # noqa: E501
+            mase_scale=field(config, "mase_scale", lambda v: np.array([np.nan if x is None else x for x in v], float), source),  # noqa: E501
+        )  # fmt: skip
+        window = config.get("window", {"lookback": lookback, "horizon": horizon})
+        try:
+            known = config.get("known_future", {})  # absent: saved before known-future inputs
+            fitted = cls(
+                lookback=window["lookback"],
+                linear=LinearBaseline(window["lookback"], horizon),
+                n_future=int(known.get("n_future", 0)),
+                calendar=[str(c) for c in known.get("calendar_columns", [])],
+                last_timestamps=dict(config.get("last_timestamps", {})),
+                short_series=[str(k) for k in config.get("short_series", [])],
+                guard=Guard.from_dict(config["guard"]) if config.get("guard") else None,
+                **values,
+            )
+        except (TypeError, ValueError, KeyError, ForecastError) as exc:
+            why = f"{source} has an invalid value ({exc}); restore it or re-train"
+            raise ArtifactError(why) from exc
+        fitted.check(window, lookback, horizon, source)
+        return fitted
+
+    def check(self, window: Any, lookback: Any, horizon: int, source: str) -> None:
+        """ArtifactError naming `source` when the state does not hold together: the saved
+        `window` against the settings `lookback` ("auto": any whole number) and `horizon`,
+        the columns against the targets, the scaler and the MASE scale."""
+        if isinstance(lookback, int):
+            wanted = {"lookback": lookback, "horizon": horizon}
+        else:  # "auto": the window holds the choice
+            wanted = {"lookback": window.get("lookback") if _counts(window) else None,
+                      "horizon": horizon}  # fmt: skip
+        settings = f"settings lookback={lookback}, horizon={horizon}"
+        problems = [
+            (0 < self.n_targets <= len(self.columns), f"n_targets {self.n_targets} does not fit columns {self.columns}"),  # noqa: E501
+            (self.scaler.columns_ == self.columns, "scaler columns differ from columns"),
+            (len(self.mase_scale) == self.n_targets, "mase_scale length differs from n_targets"),
+            (window == wanted, f"window {window} differs from {settings}"),
+            (self.n_future <= len(self.columns) - self.n_targets, "n_future exceeds the covariates"),  # noqa: E501
+        ]  # fmt: skip
+        for what in (what for ok, what in problems if not ok):
+            raise ArtifactError(f"{source}: {what}; restore it or re-train and save")
+
+
+def check_keys(config: Mapping[str, Any], source: str) -> None:
+    """ArtifactError naming `source` when `config` lacks a key of `STATE_KEYS`."""
+    missing = ", ".join(k for k in STATE_KEYS if k not in config)
+    if missing:
+        raise ArtifactError(f"{source} lacks {missing}; restore it or re-train and save")
+
+
+def field(config: Mapping[str, Any], key: str, read: Callable[[Any], Any], source: str) -> Any:
+    """`read(config[key])`; a bad value is an ArtifactError naming `key` and `source`."""
+    try:
+        return read(config[key])
+    except (TypeError, ValueError, KeyError, AttributeError, ForecastError) as exc:
+        why = " ".join(str(exc).split())
+        raise ArtifactError(
+            f"{source}: field {key!r} has an invalid value ({why}); restore it or re-train"
+        ) from None
+
+
+def _counts(window: Any) -> bool:
+    """Whether the saved `window` holds a lookback that is a positive whole number."""
+    value = window.get("lookback") if isinstance(window, Mapping) else None
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _whole(value: Any) -> int:
+    """A saved count: an int (not a bool, a float or a string)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{value!r} is not a whole number")
+    return value
+
+
+def _usable(scaler: PanelScaler) -> PanelScaler:
+    """`scaler` when every scale of it (pooled and per series) is finite and not zero: a zero
+    scale would turn every forecast into NaN."""
+    for key, one in {"pooled": scaler, **scaler.per_series_}.items():
+        scale, offset = getattr(one, "scale_", None), getattr(one, "offset_", None)
+        for name, values in (("scale", scale), ("offset", offset)):
+            arr = np.asarray(values if values is not None else [], dtype=np.float64)
+            bad = ~np.isfinite(arr) | ((arr == 0) if name == "scale" else False)
+            if bad.any():
+                column = one.columns_[int(np.flatnonzero(bad)[0])]
+                raise ValueError(f"{key} scaler: column {column!r} has a zero or infinite {name}")
+    return scaler
 
 
 @contextlib.contextmanager
@@ -67,151 +265,49 @@ def own_fill(fill: Any) -> Iterator[None]:
         ) from None
 
 
-def loaded_covariates(f: Any) -> list[str]:
-    """The covariate columns a fitted `f` loads from data (past, then future covariates;
-    the derived calendar columns are added after loading)."""
-    return f.columns_[f.n_targets_ : len(f.columns_) - len(f.calendar_)]
-
-
-def config_of(f: Any) -> dict[str, Any]:
-    """The JSON-ready state of a fitted `Forecaster` `f` (see the module docstring)."""
-    cal = getattr(f, "calibration_", None)
-    return {
-        "settings": f.get_params(),
-        "window": {"lookback": f.lookback, "horizon": f.horizon},
-        "columns": list(f.columns_),
-        "n_targets": f.n_targets_,
-        "known_future": {"n_future": f.n_future_, "calendar_columns": list(f.calendar_)},
-        "freq": f.freq_,
-        "season": f.season_,
-        "scaler": f.scaler_.to_dict(),
-        "mase_scale": [None if np.isnan(v) else float(v) for v in f.mase_scale_],
-        "last_timestamps": dict(getattr(f, "last_timestamps_", {})),
-        "short_series": list(getattr(f, "short_series_", [])),
-        "calibration": None if cal is None else cal.to_arrays()[1],
-        "guard": None if getattr(f, "guard_", None) is None else f.guard_.to_dict(),
-        "fit": {
-            "best_epoch": getattr(getattr(f, "fit_result_", None), "best_epoch", None),
-            "epochs_run": len(next(iter(f.history_.values()), [])) if f.history_ else 0,
-        },
-    }
-
-
-def restore(cls: type, config: Mapping[str, Any], source: str = "config") -> Any:
-    """A `cls` (a `Forecaster`) with the settings and fitted state of `config_of` (no model,
-    linear baseline or calibration yet: `Forecaster.load` attaches them).
+def load_folder(
+    folder: str | os.PathLike,
+    config: Mapping[str, Any],
+    fitted: FittedState,
+    horizon: int,
+    n_quantiles: int = 0,
+) -> tuple[Any, FittedState]:
+    """The model (Keras safe mode) of a folder written by `save_folder`, and `fitted` (its
+    `config`'s state) with the saved linear baseline, history and interval calibration.
+    The model maps `(None, lookback + ahead rows, columns)` to `(None, horizon, n_targets)`,
+    with `n_quantiles` a last axis of quantiles.
 
     Raises:
-        ArtifactError: naming `source`, for a missing, invalid or inconsistent value.
+        ArtifactError: for a missing folder or file, a corrupt model, or a file that does
+            not fit the config.
     """
-    missing = ", ".join(k for k in STATE_KEYS if k not in config)
-    if missing:
-        raise ArtifactError(f"{source} lacks {missing}; restore it or re-train and save")
-
-    def field(key: str, read: Any) -> Any:  # one saved value, a bad one named
-        try:
-            return read(config[key])
-        except (TypeError, ValueError, KeyError, AttributeError, ForecastError) as exc:
-            why = " ".join(str(exc).split())
-            raise ArtifactError(
-                f"{source}: field {key!r} has an invalid value ({why}); restore it or re-train"
-            ) from None
-
-    f = field("settings", lambda v: _checked(cls(**dict(v))))
-    f.columns_ = field("columns", lambda v: [str(c) for c in v])
-    f.n_targets_ = field("n_targets", _whole)
-    f.freq_ = config["freq"]
-    f.season_ = field("season", _whole)
-    f.scaler_ = field("scaler", lambda v: _usable(PanelScaler.from_panel_dict(v)))
-    f.mase_scale_ = field(
-        "mase_scale", lambda v: np.array([np.nan if x is None else x for x in v], float)
+    folder = Path(folder)
+    ahead = horizon if fitted.n_future else 0
+    out = (None, horizon, fitted.n_targets, *([n_quantiles] if n_quantiles else []))
+    model = artifacts.read_model(folder, (None, fitted.lookback + ahead, len(fitted.columns)), out)
+    shape = (fitted.n_targets, fitted.lookback, horizon)
+    return model, dataclasses.replace(
+        fitted,
+        linear=artifacts.read_linear(folder, shape) or fitted.linear,
+        history=artifacts.read_history(folder),
+        calibration=artifacts.read_calibration(
+            folder, config.get("calibration"), (horizon, fitted.n_targets)
+        ),
     )
-    try:
-        f.last_timestamps_ = dict(config.get("last_timestamps", {}))
-        f.short_series_ = [str(k) for k in config.get("short_series", [])]
-        f.calibration_ = None
-        f.guard_ = Guard.from_dict(config["guard"]) if config.get("guard") else None
-        quantiles.resolve(f.loss, f.quantiles, f.intervals)
-        known = config.get("known_future", {})  # absent: saved before known-future inputs
-        f.n_future_ = int(known.get("n_future", 0))
-        f.calendar_ = [str(c) for c in known.get("calendar_columns", [])]
-    except (TypeError, ValueError, KeyError, ForecastError) as exc:
-        why = f"{source} has an invalid value ({exc}); restore it or re-train"
-        raise ArtifactError(why) from exc
-    window = {"lookback": f.lookback, "horizon": f.horizon}
-    saved = config.get("window", window)
-    settings = f"settings lookback={f.lookback}, horizon={f.horizon}"
-    problems = [
-        (0 < f.n_targets_ <= len(f.columns_), f"n_targets {f.n_targets_} does not fit columns {f.columns_}"),  # noqa: E501
-        (f.scaler_.columns_ == f.columns_, "scaler columns differ from columns"),
-        (len(f.mase_scale_) == f.n_targets_, "mase_scale length differs from n_targets"),
-        (saved == window, f"window {saved} differs from {settings}"),
-        (f.n_future_ <= len(f.columns_) - f.n_targets_, "n_future exceeds the covariates"),
-    ]  # fmt: skip
-    for what in (what for ok, what in problems if not ok):
-        raise ArtifactError(f"{source}: {what}; restore it or re-train and save")
-    f.history_ = {}
-    f.linear_ = LinearBaseline(f.lookback, f.horizon)
-    return f
 
 
-def _whole(value: Any) -> int:
-    """A saved count: an int (not a bool, a float or a string)."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{value!r} is not a whole number")
-    return value
-
-
-def _checked(f: Any) -> Any:
-    """`f` with its saved settings checked (`Forecaster.check_settings`): a lookback "48"
-    written as a string is named here, not met as a TypeError later."""
-    f.check_settings()
-    return f
-
-
-def _usable(scaler: PanelScaler) -> PanelScaler:
-    """`scaler` when every scale of it (pooled and per series) is finite and not zero: a zero
-    scale would turn every forecast into NaN."""
-    for key, one in {"pooled": scaler, **scaler.per_series_}.items():
-        scale, offset = getattr(one, "scale_", None), getattr(one, "offset_", None)
-        for name, values in (("scale", scale), ("offset", offset)):
-            arr = np.asarray(values if values is not None else [], dtype=np.float64)
-            bad = ~np.isfinite(arr) | ((arr == 0) if name == "scale" else False)
-            if bad.any():
-                column = one.columns_[int(np.flatnonzero(bad)[0])]
-                raise ValueError(f"{key} scaler: column {column!r} has a zero or infinite {name}")
-    return scaler
-
-
-def load_folder(cls: type, path: str | os.PathLike) -> Any:
-    """A fitted `cls` (a `Forecaster`) from a folder written by `Forecaster.save`: config,
-    model (Keras safe mode), linear baseline, history and interval calibration.
-
-    Raises:
-        ArtifactError: for a missing folder or file, a corrupt model, a hand-edited or
-            inconsistent forecaster.json, or an artifact from an incompatible version.
-    """
-    folder = Path(path)
-    config = artifacts.read_config(folder)
-    f = cls.from_config(config, source=str(folder / artifacts.CONFIG_FILE))
-    qs = quantiles.resolve(f.loss, f.quantiles, f.intervals)  # checked by `restore`
-    out = (None, f.horizon, f.n_targets_, *([len(qs)] if qs else []))  # quantile heads: Q
-    f.model_ = artifacts.read_model(
-        folder, (None, f.lookback + f.ahead_rows(), len(f.columns_)), out
-    )
-    f.linear_ = artifacts.read_linear(folder, (f.n_targets_, f.lookback, f.horizon)) or f.linear_
-    f.history_ = artifacts.read_history(folder)
-    f.calibration_ = artifacts.read_calibration(
-        folder, config.get("calibration"), (f.horizon, f.n_targets_)
-    )
-    return f
-
-
-def save_folder(f: Any, path: str | os.PathLike, metrics: Mapping[str, Any] | None = None) -> None:
-    """Write fitted `Forecaster` `f` to a folder (`forecast.artifacts.save_folder`): model,
-    config, history, linear baseline (when fitted), interval calibration (when calibrated)."""
+def save_folder(
+    path: str | os.PathLike,
+    model: Any,
+    config: Mapping[str, Any],
+    fitted: FittedState,
+    metrics: Mapping[str, Any] | None = None,
+) -> None:
+    """Write a fitted forecaster's folder (`forecast.artifacts.save_folder`): `model`, its
+    `config`, and from `fitted` the history, linear baseline (when fitted) and interval
+    calibration (when calibrated)."""
     artifacts.save_folder(
-        path, model=f.model_, config=f.get_config(), history=f.history_,
-        linear=f.linear_ if f.linear_.is_fitted else None, metrics=metrics,
-        calibration=getattr(f, "calibration_", None),
+        path, model=model, config=dict(config), history=fitted.history,
+        linear=fitted.linear if fitted.linear.is_fitted else None, metrics=metrics,
+        calibration=fitted.calibration,
     )  # fmt: skip

@@ -153,16 +153,17 @@ def fit_summary(forecaster: Any, fitted: Any, seconds: float) -> str:
         best = "val_loss never improved: kept the last epoch"
     else:
         best = "no validation: kept the last epoch"
+    steps = getattr(forecaster, "lookback_", forecaster.lookback)  # the one chosen
     return (
         f"model  {forecaster.model_.name}: {params:,} parameters, lookback "
-        f"{forecaster.lookback} → horizon {forecaster.horizon}\n"
+        f"{steps} → horizon {forecaster.horizon}\n"
         f"fit    {fitted.epochs_run} epochs ({how}), {best}, {seconds:.1f} s"
     )
 
 
 def when(value: Any) -> str:
-    """A timestamp as the tables show it (`forecast.windowing.format_stamp`)."""
-    from forecast.windowing import format_stamp  # imports Keras: not before --backend
+    """A timestamp as the tables show it (`forecast.splits.format_stamp`)."""
+    from forecast.splits import format_stamp
 
     return format_stamp(value)
 

@@ -41,6 +41,7 @@ from forecast.backends import (
 from forecast.errors import ConfigError, TrainingError, check_choice, check_positive_int
 from forecast.files import atomic_write, atomic_write_text
 from forecast.quantiles import QUANTILE_LOSS, check_quantiles
+from forecast.settings import choices
 
 
 def use_device(device: str = "auto") -> str | None:
@@ -80,25 +81,26 @@ class PinballLoss(keras.losses.Loss):
         return {**super().get_config(), "quantiles": self.quantiles}
 
 
-LOSSES = {
-    "mse": keras.losses.MeanSquaredError,
-    "mae": keras.losses.MeanAbsoluteError,
-    "mape": keras.losses.MeanAbsolutePercentageError,
-    "msle": keras.losses.MeanSquaredLogarithmicError,
-    "huber": keras.losses.Huber,
-    "logcosh": keras.losses.LogCosh,
-    "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
-    QUANTILE_LOSS: PinballLoss,  # quantile heads (`forecast.quantiles`)
-}
-OPTIMIZERS = {
-    "sgd": keras.optimizers.SGD,
-    "rmsprop": keras.optimizers.RMSprop,
-    "adagrad": keras.optimizers.Adagrad,
-    "adadelta": keras.optimizers.Adadelta,
-    "adam": keras.optimizers.Adam,
-    "adamax": keras.optimizers.Adamax,
-    "nadam": keras.optimizers.Nadam,
-}
+# The names, in order, are declared in `forecast.settings`; here each gets its Keras class.
+LOSSES = dict(zip(choices("loss"), (
+    keras.losses.MeanSquaredError,
+    keras.losses.MeanAbsoluteError,
+    keras.losses.MeanAbsolutePercentageError,
+    keras.losses.MeanSquaredLogarithmicError,
+    keras.losses.Huber,
+    keras.losses.LogCosh,
+    keras.losses.CategoricalCrossentropy,
+    PinballLoss,  # QUANTILE_LOSS: quantile heads (`forecast.quantiles`)
+), strict=True))  # fmt: skip
+OPTIMIZERS = dict(zip(choices("optimizer"), (
+    keras.optimizers.SGD,
+    keras.optimizers.RMSprop,
+    keras.optimizers.Adagrad,
+    keras.optimizers.Adadelta,
+    keras.optimizers.Adam,
+    keras.optimizers.Adamax,
+    keras.optimizers.Nadam,
+), strict=True))  # fmt: skip
 # Batches run per compiled call. Many steps per call removes per-step Python overhead
 # (measured 1.16-1.35x on 2 CPU cores with identical losses); callbacks still run every epoch.
 DEFAULT_STEPS_PER_EXECUTION = 32

@@ -25,20 +25,21 @@ ENTRY_POINTS = {"forecast.__main__"}  # the only modules that may import forecas
 
 # Bottom to top; a name covers its submodules too (forecast.models.common is in rank 2).
 LAYERS: list[set[str]] = [
-    {"forecast.errors", "forecast._version", "forecast.gaps"},  # gaps: NumPy only
+    # gaps: NumPy only; settings: every setting's default and valid values (imports errors)
+    {"forecast.errors", "forecast._version", "forecast.gaps", "forecast.settings"},
     {
         "forecast.backends",
         "forecast.files",
         "forecast.series",
         "forecast.reading",
         "forecast.scaling",
+        "forecast.splits",
         "forecast.windowing",
         "forecast.linear",
         "forecast.evaluation",
         "forecast.intervals",
         "forecast.quantiles",
         "forecast.competition",
-        "forecast.settings",
     },
     # panel: many series; known_future: covariates read over the horizon; catalogue: the
     # datasets found; guard: the model against the baselines per series; interval_choice:
@@ -51,10 +52,12 @@ LAYERS: list[set[str]] = [
         "forecast.catalogue",
         "forecast.guard",
     },
-    {"forecast.lookback"},  # the lookback choice: panel's scoring, for Forecaster
+    # the lookback choice: panel's scoring; bands: a fitted forecaster's intervals
+    {"forecast.lookback", "forecast.bands"},
     {"forecast.training"},
     {"forecast.artifacts"},
-    {"forecast.forecaster", "forecast.state", "forecast.bands"},  # state schema; intervals
+    {"forecast.state"},  # FittedState: what fit learns, its config and folder
+    {"forecast.forecaster"},
     {"forecast.plots"},
     {"forecast.runs", "forecast.distributed"},
     {"forecast.tables"},  # what the command line prints
@@ -364,3 +367,145 @@ def _private_reads_across_modules() -> list[str]:
 def test_no_private_is_read_across_modules() -> None:
     found = _private_reads_across_modules()
     assert not found, "private names read outside their module:\n" + "\n".join(found)
+
+
+# ------------------------------------------------------- the Forecaster owns its fitted state
+FORECASTER = "forecast.forecaster"
+
+
+def _class_attributes(tree: ast.AST) -> dict[str, set[str]]:
+    """class name -> the attribute names it has: its methods and properties, class-level
+    names, and every `self.x` it sets or reads (an `__init__` setting, a fitted `x_`)."""
+    found: dict[str, set[str]] = {}
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        names = found.setdefault(cls.name, set())
+        for node in ast.walk(cls):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is not cls:
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                if node.value.id == "self":
+                    names.add(node.attr)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node in cls.body:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return found
+
+
+KERAS_VERBS = {"fit", "predict", "evaluate", "save", "load", "get_config", "from_config"}
+
+
+@functools.cache
+def forecaster_only_names() -> frozenset[str]:
+    """The attributes only a `Forecaster` has (no other class of the package defines one of
+    that name): `collection`, `target_values`, `n_targets_`, `calibration_`, `guard`, ...; an
+    object read or written through one of them is a Forecaster. The verbs it shares with a
+    Keras model (`fit`, `predict`, ...) say nothing."""
+    own: set[str] = set()
+    others: set[str] = set()
+    for module, path in module_files().items():
+        for name, attrs in _class_attributes(ast.parse(path.read_text())).items():
+            if module == FORECASTER and name == "Forecaster":
+                own |= attrs
+            else:
+                others |= attrs
+    return frozenset(n for n in own - others - KERAS_VERBS if not n.startswith("__"))
+
+
+@functools.cache
+def forecaster_settings() -> frozenset[str]:
+    """The Forecaster's settings (`__init__`'s parameters): plain words (`optimizer`,
+    `distribution`) that other objects read too; only writing one marks a Forecaster."""
+    tree = ast.parse(module_files()[FORECASTER].read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+            return frozenset(a.arg for a in node.args.args[1:])
+    return frozenset()
+
+
+def _is_forecaster_annotation(node: ast.AST | None) -> bool:
+    return node is not None and "Forecaster" in ast.unparse(node)
+
+
+def forecaster_uses(source: str, module: str) -> list[str]:
+    """Where `source` (module `module`) takes a Forecaster: a parameter annotated or named as
+    one, or an attribute only a Forecaster has read on anything but `self`; and where it
+    writes one: an assignment to such an attribute, or `setattr` on a parameter that is a
+    Forecaster. Modules below forecaster.py may do neither; those above it (runs, plots,
+    the CLI) may read its public API but never write it."""
+    below = _rank(module) is not None and _rank(module) < _rank(FORECASTER)
+    names, found = forecaster_only_names(), []
+    tree = ast.parse(source)
+    for func in (
+        n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ):
+        args = func.args
+        params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        typed = {
+            a.arg
+            for a in params
+            if _is_forecaster_annotation(a.annotation) or a.arg == "forecaster"
+        }
+        if below:
+            found += [
+                f"{module}:{func.lineno} {func.name} takes a Forecaster ({a})"
+                for a in sorted(typed)
+            ]
+        for node in ast.walk(func):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "setattr"
+                and node.args
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id in typed
+            ):
+                found.append(f"{module}:{node.lineno} {func.name} writes a Forecaster (setattr)")
+    imported = {  # names bound by an import: `intervals.check_levels` is a module's function
+        (alias.asname or alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Attribute) and node.attr in names):
+            continue
+        if isinstance(node.value, ast.Name) and node.value.id in {"self", "cls", *imported}:
+            continue
+        if isinstance(node.ctx, ast.Store):
+            found.append(f"{module}:{node.lineno} writes Forecaster attribute {node.attr}")
+        elif below and node.attr not in forecaster_settings():
+            found.append(f"{module}:{node.lineno} reads Forecaster attribute {node.attr}")
+    return found
+
+
+def test_the_forecaster_check_finds_what_it_looks_for() -> None:
+    """The rule below would pass vacuously if it found nothing: an old-style helper is caught."""
+    names = forecaster_only_names()
+    assert {"collection", "target_values", "n_targets_", "calibration_"} <= names
+    source = (
+        "def learn(f, train):\n"
+        "    f.n_targets_ = len(train)\n"
+        "def choose(forecaster, series):\n"
+        "    return forecaster.collection(series)\n"
+        "def calibrate(f):\n"
+        "    return f.target_values(None)\n"
+        "def kept(forecaster: 'Forecaster', state):\n"
+        "    for k, v in state.items():\n"
+        "        setattr(forecaster, k, v)\n"
+    )
+    found = forecaster_uses(source, "forecast.panel")
+    assert len(found) == 6, found  # 2 parameters, 2 reads, 1 write, 1 setattr
+    assert len(forecaster_uses(source, "forecast.runs")) == 2  # above: the writes only
+
+
+def test_only_the_forecaster_writes_its_state() -> None:
+    """No module below forecaster.py takes a Forecaster (its helpers are pure functions with
+    explicit arguments), and no module but forecaster.py writes one (DESIGN.md, "each object
+    owns its state")."""
+    found = [
+        line
+        for module, path in module_files().items()
+        if module != FORECASTER
+        for line in forecaster_uses(path.read_text(), module)
+    ]
+    assert not found, "modules that take or write a Forecaster:\n" + "\n".join(found)

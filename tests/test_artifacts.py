@@ -332,3 +332,34 @@ def test_export_h5_loads_back_with_identical_predictions(fitted, tmp_path):
     )
     with pytest.raises(ArtifactError, match=r"writes \.h5"):
         fitted.export_h5(tmp_path / "model.keras")
+
+
+# ------------------------------------------------------- the lookback setting and lookback_
+def test_a_folder_holding_auto_or_the_chosen_lookback_loads_alike(copy, fitted):
+    """`fit` keeps the lookback setting as given ("auto") and its choice in `lookback_` (the
+    saved window); folders saved when the choice was written into the setting load the same."""
+    as_chosen = Forecaster.load(copy)  # settings lookback 12, window 12: the earlier format
+    _edit_config(copy, lambda config: config["settings"].update(lookback="auto"))
+    as_auto = Forecaster.load(copy)
+    assert (as_chosen.lookback, as_chosen.lookback_) == (12, 12)
+    assert (as_auto.lookback, as_auto.lookback_) == ("auto", 12)
+    frame = _series()
+    pd.testing.assert_frame_equal(as_auto.predict(frame), as_chosen.predict(frame))
+    _edit_config(copy, lambda config: config["window"].update(lookback="12"))
+    assert "window" in _one_line_error(copy, "forecaster.json")
+
+
+def test_the_fitted_state_round_trips_without_a_forecaster(fitted):
+    """`state.FittedState` writes and reads its config from plain values: the settings, the
+    lookback setting and the horizon; never a Forecaster."""
+    from forecast.state import FittedState
+
+    config = json.loads(json.dumps(fitted.state_.to_config(fitted.get_params(), 1)))
+    again = FittedState.from_config(config, "auto", fitted.horizon, "test")
+    assert (again.lookback, again.columns, again.n_targets) == (12, ["value"], 1)
+    assert again.freq == fitted.freq_ and again.season == fitted.season_
+    np.testing.assert_array_equal(again.mase_scale, fitted.mase_scale_)
+    assert again.scaler.to_dict() == fitted.scaler_.to_dict()
+    assert config["fit"]["best_epoch"] == 1 and config["window"] == {"lookback": 12, "horizon": 3}
+    with pytest.raises(ArtifactError, match="window"):
+        FittedState.from_config(config, 24, fitted.horizon, "test")  # another lookback setting

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_helpers import invoke, one_error
+from cli_helpers import invoke, one_error, trained_run
 
 ROOT = Path(__file__).resolve().parents[1]
 DAILY = ROOT / "data" / "synthetic_daily.csv"
@@ -28,10 +28,7 @@ TINY += ["--batch-size", "256", "--quiet", "--no-plots"]
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run folder trained once (1 epoch, 4 units) on the bundled daily data."""
-    out = tmp_path_factory.mktemp("bad2") / "daily"
-    result = invoke("train", DAILY, *TINY, "--out", out)
-    assert result.exit_code == 0, result.output
-    return out
+    return trained_run(tmp_path_factory, "bad2", *TINY)
 
 
 def last_error(result: object, *needles: str) -> str:
@@ -639,7 +636,7 @@ def test_a_run_killed_after_training_finished_is_not_trained_again(
 
     from forecast.forecaster import Forecaster
     from forecast.series import load_series
-    from forecast.windowing import SplitSpec, split_series
+    from forecast.splits import SplitSpec, split_series
 
     settings = dict(lookback=14, horizon=7, epochs=2, model_options={"units": 4}, verbose=0)
     parts = split_series(load_series(DAILY), SplitSpec((0.6, 0.2, 0.2)), context=14)

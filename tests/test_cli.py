@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_helpers import trained_run
 from typer.testing import CliRunner
 
 from forecast import load_series, runs, training
 from forecast.cli import app
-from forecast.windowing import split_series
+from forecast.splits import split_series
 
 ROOT = Path(__file__).resolve().parents[1]
 DAILY = ROOT / "data" / "synthetic_daily.csv"
@@ -48,10 +49,7 @@ def assert_one_error_line(result: object, code: int = 2, *needles: str) -> str:
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run folder trained once by `forecast train` on the bundled daily data."""
-    out = tmp_path_factory.mktemp("cli") / "daily"
-    result = invoke("train", DAILY, *TINY, "--out", out)
-    assert result.exit_code == 0, result.output
-    return out
+    return trained_run(tmp_path_factory, "cli", *TINY)
 
 
 # ---------------------------------------------------------------------- train
@@ -221,16 +219,6 @@ def test_datasets_lists_the_bundled_files_with_their_options() -> None:
     assert result.exit_code == 0, result.output
     assert "data/synthetic_daily.csv" in result.stdout and "3,653" in result.stdout
     assert "--time-col date --target value" in result.stdout
-
-
-def test_datasets_describes_a_public_file_that_needs_filling(tmp_path: Path) -> None:
-    gaps = tmp_path / "gaps.csv"
-    gaps.write_text("Date,Temp\n2020-01-01,1\n2020-01-02,2\n2020-01-04,4\n2020-01-05,5\n")
-    from forecast.catalogue import describe_dataset
-
-    info = describe_dataset(gaps, "Date", "Temp")
-    assert (info.rows, info.freq, info.fill) == (4, "D", "interpolate")
-    assert info.options == "--time-col Date --target Temp --fill interpolate"
 
 
 def test_info_reports_backend_and_cudnn_eligibility() -> None:

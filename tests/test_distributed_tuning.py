@@ -17,7 +17,7 @@ from forecast import runs
 from forecast.distributed import tuning
 from forecast.errors import ConfigError
 from forecast.forecaster import Forecaster
-from forecast.windowing import SplitSpec
+from forecast.splits import SplitSpec
 
 SPACE = {"lookback": [12, 24], "units": [4, 8], "learning_rate": {"loguniform": [1e-3, 1e-2]}}
 

@@ -12,7 +12,7 @@ from forecast import Forecaster, load_series, lookback
 from forecast.errors import ConfigError, DataError
 from forecast.evaluation import baseline_forecasts
 from forecast.series import SINGLE
-from forecast.windowing import SplitSpec, split_series
+from forecast.splits import SplitSpec, split_series
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DAILY = DATA / "synthetic_daily.csv"
@@ -460,16 +460,17 @@ def test_auto_lookback_is_the_default_chosen_on_validation_else_fixed(tmp_path: 
     assert f.lookback == "auto"
     expected = f.choose_lookback(frame, val=0.25)
     f.fit(frame, val=0.25)
-    assert f.lookback == expected.lookback == f.lookback_choice_.lookback
-    assert f.lookback in (12, 24, 48, 84)
-    assert f.model_.input_shape == (None, f.lookback, 1)
+    assert f.lookback_ == expected.lookback == f.lookback_choice_.lookback
+    assert f.lookback == "auto"  # the setting stays as given; the choice is lookback_
+    assert f.lookback_ in (12, 24, 48, 84)
+    assert f.model_.input_shape == (None, f.lookback_, 1)
     f.save(tmp_path / "auto")
-    assert Forecaster.load(tmp_path / "auto").lookback == f.lookback  # saved as chosen
+    assert Forecaster.load(tmp_path / "auto").lookback_ == f.lookback_  # saved as chosen
     parts = split_series(frame, SplitSpec((0.5, 0.25, 0.25)), context=84)  # as the CLI cuts it
-    assert Forecaster(**small).fit(parts).lookback in (12, 24, 48, 84)
+    assert Forecaster(**small).fit(parts).lookback_ in (12, 24, 48, 84)
     # No validation part: the fixed fallback, nothing chosen.
     without = Forecaster(**small).fit(frame, val=0)
-    assert (without.lookback, without.lookback_choice_) == (lookback.FALLBACK, None)
+    assert (without.lookback_, without.lookback_choice_) == (lookback.FALLBACK, None)
     with pytest.raises(ConfigError, match="positive integer"):
         Forecaster(lookback="long", **small).fit(frame)
 

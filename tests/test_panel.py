@@ -11,7 +11,7 @@ import pytest
 from forecast import Forecaster
 from forecast.errors import ConfigError, DataError
 from forecast.panel import fallback_method, history_of
-from forecast.windowing import SplitSpec, split_series
+from forecast.splits import SplitSpec, split_series
 
 TINY = dict(lookback=6, horizon=3, epochs=1, batch_size=16, verbose=0, seed=0,
             model_options={"units": 4})  # fmt: skip

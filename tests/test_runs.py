@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecast import runs, windowing
+from forecast import runs, splits
 from forecast.forecaster import Forecaster
 
 
 def test_run_folder_is_resumed_only_with_the_same_settings(tmp_path: Path) -> None:
     frame = pd.DataFrame({"y": range(100)}, index=pd.RangeIndex(100))
-    parts = windowing.split_series(frame, context=5)
+    parts = splits.split_series(frame, context=5)
     folder = tmp_path / ".train"
     assert runs.prepare_run_dir(folder, Forecaster(lookback=5), parts) == "new"
     (folder / "state.json").write_text("{}")

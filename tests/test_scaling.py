@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 from forecast.errors import ConfigError, DataError
 from forecast.scaling import SeriesScaler
-from forecast.windowing import split
+from forecast.splits import split
 
 METHODS = ["minmax", "standard", "robust", "none"]
 FAST = settings(max_examples=50, deadline=None)

@@ -12,7 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from forecast.errors import ConfigError, DataError
-from forecast.windowing import Split, WindowFeeder, make_windows, split, window_count
+from forecast.splits import Split, split
+from forecast.windowing import WindowFeeder, make_windows, window_count
 
 FAST = settings(max_examples=50, deadline=None)
 
@@ -541,7 +542,7 @@ def test_reseed_restarts_the_batch_order_of_a_feeder_built_with_that_seed() -> N
 
 # ---------------------------------------------------------------------- split_series / SplitSpec
 def test_split_series_gives_val_and_test_their_context_explicitly() -> None:
-    from forecast.windowing import SplitSpec, split_series
+    from forecast.splits import SplitSpec, split_series
 
     frame = pd.DataFrame(
         {"y": range(100)}, index=pd.date_range("2020-01-01", periods=100, freq="D")
@@ -558,14 +559,14 @@ def test_split_series_gives_val_and_test_their_context_explicitly() -> None:
 
 @pytest.mark.parametrize("value", ["0.6,0.4", "0.7,0.2,0.2", "1,0,0", "-0.2,0.6,0.6"])
 def test_parse_fractions_rejects_what_cannot_split(value: str) -> None:
-    from forecast.windowing import parse_fractions
+    from forecast.splits import parse_fractions
 
     with pytest.raises(ConfigError, match="three fractions"):
         parse_fractions(value, "split")
 
 
 def test_split_spec_takes_fractions_or_both_timestamps() -> None:
-    from forecast.windowing import SplitSpec
+    from forecast.splits import SplitSpec
 
     assert SplitSpec().fractions == (0.6, 0.2, 0.2)
     with pytest.raises(ConfigError, match="go together"):
@@ -575,7 +576,7 @@ def test_split_spec_takes_fractions_or_both_timestamps() -> None:
 
 
 def test_split_series_refuses_an_empty_test() -> None:
-    from forecast.windowing import SplitSpec, split_series
+    from forecast.splits import SplitSpec, split_series
 
     frame = pd.DataFrame({"y": range(30)}, index=pd.date_range("2020", periods=30, freq="D"))
     with pytest.raises(DataError, match="no test rows"):

@@ -46,6 +46,7 @@ from typing import Any
 
 from forecast.errors import ConfigError, DataError, check_choice, check_positive_int
 from forecast.files import check_writable_folder, write_output
+from forecast.settings import SPLIT
 
 ENGINES = ("local", "ray")
 # `forecast tune --search`: who draws trials 1.. (forecast.distributed.tuning); declared here,
@@ -179,7 +180,7 @@ def grid(config: dict[str, Any]) -> list[dict[str, Any]]:
                             "horizon": horizon,
                             "model": model,
                             "seed": seed,
-                            "split": config.get("split", [0.6, 0.2, 0.2]),
+                            "split": config.get("split", list(SPLIT)),
                             "sizes": [data.get("test_size"), data.get("val_size")],
                             "train": config.get("train", {}),
                             "model_options": config.get("model_options", {}).get(model, {}),
@@ -215,7 +216,7 @@ def run_cell(cell: dict[str, Any]) -> dict[str, Any]:
     from forecast.forecaster import Forecaster
     from forecast.panel import history_of
     from forecast.series import load_series
-    from forecast.windowing import SplitSpec, split_series
+    from forecast.splits import SplitSpec, split_series
 
     began = time.perf_counter()
     series = load_series(cell["path"], **cell["load"])  # with `id_col`: many series

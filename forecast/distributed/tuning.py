@@ -42,15 +42,16 @@ from forecast.errors import ConfigError, ForecastError, check_choice, check_posi
 from forecast.files import write_output
 from forecast.forecaster import Forecaster
 from forecast.runs import TUNE_SUBDIR
+from forecast.settings import choices
 
 ENGINES = ("local", "ray")
 DEFAULT_SPACE: dict[str, Any] = {
     "lookback": [24, 48, 96, 168, 336],
-    "model": ["single", "stacked", "attention"],
+    "model": list(choices("model")),
     "units": [16, 32, 64, 128],
     "dropout": [0.0, 0.1, 0.25],
     "learning_rate": {"loguniform": [3e-4, 3e-3]},
-    "normalize": ["last", "mean_std", "none"],
+    "normalize": list(choices("normalize")),
     "loss": ["mae", "mse", "huber"],
 }
 RANGES = ("loguniform", "uniform")
@@ -150,7 +151,7 @@ def run_trial(
     each epoch to `report`; stops after `patience` epochs without a better one (or when
     `report` raises, as Ray Tune does to stop it). Returns its best validation MAE."""
     from forecast.backends import quiet_backend_logs
-    from forecast.windowing import split_series
+    from forecast.splits import split_series
 
     quiet_backend_logs()  # retracing notes as trials change shapes
     settings = dict(settings)
@@ -205,7 +206,7 @@ def tune(
     Args:
         forecaster: the base settings (epochs, patience, seed, ... and trial 0's values).
         series: the whole data (a frame, path or collection).
-        spec: the `forecast.windowing.SplitSpec` (it needs a validation part).
+        spec: the `forecast.splits.SplitSpec` (it needs a validation part).
         out: the winner's run folder (with `search.csv`).
         trials: configurations tried, the default included.
         space: the search space; default `DEFAULT_SPACE`.
@@ -229,7 +230,7 @@ def tune(
         TuneInterrupted: after Ctrl-C, the trials that ended kept for the next call.
     """
     from forecast import runs
-    from forecast.windowing import split_series
+    from forecast.splits import split_series
 
     engine = check_choice("engine", engine, ENGINES)
     search = check_choice("search", search, SEARCHES)

@@ -44,12 +44,13 @@ from forecast.models.surgery import (
     has_linear_skip,
     start_from_linear,
 )
+from forecast.settings import choices
 
-BUILDERS: dict[str, Callable[..., keras.Model]] = {
-    "single": build_single_lstm,
-    "stacked": build_stacked_lstm,
-    "attention": build_attention_lstm,
-}
+BUILDERS: dict[str, Callable[..., keras.Model]] = dict(
+    zip(
+        choices("model"), (build_single_lstm, build_stacked_lstm, build_attention_lstm), strict=True
+    )
+)  # the names declared in `forecast.settings`, in order
 
 
 def get_builder(name: str) -> Callable[..., keras.Model]:

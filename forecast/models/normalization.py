@@ -22,9 +22,10 @@ import keras
 from keras import ops
 
 from forecast.errors import ConfigError, check_choice
+from forecast.settings import choices
 
-MODES = ("last", "mean_std")
-NORMALIZE_CHOICES = (*MODES, "none")  # every value `normalize=` accepts; None means "none"
+NORMALIZE_CHOICES = choices("normalize")  # every value `normalize=` accepts; None means "none"
+MODES = tuple(c for c in NORMALIZE_CHOICES if c != "none")  # what a layer does
 
 
 def check_normalize(value: Any) -> str | None:
