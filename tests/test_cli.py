@@ -7,7 +7,6 @@ one test runs the installed `forecast` script in a subprocess.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -186,37 +185,6 @@ def test_predict_prints_the_next_horizon_timestamps(run_dir: Path, tmp_path: Pat
     assert list(preds["date"]) == list(pd.date_range("2025-01-01", periods=7, freq="D"))
     to_stdout = invoke("predict", run_dir, "--data", DAILY, "--out", "-")
     assert to_stdout.stdout.splitlines()[0] == "date,value"
-
-
-PREDICT_MODULES = """
-import sys
-from forecast.cli import main
-sys.argv = ["forecast", "predict", sys.argv[1], "--data", sys.argv[2], "--out", "-"]
-try:
-    main()
-finally:
-    print("modules:", *sorted(m for m in sys.modules if m in ("sklearn", "matplotlib")))
-"""
-
-
-@pytest.mark.slow  # one fresh process: the Keras import
-def test_predict_in_a_fresh_process_loads_only_what_it_needs_and_gives_the_same_bits(
-    run_dir: Path,
-) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", PREDICT_MODULES, str(run_dir), str(DAILY)],
-        capture_output=True, text=True, timeout=300, env=_env(),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    *csv, modules = done.stdout.splitlines()
-    assert modules == "modules:"  # neither scikit-learn nor matplotlib (Keras's extras)
-    here = invoke("predict", run_dir, "--data", DAILY, "--out", "-")
-    assert csv == here.stdout.splitlines()  # every digit: CSV writes floats round-trippable
-
-
-def _env() -> dict[str, str]:
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 # ---------------------------------------------------------------------- backtest
