@@ -155,6 +155,65 @@ def quiet_backend_logs(level: str = "2", python_loggers: bool = True) -> None:
             logging.getLogger(name).setLevel(logging.ERROR)
 
 
+KERAS_EXTRAS = ("sklearn", "matplotlib")
+"""What Keras imports for the parts of its API this toolkit never calls: scikit-learn for
+`keras.wrappers` (about 0.6 s of CPU) and matplotlib for `keras.visualization` (about 0.5 s);
+both are optional to Keras (`try: import ... except ImportError`). On the TensorFlow backend
+JAX too (0.4 s): TensorFlow imports it for TensorFlow Lite only, as optional."""
+
+
+class _LeanKerasImport(importlib.abc.MetaPathFinder):
+    """While `keras` itself is imported, `KERAS_EXTRAS` look not installed, so Keras leaves
+    out the wrappers that need them. Only that import: the packages load as usual afterwards
+    (the plots import matplotlib; `SeriesScaler.fit` imports scikit-learn)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "keras":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            run = spec.loader.exec_module
+
+            def exec_module(module: Any) -> None:
+                blocker = _Missing()
+                sys.meta_path.insert(0, blocker)
+                try:
+                    run(module)
+                finally:
+                    sys.meta_path.remove(blocker)
+
+            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+class _Missing(importlib.abc.MetaPathFinder):
+    """Answers "not installed" for `KERAS_EXTRAS` (and their submodules), and for JAX when
+    Keras runs on TensorFlow."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        top = name.partition(".")[0]
+        if top in KERAS_EXTRAS or (top == "jax" and _keras_backend() == "tensorflow"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+def _keras_backend() -> str | None:
+    """The backend a Keras being imported has chosen (None before it has)."""
+    config = sys.modules.get("keras.src.backend.config")
+    choose = getattr(config, "backend", None)
+    return choose() if callable(choose) else None
+
+
+def lean_keras_import() -> None:
+    """Import Keras without `KERAS_EXTRAS` in this process (the command line's: a `forecast
+    predict` of a saved run spends most of its time importing Keras). Does nothing once
+    Keras is imported or when the packages already are."""
+    hooked = any(isinstance(f, _LeanKerasImport) for f in sys.meta_path)
+    if not hooked and "keras" not in sys.modules:
+        sys.meta_path.insert(0, _LeanKerasImport())
+
+
 def start_backend() -> None:
     """Start the Keras backend now, hiding its device-discovery messages (on a machine
     without a GPU driver TensorFlow logs "failed call to cuInit" as an error). Call after

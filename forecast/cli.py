@@ -643,6 +643,7 @@ def main() -> None:
     """Console entry point (`forecast`)."""
     backends.set_debug("--debug" in sys.argv[1:])
     backends.quiet_backend_logs()
+    backends.lean_keras_import()  # no scikit-learn, matplotlib for Keras's unused wrappers
     app()
 
 

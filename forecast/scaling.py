@@ -1,6 +1,8 @@
 """Per-column scaling fitted on the training slice only, with exact JSON round trips.
 
-`SeriesScaler` wraps scikit-learn's MinMaxScaler / StandardScaler / RobustScaler. It knows
+`SeriesScaler` fits with scikit-learn's MinMaxScaler / StandardScaler / RobustScaler (imported
+when a scaler is fitted, not when one is loaded: `forecast predict` of a saved run does without
+scikit-learn) and transforms with the same NumPy operations as their `transform`. It knows
 which columns are targets, so `inverse_transform_targets` turns model outputs shaped
 `(n, horizon, n_targets)` back into original units without the shape juggling (and the classic
 "operands could not be broadcast" error) of hand-written scripts.
@@ -13,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from forecast.errors import ConfigError, DataError, check_choice
 from forecast.settings import choices
@@ -26,6 +27,29 @@ _STATE = {
     "robust": ("center_", "scale_"),
     "none": (),
 }
+
+
+class FittedState:
+    """A loaded scaler's fitted statistics (`_STATE`'s names, `n_samples_seen_`), the
+    attributes of the scikit-learn scaler that was fitted."""
+
+    def __init__(self, **attributes: Any) -> None:
+        self.__dict__.update(attributes)
+
+
+def scaled(values: np.ndarray, scaler: SeriesScaler) -> np.ndarray:
+    """`values` `(length, features)` (float64) scaled by fitted `scaler` (not "none"): a new
+    float64 array, by the operations of scikit-learn's `transform` in its order (minmax:
+    `* scale_ + min_`; standard: `- mean_`, `/ scale_`; robust: `- center_`, `/ scale_`), so
+    the bits are the same."""
+    sk, out = scaler._sk, np.array(values, dtype=np.float64)
+    if scaler.method == "minmax":
+        out *= sk.scale_
+        out += sk.min_
+    else:
+        out -= sk.mean_ if scaler.method == "standard" else sk.center_
+        out /= sk.scale_
+    return out
 
 
 class SeriesScaler:
@@ -56,17 +80,22 @@ class SeriesScaler:
     def __repr__(self) -> str:
         return f"SeriesScaler(method={self.method!r}, feature_range={tuple(self.feature_range)})"
 
-    def _new_sklearn(self) -> Any:
+    def _check_method(self) -> None:
         if self.method not in METHODS:
             raise ConfigError(
                 f"scaler method must be one of {', '.join(METHODS)}, got {self.method!r}"
             )
+        if self.method == "minmax" and not self.feature_range[0] < self.feature_range[1]:
+            raise ConfigError(
+                f"feature_range must be (low, high) with low < high, got {self.feature_range}"
+            )
+
+    def _new_sklearn(self) -> Any:
+        self._check_method()
+        from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+
         if self.method == "minmax":
             low, high = self.feature_range
-            if not low < high:
-                raise ConfigError(
-                    f"feature_range must be (low, high) with low < high, got {self.feature_range}"
-                )
             return MinMaxScaler(feature_range=(float(low), float(high)))
         if self.method == "standard":
             return StandardScaler()
@@ -158,8 +187,11 @@ class SeriesScaler:
             )
         if isinstance(data, pd.DataFrame) and columns != self.columns_:
             raise DataError(f"columns {columns} differ from the fitted ones {self.columns_}")
+        if self._sk is not None and np.isinf(values).any():  # as scikit-learn refuses them
+            col = int(np.argwhere(np.isinf(values))[0][1])
+            raise DataError(f"column {self.columns_[col]!r} holds infinite values")
         with np.errstate(over="ignore", invalid="ignore"):
-            out = np.asarray(values if self._sk is None else self._sk.transform(values), dtype)
+            out = np.asarray(values if self._sk is None else scaled(values, self), dtype)
         self._check_overflow(values, out)
         return out
 
@@ -244,17 +276,15 @@ class SeriesScaler:
         """Rebuild a fitted scaler from `to_dict()` output."""
         try:
             scaler = cls(data["method"], tuple(data["feature_range"]))
-            sk = scaler._new_sklearn()
+            scaler._check_method()
             scaler.columns_ = [str(c) for c in data["columns"]]
             scaler.target_columns_ = [str(c) for c in data["targets"]]
             scaler.n_features_in_ = len(scaler.columns_)
-            if sk is not None:
+            sk = None
+            if scaler.method != "none":  # the fitted statistics, without scikit-learn
+                sk = FittedState(n_samples_seen_=data["state"].get("n_samples_seen_", 0))
                 for name in _STATE[scaler.method]:
                     setattr(sk, name, np.asarray(data["state"][name], dtype=np.float64))
-                sk.n_features_in_ = scaler.n_features_in_
-                sk.n_samples_seen_ = data["state"].get("n_samples_seen_", 0)
-                if scaler.method == "robust":
-                    sk.with_centering = sk.with_scaling = True
             scaler._sk = sk
             scaler._set_affine()
         except (KeyError, TypeError, ValueError) as exc:
@@ -358,14 +388,7 @@ class PanelScaler(SeriesScaler):
         fast = isinstance(data, pd.DataFrame) and list(data.columns) == scaler.columns_
         if not fast or sk is None:
             return (super() if scaler is self else scaler).transform(data, dtype)
-        values = data.to_numpy(dtype=np.float64, copy=True)
-        if scaler.method == "minmax":
-            values *= sk.scale_
-            values += sk.min_
-        else:
-            values -= sk.mean_ if scaler.method == "standard" else sk.center_
-            values /= sk.scale_
-        return values.astype(dtype, copy=False)
+        return scaled(data.to_numpy(dtype=np.float64), scaler).astype(dtype, copy=False)
 
     def inverse_transform_targets(self, y: np.ndarray, key: str | None = None) -> np.ndarray:
         """`SeriesScaler.inverse_transform_targets` with the scaler of series `key`."""

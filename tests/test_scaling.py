@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,9 +17,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecast.errors import ConfigError, DataError
-from forecast.scaling import SeriesScaler
+from forecast.scaling import PanelScaler, SeriesScaler
 from forecast.splits import split
 
+ROOT = Path(__file__).resolve().parents[1]
 METHODS = ["minmax", "standard", "robust", "none"]
 FAST = settings(max_examples=50, deadline=None)
 
@@ -332,6 +337,46 @@ def test_saving_and_loading_never_touch_pickle(method, monkeypatch):
     restored = SeriesScaler.from_dict(json.loads(text))
 
     assert np.array_equal(restored.transform(_frame()), scaler.transform(_frame()))
+
+
+@pytest.mark.parametrize("method", ["minmax", "standard", "robust"])
+@settings(max_examples=25, deadline=None)
+@given(values=tables)
+def test_transform_gives_scikit_learns_bits(method, values):
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+
+    scaler = SeriesScaler(method, feature_range=(-1, 1)).fit(values)
+    sk = {"minmax": MinMaxScaler((-1, 1)), "standard": StandardScaler(),
+          "robust": RobustScaler()}[method].fit(values)  # fmt: skip
+    new = values[::-1] * 3 + 1  # other values than the fitted ones
+    assert np.array_equal(scaler.transform(new, dtype=np.float64), sk.transform(new))
+
+
+def test_a_loaded_scaler_transforms_without_scikit_learn() -> None:
+    text = json.dumps(PanelScaler("robust", per_series=True).fit_panel({"a": _frame()}).to_dict())
+    script = (
+        "import json, sys\nimport numpy as np\nfrom forecast.scaling import PanelScaler\n"
+        f"s = PanelScaler.from_panel_dict(json.loads({text!r}))\n"
+        "print(float(s.transform(np.ones((2, 3)), key='a').sum()), 'sklearn' in sys.modules)\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    total, imported = done.stdout.split()
+    assert imported == "False"
+    restored = PanelScaler.from_panel_dict(json.loads(text))
+    assert float(total) == float(restored.transform(np.ones((2, 3)), key="a").sum())
+
+
+def test_infinite_values_are_a_data_error():
+    scaler = SeriesScaler("standard").fit(_frame())
+    values = _frame().to_numpy()
+    values[3, 1] = np.inf
+    with pytest.raises(DataError, match="column 'temp' holds infinite values"):
+        scaler.transform(values)
 
 
 @pytest.mark.parametrize(
