@@ -29,7 +29,7 @@ _STATE = {
 }
 
 
-class FittedState:
+class ScalerStats:
     """A loaded scaler's fitted statistics (`_STATE`'s names, `n_samples_seen_`), the
     attributes of the scikit-learn scaler that was fitted."""
 
@@ -282,7 +282,7 @@ class SeriesScaler:
             scaler.n_features_in_ = len(scaler.columns_)
             sk = None
             if scaler.method != "none":  # the fitted statistics, without scikit-learn
-                sk = FittedState(n_samples_seen_=data["state"].get("n_samples_seen_", 0))
+                sk = ScalerStats(n_samples_seen_=data["state"].get("n_samples_seen_", 0))
                 for name in _STATE[scaler.method]:
                     setattr(sk, name, np.asarray(data["state"][name], dtype=np.float64))
             scaler._sk = sk
