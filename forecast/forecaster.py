@@ -485,9 +485,9 @@ class Forecaster(Settings):
             index = future_index(frame.index, self.horizon, self.freq_, tz)
             method = "model" if methods[key] is None else "naive"  # a fallback: naive's errors
             bounds = bands.bounds(self, key, frame, values, levels, method, quants=quants)
-            out[key] = pd.DataFrame(values[0], index, names).assign(
-                **intervals.bound_columns(bounds, names)
-            )
+            extra = intervals.bound_columns(bounds, names)
+            out[key] = pd.DataFrame(values[0], index, names)
+            out[key] = out[key].assign(**extra) if extra else out[key]  # assign copies
             out[key].attrs["method"] = methods[key] or "model"
         return out[SINGLE] if list(out) == [SINGLE] else out
 

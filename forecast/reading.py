@@ -368,6 +368,8 @@ def _mixed_dates(raw: pd.Series, dayfirst: bool, utc: bool) -> pd.Series:
 def _day_month_order(raw: pd.Series, name: str) -> tuple[bool, str | None]:
     """(dayfirst, note) for a time column: False (month-first, pandas' reading) unless its
     values are all `DD?MM?YYYY` and the day-first reading is the one that fits them."""
+    if pd.api.types.is_datetime64_any_dtype(raw):  # typed timestamps (Parquet): no order to read
+        return False, None
     values = raw.dropna().astype(str)
     found = values.str.extract(_DAY_MONTH)
     if values.empty or found[0].isna().any():
@@ -565,11 +567,17 @@ def merge_duplicates(frame: pd.DataFrame, how: str, label: str, changes: Changes
 
 # ---------------------------------------------------------------------- cleaning
 def numeric_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`frame[columns]` as float64 columns (a new frame, the same index; for a panel one pass
+    over the long frame, not one per series).
+
+    Raises:
+        DataError: a column with a value that is not a number, named with its row.
+    """
     out = {}
     for col in columns:
         raw = frame[col]
         if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
-            out[col] = raw.astype("float64")  # nothing to parse (and fast, many series)
+            out[col] = raw.to_numpy(dtype="float64")  # nothing to parse (and fast)
             continue
         values = pd.to_numeric(raw, errors="coerce")
         bad = raw.notna() & values.isna()
@@ -579,7 +587,7 @@ def numeric_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
                 f"column {col!r} is not numeric: value {raw[bad].iloc[0]!r} at {where}; "
                 "clean it or leave the column out"
             )
-        out[col] = values.astype("float64")
+        out[col] = values.to_numpy(dtype="float64")
     return pd.DataFrame(out, index=frame.index)
 
 
