@@ -182,6 +182,12 @@ BatchSize = Annotated[
         min=1, help="Windows per training step; default: 128, smaller for short series."
     ),
 ]
+WindowsPerEpoch = Annotated[
+    int | None,
+    training_option(
+        min=1, help="Windows an epoch trains on, drawn anew each epoch; default: all of them."
+    ),
+]
 Loss = Annotated[
     str, training_option(help="mae, mse, huber, logcosh, mape, msle, quantile (quantile heads).")
 ]
@@ -271,6 +277,7 @@ def shared_options(
     reduce_lr_patience: ReduceLr = None,
     ensemble: Ensemble = 1,
     batch_size: BatchSize = None,
+    windows_per_epoch: WindowsPerEpoch = None,
     loss: Loss = "mae",
     quantiles: Quantiles = None,
     optimizer: Optimizer = "adam",

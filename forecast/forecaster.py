@@ -115,6 +115,9 @@ class Forecaster(Settings):
             "fallback", "combine" or "report".
         train_rows: train on the windows whose targets lie in the last `train_rows` rows of
             each series' training part only; None: every window.
+        windows_per_epoch: an epoch trains on this many windows, drawn anew each epoch
+            (seeded: reproducible) from all the training windows; None: every window. Bounds
+            an epoch of a huge panel (`forecast.windowing.WindowFeeder`).
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -154,6 +157,7 @@ class Forecaster(Settings):
         intervals: str = "auto",
         guard: str = "auto",
         train_rows: int | None = None,
+        windows_per_epoch: int | None = None,
         verbose: int = 1,
     ):
         self.model = model
@@ -190,6 +194,7 @@ class Forecaster(Settings):
         self.intervals = intervals
         self.guard = guard
         self.train_rows = train_rows
+        self.windows_per_epoch = windows_per_epoch
         self.verbose = verbose
 
     # ----------------------------------------------------------------- settings
@@ -204,7 +209,7 @@ class Forecaster(Settings):
             check_positive_int(name, getattr(self, name))
         if not lookback.is_auto(self.lookback):
             check_positive_int("lookback", self.lookback)
-        for name in ("batch_size", "train_rows"):
+        for name in ("batch_size", "train_rows", "windows_per_epoch"):
             if getattr(self, name) is not None:
                 check_positive_int(name, getattr(self, name), or_none=True)
         models.get_builder(self.model)
@@ -362,7 +367,8 @@ class Forecaster(Settings):
             lookback=self.lookback, horizon=self.horizon, batch_size=self.batch_size_,
             target_cols=slice(0, self.n_targets_), ahead=self.ahead_rows(),
         )  # fmt: skip
-        train_feed = WindowFeeder(train, shuffle=True, seed=self.seed, **args)
+        train_feed = WindowFeeder(train, shuffle=True, seed=self.seed,
+                                  windows_per_epoch=self.windows_per_epoch, **args)  # fmt: skip
         if not val:
             return train_feed, None
         return train_feed, WindowFeeder(val, shuffle=False, first_target=val_starts, **args)
