@@ -110,34 +110,59 @@ def parquet_parts(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in PARQUET and p.is_file())
 
 
-def read_parquet(path: str | os.PathLike, pick: Pick | None = None) -> pd.DataFrame:
-    """A Parquet file, or a folder of `*.parquet` parts read in name order, as one frame with
-    only the columns `pick` chooses (see `read_table`); categorical columns as plain values.
+def read_parquet(
+    path: str | os.PathLike | Sequence[str | os.PathLike],
+    pick: Pick | None = None,
+    rows: tuple[str, Sequence[Any]] | None = None,
+) -> pd.DataFrame:
+    """A Parquet file, a folder of `*.parquet` parts read in name order, or a list of part
+    files, as one frame with only the columns `pick` chooses (see `read_table`); categorical
+    columns as plain values.
+
+    `rows`: (column, values): only the rows whose `column` holds one of `values` (a shard of
+    series ids, `forecast.distributed.predict.read_shard`): the filter runs in the scan, so
+    row groups without a match are not decoded.
 
     Raises:
         ConfigError: pyarrow is not installed (the `parquet` extra).
-        DataError: a missing path, a folder without parts, or a file that is not Parquet.
+        DataError: a missing path, a folder without parts, a file that is not Parquet, no
+            column `rows[0]`, or no row.
     """
-    path = Path(path)
+    if isinstance(path, (str, os.PathLike)):
+        path = Path(path)
+        parts = parquet_parts(path) if path.is_dir() else [path]
+    else:  # a list of part files: messages name their folder
+        parts = [Path(p) for p in path]
+        path = parts[0].parent if parts else Path(".")
     try:
         import pyarrow as pa
+        import pyarrow.compute as pc
         import pyarrow.dataset as ds
     except ImportError:
         raise ConfigError(
             f"reading {path.name} needs pyarrow: pip install 'forecast[parquet]'"
         ) from None
-    parts = parquet_parts(path) if path.is_dir() else [path]
     if not parts:
         raise DataError(f"{path} holds no *.parquet parts; give a Parquet file or folder of parts")
     if not parts[0].is_file():
-        raise DataError(f"data file not found: {path}; check the path")
+        raise DataError(f"data file not found: {parts[0]}; check the path")
     try:
         dataset = ds.dataset([str(p) for p in parts], format="parquet")
         names = list(dataset.schema.names)
+        where = None
+        if rows is not None:
+            column, values = rows
+            if column not in names:
+                raise DataError(f"{path} has no column {column!r}; columns are: {', '.join(names)}")
+            kind = dataset.schema.field(column).type
+            where = pc.field(column).isin(pa.array(list(values)).cast(kind))
         # the system allocator gives the table's memory back once converted (measured:
         # benchmarks/load_memory.py); Arrow's own pool keeps it
         pool = pa.system_memory_pool()
-        table = dataset.to_table(columns=(pick(names) if pick else None) or names, memory_pool=pool)
+        table = dataset.to_table(columns=(pick(names) if pick else None) or names,
+                                 filter=where, memory_pool=pool)  # fmt: skip
+    except DataError:
+        raise
     except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for unreadable parts
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot read {path} as Parquet ({reason}); is it a Parquet file?") from exc

@@ -21,6 +21,7 @@ one `Forecaster.predict` over the whole panel gives (tests/test_distributed_pred
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import Any
 from forecast import reading
 from forecast.distributed.grid import ENGINES, check_nodes, connect_ray
 from forecast.errors import ConfigError, DataError, check_choice, check_positive_int
+from forecast.files import write_output
 
 PART = "part-{:05d}.parquet"
 
@@ -81,16 +83,10 @@ def shard_ids(ids: Sequence[str], shards: int) -> list[list[str]]:
 
 
 def read_shard(parts: Sequence[str], id_col: str, ids: Sequence[str]) -> Any:
-    """The rows of the series `ids` (a long pandas DataFrame, the columns as stored): a pyarrow
-    dataset over `parts` filtered on `id_col`, so only matching row groups are decoded."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.dataset as ds
-
-    dataset = ds.dataset(list(parts), format="parquet")
-    kind = dataset.schema.field(id_col).type
-    wanted = pa.array(list(ids)).cast(kind) if not pa.types.is_string(kind) else pa.array(ids)
-    return dataset.to_table(filter=pc.field(id_col).isin(wanted)).to_pandas()
+    """The rows of the series `ids` (a long pandas DataFrame, the columns as stored), read by
+    `forecast.reading.read_parquet` filtered on `id_col`: only matching row groups are
+    decoded, and an unreadable part is the loader's one DataError."""
+    return reading.read_parquet(parts, rows=(id_col, ids))
 
 
 def forecasts_frame(preds: dict[str, Any], time_name: str) -> Any:
@@ -103,10 +99,9 @@ def forecasts_frame(preds: dict[str, Any], time_name: str) -> Any:
 
 
 def write_part(frame: Any, path: Path) -> None:
-    """`frame` as Parquet at `path`, atomically (a new file renamed over the old one)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    """`frame` as Parquet at `path`, atomically; a full disk is one OutputError
+    (`forecast.files.write_output`)."""
+    write_output(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 class ShardPredictor:
@@ -219,6 +214,7 @@ def predict_parts(
         for each in actors:
             ray.kill(each)
     for stale in out.glob("part-*.parquet"):  # parts of an earlier run with more shards
-        if int(stale.stem.split("-")[1]) >= len(cut):
+        number = re.fullmatch(r"part-(\d+)\.parquet", stale.name)
+        if number and int(number[1]) >= len(cut):
             stale.unlink()
     return PredictResult(out, done, len(cut), pids)
