@@ -4,6 +4,7 @@ one `Forecaster.predict` over the whole panel exactly."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -144,3 +145,66 @@ def test_a_10k_series_panel_on_a_two_process_ray_cluster_matches_one_process(
     assert len(expected) == SERIES * 3  # horizon 3
     pd.testing.assert_frame_equal(_read(out), expected, check_exact=True)
     assert os.environ.get("RAY_ADDRESS") is None  # nothing left pointing at the test cluster
+
+
+def _evaluated_whole(run_dir: str, frame: pd.DataFrame, test: float) -> tuple:
+    """Per-series rows (sorted) and the M4 aggregate of one `evaluate` over the panel."""
+    report = Forecaster.load(run_dir).evaluate(frame, test=test)
+    rows = report.per_series.sort_values(["series", "target", "method"]).reset_index(drop=True)
+    return rows, report.competition
+
+
+def _evaluated_parts(out) -> pd.DataFrame:
+    frames = [pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet"))]
+    rows = pd.concat(frames).sort_values(["series", "target", "method"])
+    return rows.reset_index(drop=True)
+
+
+def _same_aggregate(got: dict, want: dict) -> None:
+    assert got.keys() == want.keys()
+    for target in want:
+        assert got[target].keys() == want[target].keys()
+        for method, scores in want[target].items():
+            for name, value in scores.items():
+                assert got[target][method][name] == pytest.approx(value, rel=1e-12), (method, name)
+
+
+def test_evaluate_by_shards_matches_one_evaluate_over_the_panel(run, tmp_path) -> None:
+    frame = _panel(50, seed=3)
+    _write_parts(frame, tmp_path / "parts", 3)
+    result = sharded.evaluate_parts(run, tmp_path / "parts", tmp_path / "scores", test=0.25,
+                                    shards=4)  # fmt: skip
+    assert (result.series, result.shards) == (50, 4)
+    rows, competition = _evaluated_whole(run, frame, 0.25)
+    got = _evaluated_parts(tmp_path / "scores")
+    assert set(got["series"]) == set(frame["unique_id"]) and "naive2" in set(got["method"])
+    pd.testing.assert_frame_equal(got, rows, check_exact=True)  # each series on its own
+    _same_aggregate(result.competition, competition)  # the pooled M4 table
+
+
+EVALUATE_ON_RAY = """
+import json, sys
+from forecast.distributed.predict import evaluate_parts
+result = evaluate_parts(sys.argv[1], sys.argv[2], sys.argv[3], test=0.25, engine="ray",
+                        address=sys.argv[4], shards=6)
+print(json.dumps({"series": result.series, "workers": len(result.workers),
+                  "competition": result.competition}))
+"""
+
+
+@pytest.mark.slow
+def test_evaluate_by_shards_on_a_ray_cluster_matches_one_process(
+    run, tmp_path, env, ray_cluster
+) -> None:
+    frame = _panel(300, seed=4)
+    _write_arrow_parts(frame, tmp_path / "parts", 4)
+    out = tmp_path / "scores"
+    command = [sys.executable, "-c", EVALUATE_ON_RAY, run, str(tmp_path / "parts"), str(out),
+               ray_cluster.address]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (found["series"], found["workers"]) == (300, 2)
+    rows, competition = _evaluated_whole(run, frame, 0.25)
+    pd.testing.assert_frame_equal(_evaluated_parts(out), rows, check_exact=True)
+    _same_aggregate(found["competition"], competition)
