@@ -239,7 +239,12 @@ def model_output(model: Any, windows: Any) -> np.ndarray:
     dropped, so that a window's forecast is the same whatever the other windows of the call
     (a shard of a panel scores its series as the whole panel does)."""
     if not isinstance(windows, np.ndarray):
-        return np.concatenate([model_output(model, windows[i][0]) for i in range(len(windows))])
+        return np.concatenate([_padded_output(model, windows[i][0]) for i in range(len(windows))])
+    return _padded_output(model, windows)
+
+
+def _padded_output(model: Any, windows: np.ndarray) -> np.ndarray:
+    """`model_output` of an array `(n, steps, features)`: padded to `PREDICT_ROWS` rows."""
     n = len(windows)
     rows = -(-n // PREDICT_ROWS) * PREDICT_ROWS
     import keras
