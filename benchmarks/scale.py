@@ -128,22 +128,20 @@ def load(folder: Path, n_series: int, points: int, repeats: int) -> dict[str, fl
     del frame
     found: dict[str, float] = {"load_rows": rows}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for kind in ("csv", "parquet"):
-        runs = []
-        for _ in range(repeats):
+    runs: dict[str, list[dict[str, float]]] = {"csv": [], "parquet": []}
+    for _ in range(repeats):
+        for kind in runs:  # interleaved: the same load on both formats
             done = subprocess.run(
                 [sys.executable, __file__, "--load-child", str(folder / f"panel.{kind}")],
                 capture_output=True, text=True, env=env, check=True,
             )  # fmt: skip
-            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        assert all(r["rows"] == rows for r in runs)
-        found[f"{kind}_load_s"] = statistics.median(r["seconds"] for r in runs)
-        found[f"{kind}_peak_B_per_point"] = (
-            statistics.median(r["peak_mb"] for r in runs) * 1e6 / rows
-        )
-        found[f"{kind}_held_B_per_point"] = (
-            statistics.median(r["held_mb"] for r in runs) * 1e6 / rows
-        )
+            runs[kind].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    for kind, found_runs in runs.items():
+        assert all(r["rows"] == rows for r in found_runs)
+        found[f"{kind}_load_s"] = statistics.median(r["seconds"] for r in found_runs)
+        for what in ("peak", "held"):
+            mb = statistics.median(r[f"{what}_mb"] for r in found_runs)
+            found[f"{kind}_{what}_B_per_point"] = mb * 1e6 / rows
         print(f"load {kind}: {found[f'{kind}_load_s']:.2f} s, "
               f"peak {found[f'{kind}_peak_B_per_point']:.0f} B/point", flush=True)  # fmt: skip
     return found
