@@ -8,8 +8,9 @@ them in time. It owns:
 - the backend: `use_backend`, `start_backend`, `backend_started`;
 - the device: `DEVICES`, `parse_device`, `select_device`;
 - data-parallel training on every visible device: `DISTRIBUTIONS`, `check_distribution`,
-  `parallel_devices`, `distribution_scope` (TensorFlow's `MirroredStrategy`, Keras's JAX
-  `DataParallel`);
+  `parallel_devices`, `parallel_workers`, `parallel_plan` (the devices and workers it uses,
+  said in one line; one device refused), `distribution_scope` (TensorFlow's
+  `MirroredStrategy`, Keras's JAX `DataParallel`);
 - TensorFlow's start-up chatter: `quiet_backend_logs` (shown again by `set_debug(True)`);
 - the environment report: `package_version`, `visible_gpus`, `cpu_speed_hint`, `environment`
   (`forecast.models.environment` adds whether the default LSTM runs on cuDNN).
@@ -28,7 +29,7 @@ import logging
 import os
 import platform
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from forecast._version import __version__
@@ -342,6 +343,41 @@ def parallel_devices() -> list[str]:
         found = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return [d.name for d in found]
     return []
+
+
+def parallel_workers() -> int:
+    """The worker processes of a data-parallel job: JAX's process count (several after
+    `keras.distribution.initialize`), else 1."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.process_count()
+    return 1
+
+
+def parallel_plan(devices: Sequence[Any], workers: int) -> str:
+    """The line that says what data-parallel training uses, e.g. "data-parallel training on
+    2 devices in 1 worker process: CPU:0, CPU:1".
+
+    Raises:
+        ConfigError: for one device: the training would be one device's, only slower (each
+            step pays the strategy's overhead), so it is refused rather than run quietly.
+    """
+    names = [str(d).rsplit("device:", 1)[-1] for d in devices]
+    if len(names) < 2:
+        raise ConfigError(
+            f"data-parallel training found one device ({', '.join(names) or 'none'}) in "
+            f"{workers} worker process: it would train as without it, only slower; leave out "
+            "--data-parallel, or give it several devices (GPUs; on a CPU, logical devices: "
+            "JAX's XLA_FLAGS=--xla_force_host_platform_device_count=N)",
+            setting="distribution",
+        )
+    plural = "process" if workers == 1 else "processes"
+    return f"data-parallel training on {len(names)} devices in {workers} worker {plural}: " + (
+        ", ".join(names)
+    )
 
 
 @contextlib.contextmanager

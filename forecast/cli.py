@@ -227,6 +227,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         series_scaling=opts.series_scaling, normalize=opts.normalize, ridge_skip=opts.ridge_skip,
         epochs=opts.epochs, patience=opts.patience, reduce_lr_patience=opts.reduce_lr_patience,
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
+        windows_per_epoch=opts.windows_per_epoch,
         quantiles=None if opts.quantiles is None else check_quantiles(opts.quantiles),
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
         ensemble=opts.ensemble, verbose=verbose, intervals=opts.intervals, guard=opts.guard,

@@ -193,6 +193,12 @@ BatchSize = Annotated[
         min=1, help="Windows per training step; default: 128, smaller for short series."
     ),
 ]
+WindowsPerEpoch = Annotated[
+    int | None,
+    training_option(
+        min=1, help="Windows an epoch trains on, drawn anew each epoch; default: all of them."
+    ),
+]
 Loss = Annotated[str, training_option(help=f"{one_of('loss')} (quantile: quantile heads).")]
 Quantiles = Annotated[
     str | None,
@@ -282,6 +288,7 @@ def shared_options(
     reduce_lr_patience: ReduceLr = DEFAULTS.reduce_lr_patience,
     ensemble: Ensemble = DEFAULTS.ensemble,
     batch_size: BatchSize = DEFAULTS.batch_size,
+    windows_per_epoch: WindowsPerEpoch = DEFAULTS.windows_per_epoch,
     loss: Loss = DEFAULTS.loss,
     quantiles: Quantiles = DEFAULTS.quantiles,
     optimizer: Optimizer = DEFAULTS.optimizer,

@@ -152,6 +152,19 @@ def write_output(
         ) from None
 
 
+def write_text_output(path: str | os.PathLike, text: str, setting: str = "out") -> Path:
+    """`write_output` of `text`, flushed to the disk (fsync) before the rename: a file that a
+    later run resumes from (a grid's parts, a search table) is whole after a power cut too."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    return write_output(path, write, setting)
+
+
 def is_write_failure(exc: BaseException) -> bool:
     """Whether `exc` is the system refusing a write (a full disk, no permission, a read-only
     file system), not one of the toolkit's own errors."""

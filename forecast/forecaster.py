@@ -132,6 +132,9 @@ class Forecaster(Settings):
             "fallback", "combine" or "report".
         train_rows: train on the windows whose targets lie in the last `train_rows` rows of
             each series' training part only; None: every window.
+        windows_per_epoch: an epoch trains on this many windows, drawn anew each epoch
+            (seeded: reproducible) from all the training windows; None: every window. Bounds
+            an epoch of a huge panel (`forecast.windowing.WindowFeeder`).
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -188,6 +191,7 @@ class Forecaster(Settings):
         intervals: str = DEFAULTS.intervals,
         guard: str = DEFAULTS.guard,
         train_rows: int | None = DEFAULTS.train_rows,
+        windows_per_epoch: int | None = DEFAULTS.windows_per_epoch,
         verbose: int = DEFAULTS.verbose,
     ):
         self.model = model
@@ -224,6 +228,7 @@ class Forecaster(Settings):
         self.intervals = intervals
         self.guard = guard
         self.train_rows = train_rows
+        self.windows_per_epoch = windows_per_epoch
         self.verbose = verbose
 
     # ----------------------------------------------------------------- settings
@@ -250,7 +255,7 @@ class Forecaster(Settings):
             check_positive_int(name, getattr(self, name))
         if not lookback.is_auto(self.lookback):
             check_positive_int("lookback", self.lookback)
-        for name in ("batch_size", "train_rows"):
+        for name in ("batch_size", "train_rows", "windows_per_epoch"):
             if getattr(self, name) is not None:
                 check_positive_int(name, getattr(self, name), or_none=True)
         models.get_builder(self.model)
@@ -439,7 +444,8 @@ class Forecaster(Settings):
             lookback=self.lookback_, horizon=self.horizon, batch_size=self.batch_size_,
             target_cols=slice(0, self.n_targets_), ahead=self.ahead_rows(),
         )  # fmt: skip
-        train_feed = WindowFeeder(train, shuffle=True, seed=self.seed, **args)
+        train_feed = WindowFeeder(train, shuffle=True, seed=self.seed,
+                                  windows_per_epoch=self.windows_per_epoch, **args)  # fmt: skip
         if not val:
             return train_feed, None
         return train_feed, WindowFeeder(val, shuffle=False, first_target=val_starts, **args)
@@ -563,9 +569,9 @@ class Forecaster(Settings):
             index = future_index(frame.index, self.horizon, self.freq_, tz)
             method = "model" if methods[key] is None else "naive"  # a fallback: naive's errors
             bounds = bands.bounds(self._bands(), key, frame, values, levels, method, quants=quants)
-            out[key] = pd.DataFrame(values[0], index, names).assign(
-                **intervals.bound_columns(bounds, names)
-            )
+            extra = intervals.bound_columns(bounds, names)
+            out[key] = pd.DataFrame(values[0], index, names)
+            out[key] = out[key].assign(**extra) if extra else out[key]  # assign copies
             out[key].attrs["method"] = methods[key] or "model"
         return out[SINGLE] if list(out) == [SINGLE] else out
 

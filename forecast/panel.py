@@ -249,11 +249,17 @@ def input_rows(data: Mapping[str, pd.DataFrame], lookback: int) -> dict[str, int
 
 
 def model_output(model: Any, windows: Any) -> np.ndarray:
-    """`model`'s output for `windows` (a feeder, or an array `(n, steps, features)` computed
-    on a multiple of `PREDICT_ROWS` windows: zero windows added, their output dropped, so that
-    a window's forecast is the same whatever the other windows of the call)."""
+    """`model`'s output for `windows` (an array `(n, steps, features)`, or a feeder: batch by
+    batch) computed on a multiple of `PREDICT_ROWS` windows: zero windows added, their output
+    dropped, so that a window's forecast is the same whatever the other windows of the call
+    (a shard of a panel scores its series as the whole panel does)."""
     if not isinstance(windows, np.ndarray):
-        return model.predict(windows, batch_size=PREDICT_BATCH, verbose=0)
+        return np.concatenate([_padded_output(model, windows[i][0]) for i in range(len(windows))])
+    return _padded_output(model, windows)
+
+
+def _padded_output(model: Any, windows: np.ndarray) -> np.ndarray:
+    """`model_output` of an array `(n, steps, features)`: padded to `PREDICT_ROWS` rows."""
     n = len(windows)
     rows = -(-n // PREDICT_ROWS) * PREDICT_ROWS
     import keras

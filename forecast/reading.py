@@ -111,34 +111,59 @@ def parquet_parts(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in PARQUET and p.is_file())
 
 
-def read_parquet(path: str | os.PathLike, pick: Pick | None = None) -> pd.DataFrame:
-    """A Parquet file, or a folder of `*.parquet` parts read in name order, as one frame with
-    only the columns `pick` chooses (see `read_table`); categorical columns as plain values.
+def read_parquet(
+    path: str | os.PathLike | Sequence[str | os.PathLike],
+    pick: Pick | None = None,
+    rows: tuple[str, Sequence[Any]] | None = None,
+) -> pd.DataFrame:
+    """A Parquet file, a folder of `*.parquet` parts read in name order, or a list of part
+    files, as one frame with only the columns `pick` chooses (see `read_table`); categorical
+    columns as plain values.
+
+    `rows`: (column, values): only the rows whose `column` holds one of `values` (a shard of
+    series ids, `forecast.distributed.predict.read_shard`): the filter runs in the scan, so
+    row groups without a match are not decoded.
 
     Raises:
         ConfigError: pyarrow is not installed (the `parquet` extra).
-        DataError: a missing path, a folder without parts, or a file that is not Parquet.
+        DataError: a missing path, a folder without parts, a file that is not Parquet, no
+            column `rows[0]`, or no row.
     """
-    path = Path(path)
+    if isinstance(path, (str, os.PathLike)):
+        path = Path(path)
+        parts = parquet_parts(path) if path.is_dir() else [path]
+    else:  # a list of part files: messages name their folder
+        parts = [Path(p) for p in path]
+        path = parts[0].parent if parts else Path(".")
     try:
         import pyarrow as pa
+        import pyarrow.compute as pc
         import pyarrow.dataset as ds
     except ImportError:
         raise ConfigError(
             f"reading {path.name} needs pyarrow: pip install 'forecast[parquet]'"
         ) from None
-    parts = parquet_parts(path) if path.is_dir() else [path]
     if not parts:
         raise DataError(f"{path} holds no *.parquet parts; give a Parquet file or folder of parts")
     if not parts[0].is_file():
-        raise DataError(f"data file not found: {path}; check the path")
+        raise DataError(f"data file not found: {parts[0]}; check the path")
     try:
         dataset = ds.dataset([str(p) for p in parts], format="parquet")
         names = list(dataset.schema.names)
+        where = None
+        if rows is not None:
+            column, values = rows
+            if column not in names:
+                raise DataError(f"{path} has no column {column!r}; columns are: {', '.join(names)}")
+            kind = dataset.schema.field(column).type
+            where = pc.field(column).isin(pa.array(list(values)).cast(kind))
         # the system allocator gives the table's memory back once converted (measured:
         # benchmarks/load_memory.py); Arrow's own pool keeps it
         pool = pa.system_memory_pool()
-        table = dataset.to_table(columns=(pick(names) if pick else None) or names, memory_pool=pool)
+        table = dataset.to_table(columns=(pick(names) if pick else None) or names,
+                                 filter=where, memory_pool=pool)  # fmt: skip
+    except DataError:
+        raise
     except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for unreadable parts
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot read {path} as Parquet ({reason}); is it a Parquet file?") from exc
@@ -374,6 +399,8 @@ def _mixed_dates(raw: pd.Series, dayfirst: bool, utc: bool) -> pd.Series:
 def _day_month_order(raw: pd.Series, name: str) -> tuple[bool, str | None]:
     """(dayfirst, note) for a time column: False (month-first, pandas' reading) unless its
     values are all `DD?MM?YYYY` and the day-first reading is the one that fits them."""
+    if pd.api.types.is_datetime64_any_dtype(raw):  # typed timestamps (Parquet): no order to read
+        return False, None
     values = raw.dropna().astype(str)
     found = values.str.extract(_DAY_MONTH)
     if values.empty or found[0].isna().any():
@@ -573,11 +600,17 @@ def merge_duplicates(frame: pd.DataFrame, how: str, label: str, changes: Changes
 
 # ---------------------------------------------------------------------- cleaning
 def numeric_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`frame[columns]` as float64 columns (a new frame, the same index; for a panel one pass
+    over the long frame, not one per series).
+
+    Raises:
+        DataError: a column with a value that is not a number, named with its row.
+    """
     out = {}
     for col in columns:
         raw = frame[col]
         if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
-            out[col] = raw.astype("float64")  # nothing to parse (and fast, many series)
+            out[col] = raw.to_numpy(dtype="float64")  # nothing to parse (and fast)
             continue
         values = pd.to_numeric(raw, errors="coerce")
         bad = raw.notna() & values.isna()
@@ -587,7 +620,7 @@ def numeric_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
                 f"column {col!r} is not numeric: value {raw[bad].iloc[0]!r} at {where}; "
                 "clean it or leave the column out"
             )
-        out[col] = values.astype("float64")
+        out[col] = values.to_numpy(dtype="float64")
     return pd.DataFrame(out, index=frame.index)
 
 

@@ -11,6 +11,7 @@ the columns and the frequency, so later stages need not be told again.
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,7 @@ import pandas as pd
 from forecast.errors import ConfigError, DataError, ForecastError, ForecastWarning, check_choice
 from forecast.reading import (
     DUPLICATES,
+    LARGEST,
     Changes,
     changes_report,
     check_order,
@@ -125,7 +127,7 @@ def _parse_time(
     the `notes` list the reading's note goes into."""
     if time_col is None:
         if isinstance(frame.index, pd.DatetimeIndex):
-            frame.index = frame.index.rename(frame.index.name or "time")
+            frame.index = _nanoseconds(frame.index).rename(frame.index.name or "time")
             return frame, None
         if isinstance(frame.index, pd.RangeIndex) or pd.api.types.is_integer_dtype(frame.index):
             return frame, None
@@ -168,8 +170,24 @@ def _parse_time(
             f"(first at row {row}); fix or remove those rows"
         )
     frame = frame.drop(columns=[time_col])
-    frame.index = stamps
+    frame.index = _nanoseconds(stamps)
     return frame, zone
+
+
+def _nanoseconds(stamps: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """`stamps` in nanoseconds, the unit every grid (`pd.date_range`) is built in: Parquet
+    written by Spark or Arrow holds microseconds, which would not equal their own grid.
+
+    Raises:
+        DataError: a timestamp outside the years 1677-2262 that nanoseconds hold.
+    """
+    try:
+        return stamps.as_unit("ns")
+    except (OverflowError, ValueError) as exc:  # pandas' OutOfBoundsDatetime is a ValueError
+        raise DataError(
+            f"timestamps out of range for the forecast ({stamps.min()} .. {stamps.max()}): "
+            "only the years 1677-2262 are supported"
+        ) from exc
 
 
 def _validate_one(
@@ -179,15 +197,13 @@ def _validate_one(
     options: dict[str, Any],
     label: str = "",
 ) -> pd.DataFrame:
-    """One series checked and cleaned: numeric, ordered, merged, on its grid, filled.
+    """One series, its columns already float64 (`numeric_columns`), checked and cleaned:
+    ordered, merged, on its grid, filled.
 
     `options`: freq, fill, sort, duplicates (as `load_series` takes them) and the notes to
     record in `attrs["forecast"]` (time_col, time_found, tz)."""
     changes = Changes()
     fill, freq = options["fill"], options["freq"]
-    index = frame.index
-    frame = numeric_columns(frame, targets + covariates)
-    frame.index = index
     frame = check_order(frame, options["sort"], options["duplicates"], label, changes)
     frame, future = _cut_future(frame, targets) if options["future_rows"] else (frame, None)
     if isinstance(frame.index, pd.DatetimeIndex):
@@ -340,16 +356,77 @@ def load_series(
     options.update(time_col=time_col, time_found=found, tz=None if zone is None else str(zone))
     options["dates"] = notes[0] if notes else None
     if id_col is None:
-        return _validate_one(frame, targets, covs, options)
+        return _validate_one(numeric_columns(frame, targets + covs), targets, covs, options)
     collection: dict[str, pd.DataFrame] = {}
     if frame[id_col].isna().any():
         raise DataError(f"id column {id_col!r} has empty values; fill or remove those rows")
-    ids = frame[id_col].to_numpy()  # the id column dropped once, not once per series
-    for key, group in frame.drop(columns=[id_col]).groupby(ids, sort=False):
+    ids = frame[id_col].to_numpy()
+    values = numeric_columns(frame, targets + covs)  # one pass over the panel, not per series
+    regular = _regular_panel(values, ids, targets, covs, options)
+    if regular is not None:
+        return regular
+    for key, group in values.groupby(ids, sort=False):
         name = str(key)
         collection[name] = _validate_one(group, targets, covs, options, f"series {name!r}: ")
     _check_one_freq(collection)
     return collection
+
+
+def _regular_panel(
+    values: pd.DataFrame,
+    ids: np.ndarray,
+    targets: list[str],
+    covs: list[str],
+    options: dict[str, Any],
+) -> dict[str, pd.DataFrame] | None:
+    """A clean panel's series without a check per series: `{id: frame}` exactly as
+    `_validate_one` gives them, or None when any series needs cleaning or a message.
+
+    Checked once over the long arrays (rows `(n,)`, `values` `(n, columns)` float64): every
+    series has at least 3 rows, its timestamps one step apart, the same step and phase for
+    all (one grid, so one frequency, inferred from the first series), every value finite and
+    at most `LARGEST`. Then nothing is unsorted, repeated, missing or filled, and each frame
+    is a slice of one array indexed by a slice of one `date_range` over the panel's span.
+    """
+    index = values.index
+    if not isinstance(index, pd.DatetimeIndex) or index.dtype != "M8[ns]" or len(index) < 3:
+        return None
+    codes, uniques = pd.factorize(ids)  # in order of first appearance, as groupby(sort=False)
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    stamps = index.asi8[order]  # nanoseconds
+    steps = np.diff(stamps)
+    inner = np.ones(len(steps), dtype=bool)
+    inner[starts[1:] - 1] = False  # the step from one series' last row to the next's first
+    if counts.min() < 3 or steps[0] <= 0 or (steps[inner] != steps[0]).any():
+        return None
+    step, firsts = int(steps[0]), stamps[starts]
+    cells = values.to_numpy()[order]
+    with np.errstate(invalid="ignore"):
+        clean = np.isfinite(cells).all() and (np.abs(cells) <= LARGEST).all()
+    if not clean or ((firsts - firsts[0]) % step).any():
+        return None
+    freq = infer_freq(pd.DatetimeIndex(stamps[: counts[0]].view("M8[ns]")), options["freq"], "")
+    begin = pd.Timestamp(firsts.min())
+    full = pd.date_range(begin, periods=1 + (stamps.max() - firsts.min()) // step, freq=freq)
+    if len(full) < 2 or full[0] != begin or (np.diff(full.asi8) != step).any():
+        return None  # a calendar frequency (months), a given freq off this grid, or anchored
+    full = full.rename(index.name)  # elsewhere (another weekday than the data's)
+    at = (firsts - firsts.min()) // step
+    notes = {k: options[k] for k in ("time_col", "time_found", "tz", "dates")}
+    names, out = pd.Index([*targets, *covs]), {}  # every frame a view of `cells`: one array
+    for i, key in enumerate(uniques):
+        frame = pd.DataFrame(
+            cells[starts[i] : starts[i] + counts[i]],
+            index=full[at[i] : at[i] + counts[i]],
+            columns=names,
+            copy=False,
+        )
+        frame.attrs["forecast"] = {"target": targets, "covariates": covs, "freq": freq}
+        frame.attrs["load"] = {**notes, "changes": Changes()}
+        out[str(key)] = frame
+    return out
 
 
 def _check_one_freq(collection: Mapping[str, pd.DataFrame]) -> None:
@@ -554,9 +631,18 @@ def future_index(
             raise DataError(
                 "cannot build future timestamps: the series has no frequency; pass freq="
             )
-        stamps = pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:]
-        if tz is not None:
-            stamps = stamps.tz_localize("UTC").tz_convert(tz)
-        return stamps.rename(index.name)
+        return _future_stamps(index[-1], horizon, freq, tz, index.name)
     last = int(index[-1]) if len(index) else -1
     return pd.RangeIndex(last + 1, last + 1 + horizon, name=index.name)
+
+
+@functools.lru_cache(maxsize=64)
+def _future_stamps(
+    last: pd.Timestamp, horizon: int, freq: str, tz: str | None, name: Any
+) -> pd.Index:
+    """`future_index` of a time index ending at `last`: one `date_range` for all the series
+    of a panel that end together (an Index is immutable, so they share it)."""
+    stamps = pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+    if tz is not None:
+        stamps = stamps.tz_localize("UTC").tz_convert(tz)
+    return stamps.rename(name)

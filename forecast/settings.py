@@ -73,6 +73,7 @@ SETTINGS: dict[str, Setting] = {
     "intervals": Setting("auto", ("auto", "conformal", "adaptive", "raw", "none")),
     "guard": Setting("auto", ("auto", "fallback", "combine", "report")),
     "train_rows": Setting(None),
+    "windows_per_epoch": Setting(None),
     "verbose": Setting(1),
 }
 DEFAULTS = SimpleNamespace(**{name: s.default for name, s in SETTINGS.items()})

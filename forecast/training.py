@@ -35,6 +35,8 @@ from forecast.backends import (
     check_distribution,
     distribution_scope,
     parallel_devices,
+    parallel_plan,
+    parallel_workers,
     select_device,
     start_backend,
 )
@@ -646,9 +648,10 @@ def train_members(
     """
     members, results = [], []
     verbose = fit_args.get("verbose", 1)
-    if verbose and check_distribution(distribution) == "data_parallel":  # say which devices
-        used = [str(d).rsplit("device:", 1)[-1] for d in parallel_devices()]
-        print(f"data-parallel training on {len(used)} devices: {', '.join(used)}")
+    if check_distribution(distribution) == "data_parallel":  # refused on one device
+        plan = parallel_plan(parallel_devices(), parallel_workers())
+        if verbose:
+            print(plan)
     for k in range(n):
         member_dir = run_dir
         if run_dir is not None and n > 1:

@@ -149,6 +149,9 @@ class WindowFeeder(keras.utils.PyDataset):
         batch_size: windows per batch.
         shuffle: draw batches in a new random order every epoch (seeded by `seed`).
         seed: seed of the shuffling order.
+        windows_per_epoch: an epoch is this many windows (None: every window), drawn anew
+            each epoch from the shuffled order (without `shuffle`: the first ones), so one
+            epoch of a huge panel is bounded; seeded like the order, so reproducible.
         target_cols, input_cols: column selections as in `make_windows`.
         first_target: per series, the first row that may be a target (e.g. `split.val_start`):
             windows whose targets begin before it are skipped. An int applies to every series.
@@ -172,6 +175,7 @@ class WindowFeeder(keras.utils.PyDataset):
         first_target: int | Sequence[int] = 0,
         dtype: str = "float32",
         ahead: int = 0,
+        windows_per_epoch: int | None = None,
     ):
         super().__init__(workers=1, use_multiprocessing=False)
         arrays = list(series) if isinstance(series, (list, tuple)) else [series]
@@ -239,6 +243,9 @@ class WindowFeeder(keras.utils.PyDataset):
         whole = zip(skips, counts, chosen, strict=True)
         runs = [np.arange(a, a + c) if w is None else w for a, c, w in whole]
         self._numbers = np.concatenate(runs).astype(np.int64) if self.gap_windows else None
+        if windows_per_epoch is not None:
+            n = min(n, check_positive_int("windows_per_epoch", windows_per_epoch, or_none=True))
+        self.epoch_windows = n  # windows in one epoch
         self.reseed(seed)
         live = [k for k in range(len(arrays)) if counts[k] > 0]
         self._single = len(live) == 1
@@ -250,11 +257,12 @@ class WindowFeeder(keras.utils.PyDataset):
         return int(self._cum[-1])
 
     def __len__(self) -> int:
-        return math.ceil(self.n_windows / self.batch_size)
+        return math.ceil(self.epoch_windows / self.batch_size)
 
     def batch_indices(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """(series number, window number within it) of every window in batch `index`."""
-        pick = self._order[index * self.batch_size : (index + 1) * self.batch_size].astype(np.int64)
+        stop = min((index + 1) * self.batch_size, self.epoch_windows)
+        pick = self._order[index * self.batch_size : stop].astype(np.int64)
         series_of = np.searchsorted(self._cum, pick, side="right") - 1
         if self._numbers is not None:
             return series_of, self._numbers[pick]

@@ -69,7 +69,9 @@ def test_two_devices_give_the_validation_loss_of_one(backend: str) -> None:
     found = run_two_devices(backend)
     assert len(found["devices"]) == 2, found["devices"]
     said = [line for line in found["printed"].splitlines() if line.startswith("data-parallel")]
-    assert len(said) == 1 and said[0].startswith("data-parallel training on 2 devices: "), said
+    assert len(said) == 1 and said[0].startswith(
+        "data-parallel training on 2 devices in 1 worker process: "
+    ), said
     one, two = found["losses"]["None"], found["losses"]["data_parallel"]
     assert len(one) == len(two) == 3
     for a, b in zip(one, two, strict=True):
@@ -82,3 +84,30 @@ def test_an_unknown_distribution_is_refused_before_training() -> None:
     with pytest.raises(ConfigError, match="distribution") as caught:
         Forecaster(distribution="model_parallel").check_settings()
     assert caught.value.setting == "distribution"
+
+
+def test_one_device_is_refused_before_training_and_the_cli_says_so(tmp_path) -> None:
+    # this process sees one CPU device (no logical split): data-parallel training would be
+    # one device's training with the strategy's overhead (2x slower once, said nowhere)
+    import numpy as np
+    import pandas as pd
+    from cli_helpers import invoke, one_error
+
+    from forecast.backends import parallel_devices, parallel_plan
+
+    assert len(parallel_devices()) == 1
+    stamps = pd.date_range("2024-01-01", periods=60, freq="h")
+    frame = pd.DataFrame({"y": np.sin(np.arange(60) / 4)}, index=stamps)
+    forecaster = Forecaster(
+        lookback=8, horizon=2, epochs=1, verbose=0, distribution="data_parallel"
+    )
+    with pytest.raises(ConfigError, match=r"found one device \(CPU:0\) in 1 worker process"):
+        forecaster.fit(frame)
+    assert not forecaster.is_fitted
+    two = parallel_plan(["/job:localhost/device:CPU:0", "/device:CPU:1"], 2)
+    assert two == "data-parallel training on 2 devices in 2 worker processes: CPU:0, CPU:1"
+    frame.rename_axis("time").to_csv(tmp_path / "y.csv")
+    result = invoke("train", tmp_path / "y.csv", "--horizon", 2, "--lookback", 8, "--epochs", 1,
+                    "--data-parallel", "--out", tmp_path / "run")  # fmt: skip
+    one_error(result, "one device", "--data-parallel")
+    assert not (tmp_path / "run" / "forecaster.json").exists()

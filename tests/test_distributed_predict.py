@@ -4,6 +4,7 @@ one `Forecaster.predict` over the whole panel exactly."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from forecast.distributed import predict as sharded
 from forecast.errors import ConfigError, DataError
 from forecast.forecaster import Forecaster
 
-SERIES = 1000  # the Ray test's panel: predict costs ~3.7 ms a series here (10k: +3 min)
+SERIES = 10_000  # the Ray test's panel, 30 rows a series: a clean panel loads as one array
 LENGTH = 40
 
 
@@ -106,12 +107,30 @@ def test_bad_inputs_are_refused_before_any_shard(run, tmp_path) -> None:
         sharded.predict_parts(run, tmp_path / "p.parquet", tmp_path / "out", engine="spark")
 
 
+def _write_arrow_parts(frame: pd.DataFrame, folder, parts: int) -> None:
+    """`frame` as `parts` Parquet files written with pyarrow from its columns (no frame per
+    part), series i in part i % parts, every part's rows in time order (series interleaved)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    number = pa.array(frame["unique_id"].str[1:].astype(int).to_numpy() % parts)
+    stamps = frame["ds"].to_numpy()
+    for i in range(parts):
+        rows = np.flatnonzero(number.to_numpy() == i)
+        rows = rows[np.argsort(stamps[rows], kind="stable")]
+        pq.write_table(table.take(pa.array(rows)), folder / f"chunk-{i}.parquet")
+
+
 @pytest.mark.slow
-def test_a_panel_on_a_ray_cluster_matches_the_single_process_predictions(
+def test_a_10k_series_panel_on_a_two_process_ray_cluster_matches_one_process(
     run, tmp_path, env, ray_cluster
 ) -> None:
-    frame = _panel(SERIES, seed=2)
-    _write_parts(frame, tmp_path / "parts", 4)
+    # issue #27's must-show: 10,000 series in 4 Parquet parts, forecast by 2 Ray worker
+    # processes (actors) of this test's own cluster, equal to one in-process predict bit for bit
+    frame = _panel(SERIES, length=30, seed=2)
+    _write_arrow_parts(frame, tmp_path / "parts", 4)
     out = tmp_path / "forecasts"
     command = [
         sys.executable, "-m", "forecast.cli", "predict", run, "--data", str(tmp_path / "parts"),
@@ -120,9 +139,72 @@ def test_a_panel_on_a_ray_cluster_matches_the_single_process_predictions(
     ]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert f"{SERIES} series in 8 shards" in done.stdout, done.stdout
-    assert "2 workers" in done.stdout, done.stdout  # the shards were spread over both actors
+    assert f"{SERIES} series in 8 shards on 2 workers" in done.stdout, done.stdout
     assert len(list(out.glob("part-*.parquet"))) == 8
     expected = _single_process(run, frame)
+    assert len(expected) == SERIES * 3  # horizon 3
     pd.testing.assert_frame_equal(_read(out), expected, check_exact=True)
     assert os.environ.get("RAY_ADDRESS") is None  # nothing left pointing at the test cluster
+
+
+def _evaluated_whole(run_dir: str, frame: pd.DataFrame, test: float) -> tuple:
+    """Per-series rows (sorted) and the M4 aggregate of one `evaluate` over the panel."""
+    report = Forecaster.load(run_dir).evaluate(frame, test=test)
+    rows = report.per_series.sort_values(["series", "target", "method"]).reset_index(drop=True)
+    return rows, report.competition
+
+
+def _evaluated_parts(out) -> pd.DataFrame:
+    frames = [pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet"))]
+    rows = pd.concat(frames).sort_values(["series", "target", "method"])
+    return rows.reset_index(drop=True)
+
+
+def _same_aggregate(got: dict, want: dict) -> None:
+    assert got.keys() == want.keys()
+    for target in want:
+        assert got[target].keys() == want[target].keys()
+        for method, scores in want[target].items():
+            for name, value in scores.items():
+                assert got[target][method][name] == pytest.approx(value, rel=1e-12), (method, name)
+
+
+def test_evaluate_by_shards_matches_one_evaluate_over_the_panel(run, tmp_path) -> None:
+    frame = _panel(50, seed=3)
+    _write_parts(frame, tmp_path / "parts", 3)
+    result = sharded.evaluate_parts(run, tmp_path / "parts", tmp_path / "scores", test=0.25,
+                                    shards=4)  # fmt: skip
+    assert (result.series, result.shards) == (50, 4)
+    rows, competition = _evaluated_whole(run, frame, 0.25)
+    got = _evaluated_parts(tmp_path / "scores")
+    assert set(got["series"]) == set(frame["unique_id"]) and "naive2" in set(got["method"])
+    pd.testing.assert_frame_equal(got, rows, check_exact=True)  # each series on its own
+    _same_aggregate(result.competition, competition)  # the pooled M4 table
+
+
+EVALUATE_ON_RAY = """
+import json, sys
+from forecast.distributed.predict import evaluate_parts
+result = evaluate_parts(sys.argv[1], sys.argv[2], sys.argv[3], test=0.25, engine="ray",
+                        address=sys.argv[4], shards=6)
+print(json.dumps({"series": result.series, "workers": len(result.workers),
+                  "competition": result.competition}))
+"""
+
+
+@pytest.mark.slow
+def test_evaluate_by_shards_on_a_ray_cluster_matches_one_process(
+    run, tmp_path, env, ray_cluster
+) -> None:
+    frame = _panel(300, seed=4)
+    _write_arrow_parts(frame, tmp_path / "parts", 4)
+    out = tmp_path / "scores"
+    command = [sys.executable, "-c", EVALUATE_ON_RAY, run, str(tmp_path / "parts"), str(out),
+               ray_cluster.address]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (found["series"], found["workers"]) == (300, 2)
+    rows, competition = _evaluated_whole(run, frame, 0.25)
+    pd.testing.assert_frame_equal(_evaluated_parts(out), rows, check_exact=True)
+    _same_aggregate(found["competition"], competition)

@@ -540,6 +540,69 @@ def test_empty_series_id_is_rejected():
         load_series(long, target="sales", id_col="store")
 
 
+@pytest.mark.parametrize("freq", ["D", "h", "15min", "W-SUN", "MS"])
+def test_a_clean_panel_loads_as_each_series_would_alone(freq):
+    # a clean panel is cut from one array at once; each frame must be what the per-series
+    # checks give: values, the index with its frequency, the roles, the load notes
+    rng, ids = np.random.default_rng(0), ["b", "a", "c"]
+    frames = [
+        pd.DataFrame({"store": key, "date": pd.date_range("2024-01-07", periods=n, freq=freq)})
+        for key, n in zip(ids, [5, 9, 3], strict=True)
+    ]
+    long = pd.concat(frames[1:2] + frames[:1] + frames[2:], ignore_index=True)
+    long = long.assign(sales=rng.normal(size=len(long)), price=rng.integers(0, 9, len(long)))
+    long = long.sample(frac=1, random_state=1).sort_values("date", kind="stable")  # interleaved
+
+    collection = load_series(
+        long, time_col="date", target="sales", covariates="price", id_col="store"
+    )
+
+    assert list(collection) == list(dict.fromkeys(long["store"]))  # order of first appearance
+    for key, got in collection.items():
+        alone = load_series(long[long["store"] == key].drop(columns="store"), time_col="date",
+                            target="sales", covariates="price")  # fmt: skip
+        pd.testing.assert_frame_equal(got, alone, check_exact=True, check_freq=True)
+        assert got.index.freq == alone.index.freq
+        assert got.attrs["forecast"] == alone.attrs["forecast"]
+        assert {k: v for k, v in got.attrs["load"].items() if k != "changes"} == {
+            k: v for k, v in alone.attrs["load"].items() if k != "changes"
+        }
+        assert got.attrs["load"]["changes"] == alone.attrs["load"]["changes"]
+
+
+def test_a_panel_with_one_unclean_series_still_names_it():
+    long = _long().assign(date=lambda d: pd.to_datetime(d["date"]))
+    long.loc[6, "sales"] = np.inf  # the other series are clean
+    with pytest.raises(DataError, match="series 'south': column 'sales' has infinite values"):
+        load_series(long, target="sales", id_col="store")
+    long.loc[6, "sales"], long.loc[7, "date"] = 3.0, pd.Timestamp("2024-01-06")
+    with pytest.raises(DataError, match="series 'south': 2 missing timestamps"):
+        load_series(long, target="sales", id_col="store")
+
+
+def test_microsecond_timestamps_load_in_nanoseconds(tmp_path):
+    # Spark and Arrow write Parquet timestamps in microseconds: their own grid in pandas is
+    # in nanoseconds, and the two once compared unequal (an IndexError, not a message)
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    stamps = pa.array(np.arange(4) * 86_400_000_000, pa.timestamp("us"))
+    table = pa.table({"id": ["a", "a", "b", "b"], "ds": stamps, "y": [1.0, 2.0, 3.0, 4.0]})
+    pq.write_table(table.take([0, 1, 2, 3]), tmp_path / "us.parquet")
+    pq.write_table(pa.table({"ds": stamps, "y": [1.0, 2.0, 4.0, 8.0]}), tmp_path / "one.parquet")
+    gappy = pa.table({"id": ["a"] * 4, "ds": stamps, "y": [1.0, None, 4.0, 8.0]})
+    pq.write_table(gappy, tmp_path / "gappy.parquet")
+
+    panel = load_series(tmp_path / "us.parquet", id_col="id", time_col="ds", target="y")
+    one = load_series(tmp_path / "one.parquet", time_col="ds", target="y")
+    filled = load_series(tmp_path / "gappy.parquet", id_col="id", time_col="ds", target="y",
+                         fill="interpolate")  # fmt: skip
+
+    assert panel["b"].index.dtype == one.index.dtype == "datetime64[ns]"
+    assert one.attrs["forecast"]["freq"] == "D" and one.index.freq == "D"
+    assert filled["a"]["y"].tolist() == [1.0, 2.5, 4.0, 8.0]
+
+
 # Bundled and public datasets ----------------------------------------------------------------
 
 

@@ -540,6 +540,54 @@ def test_reseed_restarts_the_batch_order_of_a_feeder_built_with_that_seed() -> N
         fresh.on_epoch_end()
 
 
+def _epoch(feeder: WindowFeeder) -> list[tuple[int, int]]:
+    """(series, window start) of every window one epoch serves, then the epoch ends."""
+    seen = []
+    for i in range(len(feeder)):
+        series_of, start_of = feeder.batch_indices(i)
+        seen += list(zip(series_of.tolist(), start_of.tolist(), strict=True))
+    feeder.on_epoch_end()
+    return seen
+
+
+def test_windows_per_epoch_bounds_an_epoch_and_draws_anew_each_epoch_reproducibly() -> None:
+    panel = [np.arange(n, dtype=np.float32) for n in (120, 80, 200)]  # 382 windows of 5 + 2 rows
+    bounded = WindowFeeder(panel, 5, 2, batch_size=16, seed=3, windows_per_epoch=50)
+    assert bounded.n_windows == 382 and bounded.epoch_windows == 50 and len(bounded) == 4
+    epochs = [_epoch(bounded) for _ in range(3)]
+    assert all(len(e) == len(set(e)) == 50 for e in epochs)  # 50 distinct windows an epoch
+    assert len(bounded[3][0]) == 2  # the last batch holds 50 - 3 * 16
+    assert epochs[0] != epochs[1] != epochs[2]  # a new sample each epoch, over every series
+    assert {k for e in epochs for k, _ in e} == {0, 1, 2}
+    again = WindowFeeder(panel, 5, 2, batch_size=16, seed=3, windows_per_epoch=50)
+    assert [_epoch(again) for _ in range(3)] == epochs  # seeded: the same samples
+    every = WindowFeeder(panel, 5, 2, batch_size=16, seed=3, windows_per_epoch=10_000)
+    assert every.epoch_windows == 382 and len(set(_epoch(every))) == 382
+    with pytest.raises(ConfigError, match="windows_per_epoch must be a positive integer"):
+        WindowFeeder(panel, 5, 2, windows_per_epoch=0)
+
+
+def test_a_forecaster_trains_on_windows_per_epoch_reproducibly() -> None:
+    from forecast.forecaster import Forecaster
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"y": np.sin(np.arange(400) / 5) + rng.normal(0, 0.1, 400)},
+        index=pd.date_range("2024-01-01", periods=400, freq="h"),
+    )
+    histories = []
+    for per_epoch in (64, 64, None):
+        forecaster = Forecaster(lookback=8, horizon=2, epochs=2, patience=None, batch_size=32,
+                                windows_per_epoch=per_epoch, model_options={"units": 4},
+                                verbose=0, seed=0)  # fmt: skip
+        forecaster.fit(frame)
+        histories.append(forecaster.history_["loss"])
+    assert histories[0] == histories[1]  # seeded: the same windows, the same weights
+    assert histories[0] != histories[2]  # 2 steps an epoch, not every window's 8
+    with pytest.raises(ConfigError, match="windows_per_epoch"):
+        Forecaster(windows_per_epoch=-1).check_settings()
+
+
 # ---------------------------------------------------------------------- split_series / SplitSpec
 def test_split_series_gives_val_and_test_their_context_explicitly() -> None:
     from forecast.splits import SplitSpec, split_series

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from forecast.errors import ConfigError, DataError, check_choice, check_positive_int
-from forecast.files import check_writable_folder, write_output
+from forecast.files import check_writable_folder, write_output, write_text_output
 from forecast.settings import SPLIT
 
 ENGINES = ("local", "ray")
@@ -287,20 +287,6 @@ def part_path(out: str | os.PathLike, row: dict[str, Any]) -> Path:
     return Path(out) / PARTS / f"{slug}-{digest}.csv"
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write `text` to a new file beside `path`, then rename it over `path`: a kill leaves
-    the old file or the new one, never half of one; a full disk is one OutputError, the
-    earlier file kept (`forecast.files.write_output`)."""
-
-    def write(tmp: Path) -> None:
-        with open(tmp, "w", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-
-    write_output(path, write, setting="results")
-
-
 def _csv_text(rows: list[dict[str, Any]]) -> str:
     """`rows` as CSV text with the header `FIELDS` (unknown columns left out)."""
     buffer = io.StringIO()
@@ -315,10 +301,7 @@ def record_row(out: str | os.PathLike, row: dict[str, Any]) -> Path:
     """Write one cell's row as its own part file (`part_path`), atomically, replacing an
     earlier part of the same cell (a failed attempt). O(1) per row: no other file is read
     or rewritten. Returns the part's path."""
-    path = part_path(out, row)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, _csv_text([row]))
-    return path
+    return write_text_output(part_path(out, row), _csv_text([row]), setting="results")
 
 
 def read_parts(out: str | os.PathLike) -> list[dict[str, str]]:
@@ -330,17 +313,25 @@ def read_parts(out: str | os.PathLike) -> list[dict[str, str]]:
     return rows
 
 
-def assemble(out: str | os.PathLike) -> Path:
-    """Write `<out>/results.csv` from the parts, atomically (one rename). A results.csv from
-    an older version (no parts folder) is first split into parts, so its rows are kept and
-    get today's header. Returns the results file's path."""
+def recovered_parts(out: str | os.PathLike) -> list[dict[str, str]]:
+    """The rows of every part (`read_parts`); a results.csv from an older version (no parts
+    folder) is first split into parts, so its rows are kept and get today's header."""
     out = Path(out)
     results = out / "results.csv"
     if not (out / PARTS).is_dir() and results.is_file():
         for row in read_results(results):
             record_row(out, row)
-    _write_atomically(results, _csv_text(read_parts(out)))
-    return results
+    return read_parts(out)
+
+
+def write_results(out: str | os.PathLike, rows: list[dict[str, Any]]) -> Path:
+    """Write `rows` as `<out>/results.csv`, atomically (one rename); returns its path."""
+    return write_text_output(Path(out) / "results.csv", _csv_text(rows), setting="results")
+
+
+def assemble(out: str | os.PathLike) -> Path:
+    """Write `<out>/results.csv` from the parts (`recovered_parts`, `write_results`)."""
+    return write_results(out, recovered_parts(out))
 
 
 # ---------------------------------------------------------------------- leaderboard
@@ -565,8 +556,9 @@ def run_grid(
         raise ConfigError(f"cpus must be > 0 and gpus >= 0, got {cpus}, {gpus}", setting="cpus")
     out = check_writable_folder(out, "out")
     out.mkdir(parents=True, exist_ok=True)
-    results = assemble(out)  # after a kill: the parts written so far; an old file: split
-    done = {key_of(row) for row in finished(read_parts(out))}
+    rows = recovered_parts(out)  # after a kill: the parts written so far; an old file: split
+    results = write_results(out, rows)
+    done = {key_of(row) for row in finished(rows)}
     todo, missing = [], set()
     backend = os.environ.get("KERAS_BACKEND")
     for cell in grid(config):
@@ -590,9 +582,10 @@ def run_grid(
             if on_cell:
                 on_cell(outcome)
     finally:  # Ctrl-C included: results.csv holds every part written
-        assemble(out)
+        rows = read_parts(out)
+        write_results(out, rows)
     board = out / "leaderboard.md"
-    write_output(board, lambda tmp: tmp.write_text(leaderboard(read_results(results))))
+    write_output(board, lambda tmp: tmp.write_text(leaderboard(rows)))
     return GridResult(len(done), len(todo), failed, results, board, sorted(missing))
 
 

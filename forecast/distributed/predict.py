@@ -21,14 +21,16 @@ one `Forecaster.predict` over the whole panel gives (tests/test_distributed_pred
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from forecast import reading
 from forecast.distributed.grid import ENGINES, check_nodes, connect_ray
 from forecast.errors import ConfigError, DataError, check_choice, check_positive_int
+from forecast.files import write_output
 
 PART = "part-{:05d}.parquet"
 
@@ -81,16 +83,10 @@ def shard_ids(ids: Sequence[str], shards: int) -> list[list[str]]:
 
 
 def read_shard(parts: Sequence[str], id_col: str, ids: Sequence[str]) -> Any:
-    """The rows of the series `ids` (a long pandas DataFrame, the columns as stored): a pyarrow
-    dataset over `parts` filtered on `id_col`, so only matching row groups are decoded."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.dataset as ds
-
-    dataset = ds.dataset(list(parts), format="parquet")
-    kind = dataset.schema.field(id_col).type
-    wanted = pa.array(list(ids)).cast(kind) if not pa.types.is_string(kind) else pa.array(ids)
-    return dataset.to_table(filter=pc.field(id_col).isin(wanted)).to_pandas()
+    """The rows of the series `ids` (a long pandas DataFrame, the columns as stored), read by
+    `forecast.reading.read_parquet` filtered on `id_col`: only matching row groups are
+    decoded, and an unreadable part is the loader's one DataError."""
+    return reading.read_parquet(parts, rows=(id_col, ids))
 
 
 def forecasts_frame(preds: dict[str, Any], time_name: str) -> Any:
@@ -103,10 +99,9 @@ def forecasts_frame(preds: dict[str, Any], time_name: str) -> Any:
 
 
 def write_part(frame: Any, path: Path) -> None:
-    """`frame` as Parquet at `path`, atomically (a new file renamed over the old one)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    """`frame` as Parquet at `path`, atomically; a full disk is one OutputError
+    (`forecast.files.write_output`)."""
+    write_output(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 class ShardPredictor:
@@ -132,6 +127,17 @@ class ShardPredictor:
         frame = forecasts_frame(preds, forecaster.time_col or "time")
         write_part(frame, Path(out) / PART.format(number))
         return number, len(preds), os.getpid()
+
+    def evaluate(
+        self, parts: Sequence[str], ids: Sequence[str], out: str, number: int, test: Any
+    ) -> tuple[int, int, int]:
+        """Score the series `ids` from `test` on (`Forecaster.evaluate`), write their
+        per-series metrics (series, target, method, forecast_by, sMAPE, MASE, OWA) as
+        `<out>/part-<number>.parquet`. Returns (number, series scored, this worker's pid)."""
+        rows = read_shard(parts, self.forecaster.id_col, ids)
+        table = self.forecaster.evaluate(rows, test=test).per_series
+        write_part(table, Path(out) / PART.format(number))
+        return number, table["series"].nunique(), os.getpid()
 
 
 @dataclass
@@ -177,6 +183,92 @@ def predict_parts(
         DataError: for missing data, a missing id column, or (ray) a node that does not see
             the run or the parts; all before the first shard.
     """
+    return run_shards("predict", (), run_dir, data, out, engine=engine, address=address,
+                      shards=shards, workers=workers, cpus=cpus, on_shard=on_shard)  # fmt: skip
+
+
+def evaluate_parts(
+    run_dir: str | os.PathLike,
+    data: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    test: Any = None,
+    engine: str = "local",
+    address: str | None = None,
+    shards: int | None = None,
+    workers: int | None = None,
+    cpus: float = 1,
+    on_shard: Callable[[int, int], None] | None = None,
+) -> EvaluateResult:
+    """Score a saved global model on every series of a Parquet panel by shards of series
+    ids: each shard's per-series metrics as one Parquet part, and their M4 aggregate.
+
+    Args:
+        test: where the scored targets begin (as `forecast.runs.evaluate_run`): a fraction or
+            row count at the end of each series, or a timestamp; default the test start the
+            run was trained with (else the last 20 %).
+        run_dir, data, out, engine, address, shards, workers, cpus, on_shard: as for
+            `predict_parts`; the parts hold series, target, method, forecast_by, sMAPE, MASE,
+            OWA (`Forecaster.evaluate(...).per_series`).
+
+    Returns:
+        An `EvaluateResult` whose `competition` is `{target: {method: {sMAPE, MASE, OWA}}}`
+        over every series (`pooled`), as one `Forecaster.evaluate` over the panel gives it.
+
+    Raises:
+        as `predict_parts`.
+    """
+    from forecast.artifacts import read_metrics
+
+    if test is None:  # resolved once here, so every shard scores the same span
+        test = (read_metrics(run_dir).get("split") or {}).get("evaluate_test") or 0.2
+    done = run_shards("evaluate", (test,), run_dir, data, out, engine=engine, address=address,
+                      shards=shards, workers=workers, cpus=cpus, on_shard=on_shard)  # fmt: skip
+    import pandas as pd
+
+    parts = sorted(Path(out).glob("part-*.parquet"))
+    table = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    return EvaluateResult(done.out, done.series, done.shards, done.workers, pooled(table))
+
+
+@dataclass
+class EvaluateResult(PredictResult):
+    """What `evaluate_parts` wrote, and the M4 aggregate over every series."""
+
+    competition: dict[str, Any] = field(default_factory=dict)
+
+
+def pooled(table: Any) -> dict[str, Any]:
+    """`{target: {method: {"sMAPE", "MASE", "OWA"}}}`: `forecast.competition.aggregate` of
+    the per-series rows of `table` (every shard's part together)."""
+    from forecast import competition
+
+    found = {}
+    for target, rows in table.groupby("target", sort=False):
+        per_series: dict[str, dict[str, dict[str, float]]] = {}
+        for row in rows.itertuples(index=False):
+            scores = {"sMAPE": row.sMAPE, "MASE": row.MASE}
+            per_series.setdefault(row.series, {})[row.method] = scores
+        found[target] = competition.aggregate(per_series)
+    return found
+
+
+def run_shards(
+    job: str,
+    extra: tuple,
+    run_dir: str | os.PathLike,
+    data: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    engine: str,
+    address: str | None,
+    shards: int | None,
+    workers: int | None,
+    cpus: float,
+    on_shard: Callable[[int, int], None] | None,
+) -> PredictResult:
+    """Run `ShardPredictor.<job>(parts, ids, out, number, *extra)` over every shard of
+    series ids, locally or on Ray actors (see `predict_parts`); stale parts removed."""
     from forecast.artifacts import read_config
 
     engine = check_choice("engine", engine, ENGINES)
@@ -187,7 +279,7 @@ def predict_parts(
     id_col = read_config(run_dir)["settings"].get("id_col")  # the model loads in the workers
     if not id_col:
         raise ConfigError(
-            "predict by shards needs a run trained on many series (with --id-col)",
+            f"{job} by shards needs a run trained on many series (with --id-col)",
             setting="engine",
         )
     parts = parquet_parts(data)
@@ -197,7 +289,9 @@ def predict_parts(
     if engine == "local":
         cut = shard_ids(ids, shards or -(-len(ids) // 1000))
         worker = ShardPredictor(run_dir)
-        outcomes = (worker.predict(parts, chunk, str(out), n) for n, chunk in enumerate(cut))
+        outcomes = (
+            getattr(worker, job)(parts, chunk, str(out), n, *extra) for n, chunk in enumerate(cut)
+        )
     else:
         ray = connect_ray(address)
         check_nodes(ray, [*parts, os.path.join(run_dir, "forecaster.json")])
@@ -206,7 +300,8 @@ def predict_parts(
         actor = ray.remote(num_cpus=cpus)(ShardPredictor)
         actors = [actor.remote(run_dir, max(1, int(cpus))) for _ in range(min(count, len(cut)))]
         outcomes = ray.util.ActorPool(actors).map_unordered(
-            lambda a, job: a.predict.remote(parts, job[1], str(out), job[0]), list(enumerate(cut))
+            lambda a, item: getattr(a, job).remote(parts, item[1], str(out), item[0], *extra),
+            list(enumerate(cut)),
         )
     done, pids = 0, set()
     try:
@@ -219,6 +314,7 @@ def predict_parts(
         for each in actors:
             ray.kill(each)
     for stale in out.glob("part-*.parquet"):  # parts of an earlier run with more shards
-        if int(stale.stem.split("-")[1]) >= len(cut):
+        number = re.fullmatch(r"part-(\d+)\.parquet", stale.name)
+        if number and int(number[1]) >= len(cut):
             stale.unlink()
     return PredictResult(out, done, len(cut), pids)

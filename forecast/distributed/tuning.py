@@ -39,7 +39,7 @@ import pandas as pd
 
 from forecast.distributed.grid import SEARCHES
 from forecast.errors import ConfigError, ForecastError, check_choice, check_positive_int
-from forecast.files import write_output
+from forecast.files import write_output, write_text_output
 from forecast.forecaster import Forecaster
 from forecast.runs import TUNE_SUBDIR
 from forecast.settings import choices
@@ -509,7 +509,7 @@ def _write_table(rows: list[dict[str, Any]], path: Path) -> None:
     table = pd.DataFrame(rows)
     if not table.empty:
         table = table.sort_values(["val_MAE", "trial"])
-    table.to_csv(path, index=False)
+    write_text_output(path, table.to_csv(index=False), setting="out")  # atomic: a resume reads it
 
 
 def _table(
