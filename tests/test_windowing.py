@@ -540,7 +540,7 @@ def test_reseed_restarts_the_batch_order_of_a_feeder_built_with_that_seed() -> N
         fresh.on_epoch_end()
 
 
-def _epoch(feeder: WindowFeeder) -> list[tuple[int, int]]:
+def _epoch_windows(feeder: WindowFeeder) -> list[tuple[int, int]]:
     """(series, window start) of every window one epoch serves, then the epoch ends."""
     seen = []
     for i in range(len(feeder)):
@@ -554,15 +554,15 @@ def test_windows_per_epoch_bounds_an_epoch_and_draws_anew_each_epoch_reproducibl
     panel = [np.arange(n, dtype=np.float32) for n in (120, 80, 200)]  # 382 windows of 5 + 2 rows
     bounded = WindowFeeder(panel, 5, 2, batch_size=16, seed=3, windows_per_epoch=50)
     assert bounded.n_windows == 382 and bounded.epoch_windows == 50 and len(bounded) == 4
-    epochs = [_epoch(bounded) for _ in range(3)]
+    epochs = [_epoch_windows(bounded) for _ in range(3)]
     assert all(len(e) == len(set(e)) == 50 for e in epochs)  # 50 distinct windows an epoch
     assert len(bounded[3][0]) == 2  # the last batch holds 50 - 3 * 16
     assert epochs[0] != epochs[1] != epochs[2]  # a new sample each epoch, over every series
     assert {k for e in epochs for k, _ in e} == {0, 1, 2}
     again = WindowFeeder(panel, 5, 2, batch_size=16, seed=3, windows_per_epoch=50)
-    assert [_epoch(again) for _ in range(3)] == epochs  # seeded: the same samples
+    assert [_epoch_windows(again) for _ in range(3)] == epochs  # seeded: the same samples
     every = WindowFeeder(panel, 5, 2, batch_size=16, seed=3, windows_per_epoch=10_000)
-    assert every.epoch_windows == 382 and len(set(_epoch(every))) == 382
+    assert every.epoch_windows == 382 and len(set(_epoch_windows(every))) == 382
     with pytest.raises(ConfigError, match="windows_per_epoch must be a positive integer"):
         WindowFeeder(panel, 5, 2, windows_per_epoch=0)
 
