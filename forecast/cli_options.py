@@ -53,7 +53,10 @@ FutureCovariates = Annotated[
 ]
 Calendar = Annotated[
     str,
-    data_option(help="auto: hour/weekday/yearday sin/cos from the timestamps, read ahead."),
+    data_option(
+        help="Hour/weekday/yearday sin/cos from the timestamps, read ahead: on, auto (on or off "
+        "by validation), none; yearday from 2 training years."
+    ),
 ]
 Holidays = Annotated[
     str | None,
@@ -158,8 +161,11 @@ Normalize = Annotated[
     model_option(help="Per-window normalization in the model: last, mean_std or none."),
 ]
 Season = Annotated[
-    int | None,
-    model_option(min=1, help="Seasonal period; default: from the frequency."),
+    str | None,
+    model_option(
+        help="Seasonal period(s), e.g. 24 or 24,168; default: from the frequency (hourly: 24,"
+        "168). Seasonal naive and MASE use the shortest."
+    ),
 ]
 Epochs = Annotated[int, training_option(min=1, help="Epoch limit.")]
 Patience = Annotated[

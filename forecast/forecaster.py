@@ -25,7 +25,9 @@ import keras
 import numpy as np
 import pandas as pd
 
+import forecast.calendar_choice as calendar_choice
 import forecast.known_future as known_future
+import forecast.seasons as seasons
 from forecast import artifacts, backends, bands, intervals, lookback, models, panel, state, training
 from forecast.competition import m4_season
 from forecast.errors import ConfigError, DataError, ForecastWarning, check_positive_int
@@ -36,7 +38,6 @@ from forecast.evaluation import (
     baseline_forecasts,
     check_fold_settings,
     run_backtest,
-    season_for,
     tidy_forecasts,
 )
 from forecast.guard import check_guard, fit_guard
@@ -75,7 +76,9 @@ class Forecaster(Settings):
         covariates: extra input columns (past values only).
         future_covariates, calendar, holidays: known-future inputs, read over the horizon
             (`forecast.known_future`): columns given for the `horizon` rows after the last
-            target too; calendar="auto": hour/weekday/yearday sin/cos from the timestamps;
+            target too; calendar: hour/weekday/yearday sin/cos from the timestamps, "on"
+            (day of year from two training years only), "auto" (chosen on or off on the
+            validation windows, `forecast.calendar_choice`; in `calendar_choice_`), "none";
             holidays="US": a 0/1 public-holiday column (the `holidays` extra).
         time_col, id_col, freq, fill: passed to `load_series` for raw frames and paths.
         load_options: more `load_series` options (sort, duplicates, tz, sep, ...), saved.
@@ -99,7 +102,9 @@ class Forecaster(Settings):
         seed: seeds everything for repeatable runs.
         device: "auto", "cpu", "gpu" or "gpu:N".
         distribution: "data_parallel": every GPU (else CPU) device splits each batch; None: one.
-        season: seasonal period for seasonal naive and MASE; default from the frequency.
+        season: seasonal period(s), e.g. 24 or (24, 168) (`forecast.seasons`); default from
+            the frequency (hourly: 24 and 168). Seasonal naive and MASE use the shortest,
+            the default lookback candidates 1-14 of the shortest and two of the longest.
         ensemble: train this many models with seeds `seed, seed + 1, ...` and average their
             forecasts (one saved Keras model; `forecast.training.train_members`).
         model_options: extra keyword arguments for the model builder (units, dropout, ...).
@@ -148,7 +153,7 @@ class Forecaster(Settings):
         seed: int | None = 0,
         device: str = "auto",
         distribution: str | None = None,
-        season: int | None = None,
+        season: int | Sequence[int] | str | None = None,
         ensemble: int = 1,
         model_options: Mapping[str, Any] | None = None,
         intervals: str = "auto",
@@ -202,6 +207,7 @@ class Forecaster(Settings):
         work. Raises ConfigError naming the setting and the value."""
         for name in ("horizon", "epochs", "ensemble"):
             check_positive_int(name, getattr(self, name))
+        seasons.parse(self.season)
         if not lookback.is_auto(self.lookback):
             check_positive_int("lookback", self.lookback)
         for name in ("batch_size", "train_rows"):
@@ -239,8 +245,10 @@ class Forecaster(Settings):
                 future_rows=known_future.is_used(
                     self.future_covariates, self.calendar, self.holidays),
             )  # fmt: skip
-        calendar = self.calendar, self.holidays
-        return {k: known_future.with_calendar(f, *calendar) for k, f in data.items()}
+        calendar = known_future.building(  # fitted: its columns; while fitting: the choice
+            self.calendar_ if fitted else None, getattr(self, "calendar_choice_", None)
+        )
+        return {k: known_future.with_calendar(f, calendar, self.holidays) for k, f in data.items()}
 
     def ahead_rows(self) -> int:
         """Horizon rows in the model's input window: `horizon` with known-future inputs."""
@@ -252,9 +260,12 @@ class Forecaster(Settings):
 
     # ----------------------------------------------------------------- lookback
     def default_lookbacks(self, series: Any) -> tuple[int, ...]:
-        """`forecast.linear.lookback_candidates` of the seasonal period of `series`."""
-        info = series_info(next(iter(self.collection(series).values())))
-        return lookback_candidates(season_for(info["freq"], self.season))
+        """`forecast.linear.lookback_candidates` of the seasons of `series` (`forecast.seasons`)."""
+        data = self.collection(series)
+        info = series_info(next(iter(data.values())))
+        return lookback_candidates(
+            seasons.resolve(info["freq"], self.season, seasons.longest_rows(data))
+        )
 
     def choose_lookback(
         self, series: Any, val: Validation = 0.2, candidates: Sequence[int] | None = None
@@ -310,6 +321,8 @@ class Forecaster(Settings):
         training.use_device(self.device)
         if lookback.is_auto(self.lookback):
             self.resolve_lookback(series, val)
+        if not self.is_fitted:  # the calendar a new model reads (calendar="auto": on validation)
+            calendar_choice.resolve(self, series, val)
         data, train, held, starts = panel.fit_parts(
             series, val, self.lookback, self.horizon, self.collection, SINGLE
         )
@@ -432,7 +445,7 @@ class Forecaster(Settings):
         (`forecast.known_future.future_frame`)."""
         if not self.n_future_:
             return frame
-        known = self.future_covariates, self.calendar, self.holidays
+        known = self.future_covariates, known_future.features_of(self.calendar_), self.holidays
         return known_future.extended(frame, self.horizon, self.freq_, *known, series_label(key))
 
     def predict(self, series: Any, levels: Any = None) -> pd.DataFrame | dict[str, pd.DataFrame]:

@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from forecast import artifacts, known_future, quantiles
+from forecast import artifacts, known_future, quantiles, seasons
 from forecast.competition import m4_season
 from forecast.errors import ArtifactError, DataError, ForecastError
 from forecast.evaluation import pooled_seasonal_scale, season_for
 from forecast.guard import Guard
+from forecast.known_future import CalendarChoice
 from forecast.linear import LinearBaseline
 from forecast.scaling import PanelScaler
 from forecast.series import series_info
@@ -38,11 +39,15 @@ def learn(f: Any, train: Mapping[str, Any]) -> None:
     derived columns, `n_future_`: the trailing columns read over the horizon)."""
     info = series_info(next(iter(train.values())))
     f.freq_ = info["freq"]
-    f.calendar_ = known_future.calendar_columns(f.freq_, f.calendar, f.holidays)
+    choice = getattr(f, "calendar_choice_", None)  # calendar="auto": chosen on validation
+    f.calendar_ = known_future.calendar_columns(
+        f.freq_, choice.features if choice else (), f.holidays
+    )
     f.columns_ = list(info["target"]) + list(info["covariates"]) + f.calendar_
     f.n_targets_ = len(info["target"])
     f.n_future_ = len(known_future.names(f.future_covariates)) + len(f.calendar_)
     f.season_ = season_for(f.freq_, f.season)
+    f.seasons_ = seasons.resolve(f.freq_, f.season, seasons.longest_rows(train))
     scaler = PanelScaler(f.scaler, f.series_scaling, m4_season(f.freq_, f.season))
     f.scaler_ = scaler.fit_panel(train, targets=info["target"])
     targets = [frame.to_numpy()[:, : f.n_targets_] for frame in train.values()]
@@ -75,15 +80,20 @@ def loaded_covariates(f: Any) -> list[str]:
 
 def config_of(f: Any) -> dict[str, Any]:
     """The JSON-ready state of a fitted `Forecaster` `f` (see the module docstring)."""
-    cal = getattr(f, "calibration_", None)
+    cal, choice = getattr(f, "calibration_", None), getattr(f, "calendar_choice_", None)
     return {
         "settings": f.get_params(),
         "window": {"lookback": f.lookback, "horizon": f.horizon},
         "columns": list(f.columns_),
         "n_targets": f.n_targets_,
-        "known_future": {"n_future": f.n_future_, "calendar_columns": list(f.calendar_)},
+        "known_future": {
+            "n_future": f.n_future_,
+            "calendar_columns": list(f.calendar_),
+            "calendar_choice": choice.to_dict() if choice else None,
+        },
         "freq": f.freq_,
         "season": f.season_,
+        "seasons": list(f.seasons_),
         "scaler": f.scaler_.to_dict(),
         "mase_scale": [None if np.isnan(v) else float(v) for v in f.mase_scale_],
         "last_timestamps": dict(getattr(f, "last_timestamps_", {})),
@@ -135,6 +145,9 @@ def restore(cls: type, config: Mapping[str, Any], source: str = "config") -> Any
         known = config.get("known_future", {})  # absent: saved before known-future inputs
         f.n_future_ = int(known.get("n_future", 0))
         f.calendar_ = [str(c) for c in known.get("calendar_columns", [])]
+        chosen = known.get("calendar_choice")  # absent: saved before calendar="auto" chose
+        f.calendar_choice_ = CalendarChoice.from_dict(chosen) if chosen else None
+        f.seasons_ = tuple(_whole(s) for s in config.get("seasons", [f.season_]))
     except (TypeError, ValueError, KeyError, ForecastError) as exc:
         why = f"{source} has an invalid value ({exc}); restore it or re-train"
         raise ArtifactError(why) from exc

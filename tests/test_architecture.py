@@ -25,7 +25,8 @@ ENTRY_POINTS = {"forecast.__main__"}  # the only modules that may import forecas
 
 # Bottom to top; a name covers its submodules too (forecast.models.common is in rank 2).
 LAYERS: list[set[str]] = [
-    {"forecast.errors", "forecast._version", "forecast.gaps"},  # gaps: NumPy only
+    # gaps: NumPy only; seasons: the seasonal periods, parsed and from the frequency
+    {"forecast.errors", "forecast._version", "forecast.gaps", "forecast.seasons"},
     {
         "forecast.backends",
         "forecast.files",
@@ -51,7 +52,8 @@ LAYERS: list[set[str]] = [
         "forecast.catalogue",
         "forecast.guard",
     },
-    {"forecast.lookback"},  # the lookback choice: panel's scoring, for Forecaster
+    # the lookback and calendar choices on validation: panel's parts, for Forecaster
+    {"forecast.lookback", "forecast.calendar_choice"},
     {"forecast.training"},
     {"forecast.artifacts"},
     {"forecast.forecaster", "forecast.state", "forecast.bands"},  # state schema; intervals

@@ -1,0 +1,98 @@
+"""The calendar of a fit, chosen on its validation data: THE rule behind `calendar="auto"`.
+
+`Forecaster.fit` calls `resolve` once for a new model, after the lookback is chosen and before
+its data is cut: the training parts say which calendar features may be built
+(`forecast.known_future.allowed`: those that vary at the frequency, day of year from two
+training years); with `calendar="auto"` the linear baseline is fitted on the training windows
+without and with them and scored on the same validation windows
+(`forecast.linear.calendar_scores`, in the forecaster's own scaling), and the calendar is kept
+when it lowers that MAE by `forecast.known_future.CALENDAR_GAIN`. The choice
+(`forecast.known_future.CalendarChoice`) is kept in `calendar_choice_`, saved, and the columns
+it built in `calendar_`, which a loaded forecaster builds again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast import known_future, panel
+from forecast.competition import m4_season
+from forecast.known_future import CalendarChoice
+from forecast.linear import calendar_scores
+from forecast.scaling import PanelScaler
+from forecast.series import SINGLE, series_info
+
+DAYS_PER_YEAR = 365.25
+
+
+def resolve(forecaster: Any, series: Any, val: Any) -> CalendarChoice | None:
+    """Set `forecaster.calendar_choice_` for its calendar setting on `series` / `val` (as
+    `Forecaster.fit` takes them) and return it: None for "none"; "on": every allowed feature;
+    "auto": `known_future.decide` on the validation windows (off without timestamps or a
+    validation part).
+
+    Raises:
+        DataError: with calendar="on" on data without timestamps (step numbers).
+    """
+    setting = forecaster.calendar
+    if setting == "none":
+        forecaster.calendar_choice_ = None
+        return None
+    forecaster.calendar_choice_ = CalendarChoice(setting)  # the parts without any calendar
+    _, train, held, starts = panel.fit_parts(
+        series, val, forecaster.lookback, forecaster.horizon, forecaster.collection, SINGLE
+    )
+    first = next(iter(train.values()))
+    if not isinstance(first.index, pd.DatetimeIndex):
+        if setting == "on":  # the one error of calendar features without timestamps
+            known_future.features(first, first.index, setting, None)
+        choice = CalendarChoice(setting, (), "the data has no timestamps (rows are step numbers)")
+    else:
+        found = known_future.allowed(series_info(first)["freq"], training_years(train))
+        scores = None
+        if setting == "auto" and found[0] and held:
+            scores = _scores(forecaster, train, held, starts, found[0])
+        choice = known_future.decide(setting, found, scores)
+    forecaster.calendar_choice_ = choice
+    return choice
+
+
+def training_years(train: dict[str, pd.DataFrame]) -> float:
+    """The longest training part's time span in years (0 without timestamps)."""
+    spans = [
+        (f.index[-1] - f.index[0]).days / DAYS_PER_YEAR
+        for f in train.values()
+        if isinstance(f.index, pd.DatetimeIndex) and len(f)
+    ]
+    return max(spans, default=0.0)
+
+
+def _scores(
+    forecaster: Any,
+    train: dict[str, pd.DataFrame],
+    held: dict[str, pd.DataFrame],
+    starts: dict[str, int],
+    features: tuple[str, ...],
+) -> tuple[float, float, int] | None:
+    """`forecast.linear.calendar_scores` of the parts, in the forecaster's own scaling
+    (`PanelScaler`, fitted on the training parts), with the calendar `features`."""
+    targets = list(series_info(next(iter(train.values())))["target"])
+    freq = series_info(next(iter(train.values())))["freq"]
+    season = m4_season(freq, forecaster.season)
+    scaler = PanelScaler(forecaster.scaler, forecaster.series_scaling, season)
+    scaler = scaler.fit_panel(train, targets=targets)
+    n = len(targets)
+
+    def arrays(key: str, frame: pd.DataFrame) -> tuple:
+        scaled = scaler.transform(frame, np.float64, key=key)[:, :n]
+        calendar = known_future.features(frame, frame.index, features, None).to_numpy()
+        return scaled, calendar
+
+    fit = [arrays(k, f) for k, f in train.items()]
+    scored = [(*arrays(k, f), starts[k]) for k, f in held.items() if k in train]
+    if not scored:
+        return None
+    return calendar_scores(fit, scored, forecaster.lookback, forecaster.horizon)
