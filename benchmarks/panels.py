@@ -24,7 +24,8 @@ Scores: M4 definitions (`forecast.competition`): sMAPE, MASE with the panel's me
 before the scored part; OWA relative to Naive2. Baselines computed here on the same origins:
 naive, seasonal naive (the metric period), Naive2, the forecaster's linear baseline.
 statsforecast (the `bench` extra): AutoETS, AutoTheta, AutoARIMA with the metric period
-(hourly: AutoETS with 24 and MSTL with (24, 168) and an AutoETS trend; `--stat-models`),
+(hourly: AutoETS with 24 and MSTL with the frequency's seasons, `forecast.seasons`: (24, 168),
+and an AutoETS trend; `--stat-models`),
 fitted on the same rows as the LSTM; at the hourly panels' 7 origins, fitted once at the
 first and updated with the new values at the next (`cross_validation(refit=False)`).
 
@@ -211,6 +212,7 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
                                     for p in per.values()),
             "settings": " ".join(args.set),
             "guard": guard.summary() if guard is not None else "",
+            "calendar": calendar_note(f, series, spec),
         }  # fmt: skip
         rows.append({"panel": panel.name, "method": f"LSTM {model}", "seed": seed,
                      **agg["model"], **extra})  # fmt: skip
@@ -232,12 +234,27 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
     return rows, first_per
 
 
+def calendar_note(f, series: dict, spec) -> str:
+    """The run's calendar choice; with calendar="on", also what "auto" would have chosen on
+    the same validation windows (the linear baseline with and without the calendar: cheap)."""
+    from forecast import Forecaster, calendar_choice
+
+    choice = getattr(f, "calendar_choice_", None)
+    if choice is None:
+        return ""
+    note = choice.summary()
+    if f.calendar == "on":
+        probe = Forecaster(**{**f.get_params(), "calendar": "auto", "lookback": f.lookback})
+        note += "; auto: " + calendar_choice.resolve(probe, series, spec).summary()
+    return note
+
+
 def statsforecast_rows(panel: Panel, series: dict, names: list[str]) -> list[dict]:
     """statsforecast's methods on the same scored origins (refitted at each hourly origin)."""
     from statsforecast import StatsForecast
     from statsforecast import models as sf
 
-    from forecast import competition
+    from forecast import competition, seasons
 
     m = panel.metric_season
     frame = pd.concat(
@@ -245,10 +262,13 @@ def statsforecast_rows(panel: Panel, series: dict, names: list[str]) -> list[dic
         for k, v in series.items()
     )
     windows = (panel.test - panel.horizon) // panel.stride + 1
+    first = next(iter(series.values()))
+    freq = pd.infer_freq(first.index[:100]) if isinstance(first.index, pd.DatetimeIndex) else None
+    periods = list(seasons.of_frequency(freq, max(len(v) for v in series.values())))  # (24, 168)
     rows = []
     for name in names:
         if name == "MSTL":
-            model = sf.MSTL(season_length=[24, 168], trend_forecaster=sf.AutoETS(model="ZZN"))
+            model = sf.MSTL(season_length=periods, trend_forecaster=sf.AutoETS(model="ZZN"))
         else:
             model = getattr(sf, name)(season_length=m)
         began = time.perf_counter()
@@ -286,6 +306,12 @@ def stat_names(panel: Panel, args: argparse.Namespace) -> list[str]:
     return list(args.stat_models)
 
 
+def _text(group: pd.DataFrame, col: str) -> str:
+    """The first non-empty text of column `col` of `group`, or ""."""
+    found = group[col].dropna() if col in group else []
+    return str(found.iloc[0]) if len(found) else ""
+
+
 def _cell(group: pd.DataFrame, col: str, digits: int = 3) -> str:
     """Mean (± standard deviation over seeds) of column `col` of `group`, or ""."""
     if col not in group or group[col].isna().all():
@@ -307,8 +333,8 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, notes:
         *notes,
         "",
         "| panel | method | seeds | sMAPE | MASE | OWA | fit s | predict s | lookback | "
-        "loses to sNaive (series) | guard |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "loses to sNaive (series) | guard |" + (" calendar |" if "calendar" in table else ""),
+        "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if "calendar" in table else ""),
     ]
     for (panel, method), group in table.groupby(["panel", "method"], sort=False):
         cell = functools.partial(_cell, group)
@@ -320,6 +346,7 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, notes:
             f"| {panel} | {method} | {seeds} | {cell('sMAPE')} | {cell('MASE')} | {cell('OWA')} "
             f"| {cell('fit_s', 1)} | {cell('predict_s', 2)} | {cell('lookback', 0)} "
             f"| {cell('losses_to_snaive', 0)} | {guard} |"
+            + (f" {_text(group, 'calendar')} |" if "calendar" in table else "")
         )
     return "\n".join(lines) + "\n"
 

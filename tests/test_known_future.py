@@ -184,7 +184,7 @@ def test_evaluation_and_windows_keep_working_and_reload_bit_for_bit(fitted) -> N
     loaded = Forecaster.load(folder)
     saved = json.loads((folder / "forecaster.json").read_text())
     assert saved["settings"]["calendar"] == "on" and saved["settings"]["holidays"] == "US"
-    assert saved["known_future"]["n_future"] == 8
+    assert saved["known_future"]["n_future"] == 6
     pd.testing.assert_frame_equal(loaded.predict(data), f.predict(data))
     windows = f.predict_windows(hourly(), start=0.25, levels=(80,))
     pd.testing.assert_frame_equal(loaded.predict_windows(hourly(), start=0.25, levels=(80,)),
