@@ -4,8 +4,9 @@
 its data is cut: the training parts say which calendar features may be built
 (`forecast.known_future.allowed`: those that vary at the frequency, day of year from two
 training years); with `calendar="auto"` the linear baseline is fitted on the training windows
-without and with them and scored on the same validation windows
-(`forecast.linear.calendar_scores`, in the forecaster's own scaling), and the calendar is kept
+without and with them (as `forecast.known_future.probe_columns`: one-hot hour of the week, ...)
+and scored on the same validation windows (`forecast.linear.calendar_scores`, in the
+forecaster's own scaling), and the calendar is kept
 when it lowers that MAE by `forecast.known_future.CALENDAR_GAIN`. The choice
 (`forecast.known_future.CalendarChoice`) is kept in `calendar_choice_`, saved, and the columns
 it built in `calendar_`, which a loaded forecaster builds again.
@@ -78,7 +79,8 @@ def _scores(
     features: tuple[str, ...],
 ) -> tuple[float, float, int] | None:
     """`forecast.linear.calendar_scores` of the parts, in the forecaster's own scaling
-    (`PanelScaler`, fitted on the training parts), with the calendar `features`."""
+    (`PanelScaler`, fitted on the training parts), with the probe columns of the calendar
+    `features` (`forecast.known_future.probe_columns`)."""
     targets = list(series_info(next(iter(train.values())))["target"])
     freq = series_info(next(iter(train.values())))["freq"]
     season = m4_season(freq, forecaster.season)
@@ -88,8 +90,7 @@ def _scores(
 
     def arrays(key: str, frame: pd.DataFrame) -> tuple:
         scaled = scaler.transform(frame, np.float64, key=key)[:, :n]
-        calendar = known_future.features(frame, frame.index, features, None).to_numpy()
-        return scaled, calendar
+        return scaled, known_future.probe_columns(frame, features)
 
     fit = [arrays(k, f) for k, f in train.items()]
     scored = [(*arrays(k, f), starts[k]) for k, f in held.items() if k in train]

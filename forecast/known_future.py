@@ -9,8 +9,8 @@ Three sources, all read by the model over the horizon (not only over the lookbac
   vary at the data's frequency (`calendar_columns`), in the data's local time; never day of
   year from training parts shorter than `YEARDAY_YEARS` (2) years (`allowed`).
   `calendar="on"` builds them; `calendar="auto"` chooses them on or off on the validation
-  windows (`decide`: the linear baseline with and without them, `forecast.linear.
-  calendar_scores`; kept when they lower its MAE by `CALENDAR_GAIN`); the choice
+  windows (`decide`: the linear baseline with and without them, `probe_columns`,
+  `forecast.linear.calendar_scores`; kept when they lower its MAE by `CALENDAR_GAIN`); the choice
   (`CalendarChoice`) is saved, and a loaded forecaster builds the columns it was fitted with.
 - `holidays="US"`: a 0/1 public-holiday column (the optional `holidays` package:
   `pip install "forecast[holidays]"`).
@@ -134,6 +134,30 @@ def allowed(freq: str | None, years: float) -> tuple[tuple[str, ...], str]:
                 f"({YEARDAY_YEARS:g} needed)")  # fmt: skip
         return tuple(n for n in found if n != "yearday"), note
     return found, ""
+
+
+def probe_columns(frame: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
+    """What the linear probe of `calendar="auto"` reads of the calendar `features` at each
+    row of `frame` `(rows, k)`: one-hot hour of the week (hour and weekday), hour of the day or
+    day of the week, and day of year as sin/cos of its first two harmonics; in local time.
+
+    A linear map of these gives any hour-of-week (or -day, -week) profile at every horizon
+    step, as the model's non-linear path can from the sin/cos columns: a weekend is a step, not
+    a sine, so the sin/cos pairs alone would understate what the calendar tells the model."""
+    when = _local(frame, frame.index)
+    hour, day = np.asarray(when.hour), np.asarray(when.dayofweek)
+    cells, width = None, 0
+    if "hour" in features and "weekday" in features:
+        cells, width = day * 24 + hour, 168
+    elif "hour" in features:
+        cells, width = hour, 24
+    elif "weekday" in features:
+        cells, width = day, 7
+    out = [np.eye(width)[cells]] if cells is not None else []
+    if "yearday" in features:
+        angle = 2 * np.pi * np.asarray(_FEATURES["yearday"][1](when), dtype=np.float64)
+        out += [np.column_stack([f(k * angle) for k in (1, 2) for f in (np.sin, np.cos)])]
+    return np.hstack(out) if out else np.empty((len(frame), 0))
 
 
 @dataclass

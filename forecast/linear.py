@@ -287,10 +287,11 @@ def calendar_scores(
     horizon: int,
 ) -> tuple[float, float, int] | None:
     """The linear baseline's validation MAE without and with calendar inputs: the ridge map
-    from a last-value-normalized window, then the same map given also the calendar values of
-    each window's first target row (for sin/cos columns, a linear map of them gives every
-    later step's too: the calendar of the whole horizon). Each penalty is its best on the
-    validation windows (as `LinearBaseline.fit` chooses it); every target pooled.
+    from a last-value-normalized window, then the same map given also the calendar columns of
+    each window's first target row (one map per step: with one-hot hour-of-week columns,
+    `forecast.known_future.probe_columns`, any weekly profile of the whole horizon). Each
+    penalty is its best on the validation windows (as `LinearBaseline.fit` chooses it); every
+    target pooled.
 
     Args:
         train: per series, scaled targets `(length, n_targets)` and calendar `(length, k)`.

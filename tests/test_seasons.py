@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from cli_helpers import invoke, one_error
 
-from forecast import Forecaster, seasons
+from forecast import Forecaster, load_series, seasons
 from forecast.competition import m4_season
 from forecast.errors import ConfigError
 from forecast.evaluation import season_for
-from forecast.known_future import allowed, decide
+from forecast.known_future import allowed, decide, probe_columns
 from forecast.linear import lookback_candidates
 
 HORIZON = 6
@@ -153,6 +153,15 @@ def test_the_calendar_decision_is_saved_and_reused_by_predict_after_load(tmp_pat
     again = Forecaster.load(tmp_path / "off")
     assert again.calendar_ == [] and again.calendar_choice_.features == ()
     pd.testing.assert_frame_equal(again.predict(white_noise()), off.predict(white_noise()))
+
+
+def test_the_probe_reads_the_hour_of_the_week_one_hot() -> None:
+    frame = load_series(weekly_pattern(days=8), time_col="time")  # from Monday 2024-01-01 00:00
+    week = probe_columns(frame, ("hour", "weekday"))
+    assert week.shape == (len(frame), 168) and (week.sum(axis=1) == 1).all()
+    assert week[0, 0] == 1 and week[24 * 5 + 13, 24 * 5 + 13] == 1  # Saturday 13:00
+    assert probe_columns(frame, ("hour",)).shape == (len(frame), 24)
+    assert probe_columns(frame, ("weekday", "yearday")).shape == (len(frame), 7 + 4)
 
 
 def test_no_day_of_year_from_fewer_than_two_training_years() -> None:
