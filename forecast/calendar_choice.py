@@ -57,6 +57,8 @@ def resolve(forecaster: Any, series: Any, val: Any) -> CalendarChoice | None:
         if setting == "auto" and found[0] and held:
             scores = _scores(forecaster, train, held, starts, found[0])
         choice = known_future.decide(setting, found, scores)
+        if scores is None and choice.setting == "auto" and found[0] and held:
+            choice.reason = "too few training windows to compare it on validation"
     forecaster.calendar_choice_ = choice
     return choice
 
