@@ -14,7 +14,8 @@ For each task, on its validation part only (the test part is never loaded):
 Tasks: ETTh1 OT (rows 0-8639 train, 8640-11519 validation) at horizons 24 and 168; AEP_hourly
 (sorted, duplicate hours averaged, missing hours interpolated) with 1 training year (8760 rows,
 the last 18 months, as `benchmarks/lstm_vs_linear.py`) and with 3 (26280 rows), 2190 validation
-rows, horizon 24.
+rows, horizon 24; Melbourne daily minimum temperatures (2922 training rows, 365 validation,
+horizon 7: two years, so the seasons are 7 and 365 and the lookback candidates add 730).
 
     python benchmarks/seasonality.py                 # every task, seed 0
     python benchmarks/seasonality.py --tasks etth1-24 --calendars    # the decisions only
@@ -44,7 +45,9 @@ TASKS = {
     "etth1-168": ("ETTh1.csv", "OT", {"time_col": "date"}, 8640, 2880, 168, False),
     "aep-1y": ("AEP_hourly.csv", "AEP_MW", AEP, 8760, 2190, 24, True),
     "aep-3y": ("AEP_hourly.csv", "AEP_MW", AEP, 26280, 2190, 24, True),
-}
+    "melbourne": ("daily-min-temperatures.csv", "Temp", {"fill": "interpolate"}, 2922, 365, 7,
+                  False),  # the seasons: 7 and, from two years, 365 (lookback candidate 730)
+}  # fmt: skip
 
 
 def frame_of(name: str) -> pd.DataFrame:
@@ -59,7 +62,9 @@ def frame_of(name: str) -> pd.DataFrame:
     return frame.iloc[: train + val]
 
 
-def run(name: str, calendar: str, seed: int, epochs: int, patience: int) -> dict:
+def run(
+    name: str, calendar: str, seed: int, epochs: int, patience: int, lookback: str = "auto"
+) -> dict:
     """Fit one Forecaster on the task's training part (early stopping on validation) and score
     it on the validation windows."""
     import keras
@@ -70,7 +75,8 @@ def run(name: str, calendar: str, seed: int, epochs: int, patience: int) -> dict
     frame = frame_of(name)
     keras.utils.set_random_seed(seed)
     f = Forecaster(horizon=horizon, calendar=calendar, seed=seed, epochs=epochs,
-                   patience=patience, guard="report", verbose=0)  # fmt: skip
+                   patience=patience, guard="report", verbose=0,
+                   lookback=lookback if lookback == "auto" else int(lookback))  # fmt: skip
     began = time.perf_counter()
     f.fit(frame, val=val)
     seconds = time.perf_counter() - began
@@ -112,12 +118,13 @@ def markdown(table: pd.DataFrame, command: str) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     num = lambda v, f="{:.4g}": "" if pd.isna(v) else f.format(v)  # noqa: E731
+    text = lambda v: "" if pd.isna(v) else str(v)  # noqa: E731
     for _, r in table.iterrows():
         lines.append(
             f"| {r.task} | {r.calendar} | {r.lookback} | {num(r.get('model_MAE'))} "
             f"| {num(r.get('linear_MAE'))} | {num(r.get('seasonal_naive_MAE'))} "
             f"| {num(r.get('epochs'), '{:.0f}')} | {num(r.get('fit_s'), '{}')} "
-            f"| {'' if pd.isna(r.columns) else r.columns} | {r.choice} |"
+            f"| {text(r.columns)} | {text(r.choice)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -127,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--calendars", nargs="*", default=["none", "on"])
     parser.add_argument("--no-decision", action="store_true")
+    parser.add_argument("--lookback", default="auto", help="auto (default) or a fixed number")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
@@ -136,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name in args.tasks:
         jobs = [] if args.no_decision else [functools.partial(decide, name)]
-        jobs += [functools.partial(run, name, c, args.seed, args.epochs, args.patience)
-                 for c in args.calendars]  # fmt: skip
+        jobs += [functools.partial(run, name, c, args.seed, args.epochs, args.patience,
+                                   args.lookback) for c in args.calendars]  # fmt: skip
         for job in jobs:
             rows.append(job())
             print(rows[-1], flush=True)
