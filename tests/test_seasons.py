@@ -18,7 +18,7 @@ from forecast.competition import m4_season
 from forecast.errors import ConfigError
 from forecast.evaluation import season_for
 from forecast.known_future import allowed, decide, probe_columns
-from forecast.linear import lookback_candidates
+from forecast.linear import calendar_scores, lookback_candidates
 
 HORIZON = 6
 
@@ -119,7 +119,35 @@ def test_season_flags_from_the_command_line(tmp_path: Path) -> None:
     assert Forecaster.load(out).seasons_ == (24, 168)
 
 
+def test_a_season_longer_than_every_training_part_is_refused_before_training(
+    tmp_path: Path,
+) -> None:
+    csv = tmp_path / "hourly.csv"
+    weekly_pattern(days=10).to_csv(csv, index=False)
+    out = tmp_path / "run"
+    result = invoke("train", csv, "--target", "y", "--season", "24,5000", "--lookback", "24",
+                    "--horizon", HORIZON, "--epochs", "1", "--out", out)  # fmt: skip
+    one_error(result, "--season 5000 is not shorter than the training part")
+    assert not (out / "forecaster.json").exists()
+
+
 # ---------------------------------------------------------------------- calendar
+def test_calendar_scores_see_what_the_window_cannot() -> None:
+    rng = np.random.default_rng(0)
+    n, lookback, horizon = 2000, 8, 4
+    phase = np.arange(n) % 50  # a 50-step cycle an 8-step window cannot see
+    calendar = np.eye(50)[phase]  # its one-hot position, known ahead
+    values = (np.sin(2 * np.pi * phase / 50) + rng.normal(0, 0.05, n))[:, None]
+    train, val = [(values[:1500], calendar[:1500])], [(values, calendar, 1500)]
+    without, with_, windows = calendar_scores(train, val, lookback, horizon)
+    assert windows == n - 1500 - horizon + 1 and with_ < 0.8 * without
+    noise = rng.normal(0, 1, (n, 1))
+    plain = calendar_scores([(noise[:1500], calendar[:1500])], [(noise, calendar, 1500)],
+                            lookback, horizon)  # fmt: skip
+    assert abs(plain[1] / plain[0] - 1) < 0.05  # nothing to find: about the same
+    assert calendar_scores([(values[:40], calendar[:40])], val, lookback, horizon) is None
+
+
 def test_auto_keeps_the_calendar_where_it_lowers_the_validation_error() -> None:
     f = tiny(calendar="auto").fit(weekly_pattern(), val=0.25)
     choice = f.calendar_choice_
