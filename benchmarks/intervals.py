@@ -112,7 +112,7 @@ def fitted_rows(
                 found += interval_rows(f, *test, "test")
                 for row in found:
                     rows.append(
-                        {"task": task, "mode": label, "seed": seed, "lookback": f.lookback,
+                        {"task": task, "mode": label, "seed": seed, "lookback": f.lookback_,
                          "epochs": f.fit_result_.epochs_run, "train_s": seconds,
                          "chosen": chosen if mode == "auto" else "", **row}
                     )  # fmt: skip

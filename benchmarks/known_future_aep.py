@@ -43,11 +43,11 @@ NAME = "known_future_aep"
 HORIZON, SEASON = 24, 168
 VARIANTS = {  # name -> Forecaster settings beyond the shared ones
     "no known-future inputs": {},
-    "calendar auto": {"calendar": "auto"},
-    "calendar auto + holidays US": {"calendar": "auto", "holidays": "US"},
+    "calendar auto": {"calendar": "on"},  # named when auto always built it (now "on")
+    "calendar auto + holidays US": {"calendar": "on", "holidays": "US"},
     # research: one part of the known-future path only (`future_path(parts=...)`)
-    "calendar auto, per-step decoder only": {"calendar": "auto"},
-    "calendar auto, linear future map only": {"calendar": "auto"},
+    "calendar auto, per-step decoder only": {"calendar": "on"},
+    "calendar auto, linear future map only": {"calendar": "on"},
 }
 ONLY = {"per-step decoder only": ("decoder",), "linear future map only": ("linear",)}
 COLUMNS = ("variant", "seed", "lookback", "part", "model", "naive", "seasonal_naive", "linear")
@@ -71,7 +71,7 @@ def run(frame: pd.DataFrame, variant: str, seed: int, epochs: int) -> list[dict]
         verbose=0, intervals="none", **VARIANTS[variant],
     )  # fmt: skip
     f.resolve_lookback(frame, val=spec)
-    parts = split_series(frame, spec, context=f.lookback)
+    parts = split_series(frame, spec, context=f.lookback_)
     only = next((p for name, p in ONLY.items() if variant.endswith(name)), PARTS)
     start = time.perf_counter()
     with mock.patch.object(common, "future_path", functools.partial(future_path, parts=only)):
@@ -80,7 +80,7 @@ def run(frame: pd.DataFrame, variant: str, seed: int, epochs: int) -> list[dict]
     rows = []
     for part, data in (("validation", parts.val), ("test", parts.test)):
         mae = f.evaluate(data, levels=()).overall()["MAE"].droplevel(0)
-        rows.append({"variant": variant, "seed": seed, "lookback": f.lookback, "part": part,
+        rows.append({"variant": variant, "seed": seed, "lookback": f.lookback_, "part": part,
                      **{m: round(float(mae[m]), 2) for m in COLUMNS[4:8]},
                      "epochs": len(f.history_["loss"]), "train_s": round(seconds, 1)})  # fmt: skip
     return rows

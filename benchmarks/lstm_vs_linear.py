@@ -283,7 +283,7 @@ def run(task: Task, frame: pd.DataFrame, lookback: int, settings: dict, seed: in
     if calendar:
         frame, settings["covariates"] = with_calendar(frame, tr, calendar == "seen twice")
     if args.calendar:
-        settings["calendar"] = "auto"  # the known-future calendar features
+        settings["calendar"] = "on"  # the known-future calendar (calendar="auto" then)
     if settings.get("model") == "seasonal_input":  # a lag the lookback holds twice
         lag = task.season if 2 * task.season <= lookback else lookback // 2
         settings["model_options"] = {"season": lag, **settings.get("model_options", {})}

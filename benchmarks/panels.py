@@ -24,7 +24,8 @@ Scores: M4 definitions (`forecast.competition`): sMAPE, MASE with the panel's me
 before the scored part; OWA relative to Naive2. Baselines computed here on the same origins:
 naive, seasonal naive (the metric period), Naive2, the forecaster's linear baseline.
 statsforecast (the `bench` extra): AutoETS, AutoTheta, AutoARIMA with the metric period
-(hourly: AutoETS with 24 and MSTL with (24, 168) and an AutoETS trend; `--stat-models`),
+(hourly: AutoETS with 24 and MSTL with the frequency's seasons, `forecast.seasons`: (24, 168),
+and an AutoETS trend; `--stat-models`),
 fitted on the same rows as the LSTM; at the hourly panels' 7 origins, fitted once at the
 first and updated with the new values at the next (`cross_validation(refit=False)`).
 
@@ -201,12 +202,13 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
                     )
         agg = score(per)
         extra = {
-            "lookback": f.lookback, "epochs": len(f.history_.get("loss", [])),
+            "lookback": f.lookback_, "epochs": len(f.history_.get("loss", [])),
             "fit_s": fit_s, "predict_s": predict_s,
             "losses_to_snaive": sum(p["model"]["MASE"] > p["seasonal_naive"]["MASE"]
                                     for p in per.values()),
             "settings": " ".join(args.set),
             "guard": guard.summary() if guard is not None else "",
+            "calendar": calendar_note(f, series, spec),
         }  # fmt: skip
         rows.append({"panel": panel.name, "method": f"LSTM {model}", "seed": seed,
                      **agg["model"], **extra})  # fmt: skip
@@ -214,7 +216,7 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
         if alternatives:
             for mode, scored in per_alt.items():
                 rows.append({"panel": panel.name, "method": f"LSTM {model} guard={mode}",
-                             "seed": seed, **score(scored)["model"], "lookback": f.lookback,
+                             "seed": seed, **score(scored)["model"], "lookback": f.lookback_,
                              "losses_to_snaive": sum(
                                  scored[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
                                  for k in scored)})  # fmt: skip
@@ -228,12 +230,27 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
     return rows, first_per
 
 
+def calendar_note(f, series: dict, spec) -> str:
+    """The run's calendar choice; with calendar="on", also what "auto" would have chosen on
+    the same validation windows (the linear baseline with and without the calendar: cheap)."""
+    from forecast import Forecaster
+
+    choice = getattr(f, "calendar_choice_", None)
+    if choice is None:
+        return ""
+    note = choice.summary()
+    if f.calendar == "on":
+        probe = Forecaster(**{**f.get_params(), "calendar": "auto", "lookback": f.lookback_})
+        note += "; auto: " + probe.choose_calendar(series, spec).summary()
+    return note
+
+
 def statsforecast_rows(panel: Panel, series: dict, names: list[str]) -> list[dict]:
     """statsforecast's methods on the same scored origins (refitted at each hourly origin)."""
     from statsforecast import StatsForecast
     from statsforecast import models as sf
 
-    from forecast import competition
+    from forecast import competition, seasons
 
     m = panel.metric_season
     frame = pd.concat(
@@ -241,10 +258,13 @@ def statsforecast_rows(panel: Panel, series: dict, names: list[str]) -> list[dic
         for k, v in series.items()
     )
     windows = (panel.test - panel.horizon) // panel.stride + 1
+    first = next(iter(series.values()))
+    freq = pd.infer_freq(first.index[:100]) if isinstance(first.index, pd.DatetimeIndex) else None
+    periods = list(seasons.of_frequency(freq, max(len(v) for v in series.values())))  # (24, 168)
     rows = []
     for name in names:
         if name == "MSTL":
-            model = sf.MSTL(season_length=[24, 168], trend_forecaster=sf.AutoETS(model="ZZN"))
+            model = sf.MSTL(season_length=periods, trend_forecaster=sf.AutoETS(model="ZZN"))
         else:
             model = getattr(sf, name)(season_length=m)
         began = time.perf_counter()
@@ -282,6 +302,12 @@ def stat_names(panel: Panel, args: argparse.Namespace) -> list[str]:
     return list(args.stat_models)
 
 
+def _text(group: pd.DataFrame, col: str) -> str:
+    """The first non-empty text of column `col` of `group`, or ""."""
+    found = group[col].dropna() if col in group else []
+    return str(found.iloc[0]) if len(found) else ""
+
+
 def _cell(group: pd.DataFrame, col: str, digits: int = 3) -> str:
     """Mean (± standard deviation over seeds) of column `col` of `group`, or ""."""
     if col not in group or group[col].isna().all():
@@ -303,8 +329,8 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, notes:
         *notes,
         "",
         "| panel | method | seeds | sMAPE | MASE | OWA | fit s | predict s | lookback | "
-        "loses to sNaive (series) | guard |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "loses to sNaive (series) | guard |" + (" calendar |" if "calendar" in table else ""),
+        "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if "calendar" in table else ""),
     ]
     for (panel, method), group in table.groupby(["panel", "method"], sort=False):
         cell = functools.partial(_cell, group)
@@ -316,6 +342,7 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, notes:
             f"| {panel} | {method} | {seeds} | {cell('sMAPE')} | {cell('MASE')} | {cell('OWA')} "
             f"| {cell('fit_s', 1)} | {cell('predict_s', 2)} | {cell('lookback', 0)} "
             f"| {cell('losses_to_snaive', 0)} | {guard} |"
+            + (f" {_text(group, 'calendar')} |" if "calendar" in table else "")
         )
     return "\n".join(lines) + "\n"
 

@@ -96,7 +96,7 @@ def run(frame: pd.DataFrame, horizon: int, name: str, settings: dict, seed: int,
     start = time.perf_counter()
     f.fit(frame.iloc[: FIT + STOP], val=STOP)
     seconds = time.perf_counter() - start
-    span = frame.iloc[FIT + STOP - f.lookback : FIT + STOP + SCORE]
+    span = frame.iloc[FIT + STOP - f.lookback_ : FIT + STOP + SCORE]
     tidy = f.predict_windows(span, start=SCORE, baselines=True)
     shape = (-1, horizon)
     actual = tidy["actual"].to_numpy().reshape(shape)
@@ -104,7 +104,7 @@ def run(frame: pd.DataFrame, horizon: int, name: str, settings: dict, seed: int,
     linear = scores(tidy["linear"].to_numpy().reshape(shape), actual, mean, std)
     naive = scores(tidy["naive"].to_numpy().reshape(shape), actual, mean, std)
     return {
-        "horizon": horizon, "variant": name, "seed": seed, "lookback": f.lookback,
+        "horizon": horizon, "variant": name, "seed": seed, "lookback": f.lookback_,
         "windows": len(actual), "MAE_std": model["MAE_std"], "MSE_std": model["MSE_std"],
         "linear_MAE_std": linear["MAE_std"], "linear_MSE_std": linear["MSE_std"],
         "naive_MAE_std": naive["MAE_std"], "epochs": f.fit_result_.epochs_run,

@@ -215,6 +215,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
     parsed `--lookback`: `auto` (None) stays "auto"; for a list, the lookback is the shortest
     candidate until one is chosen."""
     from forecast.forecaster import Forecaster
+    from forecast.seasons import as_setting
 
     first = _first_lookback(wanted)
     forecaster = Forecaster(
@@ -229,7 +230,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
         windows_per_epoch=opts.windows_per_epoch,
         quantiles=None if opts.quantiles is None else check_quantiles(opts.quantiles),
-        learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
+        learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=as_setting(opts.season),
         ensemble=opts.ensemble, verbose=verbose, intervals=opts.intervals, guard=opts.guard,
         distribution="data_parallel" if opts.data_parallel else None,
         model_options=_model_options(
@@ -402,6 +403,8 @@ def _train(
         raise typer.Exit(130) from None
     fitted = forecaster.fit_result_
     console.print(tables.fit_summary(forecaster, fitted, result.seconds), soft_wrap=True)
+    if getattr(forecaster, "calendar_choice_", None) is not None:
+        say(forecaster.calendar_choice_.summary())
     if getattr(forecaster, "guard_", None) is not None:
         say(forecaster.guard_.summary())
     n, horizon = result.report.n_windows, forecaster.horizon

@@ -62,8 +62,8 @@ FutureCovariates = Annotated[
 Calendar = Annotated[
     str,
     data_option(
-        help=f"{one_of('calendar')}; auto: hour/weekday/yearday sin/cos from the timestamps, "
-        "read ahead."
+        help=f"{one_of('calendar')}: hour/weekday/yearday sin/cos from the timestamps, read "
+        "ahead; on: always, auto: on or off by validation; yearday from 2 training years."
     ),
 ]
 Holidays = Annotated[
@@ -169,8 +169,11 @@ Normalize = Annotated[
     model_option(help=f"Per-window normalization in the model: {one_of('normalize')}."),
 ]
 Season = Annotated[
-    int | None,
-    model_option(min=1, help="Seasonal period; default: from the frequency."),
+    str | None,
+    model_option(
+        help="Seasonal period(s), e.g. 24 or 24,168; default: from the frequency (hourly: 24,"
+        "168). Seasonal naive and MASE use the shortest."
+    ),
 ]
 Epochs = Annotated[int, training_option(min=1, help="Epoch limit.")]
 Patience = Annotated[

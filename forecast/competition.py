@@ -18,21 +18,25 @@ Every function takes plain numpy arrays; `score_series` returns one row per meth
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from forecast.errors import check_positive_int
+from forecast import seasons
 
 # The M4 guide's seasonal period per frequency (pandas unit prefixes); weekly and daily are 1.
 M4_SEASONS = {"Y": 1, "A": 1, "Q": 4, "M": 12, "W": 1, "D": 1, "B": 1, "h": 24, "H": 24}
 TCRIT = 1.645  # the one-sided 90 % normal quantile of the seasonality test
 
 
-def m4_season(freq: str | None, season: int | None = None) -> int:
-    """The MASE / Naive2 period: `season` if given, else the M4 guide's for the frequency
-    (12 monthly, 4 quarterly, 24 hourly, 1 otherwise, step-indexed data included)."""
-    if season is not None:
-        return check_positive_int("season", season)
+def m4_season(freq: str | None, season: Any = None) -> int:
+    """The MASE / Naive2 period: the shortest given `season` (one or several,
+    `forecast.seasons.parse`: 24 of 24,168, as the M4 guide's hourly period), else the M4
+    guide's for the frequency (12 monthly, 4 quarterly, 24 hourly, 1 otherwise, step-indexed
+    data included)."""
+    given = seasons.parse(season)
+    if given is not None:
+        return given[0]
     if not freq:
         return 1
     unit = freq.lstrip("0123456789").split("-")[0]

@@ -22,45 +22,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast import seasons
 from forecast.errors import DataError, check_choice, check_positive_int
 
 METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 BASELINES = ("naive", "seasonal_naive", "mean")
 TIE_PERCENT = 0.1  # MAEs closer than this (in %) are reported as a tie, not a win or a loss
-# Seasonal period by pandas frequency prefix (the unit part of e.g. "h", "D", "MS").
-SEASONS = {
-    "min": 60,
-    "h": 24,
-    "D": 7,
-    "B": 5,
-    "W": 52,
-    "MS": 12,
-    "ME": 12,
-    "M": 12,
-    "QS": 4,
-    "QE": 4,
-    "Q": 4,
-    "YS": 1,
-    "YE": 1,
-    "Y": 1,
-}
 
 
-def season_for(freq: str | None, season: int | None = None) -> int:
-    """The seasonal period: `season` if given, else from the frequency (24 for hourly, 7 for
-    daily, 12 for monthly, ...), else 1 (seasonal naive is then plain naive)."""
-    if season is not None:
-        return check_positive_int("season", season)
-    if not freq:
-        return 1
-    digits = "".join(ch for ch in freq if ch.isdigit())
-    unit = freq[len(digits) :].split("-")[0]
-    base = SEASONS.get(unit, 1)
-    step = int(digits) if digits else 1
-    if unit in ("min", "h") and step > 1:
-        per_day = 24 * 60 if unit == "min" else 24
-        return max(1, per_day // step) if per_day % step == 0 else 1
-    return base if step == 1 else 1
+def season_for(freq: str | None, season: Any = None) -> int:
+    """The seasonal period of seasonal naive and the MASE scale: the shortest of the given
+    `season` (one or several, `forecast.seasons.parse`), else of the frequency's seasons (24
+    for hourly, 7 for daily, 12 for monthly, ...), else 1 (seasonal naive is then naive)."""
+    return seasons.primary(freq, season)
 
 
 def seasonal_naive_scale(train: np.ndarray, season: int) -> np.ndarray:

@@ -26,7 +26,9 @@ import keras
 import numpy as np
 import pandas as pd
 
+import forecast.calendar_choice as calendar_choice
 import forecast.known_future as known_future
+import forecast.seasons as seasons
 from forecast import artifacts, backends, bands, intervals, lookback, models, panel, state, training
 from forecast import quantiles as quantile_heads
 from forecast.competition import m4_season
@@ -38,10 +40,10 @@ from forecast.evaluation import (
     baseline_forecasts,
     check_fold_settings,
     run_backtest,
-    season_for,
     tidy_forecasts,
 )
 from forecast.guard import check_guard, fit_guard
+from forecast.known_future import CalendarChoice
 from forecast.linear import LinearBaseline, LookbackChoice, lookback_candidates
 from forecast.scaling import SeriesScaler, check_series_scaling
 from forecast.series import (
@@ -92,7 +94,9 @@ class Forecaster(Settings):
         covariates: extra input columns (past values only).
         future_covariates, calendar, holidays: known-future inputs, read over the horizon
             (`forecast.known_future`): columns given for the `horizon` rows after the last
-            target too; calendar="auto": hour/weekday/yearday sin/cos from the timestamps;
+            target too; calendar: hour/weekday/yearday sin/cos from the timestamps, "on"
+            (day of year from two training years only), "auto" (chosen on or off on the
+            validation windows, `forecast.calendar_choice`; in `calendar_choice_`), "none";
             holidays="US": a 0/1 public-holiday column (the `holidays` extra).
         time_col, id_col, freq, fill: passed to `load_series` for raw frames and paths.
         load_options: more `load_series` options (sort, duplicates, tz, sep, ...), saved.
@@ -116,7 +120,9 @@ class Forecaster(Settings):
         seed: seeds everything for repeatable runs.
         device: "auto", "cpu", "gpu" or "gpu:N".
         distribution: "data_parallel": every GPU (else CPU) device splits each batch; None: one.
-        season: seasonal period for seasonal naive and MASE; default from the frequency.
+        season: seasonal period(s), e.g. 24 or (24, 168) (`forecast.seasons`); default from
+            the frequency (hourly: 24 and 168). Seasonal naive and MASE use the shortest,
+            the default lookback candidates 1-14 of the shortest and two of the longest.
         ensemble: train this many models with seeds `seed, seed + 1, ...` and average their
             forecasts (one saved Keras model; `forecast.training.train_members`).
         model_options: extra keyword arguments for the model builder (units, dropout, ...).
@@ -140,6 +146,7 @@ class Forecaster(Settings):
 
     state_: FittedState | None = None  # what fit learned; only the Forecaster writes it
     _chosen: int | None = None  # resolve_lookback's choice, before the state holds it
+    _calendar: CalendarChoice | None = None  # the calendar choice of a first fit, until learned
     columns_ = _fitted("columns")
     n_targets_ = _fitted("n_targets")
     n_future_ = _fitted("n_future")
@@ -154,6 +161,7 @@ class Forecaster(Settings):
     short_series_ = _fitted("short_series")
     calibration_ = _fitted("calibration")
     guard_ = _fitted("guard")
+    seasons_ = _fitted("seasons")
 
     def __init__(
         self,
@@ -185,7 +193,7 @@ class Forecaster(Settings):
         seed: int | None = DEFAULTS.seed,
         device: str = DEFAULTS.device,
         distribution: str | None = DEFAULTS.distribution,
-        season: int | None = DEFAULTS.season,
+        season: int | Sequence[int] | str | None = DEFAULTS.season,
         ensemble: int = DEFAULTS.ensemble,
         model_options: Mapping[str, Any] | None = DEFAULTS.model_options,
         intervals: str = DEFAULTS.intervals,
@@ -248,11 +256,18 @@ class Forecaster(Settings):
             raise AttributeError("lookback_: chosen by fit (or resolve_lookback) on the data")
         return self.lookback
 
+    @property
+    def calendar_choice_(self) -> CalendarChoice | None:
+        """The calendar the model reads and why (`forecast.known_future.CalendarChoice`; None
+        for calendar="none"): the fitted state's; during a first fit, the choice made."""
+        return self.state_.calendar_choice if self.state_ is not None else self._calendar
+
     def check_settings(self) -> None:
         """Check every setting against its one declaration; `fit` calls it before any data
         work. Raises ConfigError naming the setting and the value."""
         for name in ("horizon", "epochs", "ensemble"):
             check_positive_int(name, getattr(self, name))
+        seasons.parse(self.season)
         if not lookback.is_auto(self.lookback):
             check_positive_int("lookback", self.lookback)
         for name in ("batch_size", "train_rows", "windows_per_epoch"):
@@ -307,8 +322,10 @@ class Forecaster(Settings):
                 future_rows=known_future.is_used(
                     self.future_covariates, self.calendar, self.holidays),
             )  # fmt: skip
-        calendar = self.calendar, self.holidays
-        return {k: known_future.with_calendar(f, *calendar) for k, f in data.items()}
+        calendar = known_future.building(  # fitted: its columns; while fitting: the choice
+            self.calendar_ if fitted else None, self.calendar_choice_
+        )
+        return {k: known_future.with_calendar(f, calendar, self.holidays) for k, f in data.items()}
 
     def ahead_rows(self) -> int:
         """Horizon rows in the model's input window: `horizon` with known-future inputs."""
@@ -318,11 +335,29 @@ class Forecaster(Settings):
         """Target values `(rows, n_targets)` of `frame`, in original units."""
         return frame.to_numpy(dtype=np.float64)[:, : self.n_targets_]
 
+    # ----------------------------------------------------------------- calendar
+    def choose_calendar(self, series: Any, val: Validation = 0.2) -> CalendarChoice | None:
+        """The calendar `fit` gives a new model on `series` / `val`
+        (`forecast.calendar_choice.choose`: calendar="auto" compares the linear baseline with
+        and without it on the validation windows), without fitting anything; the lookback
+        must be known (a number, or `resolve_lookback` first)."""
+        pending, self._calendar = self._calendar, CalendarChoice(self.calendar)
+        try:  # the parts are cut without any calendar while it is chosen
+            return calendar_choice.choose(
+                self.calendar, series, val, self.lookback_, self.horizon, self.collection,
+                season=self.season, scaler=self.scaler, series_scaling=self.series_scaling,
+            )  # fmt: skip
+        finally:
+            self._calendar = pending
+
     # ----------------------------------------------------------------- lookback
     def default_lookbacks(self, series: Any) -> tuple[int, ...]:
-        """`forecast.linear.lookback_candidates` of the seasonal period of `series`."""
-        info = series_info(next(iter(self.collection(series).values())))
-        return lookback_candidates(season_for(info["freq"], self.season))
+        """`forecast.linear.lookback_candidates` of the seasons of `series` (`forecast.seasons`)."""
+        data = self.collection(series)
+        info = series_info(next(iter(data.values())))
+        return lookback_candidates(
+            seasons.resolve(info["freq"], self.season, seasons.longest_rows(data))
+        )
 
     def choose_lookback(
         self, series: Any, val: Validation = 0.2, candidates: Sequence[int] | None = None
@@ -386,6 +421,8 @@ class Forecaster(Settings):
         first = not self.is_fitted
         if first and self._chosen is None and lookback.is_auto(self.lookback):
             self.resolve_lookback(series, val)
+        if first:  # the calendar a new model reads (calendar="auto": on validation)
+            self._calendar = self.choose_calendar(series, val)
         data, train, held, starts = panel.fit_parts(
             series, val, self.lookback_, self.horizon, self.collection, SINGLE
         )
@@ -399,7 +436,7 @@ class Forecaster(Settings):
             self.state_ = FittedState.learn(
                 train, self.lookback_, self.horizon, scaler=self.scaler,
                 series_scaling=self.series_scaling, season=self.season,
-                future_covariates=self.future_covariates, calendar=self.calendar,
+                future_covariates=self.future_covariates, calendar_choice=self._calendar,
                 holidays=self.holidays,
             )  # fmt: skip
         fitted = self.state_
@@ -515,7 +552,7 @@ class Forecaster(Settings):
         (`forecast.known_future.future_frame`)."""
         if not self.n_future_:
             return frame
-        known = self.future_covariates, self.calendar, self.holidays
+        known = self.future_covariates, known_future.features_of(self.calendar_), self.holidays
         return known_future.extended(frame, self.horizon, self.freq_, *known, series_label(key))
 
     def predict(self, series: Any, levels: Any = None) -> pd.DataFrame | dict[str, pd.DataFrame]:

@@ -33,16 +33,25 @@ def _windows(
     column `values` `(length,)`, for windows whose first target row is at least
     `first_origin`: all of them, or `limit` evenly spaced ones (only those are copied);
     never one that spans a gap row (NaN, `forecast.gaps`)."""
+    inputs, targets, _ = _cut(values, first_origin, lookback, horizon, limit)
+    return inputs, targets
+
+
+def _cut(
+    values: np.ndarray, first_origin: int, lookback: int, horizon: int, limit: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_windows`' inputs and targets, and each window's first target row `(n,)`."""
     start = max(first_origin - lookback, 0)
     span = np.asarray(values, dtype=np.float64)[start:]
     if len(span) < lookback + horizon:
-        return np.empty((0, lookback)), np.empty((0, horizon))
+        return np.empty((0, lookback)), np.empty((0, horizon)), np.empty(0, np.int64)
     view = np.lib.stride_tricks.sliding_window_view(span, lookback + horizon)
     complete = complete_windows(span, lookback, horizon)  # inside gap-free segments only
     picked = np.arange(len(view)) if complete is None else complete
-    view = view[picked[_even_subset(len(picked), limit)]]
+    picked = picked[_even_subset(len(picked), limit)]
+    view = view[picked]
     last = view[:, lookback - 1 : lookback]
-    return view[:, :lookback] - last, view[:, lookback:] - last
+    return view[:, :lookback] - last, view[:, lookback:] - last, start + picked + lookback
 
 
 def _even_subset(n: int, limit: int) -> np.ndarray:
@@ -163,12 +172,19 @@ LOOKBACK_SEASONS = (1, 2, 4, 7, 14)  # default lookback candidates, in seasons
 LOOKBACK_STEPS = (8, 16, 32, 64, 128, 256)  # ... for data without a seasonal period
 
 
-def lookback_candidates(season: int) -> tuple[int, ...]:
-    """The lookbacks tried by default: 1, 2, 4, 7 and 14 seasons (for hourly data 24 to 336
-    steps, a day to two weeks), or 8 to 256 steps without a seasonal period."""
-    if season >= 4:
-        return tuple(season * k for k in LOOKBACK_SEASONS)
-    return LOOKBACK_STEPS
+def lookback_candidates(seasons: int | Sequence[int]) -> tuple[int, ...]:
+    """The lookbacks tried by default, ascending: 1, 2, 4, 7 and 14 of the shortest season (8
+    to 256 steps when it is shorter than 4 or there is none), plus two of the longest season
+    (`forecast.seasons`: for hourly data, seasons 24 and 168: 24 to 336 steps, a day to two
+    weeks; daily data with two years, 7 and 365: 7 to 98 and 730). Candidates longer than
+    the training parts allow are left out where they are scored
+    (`forecast.panel.lookback_choice`: those `COVERED` series hold)."""
+    found = sorted({int(s) for s in ([seasons] if isinstance(seasons, int) else seasons)})
+    shortest = found[0] if found else 1
+    out = set(LOOKBACK_STEPS if shortest < 4 else (shortest * k for k in LOOKBACK_SEASONS))
+    if found and found[-1] >= 4:
+        out.add(2 * found[-1])
+    return tuple(sorted(out))
 
 
 @dataclass
@@ -262,6 +278,61 @@ def choose_lookback(
         )
     best = min(scored, key=lambda k: (scored[k], k))
     return LookbackChoice(best, scores, windows)
+
+
+def calendar_scores(
+    train: Sequence[tuple[np.ndarray, np.ndarray]],
+    val: Sequence[tuple[np.ndarray, np.ndarray, int]],
+    lookback: int,
+    horizon: int,
+) -> tuple[float, float, int] | None:
+    """The linear baseline's validation MAE without and with calendar inputs: the ridge map
+    from a last-value-normalized window, then the same map given also the calendar columns of
+    each window's first target row (one map per step: with one-hot hour-of-week columns,
+    `forecast.known_future.probe_columns`, any weekly profile of the whole horizon). Each
+    penalty is its best on the validation windows (as `LinearBaseline.fit` chooses it); every
+    target pooled.
+
+    Args:
+        train: per series, scaled targets `(length, n_targets)` and calendar `(length, k)`.
+        val: per series, targets, calendar and the first target row scored (the rows before
+            are context).
+        lookback, horizon: the forecaster's window.
+
+    Returns:
+        `(mae_without, mae_with, windows)` in scaled units, or None when the training part
+        has fewer windows than inputs or the validation part has none.
+    """
+    limit = max(MAX_WINDOWS // max(len(train), 1), 1)  # per series
+    errors: dict[bool, list[np.ndarray]] = {False: [], True: []}
+    windows = 0
+    for t in range(train[0][0].shape[1]):
+        fit = [_with_calendar(y[:, t], c, lookback, lookback, horizon, limit) for y, c in train]
+        held = [_with_calendar(y[:, t], c, s, lookback, horizon, limit) for y, c, s in val]
+        (X, C, Y), (Xv, Cv, Yv) = ([np.concatenate(p) for p in zip(*parts, strict=True)]
+                                   for parts in (fit, held))  # fmt: skip
+        if len(X) < lookback + C.shape[1] or len(Xv) == 0:
+            return None
+        windows = len(Xv)
+        for extra in (False, True):
+            A, Av = (np.hstack([X, C]), np.hstack([Xv, Cv])) if extra else (X, Xv)
+            fitted = _ridge(A, Y, ALPHAS)
+            mae = [np.abs(Av @ coef + intercept - Yv) for coef, intercept in fitted]
+            errors[extra].append(min(mae, key=np.mean).reshape(-1))
+    return (
+        float(np.concatenate(errors[False]).mean()),
+        float(np.concatenate(errors[True]).mean()),
+        windows,
+    )
+
+
+def _with_calendar(
+    values: np.ndarray, calendar: np.ndarray, first: int, lookback: int, horizon: int, limit: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_cut`'s inputs `(n, lookback)`, the calendar `(n, k)` of each first target row, and
+    the targets `(n, horizon)`."""
+    inputs, targets, origins = _cut(values, first, lookback, horizon, limit)
+    return inputs, np.asarray(calendar, dtype=np.float64)[origins], targets
 
 
 def _ridge(X: np.ndarray, Y: np.ndarray, alphas: Sequence[float]):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forecast import files
+from forecast import files, seasons
 from forecast.errors import ConfigError, DataError, ForecastWarning, OutputError, TrainingError
 from forecast.series import load_report, series_label
 
@@ -142,12 +142,12 @@ def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
 
 
 def check_season(forecaster: Forecaster, parts: SplitParts) -> None:
-    """Raise ConfigError before training when a given `season` is at least as long as every
-    series' training part: seasonal naive and the MASE scale would silently be naive's."""
-    season = forecaster.season
+    """Raise ConfigError before training when a given season (`forecast.seasons.parse`) is at
+    least as long as every series' training part: seasonal naive and the MASE scale would
+    silently be naive's."""
     trains = parts.train if isinstance(parts.train, dict) else {"": parts.train}
     longest = max(len(frame) for frame in trains.values())
-    if season is not None and season >= longest:
+    for season in (s for s in seasons.parse(forecaster.season) or () if s >= longest):
         raise ConfigError(
             f"season {season} is not shorter than the training part ({longest} rows): seasonal "
             "naive and MASE would be plain naive's; give a season of a few periods at most "
@@ -312,6 +312,8 @@ def train_and_save(
         report = forecaster.evaluate(parts.test, test=test, history=history_of(parts))
         metrics = {**report.to_dict(), "split": parts.spans, "data": data}
         metrics["load"] = _changes(parts)
+        if getattr(forecaster, "calendar_choice_", None) is not None:
+            metrics["calendar"] = forecaster.calendar_choice_.to_dict()
         if getattr(forecaster, "guard_", None) is not None:
             guard = forecaster.guard_.to_dict()
             metrics["guard"] = {k: v for k, v in guard.items() if k != "errors"}

@@ -39,7 +39,7 @@ SETTINGS: dict[str, Setting] = {
     "target": Setting(None),
     "covariates": Setting(()),
     "future_covariates": Setting(()),
-    "calendar": Setting("none", ("none", "auto")),
+    "calendar": Setting("none", ("none", "auto", "on")),
     "holidays": Setting(None),
     "time_col": Setting(None),
     "id_col": Setting(None),

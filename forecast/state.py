@@ -23,12 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from forecast import artifacts, known_future
+from forecast import artifacts, known_future, seasons
 from forecast.competition import m4_season
 from forecast.errors import ArtifactError, DataError, ForecastError
 from forecast.evaluation import pooled_seasonal_scale, season_for
 from forecast.guard import Guard
 from forecast.intervals import Calibration
+from forecast.known_future import CalendarChoice
 from forecast.linear import LinearBaseline
 from forecast.scaling import PanelScaler
 from forecast.series import series_info
@@ -55,6 +56,9 @@ class FittedState:
         short_series: series too short to train on (forecast by their fallback).
         calibration: the interval calibration on the validation windows, or None.
         guard: the guard's per-series choice (`forecast.guard.Guard`), or None.
+        seasons: every seasonal period (`forecast.seasons.resolve`; `season` is the shortest).
+        calendar_choice: the calendar fit used and why (`forecast.known_future.CalendarChoice`;
+            None for calendar="none").
     """
 
     lookback: int
@@ -72,6 +76,8 @@ class FittedState:
     short_series: list[str] = dataclasses.field(default_factory=list)
     calibration: Calibration | None = None
     guard: Guard | None = None
+    seasons: tuple[int, ...] = ()
+    calendar_choice: CalendarChoice | None = None
 
     @classmethod
     def learn(
@@ -82,19 +88,21 @@ class FittedState:
         *,
         scaler: str,
         series_scaling: str,
-        season: int | None,
+        season: Any,
         future_covariates: str | Sequence[str] = (),
-        calendar: str = "none",
+        calendar_choice: CalendarChoice | None = None,
         holidays: str | None = None,
     ) -> FittedState:
         """The data state of the training parts `train` (`{id: frame}`): columns (targets,
         covariates, future covariates, derived calendar columns), frequency, season, scaler
         (`PanelScaler` of the `scaler` / `series_scaling` settings), MASE scale and the
-        known-future inputs; the linear baseline of the window `lookback` → `horizon` is
-        left unfitted. The other arguments are the Forecaster's settings of those names."""
+        known-future inputs (the calendar features of `calendar_choice`, the choice `fit`
+        made); the linear baseline of the window `lookback` → `horizon` is left unfitted.
+        The other arguments are the Forecaster's settings of those names."""
         info = series_info(next(iter(train.values())))
         freq = info["freq"]
-        derived = known_future.calendar_columns(freq, calendar, holidays)
+        features = calendar_choice.features if calendar_choice else ()
+        derived = known_future.calendar_columns(freq, features, holidays)
         n_targets = len(info["target"])
         seasonal = season_for(freq, season)
         panel = PanelScaler(scaler, series_scaling, m4_season(freq, season))
@@ -110,6 +118,8 @@ class FittedState:
             linear=LinearBaseline(lookback, horizon),
             n_future=len(known_future.names(future_covariates)) + len(derived),
             calendar=derived,
+            seasons=seasons.resolve(freq, season, seasons.longest_rows(train)),
+            calendar_choice=calendar_choice,
         )
 
     def loaded_covariates(self) -> list[str]:
@@ -122,15 +132,20 @@ class FittedState:
     ) -> dict[str, Any]:
         """The JSON-ready config (see the module docstring) with the Forecaster's `settings`
         (as given) and the best epoch of the last fit."""
-        cal = self.calibration
+        cal, choice = self.calibration, self.calendar_choice
         return {
             "settings": dict(settings),
             "window": {"lookback": self.lookback, "horizon": settings["horizon"]},
             "columns": list(self.columns),
             "n_targets": self.n_targets,
-            "known_future": {"n_future": self.n_future, "calendar_columns": list(self.calendar)},
+            "known_future": {
+                "n_future": self.n_future,
+                "calendar_columns": list(self.calendar),
+                "calendar_choice": choice.to_dict() if choice else None,
+            },
             "freq": self.freq,
             "season": self.season,
+            "seasons": list(self.seasons),
             "scaler": self.scaler.to_dict(),
             "mase_scale": [None if np.isnan(v) else float(v) for v in self.mase_scale],
             "last_timestamps": dict(self.last_timestamps),
@@ -174,8 +189,10 @@ class FittedState:
                 last_timestamps=dict(config.get("last_timestamps", {})),
                 short_series=[str(k) for k in config.get("short_series", [])],
                 guard=Guard.from_dict(config["guard"]) if config.get("guard") else None,
+                calendar_choice=_choice(known.get("calendar_choice")),
                 **values,
             )
+            fitted.seasons = tuple(_whole(x) for x in config.get("seasons", [fitted.season]))
         except (TypeError, ValueError, KeyError, ForecastError) as exc:
             why = f"{source} has an invalid value ({exc}); restore it or re-train"
             raise ArtifactError(why) from exc
@@ -219,6 +236,11 @@ def field(config: Mapping[str, Any], key: str, read: Callable[[Any], Any], sourc
         raise ArtifactError(
             f"{source}: field {key!r} has an invalid value ({why}); restore it or re-train"
         ) from None
+
+
+def _choice(saved: Any) -> CalendarChoice | None:
+    """The saved calendar choice (absent: saved before calendar="auto" chose)."""
+    return CalendarChoice.from_dict(saved) if saved else None
 
 
 def _counts(window: Any) -> bool:

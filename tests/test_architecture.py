@@ -25,8 +25,15 @@ ENTRY_POINTS = {"forecast.__main__"}  # the only modules that may import forecas
 
 # Bottom to top; a name covers its submodules too (forecast.models.common is in rank 2).
 LAYERS: list[set[str]] = [
-    # gaps: NumPy only; settings: every setting's default and valid values (imports errors)
-    {"forecast.errors", "forecast._version", "forecast.gaps", "forecast.settings"},
+    # gaps: NumPy only; settings: every setting's default and valid values (imports errors);
+    # seasons: the seasonal periods, parsed and from the frequency
+    {
+        "forecast.errors",
+        "forecast._version",
+        "forecast.gaps",
+        "forecast.settings",
+        "forecast.seasons",
+    },
     {
         "forecast.backends",
         "forecast.files",
@@ -52,8 +59,8 @@ LAYERS: list[set[str]] = [
         "forecast.catalogue",
         "forecast.guard",
     },
-    # the lookback choice: panel's scoring; bands: a fitted forecaster's intervals
-    {"forecast.lookback", "forecast.bands"},
+    # the lookback and calendar choices on validation (panel's parts); bands: intervals
+    {"forecast.lookback", "forecast.calendar_choice", "forecast.bands"},
     {"forecast.training"},
     {"forecast.artifacts"},
     {"forecast.state"},  # FittedState: what fit learns, its config and folder

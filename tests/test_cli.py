@@ -297,7 +297,8 @@ def test_train_chooses_the_lookback_on_validation(tmp_path: Path) -> None:
     result = invoke("train", DAILY, *tiny, "--lookback", "auto", "--out", out, "--no-plots")
     assert result.exit_code == 0, result.output
     saved = json.loads((out / "forecaster.json").read_text())
-    assert saved["settings"]["lookback"] in (7, 14, 28, 49, 98)  # 1-14 weeks of daily data
+    # 1-14 weeks of daily data, or two years (the training part holds two: seasons 7 and 365)
+    assert saved["settings"]["lookback"] in (7, 14, 28, 49, 98, 730)
     # A candidate longer than the training rows is reported, and the others are scored on
     # exactly the validation windows: none reaches back into the training rows.
     table = invoke("train", DAILY, *tiny[:-1], "--lookback", "7,14,3000", "--out", tmp_path / "b")

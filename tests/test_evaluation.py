@@ -173,7 +173,7 @@ def test_season_follows_the_frequency(freq, season):
 
 def test_an_explicit_season_wins_and_is_checked():
     assert season_for("h", 168) == 168
-    with pytest.raises(ConfigError, match="season must be a positive integer"):
+    with pytest.raises(ConfigError, match="season must be a positive whole number"):
         season_for("h", 0)
 
 

@@ -89,7 +89,7 @@ def test_step_indexed_data_is_refused_for_calendar_features() -> None:
 
 def test_holiday_settings_are_checked_before_data(monkeypatch: pytest.MonkeyPatch) -> None:
     for bad, needle in (
-        ({"calendar": "weekly"}, "unknown calendar 'weekly'; choose one of: none, auto"),
+        ({"calendar": "weekly"}, "unknown calendar 'weekly'; choose one of: none, auto, on"),
         ({"holidays": "XX"}, "holidays must be a country code"),
         ({"covariates": ["a"], "future_covariates": ["a"]}, "both a covariate and a future"),
     ):
@@ -145,7 +145,7 @@ def test_the_model_reads_future_covariates_and_never_future_targets(name: str) -
 def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Forecaster, Path]:
     keras.utils.set_random_seed(0)
     f = Forecaster(lookback=LOOKBACK, horizon=HORIZON, target="load", future_covariates="event",
-                   calendar="auto", holidays="US", epochs=2, verbose=0, time_col="time",
+                   calendar="on", holidays="US", epochs=2, verbose=0, time_col="time",
                    model_options={"units": 8})  # fmt: skip
     f.fit(hourly(), val=0.25)
     folder = tmp_path_factory.mktemp("known") / "run"
@@ -156,7 +156,8 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Forecaster, Path]:
 def test_a_forecast_reads_the_future_covariates_given_after_the_last_target(fitted) -> None:
     f, _ = fitted
     assert f.columns_[:2] == ["load", "event"] and f.columns_[-1] == "holiday"
-    assert f.n_future_ == 1 + 7 and f.model_.input_shape == (None, LOOKBACK + HORIZON, 9)
+    # hour and weekday pairs (no day of year from 10 days), the holiday column
+    assert f.n_future_ == 1 + 5 and f.model_.input_shape == (None, LOOKBACK + HORIZON, 7)
     data = hourly()
     plain = f.predict(with_future_rows(data, [0.0] * HORIZON))
     planned = f.predict(with_future_rows(data, [0.0, 1.0, 0.0, 0.0]))
@@ -182,8 +183,8 @@ def test_evaluation_and_windows_keep_working_and_reload_bit_for_bit(fitted) -> N
     data = with_future_rows(hourly(), [1.0, 0.0, 0.0, 1.0])
     loaded = Forecaster.load(folder)
     saved = json.loads((folder / "forecaster.json").read_text())
-    assert saved["settings"]["calendar"] == "auto" and saved["settings"]["holidays"] == "US"
-    assert saved["known_future"]["n_future"] == 8
+    assert saved["settings"]["calendar"] == "on" and saved["settings"]["holidays"] == "US"
+    assert saved["known_future"]["n_future"] == 6
     pd.testing.assert_frame_equal(loaded.predict(data), f.predict(data))
     windows = f.predict_windows(hourly(), start=0.25, levels=(80,))
     pd.testing.assert_frame_equal(loaded.predict_windows(hourly(), start=0.25, levels=(80,)),
@@ -195,7 +196,7 @@ def test_evaluation_and_windows_keep_working_and_reload_bit_for_bit(fitted) -> N
 
 def test_calendar_alone_forecasts_from_the_frequency_without_future_rows() -> None:
     keras.utils.set_random_seed(0)
-    f = Forecaster(lookback=LOOKBACK, horizon=HORIZON, target="load", calendar="auto",
+    f = Forecaster(lookback=LOOKBACK, horizon=HORIZON, target="load", calendar="on",
                    epochs=1, verbose=0, time_col="time", model_options={"units": 4})  # fmt: skip
     f.fit(hourly().drop(columns="event"), val=0.25)
     data = hourly().drop(columns="event")
@@ -240,7 +241,7 @@ def test_many_series_read_their_own_future_rows() -> None:
     frames = {key: hourly(120, seed).assign(load=lambda d, s=seed: d["load"] + 5 * s)
               for seed, key in enumerate("ab")}  # fmt: skip
     f = Forecaster(lookback=LOOKBACK, horizon=HORIZON, target="load", id_col="id",
-                   future_covariates="event", calendar="auto", epochs=1, verbose=0,
+                   future_covariates="event", calendar="on", epochs=1, verbose=0,
                    model_options={"units": 4})  # fmt: skip
     long = pd.concat([d.assign(id=k) for k, d in frames.items()], ignore_index=True)
     f.fit(long, val=0.25)
@@ -263,7 +264,7 @@ def test_known_future_flags_from_the_command_line(tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = invoke(
         "train", train_csv, "--target", "load", "--future-covariates", "event",
-        "--calendar", "auto", "--holidays", "US", "--lookback", LOOKBACK, "--horizon", HORIZON,
+        "--calendar", "on", "--holidays", "US", "--lookback", LOOKBACK, "--horizon", HORIZON,
         "--epochs", "1", "--units", "4", "--quiet", "--out", out,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -282,7 +283,7 @@ def test_known_future_flags_from_the_command_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--calendar", "weekly"], "unknown --calendar 'weekly'; choose one of: none, auto"),
+        (["--calendar", "weekly"], "unknown --calendar 'weekly'; choose one of: none, auto, on"),
         (["--holidays", "XX"], "--holidays must be a country code"),
         (["--covariates", "event", "--future-covariates", "event"], "both a covariate"),
         (["--future-covariates", "plan"], "covariate column 'plan' not found"),
@@ -299,6 +300,6 @@ def test_bad_known_future_options_are_one_error_line(args, needle, tmp_path: Pat
 def test_calendar_on_step_numbers_is_one_error_line(tmp_path: Path) -> None:
     csv = tmp_path / "steps.csv"
     pd.DataFrame({"v": np.sin(np.arange(80.0))}).to_csv(csv, index=False)
-    result = invoke("train", csv, "--calendar", "auto", "--lookback", "8", "--horizon", "2",
+    result = invoke("train", csv, "--calendar", "on", "--lookback", "8", "--horizon", "2",
                     "--out", tmp_path / "r")  # fmt: skip
-    one_error(result, "--calendar auto derives features from the timestamps")
+    one_error(result, "--calendar on derives features from the timestamps")
