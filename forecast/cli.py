@@ -230,6 +230,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         quantiles=None if opts.quantiles is None else check_quantiles(opts.quantiles),
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=opts.season,
         ensemble=opts.ensemble, verbose=verbose, intervals=opts.intervals, guard=opts.guard,
+        val_origins=opts.val_origins,
         distribution="data_parallel" if opts.data_parallel else None,
         model_options=_model_options(
             opts.model, opts.units, opts.dropout, opts.linear_skip, opts.recurrent_lookback

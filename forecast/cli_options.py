@@ -212,6 +212,13 @@ Intervals = Annotated[
         "conformal (validation errors), adaptive, raw (quantile heads uncorrected), none."
     ),
 ]
+ValOrigins = Annotated[
+    str,
+    training_option(
+        help="Validation windows per series: auto (horizon: the last training rows join the "
+        "validation part, origins one row apart) or a number; 1: the part as cut.",
+    ),
+]
 Guard = Annotated[
     str,
     model_option(
@@ -284,6 +291,7 @@ def shared_options(
     data_parallel: DataParallel = False,
     intervals: Intervals = "auto",
     guard: Guard = "auto",
+    val_origins: ValOrigins = "auto",
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@with_shared_options` gets them in its `--help` and as `opts`."""

@@ -115,6 +115,10 @@ class Forecaster(Settings):
             "fallback", "combine" or "report".
         train_rows: train on the windows whose targets lie in the last `train_rows` rows of
             each series' training part only; None: every window.
+        val_origins: validation windows per series a validation part cut from the series
+            holds at least (`forecast.panel.roll_validation`: the last training rows join it,
+            origins one row apart): "auto" (default: `horizon`) or a number; 1: the part as
+            cut. Lookback choice, early stopping, guard and intervals use every origin.
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -154,6 +158,7 @@ class Forecaster(Settings):
         intervals: str = "auto",
         guard: str = "auto",
         train_rows: int | None = None,
+        val_origins: int | str = panel.AUTO_ORIGINS,
         verbose: int = 1,
     ):
         self.model = model
@@ -190,6 +195,7 @@ class Forecaster(Settings):
         self.intervals = intervals
         self.guard = guard
         self.train_rows = train_rows
+        self.val_origins = val_origins
         self.verbose = verbose
 
     # ----------------------------------------------------------------- settings
@@ -215,6 +221,7 @@ class Forecaster(Settings):
         training.check_optimizer(self.optimizer, self.learning_rate)
         intervals.check_interval_mode(self.intervals)
         check_guard(self.guard)
+        panel.check_val_origins(self.val_origins)
         bands.quantiles_of(self)
         backends.check_distribution(self.distribution)
         known_future.check_settings(self.future_covariates, self.covariates, self.calendar,
@@ -311,8 +318,9 @@ class Forecaster(Settings):
         if lookback.is_auto(self.lookback):
             self.resolve_lookback(series, val)
         data, train, held, starts = panel.fit_parts(
-            series, val, self.lookback, self.horizon, self.collection, SINGLE
-        )
+            series, val, self.lookback, self.horizon, self.collection, SINGLE,
+            origins=panel.origins_wanted(self.val_origins, self.horizon),
+        )  # fmt: skip
         kept, self.short_series_ = panel.trainable(train, self.lookback + self.horizon)
         if not kept:  # every series too short: say so for the first
             check_length(train, self.lookback + self.horizon, *_SHORT)
@@ -473,11 +481,12 @@ class Forecaster(Settings):
         predicted = dict(zip(arrays, scaled, strict=True))
         out, names = {}, pd.Index(self.columns_[: self.n_targets_])  # one Index for every frame
         for key, frame in data.items():
+            by = methods[key] or "model"
             if methods[key] is None:  # with quantile heads: the median, and the quantiles
                 values, quants = bands.split(self, predicted[key][None], key)
-                if getattr(self, "guard_", None) and self.guard_.acts(key):  # by the guard
+                if getattr(self, "guard_", None) and self.guard_.acts(key):  # as evaluate does
                     base = self._baselines(frame, np.array([len(frame)]), key)
-                    (values, methods[key]), quants = self.guard_.apply(key, values, base), None
+                    values, by, quants = self.guard_.apply(key, values, base, quants)
             else:
                 values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]]
                 quants = None
@@ -488,7 +497,7 @@ class Forecaster(Settings):
             out[key] = pd.DataFrame(values[0], index, names).assign(
                 **intervals.bound_columns(bounds, names)
             )
-            out[key].attrs["method"] = methods[key] or "model"
+            out[key].attrs["method"] = by
         return out[SINGLE] if list(out) == [SINGLE] else out
 
     def predict_windows(

@@ -68,23 +68,32 @@ class Guard:
         `key`, or None."""
         return self.choice.get(key) if key in self.acting else None
 
-    def apply(self, key: str, preds: np.ndarray, bases: Mapping[str, np.ndarray]) -> tuple:
-        """`(forecasts, method)` of series `key` from the model's `preds` `(n, horizon,
-        n_targets)` and the baselines' (same shapes): unchanged ("model") unless the guard
-        acts on the series."""
+    def apply(
+        self,
+        key: str,
+        preds: np.ndarray,
+        bases: Mapping[str, np.ndarray],
+        quants: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, str, np.ndarray | None]:
+        """`(forecasts, method, quantile forecasts)` of series `key` from the model's `preds`
+        `(n, horizon, n_targets)`, the baselines' (same shapes) and the model's quantile
+        forecasts `quants` `(n, horizon, n_targets, Q)` or None: unchanged ("model") unless
+        the guard acts on the series; then the quantiles are dropped (they are not centred on
+        a baseline's or a combined forecast), and `evaluate`, `predict_windows` and `predict`
+        all draw the point forecast's conformal intervals around it."""
         other = self.acts(key)
         if other is None or other not in bases:
-            return preds, "model"
+            return preds, "model", quants
         if self.mode in ("fallback", "auto"):
-            return bases[other], other
-        return 0.5 * (preds + bases[other]), f"{COMBINED}:{other}"
+            return bases[other], other, None
+        return 0.5 * (preds + bases[other]), f"{COMBINED}:{other}", None
 
     def apply_spans(self, spans: dict[str, tuple]) -> dict[str, tuple]:
         """`forecast.panel.window_spans` output with `apply` done on every series the model
         forecasts (its method then names the baseline, or "combined:<baseline>")."""
         for key, (origins, preds, actual, bases, method, quants) in spans.items():
             if method == "model":
-                preds, method = self.apply(key, preds, bases)
+                preds, method, quants = self.apply(key, preds, bases, quants)
                 spans[key] = (origins, preds, actual, bases, method, quants)
         return spans
 

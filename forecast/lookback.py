@@ -44,8 +44,9 @@ def choose(
     tried = sorted({check_positive_int("lookback candidate", int(c)) for c in candidates})
     if not tried:
         raise ConfigError("give at least one lookback candidate")
+    origins = panel.origins_wanted(forecaster.val_origins, forecaster.horizon)
     choice, left_out = panel.lookback_choice(
-        data, val, tried, forecaster.horizon, forecaster.scaler, forecaster.collection
+        data, val, tried, forecaster.horizon, forecaster.scaler, forecaster.collection, origins
     )
     if left_out:
         frames = data.train if parts else data
