@@ -215,8 +215,8 @@ Intervals = Annotated[
 ValOrigins = Annotated[
     str,
     training_option(
-        help="Validation windows per series: auto (horizon: the last training rows join the "
-        "validation part, origins one row apart) or a number; 1: the part as cut.",
+        help="Validation windows per series: 1 (the part as cut), a number or auto (horizon): "
+        "the last training rows join the validation part, origins one row apart.",
     ),
 ]
 Guard = Annotated[
@@ -291,7 +291,7 @@ def shared_options(
     data_parallel: DataParallel = False,
     intervals: Intervals = "auto",
     guard: Guard = "auto",
-    val_origins: ValOrigins = "auto",
+    val_origins: ValOrigins = "1",
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@with_shared_options` gets them in its `--help` and as `opts`."""

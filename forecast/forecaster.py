@@ -117,8 +117,10 @@ class Forecaster(Settings):
             each series' training part only; None: every window.
         val_origins: validation windows per series a validation part cut from the series
             holds at least (`forecast.panel.roll_validation`: the last training rows join it,
-            origins one row apart): "auto" (default: `horizon`) or a number; 1: the part as
-            cut. Lookback choice, early stopping, guard and intervals use every origin.
+            origins one row apart): 1 (default: the part as cut), a number, or "auto"
+            (`horizon`). Lookback choice, early stopping, guard and intervals use every
+            origin. 1 was chosen on the panels' validation parts: rolling cost more in
+            training rows than it gave (`benchmarks/results/panels_validation/`).
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -158,7 +160,7 @@ class Forecaster(Settings):
         intervals: str = "auto",
         guard: str = "auto",
         train_rows: int | None = None,
-        val_origins: int | str = panel.AUTO_ORIGINS,
+        val_origins: int | str = 1,
         verbose: int = 1,
     ):
         self.model = model
