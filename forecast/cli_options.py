@@ -223,8 +223,8 @@ Guard = Annotated[
     str,
     model_option(
         help="Series the model loses on to seasonal naive or the linear baseline on "
-        "validation: auto (fallback where a series has at least horizon validation windows, "
-        "else report), report (count them), fallback (the baseline forecasts them) or "
+        "validation: auto (fallback where a series has at least horizon and 24 validation "
+        "windows, else report), report (count them), fallback (the baseline forecasts them) or "
         "combine (the mean of both)."
     ),
 ]

@@ -248,7 +248,7 @@ def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path)
 
     keras.utils.set_random_seed(0)
     data = _periodic()
-    f = Forecaster(season=4, guard=mode, **{**TINY, "lookback": 8}).fit(data, val=8)
+    f = Forecaster(season=4, guard=mode, **{**TINY, "lookback": 8}).fit(data, val=26)
     guard = f.guard_
     assert set(guard.errors) == set(data)  # every series compared on validation
     assert guard.losses("seasonal_naive") == len(data)  # a 1-epoch model loses to a perfect one
@@ -260,7 +260,7 @@ def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path)
     for key, frame in out.items():
         chosen = bases[key][guard.choice[key]][0, :, 0]
         got = frame["y"].to_numpy()
-        if mode in ("fallback", "auto"):  # auto: 6 validation windows >= horizon 3
+        if mode in ("fallback", "auto"):  # auto: 24 validation windows (MIN_WINDOWS)
             assert methods[key] == guard.choice[key] and np.allclose(got, chosen)
         else:  # combine: the model's forecast moved halfway to the baseline; report: untouched
             expected = "model" if mode == "report" else f"combined:{guard.choice[key]}"
@@ -297,7 +297,7 @@ def test_train_rows_trains_on_the_most_recent_windows_only() -> None:
 def test_auto_guard_reports_a_lone_series_and_names_guarded_panel_series_apart() -> None:
     keras.utils.set_random_seed(0)
     lone = _periodic(1)["s0"]
-    f = Forecaster(season=4, **{**TINY, "lookback": 8}).fit(lone, val=8)  # 6 windows >= 3
+    f = Forecaster(season=4, **{**TINY, "lookback": 8}).fit(lone, val=26)  # 24 windows
     assert f.guard_.choice and f.guard_.acting == []  # it loses, and is only reported
     assert f.predict(lone).attrs["method"] == "model"
 
@@ -335,10 +335,10 @@ def test_rolled_validation_holds_the_origins_asked_and_no_training_target_after_
     assert all(train[k].equals(data[k]) and held[k].equals(data[k]) for k in data)
 
 
-@pytest.mark.parametrize("origins", [1, 3])
+@pytest.mark.parametrize("origins", [1, 24])
 def test_lookback_guard_and_intervals_use_every_validation_origin(origins) -> None:
     keras.utils.set_random_seed(0)
-    data = _periodic(length=64)
+    data = _periodic(length=96)
     spec = SplitSpec(test_size=4, val_size=3)  # one validation window per series, as cut
     settings = {**TINY, "lookback": "auto", "val_origins": origins, "season": 4}
     choice = Forecaster(**settings).choose_lookback(data, spec)
@@ -346,16 +346,16 @@ def test_lookback_guard_and_intervals_use_every_validation_origin(origins) -> No
     f = Forecaster(**{**settings, "intervals": "conformal"}).fit(data, val=spec)
     assert f.lookback_choice_.windows == origins * len(data)
     assert f.calibration_.scores["model"].shape[0] == origins * len(data)  # every window
-    # "auto" acts where a series holds horizon (3) validation windows: rolled, every series
-    assert (f.guard_.acting == list(data)) == (origins == 3)
+    # "auto" acts where a series holds 24 validation windows (MIN_WINDOWS): rolled, every one
+    assert (f.guard_.acting == list(data)) == (origins == 24)
 
 
 def test_val_origins_is_checked_saved_and_reloaded(tmp_path) -> None:
     keras.utils.set_random_seed(0)
     data = _periodic()
-    f = Forecaster(season=4, val_origins=5, **{**TINY, "lookback": 8}).fit(data, val=3)
+    f = Forecaster(season=4, val_origins=24, **{**TINY, "lookback": 8}).fit(data, val=3)
     again = Forecaster.load(_saved(f, tmp_path))
-    assert again.val_origins == 5 and f.guard_.acting  # 5 windows >= horizon: auto acts
+    assert again.val_origins == 24 and f.guard_.acting  # 24 windows: auto acts
     assert Forecaster().val_origins == 1  # the validation part as cut
     for bad in (0, -2, "some", 1.5, True):
         with pytest.raises(ConfigError, match="val_origins must be 'auto' or a positive"):
