@@ -69,8 +69,8 @@ def check_val_origins(value: Any) -> int | str:
 
 def origins_wanted(setting: Any, horizon: int) -> int:
     """Validation origins per series the `val_origins` setting asks for: "auto" gives
-    `horizon` (the guard's and the interval choice's windows per series; one more origin per
-    row, so the validation targets span `2 * horizon - 1` rows), an int itself."""
+    `horizon` (origins one row apart: the validation targets span `2 * horizon - 1` rows),
+    an int itself."""
     value = check_val_origins(setting)
     return horizon if value == AUTO_ORIGINS else value
 
