@@ -11,7 +11,8 @@ Panels (../shared/datasets, README there): `m4_weekly` (h 13, the official test 
 before it the validation part (the protocol flags `--test-size h --val-size h`).
 `gefcom2012_load` and `pedestrian_melbourne` (h 24, hourly): the last 7 days (168 hours) of
 every series are the test part, 7 day-ahead origins (one a day, stride 24); the 168 hours
-before them are the validation part (145 rolling origins for early stopping and choices).
+before them are the validation part (145 rolling origins for early stopping and choices;
+`--val-size` changes how many rows it holds).
 
 Each LSTM is ONE global `Forecaster` over the panel with the defaults (lookback "auto",
 normalization, series scaling, guard, ...), only the protocol settings given; `--set
@@ -167,7 +168,7 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
             model=model, horizon=panel.horizon, season=panel.season, seed=seed, verbose=0,
             epochs=args.epochs, patience=args.patience, **settings,
         )  # fmt: skip
-        spec = SplitSpec(test_size=panel.test, val_size=panel.test)
+        spec = SplitSpec(test_size=panel.test, val_size=args.val_size or panel.test)
         began = time.perf_counter()
         f.fit(series, val=spec)
         fit_s = time.perf_counter() - began
@@ -176,7 +177,7 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
         predict_s = time.perf_counter() - began
         guard = getattr(f, "guard_", None)
         alternatives = guard is not None and guard.mode == "report"  # score the other modes too
-        per, per_alt = {}, {"fallback": {}, "combine": {}}
+        per, per_alt, guard_rows = {}, {"fallback": {}, "combine": {}}, []
         for key, group in tidy.groupby("series", sort=False):
             values = series[key][panel.target].to_numpy(dtype=np.float64)
             origins = origins_scored(panel, len(values))
@@ -190,6 +191,16 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
                 forecasts["linear"] = windows["linear"]
             scale = competition.mase_scale(values[: len(values) - panel.test], panel.metric_season)
             per[key] = competition.score_series(actual, forecasts, scale)
+            if guard is not None and key in guard.errors:  # the guard's inputs and outcome
+                scored = {"model": windows["forecast"], "naive2": forecasts["naive2"]}
+                scored.update({n: windows[n] for n in ("seasonal_naive", "linear")
+                               if n in windows and np.isfinite(windows[n]).all()})  # fmt: skip
+                found = competition.score_series(actual, scored, scale)
+                guard_rows.append(
+                    {"series": key, "seed": seed,
+                     **{f"val_{m}": e for m, e in guard.errors[key].items()},
+                     **{f"mase_{m}": r["MASE"] for m, r in found.items() if m != "naive2"}}
+                )  # fmt: skip
             if alternatives:
                 other = guard.choice.get(key)
                 base = windows.get(other) if other else None
@@ -201,6 +212,8 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
                         actual, {"model": pred, "naive2": forecasts["naive2"]}, scale
                     )
         agg = score(per)
+        if guard_rows and args.guard_table:  # per series: validation errors, scored MASE
+            pd.DataFrame(guard_rows).to_csv(OUT / f"{args.name}_{model}_guard.csv", index=False)
         extra = {
             "lookback": f.lookback_, "epochs": len(f.history_.get("loss", [])),
             "fit_s": fit_s, "predict_s": predict_s,
@@ -360,6 +373,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--stat-models", nargs="*", default=["AutoETS", "AutoTheta", "AutoARIMA"])
     parser.add_argument("--no-statsforecast", action="store_true")
     parser.add_argument("--validation", action="store_true")
+    parser.add_argument(
+        "--guard-table", action="store_true",
+        help="Write NAME_<model>_guard.csv: per series the guard's validation MAE of the "
+        "model and each baseline, and the scored MASE of each (for the guard's rule).",
+    )  # fmt: skip
+    parser.add_argument(
+        "--val-size", type=int, default=None,
+        help="The forecaster's validation rows per series (default: the panel's test rows).",
+    )  # fmt: skip
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
     parser.add_argument("--name", default="panels")
     parser.add_argument(

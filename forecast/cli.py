@@ -215,6 +215,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
     parsed `--lookback`: `auto` (None) stays "auto"; for a list, the lookback is the shortest
     candidate until one is chosen."""
     from forecast.forecaster import Forecaster
+    from forecast.panel import check_val_origins
     from forecast.seasons import as_setting
 
     first = _first_lookback(wanted)
@@ -232,6 +233,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         quantiles=None if opts.quantiles is None else check_quantiles(opts.quantiles),
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=as_setting(opts.season),
         ensemble=opts.ensemble, verbose=verbose, intervals=opts.intervals, guard=opts.guard,
+        val_origins=check_val_origins(opts.val_origins),
         distribution="data_parallel" if opts.data_parallel else None,
         model_options=_model_options(
             opts.model, opts.units, opts.dropout, opts.linear_skip, opts.recurrent_lookback

@@ -231,12 +231,19 @@ Intervals = Annotated[
         "conformal (validation errors), adaptive, raw (quantile heads uncorrected), none."
     ),
 ]
+ValOrigins = Annotated[
+    str,
+    training_option(
+        help="Validation windows per series: 1 (the part as cut), a number or auto (horizon): "
+        "the last training rows join the validation part, origins one row apart.",
+    ),
+]
 Guard = Annotated[
     str,
     model_option(
         help="Series the model loses on to seasonal naive or the linear baseline on "
-        "validation: auto (fallback where a series has at least horizon validation windows, "
-        "else report), report (count them), fallback (the baseline forecasts them) or "
+        "validation: auto (fallback where a series has at least horizon and 24 validation "
+        "windows, else report), report (count them), fallback (the baseline forecasts them) or "
         "combine (the mean of both)."
     ),
 ]
@@ -305,6 +312,7 @@ def shared_options(
     data_parallel: DataParallel = False,
     intervals: Intervals = DEFAULTS.intervals,
     guard: Guard = DEFAULTS.guard,
+    val_origins: ValOrigins = str(DEFAULTS.val_origins),
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@with_shared_options` gets them in its `--help` and as `opts`."""

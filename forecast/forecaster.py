@@ -141,6 +141,12 @@ class Forecaster(Settings):
         windows_per_epoch: an epoch trains on this many windows, drawn anew each epoch
             (seeded: reproducible) from all the training windows; None: every window. Bounds
             an epoch of a huge panel (`forecast.windowing.WindowFeeder`).
+        val_origins: validation windows per series a validation part cut from the series
+            holds at least (`forecast.panel.roll_validation`: the last training rows join it,
+            origins one row apart): 1 (default: the part as cut), a number, or "auto"
+            (`horizon`). Lookback choice, early stopping, guard and intervals use every
+            origin. 1 was chosen on the panels' validation parts: rolling cost more in
+            training rows than it gave (`benchmarks/results/panels_validation/`).
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
@@ -200,6 +206,7 @@ class Forecaster(Settings):
         guard: str = DEFAULTS.guard,
         train_rows: int | None = DEFAULTS.train_rows,
         windows_per_epoch: int | None = DEFAULTS.windows_per_epoch,
+        val_origins: int | str = DEFAULTS.val_origins,
         verbose: int = DEFAULTS.verbose,
     ):
         self.model = model
@@ -237,6 +244,7 @@ class Forecaster(Settings):
         self.guard = guard
         self.train_rows = train_rows
         self.windows_per_epoch = windows_per_epoch
+        self.val_origins = val_origins
         self.verbose = verbose
 
     # ----------------------------------------------------------------- settings
@@ -282,6 +290,7 @@ class Forecaster(Settings):
         intervals.check_interval_mode(self.intervals)
         check_guard(self.guard)
         self._quantiles()
+        panel.check_val_origins(self.val_origins)
         backends.check_distribution(self.distribution)
         known_future.check_settings(self.future_covariates, self.covariates, self.calendar,
                                     self.holidays)  # fmt: skip
@@ -378,7 +387,10 @@ class Forecaster(Settings):
         data = series if parts else self.collection(series)  # read once
         if candidates is None:
             candidates = self.default_lookbacks(data.train if parts else data)
-        return lookback.choose(data, val, candidates, self.horizon, self.scaler, self.collection)
+        origins = panel.origins_wanted(self.val_origins, self.horizon)
+        return lookback.choose(
+            data, val, candidates, self.horizon, self.scaler, self.collection, origins
+        )
 
     def resolve_lookback(
         self, series: Any, val: Validation = 0.2, candidates: Sequence[int] | None = None
@@ -424,8 +436,9 @@ class Forecaster(Settings):
         if first:  # the calendar a new model reads (calendar="auto": on validation)
             self._calendar = self.choose_calendar(series, val)
         data, train, held, starts = panel.fit_parts(
-            series, val, self.lookback_, self.horizon, self.collection, SINGLE
-        )
+            series, val, self.lookback_, self.horizon, self.collection, SINGLE,
+            origins=panel.origins_wanted(self.val_origins, self.horizon),
+        )  # fmt: skip
         kept, short = panel.trainable(train, self.lookback_ + self.horizon)
         if not kept:  # every series too short: say so for the first
             check_length(train, self.lookback_ + self.horizon, *_SHORT)
@@ -593,12 +606,13 @@ class Forecaster(Settings):
         predicted = dict(zip(arrays, scaled, strict=True))
         out, names = {}, pd.Index(self.columns_[: self.n_targets_])  # one Index for every frame
         for key, frame in data.items():
+            by = methods[key] or "model"
             if methods[key] is None:  # with quantile heads: the median, and the quantiles
-                out_ = predicted[key][None]  # with quantile heads: the median, and the quantiles
+                out_ = predicted[key][None]
                 values, quants = panel.unscaled(self.scaler_, key, out_, self._quantiles())
-                if getattr(self, "guard_", None) and self.guard_.acts(key):  # by the guard
+                if getattr(self, "guard_", None) and self.guard_.acts(key):  # as evaluate does
                     base = self._baselines(frame, np.array([len(frame)]), key)
-                    (values, methods[key]), quants = self.guard_.apply(key, values, base), None
+                    values, by, quants = self.guard_.apply(key, values, base, quants)
             else:
                 values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]]
                 quants = None
@@ -609,7 +623,7 @@ class Forecaster(Settings):
             extra = intervals.bound_columns(bounds, names)
             out[key] = pd.DataFrame(values[0], index, names)
             out[key] = out[key].assign(**extra) if extra else out[key]  # assign copies
-            out[key].attrs["method"] = methods[key] or "model"
+            out[key].attrs["method"] = by
         return out[SINGLE] if list(out) == [SINGLE] else out
 
     def predict_windows(

@@ -37,13 +37,16 @@ def choose(
     horizon: int,
     scaler: str,
     collect: Callable[[Any], dict[str, pd.DataFrame]],
+    origins: int = 1,
 ) -> LookbackChoice:
     """Every candidate lookback scored on the same validation windows of `data` (`{id:
     frame}`, or a `SplitParts`); nothing is changed.
 
     Args:
         data, val: as `forecast.panel.fit_parts` takes them; candidates: lookbacks to try;
-        horizon: steps forecast; scaler: the scaler method; collect: `Forecaster.collection`.
+        horizon: steps forecast; scaler: the scaler method; collect: `Forecaster.collection`;
+        origins: validation windows a series' cut validation part holds at least
+        (`forecast.panel.roll_validation`).
 
     Raises:
         ConfigError: without validation data (setting "val") or for a bad candidate.
@@ -52,7 +55,7 @@ def choose(
     tried = sorted({check_positive_int("lookback candidate", int(c)) for c in candidates})
     if not tried:
         raise ConfigError("give at least one lookback candidate")
-    choice, left_out = panel.lookback_choice(data, val, tried, horizon, scaler, collect)
+    choice, left_out = panel.lookback_choice(data, val, tried, horizon, scaler, collect, origins)
     if left_out:
         frames = data.train if isinstance(data, SplitParts) else data
         total = len(frames) if isinstance(frames, dict) else 1

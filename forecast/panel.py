@@ -37,6 +37,79 @@ PREDICT_BATCH = 1024  # windows per model call when predicting
 # share the call: predicting a panel by shards equals one call (forecast.distributed.predict)
 PREDICT_ROWS = 16
 COVERED = 0.9  # share of series whose training part holds the longest lookback tried
+AUTO_ORIGINS = "auto"  # val_origins: `horizon` validation origins per series
+# The `val_origins` setting: "auto" or a positive int (`check_val_origins`), declared once here.
+VAL_ORIGINS = (AUTO_ORIGINS, "a positive number")
+
+
+def check_val_origins(value: Any) -> int | str:
+    """Check a `val_origins` setting: "auto" (any case) or a positive int (a numeric string
+    from the command line is read as one). Returns "auto" or the int.
+
+    Raises:
+        ConfigError: naming the setting and the value.
+    """
+    if isinstance(value, str) and value.strip().lower() == AUTO_ORIGINS:
+        return AUTO_ORIGINS
+    number = int(value.strip()) if isinstance(value, str) and value.strip().isdigit() else value
+    if isinstance(number, int | np.integer) and not isinstance(number, bool) and number >= 1:
+        return int(number)
+    raise ConfigError(
+        f"val_origins must be {VAL_ORIGINS[0]!r} or {VAL_ORIGINS[1]} of validation origins per "
+        f"series, got {value!r}",
+        setting="val_origins",
+    )
+
+
+def origins_wanted(setting: Any, horizon: int) -> int:
+    """Validation origins per series the `val_origins` setting asks for: "auto" gives
+    `horizon` (origins one row apart: the validation targets span `2 * horizon - 1` rows),
+    an int itself."""
+    value = check_val_origins(setting)
+    return horizon if value == AUTO_ORIGINS else value
+
+
+def roll_validation(
+    train: dict[str, pd.DataFrame],
+    held: dict[str, pd.DataFrame],
+    starts: dict[str, int],
+    horizon: int,
+    origins: int,
+    context: int,
+    need: int,
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, int]]:
+    """Roll each series' validation part back until it holds `origins` windows (origins one
+    row apart, each with `horizon` targets inside the validation span): the last rows of the
+    training part move to the validation span, so every training target stays before every
+    validation target (no leak). A series gives at most the rows beyond `need` (lookback +
+    horizon: one training window), so no trainable series becomes too short; a validation
+    span that already holds `origins` windows is left as it is.
+
+    Args:
+        train: `{id: training part}`; held: `{id: validation part with context}`; starts:
+            `{id: first validation row of held[id]}` (its rows before are context: the last
+            rows of train[id]), as `split_last` gives them.
+        horizon: steps forecast; origins: windows wanted per series; context: rows of
+            history the rolled parts get before their validation span; need: rows a
+            training part keeps at least.
+
+    Returns:
+        `(train, held, starts)` rolled, keyed as given (series without a validation part
+        unchanged).
+    """
+    train, held, starts = dict(train), dict(held), dict(starts)
+    for key in list(held):
+        frame, start, head = held[key], starts[key], train.get(key)
+        have = len(frame) - start - horizon + 1  # windows of the validation span now
+        extra = min(max(origins - have, 0), max(len(head) - need, 0) if head is not None else 0)
+        if extra <= 0:
+            continue
+        cut = len(head) - extra  # the new first validation row, counted in the training part
+        begin = max(cut - context, 0)
+        rolled = pd.concat([head.iloc[begin:], frame.iloc[start:]])
+        rolled.attrs = dict(frame.attrs)
+        train[key], held[key], starts[key] = head.iloc[:cut], rolled, cut - begin
+    return train, held, starts
 
 
 class Span(NamedTuple):
@@ -97,6 +170,7 @@ def fit_parts(
     horizon: int,
     collect: Callable[[Any], dict[str, pd.DataFrame]],
     lone_key: str,
+    origins: int = 1,
 ) -> tuple[dict, dict, dict, dict[str, int]]:
     """The parts `Forecaster.fit` trains on, every way it accepts them.
 
@@ -110,12 +184,38 @@ def fit_parts(
         horizon: steps forecast (a validation part needs at least that many rows).
         collect: turns data into `{id: frame}` (`Forecaster.collection`), a lone series
             keyed `lone_key`.
+        origins: validation windows wanted per series (`origins_wanted`): a validation part
+            cut from the series with fewer is rolled back (`roll_validation`, keeping
+            `context + horizon` training rows); separate validation data is used as given.
 
     Returns:
         `(data, train, val, val_start)`, keyed like `collect`'s output: the data fitted on (a
         split's training part), training parts, validation parts (with context), and where
         each validation span begins. Raises ConfigError / DataError for a bad `val`.
     """
+    data, train, held, starts = _parts(series, val, context, horizon, collect, lone_key)
+    if origins > 1 and held and not _separate(series, val):
+        train, held, starts = roll_validation(
+            train, held, starts, horizon, origins, context, context + horizon
+        )
+    return data, train, held, starts
+
+
+def _separate(series: Any, val: Any) -> bool:
+    """Whether `val` is separate validation data (not cut from `series`)."""
+    cut = isinstance(series, SplitParts) or isinstance(val, SplitSpec)
+    return not cut and isinstance(val, pd.DataFrame | Mapping | str | os.PathLike)
+
+
+def _parts(
+    series: Any,
+    val: Any,
+    context: int,
+    horizon: int,
+    collect: Callable[[Any], dict[str, pd.DataFrame]],
+    lone_key: str,
+) -> tuple[dict, dict, dict, dict[str, int]]:
+    """`fit_parts` before any rolling: the validation part as `val` cuts it."""
     if isinstance(series, SplitParts) or isinstance(val, SplitSpec):
         parts = series
         if not isinstance(series, SplitParts):
@@ -285,16 +385,20 @@ def lookback_choice(
     horizon: int,
     scaler: str,
     collect: Callable[[Any], dict[str, pd.DataFrame]],
+    origins: int = 1,
 ) -> tuple[LookbackChoice, int]:
     """`forecast.linear.choose_lookback` over many series, short ones included: only the
     candidates that `COVERED` (90 %) of the series' training parts hold are tried (a longer
     lookback would leave more series untrained: on M4 Weekly 728 steps left half of them to
     the fallback), scored on the series that hold the longest of them (every candidate on
-    the same windows); the shorter series are left out.
+    the same windows); the shorter series are left out. Every candidate is scored on every
+    origin of the rolled validation part (`roll_validation`: `origins` per series, each
+    series keeping one training window of the longest candidate tried).
 
     Args:
         data: `{id: frame}`; val: as in `fit_parts`; tried: candidates, ascending;
-        horizon: steps; scaler: the scaler method; collect: `Forecaster.collection`.
+        horizon: steps; scaler: the scaler method; collect: `Forecaster.collection`;
+        origins: validation windows wanted per series (`origins_wanted`).
 
     Returns:
         `(choice, left_out)`: the `LookbackChoice` and how many series were left out.
@@ -308,6 +412,10 @@ def lookback_choice(
     lengths = sorted(len(frame) for frame in train.values())
     cover = lengths[int(len(lengths) * (1 - COVERED))]  # a lookback most series can train on
     longest = longest_fitting(tried, cover, horizon) or tried[0]
+    if origins > 1 and not _separate(data, val):
+        train, held, starts = roll_validation(
+            train, held, starts, horizon, origins, tried[-1], longest + horizon
+        )
     kept, short = trainable(train, longest + horizon)
     if not kept:
         raise DataError(

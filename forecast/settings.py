@@ -74,6 +74,7 @@ SETTINGS: dict[str, Setting] = {
     "guard": Setting("auto", ("auto", "fallback", "combine", "report")),
     "train_rows": Setting(None),
     "windows_per_epoch": Setting(None),
+    "val_origins": Setting(1),  # or "auto": horizon origins (forecast.panel.VAL_ORIGINS)
     "verbose": Setting(1),
 }
 DEFAULTS = SimpleNamespace(**{name: s.default for name, s in SETTINGS.items()})

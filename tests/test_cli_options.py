@@ -8,9 +8,11 @@ import inspect
 from forecast import settings
 from forecast.cli_errors import OPTION_NAMES, SETTING_NAMES
 from forecast.cli_options import CLI_DEFAULTS, shared_options
+from forecast.panel import check_val_origins
 from forecast.settings import SETTINGS, choices, one_of
 
 TEXT_LISTS = ("covariates", "future_covariates")  # comma-separated text; None: no column
+TEXT_PARSED = {"val_origins": check_val_origins}  # text the CLI parses into the setting
 DESCRIBED = ("intervals", "guard", "series_scaling")  # help says what each value does
 
 
@@ -34,6 +36,8 @@ def test_every_option_of_a_setting_defaults_to_the_librarys_default() -> None:
             assert option.default == CLI_DEFAULTS[name] != library, name
         elif name in TEXT_LISTS:
             assert (option.default, library) == (None, ()), name
+        elif name in TEXT_PARSED:
+            assert TEXT_PARSED[name](option.default) == library, f"--{name}: {option.default!r}"
         else:
             assert option.default == library, f"--{name} defaults to {option.default!r}"
     assert checked >= 25

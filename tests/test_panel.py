@@ -248,7 +248,7 @@ def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path)
 
     keras.utils.set_random_seed(0)
     data = _periodic()
-    f = Forecaster(season=4, guard=mode, **{**TINY, "lookback": 8}).fit(data, val=8)
+    f = Forecaster(season=4, guard=mode, **{**TINY, "lookback": 8}).fit(data, val=26)
     guard = f.guard_
     assert set(guard.errors) == set(data)  # every series compared on validation
     assert guard.losses("seasonal_naive") == len(data)  # a 1-epoch model loses to a perfect one
@@ -260,7 +260,7 @@ def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path)
     for key, frame in out.items():
         chosen = bases[key][guard.choice[key]][0, :, 0]
         got = frame["y"].to_numpy()
-        if mode in ("fallback", "auto"):  # auto: 6 validation windows >= horizon 3
+        if mode in ("fallback", "auto"):  # auto: 24 validation windows (MIN_WINDOWS)
             assert methods[key] == guard.choice[key] and np.allclose(got, chosen)
         else:  # combine: the model's forecast moved halfway to the baseline; report: untouched
             expected = "model" if mode == "report" else f"combined:{guard.choice[key]}"
@@ -277,7 +277,7 @@ def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path)
 def test_auto_guard_only_reports_on_a_single_validation_window() -> None:
     keras.utils.set_random_seed(0)
     data = _periodic()
-    f = Forecaster(season=4, **{**TINY, "lookback": 8}).fit(data, val=3)  # one window each
+    f = Forecaster(season=4, val_origins=1, **{**TINY, "lookback": 8}).fit(data, val=3)
     assert f.guard == "auto" and set(f.guard_.choice) == set(data) and f.guard_.acting == []
     assert f.guard_.summary().endswith("reported only")
     assert {frame.attrs["method"] for frame in f.predict(data).values()} == {"model"}
@@ -297,7 +297,7 @@ def test_train_rows_trains_on_the_most_recent_windows_only() -> None:
 def test_auto_guard_reports_a_lone_series_and_names_guarded_panel_series_apart() -> None:
     keras.utils.set_random_seed(0)
     lone = _periodic(1)["s0"]
-    f = Forecaster(season=4, **{**TINY, "lookback": 8}).fit(lone, val=8)  # 6 windows >= 3
+    f = Forecaster(season=4, **{**TINY, "lookback": 8}).fit(lone, val=26)  # 24 windows
     assert f.guard_.choice and f.guard_.acting == []  # it loses, and is only reported
     assert f.predict(lone).attrs["method"] == "model"
 
@@ -308,3 +308,94 @@ def test_auto_guard_reports_a_lone_series_and_names_guarded_panel_series_apart()
     notes = " ".join(g.evaluate(parts.test).notes)
     assert f"{len(data)} of {len(data)} series forecast as the guard chose on validation" in notes
     assert "too short to train on" not in notes
+
+
+# ------------------------------------------------------------ rolled validation (val_origins)
+def test_rolled_validation_holds_the_origins_asked_and_no_training_target_after_it() -> None:
+    from forecast.panel import fit_parts
+
+    data = _steps({"long": 40, "short": 13, "wide": 40})
+    collect = dict  # the frames are already a collection
+    _, train, held, starts = fit_parts(data, 3, 6, 3, collect, "lone", origins=4)
+    for key in data:
+        span = held[key].iloc[starts[key] :]
+        windows = len(span) - 3 + 1
+        assert train[key].index[-1] < span.index[0]  # every training target before validation
+        assert pd.concat([train[key], span]).equals(data[key])  # no row lost or repeated
+        context = held[key].iloc[: starts[key]]
+        assert context.equals(train[key].iloc[len(train[key]) - len(context) :])  # its history
+        if key == "short":  # 10 training rows: it keeps lookback + horizon = 9 of them
+            assert len(train[key]) == 9 and windows == 2
+        else:  # 3 more rows joined the span: 4 origins, one row apart
+            assert len(train[key]) == 34 and windows == 4 and len(context) == 6
+    # a validation span that already holds the origins, and separate data, stay as given
+    _, train, held, starts = fit_parts(data, 12, 6, 3, collect, "lone", origins=4)
+    assert len(train["long"]) == 28 and len(held["long"]) - starts["long"] == 12
+    _, train, held, _ = fit_parts(data, data, 6, 3, collect, "lone", origins=4)
+    assert all(train[k].equals(data[k]) and held[k].equals(data[k]) for k in data)
+
+
+@pytest.mark.parametrize("origins", [1, 24])
+def test_lookback_guard_and_intervals_use_every_validation_origin(origins) -> None:
+    keras.utils.set_random_seed(0)
+    data = _periodic(length=96)
+    spec = SplitSpec(test_size=4, val_size=3)  # one validation window per series, as cut
+    settings = {**TINY, "lookback": "auto", "val_origins": origins, "season": 4}
+    choice = Forecaster(**settings).choose_lookback(data, spec)
+    assert choice.windows == origins * len(data)  # every candidate scored on every origin
+    f = Forecaster(**{**settings, "intervals": "conformal"}).fit(data, val=spec)
+    assert f.lookback_choice_.windows == origins * len(data)
+    assert f.calibration_.scores["model"].shape[0] == origins * len(data)  # every window
+    # "auto" acts where a series holds 24 validation windows (MIN_WINDOWS): rolled, every one
+    assert (f.guard_.acting == list(data)) == (origins == 24)
+
+
+def test_val_origins_is_checked_saved_and_reloaded(tmp_path) -> None:
+    keras.utils.set_random_seed(0)
+    data = _periodic()
+    f = Forecaster(season=4, val_origins=24, **{**TINY, "lookback": 8}).fit(data, val=3)
+    again = Forecaster.load(_saved(f, tmp_path))
+    assert again.val_origins == 24 and f.guard_.acting  # 24 windows: auto acts
+    assert Forecaster().val_origins == 1  # the validation part as cut
+    for bad in (0, -2, "some", 1.5, True):
+        with pytest.raises(ConfigError, match="val_origins must be 'auto' or a positive"):
+            Forecaster(val_origins=bad).check_settings()
+
+
+def _saved(f: Forecaster, tmp_path) -> object:
+    f.save(tmp_path / "run")
+    return tmp_path / "run"
+
+
+def test_a_guarded_series_gets_the_same_bands_from_predict_and_evaluate() -> None:
+    keras.utils.set_random_seed(0)
+    data = _periodic()
+    f = Forecaster(season=4, guard="fallback", loss="quantile", intervals="conformal",
+                   **{**TINY, "lookback": 8}).fit(data, val=8)  # fmt: skip
+    assert f.guard_.acting  # seasonal naive is perfect: the 1-epoch model loses everywhere
+    cut = {k: frame.iloc[:-3] for k, frame in data.items()}  # the last window's input
+    ahead = f.predict(cut, levels=[80])
+    tidy = f.predict_windows(data, start=3, levels=[80])  # the same window, with actuals
+    report = f.evaluate(data, test=3, levels=[80])
+    assert report.intervals is not None
+    for key in f.guard_.acting:
+        window = tidy[tidy["series"] == key]
+        assert ahead[key].attrs["method"] == f.guard_.choice[key]
+        assert np.allclose(ahead[key]["y"].to_numpy(), window["forecast"].to_numpy())
+        for side in ("lo", "hi"):  # the point's conformal bands both ways, not the heads'
+            assert np.allclose(ahead[key][f"y-{side}-80"].to_numpy(), window[f"{side}-80"])
+
+
+@pytest.mark.parametrize("bad", ["0", "many", "-3"])
+def test_a_bad_val_origins_is_one_error_line(tmp_path, bad) -> None:
+    from cli_helpers import invoke, one_error
+
+    csv = tmp_path / "panel.csv"
+    rows = [(k, step, v) for k, f in _periodic().items()
+            for step, v in zip(f.index, f["y"], strict=True)]  # fmt: skip
+    pd.DataFrame(rows, columns=["series_id", "step", "value"]).to_csv(csv, index=False)
+    result = invoke("train", csv, "--id-col", "series_id", "--time-col", "step", "--target",
+                    "value", "--horizon", "3", "--season", "4", "--test-size", "3", "--val-size",
+                    "3", "--val-origins", bad, "--out", tmp_path / "run")  # fmt: skip
+    one_error(result, "--val-origins must be 'auto' or a positive number", repr(bad))
+    assert not (tmp_path / "run").exists()
