@@ -111,13 +111,17 @@ def _stderr_hidden() -> Iterator[None]:
         os.close(devnull)
 
 
-class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
-    """Hides what TensorFlow's C++ libraries print while `tensorflow` is imported, before
-    its logging is set up (absl's "All log messages before absl::InitializeLog()...", the
-    oneDNN and CUDA-stub notices), which TF_CPP_MIN_LOG_LEVEL does not reach."""
+class _ImportHook(importlib.abc.MetaPathFinder):
+    """Runs the import of module `name` (once: the hook removes itself) inside `around`, a
+    context manager of the subclass."""
+
+    name = ""
+
+    def around(self) -> contextlib.AbstractContextManager:
+        raise NotImplementedError
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "tensorflow":
+        if name != self.name:
             return None
         sys.meta_path.remove(self)
         spec = importlib.util.find_spec(name)
@@ -125,11 +129,22 @@ class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
             run = spec.loader.exec_module
 
             def exec_module(module: Any) -> None:
-                with _stderr_hidden():
+                with self.around():
                     run(module)
 
             spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
+
+
+class _QuietTensorFlowImport(_ImportHook):
+    """Hides what TensorFlow's C++ libraries print while `tensorflow` is imported, before
+    its logging is set up (absl's "All log messages before absl::InitializeLog()...", the
+    oneDNN and CUDA-stub notices), which TF_CPP_MIN_LOG_LEVEL does not reach."""
+
+    name = "tensorflow"
+
+    def around(self) -> contextlib.AbstractContextManager:
+        return _stderr_hidden()
 
 
 _own_level: str | None = None  # the TF_CPP_MIN_LOG_LEVEL set here (not the user's)
@@ -163,29 +178,21 @@ both are optional to Keras (`try: import ... except ImportError`). On the Tensor
 JAX too (0.4 s): TensorFlow imports it for TensorFlow Lite only, as optional."""
 
 
-class _LeanKerasImport(importlib.abc.MetaPathFinder):
+class _LeanKerasImport(_ImportHook):
     """While `keras` itself is imported, `KERAS_EXTRAS` look not installed, so Keras leaves
     out the wrappers that need them. Only that import: the packages load as usual afterwards
     (the plots import matplotlib; `SeriesScaler.fit` imports scikit-learn)."""
 
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "keras":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.loader is not None:
-            run = spec.loader.exec_module
+    name = "keras"
 
-            def exec_module(module: Any) -> None:
-                blocker = _Missing()
-                sys.meta_path.insert(0, blocker)
-                try:
-                    run(module)
-                finally:
-                    sys.meta_path.remove(blocker)
-
-            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
-        return spec
+    @contextlib.contextmanager
+    def around(self) -> Iterator[None]:
+        blocker = _Missing()
+        sys.meta_path.insert(0, blocker)
+        try:
+            yield
+        finally:
+            sys.meta_path.remove(blocker)
 
 
 class _Missing(importlib.abc.MetaPathFinder):
