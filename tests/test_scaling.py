@@ -373,7 +373,7 @@ def test_a_loaded_scaler_transforms_without_scikit_learn() -> None:
 
 def test_infinite_values_are_a_data_error():
     scaler = SeriesScaler("standard").fit(_frame())
-    values = _frame().to_numpy()
+    values = _frame().to_numpy().copy()  # pandas 3: a read-only view
     values[3, 1] = np.inf
     with pytest.raises(DataError, match="column 'temp' holds infinite values"):
         scaler.transform(values)
