@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_datetime64_any_dtype
 
 from forecast.errors import ConfigError, DataError, check_choice
 
@@ -360,7 +359,7 @@ def read_dates(
                 f"time column {name!r} does not match date_format={date_format!r} ({reason}); "
                 "give the format its values have, e.g. '%d.%m.%Y %H:%M'",
             ) from None
-    if is_datetime64_any_dtype(raw):  # already timestamps (Parquet, pandas)
+    if pd.api.types.is_datetime64_any_dtype(raw):  # already timestamps (Parquet, pandas)
         return (raw.dt.tz_convert("UTC") if utc and raw.dt.tz is not None else raw), None
     note = None
     if dayfirst is None:
@@ -498,7 +497,7 @@ def parse_timestamps(
     """
     zone = _zone(tz)
     try:
-        if dayfirst is None and date_format is None and not is_datetime64_any_dtype(raw):
+        if dayfirst is None and date_format is None:
             dayfirst, note = _day_month_order(raw, name)  # decided once, for the retry too
             if note and notes is not None:
                 notes.append(note)
