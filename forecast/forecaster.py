@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -152,7 +153,6 @@ class Forecaster(Settings):
 
     state_: FittedState | None = None  # what fit learned; only the Forecaster writes it
     _chosen: int | None = None  # resolve_lookback's choice, before the state holds it
-    _calendar: CalendarChoice | None = None  # the calendar choice of a first fit, until learned
     columns_ = _fitted("columns")
     n_targets_ = _fitted("n_targets")
     n_future_ = _fitted("n_future")
@@ -267,8 +267,8 @@ class Forecaster(Settings):
     @property
     def calendar_choice_(self) -> CalendarChoice | None:
         """The calendar the model reads and why (`forecast.known_future.CalendarChoice`; None
-        for calendar="none"): the fitted state's; during a first fit, the choice made."""
-        return self.state_.calendar_choice if self.state_ is not None else self._calendar
+        for calendar="none" and before fit): the fitted state's."""
+        return self.state_.calendar_choice if self.state_ is not None else None
 
     def check_settings(self) -> None:
         """Check every setting against its one declaration; `fit` calls it before any data
@@ -317,9 +317,11 @@ class Forecaster(Settings):
             raise ConfigError("this Forecaster is not fitted yet; call fit(series) or load(dir)")
 
     # ----------------------------------------------------------------- data
-    def collection(self, series: Any) -> Collection:
+    def collection(self, series: Any, calendar: Sequence[str] | None = None) -> Collection:
         """`series` as this forecaster reads it: `{id: frame}` (a lone series keyed
-        `forecast.series.SINGLE`), targets first, in the fitted columns once fitted."""
+        `forecast.series.SINGLE`), targets first, in the fitted columns once fitted.
+        `calendar`: the calendar features to build (`fit` gives its choice's); default those
+        of the fitted state (none before fit)."""
         fitted, names = self.is_fitted, known_future.names
         with state.own_fill(self.fill if fitted else False):
             data = as_collection(
@@ -331,9 +333,10 @@ class Forecaster(Settings):
                 future_rows=known_future.is_used(
                     self.future_covariates, self.calendar, self.holidays),
             )  # fmt: skip
-        calendar = known_future.building(  # fitted: its columns; while fitting: the choice
-            self.calendar_ if fitted else None, self.calendar_choice_
-        )
+        if calendar is None:  # fitted: its columns; while fitting: the state's choice
+            calendar = known_future.building(
+                self.calendar_ if fitted else None, self.calendar_choice_
+            )
         return {k: known_future.with_calendar(f, calendar, self.holidays) for k, f in data.items()}
 
     def ahead_rows(self) -> int:
@@ -350,14 +353,11 @@ class Forecaster(Settings):
         (`forecast.calendar_choice.choose`: calendar="auto" compares the linear baseline with
         and without it on the validation windows), without fitting anything; the lookback
         must be known (a number, or `resolve_lookback` first)."""
-        pending, self._calendar = self._calendar, CalendarChoice(self.calendar)
-        try:  # the parts are cut without any calendar while it is chosen
-            return calendar_choice.choose(
-                self.calendar, series, val, self.lookback_, self.horizon, self.collection,
-                season=self.season, scaler=self.scaler, series_scaling=self.series_scaling,
-            )  # fmt: skip
-        finally:
-            self._calendar = pending
+        without = functools.partial(self.collection, calendar=())  # parts cut without one
+        return calendar_choice.choose(
+            self.calendar, series, val, self.lookback_, self.horizon, without,
+            season=self.season, scaler=self.scaler, series_scaling=self.series_scaling,
+        )  # fmt: skip
 
     # ----------------------------------------------------------------- lookback
     def default_lookbacks(self, series: Any) -> tuple[int, ...]:
@@ -433,10 +433,13 @@ class Forecaster(Settings):
         first = not self.is_fitted
         if first and self._chosen is None and lookback.is_auto(self.lookback):
             self.resolve_lookback(series, val)
+        collect, choice = self.collection, None
         if first:  # the calendar a new model reads (calendar="auto": on validation)
-            self._calendar = self.choose_calendar(series, val)
+            choice = self.choose_calendar(series, val)
+            features = choice.features if choice else ()
+            collect = functools.partial(self.collection, calendar=features)
         data, train, held, starts = panel.fit_parts(
-            series, val, self.lookback_, self.horizon, self.collection, SINGLE,
+            series, val, self.lookback_, self.horizon, collect, SINGLE,
             origins=panel.origins_wanted(self.val_origins, self.horizon),
         )  # fmt: skip
         kept, short = panel.trainable(train, self.lookback_ + self.horizon)
@@ -449,7 +452,7 @@ class Forecaster(Settings):
             self.state_ = FittedState.learn(
                 train, self.lookback_, self.horizon, scaler=self.scaler,
                 series_scaling=self.series_scaling, season=self.season,
-                future_covariates=self.future_covariates, calendar_choice=self._calendar,
+                future_covariates=self.future_covariates, calendar_choice=choice,
                 holidays=self.holidays,
             )  # fmt: skip
         fitted = self.state_
