@@ -219,6 +219,18 @@ def longest_fitting(candidates: Sequence[int], shortest_train: int, horizon: int
     return max(fits) if fits else None
 
 
+def _complete_windows(
+    val: Sequence[tuple[np.ndarray, int]], inputs: int, horizon: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per series with any, its values and the first target rows `(m,)` of its complete
+    validation windows with `inputs` rows of context (first row at least the span start)."""
+    checks = [
+        (values, complete_origins(values, max(start, inputs), inputs, horizon))
+        for values, start in val
+    ]
+    return [(values, origins) for values, origins in checks if len(origins)]
+
+
 def choose_lookback(
     train: Sequence[np.ndarray],
     val: Sequence[tuple[np.ndarray, int]],
@@ -231,7 +243,8 @@ def choose_lookback(
         train: one scaled `(length, n_targets)` array per series.
         val: one `(scaled array, span_start)` per series, the rows before `span_start` being
             context. Every candidate is scored on the same windows: those whose first target
-            row is at least `span_start` and the longest fitting candidate.
+            row is at least `span_start` and the longest fitting candidate that leaves one
+            (a gap may break the longest context of every validation window).
         candidates: lookbacks to try, sorted ascending.
         horizon: steps forecast.
 
@@ -242,19 +255,23 @@ def choose_lookback(
         DataError: when the validation part has no complete window or no candidate fits.
     """
     longest = longest_fitting(candidates, min(len(a) for a in train), horizon)
-    first = [max(start, longest or candidates[0]) for _, start in val]
-    inputs = longest or candidates[0]  # windows inside gap-free segments (forecast.gaps)
-    checks = [
-        (values, complete_origins(values, f, inputs, horizon))
-        for (values, _), f in zip(val, first, strict=True)
-    ]
-    checks = [(values, origins) for values, origins in checks if len(origins)]
-    windows = sum(len(origins) for _, origins in checks)
-    if windows == 0:
+    # The windows every candidate is scored on: those with the longest context that still
+    # leaves a complete validation window (a gap before the validation part, forecast.gaps,
+    # can break the longest context of every window; a shorter one may not cross it).
+    fitting = [c for c in candidates if longest is None or c <= longest] or [candidates[0]]
+    for inputs in sorted(fitting, reverse=True):
+        checks = _complete_windows(val, inputs, horizon)
+        if checks:
+            break
+    else:
         raise DataError(
             f"the validation part has no complete window of horizon {horizon} after "
-            f"{longest or candidates[0]} rows of context; use a larger val"
+            f"{min(fitting)} rows of context; use a larger validation part, a shorter "
+            f"lookback or horizon, or fewer missing values"
         )
+    windows = sum(len(origins) for _, origins in checks)
+    if longest is not None:
+        longest = inputs
     firsts = [(values, int(origins[0])) for values, origins in checks]
     steps = np.arange(horizon)
     scores: dict[int, float | None] = {}

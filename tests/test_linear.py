@@ -106,3 +106,20 @@ def test_save_and_load_round_trip(tmp_path) -> None:
              alpha=baseline.alpha_)  # fmt: skip
     with pytest.raises(ValueError, match="shapes"):
         LinearBaseline.load(tmp_path / "bad.npz")
+
+
+def test_a_gap_before_the_validation_part_shortens_the_scored_context_instead_of_failing():
+    """A series with missing rows (kept as NaN by `fill='drop'`) 18 rows before its validation
+    part: the longest candidate that fits the training part (98) crosses the gap in every
+    validation window, so the candidates are scored on the windows a shorter context leaves."""
+    from forecast.linear import choose_lookback
+
+    values = (np.sin(np.arange(197) / 5) + 5.0).reshape(-1, 1)
+    values[100:103] = np.nan
+    train, val = values[:118], (values[:158], 118)
+    choice = choose_lookback([train], [val], [7, 14, 98], horizon=12)
+    assert choice.windows > 0
+    assert choice.scores[98] is None  # its context would cross the gap
+    assert choice.lookback in (7, 14) and choice.scores[choice.lookback] is not None
+    with pytest.raises(Exception, match="use a larger validation part"):
+        choose_lookback([train], [(values[:120], 118)], [7, 14, 98], horizon=12)
