@@ -24,8 +24,8 @@ Run from the repository root:
     python benchmarks/accuracy.py            # the full benchmark (about 30-45 min on 2 CPUs)
     python benchmarks/accuracy.py --quick    # a few minutes: fewer horizons, one seed
 
-The table is printed and written to benchmarks/results/accuracy.md and accuracy.csv
-(--quick: accuracy_quick.md and .csv, so a quick run never replaces the full results).
+The table is printed and written to benchmarks/results/accuracy/accuracy.md and .csv
+(--quick: parts/accuracy_quick.md and .csv, so a quick run never replaces the full results).
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import pandas as pd
-from common import DATA_DIR, command_line, resolve, utc_now, write_results
+from common import DATA_DIR, command_line, out_stem, resolve, utc_now, write_results
 
 from forecast import Forecaster, __version__, load_series
 
-DEFAULT_OUT = "benchmarks/results/accuracy"  # + .md and .csv
-QUICK_OUT = "benchmarks/results/accuracy_quick"  # --quick: never over the full results
+DEFAULT_OUT = out_stem("accuracy")  # + .md and .csv
+QUICK_OUT = out_stem("accuracy", "accuracy_quick", part=True)  # never over the full results
 MODELS = ("single", "stacked", "attention")
 ALPHAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5)
 ETT_COVARIATES = ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL")

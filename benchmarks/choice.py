@@ -12,7 +12,7 @@ Run from the repository root:
     python benchmarks/choice.py --setting loss --values mse mae --datasets ETTh1   # ~5 min
     python benchmarks/choice.py --setting ridge_skip --values false true            # ~6 min
 
-Writes benchmarks/results/choice_<setting>.md and .csv.
+Writes benchmarks/results/choice/choice_<setting>.md and .csv.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy  # the same protocol, data loading and baselines
-from common import DATA_DIR, resolve, utc_now, write_results
+from common import DATA_DIR, out_stem, resolve, utc_now, write_results
 
 from forecast import Forecaster, __version__
 
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     text = markdown(summarize(runs, args.setting), args, time.perf_counter() - start)
     print(text)
-    out = resolve(args.out or f"benchmarks/results/choice_{args.setting}")
+    out = resolve(args.out or out_stem("choice", f"choice_{args.setting}"))
     write_results(out, runs, text, float_format="%.5f")
     return 0
 

@@ -1,5 +1,9 @@
-"""What the benchmark scripts share: where things are, the command line a results file shows,
-its date stamp, and writing a results table (`.csv`) beside its report (`.md`).
+"""What the benchmark scripts share: where things are (each script's results folder), the
+command line a results file shows, its date stamp, and writing a results table (`.csv`) beside
+its report (`.md`).
+
+Results live one folder per benchmark: `benchmarks/results/<benchmark>/`, the final results on
+top, intermediate runs (parts combined later, quick or exploratory runs) under its `parts/`.
 
 A script run as `python benchmarks/<script>.py` finds this module beside it (its folder is
 first on `sys.path`): `from common import ROOT, command_line, write_results`.
@@ -10,13 +14,29 @@ from __future__ import annotations
 import datetime
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # only a type here: importing this module stays cheap for child processes
+    import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository
 DATA_DIR = "../shared/datasets"  # the public datasets, relative to the repository root
 RESULTS = ROOT / "benchmarks" / "results"
+
+
+def out_folder(benchmark: str) -> Path:
+    """`benchmark`'s results folder, `benchmarks/results/<benchmark>/` (its `parts/` holds the
+    intermediate runs), for scripts that name their files inside it (`--name parts/NAME`)."""
+    return RESULTS / benchmark
+
+
+def out_stem(benchmark: str, name: str | None = None, *, part: bool = False) -> str:
+    """Where `benchmark` writes by default, relative to the repository and without suffix:
+    `benchmarks/results/<benchmark>/<name>` (`name` defaults to `benchmark`), under the folder's
+    `parts/` for an intermediate run (`part=True`: a quick run never lands on the final results).
+    """
+    folder = f"benchmarks/results/{benchmark}" + ("/parts" if part else "")
+    return f"{folder}/{name or benchmark}"
 
 
 def resolve(path: str | Path) -> Path:

@@ -19,8 +19,8 @@ Run from the repository root:
     python benchmarks/ett_published.py --models single --seeds 0     # about 1-2 min a horizon
     python benchmarks/ett_published.py                              # 3 models x 3 seeds
 
-Each finished run is appended to benchmarks/results/ett_published.csv at once (so a cut run
-keeps what it measured); the table is printed and written to ett_published.md.
+Each finished run is appended to benchmarks/results/ett_published/ett_published.csv at once
+(so a cut run keeps what it measured); the table is printed and written to ett_published.md.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pandas as pd
 from accuracy import scores
-from common import DATA_DIR, ROOT, command_line, resolve, utc_now
+from common import DATA_DIR, ROOT, command_line, out_stem, resolve, utc_now
 
 from forecast import Forecaster, __version__, load_series
 
@@ -44,7 +44,7 @@ TRAIN, VAL, TEST = 8640, 2880, 2880
 HORIZONS = (96, 192, 336, 720)
 CANDIDATES = (24, 48, 96, 168, 336, 512, 720)  # lookbacks tried on validation
 MODELS = ("single", "stacked", "attention")
-DEFAULT_OUT = "benchmarks/results/ett_published"
+DEFAULT_OUT = out_stem("ett_published")
 LINEAR_PATH = "linear path alone (the models' frozen ridge map)"
 PUBLISHED = {  # (MSE, MAE) per horizon, standardized scale, ETTh1 univariate
     "NLinear (L=336), LTSF-Linear Table 1": ((0.053, 0.177), (0.069, 0.204), (0.081, 0.226),

@@ -23,14 +23,14 @@ last week; `PANELS`). Run from the repository root:
     python benchmarks/intervals.py                    # seeds 0 1, ~15 min on 2 shared cores
     python benchmarks/intervals.py --seeds 0 --epochs 5 --tasks AirPassengers   # a quick look
     python benchmarks/intervals.py --quantile --tasks ETTh1 AirPassengers Melbourne M4 \
-        --out benchmarks/results/intervals_quantile   # quantile heads beside conformal
+        --out benchmarks/results/intervals/intervals_quantile   # quantile heads beside conformal
     python benchmarks/intervals.py --seeds 0 1 2 --epochs 10 --tasks ETTh1 AirPassengers \
-        Melbourne AEP --out benchmarks/results/intervals_auto   # auto beside each mode
+        Melbourne AEP --out benchmarks/results/intervals/intervals_auto   # auto beside each mode
     python benchmarks/intervals.py --seeds 0 --tasks M4 tourism-quarterly tourism-monthly \
         pedestrian --m4-seeds 0 1 2 --m4-epochs 3 --panel-seeds 0 1 2 --panel-epochs 3 \
-        --out benchmarks/results/intervals_auto_panels
+        --out benchmarks/results/intervals/intervals_auto_panels
 
-Writes benchmarks/results/intervals.md and .csv (or `--out`).
+Writes benchmarks/results/intervals/intervals.md and .csv (or `--out`).
 """
 
 from __future__ import annotations
@@ -50,12 +50,12 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy  # the same protocol and data loading
 import choice  # the same parts and lookback choice
-from common import DATA_DIR, command_line, resolve, utc_now, write_results
+from common import DATA_DIR, command_line, out_stem, resolve, utc_now, write_results
 
 from forecast import Forecaster, __version__
 
 LEVELS = (80, 95)
-DEFAULT_OUT = "benchmarks/results/intervals"
+DEFAULT_OUT = out_stem("intervals")
 # loss -> the interval modes scored on one fitted model, and each one's label
 MODES = {
     "mae": {"auto": "auto (default)", "conformal": "conformal", "adaptive": "adaptive"},

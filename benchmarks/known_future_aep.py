@@ -15,7 +15,7 @@ Run from the repository root:
 
     python benchmarks/known_future_aep.py --seeds 0 1 2
 
-Rows are appended to benchmarks/results/known_future_aep.csv as they finish;
+Rows are appended to benchmarks/results/known_future_aep/known_future_aep.csv as they finish;
 `--report-only` rewrites known_future_aep.md from it.
 """
 
@@ -31,7 +31,7 @@ from unittest import mock
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pandas as pd
-from common import DATA_DIR, RESULTS, ROOT, command_line
+from common import DATA_DIR, ROOT, command_line, out_stem
 from ett_published import header
 
 from forecast import Forecaster, load_series
@@ -135,7 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", help="with --report-only: the commands that wrote the rows")
     args = parser.parse_args(argv)
     command = command_line("known_future_aep.py", sys.argv[1:] if argv is None else argv)
-    csv = RESULTS / f"{NAME}.csv"
+    out = ROOT / out_stem("known_future_aep")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    csv = out.with_suffix(".csv")
     if not args.report_only:
         frame = load(args.data_dir, args.years)
         for seed in args.seeds:
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
                 rows.to_csv(csv, mode="a", header=not csv.exists(), index=False)
                 print(rows.to_string(index=False, header=False), flush=True)
     text = report(pd.read_csv(csv), command, args.years, args.epochs, args.runs)
-    (RESULTS / f"{NAME}.md").write_text(text)
+    out.with_suffix(".md").write_text(text)
     print(text)
 
 

@@ -20,7 +20,7 @@ horizon. Run from the repository root (about a minute):
 
     python benchmarks/linear_variants.py
 
-Writes benchmarks/results/linear_variants.md and linear_variants.csv.
+Writes benchmarks/results/linear_variants/linear_variants.md and .csv.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import ALPHAS, ETT, ETT_COVARIATES
-from common import DATA_DIR, ROOT, resolve, utc_now, write_results
+from common import DATA_DIR, ROOT, out_stem, resolve, utc_now, write_results
 
-DEFAULT_OUT = "benchmarks/results/linear_variants"
+DEFAULT_OUT = out_stem("linear_variants")
 LOOKBACKS = (96, 168, 336)
 HORIZONS = (24, 168)
 IRLS_STEPS = 3

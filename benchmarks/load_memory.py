@@ -14,7 +14,7 @@ Run from the repository root:
     python benchmarks/load_memory.py                          # 10 M rows
     python benchmarks/load_memory.py --series 1000 --points 1000
 
-It prints a table and writes benchmarks/results/load_memory.md.
+It prints a table and writes benchmarks/results/load_memory/load_memory.md.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT
+from common import ROOT, out_stem
 
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "benchmarks" / "results"
+OUT = ROOT / out_stem("load_memory")
 FORMATS = {"csv": "panel.csv", "csv.gz": "panel.csv.gz", "parquet": "panel.parquet"}
 
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--series", type=int, default=10_000)
     parser.add_argument("--points", type=int, default=1_000)
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--out", default=str(RESULTS / "load_memory.md"))
+    parser.add_argument("--out", default=str(OUT.with_suffix(".md")))
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child)

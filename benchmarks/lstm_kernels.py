@@ -22,7 +22,7 @@ repository root (about a minute):
 
     python benchmarks/lstm_kernels.py
 
-Writes benchmarks/results/lstm_kernels.md and lstm_kernels.csv.
+Writes benchmarks/results/lstm_kernels/lstm_kernels.md and .csv.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
-from common import ROOT, utc_now, write_results
+from common import ROOT, out_stem, utc_now, write_results
 
-DEFAULT_OUT = "benchmarks/results/lstm_kernels"
+DEFAULT_OUT = out_stem("lstm_kernels")
 
 
 def hand_fused_lstm(x: tf.Tensor, kernel: tf.Tensor, recurrent: tf.Tensor, bias: tf.Tensor):

@@ -23,8 +23,8 @@ Run from the repository root:
     python benchmarks/lstm_vs_linear.py --variants NAME ... --seeds 0  # validation screening
 
 Rows are appended to `<out>.csv` as each run finishes; `<out>.md` is rewritten from it (also
-with `--report-only`). Default out: benchmarks/results/lstm_vs_linear (the variants:
-benchmarks/results/lstm_variants).
+with `--report-only`). Default out: benchmarks/results/lstm_vs_linear/lstm_vs_linear (the
+variants: lstm_vs_linear/lstm_variants).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import keras
 import numpy as np
 import pandas as pd
 from accuracy import ETT, ETT_LOOKBACKS, Task, linear_baseline
-from common import DATA_DIR, ROOT, command_line, resolve
+from common import DATA_DIR, ROOT, command_line, out_stem, resolve
 from ett_published import header
 
 from forecast import Forecaster, load_series, models, training
@@ -423,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown variants {sorted(unknown)}; known: {list(VARIANTS)}")
     default_out = "lstm_variants" if args.variants else "lstm_vs_linear"
-    out = Path(args.out or f"benchmarks/results/{default_out}")
+    out = Path(args.out or out_stem("lstm_vs_linear", default_out))
     out = out if out.is_absolute() else ROOT / out
     out.parent.mkdir(parents=True, exist_ok=True)
     log = out.with_suffix(".csv")

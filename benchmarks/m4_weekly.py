@@ -4,6 +4,9 @@
     python benchmarks/m4_weekly.py --seeds 0 1 2      # mean ± std over seeds
     python benchmarks/m4_weekly.py --models single    # fewer LSTMs
 
+Writes benchmarks/results/m4_weekly/NAME.md and .csv (`--name`, default m4_weekly; a part
+combined later with `--combine`: `--name parts/NAME`).
+
 Data: ../shared/datasets/m4_weekly.csv (359 series, the official test split: the last 13
 values of every series, `split == "test"`; checked below). Each LSTM (single, stacked,
 attention, the toolkit's defaults) is ONE global model over all 359 series, trained on the
@@ -30,13 +33,13 @@ import time
 
 import numpy as np
 import pandas as pd
-from common import ROOT
+from common import ROOT, out_folder
 
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DATA = ROOT.parent / "shared" / "datasets" / "m4_weekly.csv"
-OUT = ROOT / "benchmarks" / "results"
+OUT = out_folder("m4_weekly")  # --name NAME: OUT/NAME.md and .csv
 HORIZON = 13
 PUBLISHED = {"AutoARIMA": 2.34, "AutoETS": 2.55}  # statsforecast's M4 Weekly MASE
 
@@ -131,7 +134,7 @@ def main() -> None:
     parser.add_argument("--stat-models", nargs="*", default=["AutoETS", "AutoTheta", "AutoARIMA"])
     parser.add_argument(
         "--combine", nargs="+", metavar="NAME",
-        help="Write NAME.md from the results of earlier parts (benchmarks/results/NAME.csv).",
+        help="Write NAME.md from the results of earlier parts (results/m4_weekly/NAME.csv).",
     )  # fmt: skip
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--epochs", type=int, default=8)
@@ -175,7 +178,7 @@ def main() -> None:
                "predict_ratio", "epochs"]  # fmt: skip
     numeric = [c for c in numeric if c in table]
     summary = table.groupby("method", sort=False)[numeric].agg(["mean", "std"])
-    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / args.name).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(OUT / f"{args.name}.csv", index=False)
     part = "validation: the last 13 training values" if args.validation else "official test"
     lines = [

@@ -19,7 +19,7 @@ and history writes count. The ratio compares the paired epochs.
 Usage (from the repository root):
     python benchmarks/mnist.py                 # full run, ~10-15 min on 2 busy CPU cores
     python benchmarks/mnist.py --quick         # 3,000 images, 1 epoch each: a smoke run
-Writes benchmarks/results/mnist.md and mnist.csv (mnist-quick.* with --quick).
+Writes benchmarks/results/mnist/mnist.md and .csv (--quick: parts/mnist-quick.*, never over them).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 import numpy as np
-from common import ROOT
+from common import ROOT, out_folder
 
 from forecast.vision import MnistData, train_mnist
 
@@ -159,7 +159,8 @@ def load_raw(path: Path, quick: bool) -> MnistData:
     return raw
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; `out` defaults to the results folder (a quick run: its `parts/`)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--data",
@@ -171,10 +172,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patience", type=int, default=3, help="toolkit patience (3)")
     parser.add_argument("--bare-epochs", type=int, default=5, help="bare script epochs (5)")
     parser.add_argument("--quick", action="store_true", help="3,000 images, 1 epoch each")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument(
+        "--out", help="results folder (default: benchmarks/results/mnist, with --quick its parts/)"
+    )
     args = parser.parse_args(argv)
+    args.out = args.out or str(out_folder("mnist") / ("parts" if args.quick else ""))
     if args.quick:
         args.epochs = args.bare_epochs = 1
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     data_path = Path(args.data)
     if not data_path.is_absolute():
         data_path = ROOT / data_path

@@ -23,7 +23,7 @@ Run from the repository root:
     python benchmarks/noise_floor.py --normalize mean_std  # another builder option
     python benchmarks/noise_floor.py --sweep "" --no-ablation   # the three builders only
 
-It prints a table and writes benchmarks/results/noise_floor.md and noise_floor.csv.
+It prints a table and writes benchmarks/results/noise_floor/noise_floor.md and .csv.
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import pandas as pd
-from common import ROOT
+from common import ROOT, out_stem
 
-RESULTS = ROOT / "benchmarks" / "results"
+OUT = ROOT / out_stem("noise_floor")
 DATA = Path("data/synthetic_daily.csv")  # relative to the repository root
 SIGMA = 1.0
 NOISE_FLOOR = SIGMA * math.sqrt(2 / math.pi)
@@ -249,8 +249,8 @@ def main() -> int:
     if args.no_write:
         return 0
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS / "noise_floor.csv", "w", newline="") as fh:
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    with open(OUT.with_suffix(".csv"), "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
@@ -278,8 +278,8 @@ def main() -> int:
         f"- {reach}",
         "",
     ]
-    (RESULTS / "noise_floor.md").write_text("\n".join(lines))
-    print(f"wrote {RESULTS / 'noise_floor.md'} and noise_floor.csv")
+    OUT.with_suffix(".md").write_text("\n".join(lines))
+    print(f"wrote {OUT}.md and .csv")
     return 0
 
 

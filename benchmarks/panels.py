@@ -48,13 +48,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from common import ROOT, command_line
+from common import ROOT, command_line, out_folder
 
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DATA = ROOT.parent / "shared" / "datasets"
-OUT = ROOT / "benchmarks" / "results"
+OUT = out_folder("panels")  # --name NAME: OUT/NAME.md and .csv (parts/NAME, validation/NAME)
 
 
 @dataclass(frozen=True)
@@ -386,7 +386,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--name", default="panels")
     parser.add_argument(
         "--combine", nargs="+", metavar="NAME",
-        help="Write NAME.md from the results of earlier runs (benchmarks/results/NAME.csv).",
+        help="Write NAME.md from the results of earlier runs (results/panels/NAME.csv).",
     )  # fmt: skip
     return parser.parse_args(argv)
 
@@ -395,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
     command = command_line("panels.py", argv)
-    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / args.name).parent.mkdir(parents=True, exist_ok=True)
     rows, notes = [], []
     if args.combine:  # runs made as separate processes: their tables and commands together
         table = pd.concat([pd.read_csv(OUT / f"{name}.csv") for name in args.combine])

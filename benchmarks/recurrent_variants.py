@@ -14,8 +14,8 @@ Run from the repository root:
 
     python benchmarks/recurrent_variants.py                 # horizons 24 and 96, seed 0
 
-Rows are appended to benchmarks/results/recurrent_variants.csv as they finish; the table is
-written to recurrent_variants.md.
+Rows are appended to benchmarks/results/recurrent_variants/recurrent_variants.csv as they
+finish; the table is written to recurrent_variants.md.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import keras
 import numpy as np
 import pandas as pd
 from accuracy import scores
-from common import DATA_DIR, ROOT, command_line
+from common import DATA_DIR, ROOT, command_line, out_stem
 from ett_published import header, load
 
 from forecast import Forecaster, models
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=DATA_DIR)
-    parser.add_argument("--out", default="benchmarks/results/recurrent_variants")
+    parser.add_argument("--out", default=out_stem("recurrent_variants"))
     parser.add_argument("--horizons", type=int, nargs="+", default=[24, 96])
     parser.add_argument("--variants", nargs="+", default=None, help="names (default: all)")
     parser.add_argument("--seed", type=int, default=0)

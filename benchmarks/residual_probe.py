@@ -17,7 +17,7 @@ Run from the repository root:
 
     python benchmarks/residual_probe.py
 
-Writes benchmarks/results/residual_probe.md and .csv.
+Writes benchmarks/results/residual_probe/residual_probe.md and .csv.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import time
 import numpy as np
 import pandas as pd
 from accuracy import linear_baseline, target_windows
-from common import ROOT
+from common import ROOT, out_stem
 from ett_published import header
 from lstm_vs_linear import DATA_DIR, all_tasks, load_task
 from sklearn.ensemble import HistGradientBoostingRegressor
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     table = pd.DataFrame([r for key in args.tasks for r in probe(key, args.data_dir)])
     for name in NAMES:
         table[f"{name}_gain"] = 100 * (table[f"{name}_val_MAE"] / table.ridge_val_MAE - 1)
-    out = ROOT / "benchmarks/results/residual_probe"
+    out = ROOT / out_stem("residual_probe")
     table.to_csv(out.with_suffix(".csv"), index=False, float_format="%.6g")
     lines = [
         f"| {r.task} | {r.lookback} | {r.step} | {r.windows} | {r.ridge_val_MAE:.4g} | "

@@ -32,7 +32,7 @@ Run from the repository root (nice it on a shared machine; compare ratios, not s
     nice -n 10 python benchmarks/scale.py
     python benchmarks/scale.py --load-series 1000 --predict-series 1000 --repeats 1
 
-It prints each figure as it is measured and writes benchmarks/results/scale.md and scale.csv.
+It prints each figure as it is measured and writes benchmarks/results/scale/scale.md and .csv.
 """
 
 from __future__ import annotations
@@ -56,11 +56,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import ROOT, out_stem
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-RESULTS = ROOT / "benchmarks" / "results"
+OUT = ROOT / out_stem("scale")
 LOOKBACK, HORIZON, BATCH = 48, 24, 256
 TARGET_SERIES, TARGET_POINTS, NODES = 1_000_000, 1_000, 16
 
@@ -368,7 +368,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--predict-series", type=int, default=10_000)
     parser.add_argument("--predict-rows", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", default=str(RESULTS / "scale"))
+    parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--load-child", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 

@@ -35,9 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
+from common import out_stem  # noqa: E402  (beside this script)
 
 DATA = ROOT.parent / "shared" / "datasets"
-OUT = ROOT / "benchmarks" / "results" / "seasonality"
+OUT = ROOT / out_stem("seasonality")
 AEP = {"time_col": "Datetime", "sort": True, "duplicates": "mean", "fill": "interpolate"}
 # name -> (file, target, load options, training rows, validation rows, horizon, from the end)
 TASKS = {

@@ -31,7 +31,7 @@ Run from the repository root:
     python benchmarks/train_speed.py                 # everything, about 15-20 minutes
     python benchmarks/train_speed.py --sections ab   # (a) and (b) only
 
-It prints tables and writes benchmarks/results/train_speed.md and train_speed.csv.
+It prints tables and writes benchmarks/results/train_speed/train_speed.md and .csv.
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from common import ROOT
+from common import ROOT, out_stem
 
-RESULTS = ROOT / "benchmarks" / "results"
+OUT = ROOT / out_stem("train_speed")
 DATA = Path("../shared/datasets/ETTh1.csv")  # relative to the repository root
 TRAIN_ROWS = 8640
 LOOKBACK = 24
@@ -590,8 +590,8 @@ def main() -> int:
     if args.no_write:
         return 0
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS / "train_speed.csv", "w", newline="") as fh:
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    with open(OUT.with_suffix(".csv"), "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -621,8 +621,8 @@ def main() -> int:
         *[f"- {note}" for note in notes],
         "",
     ]
-    (RESULTS / "train_speed.md").write_text("\n".join(lines))
-    print(f"wrote {RESULTS / 'train_speed.md'} and train_speed.csv")
+    OUT.with_suffix(".md").write_text("\n".join(lines))
+    print(f"wrote {OUT}.md and .csv")
     return 0
 
 

@@ -22,7 +22,7 @@ Run from the repository root:
 
     python benchmarks/windowing.py
 
-It prints a table and writes benchmarks/results/windowing.md and windowing.csv.
+It prints a table and writes benchmarks/results/windowing/windowing.md and .csv.
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import ROOT, out_stem
 
-RESULTS = Path(__file__).resolve().parent / "results"
+OUT = ROOT / out_stem("windowing")
 MB = 1024 * 1024
 GOAL_SECONDS = 1.0
 GOAL_MB = 100.0
@@ -306,9 +306,9 @@ def main() -> int:
     print()
     print("\n".join(lines))
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
     keys = [k for k, _, _ in COLUMNS if k != "batch_seconds"] + ["best_seconds", "batch_seconds"]
-    with open(RESULTS / "windowing.csv", "w", newline="") as f:
+    with open(OUT.with_suffix(".csv"), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
@@ -319,7 +319,7 @@ def main() -> int:
         f"{platform.system()} {platform.machine()}, Python {platform.python_version()}, "
         f"numpy {np.__version__}"
     )
-    (RESULTS / "windowing.md").write_text(
+    OUT.with_suffix(".md").write_text(
         "# Windowing benchmark\n\n"
         f"- Command: `python benchmarks/windowing.py` (from the repository root)\n"
         f"- Date: {today}\n"
@@ -333,7 +333,7 @@ def main() -> int:
         "numpy buffers and Python objects. A batch is the median of 50 draws of one batch.\n\n"
         f"{table}\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
     )
-    print("\nwrote benchmarks/results/windowing.md and benchmarks/results/windowing.csv")
+    print(f"\nwrote {OUT}.md and .csv")
     return 0 if met else 1
 
 

@@ -20,7 +20,7 @@ Run from the repository root:
     python examples/etth1_informer_protocol.py            # full run (about 11 min on 2 shared CPUs)
     python examples/etth1_informer_protocol.py --quick    # 2-minute smoke run
 
-The table is printed and written to benchmarks/results/etth1_informer.md and .csv.
+The table is printed and written to benchmarks/results/etth1_informer/etth1_informer.md and .csv.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from forecast.evaluation import baseline_forecasts
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = "../shared/datasets/ETTh1.csv"  # relative to the repository root
-DEFAULT_OUT = "benchmarks/results/etth1_informer"  # + .md and .csv
+DEFAULT_OUT = "benchmarks/results/etth1_informer/etth1_informer"  # + .md and .csv
 TRAIN, VAL, TEST = 12 * 30 * 24, 4 * 30 * 24, 4 * 30 * 24  # 8640, 2880, 2880 rows
 SEASON = 24  # hours: seasonal naive repeats the same hour of the previous day
 # Informer paper (AAAI 2021), Table 1, ETTh1 univariate, LSTMa: horizon -> (MSE, MAE).

@@ -16,7 +16,8 @@ them in time. It owns:
   (`forecast.models.environment` adds whether the default LSTM runs on cuDNN).
 
 On a CPU-only machine JAX trains the LSTMs faster than TensorFlow
-(`benchmarks/results/train_speed.md`, section e); with a GPU TensorFlow runs them on cuDNN.
+(`benchmarks/results/train_speed/train_speed.md`, section e); with a GPU TensorFlow runs them on
+cuDNN.
 """
 
 from __future__ import annotations
@@ -479,7 +480,8 @@ def visible_gpus(backend: str) -> list[str]:
     return []
 
 
-# The toolkit on JAX vs a bare model.fit on TensorFlow, CPU (benchmarks/results/train_speed.md).
+# The toolkit on JAX vs a bare model.fit on TensorFlow, CPU
+# (benchmarks/results/train_speed/train_speed.md).
 JAX_CPU_SPEEDUP = "1.2x"
 
 

@@ -147,7 +147,7 @@ class Forecaster(Settings):
             origins one row apart): 1 (default: the part as cut), a number, or "auto"
             (`horizon`). Lookback choice, early stopping, guard and intervals use every
             origin. 1 was chosen on the panels' validation parts: rolling cost more in
-            training rows than it gave (`benchmarks/results/panels_validation/`).
+            training rows than it gave (`benchmarks/results/panels/validation/`).
         verbose: 1 progress bar, 2 one line per epoch, 0 quiet.
     """
 
