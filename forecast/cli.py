@@ -164,12 +164,6 @@ def _model_options(
     return options
 
 
-def _load(data: Path, **roles: Any) -> Any:
-    from forecast.series import load_series
-
-    return load_series(data, **roles)
-
-
 def _parse_test(test: str | None, test_start: str | None) -> Any:
     if test is not None and test_start is not None:
         raise ConfigError("give --test or --test-start, not both")
@@ -225,7 +219,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         future_covariates=_names(opts.future_covariates), calendar=opts.calendar,
         holidays=opts.holidays,
         time_col=opts.time_col, id_col=opts.id_col, freq=opts.freq, fill=opts.fill,
-        load_options=_load_options(opts) or None, scaler=opts.scaler,
+        load_options=_load_options(opts).extra() or None, scaler=opts.scaler,
         series_scaling=opts.series_scaling, normalize=opts.normalize, ridge_skip=opts.ridge_skip,
         epochs=opts.epochs, patience=opts.patience, reduce_lr_patience=opts.reduce_lr_patience,
         batch_size=opts.batch_size, loss=opts.loss, optimizer=opts.optimizer,
@@ -243,38 +237,36 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
     return forecaster
 
 
-def _load_options(opts: SimpleNamespace) -> dict[str, Any]:
-    """The `load_series` options beyond the Forecaster's own that differ from their default."""
-    names = ("sort", "tz", "sep", "decimal", "encoding", "date_format")
-    given = {k: getattr(opts, k) for k in names}
-    given["duplicates"] = None if opts.duplicates == "error" else opts.duplicates
-    given = {k: v for k, v in given.items() if v not in (None, False)}
-    return {**given, **({} if opts.dayfirst is None else {"dayfirst": opts.dayfirst})}
+def _load_options(opts: SimpleNamespace) -> Any:
+    """The data options as one `forecast.series.LoadOptions` (future covariates loaded after
+    the past ones; the rows after the last target value kept with known-future inputs)."""
+    from forecast.series import LoadOptions
+
+    return LoadOptions(
+        time_col=opts.time_col, target=_targets(opts.target), id_col=opts.id_col,
+        covariates=_names(opts.covariates) + _names(opts.future_covariates), freq=opts.freq,
+        fill=opts.fill, sort=opts.sort, duplicates=opts.duplicates, tz=opts.tz, sep=opts.sep,
+        decimal=opts.decimal, encoding=opts.encoding, future_rows=_known_future(opts),
+        dayfirst=opts.dayfirst, date_format=opts.date_format,
+    )  # fmt: skip
 
 
 def _series(
-    opts: SimpleNamespace, say: Callable[..., None], lookback: int, quiet: bool = False
+    opts: SimpleNamespace, say: Callable[..., None], lookback: int | str, quiet: bool = False
 ) -> Any:
-    """Choose the device, load the data, `say` what loading decided (not when `quiet`) and
-    changed, and refuse data too short for one window. Keras is not imported: a data error is
-    reported before the backend starts (`_forecaster` and `backends.start_backend` come
-    after)."""
-    from forecast.series import SINGLE, check_length
+    """Choose the device, then `forecast.runs.load_data`: load the data, `say` what loading
+    decided (not when `quiet`) and changed, refuse data too short for one window. Keras is
+    not imported: a data error is reported before the backend starts (`_forecaster` and
+    `backends.start_backend` come after)."""
+    from forecast import runs
 
     backends.select_device(opts.device)
-    series = _load(
-        opts.data, time_col=opts.time_col, target=_targets(opts.target),
-        covariates=_names(opts.covariates) + _names(opts.future_covariates), id_col=opts.id_col,
-        freq=opts.freq, fill=opts.fill, future_rows=_known_future(opts), **_load_options(opts),
-    )  # fmt: skip
-    for line in tables.load_lines(series, time=not quiet):
-        say(line)
-    frames = series if isinstance(series, dict) else {SINGLE: series}
-    need = (lookback if isinstance(lookback, int) else 1) + opts.horizon  # "auto": 1 and up
-    fix = "it is too short: give more rows, or a shorter lookback or horizon"
-    if len(frames) == 1 or all(len(f) < need for f in frames.values()):  # else: fallbacks
-        check_length(frames, need, "the data", "lookback + horizon =", fix)
-    return series
+
+    def said(series: Any) -> None:
+        for line in tables.load_lines(series, time=not quiet):
+            say(line)
+
+    return runs.load_data(opts.data, _load_options(opts), lookback, opts.horizon, said)
 
 
 def _split_spec(
@@ -282,7 +274,6 @@ def _split_spec(
 ) -> Any:
     """`--split`, `--train-end` / `--val-end` or `--test-size` / `--val-size` as a
     `forecast.splits.SplitSpec`."""
-    from forecast.settings import SPLIT
     from forecast.splits import SplitSpec, parse_fractions
 
     if sizes[0] is not None or sizes[1] is not None:
@@ -295,7 +286,7 @@ def _split_spec(
         raise ConfigError("--train-end and --val-end go together: give both timestamps")
     if train_end is not None:
         return SplitSpec(train_end=train_end, val_end=val_end)
-    return SplitSpec(parse_fractions(split, "--split") if split else SPLIT)
+    return SplitSpec(parse_fractions(split, "--split")) if split else SplitSpec()
 
 
 # ---------------------------------------------------------------------- train
@@ -367,39 +358,27 @@ def train(
         ids = _names(plot_series) or None
         for key in (k for k in ids or [] if not isinstance(series, dict) or k not in series):
             raise ConfigError(f"--series {key!r} is not a series id of the data (see --id-col)")
-        _train(opts, forecaster, series, wanted, spec, out, (plots, ids), quiet)
+        candidates = wanted if isinstance(wanted, list) else None
+        _train(opts, forecaster, series, spec, out, (candidates, plots, ids), quiet)
 
 
 def _train(
-    opts: SimpleNamespace, forecaster: Any, series: Any, wanted: Any, spec: Any, out: Path,
-    plotting: tuple[bool, list[str] | None], quiet: bool,
+    opts: SimpleNamespace, forecaster: Any, series: Any, spec: Any, out: Path,
+    how: tuple[list[int] | None, bool, list[str] | None], quiet: bool,
 ) -> None:  # fmt: skip
-    """The body of `train`, inside the locked run folder; Ctrl-C says how to resume.
-    `plotting`: whether to plot, and the series ids to plot (None: the first few)."""
-    plots, ids = plotting
+    """`forecast.runs.train` inside the locked run folder, and what it says; Ctrl-C says how
+    to resume. `how`: the lookback candidates, whether to plot, the series ids to plot."""
+    candidates, plots, ids = how
     from forecast import runs
-    from forecast.splits import split_series
 
     console = Console()
     say = (lambda *_: None) if quiet else functools.partial(console.print, soft_wrap=True)
-    choice = None
-    if not isinstance(wanted, int):
-        try:
-            choice = forecaster.resolve_lookback(series, val=spec, candidates=wanted)
-        except ConfigError as exc:
-            if exc.setting != "val":
-                raise
-            raise ConfigError(
-                "--lookback candidates need a validation part: give --split with a validation "
-                "fraction (e.g. 0.6,0.2,0.2), --train-end and --val-end, or --val-size"
-            ) from None
-    parts = split_series(series, spec, context=forecaster.lookback_)
-    say(tables.data_line(opts.data, series, parts))
-    if not isinstance(wanted, int):
-        fixed = f"lookback {forecaster.lookback_}: no validation part to choose it on (fixed)"
-        say(f"chose  {choice.summary() if choice else fixed}")
     try:
-        result = runs.train_and_save(forecaster, parts, out, data=str(opts.data), log=say)
+        result = runs.train(
+            forecaster, series, spec, out, candidates=candidates, data=str(opts.data),
+            plots=plots, plot_series=ids, log=say,
+            on_split=lambda parts: say(tables.data_line(opts.data, series, parts)),
+        )  # fmt: skip
     except KeyboardInterrupt:
         typer.echo(runs.interrupted_message(out), err=True)
         raise typer.Exit(130) from None
@@ -412,12 +391,7 @@ def _train(
     n, horizon = result.report.n_windows, forecaster.horizon
     heading = f"test   {n} windows × {horizon} steps, in original units"
     tables.print_report(console, result.report, heading, forecaster.model)
-    written = runs.saved_files(out)
-    if plots:
-        written += [
-            p.name for p in runs.save_plots(forecaster, series, out, parts.evaluate_test, ids)
-        ]
-    console.print(f"saved {out}: {', '.join(dict.fromkeys(written))}", soft_wrap=True)
+    console.print(f"saved {out}: {', '.join(dict.fromkeys(result.written))}", soft_wrap=True)
 
 
 # ---------------------------------------------------------------------- evaluate / predict

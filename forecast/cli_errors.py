@@ -46,7 +46,7 @@ ARGUMENTS = (
     "fill", "sort", "duplicates", "tz", "sep", "decimal", "encoding", "time_col", "target",
     "covariates", "id_col", "freq", "device", "loss", "intervals", "calendar", "holidays",
     "future_covariates", "epochs", "patience", "reduce_lr_patience", "batch_size", "dayfirst",
-    "date_format",
+    "date_format", "lookback", "horizon", "split", "train_end", "val_end", "val_size",
 )  # fmt: skip
 _ARGUMENT = re.compile(
     rf"(?<![\w-])({'|'.join(ARGUMENTS)})=(True\b|'([^']*)'|\"([^\"]*)\"|(?=[\s),;]|$))"

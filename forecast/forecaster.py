@@ -43,6 +43,7 @@ from forecast.evaluation import (
     run_backtest,
     tidy_forecasts,
 )
+from forecast.gaps import check_window_fits
 from forecast.guard import check_guard, fit_guard
 from forecast.known_future import CalendarChoice
 from forecast.linear import LinearBaseline, LookbackChoice, lookback_candidates
@@ -50,9 +51,9 @@ from forecast.scaling import SeriesScaler, check_series_scaling
 from forecast.series import (
     SINGLE,
     Collection,
+    LoadOptions,
     as_collection,
     check_forecast_rows,
-    check_length,
     future_index,
     series_info,
     series_label,
@@ -63,7 +64,6 @@ from forecast.state import FittedState
 from forecast.windowing import WindowFeeder
 
 Validation = float | int | pd.DataFrame | Mapping[str, Any] | SplitSpec | None
-_SHORT = ("the training slice", "lookback + horizon =", "use a shorter lookback or horizon")
 
 
 def _fitted(name: str) -> property:
@@ -322,17 +322,15 @@ class Forecaster(Settings):
         `forecast.series.SINGLE`), targets first, in the fitted columns once fitted.
         `calendar`: the calendar features to build (`fit` gives its choice's); default those
         of the fitted state (none before fit)."""
-        fitted, names = self.is_fitted, known_future.names
+        fitted = self.is_fitted
+        roles = {"target": self.columns_[: self.n_targets_], "freq": self.freq_,
+                 "covariates": self.state_.loaded_covariates()} if fitted else {}  # fmt: skip
+        options = LoadOptions.from_settings(
+            self.get_params(), **roles,
+            future_rows=known_future.is_used(self.future_covariates, self.calendar, self.holidays),
+        )  # fmt: skip
         with state.own_fill(self.fill if fitted else False):
-            data = as_collection(
-                series, fitted=fitted, time_col=self.time_col, id_col=self.id_col, fill=self.fill,
-                target=self.columns_[: self.n_targets_] if fitted else self.target,
-                covariates=self.state_.loaded_covariates() if fitted
-                else names(self.covariates) + names(self.future_covariates),
-                freq=self.freq_ if fitted else self.freq, **dict(self.load_options or {}),
-                future_rows=known_future.is_used(
-                    self.future_covariates, self.calendar, self.holidays),
-            )  # fmt: skip
+            data = as_collection(series, fitted=fitted, **options.kwargs())
         if calendar is None:  # fitted: its columns; while fitting: the state's choice
             calendar = known_future.building(
                 self.calendar_ if fitted else None, self.calendar_choice_
@@ -443,8 +441,9 @@ class Forecaster(Settings):
             origins=panel.origins_wanted(self.val_origins, self.horizon),
         )  # fmt: skip
         kept, short = panel.trainable(train, self.lookback_ + self.horizon)
-        if not kept:  # every series too short: say so for the first
-            check_length(train, self.lookback_ + self.horizon, *_SHORT)
+        if not kept:  # every series too short: say so for the longest
+            rows = max(len(frame) for frame in train.values())
+            check_window_fits(rows, self.lookback_, self.horizon, "the longest training part")
         rows = self.train_rows and self.train_rows + self.lookback_  # the recent windows only
         train = {k: train[k].iloc[-rows:] if rows else train[k] for k in kept}  # short: fallback
         held = {k: held[k] for k in kept if k in held}

@@ -5,6 +5,10 @@ A series with gap rows is a run of gap-free segments (`segments`); a window (its
 rows and its horizon rows) counts only when it lies inside one segment (`complete_windows`
 for the feeders' window numbers, `complete_origins` for the first target rows that scoring
 uses). Nothing is ever filled: the windows that would span a gap are left out.
+
+`check_window_fits` is THE window-fits check: every place that needs one window of
+`lookback + horizon` rows (the data, a training or test part, the feeders) asks it, so the
+message is one.
 """
 
 from __future__ import annotations
@@ -12,6 +16,42 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from forecast.errors import DataError
+
+
+def check_window_fits(
+    rows: int, lookback: int, horizon: int, what: str = "the series", windows: int | None = None
+) -> None:
+    """Raise DataError unless `rows` hold one window: `lookback` input rows and `horizon`
+    target rows; with `windows`, the count of such windows inside gap-free segments
+    (`complete_windows`, `complete_origins`), unless one is left.
+
+    Args:
+        rows: the rows of the part checked (`what`: "the data", "series 'a': the test part").
+        lookback, horizon: the window geometry.
+        what: the part, as the message names it.
+        windows: the complete windows counted, when gaps may leave none (None: not counted).
+
+    Raises:
+        DataError: "{what} has {rows} rows, too short: one window needs lookback + horizon =
+            {need} rows; ...", or, for `windows` 0, that every window of `what` spans a gap
+            (`what` "": of any series).
+            The fix is written `lookback=` / `horizon=` (the command line reads its options).
+    """
+    need = lookback + horizon
+    fix = "give more rows, or a shorter lookback= or horizon="
+    if rows < need:
+        raise DataError(
+            f"{what} has {rows} rows, too short: one window needs lookback + horizon = "
+            f"{need} rows; {fix}"
+        )
+    if windows == 0:  # `what` "" for the feeders: "every window spans a gap"
+        where = f" of {what}" if what else ""
+        raise DataError(
+            f"every window{where} spans a gap (missing values left by fill='drop'): one "
+            f"window needs lookback + horizon = {need} rows in a row without a gap; {fix}"
+        )
 
 
 def gap_rows(values: Any) -> np.ndarray | None:

@@ -22,7 +22,7 @@ import pandas as pd
 from forecast import competition
 from forecast.errors import ConfigError, DataError
 from forecast.evaluation import Report, evaluate_forecasts
-from forecast.gaps import complete_origins, complete_windows, observed_tail
+from forecast.gaps import check_window_fits, complete_origins, complete_windows, observed_tail
 from forecast.linear import LookbackChoice, choose_lookback, longest_fitting
 from forecast.quantiles import split as quantile_split
 from forecast.scaling import PanelScaler, SeriesScaler
@@ -418,10 +418,8 @@ def lookback_choice(
         )
     kept, short = trainable(train, longest + horizon)
     if not kept:
-        raise DataError(
-            f"every training part is shorter than lookback + horizon = {longest + horizon} "
-            "rows; use a shorter lookback or horizon, or more data"
-        )
+        rows = max(len(frame) for frame in train.values())
+        check_window_fits(rows, longest, horizon, "the longest training part")
     targets = list(series_info(train[kept[0]])["target"])
     pooled = pd.concat([train[k] for k in kept], ignore_index=True)
     fitted = SeriesScaler(scaler).fit(pooled, targets=targets)
@@ -592,11 +590,9 @@ def window_spans(
             preds = bases[methods[key]]
         actual = values[origins[:, None] + np.arange(horizon)[None, :]]
         out[key] = Span(origins, preds, actual, bases, methods[key] or "model", quants)
-    if not out:
-        raise DataError(
-            f"no complete window: the span needs at least lookback + horizon = "
-            f"{lookback + horizon} rows with {horizon} after the start"
-        )
+    if not out:  # the rows from the first scored window's inputs on, in the longest span
+        rows = max(len(frame) - max(firsts[key] - lookback, 0) for key, frame in data.items())
+        check_window_fits(rows, lookback, horizon, "the longest span scored", windows=0)
     return out
 
 

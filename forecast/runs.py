@@ -1,15 +1,17 @@
-"""Whole runs, as the CLI does them: split, train with crash resume, evaluate, save, plot.
+"""Whole runs, as the CLI does them: load, choose the lookback, split, train with crash
+resume, evaluate, save, plot.
 
-The CLI (`forecast train`, `forecast evaluate`) is a thin layer over these functions, so a
-Python user gets the same behaviour without it (`forecast datasets` stands on
-`forecast.catalogue`, `forecast info` on `forecast.models.environment`):
+`train` is THE train workflow: `forecast train`, each cell of `forecast batch`
+(`forecast.distributed.grid`) and the winner of `forecast tune`
+(`forecast.distributed.tuning`) all call it, so a Python user gets the same run without the
+command line (`forecast datasets` stands on `forecast.catalogue`, `forecast info` on
+`forecast.models.environment`). What it has to say goes to the `log` and `on_split`
+callbacks and into the `TrainResult` it returns; it prints nothing:
 
-    >>> series = load_series("data/synthetic_daily.csv")
+    >>> series = load_data("data/synthetic_daily.csv", LoadOptions(), lookback=28, horizon=7)
     >>> f = Forecaster(model="single", lookback=28, horizon=7, epochs=20)
-    >>> parts = split_series(series, SplitSpec((0.6, 0.2, 0.2)), context=f.lookback_)
-    >>> result = train_and_save(f, parts, "runs/daily")      # resumable if killed
+    >>> result = train(f, series, SplitSpec(), "runs/daily", plots=True)  # resumable if killed
     >>> print(result.report)
-    >>> save_plots(f, series, "runs/daily", test=parts.evaluate_test)
 """
 
 from __future__ import annotations
@@ -28,14 +30,17 @@ from typing import TYPE_CHECKING, Any
 
 from forecast import files, seasons
 from forecast.errors import ConfigError, DataError, ForecastWarning, OutputError, TrainingError
-from forecast.series import load_report, series_label
+from forecast.gaps import check_window_fits
+from forecast.series import SINGLE, LoadOptions, load_report, series_label
+from forecast.settings import SPLIT
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from forecast.evaluation import Report
     from forecast.forecaster import Forecaster
-    from forecast.splits import SplitParts
+    from forecast.linear import LookbackChoice
+    from forecast.splits import SplitParts, SplitSpec
 
 RUN_SUBDIR = ".train"  # checkpoints and crash-resume state, inside the output folder
 # Settings that may change between an interrupted run and its resumption.
@@ -52,14 +57,150 @@ FITTED = "fitted"  # in RUN_SUBDIR: the trained forecaster, kept until the run i
 # ---------------------------------------------------------------------- train
 @dataclass
 class TrainResult:
-    """What `train_and_save` did: the fitted forecaster, its test report, timings."""
+    """What `train` did: the fitted forecaster, its test report and split, the run folder
+    (None: nothing saved) and the files written there (the toolkit's, then the plots), the
+    training time, whether an interrupted run with other settings was restarted, and the
+    lookback choice (None: the lookback was given, or no validation part to choose it on)."""
 
     forecaster: Forecaster
     report: Report
     parts: SplitParts
-    out: Path
+    out: Path | None
     seconds: float
     restarted: bool
+    written: list[str] = dataclasses.field(default_factory=list)
+    choice: LookbackChoice | None = None
+
+
+Log = Callable[[str], None]
+
+
+def load_data(
+    source: Any,
+    options: LoadOptions,
+    lookback: int | str,
+    horizon: int,
+    on_load: Callable[[Any], None] | None = None,
+) -> Any:
+    """THE data step of a run: `source` loaded with `options` (`forecast.series.load_series`),
+    handed to `on_load` (what loading decided and changed, `load_report`, for the caller to
+    say), then refused when it holds no window: a lone series, or every series of a
+    collection (the others are forecast by their fallback). No Keras is imported.
+
+    Args:
+        source: a file path or a frame. options: how to read it.
+        lookback: the lookback; "auto" (or a list, chosen later) counts 1 row.
+        horizon: steps forecast at once.
+        on_load: called with the loaded series before the check.
+
+    Returns:
+        The series: a frame, or `{id: frame}` with `options.id_col`.
+
+    Raises:
+        DataError: for data that does not load or is too short (`check_window_fits`).
+    """
+    series = options.load(source)
+    if on_load is not None:
+        on_load(series)
+    frames = series if isinstance(series, dict) else {SINGLE: series}
+    key = max(frames, key=lambda k: len(frames[k]))  # the longest: only it may be too short
+    rows = len(frames[key])
+    check_window_fits(rows, lookback if isinstance(lookback, int) else 1, horizon,
+                      f"{series_label(key) if len(frames) > 1 else ''}the data")  # fmt: skip
+    return series
+
+
+def train(
+    forecaster: Forecaster,
+    series: Any,
+    spec: SplitSpec | None = None,
+    out: str | os.PathLike | None = None,
+    *,
+    candidates: Sequence[int] | None = None,
+    data: str | None = None,
+    plots: bool = False,
+    plot_series: Sequence[str] | None = None,
+    log: Log | None = None,
+    on_split: Callable[[SplitParts], None] | None = None,
+) -> TrainResult:
+    """THE train workflow: the lookback (chosen on validation for "auto" or `candidates`),
+    the split, the checks before training (`check_parts`), fit with crash resume, the test
+    report, the run folder and its plots.
+
+    Args:
+        forecaster: the settings (not fitted), or a fitted one to train on (`continue_from`).
+        series: the loaded data (`load_data`): a frame or `{id: frame}`.
+        spec: where to cut (`forecast.splits.SplitSpec`); default its fractions
+            `forecast.settings.SPLIT`.
+        out: the run folder (`train_and_save`: locked, resumable); None keeps the run in
+            memory (`fit_and_score`: a `forecast batch` cell).
+        candidates: lookbacks to choose from on the validation part.
+        data: the data's path, written into metrics.json.
+        plots: write forecast.png, history.png, ... into `out` (`save_plots`).
+        plot_series: a collection's series to plot; default the first `PLOT_SERIES`.
+        log: gets one line per thing worth saying (the lookback chosen, windows left out
+            by gaps, a restart, a kept fit), each led by its word ("chose  ", "gaps   ").
+        on_split: called with the parts before training (the caller says the split).
+
+    Raises:
+        ConfigError: for candidates without a validation part, a season too long or a
+            folder the run cannot be written to; DataError for a test part without a window;
+            all before training. TrainingError when the loss became NaN.
+    """
+    from forecast.splits import SplitSpec, split_series
+
+    choosing = chooses_lookback(forecaster, candidates)
+    choice = choose_lookback(forecaster, series, spec, candidates) if choosing else None
+    parts = split_series(series, spec or SplitSpec(), context=forecaster.lookback_)
+    if on_split is not None:
+        on_split(parts)
+    if choosing and log is not None:
+        fixed = f"lookback {forecaster.lookback_}: no validation part to choose it on (fixed)"
+        log(f"chose  {choice.summary() if choice else fixed}")
+    if out is None:
+        result = fit_and_score(forecaster, parts, log)
+    else:
+        result = train_and_save(forecaster, parts, out, data=data, log=log)
+        if plots:
+            test = parts.evaluate_test
+            found = save_plots(forecaster, series, out, test, plot_series)
+            result.written += [p.name for p in found]
+    result.choice = choice
+    return result
+
+
+def chooses_lookback(forecaster: Forecaster, candidates: Sequence[int] | None) -> bool:
+    """Whether `train` chooses the lookback: a new forecaster whose `lookback` is "auto", or
+    one given `candidates` (a given lookback, or a fitted forecaster's, stays)."""
+    from forecast.lookback import is_auto
+
+    return not forecaster.is_fitted and bool(candidates or is_auto(forecaster.lookback))
+
+
+def choose_lookback(
+    forecaster: Forecaster,
+    series: Any,
+    spec: SplitSpec | None,
+    candidates: Sequence[int] | None,
+) -> LookbackChoice | None:
+    """Set `lookback_` to the lookback chosen on the validation part of `spec`
+    (`Forecaster.resolve_lookback`), or `forecast.lookback.FALLBACK` without one (None).
+
+    Raises:
+        ConfigError: for `candidates` without a validation part (setting "lookback").
+    """
+    from forecast.splits import SplitSpec
+
+    try:
+        return forecaster.resolve_lookback(series, val=spec or SplitSpec(), candidates=candidates)
+    except ConfigError as exc:
+        if exc.setting != "val":
+            raise
+        raise ConfigError(
+            "lookback candidates need a validation part: give split= fractions with a "
+            "validation one, train_end= and val_end=, or val_size=",
+            setting="lookback",
+        ) from None
 
 
 def check_output_folder(out: str | os.PathLike) -> Path:
@@ -111,13 +252,11 @@ def run_folder(out: str | os.PathLike) -> Iterator[Path]:
 
 def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
     """Raise DataError before training when the test part holds no complete window
-    (lookback inputs and horizon targets): of a lone series, or of every series of a
-    collection (a series short in any part is forecast by its fallback,
+    (lookback inputs and horizon targets, `check_window_fits`): of a lone series, or of every
+    series of a collection (a series short in any part is forecast by its fallback,
     `forecast.panel.fallback_method`, as the model leaves it out of training)."""
     from forecast.gaps import complete_origins
-    from forecast.series import SINGLE, series_label
 
-    need = forecaster.lookback_ + forecaster.horizon
     tests = parts.test if isinstance(parts.test, dict) else {SINGLE: parts.test}
     starts = parts.test_start if isinstance(parts.test, dict) else {SINGLE: parts.test_start}
     windows = {  # inside gap-free segments only (forecast.gaps)
@@ -127,18 +266,8 @@ def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
     if len(tests) > 1 and any(windows.values()):
         return
     for key, frame in tests.items():
-        if len(frame) < need:
-            raise DataError(
-                f"{series_label(key)}the test part has {len(frame)} rows with its context, but "
-                f"one window needs lookback + horizon = {need}; give the test part more rows "
-                "(e.g. --split 0.6,0.2,0.2) or use a shorter lookback or horizon"
-            )
-        if not windows[key]:
-            raise DataError(
-                f"{series_label(key)}every window of the test part spans a gap (missing "
-                f"values left by fill='drop'); give a test part with {need} rows in a row "
-                "without a gap, or use a shorter lookback or horizon"
-            )
+        what = f"{series_label(key)}the test part"
+        check_window_fits(len(frame), forecaster.lookback_, forecaster.horizon, what, windows[key])
 
 
 def check_season(forecaster: Forecaster, parts: SplitParts) -> None:
@@ -172,7 +301,6 @@ def continue_from(
     from forecast import training
     from forecast.artifacts import read_config
     from forecast.forecaster import Forecaster
-    from forecast.series import load_series
 
     fixed = sorted(set(given) - set(CONTINUE_CHANGES))
     if fixed:
@@ -186,12 +314,12 @@ def continue_from(
     saved = read_config(run).get("settings", {}).get("seed")
     training.set_seed(saved if isinstance(saved, int) else None)
     f = Forecaster.load(run).set_params(**given)
-    targets, covariates = f.columns_[: f.n_targets_], f.state_.loaded_covariates()
+    options = LoadOptions.from_settings(
+        f.get_params(), target=f.columns_[: f.n_targets_], freq=None,
+        covariates=f.state_.loaded_covariates(), future_rows=f.n_future_ > 0,
+    )  # fmt: skip
     try:
-        series = load_series(
-            data, time_col=f.time_col, target=targets, covariates=covariates,
-            id_col=f.id_col, fill=f.fill, future_rows=f.n_future_ > 0, **dict(f.load_options or {}),
-        )  # fmt: skip
+        series = options.load(data)
     except DataError as exc:
         many = f.id_col is None and ("sorted" in str(exc) or "duplicate" in str(exc))
         hint = (" (the run was trained on one series, without an id column: data of many "
@@ -261,55 +389,33 @@ def train_and_save(
     parts: SplitParts,
     out: str | os.PathLike,
     data: str | None = None,
-    log: Callable[[str], None] | None = None,
+    log: Log | None = None,
 ) -> TrainResult:
-    """Fit on the train part (early stopping on val), score the test part, save to `out`.
+    """`train`'s run folder: fit on the train part (early stopping on val), score the test
+    part, save to `out`.
 
     Every check that does not need training comes first (`check_output_folder`,
-    `check_test_windows`), and `out` is locked against a second writer (`run_folder`).
+    `check_parts`), and `out` is locked against a second writer (`run_folder`).
     Checkpoints live in `out/.train` until the artifact is saved, so running the same call
     again after a crash continues from the last finished epoch; once trained, the forecaster
     is kept in `out/.train/fitted`, so a run killed while evaluating or saving does not train
-    again. `metrics.json` gets the test
-    report, the split and `data`. A run whose loss became NaN raises `TrainingError` and
-    saves nothing (its checkpoints are removed: they hold NaN weights).
+    again. `metrics.json` gets the test report, the split and `data`. A run whose loss became
+    NaN raises `TrainingError` and saves nothing (its checkpoints are removed: they hold NaN
+    weights).
     """
     with run_folder(out) as folder:
-        check_test_windows(forecaster, parts)
-        check_season(forecaster, parts)
-        from forecast.panel import gap_windows
-
-        train = parts.train if isinstance(parts.train, dict) else {"": parts.train}
-        lost = gap_windows(train, forecaster.lookback_, forecaster.horizon)
-        if lost and log:
-            log(f"gaps   {lost:,} training windows left out (they would span a gap)")
+        check_parts(forecaster, parts, log)
         run_dir = folder / RUN_SUBDIR
         state = prepare_run_dir(run_dir, forecaster, parts)
         if state == "restart" and log:
             log(f"{run_dir} held an interrupted run with other settings; starting afresh")
         began = time.perf_counter()
         if not _kept_fit(forecaster, run_dir / FITTED, log):
-            try:
-                forecaster.fit(parts, run_dir=run_dir)  # train and val parts, context included
-            except Exception as exc:
-                # No epoch finished (nothing to resume), or NaN weights (nothing worth resuming).
-                if isinstance(exc, TrainingError) or not any(run_dir.rglob("state.json")):
-                    shutil.rmtree(run_dir, ignore_errors=True)
-                if files.is_write_failure(exc):  # a checkpoint on a full disk
-                    why = (exc.strerror or str(exc)).lower()
-                    raise OutputError(
-                        f"out {folder}: a training checkpoint could not be written ({why}); "
-                        "free space, then run the same command again to resume",
-                        setting="out",
-                    ) from None
-                raise
+            _fit_resumable(forecaster, parts, run_dir, folder)
             fit_result = dataclasses.asdict(forecaster.fit_result_)
             forecaster.save(run_dir / FITTED, metrics={"fit_result": fit_result})
         seconds = time.perf_counter() - began
-        from forecast.panel import history_of, test_rows
-
-        test = test_rows(parts)  # each series' test span, short ones' included
-        report = forecaster.evaluate(parts.test, test=test, history=history_of(parts))
+        report = score(forecaster, parts)
         metrics = {**report.to_dict(), "split": parts.spans, "data": data}
         metrics["load"] = _changes(parts)
         if getattr(forecaster, "calendar_choice_", None) is not None:
@@ -324,7 +430,63 @@ def train_and_save(
 
             path = folder / SERIES_METRICS
             files.atomic_write(path, lambda tmp: report.per_series.to_csv(tmp, index=False))
-    return TrainResult(forecaster, report, parts, folder, seconds, state == "restart")
+    written = saved_files(folder)
+    return TrainResult(forecaster, report, parts, folder, seconds, state == "restart", written)
+
+
+def fit_and_score(forecaster: Forecaster, parts: SplitParts, log: Log | None = None) -> TrainResult:
+    """`train` without a run folder (`forecast batch`'s cells): the same checks
+    (`check_parts`), fit on the train part (early stopping on val), the same test report."""
+    check_parts(forecaster, parts, log)
+    began = time.perf_counter()
+    forecaster.fit(parts)  # train and val parts, context included
+    seconds = time.perf_counter() - began
+    return TrainResult(forecaster, score(forecaster, parts), parts, None, seconds, False)
+
+
+def check_parts(forecaster: Forecaster, parts: SplitParts, log: Log | None = None) -> None:
+    """The checks of `parts` before training: a window in the test part
+    (`check_test_windows`), a season shorter than the training part (`check_season`);
+    `log` gets how many training windows gaps leave out."""
+    from forecast.panel import gap_windows
+
+    check_test_windows(forecaster, parts)
+    check_season(forecaster, parts)
+    train = parts.train if isinstance(parts.train, dict) else {"": parts.train}
+    lost = gap_windows(train, forecaster.lookback_, forecaster.horizon)
+    if lost and log:
+        log(f"gaps   {lost:,} training windows left out (they would span a gap)")
+
+
+def score(forecaster: Forecaster, parts: SplitParts) -> Report:
+    """The fitted forecaster's test report: each series' test span (`forecast.panel.test_rows`,
+    short series' included), MASE and Naive2 from its rows before it (`history_of`)."""
+    from forecast.panel import history_of, test_rows
+
+    return forecaster.evaluate(parts.test, test=test_rows(parts), history=history_of(parts))
+
+
+def _fit_resumable(forecaster: Forecaster, parts: SplitParts, run_dir: Path, out: Path) -> None:
+    """`forecaster.fit(parts)` with checkpoints in `run_dir`; a failed fit leaves nothing
+    behind to resume when no epoch finished or its weights are NaN.
+
+    Raises:
+        OutputError: naming `out`, when a checkpoint cannot be written (a full disk).
+    """
+    try:
+        forecaster.fit(parts, run_dir=run_dir)  # train and val parts, context included
+    except Exception as exc:
+        # No epoch finished (nothing to resume), or NaN weights (nothing worth resuming).
+        if isinstance(exc, TrainingError) or not any(run_dir.rglob("state.json")):
+            shutil.rmtree(run_dir, ignore_errors=True)
+        if files.is_write_failure(exc):  # a checkpoint on a full disk
+            why = (exc.strerror or str(exc)).lower()
+            raise OutputError(
+                f"out {out}: a training checkpoint could not be written ({why}); "
+                "free space, then run the same command again to resume",
+                setting="out",
+            ) from None
+        raise
 
 
 def _changes(parts: SplitParts) -> dict[str, Any] | None:
@@ -361,7 +523,8 @@ def evaluate_run(
     """Score a saved forecaster on `data`; returns it, the report and the `test` used.
 
     `test` is a fraction or row count at the end of the data, or a timestamp; by default the
-    test start recorded when the forecaster was trained (else the last 20%). A `test` that
+    test start recorded when the forecaster was trained (else the test fraction of
+    `forecast.settings.SPLIT`). A `test` that
     scores rows the model was trained or validated on warns (ForecastWarning), naming them.
     `log` gets what loading the data changed (`forecast.series.load_report`).
     """
@@ -371,7 +534,7 @@ def evaluate_run(
     forecaster = Forecaster.load(run_dir)
     split = read_metrics(run_dir).get("split") or {}
     if test is None:
-        test = split.get("evaluate_test") or 0.2
+        test = split.get("evaluate_test") or SPLIT[-1]
     series = forecaster.collection(data)
     for line in load_report(series) if log else []:
         log(line)
@@ -485,6 +648,3 @@ def _series_plots(folder: Path) -> list[str]:
 
     start, end = SERIES_PLOTS
     return [p.name for p in folder.glob(f"{start}*{end}")]
-
-
-# ---------------------------------------------------------------------- datasets, environment

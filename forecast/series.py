@@ -11,6 +11,7 @@ the columns and the frequency, so later stages need not be told again.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import warnings
@@ -252,31 +253,14 @@ def _cut_future(frame: pd.DataFrame, targets: list[str]) -> tuple[pd.DataFrame, 
     return frame.iloc[: known[-1] + 1], FutureRows.of(frame.iloc[known[-1] + 1 :])
 
 
-def load_series(
-    source: str | os.PathLike | pd.DataFrame,
-    time_col: str | None = None,
-    target: str | Sequence[str] | None = None,
-    covariates: str | Sequence[str] = (),
-    id_col: str | None = None,
-    freq: str | None = None,
-    fill: str | None = None,
-    sort: bool = False,
-    duplicates: str = "error",
-    tz: str | None = None,
-    sep: str | None = None,
-    decimal: str | None = None,
-    encoding: str | None = None,
-    future_rows: bool = False,
-    dayfirst: bool | None = None,
-    date_format: str | None = None,
-) -> pd.DataFrame | dict[str, pd.DataFrame]:
-    """Load a time series and check everything the models rely on.
+@dataclass(frozen=True)
+class LoadOptions:
+    """How `load_series` reads a source: every option it takes, declared once, with its
+    default. The command line's data options, a Forecaster's settings (`from_settings`) and
+    the dataset tables of `forecast batch` (`of`) become one `LoadOptions`, the one way into
+    `load_series`.
 
-    Args:
-        source: a CSV path (compressed too: .gz, .bz2, .zip, .xz, .zst), a Parquet file or
-            folder of `*.parquet` parts (the `parquet` extra), or a DataFrame (with a
-            `DatetimeIndex`, a time column, or a plain `RangeIndex` for step-indexed data).
-            From a file only the columns with a role are read when `target` is given.
+    Attributes:
         time_col: the time column; by default a `DatetimeIndex`, or a column named like
             `date`, `timestamp`, `time`, `month`, ..., or the one text column that holds
             only timestamps, or none (step-indexed); `attrs` records which and how.
@@ -302,6 +286,100 @@ def load_series(
         dayfirst: read `01-02-2020` as 1 February (True) or 2 January (False); by default
             decided from the values (`forecast.reading.read_dates`), said in the load report.
         date_format: the time column's strftime format (`"%d.%m.%Y %H:%M"`), read strictly.
+    """
+
+    time_col: str | None = None
+    target: str | Sequence[str] | None = None
+    covariates: str | Sequence[str] = ()
+    id_col: str | None = None
+    freq: str | None = None
+    fill: str | None = None
+    sort: bool = False
+    duplicates: str = "error"
+    tz: str | None = None
+    sep: str | None = None
+    decimal: str | None = None
+    encoding: str | None = None
+    future_rows: bool = False
+    dayfirst: bool | None = None
+    date_format: str | None = None
+
+    def __post_init__(self) -> None:  # lists (TOML, the command line) kept as tuples
+        for name in ("target", "covariates"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every option's name, in declared order."""
+        return tuple(field.name for field in dataclasses.fields(cls))
+
+    @classmethod
+    def of(cls, given: Mapping[str, Any], where: str = "") -> LoadOptions:
+        """The options in `given` (a TOML table's keys, keyword arguments), the rest default.
+
+        Raises:
+            ConfigError: for a key that is not a load option, listing them (`where` first).
+        """
+        for key in (k for k in given if k not in cls.names()):
+            raise ConfigError(
+                f"{where}unknown load option `{key}`; load options are: {', '.join(cls.names())}"
+            )
+        return cls(**given)
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], **given: Any) -> LoadOptions:
+        """The options a Forecaster's settings (`get_params()`) load with: its `time_col`,
+        `id_col`, `freq`, `fill`, `target`, `covariates` and `future_covariates` (both read
+        as covariates) and its `load_options` (`EXTRA`); `given` laid over them."""
+        covariates = _names(settings.get("covariates")) + _names(settings.get("future_covariates"))
+        own = {k: settings.get(k) for k in ("time_col", "id_col", "freq", "fill", "target")}
+        return cls.of({**own, "covariates": covariates, **(settings.get("load_options") or {}),
+                       **given})  # fmt: skip
+
+    def extra(self) -> dict[str, Any]:
+        """The options of `EXTRA` that differ from their default: a Forecaster's
+        `load_options` setting (its other settings hold the rest)."""
+        default = LoadOptions()
+        return {k: getattr(self, k) for k in EXTRA if getattr(self, k) != getattr(default, k)}
+
+    def replace(self, **changes: Any) -> LoadOptions:
+        """These options with `changes` (load option names) laid over them."""
+        return self.of({**self.kwargs(), **changes})
+
+    def kwargs(self) -> dict[str, Any]:
+        """The options as `load_series` keyword arguments."""
+        return {name: getattr(self, name) for name in self.names()}
+
+    def load(self, source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame | Collection:
+        """`load_series(source, self)`."""
+        return load_series(source, self)
+
+
+# The options a Forecaster keeps in its `load_options` setting (its own settings hold the rest).
+EXTRA = ("sort", "duplicates", "tz", "sep", "decimal", "encoding", "dayfirst", "date_format")
+
+
+def load_series(
+    source: str | os.PathLike | pd.DataFrame,
+    options: LoadOptions | None = None,
+    **given: Any,
+) -> pd.DataFrame | dict[str, pd.DataFrame]:
+    """Load a time series and check everything the models rely on.
+
+    Args:
+        source: a CSV path (compressed too: .gz, .bz2, .zip, .xz, .zst), a Parquet file or
+            folder of `*.parquet` parts (the `parquet` extra), or a DataFrame (with a
+            `DatetimeIndex`, a time column, or a plain `RangeIndex` for step-indexed data).
+            From a file only the columns with a role are read when `target` is given.
+        options: how to read it (`LoadOptions`); default every option's default.
+        **given: options by name, laid over `options` (`LoadOptions`' attributes:
+            time_col, target, covariates, id_col, freq, fill, sort, duplicates, tz, sep,
+            decimal, encoding, future_rows, dayfirst, date_format).
+
+    Example:
+        >>> series = load_series("data/synthetic_daily.csv", fill="interpolate")
 
     Returns:
         A DataFrame `(length, n_targets + n_covariates)` indexed by time, targets first, all
@@ -312,8 +390,17 @@ def load_series(
 
     Raises:
         DataError: for every problem in the data, with what was found and how to fix it.
-        ConfigError: for invalid arguments (unknown fill, a column both target and covariate).
+        ConfigError: for invalid arguments (unknown fill, a column both target and covariate,
+            a name that is not a load option).
     """
+    o = LoadOptions.of(given) if options is None else options.replace(**given)
+    time_col, target, covariates, id_col, freq, fill = (
+        o.time_col, o.target, o.covariates, o.id_col, o.freq, o.fill
+    )  # fmt: skip
+    sort, duplicates, tz, future_rows = o.sort, o.duplicates, o.tz, o.future_rows
+    sep, decimal, encoding, dayfirst, date_format = (
+        o.sep, o.decimal, o.encoding, o.dayfirst, o.date_format
+    )  # fmt: skip
     if fill is not None:
         fill = check_choice("fill", fill, FILLS)
     check_choice("duplicates", duplicates, DUPLICATES)
@@ -569,18 +656,6 @@ def _time_report(load: Mapping[str, Any], frame: pd.DataFrame) -> list[str]:
     kind = "step numbers" if not isinstance(frame.index, pd.DatetimeIndex) else "timestamps"
     where = f", read as UTC and shown in {zone}" if zone else ""
     return [f"time: column {col!r}{how}, {kind}{where}"]
-
-
-def check_length(
-    series: Mapping[str, pd.DataFrame], need: int, what: str, why: str, fix: str
-) -> None:
-    """Raise DataError when a series of `series` has fewer than `need` rows: "{what} has n
-    rows but {why} {need}; {fix}" (e.g. why="lookback + horizon =")."""
-    for key, frame in series.items():
-        if len(frame) < need:
-            raise DataError(
-                f"{series_label(key)}{what} has {len(frame)} rows but {why} {need}; {fix}"
-            )
 
 
 def check_forecast_rows(frame: pd.DataFrame, lookback: int, n_targets: int) -> None:

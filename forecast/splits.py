@@ -148,7 +148,8 @@ def format_stamp(value: Any) -> str:
 
 
 def parse_fractions(value: str | Sequence[float], name: str = "fractions") -> tuple[float, ...]:
-    """Check `(train, val, test)` fractions, given as numbers or as text like "0.6,0.2,0.2".
+    """Check `(train, val, test)` fractions, given as numbers or as text like "0.6,0.2,0.2"
+    (`forecast.settings.SPLIT`).
 
     Each lies in [0, 1], they sum to 1, and train and test are above 0 (val 0: no validation).
 
@@ -163,8 +164,8 @@ def parse_fractions(value: str | Sequence[float], name: str = "fractions") -> tu
     ok = len(parts) == 3 and all(0 <= v <= 1 for v in parts) and abs(sum(parts) - 1) < 1e-6
     if not ok or parts[0] <= 0 or parts[2] <= 0:
         raise ConfigError(
-            f"{name} must be three fractions like 0.6,0.2,0.2 summing to 1 (train and test "
-            f"above 0), got {text!r}",
+            f"{name} must be three fractions like {','.join(f'{x:g}' for x in SPLIT)} summing "
+            f"to 1 (train and test above 0), got {text!r}",
             setting=name,
         )
     return parts

@@ -27,7 +27,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from forecast.errors import ConfigError, DataError, check_positive_int
-from forecast.gaps import complete_windows
+from forecast.gaps import check_window_fits, complete_windows
 
 Cols = int | slice | Sequence[int] | None
 
@@ -114,11 +114,7 @@ def make_windows(
     stride = check_positive_int("stride", stride)
     arr = _as_2d(values)
     length, n_features = arr.shape
-    if length < lookback + horizon:
-        raise DataError(
-            f"series has {length} rows but lookback + horizon = {lookback + horizon}; "
-            "use a shorter lookback or horizon, or a longer series"
-        )
+    check_window_fits(length, lookback, horizon)
     all_cols = slice(None)
     inputs = _as_slice(input_cols, n_features, all_cols)
     targets = _as_slice(target_cols, n_features, all_cols)
@@ -226,12 +222,12 @@ class WindowFeeder(keras.utils.PyDataset):
             skips.append(skip)
             counts.append(count)
             chosen.append(numbers)
-        if sum(counts) == 0:
-            raise DataError(
-                f"no window fits: every series is shorter than lookback + horizon = "
-                f"{self.lookback + self.horizon} rows (or first_target skips every window, or "
-                "every window spans a gap); shorten lookback or horizon"
+        if sum(counts) == 0:  # the rows from the first target's inputs on, in the longest
+            rows = max(
+                len(a) - max(int(f) - self.lookback, 0) for a, f in zip(arrays, firsts, strict=True)
             )
+            check_window_fits(rows, self.lookback, self.horizon, "the longest series")
+            check_window_fits(rows, self.lookback, self.horizon, "", windows=0)  # gaps
         self.skipped_series = sum(1 for X in self._X if len(X) == 0)
         # Window g of the epoch is window `g - cum[k] + skip[k]` of series k, cum[k] <= g <
         # cum[k + 1] (with gaps: `_numbers[g]`): one index per window is kept (int32 when it

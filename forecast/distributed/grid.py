@@ -46,7 +46,6 @@ from typing import Any
 
 from forecast.errors import ConfigError, DataError, check_choice, check_positive_int
 from forecast.files import check_writable_folder, write_output, write_text_output
-from forecast.settings import SPLIT
 
 ENGINES = ("local", "ray")
 # `forecast tune --search`: who draws trials 1.. (forecast.distributed.tuning); declared here,
@@ -101,12 +100,10 @@ def check_config(config: dict[str, Any]) -> None:
     Raises:
         ConfigError: naming the table and key (setting "config").
     """
-    import inspect
-
     from forecast.forecaster import Forecaster
-    from forecast.series import load_series
+    from forecast.series import LoadOptions
 
-    loads = set(inspect.signature(load_series).parameters) - {"source"}
+    loads = set(LoadOptions.names())
     for key in ("models", "seeds", "datasets"):
         if not isinstance(config.get(key), list) or not config[key]:
             raise ConfigError(f"the config needs a non-empty list `{key}`")
@@ -180,7 +177,7 @@ def grid(config: dict[str, Any]) -> list[dict[str, Any]]:
                             "horizon": horizon,
                             "model": model,
                             "seed": seed,
-                            "split": config.get("split", list(SPLIT)),
+                            "split": config.get("split"),  # None: SplitSpec's
                             "sizes": [data.get("test_size"), data.get("val_size")],
                             "train": config.get("train", {}),
                             "model_options": config.get("model_options", {}).get(model, {}),
@@ -213,23 +210,22 @@ def run_cell(cell: dict[str, Any]) -> dict[str, Any]:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notes between cells
     import keras
 
+    from forecast import runs
     from forecast.forecaster import Forecaster
-    from forecast.panel import history_of
-    from forecast.series import load_series
-    from forecast.splits import SplitSpec, split_series
+    from forecast.series import LoadOptions
+    from forecast.splits import SplitSpec
 
     began = time.perf_counter()
-    series = load_series(cell["path"], **cell["load"])  # with `id_col`: many series
+    options = LoadOptions.of(cell["load"])  # with `id_col`: many series
+    series = runs.load_data(cell["path"], options, cell["lookback"], cell["horizon"])
     test_size, val_size = cell.get("sizes") or (None, None)
     spec = SplitSpec(test_size=test_size, val_size=val_size) if test_size else None
-    spec = spec or SplitSpec(tuple(cell["split"]))
-    parts = split_series(series, spec, context=cell["lookback"])
+    spec = spec or SplitSpec(tuple(cell["split"]) if cell.get("split") else None)
     forecaster = Forecaster(
         model=cell["model"], lookback=cell["lookback"], horizon=cell["horizon"],
         seed=cell["seed"], model_options=cell["model_options"], verbose=0, **cell["train"],
     )  # fmt: skip
-    forecaster.fit(parts)  # one global model for many series
-    report = forecaster.evaluate(parts.test, history=history_of(parts))
+    report = runs.train(forecaster, series, spec).report  # THE train workflow, in memory
     overall = report.overall()
     target = overall.index.get_level_values("target")[0]  # the first target
     scores = overall.loc[target]

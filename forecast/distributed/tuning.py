@@ -3,8 +3,8 @@
 `tune(forecaster, series, spec, out)` tries `trials` configurations of the search space around
 `forecaster`'s settings, each trained on the train part and scored on the validation part, the
 validation MAE in original units as the objective; the test part is never seen by a trial. The
-winner is then trained once more the normal way (`forecast.runs.train_and_save`: early
-stopping, crash resume), its test part scored once, and saved as a run folder that
+winner is then trained once more the normal way (`forecast.runs.train`: early stopping,
+crash resume), its test part scored once, and saved as a run folder that
 `forecast evaluate` and `Forecaster.load` read, with the search table beside its files
 (`<out>/search.csv`).
 
@@ -258,8 +258,7 @@ def tune(
     table = pd.DataFrame(rows).sort_values(["val_MAE", "trial"]).reset_index(drop=True)
     winner = configs[int(table.loc[0, "trial"])]
     best = Forecaster(**{**trial_settings(base, winner), "verbose": 0})
-    parts = split_series(series, spec, context=best.lookback)
-    result = runs.train_and_save(best, parts, out, data=data)
+    result = runs.train(best, series, spec, out, data=data)  # THE train workflow
     write_output(Path(out) / "search.csv", lambda tmp: table.to_csv(tmp, index=False))
     default = float(table.loc[table["trial"] == 0, "val_MAE"].iloc[0])
     seconds = time.perf_counter() - began
