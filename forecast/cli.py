@@ -259,7 +259,8 @@ def _series(
     changed, and refuse data too short for one window. Keras is not imported: a data error is
     reported before the backend starts (`_forecaster` and `backends.start_backend` come
     after)."""
-    from forecast.series import SINGLE, check_length
+    from forecast.series import check_length
+    from forecast.series_set import keyed
 
     backends.select_device(opts.device)
     series = _load(
@@ -269,7 +270,7 @@ def _series(
     )  # fmt: skip
     for line in tables.load_lines(series, time=not quiet):
         say(line)
-    frames = series if isinstance(series, dict) else {SINGLE: series}
+    frames = keyed(series)
     need = (lookback if isinstance(lookback, int) else 1) + opts.horizon  # "auto": 1 and up
     fix = "it is too short: give more rows, or a shorter lookback or horizon"
     if len(frames) == 1 or all(len(f) < need for f in frames.values()):  # else: fallbacks
@@ -364,8 +365,10 @@ def train(
             given["verbose"] = _verbosity(quiet)
             forecaster, series = runs.continue_from(from_run, opts.data, given)
             wanted = forecaster.lookback_
-        ids = _names(plot_series) or None
-        for key in (k for k in ids or [] if not isinstance(series, dict) or k not in series):
+        from forecast.series_set import keyed
+
+        ids, frames = _names(plot_series) or None, keyed(series)
+        for key in (k for k in ids or [] if frames.lone or k not in frames):
             raise ConfigError(f"--series {key!r} is not a series id of the data (see --id-col)")
         _train(opts, forecaster, series, wanted, spec, out, (plots, ids), quiet)
 
@@ -495,7 +498,7 @@ def predict(
         (_stdout if out is None else _stderr)(line)
     with _warnings_as_lines():
         preds = forecaster.predict(series, levels=levels)
-    if isinstance(preds, dict):
+    if not series.lone:  # {id: frame}
         by = {k: v.attrs.get("method", "model") for k, v in preds.items()}
         for k in [k for k, m in by.items() if m != "model"][:1]:  # say so, on stderr
             typer.echo(f"{sum(m != 'model' for m in by.values())} of {len(by)} series forecast "
@@ -555,7 +558,9 @@ def backtest(
     console.print(f"backtest of {opts.data}: mean over {folds} folds ({mode})", soft_wrap=True)
     for table in tables.metrics_tables(result.summary, opts.model):
         console.print(table)
-    frame = next(iter(series.values())) if isinstance(series, dict) else series
+    from forecast.series_set import keyed
+
+    frame = next(iter(keyed(series).values()))
     first = result.folds.iloc[0]
     size = frame.index.get_loc(first["test_end"]) - frame.index.get_loc(first["test_start"]) + 1
     console.print(tables.folds_table(result.folds, mode, size))

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from forecast import files, seasons
 from forecast.errors import ConfigError, DataError, ForecastWarning, OutputError, TrainingError
-from forecast.series import load_report, series_label
+from forecast.series import load_report
+from forecast.series_set import keyed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -115,11 +116,10 @@ def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
     collection (a series short in any part is forecast by its fallback,
     `forecast.panel.fallback_method`, as the model leaves it out of training)."""
     from forecast.gaps import complete_origins
-    from forecast.series import SINGLE, series_label
 
     need = forecaster.lookback_ + forecaster.horizon
-    tests = parts.test if isinstance(parts.test, dict) else {SINGLE: parts.test}
-    starts = parts.test_start if isinstance(parts.test, dict) else {SINGLE: parts.test_start}
+    cut = parts.sets()
+    tests, starts = cut.test, cut.test_start
     windows = {  # inside gap-free segments only (forecast.gaps)
         k: len(complete_origins(f.to_numpy(), starts[k], forecaster.lookback_, forecaster.horizon))
         for k, f in tests.items()
@@ -129,13 +129,13 @@ def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
     for key, frame in tests.items():
         if len(frame) < need:
             raise DataError(
-                f"{series_label(key)}the test part has {len(frame)} rows with its context, but "
+                f"{tests.label(key)}the test part has {len(frame)} rows with its context, but "
                 f"one window needs lookback + horizon = {need}; give the test part more rows "
                 "(e.g. --split 0.6,0.2,0.2) or use a shorter lookback or horizon"
             )
         if not windows[key]:
             raise DataError(
-                f"{series_label(key)}every window of the test part spans a gap (missing "
+                f"{tests.label(key)}every window of the test part spans a gap (missing "
                 f"values left by fill='drop'); give a test part with {need} rows in a row "
                 "without a gap, or use a shorter lookback or horizon"
             )
@@ -145,7 +145,7 @@ def check_season(forecaster: Forecaster, parts: SplitParts) -> None:
     """Raise ConfigError before training when a given season (`forecast.seasons.parse`) is at
     least as long as every series' training part: seasonal naive and the MASE scale would
     silently be naive's."""
-    trains = parts.train if isinstance(parts.train, dict) else {"": parts.train}
+    trains = parts.sets().train
     longest = max(len(frame) for frame in trains.values())
     for season in (s for s in seasons.parse(forecaster.season) or () if s >= longest):
         raise ConfigError(
@@ -199,7 +199,7 @@ def continue_from(
         raise DataError(
             f"{data} does not fit the run {run} (columns {f.columns_}): {exc}{hint}"
         ) from exc
-    first = next(iter(series.values())) if isinstance(series, dict) else series
+    first = next(iter(keyed(series).values()))
     freq = first.attrs.get("forecast", {}).get("freq")
     if freq != f.freq_:
         raise DataError(
@@ -279,7 +279,7 @@ def train_and_save(
         check_season(forecaster, parts)
         from forecast.panel import gap_windows
 
-        train = parts.train if isinstance(parts.train, dict) else {"": parts.train}
+        train = parts.sets().train
         lost = gap_windows(train, forecaster.lookback_, forecaster.horizon)
         if lost and log:
             log(f"gaps   {lost:,} training windows left out (they would span a gap)")
@@ -330,10 +330,10 @@ def train_and_save(
 def _changes(parts: SplitParts) -> dict[str, Any] | None:
     """Every place loading merged, filled or dropped (`forecast.reading.Changes.to_dict`), from
     the parts' `attrs["load"]`; per series for a collection; None when not loaded from data."""
-    frames = parts.train if isinstance(parts.train, dict) else {"": parts.train}
+    frames = parts.sets().train
     found = {k: (f.attrs.get("load") or {}).get("changes") for k, f in frames.items()}
     record = {k: c.to_dict() for k, c in found.items() if c is not None}
-    return record.get("", None) if list(frames) == [""] else record or None
+    return next(iter(record.values()), None) if frames.lone else record or None
 
 
 def _kept_fit(forecaster: Forecaster, fitted: Path, log: Callable[[str], None] | None) -> bool:
@@ -380,7 +380,7 @@ def evaluate_run(
         spans = split.get("series", {}).get(key, {}) if "series" in split else split
         note = seen_rows_note(frame, test, forecaster.lookback_, spans)
         if note:
-            warnings.warn(series_label(key) + note, ForecastWarning, stacklevel=2)
+            warnings.warn(series.label(key) + note, ForecastWarning, stacklevel=2)
     return forecaster, forecaster.evaluate(series, test=test), test
 
 
@@ -439,8 +439,9 @@ def save_plots(
     folder = Path(out)
     from forecast.artifacts import SERIES_PLOTS
 
-    if isinstance(series, dict):
-        keys = list(series_ids or list(series)[:PLOT_SERIES])
+    frames = keyed(series)
+    if not frames.lone:
+        keys = list(series_ids or list(frames)[:PLOT_SERIES])
         names = [f"{SERIES_PLOTS[0]}{name}{SERIES_PLOTS[1]}" for name in _file_names(keys)]
     else:
         keys, names = [None], ["forecast.png"]
@@ -456,7 +457,7 @@ def save_plots(
             )
     files.atomic_write(written[-1], lambda tmp: plot_history(forecaster.history_, tmp))
     if forecaster.model == "attention":
-        frame = next(iter(series.values())) if isinstance(series, dict) else series
+        frame = next(iter(frames.values()))
         written.append(folder / "attention.png")
         weights = forecaster.attention(frame)
         files.atomic_write(written[-1], lambda tmp: plot_attention(weights, tmp))
