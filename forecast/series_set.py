@@ -17,7 +17,15 @@ get. pandas only: every stage may use it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    ValuesView,
+)
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,6 +96,18 @@ class SeriesSet(Mapping[str, pd.DataFrame]):
 
     def __len__(self) -> int:
         return len(self._frames)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._frames
+
+    def keys(self) -> KeysView[str]:  # the dict's own read-only views: no per-item lookup
+        return self._frames.keys()
+
+    def values(self) -> ValuesView[pd.DataFrame]:
+        return self._frames.values()
+
+    def items(self) -> ItemsView[str, pd.DataFrame]:
+        return self._frames.items()
 
     def __repr__(self) -> str:
         kind = "lone series" if self.lone else f"{len(self)} series"
