@@ -470,6 +470,9 @@ def as_collection(
     wanted = (_names(target), _names(covariates))
     order = functools.partial(_ordered, wanted=wanted, fitted=fitted)
     if isinstance(series, Mapping):
+        if all(isinstance(v, pd.DataFrame) and _roles_match(v, *wanted, fitted)
+               for v in series.values()):  # fmt: skip
+            return keyed(series).map(order)  # validated frames: one pass, no reload
         frames, future = {}, {}
         for key, value in series.items():
             got = as_collection(
