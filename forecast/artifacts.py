@@ -149,7 +149,7 @@ def read_config(path: str | os.PathLike) -> dict[str, Any]:
         raise ArtifactError(
             f"{path} is not valid JSON ({exc}); restore it or re-train and save"
         ) from exc
-    if not isinstance(config, dict):
+    if not isinstance(config, Mapping):
         raise ArtifactError(f"{path} does not hold a JSON object; restore it or re-train and save")
     if "format_version" not in config:
         raise ArtifactError(f"{path} lacks format_version; restore it or re-train and save")

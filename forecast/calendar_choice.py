@@ -25,7 +25,8 @@ from forecast.competition import m4_season
 from forecast.known_future import CalendarChoice
 from forecast.linear import calendar_scores
 from forecast.scaling import PanelScaler
-from forecast.series import SINGLE, series_info
+from forecast.series import series_info
+from forecast.series_set import SeriesSet
 
 DAYS_PER_YEAR = 365.25
 
@@ -36,7 +37,7 @@ def choose(
     val: Any,
     lookback: int,
     horizon: int,
-    collect: Callable[[Any], dict[str, pd.DataFrame]],
+    collect: Callable[[Any], SeriesSet],
     season: Any,
     scaler: str,
     series_scaling: str,
@@ -56,7 +57,7 @@ def choose(
     """
     if setting == "none":
         return None
-    _, train, held, starts = panel.fit_parts(series, val, lookback, horizon, collect, SINGLE)
+    _, train, held, starts = panel.fit_parts(series, val, lookback, horizon, collect)
     first = next(iter(train.values()))
     if not isinstance(first.index, pd.DatetimeIndex):
         if setting == "on":  # the one error of calendar features without timestamps
@@ -73,7 +74,7 @@ def choose(
     return choice
 
 
-def training_years(train: dict[str, pd.DataFrame]) -> float:
+def training_years(train: SeriesSet) -> float:
     """The longest training part's time span in years (0 without timestamps)."""
     spans = [
         (f.index[-1] - f.index[0]).days / DAYS_PER_YEAR
@@ -85,8 +86,8 @@ def training_years(train: dict[str, pd.DataFrame]) -> float:
 
 def _scores(
     scaler: PanelScaler,
-    train: dict[str, pd.DataFrame],
-    held: dict[str, pd.DataFrame],
+    train: SeriesSet,
+    held: SeriesSet,
     starts: dict[str, int],
     features: tuple[str, ...],
     lookback: int,

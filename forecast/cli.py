@@ -355,8 +355,10 @@ def train(
             given["verbose"] = _verbosity(quiet)
             forecaster, series = runs.continue_from(from_run, opts.data, given)
             wanted = forecaster.lookback_
-        ids = _names(plot_series) or None
-        for key in (k for k in ids or [] if not isinstance(series, dict) or k not in series):
+        from forecast.series_set import keyed
+
+        ids, frames = _names(plot_series) or None, keyed(series)
+        for key in (k for k in ids or [] if frames.lone or k not in frames):
             raise ConfigError(f"--series {key!r} is not a series id of the data (see --id-col)")
         candidates = wanted if isinstance(wanted, list) else None
         _train(opts, forecaster, series, spec, out, (candidates, plots, ids), quiet)
@@ -469,7 +471,7 @@ def predict(
         (_stdout if out is None else _stderr)(line)
     with _warnings_as_lines():
         preds = forecaster.predict(series, levels=levels)
-    if isinstance(preds, dict):
+    if not series.lone:  # {id: frame}
         by = {k: v.attrs.get("method", "model") for k, v in preds.items()}
         for k in [k for k, m in by.items() if m != "model"][:1]:  # say so, on stderr
             typer.echo(f"{sum(m != 'model' for m in by.values())} of {len(by)} series forecast "
@@ -529,7 +531,9 @@ def backtest(
     console.print(f"backtest of {opts.data}: mean over {folds} folds ({mode})", soft_wrap=True)
     for table in tables.metrics_tables(result.summary, opts.model):
         console.print(table)
-    frame = next(iter(series.values())) if isinstance(series, dict) else series
+    from forecast.series_set import keyed
+
+    frame = next(iter(keyed(series).values()))
     first = result.folds.iloc[0]
     size = frame.index.get_loc(first["test_end"]) - frame.index.get_loc(first["test_start"]) + 1
     console.print(tables.folds_table(result.folds, mode, size))

@@ -24,6 +24,7 @@ import pandas as pd
 
 from forecast import seasons
 from forecast.errors import DataError, check_choice, check_positive_int
+from forecast.series_set import SeriesSet
 
 METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 BASELINES = ("naive", "seasonal_naive", "mean")
@@ -449,10 +450,10 @@ class BacktestResult:
 
 
 def run_backtest(
-    data: Mapping[str, pd.DataFrame],
+    data: SeriesSet,
     plan: Sequence[Fold],
     lookback: int,
-    fit: Callable[[dict[str, pd.DataFrame]], Any],
+    fit: Callable[[SeriesSet], Any],
     refit_every: int = 1,
     keep_models: bool = False,
 ) -> BacktestResult:
@@ -460,10 +461,11 @@ def run_backtest(
     the first only), score the next block with `model.evaluate(span, test=size)`.
 
     Args:
-        data: `{id: frame}`; every series is cut at the same rows.
+        data: the series; every series is cut at the same rows.
         plan: from `backtest_folds`.
         lookback: rows of context given before each test block.
-        fit: trains a new model on `{id: training rows}` and returns it.
+        fit: trains a new model on the training rows (a `SeriesSet` like `data`) and
+            returns it.
         keep_models: keep each fold's model on the result.
     """
     rows, model, models, interval_rows = [], None, [], []
@@ -471,10 +473,10 @@ def run_backtest(
     for fold in plan:
         refit = model is None or (refit_every > 0 and (fold.number - 1) % refit_every == 0)
         if refit:
-            model = fit({key: f.iloc[fold.train_start : fold.cut] for key, f in data.items()})
+            model = fit(data.map(lambda f, fold=fold: f.iloc[fold.train_start : fold.cut]))
         models.append(model)
         end = fold.cut + fold.size
-        span = {key: f.iloc[fold.cut - lookback : end] for key, f in data.items()}
+        span = data.map(lambda f, fold=fold, end=end: f.iloc[fold.cut - lookback : end])
         report = model.evaluate(span, test=fold.size)
         dates = {
             "fold": fold.number,

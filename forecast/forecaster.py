@@ -1,7 +1,8 @@
 """`Forecaster`: the one object most users touch — fit, predict, evaluate, backtest, save.
 
 It runs short workflows over the pipeline's modules: `series.as_collection` (one series or
-many) → `splits` (THE split) → `SeriesScaler` fitted on the training part → `linear`
+many, as one `series_set.SeriesSet`; results unwrapped back to a frame or `{id: frame}`) →
+`splits` (THE split) → `SeriesScaler` fitted on the training part → `linear`
 (the baseline the model starts from) → a `models` builder → `training.fit` → predictions
 turned back into original units and scored by `evaluation` beside the baselines. Its state
 schema is `get_config()` / `from_config()`; `artifacts` writes and reads the files.
@@ -33,7 +34,7 @@ import forecast.seasons as seasons
 from forecast import artifacts, backends, bands, intervals, lookback, models, panel, state, training
 from forecast import quantiles as quantile_heads
 from forecast.competition import m4_season
-from forecast.errors import ConfigError, DataError, ForecastWarning, check_positive_int
+from forecast.errors import ConfigError, ForecastWarning, check_positive_int
 from forecast.evaluation import (
     BacktestResult,
     Report,
@@ -49,15 +50,13 @@ from forecast.known_future import CalendarChoice
 from forecast.linear import LinearBaseline, LookbackChoice, lookback_candidates
 from forecast.scaling import SeriesScaler, check_series_scaling
 from forecast.series import (
-    SINGLE,
-    Collection,
     LoadOptions,
     as_collection,
     check_forecast_rows,
     future_index,
     series_info,
-    series_label,
 )
+from forecast.series_set import SeriesSet
 from forecast.settings import DEFAULTS, Settings
 from forecast.splits import SplitParts, SplitSpec
 from forecast.state import FittedState
@@ -317,9 +316,9 @@ class Forecaster(Settings):
             raise ConfigError("this Forecaster is not fitted yet; call fit(series) or load(dir)")
 
     # ----------------------------------------------------------------- data
-    def collection(self, series: Any, calendar: Sequence[str] | None = None) -> Collection:
-        """`series` as this forecaster reads it: `{id: frame}` (a lone series keyed
-        `forecast.series.SINGLE`), targets first, in the fitted columns once fitted.
+    def collection(self, series: Any, calendar: Sequence[str] | None = None) -> SeriesSet:
+        """`series` as this forecaster reads it: a `forecast.series_set.SeriesSet` (a lone
+        series flagged `lone`), targets first, in the fitted columns once fitted.
         `calendar`: the calendar features to build (`fit` gives its choice's); default those
         of the fitted state (none before fit)."""
         fitted = self.is_fitted
@@ -335,7 +334,7 @@ class Forecaster(Settings):
             calendar = known_future.building(
                 self.calendar_ if fitted else None, self.calendar_choice_
             )
-        return {k: known_future.with_calendar(f, calendar, self.holidays) for k, f in data.items()}
+        return data.map(lambda frame: known_future.with_calendar(frame, calendar, self.holidays))
 
     def ahead_rows(self) -> int:
         """Horizon rows in the model's input window: `horizon` with known-future inputs."""
@@ -437,7 +436,7 @@ class Forecaster(Settings):
             features = choice.features if choice else ()
             collect = functools.partial(self.collection, calendar=features)
         data, train, held, starts = panel.fit_parts(
-            series, val, self.lookback_, self.horizon, collect, SINGLE,
+            series, val, self.lookback_, self.horizon, collect,
             origins=panel.origins_wanted(self.val_origins, self.horizon),
         )  # fmt: skip
         kept, short = panel.trainable(train, self.lookback_ + self.horizon)
@@ -445,8 +444,8 @@ class Forecaster(Settings):
             rows = max(len(frame) for frame in train.values())
             check_window_fits(rows, self.lookback_, self.horizon, "the longest training part")
         rows = self.train_rows and self.train_rows + self.lookback_  # the recent windows only
-        train = {k: train[k].iloc[-rows:] if rows else train[k] for k in kept}  # short: fallback
-        held = {k: held[k] for k in kept if k in held}
+        train = train.only(kept).map(lambda f: f.iloc[-rows:] if rows else f)  # short: fallback
+        held = held.only(k for k in kept if k in held)
         if first:
             self.state_ = FittedState.learn(
                 train, self.lookback_, self.horizon, scaler=self.scaler,
@@ -547,7 +546,7 @@ class Forecaster(Settings):
             return None
         return panel.fallback_method(rows, self.lookback_, self.season_, self.linear_.is_fitted)
 
-    def window_spans(self, data: Collection, start: Any) -> dict[str, panel.Span]:
+    def window_spans(self, data: SeriesSet, start: Any) -> dict[str, panel.Span]:
         """`forecast.panel.window_spans` of this forecaster: every window's forecasts, the
         model's from ONE batched prediction over every series; the guard's choice applied
         (`forecast.guard.Guard.apply`: the method then names the baseline)."""
@@ -562,13 +561,14 @@ class Forecaster(Settings):
     def _predict(self, windows: Any) -> np.ndarray:
         return panel.model_output(self.model_, windows)  # the same whatever the batch
 
-    def _with_future(self, frame: pd.DataFrame, key: str) -> pd.DataFrame:
-        """`frame`, then (with known-future inputs) the `horizon` rows a forecast reads
-        (`forecast.known_future.future_frame`)."""
+    def _with_future(self, data: SeriesSet, key: str) -> pd.DataFrame:
+        """Series `key` of `data`, then (with known-future inputs) the `horizon` rows a
+        forecast reads (`forecast.known_future.future_frame`, from `data.future`)."""
         if not self.n_future_:
-            return frame
+            return data[key]
         known = self.future_covariates, known_future.features_of(self.calendar_), self.holidays
-        return known_future.extended(frame, self.horizon, self.freq_, *known, series_label(key))
+        return known_future.extended(data[key], self.horizon, self.freq_, data.future.get(key),
+                                     *known, data.label(key))  # fmt: skip
 
     def predict(self, series: Any, levels: Any = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
         """Forecast the `horizon` steps after the end of `series` (every series of a
@@ -594,15 +594,12 @@ class Forecaster(Settings):
         levels, data = self.check_levels(levels), self.collection(series)
         for note in self.calibration_.notes(levels) if levels and self.calibration_ else []:
             warnings.warn(note, ForecastWarning, stacklevel=2)  # as `train` says it
-        if list(data) == [SINGLE] and len(data[SINGLE]) < self.lookback_:
-            need = f"predict needs the last lookback = {self.lookback_} rows"
-            raise DataError(f"{need}, got {len(data[SINGLE])}")
         rows = panel.input_rows(data, self.lookback_)  # the rows after a series' last gap
         methods = {k: self._fallback(k, rows[k]) for k in data}
         for key in (k for k, m in methods.items() if m is None):
             check_forecast_rows(data[key], self.lookback_, self.n_targets_)
-        arrays = {k: self.scaler_.transform(self._with_future(f, k), key=k)
-                  for k, f in data.items() if not methods[k]}  # fmt: skip
+        arrays = {k: self.scaler_.transform(self._with_future(data, k), key=k)
+                  for k in data if not methods[k]}  # fmt: skip
         steps = self.lookback_ + self.ahead_rows()
         scaled = self._predict(panel.last_windows(arrays, steps)) if arrays else []
         predicted = dict(zip(arrays, scaled, strict=True))
@@ -626,7 +623,7 @@ class Forecaster(Settings):
             out[key] = pd.DataFrame(values[0], index, names)
             out[key] = out[key].assign(**extra) if extra else out[key]  # assign copies
             out[key].attrs["method"] = by
-        return out[SINGLE] if list(out) == [SINGLE] else out
+        return data.with_frames(out).unwrap()  # a lone series' frame, else {id: frame}
 
     def predict_windows(
         self, series: Any, start: Any = None, baselines: bool = False, levels: Any = None
@@ -655,7 +652,7 @@ class Forecaster(Settings):
                 )
                 extra.update(intervals.bound_columns(bounds))
             tidy = tidy_forecasts(data[key].index, origins, preds, actual, self.columns_, extra)
-            if key != SINGLE:
+            if not data.lone:
                 tidy.insert(0, "series", key)
             frames.append(tidy)
         return pd.concat(frames, ignore_index=True)
@@ -701,7 +698,7 @@ class Forecaster(Settings):
         return report
 
     def _baselines(
-        self, frame: pd.DataFrame, origins: np.ndarray, key: str = SINGLE
+        self, frame: pd.DataFrame, origins: np.ndarray, key: str
     ) -> dict[str, np.ndarray]:
         """Every baseline's forecasts, in original units, `(n, horizon, n_targets)`, for the
         windows of one series whose first target rows are `origins` (the mean over the input

@@ -4,7 +4,8 @@ Three sources, all read by the model over the horizon (not only over the lookbac
 
 - `future_covariates`: columns of the data (planned events, weather forecasts, prices). To
   forecast, the data holds them for the next `horizon` rows after the last target value
-  (rows with the target empty: `load_series(future_rows=True)` keeps them aside).
+  (rows with the target empty: `load_series(future_rows=True)` keeps them aside; inside
+  the package they travel as `SeriesSet.future`, handed to `extended` / `future_frame`).
 - the calendar: hour-of-day, day-of-week and day-of-year as sin/cos pairs, only those that
   vary at the data's frequency (`calendar_columns`), in the data's local time; never day of
   year from training parts shorter than `YEARDAY_YEARS` (2) years (`allowed`).
@@ -32,6 +33,7 @@ import pandas as pd
 
 from forecast.errors import ConfigError, DataError, check_choice
 from forecast.series import future_index
+from forecast.series_set import FutureRows
 from forecast.settings import choices
 
 CALENDARS = choices("calendar")  # calendar= / --calendar (`forecast.settings`)
@@ -322,6 +324,7 @@ def with_calendar(
 def future_frame(
     frame: pd.DataFrame,
     index: pd.Index,
+    future: FutureRows | None,
     future_covariates: Sequence[str],
     calendar: str | Sequence[str],
     holidays: str | None,
@@ -329,12 +332,13 @@ def future_frame(
 ) -> pd.DataFrame:
     """The `horizon` rows after `frame` a forecast reads: every column of `frame`, the
     targets and past covariates empty (NaN: the model never reads them), the future
-    covariates from the data's rows after its last target value (`attrs["future"]`), the
-    calendar columns from the future timestamps `index`.
+    covariates from the data's rows after its last target value (`future`), the calendar
+    columns from the future timestamps `index`.
 
     Args:
         frame: one series, as `Forecaster.collection` gives it (calendar columns included).
         index: the next `horizon` timestamps (or step numbers).
+        future: the series' rows after its last target value (`SeriesSet.future`), or None.
         future_covariates: the columns that must be given for those rows.
         calendar, holidays: the calendar features built (or the setting) and the country.
         label: the series' error prefix ("series 'id': " for one of many).
@@ -349,8 +353,7 @@ def future_frame(
     out = pd.DataFrame(np.nan, index=index, columns=frame.columns)
     wanted = names(future_covariates)
     if wanted:
-        rows = frame.attrs.get("future")
-        given = rows.frame() if rows is not None else pd.DataFrame(columns=wanted)
+        given = future.frame() if future is not None else pd.DataFrame(columns=wanted)
         horizon, have = len(index), len(given)
         need = (
             f"{label}forecasting needs the future covariates {', '.join(wanted)} for the "
@@ -379,15 +382,17 @@ def extended(
     frame: pd.DataFrame,
     horizon: int,
     freq: str | None,
+    future: FutureRows | None,
     future_covariates: Sequence[str],
     calendar: str | Sequence[str],
     holidays: str | None,
     label: str = "",
 ) -> pd.DataFrame:
-    """`frame` followed by its `future_frame` at the next `horizon` timestamps of `freq`:
-    the rows whose last `lookback + horizon` a forecast reads."""
+    """`frame` followed by its `future_frame` at the next `horizon` timestamps of `freq`
+    (the future covariates from `future`, the series' `SeriesSet.future` rows): the rows
+    whose last `lookback + horizon` a forecast reads."""
     index = future_index(frame.index, horizon, freq)
-    future = future_frame(frame, index, future_covariates, calendar, holidays, label)
-    out = pd.concat([frame, future])
+    ahead = future_frame(frame, index, future, future_covariates, calendar, holidays, label)
+    out = pd.concat([frame, ahead])
     out.attrs = dict(frame.attrs)
     return out

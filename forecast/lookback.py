@@ -11,14 +11,13 @@ call them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
-
-import pandas as pd
 
 from forecast import panel
 from forecast.errors import ConfigError, check_positive_int
 from forecast.linear import LookbackChoice
+from forecast.series_set import SeriesSet
 from forecast.splits import SplitParts
 
 AUTO = "auto"  # lookback setting: choose on the validation part
@@ -31,19 +30,20 @@ def is_auto(lookback: Any) -> bool:
 
 
 def choose(
-    data: Mapping[str, pd.DataFrame] | SplitParts,
+    data: SeriesSet | SplitParts,
     val: Any,
     candidates: Sequence[int],
     horizon: int,
     scaler: str,
-    collect: Callable[[Any], dict[str, pd.DataFrame]],
+    collect: Callable[[Any], SeriesSet],
     origins: int = 1,
 ) -> LookbackChoice:
     """Every candidate lookback scored on the same validation windows of `data` (`{id:
     frame}`, or a `SplitParts`); nothing is changed.
 
     Args:
-        data, val: as `forecast.panel.fit_parts` takes them; candidates: lookbacks to try;
+        data, val: as `forecast.panel.fit_parts` takes them (the series, or a `SplitParts`);
+        candidates: lookbacks to try;
         horizon: steps forecast; scaler: the scaler method; collect: `Forecaster.collection`;
         origins: validation windows a series' cut validation part holds at least
         (`forecast.panel.roll_validation`).
@@ -57,8 +57,7 @@ def choose(
         raise ConfigError("give at least one lookback candidate")
     choice, left_out = panel.lookback_choice(data, val, tried, horizon, scaler, collect, origins)
     if left_out:
-        frames = data.train if isinstance(data, SplitParts) else data
-        total = len(frames) if isinstance(frames, dict) else 1
+        total = len(data.sets().train if isinstance(data, SplitParts) else data)
         choice.windows_note = f"; {left_out} of {total} series too short to score"
     return choice
 
@@ -78,7 +77,7 @@ def resolve(
     return choice.lookback, choice
 
 
-def head(data: Mapping[str, pd.DataFrame], cut: int) -> dict[str, pd.DataFrame]:
+def head(data: SeriesSet, cut: int) -> SeriesSet:
     """The first `cut` rows of every series of `data`: a backtest chooses its lookback once,
     on the rows before its first test block."""
-    return {k: f.iloc[:cut] for k, f in data.items()}
+    return data.map(lambda frame: frame.iloc[:cut])

@@ -26,7 +26,8 @@ from forecast.gaps import check_window_fits, complete_origins, complete_windows,
 from forecast.linear import LookbackChoice, choose_lookback, longest_fitting
 from forecast.quantiles import split as quantile_split
 from forecast.scaling import PanelScaler, SeriesScaler
-from forecast.series import SINGLE, series_info
+from forecast.series import series_info
+from forecast.series_set import SeriesSet, keyed
 from forecast.splits import SplitParts, SplitSpec, first_origin, split, split_series
 from forecast.windowing import WindowFeeder
 
@@ -70,14 +71,14 @@ def origins_wanted(setting: Any, horizon: int) -> int:
 
 
 def roll_validation(
-    train: dict[str, pd.DataFrame],
-    held: dict[str, pd.DataFrame],
+    train: SeriesSet,
+    held: SeriesSet,
     starts: dict[str, int],
     horizon: int,
     origins: int,
     context: int,
     need: int,
-) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, int]]:
+) -> tuple[SeriesSet, SeriesSet, dict[str, int]]:
     """Roll each series' validation part back until it holds `origins` windows (origins one
     row apart, each with `horizon` targets inside the validation span): the last rows of the
     training part move to the validation span, so every training target stays before every
@@ -86,7 +87,7 @@ def roll_validation(
     span that already holds `origins` windows is left as it is.
 
     Args:
-        train: `{id: training part}`; held: `{id: validation part with context}`; starts:
+        train: the training parts; held: the validation parts with context; starts:
             `{id: first validation row of held[id]}` (its rows before are context: the last
             rows of train[id]), as `split_last` gives them.
         horizon: steps forecast; origins: windows wanted per series; context: rows of
@@ -97,9 +98,9 @@ def roll_validation(
         `(train, held, starts)` rolled, keyed as given (series without a validation part
         unchanged).
     """
-    train, held, starts = dict(train), dict(held), dict(starts)
+    heads, tails, starts = dict(train), dict(held), dict(starts)
     for key in list(held):
-        frame, start, head = held[key], starts[key], train.get(key)
+        frame, start, head = held[key], starts[key], heads.get(key)
         have = len(frame) - start - horizon + 1  # windows of the validation span now
         extra = min(max(origins - have, 0), max(len(head) - need, 0) if head is not None else 0)
         if extra <= 0:
@@ -108,8 +109,8 @@ def roll_validation(
         begin = max(cut - context, 0)
         rolled = pd.concat([head.iloc[begin:], frame.iloc[start:]])
         rolled.attrs = dict(frame.attrs)
-        train[key], held[key], starts[key] = head.iloc[:cut], rolled, cut - begin
-    return train, held, starts
+        heads[key], tails[key], starts[key] = head.iloc[:cut], rolled, cut - begin
+    return train.with_frames(heads), held.with_frames(tails), starts
 
 
 class Span(NamedTuple):
@@ -134,12 +135,12 @@ class Span(NamedTuple):
 
 
 def split_last(
-    data: dict[str, pd.DataFrame], size: float | int, context: int, name: str = "val"
-) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, int]]:
+    data: SeriesSet, size: float | int, context: int, name: str = "val"
+) -> tuple[SeriesSet, SeriesSet, dict[str, int]]:
     """Hold out the last `size` rows (an int) or fraction (a float) of every series.
 
     Args:
-        data: `{id: frame}`; size: rows or fraction held out of each series; context: rows
+        data: the series; size: rows or fraction held out of each series; context: rows
             of history given to the held-out part; name: the setting's name, for errors.
 
     Returns:
@@ -160,7 +161,7 @@ def split_last(
             )
         cut = split(frame, train=len(frame) - n_out, val=n_out, test=0, context=context)
         head[key], tail[key], starts[key] = cut.train, cut.val, cut.val_start
-    return head, tail, starts
+    return data.with_frames(head), data.with_frames(tail), starts
 
 
 def fit_parts(
@@ -168,10 +169,9 @@ def fit_parts(
     val: Any,
     context: int,
     horizon: int,
-    collect: Callable[[Any], dict[str, pd.DataFrame]],
-    lone_key: str,
+    collect: Callable[[Any], SeriesSet],
     origins: int = 1,
-) -> tuple[dict, dict, dict, dict[str, int]]:
+) -> tuple[SeriesSet, SeriesSet, SeriesSet, dict[str, int]]:
     """The parts `Forecaster.fit` trains on, every way it accepts them.
 
     Args:
@@ -182,18 +182,19 @@ def fit_parts(
             cutting `series`; or 0 / None for no validation.
         context: rows of history given to held-out validation parts (the lookback).
         horizon: steps forecast (a validation part needs at least that many rows).
-        collect: turns data into `{id: frame}` (`Forecaster.collection`), a lone series
-            keyed `lone_key`.
+        collect: turns data into a `SeriesSet` (`Forecaster.collection`; a mapping it
+            returns is taken as a set of many series).
         origins: validation windows wanted per series (`origins_wanted`): a validation part
             cut from the series with fewer is rolled back (`roll_validation`, keeping
             `context + horizon` training rows); separate validation data is used as given.
 
     Returns:
         `(data, train, val, val_start)`, keyed like `collect`'s output: the data fitted on (a
-        split's training part), training parts, validation parts (with context), and where
-        each validation span begins. Raises ConfigError / DataError for a bad `val`.
+        split's training part), training parts, validation parts (with context; an empty
+        set without validation), and where each validation span begins. Raises ConfigError
+        / DataError for a bad `val`.
     """
-    data, train, held, starts = _parts(series, val, context, horizon, collect, lone_key)
+    data, train, held, starts = _parts(series, val, context, horizon, lambda x: keyed(collect(x)))
     if origins > 1 and held and not _separate(series, val):
         train, held, starts = roll_validation(
             train, held, starts, horizon, origins, context, context + horizon
@@ -212,34 +213,30 @@ def _parts(
     val: Any,
     context: int,
     horizon: int,
-    collect: Callable[[Any], dict[str, pd.DataFrame]],
-    lone_key: str,
-) -> tuple[dict, dict, dict, dict[str, int]]:
+    collect: Callable[[Any], SeriesSet],
+) -> tuple[SeriesSet, SeriesSet, SeriesSet, dict[str, int]]:
     """`fit_parts` before any rolling: the validation part as `val` cuts it."""
     if isinstance(series, SplitParts) or isinstance(val, SplitSpec):
         parts = series
         if not isinstance(series, SplitParts):
-            data = collect(series)
-            parts = split_series(data[lone_key] if list(data) == [lone_key] else data, val, context)
-        lone = not isinstance(parts.train, dict)
-        keyed = (lambda part: {lone_key: part}) if lone else (lambda part: part)
-        train = collect(keyed(parts.train))
-        if parts.val is None:
-            return train, train, {}, {}
-        return train, train, collect(keyed(parts.val)), keyed(parts.val_start)
+            parts = split_series(collect(series), val, context)
+        cut = parts.sets()
+        train = collect(cut.train)
+        if cut.val is None:
+            return train, train, train.only([]), {}
+        return train, train, collect(cut.val), cut.val_start
     data = collect(series)
     if isinstance(val, pd.DataFrame | Mapping | str | os.PathLike):
         held = collect(val)
         return data, data, held, dict.fromkeys(held, 0)
     if val is None or (val == 0 and not isinstance(val, bool)):
-        return data, data, {}, {}
+        return data, data, data.only([]), {}
     train, held, starts = split_last(data, val, context)
     for key, frame in held.items():
         if len(frame) - starts[key] < horizon:
             raise DataError(
-                f"{'' if key == lone_key else f'series {key!r}: '}the validation slice has "
-                f"{len(frame) - starts[key]} rows but needs at least horizon = {horizon}; use a "
-                "larger val"
+                f"{held.label(key)}the validation slice has {len(frame) - starts[key]} rows but "
+                f"needs at least horizon = {horizon}; use a larger val"
             )
     return data, train, held, starts
 
@@ -329,18 +326,22 @@ def unscaled(
     return quantile_split(invert, out, quantiles)
 
 
-def input_rows(data: Mapping[str, pd.DataFrame], lookback: int) -> dict[str, int]:
+def input_rows(data: SeriesSet, lookback: int) -> dict[str, int]:
     """`{id: rows}` each series offers as the input of its next forecast: those after its
     last gap row (`forecast.gaps`; all of them without gaps). A series of a collection with
     fewer than `lookback` is forecast by its fallback (`fallback_method`), as a short one.
 
     Raises:
-        DataError: for a lone series whose last `lookback` rows hold a gap row.
+        DataError: for a lone series shorter than `lookback`, or whose last `lookback` rows
+            hold a gap row.
     """
     rows = {k: len(observed_tail(f.to_numpy())) for k, f in data.items()}
-    if list(data) == [SINGLE] and len(data[SINGLE]) >= lookback > rows[SINGLE]:
-        frame = data[SINGLE]
-        gap = frame.index[len(frame) - rows[SINGLE] - 1]
+    for key, frame in data.items() if data.lone else ():
+        if len(frame) < lookback:
+            raise DataError(f"predict needs the last lookback = {lookback} rows, got {len(frame)}")
+        if rows[key] >= lookback:
+            continue
+        gap = frame.index[len(frame) - rows[key] - 1]
         raise DataError(
             f"the last lookback = {lookback} rows hold a gap (a missing value at {gap}); a "
             f"forecast reads them: give data whose last {lookback} rows are complete"
@@ -379,12 +380,12 @@ def last_windows(arrays: Mapping[str, np.ndarray], steps: int) -> np.ndarray:
 
 
 def lookback_choice(
-    data: Mapping[str, pd.DataFrame],
+    data: SeriesSet | SplitParts,
     val: Any,
     tried: Sequence[int],
     horizon: int,
     scaler: str,
-    collect: Callable[[Any], dict[str, pd.DataFrame]],
+    collect: Callable[[Any], SeriesSet],
     origins: int = 1,
 ) -> tuple[LookbackChoice, int]:
     """`forecast.linear.choose_lookback` over many series, short ones included: only the
@@ -396,7 +397,7 @@ def lookback_choice(
     series keeping one training window of the longest candidate tried).
 
     Args:
-        data: `{id: frame}`; val: as in `fit_parts`; tried: candidates, ascending;
+        data: the series (or a `SplitParts`); val: as in `fit_parts`; tried: candidates, ascending;
         horizon: steps; scaler: the scaler method; collect: `Forecaster.collection`;
         origins: validation windows wanted per series (`origins_wanted`).
 
@@ -406,7 +407,7 @@ def lookback_choice(
     Raises:
         ConfigError: without validation data. DataError: when no series holds a candidate.
     """
-    _, train, held, starts = fit_parts(data, val, tried[-1], horizon, collect, SINGLE)
+    _, train, held, starts = fit_parts(data, val, tried[-1], horizon, collect)
     if not held:
         raise ConfigError("choosing the lookback needs validation data; give val", setting="val")
     lengths = sorted(len(frame) for frame in train.values())
@@ -433,27 +434,24 @@ def lookback_choice(
     return choice, len(short)
 
 
-def history_of(parts: SplitParts) -> dict[str, pd.DataFrame] | pd.DataFrame:
+def history_of(parts: SplitParts) -> SeriesSet:
     """Each series' rows before its test part (training and validation spans), as
     `Forecaster.evaluate(parts.test, history=...)` takes them for the per-series scale."""
-    if not isinstance(parts.train, dict):
-        val = parts.val.iloc[parts.val_start :] if parts.val is not None else parts.train[:0]
-        return pd.concat([parts.train, val])
+    cut = parts.sets()
     out = {}
-    for key, train in parts.train.items():
-        val = parts.val.get(key) if parts.val is not None else None
-        out[key] = train if val is None else pd.concat([train, val.iloc[parts.val_start[key] :]])
-    return out
+    for key, train in cut.train.items():
+        val = cut.val.get(key) if cut.val is not None else None
+        out[key] = train if val is None else pd.concat([train, val.iloc[cut.val_start[key] :]])
+    return cut.train.with_frames(out)
 
 
-def test_rows(parts: SplitParts) -> dict[str, int] | int:
+def test_rows(parts: SplitParts) -> dict[str, int]:
     """The `test=` that makes `Forecaster.evaluate(parts.test, test=...)` score exactly each
-    series' test span: its rows at the end (`{id: rows}`, an int for a lone series). Without
-    it, a series whose test part has fewer context rows than the lookback (a short series,
-    forecast by its fallback) would be scored from its first rows, inside training."""
-    if not isinstance(parts.test, dict):
-        return len(parts.test) - parts.test_start
-    return {k: len(f) - parts.test_start[k] for k, f in parts.test.items()}
+    series' test span: `{id: rows}` at its end (a lone series' keyed as its `SeriesSet`).
+    Without it, a series whose test part has fewer context rows than the lookback (a short
+    series, forecast by its fallback) would be scored from its first rows, inside training."""
+    cut = parts.sets()
+    return {k: len(f) - cut.test_start[k] for k, f in cut.test.items()}
 
 
 def competition_scores(

@@ -29,7 +29,6 @@ from matplotlib.ticker import MaxNLocator
 
 from forecast import known_future
 from forecast.errors import ConfigError, DataError
-from forecast.series import SINGLE
 
 if TYPE_CHECKING:
     from forecast.forecaster import Forecaster
@@ -90,28 +89,26 @@ def plot_forecast(
         raise ConfigError("plot_forecast needs a fitted Forecaster; call fit(series) first")
     if last is not None and not (isinstance(last, (int, np.integer)) and last >= 1):
         raise ConfigError(f"last must be a positive integer or None, got {last!r}")
-    frames = forecaster.collection(series)
+    frames = forecaster.collection(series)  # a member of a collection keeps its id
     if series_id is not None:
         if str(series_id) not in frames:
             known = ", ".join(list(frames)[:5]) + (", ..." if len(frames) > 5 else "")
             raise ConfigError(f"series {series_id!r} not found; series are: {known}",
                               setting="series")  # fmt: skip
-        frames = {str(series_id): frames[str(series_id)]}
+        frames = frames.only([str(series_id)])
     if len(frames) != 1:
         raise ConfigError(
             f"plot_forecast draws one series; pass one of the {len(frames)} series "
             f"({', '.join(list(frames)[:5])}{', ...' if len(frames) > 5 else ''})"
         )
     key, frame = next(iter(frames.items()))
-    lone = key == SINGLE  # a member of a collection keeps its id: its scaler, its fallback
-    data = frame if lone else {key: frame}
     lookback, horizon = forecaster.lookback_, forecaster.horizon
     targets = list(forecaster.columns_[: forecaster.n_targets_])
 
     levels = None  # the 80 and 95 % bands, or those of them quantile heads serve
     if getattr(forecaster, "calibration_", None) is not None:
         levels = forecaster.check_levels((80, 95), strict=False)
-    windows = forecaster.predict_windows(data, start=test, baselines=True, levels=levels)
+    windows = forecaster.predict_windows(frames, start=test, baselines=True, levels=levels)
     first_step = windows[windows["step"] == 1]
     first_times = pd.Index(first_step["time"].drop_duplicates())
     origins = frame.index.get_indexer(first_times)
@@ -125,9 +122,9 @@ def plot_forecast(
         if name in windows
     }
     # Known-future covariates without the rows that give them: no future to draw.
-    unknown = known_future.names(forecaster.future_covariates) and "future" not in frame.attrs
-    future = None if unknown else forecaster.predict(data, levels=levels)
-    future = future if lone or future is None else future[key]
+    unknown = known_future.names(forecaster.future_covariates) and key not in frames.future
+    predicted = None if unknown else forecaster.predict(frames, levels=levels)
+    future = predicted if frames.lone or predicted is None else predicted[key]
     band = {  # the 80 % band (the first level) of step 1, (n, n_targets) each
         k: windows[f"{k}-{levels[0]:g}"].to_numpy().reshape(n, horizon, len(targets))[:, 0]
         for k in ("lo", "hi")
@@ -211,7 +208,7 @@ def plot_forecast(
                 )  # fmt: skip
             ax.axvline(frame.index[-1], color="grey", lw=0.8, ls=":")
             ax.set_ylabel(name)
-            where = "" if lone else f"series {key}, "
+            where = "" if frames.lone else f"series {key}, "
             ax.set_title(f"{where}{name}: {n} windows (lookback {lookback}, horizon {horizon})")
             ax.grid(alpha=0.3)
             ax.legend(loc="upper left", fontsize=7, ncol=2)

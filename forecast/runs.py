@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 from forecast import files, seasons
 from forecast.errors import ConfigError, DataError, ForecastWarning, OutputError, TrainingError
 from forecast.gaps import check_window_fits
-from forecast.series import SINGLE, LoadOptions, load_report, series_label
+from forecast.series import LoadOptions, load_report
+from forecast.series_set import keyed
 from forecast.settings import SPLIT
 
 if TYPE_CHECKING:
@@ -102,11 +103,11 @@ def load_data(
     series = options.load(source)
     if on_load is not None:
         on_load(series)
-    frames = series if isinstance(series, dict) else {SINGLE: series}
+    frames = keyed(series)
     key = max(frames, key=lambda k: len(frames[k]))  # the longest: only it may be too short
     rows = len(frames[key])
     check_window_fits(rows, lookback if isinstance(lookback, int) else 1, horizon,
-                      f"{series_label(key) if len(frames) > 1 else ''}the data")  # fmt: skip
+                      f"{frames.label(key) if len(frames) > 1 else ''}the data")  # fmt: skip
     return series
 
 
@@ -257,8 +258,8 @@ def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
     `forecast.panel.fallback_method`, as the model leaves it out of training)."""
     from forecast.gaps import complete_origins
 
-    tests = parts.test if isinstance(parts.test, dict) else {SINGLE: parts.test}
-    starts = parts.test_start if isinstance(parts.test, dict) else {SINGLE: parts.test_start}
+    cut = parts.sets()
+    tests, starts = cut.test, cut.test_start
     windows = {  # inside gap-free segments only (forecast.gaps)
         k: len(complete_origins(f.to_numpy(), starts[k], forecaster.lookback_, forecaster.horizon))
         for k, f in tests.items()
@@ -266,7 +267,7 @@ def check_test_windows(forecaster: Forecaster, parts: SplitParts) -> None:
     if len(tests) > 1 and any(windows.values()):
         return
     for key, frame in tests.items():
-        what = f"{series_label(key)}the test part"
+        what = f"{tests.label(key)}the test part"
         check_window_fits(len(frame), forecaster.lookback_, forecaster.horizon, what, windows[key])
 
 
@@ -274,7 +275,7 @@ def check_season(forecaster: Forecaster, parts: SplitParts) -> None:
     """Raise ConfigError before training when a given season (`forecast.seasons.parse`) is at
     least as long as every series' training part: seasonal naive and the MASE scale would
     silently be naive's."""
-    trains = parts.train if isinstance(parts.train, dict) else {"": parts.train}
+    trains = parts.sets().train
     longest = max(len(frame) for frame in trains.values())
     for season in (s for s in seasons.parse(forecaster.season) or () if s >= longest):
         raise ConfigError(
@@ -327,7 +328,7 @@ def continue_from(
         raise DataError(
             f"{data} does not fit the run {run} (columns {f.columns_}): {exc}{hint}"
         ) from exc
-    first = next(iter(series.values())) if isinstance(series, dict) else series
+    first = next(iter(keyed(series).values()))
     freq = first.attrs.get("forecast", {}).get("freq")
     if freq != f.freq_:
         raise DataError(
@@ -452,8 +453,7 @@ def check_parts(forecaster: Forecaster, parts: SplitParts, log: Log | None = Non
 
     check_test_windows(forecaster, parts)
     check_season(forecaster, parts)
-    train = parts.train if isinstance(parts.train, dict) else {"": parts.train}
-    lost = gap_windows(train, forecaster.lookback_, forecaster.horizon)
+    lost = gap_windows(parts.sets().train, forecaster.lookback_, forecaster.horizon)
     if lost and log:
         log(f"gaps   {lost:,} training windows left out (they would span a gap)")
 
@@ -492,10 +492,10 @@ def _fit_resumable(forecaster: Forecaster, parts: SplitParts, run_dir: Path, out
 def _changes(parts: SplitParts) -> dict[str, Any] | None:
     """Every place loading merged, filled or dropped (`forecast.reading.Changes.to_dict`), from
     the parts' `attrs["load"]`; per series for a collection; None when not loaded from data."""
-    frames = parts.train if isinstance(parts.train, dict) else {"": parts.train}
+    frames = parts.sets().train
     found = {k: (f.attrs.get("load") or {}).get("changes") for k, f in frames.items()}
     record = {k: c.to_dict() for k, c in found.items() if c is not None}
-    return record.get("", None) if list(frames) == [""] else record or None
+    return next(iter(record.values()), None) if frames.lone else record or None
 
 
 def _kept_fit(forecaster: Forecaster, fitted: Path, log: Callable[[str], None] | None) -> bool:
@@ -543,7 +543,7 @@ def evaluate_run(
         spans = split.get("series", {}).get(key, {}) if "series" in split else split
         note = seen_rows_note(frame, test, forecaster.lookback_, spans)
         if note:
-            warnings.warn(series_label(key) + note, ForecastWarning, stacklevel=2)
+            warnings.warn(series.label(key) + note, ForecastWarning, stacklevel=2)
     return forecaster, forecaster.evaluate(series, test=test), test
 
 
@@ -602,8 +602,9 @@ def save_plots(
     folder = Path(out)
     from forecast.artifacts import SERIES_PLOTS
 
-    if isinstance(series, dict):
-        keys = list(series_ids or list(series)[:PLOT_SERIES])
+    frames = keyed(series)
+    if not frames.lone:
+        keys = list(series_ids or list(frames)[:PLOT_SERIES])
         names = [f"{SERIES_PLOTS[0]}{name}{SERIES_PLOTS[1]}" for name in _file_names(keys)]
     else:
         keys, names = [None], ["forecast.png"]
@@ -619,7 +620,7 @@ def save_plots(
             )
     files.atomic_write(written[-1], lambda tmp: plot_history(forecaster.history_, tmp))
     if forecaster.model == "attention":
-        frame = next(iter(series.values())) if isinstance(series, dict) else series
+        frame = next(iter(frames.values()))
         written.append(folder / "attention.png")
         weights = forecaster.attention(frame)
         files.atomic_write(written[-1], lambda tmp: plot_attention(weights, tmp))

@@ -36,6 +36,8 @@ from forecast.reading import (
     parse_timestamps,
     read_table,
 )
+from forecast.series_set import FUTURE_ATTR, FutureRows, SeriesSet, keyed
+from forecast.series_set import SINGLE as SINGLE  # the lone series' key, named here too
 
 FILLS = ("interpolate", "ffill", "drop")
 # Column names taken as the time column when `time_col` is not given.
@@ -218,31 +220,9 @@ def _validate_one(
     frame.attrs["forecast"] = {"target": targets, "covariates": covariates, "freq": freq}
     notes = {k: options[k] for k in ("time_col", "time_found", "tz", "dates")}
     frame.attrs["load"] = {**notes, "changes": changes}
-    if future is not None:
-        frame.attrs["future"] = future
+    if future is not None:  # load_series' public format; `keyed` lifts it into SeriesSet.future
+        frame.attrs[FUTURE_ATTR] = future
     return frame
-
-
-@dataclass(frozen=True)
-class FutureRows:
-    """The rows after a series' last target value (targets empty), kept aside by
-    `load_series(future_rows=True)`: known-future covariate values to forecast with
-    (`forecast.known_future.future_frame`). Immutable, compared by value (frame attrs)."""
-
-    index: tuple
-    columns: tuple
-    values: tuple  # rows of floats, None for an empty cell
-
-    @classmethod
-    def of(cls, rows: pd.DataFrame) -> FutureRows:
-        cells = rows.to_numpy(dtype=np.float64)
-        values = tuple(tuple(None if np.isnan(v) else float(v) for v in row) for row in cells)
-        return cls(tuple(rows.index), tuple(str(c) for c in rows.columns), values)
-
-    def frame(self) -> pd.DataFrame:
-        """The rows as a float frame (NaN for empty cells)."""
-        cells = np.array(self.values, dtype=np.float64).reshape(len(self.index), -1)
-        return pd.DataFrame(cells, index=pd.Index(self.index), columns=list(self.columns))
 
 
 def _cut_future(frame: pd.DataFrame, targets: list[str]) -> tuple[pd.DataFrame, Any]:
@@ -282,7 +262,9 @@ class LoadOptions:
             decimal comma are sniffed, and the encoding is UTF-8 (e.g. "latin-1").
         future_rows: keep the rows after the last target value (targets empty) aside, in
             `attrs["future"]` (a `FutureRows`), instead of refusing or filling them: the
-            known-future covariates a forecast reads (`forecast.known_future`).
+            known-future covariates a forecast reads (`forecast.known_future`). That attr is
+            the public format only: inside the package they are `SeriesSet.future`
+            (`forecast.series_set.keyed` lifts them off the frame).
         dayfirst: read `01-02-2020` as 1 February (True) or 2 January (False); by default
             decided from the values (`forecast.reading.read_dates`), said in the load report.
         date_format: the time column's strftime format (`"%d.%m.%Y %H:%M"`), read strictly.
@@ -352,7 +334,9 @@ class LoadOptions:
         """The options as `load_series` keyword arguments."""
         return {name: getattr(self, name) for name in self.names()}
 
-    def load(self, source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame | Collection:
+    def load(
+        self, source: str | os.PathLike | pd.DataFrame
+    ) -> pd.DataFrame | dict[str, pd.DataFrame]:
         """`load_series(source, self)`."""
         return load_series(source, self)
 
@@ -542,8 +526,7 @@ def series_info(frame: pd.DataFrame) -> dict[str, Any]:
     return info
 
 
-SINGLE = "__single__"  # the key of a lone series in a collection
-Collection = dict[str, pd.DataFrame]
+Collection = SeriesSet  # THE shape of one series or many inside the package
 
 
 def as_collection(
@@ -553,15 +536,19 @@ def as_collection(
     covariates: str | Sequence[str] = (),
     fitted: bool = False,
     **options: Any,
-) -> Collection:
-    """Any input as `{id: frame}`: THE representation of "one series or many".
+) -> SeriesSet:
+    """Any input as a `SeriesSet`: what the public edge turns data into (loading it if need
+    be; `forecast.series_set.keyed` for the shape).
 
     Frames come back with their targets first, then covariates (the toolkit's column
-    convention); a lone series is keyed `SINGLE`. Frames that `load_series` already validated
-    with the wanted roles are used as they are; anything else goes through `load_series`.
+    convention); a lone series (a bare frame, a path without an id column) is a lone set.
+    Frames that `load_series` already validated with the wanted roles are used as they are;
+    anything else goes through `load_series`. A `SeriesSet` keeps its `lone` flag and
+    future rows.
 
     Args:
-        series: a frame (validated or raw), a CSV path, or a mapping `{id: one of those}`.
+        series: a frame (validated or raw), a CSV path, a mapping `{id: one of those}`, or a
+            `SeriesSet`.
         target, covariates: the wanted column roles; empty takes them from the data.
         fitted: the roles are a fitted model's: the data must have exactly these columns.
         **options: `time_col`, `id_col`, `freq`, `fill` for `load_series`.
@@ -571,22 +558,26 @@ def as_collection(
             columns other than the fitted ones.
     """
     wanted = (_names(target), _names(covariates))
+    order = functools.partial(_ordered, wanted=wanted, fitted=fitted)
     if isinstance(series, Mapping):
-        out = {}
+        if all(isinstance(v, pd.DataFrame) and _roles_match(v, *wanted, fitted)
+               for v in series.values()):  # fmt: skip
+            return keyed(series).map(order)  # validated frames: one pass, no reload
+        frames, future = {}, {}
         for key, value in series.items():
             got = as_collection(
                 value, target=target, covariates=covariates, fitted=fitted, **options
             )
             if len(got) != 1:
                 raise DataError("a series collection cannot contain another collection")
-            out[str(key)] = next(iter(got.values()))
-        return out
+            frames[str(key)] = next(iter(got.values()))
+            future.update({str(key): rows for rows in got.future.values()})
+        if isinstance(series, SeriesSet):  # inside the package: its flag and future rows kept
+            return SeriesSet(frames, lone=series.lone, future={**series.future, **future})
+        return SeriesSet(frames, future=future)
     if isinstance(series, pd.DataFrame) and _roles_match(series, *wanted, fitted):
-        return {SINGLE: _ordered(series, wanted, fitted)}
-    loaded = load_series(series, target=target, covariates=covariates, **options)
-    if isinstance(loaded, dict):
-        return {k: _ordered(v, wanted, fitted) for k, v in loaded.items()}
-    return {SINGLE: _ordered(loaded, wanted, fitted)}
+        return keyed(series).map(order)
+    return keyed(load_series(series, target=target, covariates=covariates, **options)).map(order)
 
 
 def _roles_match(frame: pd.DataFrame, targets: list[str], covs: list[str], fitted: bool) -> bool:
@@ -602,7 +593,7 @@ def _roles_match(frame: pd.DataFrame, targets: list[str], covs: list[str], fitte
 
 
 def _ordered(
-    frame: pd.DataFrame, wanted: tuple[list[str], list[str]], fitted: bool
+    frame: pd.DataFrame, *, wanted: tuple[list[str], list[str]], fitted: bool
 ) -> pd.DataFrame:
     """`frame`'s target and covariate columns, targets first (attrs kept)."""
     info = series_info(frame)
@@ -619,16 +610,12 @@ def _ordered(
     return out
 
 
-def series_label(key: str) -> str:
-    """ "series 'id': " for a member of a collection, "" for a lone series (error prefixes)."""
-    return "" if key == SINGLE else f"series {key!r}: "
-
-
 def load_report(series: pd.DataFrame | Mapping[str, pd.DataFrame], time: bool = True) -> list[str]:
     """What `load_series` decided and changed, one line each: which column was taken as
     time (or that none was) and its zone (with `time=False` only when the column was found
-    by its content, or none was), and every merged, filled or dropped place."""
-    frames = series if isinstance(series, Mapping) else {SINGLE: series}
+    by its content, or none was), and every merged, filled or dropped place. `series`: what
+    `load_series` returned, or a `SeriesSet`."""
+    frames = keyed(series)
     lines = []
     for key, frame in frames.items():
         load = frame.attrs.get("load")
@@ -638,7 +625,7 @@ def load_report(series: pd.DataFrame | Mapping[str, pd.DataFrame], time: bool = 
             lines += _time_report(load, frame)
         if key == next(iter(frames)) and load.get("dates"):  # how day and month were told apart
             lines.append(load["dates"])
-        changes = changes_report(load["changes"], series_info(frame)["freq"], series_label(key))
+        changes = changes_report(load["changes"], series_info(frame)["freq"], frames.label(key))
         lines += changes
     return lines
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, DataError, check_positive_int
+from forecast.series_set import SINGLE, SeriesSet, keyed
 from forecast.settings import SPLIT
 
 
@@ -215,9 +216,21 @@ class SplitSpec:
         return self.test_size is not None
 
 
+class KeyedParts(NamedTuple):
+    """`SplitParts` as the package reads them (`SplitParts.sets`): every part a `SeriesSet`
+    (a lone series' flag kept), every start `{id: row}`."""
+
+    train: SeriesSet
+    val: SeriesSet | None
+    test: SeriesSet
+    val_start: dict[str, int]
+    test_start: dict[str, int]
+
+
 @dataclass
 class SplitParts:
-    """A chronological train / validation / test split of a series or a collection.
+    """A chronological train / validation / test split of a series or a collection, in the
+    shape users get (`split_series`' return); `sets` gives the package's.
 
     Attributes:
         train: the training rows (a frame, or `{id: frame}`).
@@ -237,6 +250,15 @@ class SplitParts:
     test_start: Any
     spans: dict[str, Any]
     evaluate_test: Any
+
+    def sets(self) -> KeyedParts:
+        """The parts as `SeriesSet`s and `{id: start}` (`forecast.series_set.keyed`): a lone
+        series (the parts are frames) is a lone set, its starts keyed `SINGLE`."""
+        train = keyed(self.train)
+        starts = lambda value: {SINGLE: value} if train.lone else dict(value)  # noqa: E731
+        val = None if self.val is None else keyed(self.val)
+        return KeyedParts(train, val, keyed(self.test), starts(self.val_start),
+                          starts(self.test_start))  # fmt: skip
 
 
 def _span(frame: pd.DataFrame, start: int) -> dict[str, Any]:
@@ -277,7 +299,7 @@ def common_cut(frames: Mapping[str, pd.DataFrame], fractions: Sequence[float]) -
 
 
 def split_series(
-    series: pd.DataFrame | dict[str, pd.DataFrame],
+    series: pd.DataFrame | Mapping[str, pd.DataFrame],
     spec: SplitSpec | None = None,
     context: int = 0,
 ) -> SplitParts:
@@ -289,22 +311,23 @@ def split_series(
     last rows of every series (the M4 protocol).
 
     Args:
-        series: a frame from `load_series`, or a collection.
+        series: a frame from `load_series`, a collection, or a `SeriesSet`.
         spec: where to cut; default `SplitSpec()` (fractions `forecast.settings.SPLIT`).
         context: rows before val and test given to them as input history (the lookback).
 
-    Returns a `SplitParts`; raises DataError when the test part of some series is empty.
+    Returns a `SplitParts` (frames for a lone series, else `{id: frame}`); raises DataError
+    when the test part of some series is empty.
     """
     spec = spec or SplitSpec()
-    collection = isinstance(series, dict)
-    frames = series if collection else {"": series}
+    frames = keyed(series)
+    collection = not frames.lone
     train_end, val_end, note = spec.train_end, spec.val_end, None
     if collection and not spec.by_time and not spec.by_size:
         train_end, val_end, note = common_cut(frames, spec.fractions)
     cuts: dict[str, Split] = {}
     spans, first_test = {}, set()
     for key, frame in frames.items():
-        label = f"series {key!r}: " if collection else ""
+        label = frames.label(key)
         if spec.by_size:  # a series too short for validation too gives up its val part
             if len(frame) <= spec.test_size:
                 raise DataError(
@@ -353,17 +376,20 @@ def split_series(
         info["fractions"] = list(spec.fractions)
     if note:
         info["split_note"] = note
-    info.update({"series": spans} if collection else spans[""])
+    info.update({"series": spans} if collection else spans[SINGLE])
     info["evaluate_test"] = evaluate_test
 
     def pick(name: str) -> Any:  # one `Split` attribute, per series or of the lone one
         values = {key: getattr(cut, name) for key, cut in cuts.items()}
-        return values if collection else values[""]
+        return values if collection else values[SINGLE]
+
+    def part(name: str) -> Any:  # one part, in the shape users get
+        return frames.with_frames({key: getattr(cut, name) for key, cut in cuts.items()}).unwrap()
 
     return SplitParts(
-        train=pick("train"),
-        val=pick("val") if has_val else None,
-        test=pick("test"),
+        train=part("train"),
+        val=part("val") if has_val else None,
+        test=part("test"),
         val_start=pick("val_start"),
         test_start=pick("test_start"),
         spans=info,

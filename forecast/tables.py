@@ -118,9 +118,12 @@ def echo_json(payload: Any) -> None:
 
 
 def data_line(data: Path, series: Any, parts: Any) -> str:
-    first = next(iter(series.values())) if isinstance(series, dict) else series
+    from forecast.series_set import keyed
+
+    frames = keyed(series)
+    first = next(iter(frames.values()))
     info = first.attrs["forecast"]
-    many = f"{len(series)} series, " if isinstance(series, dict) else ""
+    many = "" if frames.lone else f"{len(frames)} series, "
     covs = f", covariates {', '.join(info['covariates'])}" if info["covariates"] else ""
     text = (
         f"data   {data}: {many}{len(first)} rows, freq {info['freq'] or 'none (steps)'}, "

@@ -26,13 +26,15 @@ ENTRY_POINTS = {"forecast.__main__"}  # the only modules that may import forecas
 # Bottom to top; a name covers its submodules too (forecast.models.common is in rank 2).
 LAYERS: list[set[str]] = [
     # gaps: NumPy only; settings: every setting's default and valid values (imports errors);
-    # seasons: the seasonal periods, parsed and from the frequency
+    # seasons: the seasonal periods, parsed and from the frequency; series_set: THE shape of
+    # one series or many (SeriesSet), pandas only
     {
         "forecast.errors",
         "forecast._version",
         "forecast.gaps",
         "forecast.settings",
         "forecast.seasons",
+        "forecast.series_set",
     },
     {
         "forecast.backends",
@@ -516,3 +518,90 @@ def test_only_the_forecaster_writes_its_state() -> None:
         for line in forecaster_uses(path.read_text(), module)
     ]
     assert not found, "modules that take or write a Forecaster:\n" + "\n".join(found)
+
+
+# One shape for one series or many (issue #23, item 4): `forecast.series_set.SeriesSet`.
+SHAPE_OWNER = "forecast.series_set"  # builds and unwraps sets; lifts the future rows
+FUTURE_WRITER = "forecast.series"  # load_series' public return carries them in attrs
+
+
+def _is_single(node: ast.AST) -> bool:
+    """`SINGLE`, or a list / tuple holding it (`[SINGLE]`)."""
+    if isinstance(node, ast.Name):
+        return node.id == "SINGLE"
+    return isinstance(node, (ast.List, ast.Tuple)) and any(map(_is_single, node.elts))
+
+
+def _is_future_key(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Constant) and node.value == "future") or (
+        isinstance(node, ast.Name) and node.id == "FUTURE_ATTR"
+    )
+
+
+def _is_attrs(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "attrs"
+
+
+def shape_checks(source: str, module: str) -> list[str]:
+    """Where `module` tells one series from many by the old shapes instead of a SeriesSet's
+    `lone` flag, or reads future rows from a frame instead of `SeriesSet.future`:
+    `isinstance(x, dict)`, a comparison with the lone key (`key == SINGLE`, `list(x) ==
+    [SINGLE]`), a dict keyed "" (`{"": frame}`), `frame.attrs["future"]` (or `.get`, `in`)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        why = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            kinds = node.args[1:2]
+            flat = [e for k in kinds for e in (k.elts if isinstance(k, ast.Tuple) else [k])]
+            if node.func.id == "isinstance" and any(
+                isinstance(e, ast.Name) and e.id == "dict" for e in flat
+            ):
+                why = "isinstance(..., dict)"
+        if isinstance(node, ast.Compare) and module != SHAPE_OWNER:
+            if any(map(_is_single, [node.left, *node.comparators])):
+                why = "a comparison with SINGLE"
+        if isinstance(node, ast.Dict) and any(
+            isinstance(k, ast.Constant) and k.value == "" for k in node.keys
+        ):
+            why = 'a dict keyed ""'
+        if module not in (SHAPE_OWNER, FUTURE_WRITER):
+            read = isinstance(node, ast.Subscript) and _is_attrs(node.value)
+            read = read and _is_future_key(node.slice)
+            got = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            got = got and node.func.attr == "get" and _is_attrs(node.func.value)
+            got = got and bool(node.args) and _is_future_key(node.args[0])
+            inside = isinstance(node, ast.Compare) and _is_future_key(node.left)
+            inside = inside and any(map(_is_attrs, node.comparators))
+            if read or got or inside:
+                why = 'a frame\'s attrs["future"]'
+        if why:
+            found.append(f"{module}:{node.lineno} {why}")
+    return found
+
+
+def test_the_shape_rule_finds_what_it_forbids() -> None:
+    """The rule below would pass vacuously if it found nothing: each old shape is caught."""
+    source = (
+        "def f(series, parts, frame, key):\n"
+        "    many = isinstance(series, dict)\n"
+        "    both = isinstance(parts.train, (dict, list))\n"
+        "    lone = key == SINGLE or list(series) == [SINGLE]\n"
+        "    frames = {'': frame}\n"
+        "    rows = frame.attrs['future'] or frame.attrs.get('future')\n"
+        "    return 'future' in frame.attrs\n"
+    )
+    found = shape_checks(source, "forecast.panel")
+    assert len(found) == 8, found  # 2 isinstance, 2 comparisons, 1 dict, 3 attrs
+    assert len(shape_checks(source, SHAPE_OWNER)) == 3  # the owner: isinstance and "" only
+
+
+def test_one_shape_for_one_series_or_many() -> None:
+    """Inside the package one series or many is a `SeriesSet` (its `lone` flag says which),
+    the future rows its `future` field: no module decides by `isinstance(x, dict)`, the
+    lone key or a `""` key, or reads `attrs["future"]` (docs: ARCHITECTURE.md)."""
+    found = [
+        line
+        for module, path in module_files().items()
+        for line in shape_checks(path.read_text(), module)
+    ]
+    assert not found, "old shapes of one series or many:\n" + "\n".join(found)

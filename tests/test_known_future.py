@@ -167,6 +167,16 @@ def test_a_forecast_reads_the_future_covariates_given_after_the_last_target(fitt
     np.testing.assert_array_equal(longer["load"], plain["load"])
 
 
+def test_future_rows_loaded_by_load_series_forecast_as_the_raw_data_does(fitted) -> None:
+    f, _ = fitted
+    data = with_future_rows(hourly(), [0.0, 1.0, 0.0, 0.0])
+    loaded = load_series(data, time_col="time", target="load", covariates=["event"],
+                         future_rows=True)  # fmt: skip
+    pd.testing.assert_frame_equal(f.predict(loaded), f.predict(data))
+    assert "future" in loaded.attrs  # the user's frame keeps its rows for a second forecast
+    assert f.predict({"x": loaded})["x"].shape == (HORIZON, 1)  # its rows, as a panel's
+
+
 def test_missing_or_too_few_future_rows_are_refused(fitted) -> None:
     f, _ = fitted
     with pytest.raises(DataError, match=r"future covariates event for the 4 rows .* has 0"):

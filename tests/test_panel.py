@@ -316,7 +316,7 @@ def test_rolled_validation_holds_the_origins_asked_and_no_training_target_after_
 
     data = _steps({"long": 40, "short": 13, "wide": 40})
     collect = dict  # the frames are already a collection
-    _, train, held, starts = fit_parts(data, 3, 6, 3, collect, "lone", origins=4)
+    _, train, held, starts = fit_parts(data, 3, 6, 3, collect, origins=4)
     for key in data:
         span = held[key].iloc[starts[key] :]
         windows = len(span) - 3 + 1
@@ -329,9 +329,9 @@ def test_rolled_validation_holds_the_origins_asked_and_no_training_target_after_
         else:  # 3 more rows joined the span: 4 origins, one row apart
             assert len(train[key]) == 34 and windows == 4 and len(context) == 6
     # a validation span that already holds the origins, and separate data, stay as given
-    _, train, held, starts = fit_parts(data, 12, 6, 3, collect, "lone", origins=4)
+    _, train, held, starts = fit_parts(data, 12, 6, 3, collect, origins=4)
     assert len(train["long"]) == 28 and len(held["long"]) - starts["long"] == 12
-    _, train, held, _ = fit_parts(data, data, 6, 3, collect, "lone", origins=4)
+    _, train, held, _ = fit_parts(data, data, 6, 3, collect, origins=4)
     assert all(train[k].equals(data[k]) and held[k].equals(data[k]) for k in data)
 
 

@@ -38,7 +38,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,7 +136,7 @@ def check_config(config: dict[str, Any]) -> None:
 
 
 def _check_dataset(data: Any, label: str, loads: set) -> None:
-    if not isinstance(data, dict):
+    if not isinstance(data, Mapping):
         raise ConfigError(f"{label} must be a table")
     for key in ("name", "path", "lookback", "horizons"):
         if key not in data:
