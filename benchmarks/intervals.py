@@ -271,9 +271,15 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         "- Machine: 2 CPU cores, shared with other jobs (no GPU)",
         f"- Versions: forecast {__version__}; seeds {' '.join(map(str, args.seeds))}",
         f"- Wall time: {wall / 60:.1f} min",
-        f"- Protocol: the accuracy benchmark's rows; the default single-LSTM Forecaster, the ridge "
-        f"baseline's lookback, patience 5, at most {args.epochs} epochs (cut from 100 for time). "
-        "Coverage in % of test actuals inside the interval (nominal: the level); width in "
+        "- Protocol: "
+        + (
+            f"single series: the accuracy benchmark's rows; the default single-LSTM Forecaster, "
+            f"the ridge baseline's lookback, patience 5, at most {args.epochs} epochs (cut from "
+            f"{DEFAULTS.epochs} for time). "
+            if chosen_tasks(args.tasks) or "AEP" in (args.tasks or ())
+            else ""
+        )
+        + "Coverage in % of test actuals inside the interval (nominal: the level); width in "
         "original units; MSIS (M4 mean scaled interval score, scaled by the training part's "
         "seasonal-naive MAE; lower is better). `auto (default)`: the mode chosen per run on the "
         "validation windows (forecast.interval_choice: early windows fit, late windows check; "
