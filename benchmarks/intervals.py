@@ -319,8 +319,8 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
                 f"Forecaster's default patience ({DEFAULTS.patience}), at most "
                 f"{args.panel_epochs} epochs (default {DEFAULTS.epochs}) on the last "
                 + ", ".join(f"{PANELS[n][-1]} ({n})" for n in PANELS if n in args.tasks)
-                + " training values of each series; validation: as many values before the "
-                "test part as it holds (tourism: the official 24 / 8-value test parts, one "
+                + " training values of each series; validation: as many values as the test "
+                "part, just before it (tourism: the official 24 / 8-value test parts, one "
                 "validation window per series, so the held-out check splits the series; "
                 "pedestrian: the last week, the week before it validation)."
             ]
