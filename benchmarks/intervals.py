@@ -274,8 +274,12 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         "- Protocol: "
         + (
             f"single series: the accuracy benchmark's rows; the default single-LSTM Forecaster, "
-            f"the ridge baseline's lookback, patience 5, at most {args.epochs} epochs (cut from "
-            f"{DEFAULTS.epochs} for time). "
+            f"the ridge baseline's lookback, patience 5, at most {args.epochs} epochs"
+            + (
+                f" (cut from {DEFAULTS.epochs} for time). "
+                if args.epochs < DEFAULTS.epochs
+                else ". "
+            )
             if chosen_tasks(args.tasks) or "AEP" in (args.tasks or ())
             else ""
         )
