@@ -53,6 +53,7 @@ import choice  # the same parts and lookback choice
 from common import DATA_DIR, command_line, out_stem, resolve, utc_now, write_results
 
 from forecast import Forecaster, __version__
+from forecast.settings import DEFAULTS
 
 LEVELS = (80, 95)
 DEFAULT_OUT = out_stem("intervals")
@@ -104,8 +105,8 @@ def fitted_rows(
             fit(f)
             seconds = time.perf_counter() - began
             chosen = (f.calibration_.choice or {}).get("used", "")
-            print(f"{task} seed {seed} {loss}: auto chose {chosen}: "
-                  f"{(f.calibration_.choice or {}).get('reason', '')}", flush=True)  # fmt: skip
+            reason = (f.calibration_.choice or {}).get("reason", "")
+            print(f"{task} seed {seed} {loss}: auto chose {chosen}: {reason}", flush=True)
             for mode, label in MODES[loss].items():
                 f.set_params(intervals=mode)
                 found = interval_rows(f, *val, "val") if mode in ("auto", "conformal") else []
@@ -114,9 +115,12 @@ def fitted_rows(
                     rows.append(
                         {"task": task, "mode": label, "seed": seed, "lookback": f.lookback_,
                          "epochs": f.fit_result_.epochs_run, "train_s": seconds,
-                         "chosen": chosen if mode == "auto" else "", **row}
+                         "chosen": chosen if mode == "auto" else "",
+                         "reason": reason if mode == "auto" else "", **row}
                     )  # fmt: skip
             f.set_params(intervals="auto")
+        if getattr(args, "progress", None):
+            args.progress(rows)  # the results so far, written after each seed
         cover = {
             (r["mode"], r["level"]): r["coverage"]
             for r in rows
@@ -179,7 +183,7 @@ def panel_task(name: str, args: argparse.Namespace) -> list[dict]:
                             parts.spans, parts.evaluate_test)  # fmt: skip
 
     def make(seed: int, loss: str) -> Forecaster:
-        return Forecaster(lookback=lookback, horizon=horizon, seed=seed, verbose=0, patience=3,
+        return Forecaster(lookback=lookback, horizon=horizon, seed=seed, verbose=0,
                           epochs=args.panel_epochs, loss=loss)  # fmt: skip
 
     panel_args = argparse.Namespace(**{**vars(args), "seeds": args.panel_seeds})
@@ -225,7 +229,7 @@ def m4_task(args: argparse.Namespace) -> list[dict]:
                             parts.spans, parts.evaluate_test)  # fmt: skip
 
     def make(seed: int, loss: str) -> Forecaster:
-        return Forecaster(lookback=52, horizon=13, seed=seed, verbose=0, patience=3,
+        return Forecaster(lookback=52, horizon=13, seed=seed, verbose=0,
                           epochs=args.m4_epochs, loss=loss)  # fmt: skip
 
     m4_args = argparse.Namespace(**{**vars(args), "seeds": args.m4_seeds})
@@ -267,9 +271,19 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         "- Machine: 2 CPU cores, shared with other jobs (no GPU)",
         f"- Versions: forecast {__version__}; seeds {' '.join(map(str, args.seeds))}",
         f"- Wall time: {wall / 60:.1f} min",
-        f"- Protocol: the accuracy benchmark's rows; the default single-LSTM Forecaster, the ridge "
-        f"baseline's lookback, patience 5, at most {args.epochs} epochs (cut from 100 for time). "
-        "Coverage in % of test actuals inside the interval (nominal: the level); width in "
+        "- Protocol: "
+        + (
+            f"single series: the accuracy benchmark's rows; the default single-LSTM Forecaster, "
+            f"the ridge baseline's lookback, patience 5, at most {args.epochs} epochs"
+            + (
+                f" (cut from {DEFAULTS.epochs} for time). "
+                if args.epochs < DEFAULTS.epochs
+                else ". "
+            )
+            if chosen_tasks(args.tasks) or "AEP" in (args.tasks or ())
+            else ""
+        )
+        + "Coverage in % of test actuals inside the interval (nominal: the level); width in "
         "original units; MSIS (M4 mean scaled interval score, scaled by the training part's "
         "seasonal-naive MAE; lower is better). `auto (default)`: the mode chosen per run on the "
         "validation windows (forecast.interval_choice: early windows fit, late windows check; "
@@ -291,7 +305,8 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         ),
         *(
             [
-                f"- M4 Weekly: 359 series, one global model each (lookback 52, patience 3), seeds "
+                f"- M4 Weekly: 359 series, one global model each (lookback 52, patience "
+                f"{DEFAULTS.patience}), seeds "
                 f"{' '.join(map(str, args.m4_seeds))}, at most {args.m4_epochs} epochs on the "
                 f"last {args.m4_train_rows} training values of each series (cut for time), "
                 "validated on the 13 values before the official 13-value test part; validation "
@@ -299,6 +314,21 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
                 "conformal)."
             ]
             if args.tasks and "M4" in args.tasks
+            else []
+        ),
+        *(
+            [
+                f"- Panels ({', '.join(n for n in PANELS if n in args.tasks)}): one global model "
+                f"per panel and seed (seeds {' '.join(map(str, args.panel_seeds))}), the "
+                f"Forecaster's default patience ({DEFAULTS.patience}), at most "
+                f"{args.panel_epochs} epochs (default {DEFAULTS.epochs}) on the last "
+                + ", ".join(f"{PANELS[n][-1]} ({n})" for n in PANELS if n in args.tasks)
+                + " training values of each series; validation: as many values as the test "
+                "part, just before it (tourism: the official 24 / 8-value test parts, one "
+                "validation window per series, so the held-out check splits the series; "
+                "pedestrian: the last week, the week before it validation)."
+            ]
+            if args.tasks and any(n in args.tasks for n in PANELS)
             else []
         ),
         "",
@@ -350,18 +380,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     command = command_line("intervals.py", argv)
     began = time.perf_counter()
-    rows = [row for task in chosen_tasks(args.tasks) for row in run_task(task, args)]
+    runs = [lambda t=t: run_task(t, args) for t in chosen_tasks(args.tasks)]
     if args.tasks and "AEP" in args.tasks:
-        rows += aep_task(args)
+        runs.append(lambda: aep_task(args))
     if args.tasks and "M4" in args.tasks:
-        rows += m4_task(args)
-    rows += [row for name in PANELS if args.tasks and name in args.tasks
-             for row in panel_task(name, args)]  # fmt: skip
-    table = pd.DataFrame(rows)
-    out = resolve(args.out)
-    text = markdown(table, args, command.strip(), time.perf_counter() - began)
-    write_results(out, table, text)
-    print(text)
+        runs.append(lambda: m4_task(args))
+    runs += [lambda n=name: panel_task(n, args) for name in PANELS
+             if args.tasks and name in args.tasks]  # fmt: skip
+    rows: list[dict] = []
+
+    def write(found: list[dict], done: str = "") -> str:
+        """Write the results `found` so far (`done`: a note when partial); its markdown."""
+        table = pd.DataFrame(found)
+        text = markdown(table, args, command.strip() + done, time.perf_counter() - began)
+        write_results(resolve(args.out), table, text)
+        return text
+
+    for i, run in enumerate(runs):  # the results so far written after each seed and task
+        note = f" (partial: task {i + 1} of {len(runs)})"
+        args.progress = lambda new, before=list(rows), note=note: write(before + new, note)
+        rows += run()
+    print(write(rows))
     return 0
 
 

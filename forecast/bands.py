@@ -11,8 +11,8 @@ glue between `Forecaster` and `forecast.intervals` (conformal scores and bounds)
 - `choose`: with `intervals="auto"` (the default), the mode chosen per run on the validation
   windows: each candidate (adaptive, conformal; with quantile heads also their CQR versions)
   is fitted on each series' early windows and checked on its late ones
-  (`interval_choice.held_out`), and `interval_choice.choose_mode` picks by coverage, then
-  interval score;
+  (`interval_choice.check`), and `interval_choice.choose_mode` picks by coverage, then
+  interval score, keeping the default (adaptive) unless another wins by more than noise;
 - `bounds`: level -> (lo, hi) around the forecasts of one series, by the forecaster's
   `intervals` mode: "conformal" (static), "adaptive" (re-calibrated on `actual`), "raw" (the
   quantile heads' own bounds, uncorrected), "auto" (the chosen one);
@@ -106,7 +106,7 @@ def choose(
     levels: list[float] | None,
 ) -> dict[str, Any]:
     """The mode `intervals="auto"` uses, chosen on the validation windows
-    (`interval_choice.held_out` for each candidate, `interval_choice.choose_mode`): {"used",
+    (`interval_choice.check` for each candidate, `interval_choice.choose_mode`): {"used",
     "reason", "checked"}. Candidates (`interval_choice.CANDIDATES`): adaptive and conformal on
     the point forecast, the same on its window-scaled errors (each window's scale `local`), and with
     quantile heads (their servable `levels`) adaptive and conformal CQR; widths compared per
@@ -128,11 +128,10 @@ def choose(
                     parts.append((e[key], base, origins[k], local[k] / scale))
                 else:
                     parts.append((e[key] / scale, base, origins[k], 1.0))
-            cover, width = interval_choice.held_out(parts, level, c.adaptive)
-            found[level] = (cover, width)
+            found[level] = interval_choice.check(parts, level, c.adaptive)
         checked[c.name] = found
     used, reason = interval_choice.choose_mode(checked)
-    table = {n: {f"{lv:g}": [round(v, 4) for v in cw] for lv, cw in by.items()}
+    table = {n: {f"{lv:g}": [round(float(v), 4) for v in cw] for lv, cw in by.items()}
              for n, by in checked.items()}  # fmt: skip
     return {"used": used, "reason": reason, "checked": table}
 

@@ -276,7 +276,8 @@ class Calibration:
             empty for one series (errors in original units).
         choice: with `intervals="auto"`, the mode chosen on the validation windows: "used"
             (a `forecast.interval_choice.CANDIDATES` name), "reason" and "checked" (name ->
-            level -> [coverage, interval score] on the late windows); None otherwise.
+            level -> [coverage, interval score, its standard error, distinct values] on the
+            late windows: `interval_choice.Check`); None otherwise.
     """
 
     scores: dict[str, np.ndarray]
