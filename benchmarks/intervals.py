@@ -22,14 +22,15 @@ last week; `PANELS`). Run from the repository root:
 
     python benchmarks/intervals.py                    # seeds 0 1, ~15 min on 2 shared cores
     python benchmarks/intervals.py --seeds 0 --epochs 5 --tasks AirPassengers   # a quick look
-    python benchmarks/intervals.py --quantile --tasks ETTh1 AirPassengers Melbourne M4 \
-        --out benchmarks/results/intervals/intervals_quantile   # quantile heads beside conformal
+    python benchmarks/intervals.py --quantile --tasks AirPassengers Melbourne \
+        --out benchmarks/results/intervals/auto_quantile   # quantile heads beside each mode
     python benchmarks/intervals.py --seeds 0 1 2 --epochs 10 --tasks ETTh1 AirPassengers \
-        Melbourne AEP --out benchmarks/results/intervals/intervals_auto   # auto beside each mode
-    python benchmarks/intervals.py --seeds 0 --tasks M4 tourism-quarterly tourism-monthly \
-        pedestrian --m4-seeds 0 1 2 --m4-epochs 3 --panel-seeds 0 1 2 --panel-epochs 3 \
-        --out benchmarks/results/intervals/intervals_auto_panels
+        Melbourne AEP --out benchmarks/results/intervals/auto_single   # auto beside each mode
+    python benchmarks/intervals.py --seeds 0 --tasks tourism-quarterly tourism-monthly \
+        --panel-seeds 0 1 2 --panel-epochs 100 --out benchmarks/results/intervals/auto_tourism
 
+`benchmarks/results/intervals/auto_summary.md` gathers the runs behind the default; earlier runs
+are under its `parts/`.
 Writes benchmarks/results/intervals/intervals.md and .csv (or `--out`).
 """
 
