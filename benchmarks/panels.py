@@ -175,22 +175,34 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
         began = time.perf_counter()
         tidy = f.predict_windows(series, start=panel.test, baselines=True)
         predict_s = time.perf_counter() - began
+        blend = getattr(f, "combination_", None)
+        if blend is not None:  # the same fitted model without its combination (scored apart)
+            f.state_.combination = None
+            alone = f.predict_windows(series, start=panel.test)
+            f.state_.combination = blend
+            tidy["alone"] = alone["forecast"].to_numpy()
         guard = getattr(f, "guard_", None)
         alternatives = guard is not None and guard.mode == "report"  # score the other modes too
         per, per_alt, guard_rows = {}, {"fallback": {}, "combine": {}}, []
+        per_alone = {}
         for key, group in tidy.groupby("series", sort=False):
             values = series[key][panel.target].to_numpy(dtype=np.float64)
             origins = origins_scored(panel, len(values))
             all_origins = np.arange(len(values) - panel.test, len(values) - panel.horizon + 1)
             pick = np.isin(all_origins, origins)
             windows = {c: group[c].to_numpy().reshape(-1, panel.horizon)[pick]
-                       for c in ("forecast", "linear", "seasonal_naive") if c in group}  # fmt: skip
+                       for c in ("forecast", "linear", "seasonal_naive", "alone")
+                       if c in group}  # fmt: skip
             actual = values[origins[:, None] + np.arange(panel.horizon)]
             forecasts = {"model": windows["forecast"], **baseline_windows(values, origins, panel)}
             if "linear" in windows and np.isfinite(windows["linear"]).all():
                 forecasts["linear"] = windows["linear"]
             scale = competition.mase_scale(values[: len(values) - panel.test], panel.metric_season)
             per[key] = competition.score_series(actual, forecasts, scale)
+            if "alone" in windows:
+                per_alone[key] = competition.score_series(
+                    actual, {"model": windows["alone"], "naive2": forecasts["naive2"]}, scale
+                )
             if guard is not None and key in guard.errors:  # the guard's inputs and outcome
                 scored = {"model": windows["forecast"], "naive2": forecasts["naive2"]}
                 scored.update({n: windows[n] for n in ("seasonal_naive", "linear")
@@ -222,10 +234,18 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
             "settings": " ".join(args.set),
             "guard": guard.summary() if guard is not None else "",
             "calendar": calendar_note(f, series, spec),
+            "combination": blend.summary() if blend is not None else "",
         }  # fmt: skip
         rows.append({"panel": panel.name, "method": f"LSTM {model}", "seed": seed,
                      **agg["model"], **extra})  # fmt: skip
         print(rows[-1], flush=True)
+        if per_alone:
+            rows.append({"panel": panel.name, "method": f"LSTM {model} no combination",
+                         "seed": seed, **score(per_alone)["model"], "lookback": f.lookback_,
+                         "losses_to_snaive": sum(
+                             per_alone[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
+                             for k in per_alone)})  # fmt: skip
+            print(rows[-1], flush=True)
         if alternatives:
             for mode, scored in per_alt.items():
                 rows.append({"panel": panel.name, "method": f"LSTM {model} guard={mode}",
@@ -332,6 +352,7 @@ def _cell(group: pd.DataFrame, col: str, digits: int = 3) -> str:
 
 def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, notes: list[str]) -> str:
     part = "validation (the test part dropped first)" if args.validation else "test"
+    blends = "combination" in table and table["combination"].fillna("").astype(bool).any()
     lines = [
         f"# Development panels: global LSTM vs baselines and statsforecast ({part})",
         "",
@@ -342,8 +363,12 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, notes:
         *notes,
         "",
         "| panel | method | seeds | sMAPE | MASE | OWA | fit s | predict s | lookback | "
-        "loses to sNaive (series) | guard |" + (" calendar |" if "calendar" in table else ""),
-        "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if "calendar" in table else ""),
+        "loses to sNaive (series) | guard |"
+        + (" calendar |" if "calendar" in table else "")
+        + (" combination |" if blends else ""),
+        "|---|---|---|---|---|---|---|---|---|---|---|"
+        + ("---|" if "calendar" in table else "")
+        + ("---|" if blends else ""),
     ]
     for (panel, method), group in table.groupby(["panel", "method"], sort=False):
         cell = functools.partial(_cell, group)
@@ -356,6 +381,7 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, notes:
             f"| {cell('fit_s', 1)} | {cell('predict_s', 2)} | {cell('lookback', 0)} "
             f"| {cell('losses_to_snaive', 0)} | {guard} |"
             + (f" {_text(group, 'calendar')} |" if "calendar" in table else "")
+            + (f" {_text(group, 'combination')} |" if blends else "")
         )
     return "\n".join(lines) + "\n"
 
@@ -395,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
     command = command_line("panels.py", argv)
-    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / args.name).parent.mkdir(parents=True, exist_ok=True)  # --name panels/NAME
     rows, notes = [], []
     if args.combine:  # runs made as separate processes: their tables and commands together
         table = pd.concat([pd.read_csv(OUT / f"{name}.csv") for name in args.combine])

@@ -247,6 +247,14 @@ Guard = Annotated[
         "combine (the mean of both)."
     ),
 ]
+Combination = Annotated[
+    str,
+    model_option(
+        help="Blend the model with seasonal naive and the linear baseline, weights chosen on "
+        "the validation windows: none (the model alone), auto (per series with at least 24 "
+        "validation windows, else one set for the panel), panel or series."
+    ),
+]
 Split = Annotated[
     str | None,
     typer.Option(
@@ -312,6 +320,7 @@ def shared_options(
     data_parallel: DataParallel = False,
     intervals: Intervals = DEFAULTS.intervals,
     guard: Guard = DEFAULTS.guard,
+    combination: Combination = DEFAULTS.combination,
     val_origins: ValOrigins = str(DEFAULTS.val_origins),
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command

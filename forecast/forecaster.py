@@ -28,11 +28,12 @@ import numpy as np
 import pandas as pd
 
 import forecast.calendar_choice as calendar_choice
+import forecast.combination as combination
 import forecast.known_future as known_future
 import forecast.seasons as seasons
 from forecast import artifacts, backends, bands, intervals, lookback, models, panel, state, training
 from forecast import quantiles as quantile_heads
-from forecast.competition import m4_season
+from forecast.competition import m4_season, mase_scale
 from forecast.errors import ConfigError, DataError, ForecastWarning, check_positive_int
 from forecast.evaluation import (
     BacktestResult,
@@ -137,6 +138,10 @@ class Forecaster(Settings):
         guard: per series, the model against seasonal naive and the linear baseline on the
             validation windows (`forecast.guard.GUARDS`; the result in `guard_`): "auto",
             "fallback", "combine" or "report".
+        combination: blend the model's forecasts with seasonal naive and the linear baseline,
+            the weights chosen on the validation windows (`forecast.combination`; in
+            `combination_`): "none" (default: the model alone), "auto" (per series with at
+            least 24 validation windows, else one set for the panel), "panel" or "series".
         train_rows: train on the windows whose targets lie in the last `train_rows` rows of
             each series' training part only; None: every window.
         windows_per_epoch: an epoch trains on this many windows, drawn anew each epoch
@@ -167,6 +172,7 @@ class Forecaster(Settings):
     short_series_ = _fitted("short_series")
     calibration_ = _fitted("calibration")
     guard_ = _fitted("guard")
+    combination_ = _fitted("combination")
     seasons_ = _fitted("seasons")
 
     def __init__(
@@ -204,6 +210,7 @@ class Forecaster(Settings):
         model_options: Mapping[str, Any] | None = DEFAULTS.model_options,
         intervals: str = DEFAULTS.intervals,
         guard: str = DEFAULTS.guard,
+        combination: str = DEFAULTS.combination,
         train_rows: int | None = DEFAULTS.train_rows,
         windows_per_epoch: int | None = DEFAULTS.windows_per_epoch,
         val_origins: int | str = DEFAULTS.val_origins,
@@ -242,6 +249,7 @@ class Forecaster(Settings):
         self.model_options = model_options
         self.intervals = intervals
         self.guard = guard
+        self.combination = combination
         self.train_rows = train_rows
         self.windows_per_epoch = windows_per_epoch
         self.val_origins = val_origins
@@ -289,6 +297,7 @@ class Forecaster(Settings):
         training.check_optimizer(self.optimizer, self.learning_rate)
         intervals.check_interval_mode(self.intervals)
         check_guard(self.guard)
+        combination.check_combination(self.combination)
         self._quantiles()
         panel.check_val_origins(self.val_origins)
         backends.check_distribution(self.distribution)
@@ -481,14 +490,26 @@ class Forecaster(Settings):
             fitted.history.setdefault(key, []).extend(values)
         self.fit_result_ = result
         fitted.last_timestamps = {k: str(f.index[-1]) for k, f in data.items()}
-        fitted.guard, spans = None, {}
+        fitted.guard, fitted.combination, spans = None, None, {}
         if held:  # every validation window of every series, model vs baselines: ONE pass
             rows = {k: len(f) - max(starts[k], self.lookback_) for k, f in held.items()}
             spans = self.window_spans(held, rows)
             fitted.guard = fit_guard(spans, self.guard, self.horizon)
             spans = fitted.guard.apply_spans(spans)  # what the forecaster gives, calibrated
+            scales = {k: self._scale(f) for k, f in train.items()}
+            fitted.combination = combination.fit_combination(
+                spans, scales, self.combination, self.horizon
+            )
+            if fitted.combination is not None:
+                spans = fitted.combination.apply_spans(spans)
         fitted.calibration = bands.calibrate(self._bands(), train, held, spans)
         return self
+
+    def _scale(self, frame: pd.DataFrame) -> np.ndarray:
+        """The in-sample seasonal-naive MAE `(n_targets,)` of one training part (the MASE
+        scale the combination's weights are chosen with)."""
+        values = self.target_values(frame)
+        return np.array([mase_scale(values[:, j], self.season_) for j in range(values.shape[1])])
 
     def _feeders(
         self, train: list[np.ndarray], val: list[np.ndarray], val_starts: list[int]
@@ -557,8 +578,9 @@ class Forecaster(Settings):
             fallback=self._fallback, baselines=self._baselines, predict=self._predict,
             quantiles=self._quantiles(), ahead=self.ahead_rows(),
         )  # fmt: skip
-        guard = getattr(self, "guard_", None)
-        return spans if guard is None else guard.apply_spans(spans)
+        guard, blend = getattr(self, "guard_", None), getattr(self, "combination_", None)
+        spans = spans if guard is None else guard.apply_spans(spans)
+        return spans if blend is None else blend.apply_spans(spans)
 
     def _predict(self, windows: Any) -> np.ndarray:
         return panel.model_output(self.model_, windows)  # the same whatever the batch
@@ -613,9 +635,7 @@ class Forecaster(Settings):
             if methods[key] is None:  # with quantile heads: the median, and the quantiles
                 out_ = predicted[key][None]
                 values, quants = panel.unscaled(self.scaler_, key, out_, self._quantiles())
-                if getattr(self, "guard_", None) and self.guard_.acts(key):  # as evaluate does
-                    base = self._baselines(frame, np.array([len(frame)]), key)
-                    values, by, quants = self.guard_.apply(key, values, base, quants)
+                values, by, quants = self._guarded(key, frame, values, quants)
             else:
                 values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]]
                 quants = None
@@ -628,6 +648,23 @@ class Forecaster(Settings):
             out[key] = out[key].assign(**extra) if extra else out[key]  # assign copies
             out[key].attrs["method"] = by
         return out[SINGLE] if list(out) == [SINGLE] else out
+
+    def _guarded(
+        self, key: str, frame: pd.DataFrame, values: np.ndarray, quants: np.ndarray | None
+    ) -> tuple[np.ndarray, str, np.ndarray | None]:
+        """The model's next forecast `values` `(1, horizon, n_targets)` of series `key` (input
+        `frame`) as `window_spans` gives it: the guard's choice, then the combination."""
+        guard, blend = getattr(self, "guard_", None), getattr(self, "combination_", None)
+        acts = guard is not None and guard.acts(key)
+        if not acts and (blend is None or blend.weights_for(key) is None):
+            return values, "model", quants
+        base = self._baselines(frame, np.array([len(frame)]), key)
+        by = "model"
+        if acts:
+            values, by, quants = guard.apply(key, values, base, quants)
+        if by == "model" and blend is not None:
+            values, quants = blend.apply(key, values, base, quants)
+        return values, by, quants
 
     def predict_windows(
         self, series: Any, start: Any = None, baselines: bool = False, levels: Any = None
