@@ -154,14 +154,17 @@ def score(per: dict) -> dict:
 
 def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) -> tuple:
     """Train one global Forecaster per seed; score it and the baselines. Returns (rows,
-    per-series scores of the first seed)."""
+    per-series scores of the first seed). With `--set refit=True`, each seed's forecaster is
+    scored before (`LSTM <model> no refit`) and after `Forecaster.refit_on` (the same choices,
+    retrained on the training and validation rows)."""
     import keras
 
-    from forecast import Forecaster, competition
+    from forecast import Forecaster
     from forecast.splits import SplitSpec
 
     rows, first_per = [], None
     settings = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
+    refit = bool(settings.pop("refit", False))
     for seed in args.seeds:
         keras.utils.set_random_seed(seed)
         f = Forecaster(
@@ -172,95 +175,120 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
         began = time.perf_counter()
         f.fit(series, val=spec)
         fit_s = time.perf_counter() - began
-        began = time.perf_counter()
-        tidy = f.predict_windows(series, start=panel.test, baselines=True)
-        predict_s = time.perf_counter() - began
-        blend = getattr(f, "combination_", None)
-        if blend is not None:  # the same fitted model without its combination (scored apart)
-            f.state_.combination = None
-            alone = f.predict_windows(series, start=panel.test)
-            f.state_.combination = blend
-            tidy["alone"] = alone["forecast"].to_numpy()
-        guard = getattr(f, "guard_", None)
-        alternatives = guard is not None and guard.mode == "report"  # score the other modes too
-        per, per_alt, guard_rows = {}, {"fallback": {}, "combine": {}}, []
-        per_alone = {}
-        for key, group in tidy.groupby("series", sort=False):
-            values = series[key][panel.target].to_numpy(dtype=np.float64)
-            origins = origins_scored(panel, len(values))
-            all_origins = np.arange(len(values) - panel.test, len(values) - panel.horizon + 1)
-            pick = np.isin(all_origins, origins)
-            windows = {c: group[c].to_numpy().reshape(-1, panel.horizon)[pick]
-                       for c in ("forecast", "linear", "seasonal_naive", "alone")
-                       if c in group}  # fmt: skip
-            actual = values[origins[:, None] + np.arange(panel.horizon)]
-            forecasts = {"model": windows["forecast"], **baseline_windows(values, origins, panel)}
-            if "linear" in windows and np.isfinite(windows["linear"]).all():
-                forecasts["linear"] = windows["linear"]
-            scale = competition.mase_scale(values[: len(values) - panel.test], panel.metric_season)
-            per[key] = competition.score_series(actual, forecasts, scale)
-            if "alone" in windows:
-                per_alone[key] = competition.score_series(
-                    actual, {"model": windows["alone"], "naive2": forecasts["naive2"]}, scale
-                )
-            if guard is not None and key in guard.errors:  # the guard's inputs and outcome
-                scored = {"model": windows["forecast"], "naive2": forecasts["naive2"]}
-                scored.update({n: windows[n] for n in ("seasonal_naive", "linear")
-                               if n in windows and np.isfinite(windows[n]).all()})  # fmt: skip
-                found = competition.score_series(actual, scored, scale)
-                guard_rows.append(
-                    {"series": key, "seed": seed,
-                     **{f"val_{m}": e for m, e in guard.errors[key].items()},
-                     **{f"mase_{m}": r["MASE"] for m, r in found.items() if m != "naive2"}}
-                )  # fmt: skip
-            if alternatives:
-                other = guard.choice.get(key)
-                base = windows.get(other) if other else None
-                for mode in per_alt:
-                    pred = windows["forecast"]
-                    if base is not None and np.isfinite(base).all():
-                        pred = base if mode == "fallback" else 0.5 * (pred + base)
-                    per_alt[mode][key] = competition.score_series(
-                        actual, {"model": pred, "naive2": forecasts["naive2"]}, scale
-                    )
-        agg = score(per)
-        if guard_rows and args.guard_table:  # per series: validation errors, scored MASE
-            pd.DataFrame(guard_rows).to_csv(OUT / f"{args.name}_{model}_guard.csv", index=False)
-        extra = {
-            "lookback": f.lookback_, "epochs": len(f.history_.get("loss", [])),
-            "fit_s": fit_s, "predict_s": predict_s,
-            "losses_to_snaive": sum(p["model"]["MASE"] > p["seasonal_naive"]["MASE"]
-                                    for p in per.values()),
-            "settings": " ".join(args.set),
-            "guard": guard.summary() if guard is not None else "",
-            "calendar": calendar_note(f, series, spec),
-            "combination": blend.summary() if blend is not None else "",
-        }  # fmt: skip
-        rows.append({"panel": panel.name, "method": f"LSTM {model}", "seed": seed,
-                     **agg["model"], **extra})  # fmt: skip
-        print(rows[-1], flush=True)
-        if per_alone:
-            rows.append({"panel": panel.name, "method": f"LSTM {model} no combination",
-                         "seed": seed, **score(per_alone)["model"], "lookback": f.lookback_,
-                         "losses_to_snaive": sum(
-                             per_alone[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
-                             for k in per_alone)})  # fmt: skip
-            print(rows[-1], flush=True)
-        if alternatives:
-            for mode, scored in per_alt.items():
-                rows.append({"panel": panel.name, "method": f"LSTM {model} guard={mode}",
-                             "seed": seed, **score(scored)["model"], "lookback": f.lookback_,
-                             "losses_to_snaive": sum(
-                                 scored[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
-                                 for k in scored)})  # fmt: skip
-                print(rows[-1], flush=True)
-        if first_per is None:
-            first_per = per
-            for name in ("naive", "seasonal_naive", "naive2", "linear"):
-                if name in agg:
-                    rows.append({"panel": panel.name, "method": name, "seed": None, **agg[name]})
-                    print(rows[-1], flush=True)
+        for variant in ("no refit", "refit") if refit else ("",):
+            if variant == "refit":
+                began = time.perf_counter()
+                f.refit_on(series, spec)
+                f.refit = True
+                fit_s += time.perf_counter() - began
+            label = f"LSTM {model}" + (" no refit" if variant == "no refit" else "")
+            found, per = score_forecaster(f, panel, series, args, label, seed, fit_s, spec)
+            rows += found
+            if variant == "refit" and "linear" in score(per):  # the refitted linear baseline
+                rows.append({"panel": panel.name, "method": "linear refit", "seed": seed,
+                             **score(per)["linear"]})  # fmt: skip
+            if first_per is None:
+                first_per = per
+                agg = score(per)
+                for name in ("naive", "seasonal_naive", "naive2", "linear"):
+                    if name in agg:
+                        rows.append({"panel": panel.name, "method": name, "seed": None,
+                                     **agg[name]})  # fmt: skip
+                        print(rows[-1], flush=True)
     return rows, first_per
+
+
+def score_forecaster(f, panel: Panel, series: dict, args, label: str, seed: int,
+                     fit_s: float, spec) -> tuple[list[dict], dict]:  # fmt: skip
+    """Rows of one fitted forecaster (`label`; with a combination also the same model
+    without it; with guard="report" the guard's other modes) and its per-series scores."""
+    from forecast import competition
+
+    rows = []
+    began = time.perf_counter()
+    tidy = f.predict_windows(series, start=panel.test, baselines=True)
+    predict_s = time.perf_counter() - began
+    blend = getattr(f, "combination_", None)
+    if blend is not None:  # the same fitted model without its combination (scored apart)
+        f.state_.combination = None
+        alone = f.predict_windows(series, start=panel.test)
+        f.state_.combination = blend
+        tidy["alone"] = alone["forecast"].to_numpy()
+    guard = getattr(f, "guard_", None)
+    alternatives = guard is not None and guard.mode == "report"  # score the other modes too
+    per, per_alt, guard_rows = {}, {"fallback": {}, "combine": {}}, []
+    per_alone = {}
+    for key, group in tidy.groupby("series", sort=False):
+        values = series[key][panel.target].to_numpy(dtype=np.float64)
+        origins = origins_scored(panel, len(values))
+        all_origins = np.arange(len(values) - panel.test, len(values) - panel.horizon + 1)
+        pick = np.isin(all_origins, origins)
+        windows = {c: group[c].to_numpy().reshape(-1, panel.horizon)[pick]
+                   for c in ("forecast", "linear", "seasonal_naive", "alone")
+                   if c in group}  # fmt: skip
+        actual = values[origins[:, None] + np.arange(panel.horizon)]
+        forecasts = {"model": windows["forecast"], **baseline_windows(values, origins, panel)}
+        if "linear" in windows and np.isfinite(windows["linear"]).all():
+            forecasts["linear"] = windows["linear"]
+        scale = competition.mase_scale(values[: len(values) - panel.test], panel.metric_season)
+        per[key] = competition.score_series(actual, forecasts, scale)
+        if "alone" in windows:
+            per_alone[key] = competition.score_series(
+                actual, {"model": windows["alone"], "naive2": forecasts["naive2"]}, scale
+            )
+        if guard is not None and key in guard.errors:  # the guard's inputs and outcome
+            scored = {"model": windows["forecast"], "naive2": forecasts["naive2"]}
+            scored.update({n: windows[n] for n in ("seasonal_naive", "linear")
+                           if n in windows and np.isfinite(windows[n]).all()})  # fmt: skip
+            found = competition.score_series(actual, scored, scale)
+            guard_rows.append(
+                {"series": key, "seed": seed,
+                 **{f"val_{m}": e for m, e in guard.errors[key].items()},
+                 **{f"mase_{m}": r["MASE"] for m, r in found.items() if m != "naive2"}}
+            )  # fmt: skip
+        if alternatives:
+            other = guard.choice.get(key)
+            base = windows.get(other) if other else None
+            for mode in per_alt:
+                pred = windows["forecast"]
+                if base is not None and np.isfinite(base).all():
+                    pred = base if mode == "fallback" else 0.5 * (pred + base)
+                per_alt[mode][key] = competition.score_series(
+                    actual, {"model": pred, "naive2": forecasts["naive2"]}, scale
+                )
+    agg = score(per)
+    if guard_rows and args.guard_table:  # per series: validation errors, scored MASE
+        name = label.split()[1] + ("_refit" if f.refit else "")
+        pd.DataFrame(guard_rows).to_csv(OUT / f"{args.name}_{name}_guard.csv", index=False)
+    extra = {
+        "lookback": f.lookback_, "epochs": len(f.history_.get("loss", [])),
+        "best_epoch": getattr(f.fit_result_, "best_epoch", None),
+        "fit_s": fit_s, "predict_s": predict_s,
+        "losses_to_snaive": sum(p["model"]["MASE"] > p["seasonal_naive"]["MASE"]
+                                for p in per.values()),
+        "settings": " ".join(args.set),
+        "guard": guard.summary() if guard is not None else "",
+        "calendar": calendar_note(f, series, spec),
+        "combination": blend.summary() if blend is not None else "",
+    }  # fmt: skip
+    rows.append({"panel": panel.name, "method": label, "seed": seed, **agg["model"], **extra})
+    print(rows[-1], flush=True)
+    if per_alone:
+        rows.append({"panel": panel.name, "method": f"{label} no combination",
+                     "seed": seed, **score(per_alone)["model"], "lookback": f.lookback_,
+                     "losses_to_snaive": sum(
+                         per_alone[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
+                         for k in per_alone)})  # fmt: skip
+        print(rows[-1], flush=True)
+    if alternatives:
+        for mode, scored in per_alt.items():
+            rows.append({"panel": panel.name, "method": f"{label} guard={mode}",
+                         "seed": seed, **score(scored)["model"], "lookback": f.lookback_,
+                         "losses_to_snaive": sum(
+                             scored[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
+                             for k in scored)})  # fmt: skip
+            print(rows[-1], flush=True)
+    return rows, per
 
 
 def calendar_note(f, series: dict, spec) -> str:

@@ -30,6 +30,7 @@ import pandas as pd
 import forecast.calendar_choice as calendar_choice
 import forecast.combination as combination
 import forecast.known_future as known_future
+import forecast.refit as refitting
 import forecast.seasons as seasons
 from forecast import artifacts, backends, bands, intervals, lookback, models, panel, state, training
 from forecast import quantiles as quantile_heads
@@ -147,6 +148,9 @@ class Forecaster(Settings):
         windows_per_epoch: an epoch trains on this many windows, drawn anew each epoch
             (seeded: reproducible) from all the training windows; None: every window. Bounds
             an epoch of a huge panel (`forecast.windowing.WindowFeeder`).
+        refit: after every choice is made on the validation part (lookback, calendar, epoch,
+            guard, combination, intervals), train the model again on the training and
+            validation rows for the chosen epoch count (`forecast.refit`); default False.
         val_origins: validation windows per series a validation part cut from the series
             holds at least (`forecast.panel.roll_validation`: the last training rows join it,
             origins one row apart): 1 (default: the part as cut), a number, or "auto"
@@ -214,6 +218,7 @@ class Forecaster(Settings):
         train_rows: int | None = DEFAULTS.train_rows,
         windows_per_epoch: int | None = DEFAULTS.windows_per_epoch,
         val_origins: int | str = DEFAULTS.val_origins,
+        refit: bool = DEFAULTS.refit,
         verbose: int = DEFAULTS.verbose,
     ):
         self.model = model
@@ -253,6 +258,7 @@ class Forecaster(Settings):
         self.train_rows = train_rows
         self.windows_per_epoch = windows_per_epoch
         self.val_origins = val_origins
+        self.refit = refit
         self.verbose = verbose
 
     # ----------------------------------------------------------------- settings
@@ -503,7 +509,45 @@ class Forecaster(Settings):
             if fitted.combination is not None:
                 spans = fitted.combination.apply_spans(spans)
         fitted.calibration = bands.calibrate(self._bands(), train, held, spans)
+        if first and self.refit and held:
+            self._refit(refitting.joined_parts(train, held, starts))
         return self
+
+    def refit_on(self, series: Any, val: Validation = 0.2) -> Forecaster:
+        """What `fit(refit=True)` does last, for a forecaster fitted without it on the same
+        `series` / `val`: train a new model on the training and validation rows for the
+        chosen epoch count, every choice kept (`forecast.refit`). Returns self."""
+        self._check_fitted()
+        _, train, held, starts = panel.fit_parts(
+            series, val, self.lookback_, self.horizon, self.collection, SINGLE,
+            origins=panel.origins_wanted(self.val_origins, self.horizon),
+        )  # fmt: skip
+        kept, _ = panel.trainable(train, self.lookback_ + self.horizon)
+        rows = self.train_rows and self.train_rows + self.lookback_
+        train = {k: train[k].iloc[-rows:] if rows else train[k] for k in kept}
+        self._refit(refitting.joined_parts(train, held, starts))
+        return self
+
+    def _refit(self, joined: Collection) -> None:
+        """Train a new model on `joined` (each series' training and validation rows) for the
+        chosen epoch count without validation (0: the linear start as is), the linear
+        baseline refitted there with the penalty chosen before (`forecast.refit`)."""
+        epochs = refitting.epochs_for(getattr(self.fit_result_, "best_epoch", None))
+        if epochs is None:
+            return
+        arrays = [self.scaler_.transform(f, key=k) for k, f in joined.items()]
+        targets = [a[:, : self.n_targets_] for a in arrays]
+        self.state_.linear = LinearBaseline(self.lookback_, self.horizon).fit(
+            targets, alpha=self.linear_.alpha_
+        )
+        if epochs == 0:
+            training.set_seed(self.seed)
+            self.model_ = self._new_model()
+            return
+        feed, _ = self._feeders(arrays, [], [])
+        args = dict(epochs=epochs, patience=None, reduce_lr_patience=self.reduce_lr_patience,
+                    verbose=self.verbose)  # fmt: skip
+        self._train_new(feed, None, None, args)
 
     def _scale(self, frame: pd.DataFrame) -> np.ndarray:
         """The in-sample seasonal-naive MAE `(n_targets,)` of one training part (the MASE

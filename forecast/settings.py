@@ -77,6 +77,7 @@ SETTINGS: dict[str, Setting] = {
     "train_rows": Setting(None),
     "windows_per_epoch": Setting(None),
     "val_origins": Setting(1),  # or "auto": horizon origins (forecast.panel.VAL_ORIGINS)
+    "refit": Setting(False),  # train again on train + validation rows (forecast.refit)
     "verbose": Setting(1),
 }
 DEFAULTS = SimpleNamespace(**{name: s.default for name, s in SETTINGS.items()})
