@@ -238,6 +238,14 @@ ValOrigins = Annotated[
         "the last training rows join the validation part, origins one row apart.",
     ),
 ]
+Refit = Annotated[
+    bool,
+    training_option(
+        "--refit/--no-refit",
+        help="After the choices on validation, train the model again on the training and "
+        "validation rows for the chosen epoch count.",
+    ),
+]
 Guard = Annotated[
     str,
     model_option(
@@ -322,6 +330,7 @@ def shared_options(
     guard: Guard = DEFAULTS.guard,
     combination: Combination = DEFAULTS.combination,
     val_origins: ValOrigins = str(DEFAULTS.val_origins),
+    refit: Refit = DEFAULTS.refit,
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@with_shared_options` gets them in its `--help` and as `opts`."""

@@ -535,6 +535,7 @@ class Forecaster(Settings):
         epochs = refitting.epochs_for(getattr(self.fit_result_, "best_epoch", None))
         if epochs is None:
             return
+        self.refit_epochs_ = epochs  # the CLI's `refit:` line and metrics.json
         arrays = [self.scaler_.transform(f, key=k) for k, f in joined.items()]
         targets = [a[:, : self.n_targets_] for a in arrays]
         self.state_.linear = LinearBaseline(self.lookback_, self.horizon).fit(
@@ -543,6 +544,7 @@ class Forecaster(Settings):
         if epochs == 0:
             training.set_seed(self.seed)
             self.model_ = self._new_model()
+            self.model_.optimizer.build(self.model_.trainable_variables)  # saved with its state
             return
         feed, _ = self._feeders(arrays, [], [])
         args = dict(epochs=epochs, patience=None, reduce_lr_patience=self.reduce_lr_patience,
