@@ -259,8 +259,9 @@ Combination = Annotated[
     str,
     model_option(
         help="Blend the model with seasonal naive and the linear baseline, weights chosen on "
-        "the validation windows: none (the model alone), auto (per series with at least 24 "
-        "validation windows, else one set for the panel), panel or series."
+        "the validation windows: auto (in a panel, per series with at least horizon and 24 "
+        "validation windows; the model alone elsewhere), none (the model alone), panel (one "
+        "set for every series) or series."
     ),
 ]
 Split = Annotated[

@@ -141,8 +141,10 @@ class Forecaster(Settings):
             "fallback", "combine" or "report".
         combination: blend the model's forecasts with seasonal naive and the linear baseline,
             the weights chosen on the validation windows (`forecast.combination`; in
-            `combination_`): "none" (default: the model alone), "auto" (per series with at
-            least 24 validation windows, else one set for the panel), "panel" or "series".
+            `combination_`, None for the model alone): "auto" (default: in a panel, weights
+            per series for the series with at least horizon and 24 validation windows, the
+            model alone elsewhere; chosen on the panels' validation parts), "none", "panel"
+            (one set for every series) or "series".
         train_rows: train on the windows whose targets lie in the last `train_rows` rows of
             each series' training part only; None: every window.
         windows_per_epoch: an epoch trains on this many windows, drawn anew each epoch

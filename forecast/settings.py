@@ -73,7 +73,7 @@ SETTINGS: dict[str, Setting] = {
     "intervals": Setting("auto", ("auto", "conformal", "adaptive", "raw", "none")),
     "guard": Setting("auto", ("auto", "fallback", "combine", "report")),
     # the model blended with its baselines, weights chosen on validation (forecast.combination)
-    "combination": Setting("none", ("none", "auto", "panel", "series")),
+    "combination": Setting("auto", ("auto", "none", "panel", "series")),
     "train_rows": Setting(None),
     "windows_per_epoch": Setting(None),
     "val_origins": Setting(1),  # or "auto": horizon origins (forecast.panel.VAL_ORIGINS)

@@ -53,9 +53,10 @@ def test_the_weight_grid_covers_the_simplex_model_alone_first() -> None:
 
 
 def test_the_blend_that_cancels_the_errors_is_chosen_for_the_panel() -> None:
-    spans = _spans(windows=1)  # one window per series: "auto" pools them (one set)
+    spans = _spans(windows=1)  # one window per series: "panel" pools them (one set)
     scales = {k: np.array([2.0]) for k in spans}
-    found = fit_combination(spans, scales, "auto", horizon=3)
+    assert fit_combination(spans, scales, "auto", horizon=3) is None  # too few windows
+    found = fit_combination(spans, scales, "panel", horizon=3)
     assert set(found.weights) == {PANEL}
     assert found.weights[PANEL] == pytest.approx({"model": 0.5, "seasonal_naive": 0.0,
                                                   "linear": 0.5})  # fmt: skip
@@ -88,11 +89,17 @@ def test_auto_gives_series_with_enough_windows_their_own_weights() -> None:
     spans = _spans(windows=30)  # >= MIN_WINDOWS (24) and horizon
     found = fit_combination(spans, {}, "auto", horizon=3)
     assert set(found.weights) == set(spans)  # no panel set
-    one = fit_combination(_spans(windows=30, n_series=1), {}, "auto", horizon=3)
-    assert set(one.weights) == {"s0"}
-    lone = fit_combination(_spans(windows=5, n_series=1), {}, "auto", horizon=3)
-    assert lone.weights == {} and lone.weights_for("s0") is None  # too few windows: model alone
-    assert "the model alone" in lone.summary()
+    assert found.weights["s1"] == pytest.approx({"model": 0.5, "seasonal_naive": 0.0,
+                                                 "linear": 0.5})  # fmt: skip
+    mixed = {**_spans(windows=30, n_series=2), "short": _spans(windows=5, n_series=1)["s0"]}
+    some = fit_combination(mixed, {}, "auto", horizon=3)
+    assert set(some.weights) == {"s0", "s1"} and some.weights_for("short") is None
+    assert some.windows == 60  # the blended series' windows
+    lone = _spans(windows=30, n_series=1)  # a lone series: the model alone (as the guard)
+    assert fit_combination(lone, {}, "auto", horizon=3) is None
+    assert set(fit_combination(lone, {}, "series", horizon=3).weights) == {"s0"}
+    empty = fit_combination(_spans(windows=5, n_series=1), {}, "panel", horizon=3)
+    assert set(empty.weights) == {PANEL}
     assert fit_combination(spans, {}, "none", horizon=3) is None
 
 
@@ -154,7 +161,11 @@ def test_the_forecaster_picks_a_perfect_baseline_and_reloads_it_bit_for_bit(tmp_
     for key, frame in again.predict(data).items():
         assert np.array_equal(frame.to_numpy(), out[key].to_numpy())
     none = Forecaster(season=4, guard="report", **TINY).fit(data, val=3)
-    assert none.combination == "none" and none.combination_ is None  # the default
+    assert none.combination == "auto" and none.combination_ is None  # one window: alone
+    many = Forecaster(season=4, guard="report", **TINY).fit(data, val=28)  # 26 windows
+    assert set(many.combination_.weights) == set(data)  # the default, per series
+    for key in data:
+        assert many.combination_.weights[key]["seasonal_naive"] == 1.0
 
 
 def test_the_cli_prints_the_combination_and_writes_it_to_metrics(tmp_path) -> None:
