@@ -4,6 +4,13 @@ baseline and statsforecast, all in one run.
     python benchmarks/panels.py                              # every panel, 1 seed
     python benchmarks/panels.py --panels tourism_quarterly --seeds 0 1 2
     python benchmarks/panels.py --validation --no-statsforecast --set series_scaling=global
+    python benchmarks/panels.py --panels gefcom2012_load --validation --no-statsforecast \
+        --set combination=auto refit=True --name panels/e22_val_gefcom2012_load
+
+A forecaster with a combination (`forecast.combination`) is also scored without it (`LSTM
+<model> no combination`: the same fitted model); `--set refit=True` scores each seed before
+(`no refit`) and after `Forecaster.refit_on` (and the refitted linear baseline, `linear refit`),
+from one training. `--name panels/NAME` writes under `benchmarks/results/panels/`.
 
 Panels (../shared/datasets, README there): `m4_weekly` (h 13, the official test = the last
 13 values; no dates, so the forecaster gets `season=52`), `tourism_monthly` (h 24),
