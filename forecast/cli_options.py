@@ -241,7 +241,7 @@ ValOrigins = Annotated[
 Refit = Annotated[
     bool,
     training_option(
-        "--refit/--no-refit",
+        "--refit",
         help="After the choices on validation, train the model again on the training and "
         "validation rows for the chosen epoch count.",
     ),
