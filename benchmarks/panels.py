@@ -4,6 +4,13 @@ baseline and statsforecast, all in one run.
     python benchmarks/panels.py                              # every panel, 1 seed
     python benchmarks/panels.py --panels tourism_quarterly --seeds 0 1 2
     python benchmarks/panels.py --validation --no-statsforecast --set series_scaling=global
+    python benchmarks/panels.py --panels gefcom2012_load --validation --no-statsforecast \
+        --set combination=auto refit=True --name panels/e22_val_gefcom2012_load
+
+A forecaster with a combination (`forecast.combination`) is also scored without it (`LSTM
+<model> no combination`: the same fitted model); `--set refit=True` scores each seed before
+(`no refit`) and after `Forecaster.refit_on` (and the refitted linear baseline, `linear refit`),
+from one training. `--name panels/NAME` writes under `benchmarks/results/panels/`.
 
 Panels (../shared/datasets, README there): `m4_weekly` (h 13, the official test = the last
 13 values; no dates, so the forecaster gets `season=52`), `tourism_monthly` (h 24),
@@ -154,14 +161,17 @@ def score(per: dict) -> dict:
 
 def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) -> tuple:
     """Train one global Forecaster per seed; score it and the baselines. Returns (rows,
-    per-series scores of the first seed)."""
+    per-series scores of the first seed). With `--set refit=True`, each seed's forecaster is
+    scored before (`LSTM <model> no refit`) and after `Forecaster.refit_on` (the same choices,
+    retrained on the training and validation rows)."""
     import keras
 
-    from forecast import Forecaster, competition
+    from forecast import Forecaster
     from forecast.splits import SplitSpec
 
     rows, first_per = [], None
     settings = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
+    refit = bool(settings.pop("refit", False))
     for seed in args.seeds:
         keras.utils.set_random_seed(seed)
         f = Forecaster(
@@ -172,75 +182,120 @@ def lstm_rows(panel: Panel, series: dict, args: argparse.Namespace, model: str) 
         began = time.perf_counter()
         f.fit(series, val=spec)
         fit_s = time.perf_counter() - began
-        began = time.perf_counter()
-        tidy = f.predict_windows(series, start=panel.test, baselines=True)
-        predict_s = time.perf_counter() - began
-        guard = getattr(f, "guard_", None)
-        alternatives = guard is not None and guard.mode == "report"  # score the other modes too
-        per, per_alt, guard_rows = {}, {"fallback": {}, "combine": {}}, []
-        for key, group in tidy.groupby("series", sort=False):
-            values = series[key][panel.target].to_numpy(dtype=np.float64)
-            origins = origins_scored(panel, len(values))
-            all_origins = np.arange(len(values) - panel.test, len(values) - panel.horizon + 1)
-            pick = np.isin(all_origins, origins)
-            windows = {c: group[c].to_numpy().reshape(-1, panel.horizon)[pick]
-                       for c in ("forecast", "linear", "seasonal_naive") if c in group}  # fmt: skip
-            actual = values[origins[:, None] + np.arange(panel.horizon)]
-            forecasts = {"model": windows["forecast"], **baseline_windows(values, origins, panel)}
-            if "linear" in windows and np.isfinite(windows["linear"]).all():
-                forecasts["linear"] = windows["linear"]
-            scale = competition.mase_scale(values[: len(values) - panel.test], panel.metric_season)
-            per[key] = competition.score_series(actual, forecasts, scale)
-            if guard is not None and key in guard.errors:  # the guard's inputs and outcome
-                scored = {"model": windows["forecast"], "naive2": forecasts["naive2"]}
-                scored.update({n: windows[n] for n in ("seasonal_naive", "linear")
-                               if n in windows and np.isfinite(windows[n]).all()})  # fmt: skip
-                found = competition.score_series(actual, scored, scale)
-                guard_rows.append(
-                    {"series": key, "seed": seed,
-                     **{f"val_{m}": e for m, e in guard.errors[key].items()},
-                     **{f"mase_{m}": r["MASE"] for m, r in found.items() if m != "naive2"}}
-                )  # fmt: skip
-            if alternatives:
-                other = guard.choice.get(key)
-                base = windows.get(other) if other else None
-                for mode in per_alt:
-                    pred = windows["forecast"]
-                    if base is not None and np.isfinite(base).all():
-                        pred = base if mode == "fallback" else 0.5 * (pred + base)
-                    per_alt[mode][key] = competition.score_series(
-                        actual, {"model": pred, "naive2": forecasts["naive2"]}, scale
-                    )
-        agg = score(per)
-        if guard_rows and args.guard_table:  # per series: validation errors, scored MASE
-            pd.DataFrame(guard_rows).to_csv(OUT / f"{args.name}_{model}_guard.csv", index=False)
-        extra = {
-            "lookback": f.lookback_, "epochs": len(f.history_.get("loss", [])),
-            "fit_s": fit_s, "predict_s": predict_s,
-            "losses_to_snaive": sum(p["model"]["MASE"] > p["seasonal_naive"]["MASE"]
-                                    for p in per.values()),
-            "settings": " ".join(args.set),
-            "guard": guard.summary() if guard is not None else "",
-            "calendar": calendar_note(f, series, spec),
-        }  # fmt: skip
-        rows.append({"panel": panel.name, "method": f"LSTM {model}", "seed": seed,
-                     **agg["model"], **extra})  # fmt: skip
-        print(rows[-1], flush=True)
-        if alternatives:
-            for mode, scored in per_alt.items():
-                rows.append({"panel": panel.name, "method": f"LSTM {model} guard={mode}",
-                             "seed": seed, **score(scored)["model"], "lookback": f.lookback_,
-                             "losses_to_snaive": sum(
-                                 scored[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
-                                 for k in scored)})  # fmt: skip
-                print(rows[-1], flush=True)
-        if first_per is None:
-            first_per = per
-            for name in ("naive", "seasonal_naive", "naive2", "linear"):
-                if name in agg:
-                    rows.append({"panel": panel.name, "method": name, "seed": None, **agg[name]})
-                    print(rows[-1], flush=True)
+        for variant in ("no refit", "refit") if refit else ("",):
+            if variant == "refit":
+                began = time.perf_counter()
+                f.refit_on(series, spec)
+                f.refit = True
+                fit_s += time.perf_counter() - began
+            label = f"LSTM {model}" + (" no refit" if variant == "no refit" else "")
+            found, per = score_forecaster(f, panel, series, args, label, seed, fit_s, spec)
+            rows += found
+            if variant == "refit" and "linear" in score(per):  # the refitted linear baseline
+                rows.append({"panel": panel.name, "method": "linear refit", "seed": seed,
+                             **score(per)["linear"]})  # fmt: skip
+            if first_per is None:
+                first_per = per
+                agg = score(per)
+                for name in ("naive", "seasonal_naive", "naive2", "linear"):
+                    if name in agg:
+                        rows.append({"panel": panel.name, "method": name, "seed": None,
+                                     **agg[name]})  # fmt: skip
+                        print(rows[-1], flush=True)
     return rows, first_per
+
+
+def score_forecaster(f, panel: Panel, series: dict, args, label: str, seed: int,
+                     fit_s: float, spec) -> tuple[list[dict], dict]:  # fmt: skip
+    """Rows of one fitted forecaster (`label`; with a combination also the same model
+    without it; with guard="report" the guard's other modes) and its per-series scores."""
+    from forecast import competition
+
+    rows = []
+    began = time.perf_counter()
+    tidy = f.predict_windows(series, start=panel.test, baselines=True)
+    predict_s = time.perf_counter() - began
+    blend = getattr(f, "combination_", None)
+    if blend is not None:  # the same fitted model without its combination (scored apart)
+        f.state_.combination = None
+        alone = f.predict_windows(series, start=panel.test)
+        f.state_.combination = blend
+        tidy["alone"] = alone["forecast"].to_numpy()
+    guard = getattr(f, "guard_", None)
+    alternatives = guard is not None and guard.mode == "report"  # score the other modes too
+    per, per_alt, guard_rows = {}, {"fallback": {}, "combine": {}}, []
+    per_alone = {}
+    for key, group in tidy.groupby("series", sort=False):
+        values = series[key][panel.target].to_numpy(dtype=np.float64)
+        origins = origins_scored(panel, len(values))
+        all_origins = np.arange(len(values) - panel.test, len(values) - panel.horizon + 1)
+        pick = np.isin(all_origins, origins)
+        windows = {c: group[c].to_numpy().reshape(-1, panel.horizon)[pick]
+                   for c in ("forecast", "linear", "seasonal_naive", "alone")
+                   if c in group}  # fmt: skip
+        actual = values[origins[:, None] + np.arange(panel.horizon)]
+        forecasts = {"model": windows["forecast"], **baseline_windows(values, origins, panel)}
+        if "linear" in windows and np.isfinite(windows["linear"]).all():
+            forecasts["linear"] = windows["linear"]
+        scale = competition.mase_scale(values[: len(values) - panel.test], panel.metric_season)
+        per[key] = competition.score_series(actual, forecasts, scale)
+        if "alone" in windows:
+            per_alone[key] = competition.score_series(
+                actual, {"model": windows["alone"], "naive2": forecasts["naive2"]}, scale
+            )
+        if guard is not None and key in guard.errors:  # the guard's inputs and outcome
+            scored = {"model": windows["forecast"], "naive2": forecasts["naive2"]}
+            scored.update({n: windows[n] for n in ("seasonal_naive", "linear")
+                           if n in windows and np.isfinite(windows[n]).all()})  # fmt: skip
+            found = competition.score_series(actual, scored, scale)
+            guard_rows.append(
+                {"series": key, "seed": seed,
+                 **{f"val_{m}": e for m, e in guard.errors[key].items()},
+                 **{f"mase_{m}": r["MASE"] for m, r in found.items() if m != "naive2"}}
+            )  # fmt: skip
+        if alternatives:
+            other = guard.choice.get(key)
+            base = windows.get(other) if other else None
+            for mode in per_alt:
+                pred = windows["forecast"]
+                if base is not None and np.isfinite(base).all():
+                    pred = base if mode == "fallback" else 0.5 * (pred + base)
+                per_alt[mode][key] = competition.score_series(
+                    actual, {"model": pred, "naive2": forecasts["naive2"]}, scale
+                )
+    agg = score(per)
+    if guard_rows and args.guard_table:  # per series: validation errors, scored MASE
+        name = label.split()[1] + ("_refit" if f.refit else "")
+        pd.DataFrame(guard_rows).to_csv(OUT / f"{args.name}_{name}_guard.csv", index=False)
+    extra = {
+        "lookback": f.lookback_, "epochs": len(f.history_.get("loss", [])),
+        "best_epoch": getattr(f.fit_result_, "best_epoch", None),
+        "fit_s": fit_s, "predict_s": predict_s,
+        "losses_to_snaive": sum(p["model"]["MASE"] > p["seasonal_naive"]["MASE"]
+                                for p in per.values()),
+        "settings": " ".join(args.set),
+        "guard": guard.summary() if guard is not None else "",
+        "calendar": calendar_note(f, series, spec),
+        "combination": blend.summary() if blend is not None else "",
+    }  # fmt: skip
+    rows.append({"panel": panel.name, "method": label, "seed": seed, **agg["model"], **extra})
+    print(rows[-1], flush=True)
+    if per_alone:
+        rows.append({"panel": panel.name, "method": f"{label} no combination",
+                     "seed": seed, **score(per_alone)["model"], "lookback": f.lookback_,
+                     "losses_to_snaive": sum(
+                         per_alone[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
+                         for k in per_alone)})  # fmt: skip
+        print(rows[-1], flush=True)
+    if alternatives:
+        for mode, scored in per_alt.items():
+            rows.append({"panel": panel.name, "method": f"{label} guard={mode}",
+                         "seed": seed, **score(scored)["model"], "lookback": f.lookback_,
+                         "losses_to_snaive": sum(
+                             scored[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
+                             for k in scored)})  # fmt: skip
+            print(rows[-1], flush=True)
+    return rows, per
 
 
 def calendar_note(f, series: dict, spec) -> str:
@@ -332,6 +387,7 @@ def _cell(group: pd.DataFrame, col: str, digits: int = 3) -> str:
 
 def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, notes: list[str]) -> str:
     part = "validation (the test part dropped first)" if args.validation else "test"
+    blends = "combination" in table and table["combination"].fillna("").astype(bool).any()
     lines = [
         f"# Development panels: global LSTM vs baselines and statsforecast ({part})",
         "",
@@ -342,8 +398,12 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, notes:
         *notes,
         "",
         "| panel | method | seeds | sMAPE | MASE | OWA | fit s | predict s | lookback | "
-        "loses to sNaive (series) | guard |" + (" calendar |" if "calendar" in table else ""),
-        "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if "calendar" in table else ""),
+        "loses to sNaive (series) | guard |"
+        + (" calendar |" if "calendar" in table else "")
+        + (" combination |" if blends else ""),
+        "|---|---|---|---|---|---|---|---|---|---|---|"
+        + ("---|" if "calendar" in table else "")
+        + ("---|" if blends else ""),
     ]
     for (panel, method), group in table.groupby(["panel", "method"], sort=False):
         cell = functools.partial(_cell, group)
@@ -356,6 +416,7 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, notes:
             f"| {cell('fit_s', 1)} | {cell('predict_s', 2)} | {cell('lookback', 0)} "
             f"| {cell('losses_to_snaive', 0)} | {guard} |"
             + (f" {_text(group, 'calendar')} |" if "calendar" in table else "")
+            + (f" {_text(group, 'combination')} |" if blends else "")
         )
     return "\n".join(lines) + "\n"
 
@@ -395,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
     command = command_line("panels.py", argv)
-    (OUT / args.name).parent.mkdir(parents=True, exist_ok=True)
+    (OUT / args.name).parent.mkdir(parents=True, exist_ok=True)  # --name panels/NAME
     rows, notes = [], []
     if args.combine:  # runs made as separate processes: their tables and commands together
         table = pd.concat([pd.read_csv(OUT / f"{name}.csv") for name in args.combine])

@@ -227,6 +227,7 @@ def _forecaster(opts: SimpleNamespace, wanted: int | list[int] | None, verbose: 
         quantiles=None if opts.quantiles is None else check_quantiles(opts.quantiles),
         learning_rate=opts.lr, seed=opts.seed, device=opts.device, season=as_setting(opts.season),
         ensemble=opts.ensemble, verbose=verbose, intervals=opts.intervals, guard=opts.guard,
+        combination=opts.combination, refit=opts.refit,
         val_origins=check_val_origins(opts.val_origins),
         distribution="data_parallel" if opts.data_parallel else None,
         model_options=_model_options(
@@ -390,6 +391,11 @@ def _train(
         say(forecaster.calendar_choice_.summary())
     if getattr(forecaster, "guard_", None) is not None:
         say(forecaster.guard_.summary())
+    if getattr(forecaster, "combination_", None) is not None:
+        say(forecaster.combination_.summary())
+    if getattr(forecaster, "refit_epochs_", None) is not None:
+        say(f"refit: trained again on the training and validation rows for the chosen "
+            f"{forecaster.refit_epochs_} epochs")  # fmt: skip
     n, horizon = result.report.n_windows, forecaster.horizon
     heading = f"test   {n} windows × {horizon} steps, in original units"
     tables.print_report(console, result.report, heading, forecaster.model)

@@ -238,6 +238,14 @@ ValOrigins = Annotated[
         "the last training rows join the validation part, origins one row apart.",
     ),
 ]
+Refit = Annotated[
+    bool,
+    training_option(
+        "--refit",
+        help="After the choices on validation, train the model again on the training and "
+        "validation rows for the chosen epoch count.",
+    ),
+]
 Guard = Annotated[
     str,
     model_option(
@@ -245,6 +253,15 @@ Guard = Annotated[
         "validation: auto (fallback where a series has at least horizon and 24 validation "
         "windows, else report), report (count them), fallback (the baseline forecasts them) or "
         "combine (the mean of both)."
+    ),
+]
+Combination = Annotated[
+    str,
+    model_option(
+        help="Blend the model with seasonal naive and the linear baseline, weights chosen on "
+        "the validation windows: auto (in a panel, per series with at least horizon and 24 "
+        "validation windows; the model alone elsewhere), none (the model alone), panel (one "
+        "set for every series) or series."
     ),
 ]
 Split = Annotated[
@@ -312,7 +329,9 @@ def shared_options(
     data_parallel: DataParallel = False,
     intervals: Intervals = DEFAULTS.intervals,
     guard: Guard = DEFAULTS.guard,
+    combination: Combination = DEFAULTS.combination,
     val_origins: ValOrigins = str(DEFAULTS.val_origins),
+    refit: Refit = DEFAULTS.refit,
 ) -> None:
     """The data and model options `train` and `backtest` share, declared once: each command
     decorated with `@with_shared_options` gets them in its `--help` and as `opts`."""

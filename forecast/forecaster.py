@@ -29,11 +29,13 @@ import numpy as np
 import pandas as pd
 
 import forecast.calendar_choice as calendar_choice
+import forecast.combination as combination
 import forecast.known_future as known_future
+import forecast.refit as refitting
 import forecast.seasons as seasons
 from forecast import artifacts, backends, bands, intervals, lookback, models, panel, state, training
 from forecast import quantiles as quantile_heads
-from forecast.competition import m4_season
+from forecast.competition import m4_season, mase_scale
 from forecast.errors import ConfigError, ForecastWarning, check_positive_int
 from forecast.evaluation import (
     BacktestResult,
@@ -136,11 +138,20 @@ class Forecaster(Settings):
         guard: per series, the model against seasonal naive and the linear baseline on the
             validation windows (`forecast.guard.GUARDS`; the result in `guard_`): "auto",
             "fallback", "combine" or "report".
+        combination: blend the model's forecasts with seasonal naive and the linear baseline,
+            the weights chosen on the validation windows (`forecast.combination`; in
+            `combination_`, None for the model alone): "auto" (default: in a panel, weights
+            per series for the series with at least horizon and 24 validation windows, the
+            model alone elsewhere; chosen on the panels' validation parts), "none", "panel"
+            (one set for every series) or "series".
         train_rows: train on the windows whose targets lie in the last `train_rows` rows of
             each series' training part only; None: every window.
         windows_per_epoch: an epoch trains on this many windows, drawn anew each epoch
             (seeded: reproducible) from all the training windows; None: every window. Bounds
             an epoch of a huge panel (`forecast.windowing.WindowFeeder`).
+        refit: after every choice is made on the validation part (lookback, calendar, epoch,
+            guard, combination, intervals), train the model again on the training and
+            validation rows for the chosen epoch count (`forecast.refit`); default False.
         val_origins: validation windows per series a validation part cut from the series
             holds at least (`forecast.panel.roll_validation`: the last training rows join it,
             origins one row apart): 1 (default: the part as cut), a number, or "auto"
@@ -166,6 +177,7 @@ class Forecaster(Settings):
     short_series_ = _fitted("short_series")
     calibration_ = _fitted("calibration")
     guard_ = _fitted("guard")
+    combination_ = _fitted("combination")
     seasons_ = _fitted("seasons")
 
     def __init__(
@@ -203,9 +215,11 @@ class Forecaster(Settings):
         model_options: Mapping[str, Any] | None = DEFAULTS.model_options,
         intervals: str = DEFAULTS.intervals,
         guard: str = DEFAULTS.guard,
+        combination: str = DEFAULTS.combination,
         train_rows: int | None = DEFAULTS.train_rows,
         windows_per_epoch: int | None = DEFAULTS.windows_per_epoch,
         val_origins: int | str = DEFAULTS.val_origins,
+        refit: bool = DEFAULTS.refit,
         verbose: int = DEFAULTS.verbose,
     ):
         self.model = model
@@ -241,9 +255,11 @@ class Forecaster(Settings):
         self.model_options = model_options
         self.intervals = intervals
         self.guard = guard
+        self.combination = combination
         self.train_rows = train_rows
         self.windows_per_epoch = windows_per_epoch
         self.val_origins = val_origins
+        self.refit = refit
         self.verbose = verbose
 
     # ----------------------------------------------------------------- settings
@@ -288,6 +304,7 @@ class Forecaster(Settings):
         training.check_optimizer(self.optimizer, self.learning_rate)
         intervals.check_interval_mode(self.intervals)
         check_guard(self.guard)
+        combination.check_combination(self.combination)
         self._quantiles()
         panel.check_val_origins(self.val_origins)
         backends.check_distribution(self.distribution)
@@ -479,14 +496,66 @@ class Forecaster(Settings):
             fitted.history.setdefault(key, []).extend(values)
         self.fit_result_ = result
         fitted.last_timestamps = {k: str(f.index[-1]) for k, f in data.items()}
-        fitted.guard, spans = None, {}
+        fitted.guard, fitted.combination, spans = None, None, {}
         if held:  # every validation window of every series, model vs baselines: ONE pass
             rows = {k: len(f) - max(starts[k], self.lookback_) for k, f in held.items()}
             spans = self.window_spans(held, rows)
             fitted.guard = fit_guard(spans, self.guard, self.horizon)
             spans = fitted.guard.apply_spans(spans)  # what the forecaster gives, calibrated
+            scales = {k: self._scale(f) for k, f in train.items()}
+            fitted.combination = combination.fit_combination(
+                spans, scales, self.combination, self.horizon
+            )
+            if fitted.combination is not None:
+                spans = fitted.combination.apply_spans(spans)
         fitted.calibration = bands.calibrate(self._bands(), train, held, spans)
+        if first and self.refit and held:
+            self._refit(refitting.joined_parts(train, held, starts))
         return self
+
+    def refit_on(self, series: Any, val: Validation = 0.2) -> Forecaster:
+        """What `fit(refit=True)` does last, for a forecaster fitted without it on the same
+        `series` / `val`: train a new model on the training and validation rows for the
+        chosen epoch count, every choice kept (`forecast.refit`). Returns self."""
+        self._check_fitted()
+        _, train, held, starts = panel.fit_parts(
+            series, val, self.lookback_, self.horizon, self.collection,
+            origins=panel.origins_wanted(self.val_origins, self.horizon),
+        )  # fmt: skip
+        kept, _ = panel.trainable(train, self.lookback_ + self.horizon)
+        rows = self.train_rows and self.train_rows + self.lookback_
+        train = train.only(kept).map(lambda f: f.iloc[-rows:] if rows else f)
+        self._refit(refitting.joined_parts(train, held, starts))
+        return self
+
+    def _refit(self, joined: Mapping[str, pd.DataFrame]) -> None:
+        """Train a new model on `joined` (each series' training and validation rows) for the
+        chosen epoch count without validation (0: the linear start as is), the linear
+        baseline refitted there with the penalty chosen before (`forecast.refit`)."""
+        epochs = refitting.epochs_for(getattr(self.fit_result_, "best_epoch", None))
+        if epochs is None:
+            return
+        self.refit_epochs_ = epochs  # the CLI's `refit:` line and metrics.json
+        arrays = [self.scaler_.transform(f, key=k) for k, f in joined.items()]
+        targets = [a[:, : self.n_targets_] for a in arrays]
+        self.state_.linear = LinearBaseline(self.lookback_, self.horizon).fit(
+            targets, alpha=self.linear_.alpha_
+        )
+        if epochs == 0:
+            training.set_seed(self.seed)
+            self.model_ = self._new_model()
+            self.model_.optimizer.build(self.model_.trainable_variables)  # saved with its state
+            return
+        feed, _ = self._feeders(arrays, [], [])
+        args = dict(epochs=epochs, patience=None, reduce_lr_patience=self.reduce_lr_patience,
+                    verbose=self.verbose)  # fmt: skip
+        self._train_new(feed, None, None, args)
+
+    def _scale(self, frame: pd.DataFrame) -> np.ndarray:
+        """The in-sample seasonal-naive MAE `(n_targets,)` of one training part (the MASE
+        scale the combination's weights are chosen with)."""
+        values = self.target_values(frame)
+        return np.array([mase_scale(values[:, j], self.season_) for j in range(values.shape[1])])
 
     def _feeders(
         self, train: list[np.ndarray], val: list[np.ndarray], val_starts: list[int]
@@ -555,8 +624,9 @@ class Forecaster(Settings):
             fallback=self._fallback, baselines=self._baselines, predict=self._predict,
             quantiles=self._quantiles(), ahead=self.ahead_rows(),
         )  # fmt: skip
-        guard = getattr(self, "guard_", None)
-        return spans if guard is None else guard.apply_spans(spans)
+        guard, blend = getattr(self, "guard_", None), getattr(self, "combination_", None)
+        spans = spans if guard is None else guard.apply_spans(spans)
+        return spans if blend is None else blend.apply_spans(spans)
 
     def _predict(self, windows: Any) -> np.ndarray:
         return panel.model_output(self.model_, windows)  # the same whatever the batch
@@ -609,9 +679,7 @@ class Forecaster(Settings):
             if methods[key] is None:  # with quantile heads: the median, and the quantiles
                 out_ = predicted[key][None]
                 values, quants = panel.unscaled(self.scaler_, key, out_, self._quantiles())
-                if getattr(self, "guard_", None) and self.guard_.acts(key):  # as evaluate does
-                    base = self._baselines(frame, np.array([len(frame)]), key)
-                    values, by, quants = self.guard_.apply(key, values, base, quants)
+                values, by, quants = self._guarded(key, frame, values, quants)
             else:
                 values = self._baselines(frame, np.array([len(frame)]), key)[methods[key]]
                 quants = None
@@ -624,6 +692,23 @@ class Forecaster(Settings):
             out[key] = out[key].assign(**extra) if extra else out[key]  # assign copies
             out[key].attrs["method"] = by
         return data.with_frames(out).unwrap()  # a lone series' frame, else {id: frame}
+
+    def _guarded(
+        self, key: str, frame: pd.DataFrame, values: np.ndarray, quants: np.ndarray | None
+    ) -> tuple[np.ndarray, str, np.ndarray | None]:
+        """The model's next forecast `values` `(1, horizon, n_targets)` of series `key` (input
+        `frame`) as `window_spans` gives it: the guard's choice, then the combination."""
+        guard, blend = getattr(self, "guard_", None), getattr(self, "combination_", None)
+        acts = guard is not None and guard.acts(key)
+        if not acts and (blend is None or blend.weights_for(key) is None):
+            return values, "model", quants
+        base = self._baselines(frame, np.array([len(frame)]), key)
+        by = "model"
+        if acts:
+            values, by, quants = guard.apply(key, values, base, quants)
+        if by == "model" and blend is not None:
+            values, quants = blend.apply(key, values, base, quants)
+        return values, by, quants
 
     def predict_windows(
         self, series: Any, start: Any = None, baselines: bool = False, levels: Any = None

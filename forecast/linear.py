@@ -94,7 +94,10 @@ class LinearBaseline:
         return self.coef_ is not None
 
     def fit(
-        self, train: Sequence[np.ndarray], val: Sequence[tuple[np.ndarray, int]] = ()
+        self,
+        train: Sequence[np.ndarray],
+        val: Sequence[tuple[np.ndarray, int]] = (),
+        alpha: np.ndarray | None = None,
     ) -> LinearBaseline:
         """Fit on scaled target arrays; returns self (unfitted when there are too few windows).
 
@@ -102,6 +105,8 @@ class LinearBaseline:
             train: one `(length, n_targets)` array per series.
             val: one `(array, first_origin)` per series: windows whose first target row is
                 at least `first_origin` (the rows before are context); may be empty.
+            alpha: `(n_targets,)` ridge penalties to use (a refit keeps those chosen on
+                validation); None: chosen on `val` (else on the latest training windows).
         """
         lookback, horizon = self.lookback, self.horizon
         n_targets = train[0].shape[1]
@@ -117,15 +122,17 @@ class LinearBaseline:
             val_parts = [_windows(a[:, t], first, lookback, horizon, limit) for a, first in val]
             Xv = np.concatenate([p[0] for p in val_parts]) if val_parts else X[:0]
             Yv = np.concatenate([p[1] for p in val_parts]) if val_parts else Y[:0]
-            if len(Xv) == 0:  # select on the latest fifth of the training windows
+            if alpha is not None:
+                alpha_t = float(np.asarray(alpha, np.float64).reshape(-1)[t])
+            elif len(Xv) == 0:  # select on the latest fifth of the training windows
                 cut = int(len(X) * 0.8)
-                alpha = _select_alpha(X[:cut], Y[:cut], X[cut:], Y[cut:])
+                alpha_t = _select_alpha(X[:cut], Y[:cut], X[cut:], Y[cut:])
             else:
-                alpha = _select_alpha(X, Y, Xv, Yv)
-            coef, intercept = _ridge(X, Y, [alpha])[0]
+                alpha_t = _select_alpha(X, Y, Xv, Yv)
+            coef, intercept = _ridge(X, Y, [alpha_t])[0]
             coefs.append(coef)
             intercepts.append(intercept)
-            alphas.append(alpha)
+            alphas.append(alpha_t)
         self._set(np.stack(coefs), np.stack(intercepts), np.asarray(alphas, dtype=np.float64))
         return self
 

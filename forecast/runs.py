@@ -424,6 +424,10 @@ def train_and_save(
         if getattr(forecaster, "guard_", None) is not None:
             guard = forecaster.guard_.to_dict()
             metrics["guard"] = {k: v for k, v in guard.items() if k != "errors"}
+        if getattr(forecaster, "combination_", None) is not None:
+            metrics["combination"] = forecaster.combination_.to_dict()
+        if getattr(forecaster, "refit_epochs_", None) is not None:
+            metrics["refit_epochs"] = forecaster.refit_epochs_
         forecaster.save(folder, metrics=metrics)  # replaces the toolkit's files only
         shutil.rmtree(run_dir, ignore_errors=True)
         if report.per_series is not None and report.per_series["series"].nunique() > 1:

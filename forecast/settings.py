@@ -72,9 +72,12 @@ SETTINGS: dict[str, Setting] = {
     "model_options": Setting(None),
     "intervals": Setting("auto", ("auto", "conformal", "adaptive", "raw", "none")),
     "guard": Setting("auto", ("auto", "fallback", "combine", "report")),
+    # the model blended with its baselines, weights chosen on validation (forecast.combination)
+    "combination": Setting("auto", ("auto", "none", "panel", "series")),
     "train_rows": Setting(None),
     "windows_per_epoch": Setting(None),
     "val_origins": Setting(1),  # or "auto": horizon origins (forecast.panel.VAL_ORIGINS)
+    "refit": Setting(False),  # train again on train + validation rows (forecast.refit)
     "verbose": Setting(1),
 }
 DEFAULTS = SimpleNamespace(**{name: s.default for name, s in SETTINGS.items()})

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from forecast import artifacts, known_future, seasons
+from forecast.combination import Combination
 from forecast.competition import m4_season
 from forecast.errors import ArtifactError, DataError, ForecastError
 from forecast.evaluation import pooled_seasonal_scale, season_for
@@ -59,6 +60,8 @@ class FittedState:
         seasons: every seasonal period (`forecast.seasons.resolve`; `season` is the shortest).
         calendar_choice: the calendar fit used and why (`forecast.known_future.CalendarChoice`;
             None for calendar="none").
+        combination: the blend of the model with its baselines chosen on validation
+            (`forecast.combination.Combination`), or None (the model alone).
     """
 
     lookback: int
@@ -78,6 +81,7 @@ class FittedState:
     guard: Guard | None = None
     seasons: tuple[int, ...] = ()
     calendar_choice: CalendarChoice | None = None
+    combination: Combination | None = None
 
     @classmethod
     def learn(
@@ -152,6 +156,7 @@ class FittedState:
             "short_series": list(self.short_series),
             "calibration": None if cal is None else cal.to_arrays()[1],
             "guard": None if self.guard is None else self.guard.to_dict(),
+            "combination": None if self.combination is None else self.combination.to_dict(),
             "fit": {
                 "best_epoch": best_epoch,
                 "epochs_run": len(next(iter(self.history.values()), [])),
@@ -190,6 +195,7 @@ class FittedState:
                 short_series=[str(k) for k in config.get("short_series", [])],
                 guard=Guard.from_dict(config["guard"]) if config.get("guard") else None,
                 calendar_choice=_choice(known.get("calendar_choice")),
+                combination=_combination(config.get("combination")),
                 **values,
             )
             fitted.seasons = tuple(_whole(x) for x in config.get("seasons", [fitted.season]))
@@ -241,6 +247,11 @@ def field(config: Mapping[str, Any], key: str, read: Callable[[Any], Any], sourc
 def _choice(saved: Any) -> CalendarChoice | None:
     """The saved calendar choice (absent: saved before calendar="auto" chose)."""
     return CalendarChoice.from_dict(saved) if saved else None
+
+
+def _combination(saved: Any) -> Combination | None:
+    """The saved combination (absent: saved before the combination, or the model alone)."""
+    return Combination.from_dict(saved) if saved else None
 
 
 def _counts(window: Any) -> bool:

@@ -62,7 +62,15 @@ LAYERS: list[set[str]] = [
         "forecast.guard",
     },
     # the lookback and calendar choices on validation (panel's parts); bands: intervals
-    {"forecast.lookback", "forecast.calendar_choice", "forecast.bands"},
+    # combination: the model blended with its baselines (guard's candidates); refit: the
+    # training and validation rows joined after the choices
+    {
+        "forecast.lookback",
+        "forecast.calendar_choice",
+        "forecast.bands",
+        "forecast.combination",
+        "forecast.refit",
+    },
     {"forecast.training"},
     {"forecast.artifacts"},
     {"forecast.state"},  # FittedState: what fit learns, its config and folder

@@ -13,7 +13,8 @@ from forecast.settings import SETTINGS, choices, one_of
 
 TEXT_LISTS = ("covariates", "future_covariates")  # comma-separated text; None: no column
 TEXT_PARSED = {"val_origins": check_val_origins}  # text the CLI parses into the setting
-DESCRIBED = ("intervals", "guard", "series_scaling")  # help says what each value does
+# help says what each value does
+DESCRIBED = ("intervals", "guard", "series_scaling", "combination")
 
 
 def _options() -> dict[str, inspect.Parameter]:
