@@ -585,7 +585,7 @@ def tune(
     backends.start_backend()
     console = Console()
     with distributed_cli.progress_bar(console) as bar:
-        show = distributed_cli.trial_line(bar, bar.add_task("trials", total=trials))
+        show = tables.trial_line(bar, bar.add_task("trials", total=trials))
         try:
             result = tuning.tune(
                 forecaster, series, spec, out, trials=trials, space=chosen, engine=engine,

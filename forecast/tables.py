@@ -269,7 +269,8 @@ def environment_table(env: dict[str, Any]) -> Table:
 # `forecast tune`'s trial table in 80 columns: short headers and values (search.csv keeps
 # the full ones), explained in the table's caption.
 SEARCH_HEADERS = {"trial": "#", "val_MAE": "val MAE", "best_epoch": "ep", "lookback": "lb",
-                  "learning_rate": "lr", "normalize": "norm", "dropout": "drop"}  # fmt: skip
+                  "learning_rate": "lr", "normalize": "norm", "dropout": "drop",
+                  "status": "ended"}  # fmt: skip
 SEARCH_VALUES = {"(model's)": "def", "finished": "done", "stopped by ASHA": "ASHA",
                  "mean_std": "m_std"}  # fmt: skip
 SEARCH_CAPTION = ("ep: best epoch; lb: lookback; lr: learning rate; def: the model's default; "
@@ -295,6 +296,47 @@ def search_table(table: Any, limit: int = 12) -> Table:
     for _, row in table.head(limit).iterrows():
         shown.add_row(*(_search_value(v) for v in row))
     return shown
+
+
+# `forecast tune`'s live lines, one a trial as it ends, in the trial table's columns: the
+# width of each (wider values push the line, they are never cut)
+TRIAL_WIDTHS = {"trial": 3, "val_MAE": 8, "best_epoch": 3, "status": 5, "lookback": 4,
+                "model": 9, "units": 5, "dropout": 4, "learning_rate": 8, "normalize": 5,
+                "loss": 5}  # fmt: skip
+TRIAL_LEFT = ("status", "model", "normalize", "loss")
+
+
+def _trial_cells(row: dict[str, Any], header: bool) -> str:
+    cells = []
+    for key, value in row.items():
+        text = SEARCH_HEADERS.get(key, key) if header else _search_value(value)
+        if not header and key == "val_MAE":
+            text = num(value)
+        width = TRIAL_WIDTHS.get(key, len(SEARCH_HEADERS.get(key, key)))
+        cells.append(text.ljust(width) if key in TRIAL_LEFT else text.rjust(width))
+    return "  ".join(cells).rstrip()
+
+
+def trial_text(row: dict[str, Any], header: bool = False) -> str:
+    """`forecast tune`'s live line for one trial that ended (`header`: the line naming its
+    columns), in 80 columns: the trial table's short names and values (`SEARCH_HEADERS`,
+    `SEARCH_VALUES`; an error is "error", its message is in search.csv)."""
+    return _trial_cells(row, header)
+
+
+def trial_line(progress: Any, task: Any) -> Any:
+    """`on_trial` for `forecast tune`: print the trial's line (`trial_text`; the column
+    names before the first), advance the rich progress bar `progress`'s `task`."""
+    shown = []
+
+    def show(row: dict[str, Any]) -> None:
+        if not shown:
+            progress.console.print(trial_text(row, header=True), soft_wrap=True)
+        progress.console.print(trial_text(row), soft_wrap=True)
+        shown.append(row["trial"])
+        progress.advance(task)
+
+    return show
 
 
 def print_search(console: Console, result: Any, out: Path) -> None:

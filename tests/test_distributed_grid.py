@@ -244,3 +244,16 @@ def test_a_grid_on_ray_with_a_killed_worker_matches_the_local_grid(tmp_path, env
     )
     assert len(here) == 3 and all(r["status"] == "ok" for r in here.values())
     assert on_ray == here  # the same seeds give the same scores, bit for bit
+
+
+def test_a_ray_worker_is_told_apart_by_the_script_ray_runs(monkeypatch) -> None:
+    # forecast.distributed's import then calls backends.lean_keras_import(): the worker's
+    # Keras import leaves out scikit-learn and matplotlib (checked by hand on a local Ray)
+    from forecast import distributed
+
+    worker = str(Path("ray", "_private", "workers", "default_worker.py"))
+    monkeypatch.setattr(sys, "argv", [worker, "--node-ip-address=127.0.0.1"])
+    assert distributed.in_a_ray_worker()
+    for argv in (["-c"], [str(ROOT / "forecast" / "cli.py")], []):
+        monkeypatch.setattr(sys, "argv", argv)
+        assert not distributed.in_a_ray_worker()

@@ -349,6 +349,8 @@ JAX_CHECK = """
 import sys
 from pathlib import Path
 
+from forecast.backends import lean_keras_import
+lean_keras_import()  # no scikit-learn, matplotlib (unused here): ~1 s less
 import keras
 import numpy as np
 

@@ -69,17 +69,6 @@ def progress_bar(console: Console) -> Progress:
     return Progress(*columns, TimeElapsedColumn(), TimeRemainingColumn(), console=console)
 
 
-def trial_line(progress: Progress, task: Any) -> Any:
-    """`on_trial` for `forecast tune`: print the trial's line, advance the bar."""
-
-    def show(row: dict[str, Any]) -> None:
-        values = ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("trial", "val_MAE"))
-        progress.console.print(f"trial {row['trial']}: val MAE {row['val_MAE']:.4g} ({values})")
-        progress.advance(task)
-
-    return show
-
-
 def batch(
     config: Annotated[Path, typer.Argument(help="TOML grid (see examples/batch_config.toml).")],
     engine: Engine = "local",

@@ -37,6 +37,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from forecast import backends
 from forecast.errors import ConfigError, DataError
 
 NOT_GLOBAL = {"scaler": "none", "ridge_skip": False, "series_scaling": "global"}  # see above
@@ -181,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out")
     parser.add_argument("--val", type=float, default=0.2)
     args = parser.parse_args(argv)
+    backends.lean_keras_import()  # a worker process: no scikit-learn, matplotlib in Keras
     history = train_worker(
         args.worker, args.workers, args.coordinator, json.loads(args.settings), args.data,
         args.out, args.val,
