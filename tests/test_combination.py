@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from series_helpers import periodic_series
 
 from forecast import Forecaster
 from forecast.combination import (
@@ -128,20 +129,9 @@ def test_the_combination_round_trips_through_json_exactly() -> None:
         Forecaster(combination="always").check_settings()
 
 
-def _periodic(n_series: int = 3, length: int = 48) -> dict[str, pd.DataFrame]:
-    """Step-indexed series repeating a 4-step pattern exactly: seasonal naive is perfect."""
-    out = {}
-    for k in range(n_series):
-        values = 10.0 ** (k + 1) * np.tile([1.0, 3.0, 2.0, 5.0], length // 4)
-        frame = pd.DataFrame({"y": values}, index=pd.RangeIndex(1, length + 1, name="step"))
-        frame.attrs["forecast"] = {"target": ["y"], "covariates": [], "freq": None}
-        out[f"s{k}"] = frame
-    return out
-
-
 def test_the_forecaster_picks_a_perfect_baseline_and_reloads_it_bit_for_bit(tmp_path) -> None:
     keras.utils.set_random_seed(0)
-    data = _periodic()
+    data = periodic_series()
     f = Forecaster(season=4, guard="report", combination="panel", **TINY).fit(data, val=3)
     blend = f.combination_
     assert blend.weights[PANEL]["seasonal_naive"] == 1.0  # a 1-epoch model loses to it
@@ -172,7 +162,7 @@ def test_the_cli_prints_the_combination_and_writes_it_to_metrics(tmp_path) -> No
     from cli_helpers import invoke, one_error
 
     csv = tmp_path / "panel.csv"
-    rows = [(k, step, v) for k, f in _periodic().items()
+    rows = [(k, step, v) for k, f in periodic_series().items()
             for step, v in zip(f.index, f["y"], strict=True)]  # fmt: skip
     pd.DataFrame(rows, columns=["series_id", "step", "value"]).to_csv(csv, index=False)
     common = ["train", csv, "--id-col", "series_id", "--time-col", "step", "--target", "value",

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from series_helpers import periodic_series, step_series
 
 from forecast import Forecaster
 from forecast.errors import ConfigError, DataError
@@ -17,20 +18,8 @@ TINY = dict(lookback=6, horizon=3, epochs=1, batch_size=16, verbose=0, seed=0,
             model_options={"units": 4})  # fmt: skip
 
 
-def _steps(lengths: dict[str, int]) -> dict[str, pd.DataFrame]:
-    """Step-indexed series (no timestamps, like the M4 files), levels 10x apart."""
-    rng = np.random.default_rng(0)
-    out = {}
-    for n, (key, length) in enumerate(lengths.items()):
-        values = 10.0**n * (5 + np.sin(np.arange(length) / 3) + 0.1 * rng.standard_normal(length))
-        frame = pd.DataFrame({"y": values}, index=pd.RangeIndex(1, length + 1, name="step"))
-        frame.attrs["forecast"] = {"target": ["y"], "covariates": [], "freq": None}
-        out[key] = frame
-    return out
-
-
 def test_test_size_holds_out_the_last_rows_of_every_series() -> None:
-    data = _steps({"a": 40, "b": 25})
+    data = step_series({"a": 40, "b": 25})
     parts = split_series(data, SplitSpec(test_size=3, val_size=4), context=6)
     assert {k: len(v) for k, v in parts.train.items()} == {"a": 33, "b": 18}
     assert parts.test_start == {"a": 6, "b": 6} and len(parts.test["b"]) == 9
@@ -56,7 +45,7 @@ def test_dated_series_are_cut_at_common_timestamps() -> None:
     early = a.iloc[:50]  # ends inside the common training part: cannot be cut the same way
     cut = split_series({"a": a, "early": early}, SplitSpec((0.6, 0.2, 0.2)))
     assert "own fractions" in cut.spans["split_note"]
-    steps = split_series(_steps({"a": 30, "b": 30}), SplitSpec((0.6, 0.2, 0.2)))
+    steps = split_series(step_series({"a": 30, "b": 30}), SplitSpec((0.6, 0.2, 0.2)))
     assert "step numbers" in steps.spans["split_note"]
 
 
@@ -70,7 +59,7 @@ def test_fallback_names_the_linear_baseline_then_seasonal_naive_then_naive() -> 
 @pytest.fixture(scope="module")
 def panel_fit():
     keras.utils.set_random_seed(0)
-    data = _steps({"a": 60, "b": 50, "short": 12})  # short: 12 - 3 - 3 = 6 < 6 + 3
+    data = step_series({"a": 60, "b": 50, "short": 12})  # short: 12 - 3 - 3 = 6 < 6 + 3
     parts = split_series(data, SplitSpec(test_size=3, val_size=3), context=6)
     return Forecaster(guard="report", **TINY).fit(parts), data, parts  # the model on a, b
 
@@ -113,7 +102,7 @@ def test_many_series_are_predicted_in_one_model_call(panel_fit, monkeypatch) -> 
 
 def test_per_series_scaling_is_saved_without_pickle_and_reloads(tmp_path) -> None:
     keras.utils.set_random_seed(0)
-    data = _steps({"a": 40, "b": 40})  # levels 10x apart
+    data = step_series({"a": 40, "b": 40})  # levels 10x apart
     f = Forecaster(series_scaling="per_series", **TINY).fit(data, val=6)
     assert set(f.scaler_.per_series_) == {"a", "b"}
     f.save(tmp_path / "run")
@@ -126,7 +115,7 @@ def test_per_series_scaling_is_saved_without_pickle_and_reloads(tmp_path) -> Non
 
 
 def test_lookback_auto_scores_candidates_on_the_series_that_hold_them() -> None:
-    data = _steps({"a": 80, "b": 70, "short": 12})
+    data = step_series({"a": 80, "b": 70, "short": 12})
     f = Forecaster(**TINY)
     choice = f.choose_lookback(data, val=SplitSpec(test_size=3, val_size=6), candidates=[3, 6])
     assert choice.lookback in (3, 6) and all(v is not None for v in choice.scores.values())
@@ -140,7 +129,7 @@ def test_a_series_short_in_the_test_part_gets_its_fallback_not_an_error(tmp_path
     run trains and scores every series (with --lookback auto and a fixed one, issue #26)."""
     from cli_helpers import invoke
 
-    frames = _steps({"a": 90, "b": 80, "c": 70, "short": 8})  # short: 5 rows before the test
+    frames = step_series({"a": 90, "b": 80, "c": 70, "short": 8})  # short: 5 rows before the test
     rows = [
         {"series_id": key, "step": step, "value": value}
         for key, frame in frames.items()
@@ -231,23 +220,12 @@ def test_a_test_part_whose_every_window_spans_a_gap_is_refused_before_training()
     check_test_windows(Forecaster(**TINY), both)  # a panel: 'a' is left to its fallback
 
 
-def _periodic(n_series: int = 3, length: int = 48) -> dict[str, pd.DataFrame]:
-    """Step-indexed series repeating a 4-step pattern exactly: seasonal naive is perfect."""
-    out = {}
-    for k in range(n_series):
-        values = 10.0 ** (k + 1) * np.tile([1.0, 3.0, 2.0, 5.0], length // 4)
-        frame = pd.DataFrame({"y": values}, index=pd.RangeIndex(1, length + 1, name="step"))
-        frame.attrs["forecast"] = {"target": ["y"], "covariates": [], "freq": None}
-        out[f"s{k}"] = frame
-    return out
-
-
 @pytest.mark.parametrize("mode", ["fallback", "combine", "report", "auto"])
 def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path) -> None:
     from forecast.guard import CANDIDATES
 
     keras.utils.set_random_seed(0)
-    data = _periodic()
+    data = periodic_series()
     f = Forecaster(season=4, guard=mode, **{**TINY, "lookback": 8}).fit(data, val=26)
     guard = f.guard_
     assert set(guard.errors) == set(data)  # every series compared on validation
@@ -276,7 +254,7 @@ def test_guard_counts_series_the_model_loses_on_and_acts_as_told(mode, tmp_path)
 
 def test_auto_guard_only_reports_on_a_single_validation_window() -> None:
     keras.utils.set_random_seed(0)
-    data = _periodic()
+    data = periodic_series()
     f = Forecaster(season=4, val_origins=1, **{**TINY, "lookback": 8}).fit(data, val=3)
     assert f.guard == "auto" and set(f.guard_.choice) == set(data) and f.guard_.acting == []
     assert f.guard_.summary().endswith("reported only")
@@ -285,7 +263,7 @@ def test_auto_guard_only_reports_on_a_single_validation_window() -> None:
 
 def test_train_rows_trains_on_the_most_recent_windows_only() -> None:
     keras.utils.set_random_seed(0)
-    data = _steps({"a": 40, "b": 40})
+    data = step_series({"a": 40, "b": 40})
     f = Forecaster(train_rows=4, **TINY).fit(data, val=6)  # the last 4 + lookback 6 rows
     train_a = data["a"]["y"].to_numpy()[:34]  # before the 6 validation rows
     scaled = f.scaler_.transform(data["a"].iloc[:1], key="a")[0, 0]
@@ -296,13 +274,13 @@ def test_train_rows_trains_on_the_most_recent_windows_only() -> None:
 
 def test_auto_guard_reports_a_lone_series_and_names_guarded_panel_series_apart() -> None:
     keras.utils.set_random_seed(0)
-    lone = _periodic(1)["s0"]
+    lone = periodic_series(1)["s0"]
     f = Forecaster(season=4, **{**TINY, "lookback": 8}).fit(lone, val=26)  # 24 windows
     assert f.guard_.choice and f.guard_.acting == []  # it loses, and is only reported
     assert f.predict(lone).attrs["method"] == "model"
 
     keras.utils.set_random_seed(0)
-    data = _periodic()
+    data = periodic_series()
     parts = split_series(data, SplitSpec(test_size=4, val_size=8), context=8)
     g = Forecaster(season=4, guard="fallback", **{**TINY, "lookback": 8}).fit(parts)
     notes = " ".join(g.evaluate(parts.test).notes)
@@ -314,7 +292,7 @@ def test_auto_guard_reports_a_lone_series_and_names_guarded_panel_series_apart()
 def test_rolled_validation_holds_the_origins_asked_and_no_training_target_after_it() -> None:
     from forecast.panel import fit_parts
 
-    data = _steps({"long": 40, "short": 13, "wide": 40})
+    data = step_series({"long": 40, "short": 13, "wide": 40})
     collect = dict  # the frames are already a collection
     _, train, held, starts = fit_parts(data, 3, 6, 3, collect, origins=4)
     for key in data:
@@ -338,7 +316,7 @@ def test_rolled_validation_holds_the_origins_asked_and_no_training_target_after_
 @pytest.mark.parametrize("origins", [1, 24])
 def test_lookback_guard_and_intervals_use_every_validation_origin(origins) -> None:
     keras.utils.set_random_seed(0)
-    data = _periodic(length=96)
+    data = periodic_series(length=96)
     spec = SplitSpec(test_size=4, val_size=3)  # one validation window per series, as cut
     settings = {**TINY, "lookback": "auto", "val_origins": origins, "season": 4}
     choice = Forecaster(**settings).choose_lookback(data, spec)
@@ -352,7 +330,7 @@ def test_lookback_guard_and_intervals_use_every_validation_origin(origins) -> No
 
 def test_val_origins_is_checked_saved_and_reloaded(tmp_path) -> None:
     keras.utils.set_random_seed(0)
-    data = _periodic()
+    data = periodic_series()
     f = Forecaster(season=4, val_origins=24, **{**TINY, "lookback": 8}).fit(data, val=3)
     again = Forecaster.load(_saved(f, tmp_path))
     assert again.val_origins == 24 and f.guard_.acting  # 24 windows: auto acts
@@ -369,7 +347,7 @@ def _saved(f: Forecaster, tmp_path) -> object:
 
 def test_a_guarded_series_gets_the_same_bands_from_predict_and_evaluate() -> None:
     keras.utils.set_random_seed(0)
-    data = _periodic()
+    data = periodic_series()
     f = Forecaster(season=4, guard="fallback", loss="quantile", intervals="conformal",
                    **{**TINY, "lookback": 8}).fit(data, val=8)  # fmt: skip
     assert f.guard_.acting  # seasonal naive is perfect: the 1-epoch model loses everywhere
@@ -391,7 +369,7 @@ def test_a_bad_val_origins_is_one_error_line(tmp_path, bad) -> None:
     from cli_helpers import invoke, one_error
 
     csv = tmp_path / "panel.csv"
-    rows = [(k, step, v) for k, f in _periodic().items()
+    rows = [(k, step, v) for k, f in periodic_series().items()
             for step, v in zip(f.index, f["y"], strict=True)]  # fmt: skip
     pd.DataFrame(rows, columns=["series_id", "step", "value"]).to_csv(csv, index=False)
     result = invoke("train", csv, "--id-col", "series_id", "--time-col", "step", "--target",

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from series_helpers import step_series
 
 from forecast import Forecaster
 from forecast.linear import LinearBaseline
@@ -18,20 +19,8 @@ TINY = dict(lookback=6, horizon=3, epochs=3, batch_size=16, verbose=0, seed=0,
             model_options={"units": 4})  # fmt: skip
 
 
-def _steps(lengths: dict[str, int]) -> dict[str, pd.DataFrame]:
-    """Step-indexed series, levels 10x apart."""
-    rng = np.random.default_rng(0)
-    out = {}
-    for n, (key, length) in enumerate(lengths.items()):
-        values = 10.0**n * (5 + np.sin(np.arange(length) / 3) + 0.1 * rng.standard_normal(length))
-        frame = pd.DataFrame({"y": values}, index=pd.RangeIndex(1, length + 1, name="step"))
-        frame.attrs["forecast"] = {"target": ["y"], "covariates": [], "freq": None}
-        out[key] = frame
-    return out
-
-
 def test_joined_parts_append_the_validation_rows_that_continue_a_series() -> None:
-    frame = _steps({"a": 30})["a"]
+    frame = step_series({"a": 30})["a"]
     train, held = frame.iloc[:20], frame.iloc[14:]  # 6 context rows, then rows 20..29
     assert continues(train, held, 6)
     joined = joined_parts({"a": train}, {"a": held}, {"a": 6})
@@ -44,7 +33,7 @@ def test_joined_parts_append_the_validation_rows_that_continue_a_series() -> Non
 
 
 def test_refit_retrains_on_every_row_for_the_chosen_epochs_and_reloads(tmp_path) -> None:
-    data = _steps({"a": 60, "b": 50, "c": 70})
+    data = step_series({"a": 60, "b": 50, "c": 70})
     keras.utils.set_random_seed(0)
     f = Forecaster(refit=True, **TINY).fit(data, val=6)
     keras.utils.set_random_seed(0)
@@ -70,7 +59,7 @@ def test_refit_retrains_on_every_row_for_the_chosen_epochs_and_reloads(tmp_path)
 
 
 def test_a_kept_linear_start_is_refitted_as_the_linear_baseline() -> None:
-    data = _steps({"a": 60, "b": 50})
+    data = step_series({"a": 60, "b": 50})
     keras.utils.set_random_seed(0)
     f = Forecaster(refit=True, **{**TINY, "epochs": 1, "learning_rate": 10.0}).fit(data, val=6)
     assert f.fit_result_.best_epoch == 0  # a wild step: the linear start was kept
@@ -81,7 +70,7 @@ def test_a_kept_linear_start_is_refitted_as_the_linear_baseline() -> None:
 
 def test_without_a_validation_part_nothing_is_refitted() -> None:
     keras.utils.set_random_seed(0)
-    f = Forecaster(refit=True, **TINY).fit(_steps({"a": 60}), val=None)
+    f = Forecaster(refit=True, **TINY).fit(step_series({"a": 60}), val=None)
     assert not hasattr(f, "refit_epochs_")
 
 
@@ -89,7 +78,7 @@ def test_the_cli_refit_prints_one_line_and_writes_metrics(tmp_path) -> None:
     from cli_helpers import invoke
 
     csv = tmp_path / "panel.csv"
-    rows = [(k, step, v) for k, f in _steps({"a": 60, "b": 50}).items()
+    rows = [(k, step, v) for k, f in step_series({"a": 60, "b": 50}).items()
             for step, v in zip(f.index, f["y"], strict=True)]  # fmt: skip
     pd.DataFrame(rows, columns=["series_id", "step", "value"]).to_csv(csv, index=False)
     result = invoke("train", csv, "--id-col", "series_id", "--time-col", "step", "--target",
@@ -106,6 +95,6 @@ def test_the_cli_refit_prints_one_line_and_writes_metrics(tmp_path) -> None:
 @pytest.mark.parametrize("value", [False, True])
 def test_refit_is_a_saved_setting(value, tmp_path) -> None:
     keras.utils.set_random_seed(0)
-    f = Forecaster(refit=value, **{**TINY, "epochs": 1}).fit(_steps({"a": 60, "b": 40}), val=6)
+    f = Forecaster(refit=value, **{**TINY, "epochs": 1}).fit(step_series({"a": 60, "b": 40}), val=6)
     f.save(tmp_path / "run")
     assert Forecaster.load(tmp_path / "run").get_params()["refit"] is value
