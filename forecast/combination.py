@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from forecast.errors import check_choice
-from forecast.guard import CANDIDATES, MIN_WINDOWS
+from forecast.guard import CANDIDATES, auto_acts
 from forecast.settings import choices
 
 COMBINATIONS = choices("combination")  # declared in `forecast.settings`
@@ -200,11 +200,9 @@ def fit_combination(
     found = Combination(mode)
     kept = {k: s for k, s in spans.items() if s.method == "model"}
     scale = {k: _scale(scales.get(k), s.actual) for k, s in kept.items()}
-    many = len(spans) > 1
     own = {
         k for k, s in kept.items()
-        if mode == "series"
-        or (mode == "auto" and many and len(s.origins) >= max(horizon, MIN_WINDOWS))
+        if mode == "series" or (mode == "auto" and auto_acts(spans, s.origins, horizon))
     }  # fmt: skip
     pooled = [k for k in kept if k not in own] if mode == "panel" else []
     model_alone, combined = [], []
