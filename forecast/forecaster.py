@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -452,17 +452,7 @@ class Forecaster(Settings):
             choice = self.choose_calendar(series, val)
             features = choice.features if choice else ()
             collect = functools.partial(self.collection, calendar=features)
-        data, train, held, starts = panel.fit_parts(
-            series, val, self.lookback_, self.horizon, collect,
-            origins=panel.origins_wanted(self.val_origins, self.horizon),
-        )  # fmt: skip
-        kept, short = panel.trainable(train, self.lookback_ + self.horizon)
-        if not kept:  # every series too short: say so for the longest
-            rows = max(len(frame) for frame in train.values())
-            check_window_fits(rows, self.lookback_, self.horizon, "the longest training part")
-        rows = self.train_rows and self.train_rows + self.lookback_  # the recent windows only
-        train = train.only(kept).map(lambda f: f.iloc[-rows:] if rows else f)  # short: fallback
-        held = held.only(k for k in kept if k in held)
+        data, train, held, starts, short = self._training_parts(series, val, collect)
         if first:
             self.state_ = FittedState.learn(
                 train, self.lookback_, self.horizon, scaler=self.scaler,
@@ -518,15 +508,29 @@ class Forecaster(Settings):
         `series` / `val`: train a new model on the training and validation rows for the
         chosen epoch count, every choice kept (`forecast.refit`). Returns self."""
         self._check_fitted()
-        _, train, held, starts = panel.fit_parts(
-            series, val, self.lookback_, self.horizon, self.collection,
-            origins=panel.origins_wanted(self.val_origins, self.horizon),
-        )  # fmt: skip
-        kept, _ = panel.trainable(train, self.lookback_ + self.horizon)
-        rows = self.train_rows and self.train_rows + self.lookback_
-        train = train.only(kept).map(lambda f: f.iloc[-rows:] if rows else f)
+        _, train, held, starts, _ = self._training_parts(series, val, self.collection)
         self._refit(refitting.joined_parts(train, held, starts))
         return self
+
+    def _training_parts(
+        self, series: Any, val: Validation, collect: Callable[[Any], SeriesSet]
+    ) -> tuple[SeriesSet, SeriesSet, SeriesSet, dict[str, int], list[str]]:
+        """`(data, train, held, starts, short)`: `forecast.panel.fit_parts` of `series`, the
+        series too short for one training window (`short`: their fallback forecasts them)
+        left out of `train` and `held`, each training part cut to its last `train_rows`
+        windows; every series too short is the window-fits error."""
+        data, train, held, starts = panel.fit_parts(
+            series, val, self.lookback_, self.horizon, collect,
+            origins=panel.origins_wanted(self.val_origins, self.horizon),
+        )  # fmt: skip
+        kept, short = panel.trainable(train, self.lookback_ + self.horizon)
+        if not kept:  # every series too short: say so for the longest
+            rows = max(len(frame) for frame in train.values())
+            check_window_fits(rows, self.lookback_, self.horizon, "the longest training part")
+        rows = self.train_rows and self.train_rows + self.lookback_  # the recent windows only
+        train = train.only(kept).map(lambda f: f.iloc[-rows:] if rows else f)  # short: fallback
+        held = held.only(k for k in kept if k in held)
+        return data, train, held, starts, short
 
     def _refit(self, joined: Mapping[str, pd.DataFrame]) -> None:
         """Train a new model on `joined` (each series' training and validation rows) for the
