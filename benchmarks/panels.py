@@ -280,21 +280,16 @@ def score_forecaster(f, panel: Panel, series: dict, args, label: str, seed: int,
     }  # fmt: skip
     rows.append({"panel": panel.name, "method": label, "seed": seed, **agg["model"], **extra})
     print(rows[-1], flush=True)
-    if per_alone:
-        rows.append({"panel": panel.name, "method": f"{label} no combination",
-                     "seed": seed, **score(per_alone)["model"], "lookback": f.lookback_,
-                     "losses_to_snaive": sum(
-                         per_alone[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
-                         for k in per_alone)})  # fmt: skip
-        print(rows[-1], flush=True)
+    variants = {"no combination": per_alone} if per_alone else {}
     if alternatives:
-        for mode, scored in per_alt.items():
-            rows.append({"panel": panel.name, "method": f"{label} guard={mode}",
-                         "seed": seed, **score(scored)["model"], "lookback": f.lookback_,
-                         "losses_to_snaive": sum(
-                             scored[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
-                             for k in scored)})  # fmt: skip
-            print(rows[-1], flush=True)
+        variants.update({f"guard={mode}": scored for mode, scored in per_alt.items()})
+    for name, scored in variants.items():  # the same fit, scored another way
+        rows.append({"panel": panel.name, "method": f"{label} {name}",
+                     "seed": seed, **score(scored)["model"], "lookback": f.lookback_,
+                     "losses_to_snaive": sum(
+                         scored[k]["model"]["MASE"] > per[k]["seasonal_naive"]["MASE"]
+                         for k in scored)})  # fmt: skip
+        print(rows[-1], flush=True)
     return rows, per
 
 
