@@ -458,10 +458,10 @@ class Forecaster(Settings):
                 train, self.lookback_, self.horizon, scaler=self.scaler,
                 series_scaling=self.series_scaling, season=self.season,
                 future_covariates=self.future_covariates, calendar_choice=choice,
-                holidays=self.holidays,
+                holidays=self.holidays, short=short,
             )  # fmt: skip
         fitted = self.state_
-        fitted.short_series = short
+        fitted.short_series = list(short)
         train_arrays = [self.scaler_.transform(f, key=k) for k, f in train.items()]
         val_arrays = [self.scaler_.transform(f, key=k) for k, f in held.items()]
         val_starts = [starts[k] for k in held]
@@ -514,11 +514,11 @@ class Forecaster(Settings):
 
     def _training_parts(
         self, series: Any, val: Validation, collect: Callable[[Any], SeriesSet]
-    ) -> tuple[SeriesSet, SeriesSet, SeriesSet, dict[str, int], list[str]]:
+    ) -> tuple[SeriesSet, SeriesSet, SeriesSet, dict[str, int], SeriesSet]:
         """`(data, train, held, starts, short)`: `forecast.panel.fit_parts` of `series`, the
-        series too short for one training window (`short`: their fallback forecasts them)
-        left out of `train` and `held`, each training part cut to its last `train_rows`
-        windows; every series too short is the window-fits error."""
+        series too short for one training window (`short`: their training parts; their
+        fallback forecasts them) left out of `train` and `held`, each training part cut to
+        its last `train_rows` windows; every series too short is the window-fits error."""
         data, train, held, starts = panel.fit_parts(
             series, val, self.lookback_, self.horizon, collect,
             origins=panel.origins_wanted(self.val_origins, self.horizon),
@@ -528,9 +528,9 @@ class Forecaster(Settings):
             rows = max(len(frame) for frame in train.values())
             check_window_fits(rows, self.lookback_, self.horizon, "the longest training part")
         rows = self.train_rows and self.train_rows + self.lookback_  # the recent windows only
-        train = train.only(kept).map(lambda f: f.iloc[-rows:] if rows else f)  # short: fallback
         held = held.only(k for k in kept if k in held)
-        return data, train, held, starts, short
+        cut = train.only(kept).map(lambda f: f.iloc[-rows:] if rows else f)  # short: fallback
+        return data, cut, held, starts, train.only(short)
 
     def _refit(self, joined: Mapping[str, pd.DataFrame]) -> None:
         """Train a new model on `joined` (each series' training and validation rows) for the

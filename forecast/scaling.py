@@ -358,20 +358,26 @@ class PanelScaler(SeriesScaler):
         self.per_series_: dict[str, SeriesScaler] = {}
 
     def fit_panel(
-        self, parts: Mapping[str, pd.DataFrame], targets: Sequence[str] | None = None
+        self,
+        parts: Mapping[str, pd.DataFrame],
+        targets: Sequence[str] | None = None,
+        also: Mapping[str, pd.DataFrame] | None = None,
     ) -> PanelScaler:
-        """Fit on `{id: training rows}`: pooled, and per series with `per_series`."""
+        """Fit on `{id: training rows}`: pooled, and per series with `per_series`, also for
+        the series of `also` (`{id: training rows}` of series too short to train on: their
+        fallback, the linear baseline, reads them on their own scale, as it was fitted)."""
         self.fit(pd.concat(list(parts.values()), ignore_index=True), targets=targets)
+        every = {**parts, **{k: f for k, f in (also or {}).items() if len(f)}}
         if self.per_series == "per_series":
             self.per_series_ = {
                 key: SeriesScaler(self.method).fit(frame, targets=targets)
-                for key, frame in parts.items()
+                for key, frame in every.items()
             }
         elif self.per_series in PER_SERIES:
             names = self.target_columns_
             self.per_series_ = {
                 key: _level_scaler(frame, names, self.per_series, self.season)
-                for key, frame in parts.items()
+                for key, frame in every.items()
             }
         return self
 

@@ -96,13 +96,17 @@ class FittedState:
         future_covariates: str | Sequence[str] = (),
         calendar_choice: CalendarChoice | None = None,
         holidays: str | None = None,
+        short: Mapping[str, Any] | None = None,
     ) -> FittedState:
         """The data state of the training parts `train` (`{id: frame}`): columns (targets,
         covariates, future covariates, derived calendar columns), frequency, season, scaler
         (`PanelScaler` of the `scaler` / `series_scaling` settings), MASE scale and the
         known-future inputs (the calendar features of `calendar_choice`, the choice `fit`
         made); the linear baseline of the window `lookback` → `horizon` is left unfitted.
-        The other arguments are the Forecaster's settings of those names."""
+        `short`: the training parts of the series too short to train on (`{id: frame}`):
+        with a per-series `series_scaling` each gets its own scaler, so that its fallback
+        reads it on its own scale. The other arguments are the Forecaster's settings of
+        those names."""
         info = series_info(next(iter(train.values())))
         freq = info["freq"]
         features = calendar_choice.features if calendar_choice else ()
@@ -117,7 +121,7 @@ class FittedState:
             n_targets=n_targets,
             freq=freq,
             season=seasonal,
-            scaler=panel.fit_panel(train, targets=info["target"]),
+            scaler=panel.fit_panel(train, targets=info["target"], also=short),
             mase_scale=pooled_seasonal_scale(targets, seasonal),
             linear=LinearBaseline(lookback, horizon),
             n_future=len(known_future.names(future_covariates)) + len(derived),

@@ -77,6 +77,26 @@ def test_short_series_never_stop_a_run(panel_fit) -> None:
     assert future["short"].attrs["method"] == "linear" and future["a"].attrs["method"] == "model"
 
 
+def test_a_short_series_fallback_reads_it_on_its_own_scale() -> None:
+    """A series too short to train on is forecast by the linear baseline, which was fitted on
+    series each divided by its own level: the short series gets its own scaler too, so
+    multiplying it by 1000 multiplies its forecast by 1000 (with the pooled scaler of the
+    series trained on, tourism quarterly's q194 at level 2,000 was forecast at 23,000-67,000
+    between series at levels up to 10^7)."""
+    forecasts = []
+    for factor in (1.0, 1000.0):
+        data = step_series({"short": 12, "a": 60, "b": 50})  # levels 5, 50, 500
+        data["short"] = data["short"] * factor
+        parts = split_series(data, SplitSpec(test_size=3, val_size=3), context=6)
+        keras.utils.set_random_seed(0)
+        f = Forecaster(guard="report", **TINY).fit(parts)
+        assert f.short_series_ == ["short"]
+        future = f.predict(data)["short"]
+        assert future.attrs["method"] == "linear"
+        forecasts.append(future["y"].to_numpy())
+    np.testing.assert_allclose(forecasts[1], 1000.0 * forecasts[0], rtol=1e-4)
+
+
 def test_per_series_mase_uses_each_series_own_history(panel_fit) -> None:
     f, data, parts = panel_fit
     report = f.evaluate(parts.test, history=history_of(parts))
