@@ -416,6 +416,17 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, notes:
     return "\n".join(lines) + "\n"
 
 
+def combined(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of earlier runs for `--combine`, a later part's row replacing an earlier
+    part's of the same panel, method and seed (a rerun: a seed is never counted twice, a
+    baseline never averaged with itself); the (panel, method) groups keep the order in which
+    they first appear. Different seeds of one method are kept, to be averaged."""
+    table = pd.concat(parts, ignore_index=True)
+    first = table.groupby(["panel", "method"], sort=False).ngroup()
+    table = table.drop_duplicates(["panel", "method", "seed"], keep="last")
+    return table.loc[first.loc[table.index].sort_values(kind="stable").index]
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--panels", nargs="+", default=list(PANELS), choices=list(PANELS))
@@ -442,7 +453,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--name", default="panels")
     parser.add_argument(
         "--combine", nargs="+", metavar="NAME",
-        help="Write NAME.md from the results of earlier runs (results/panels/NAME.csv).",
+        help="Write NAME.md from the results of earlier runs (results/panels/NAME.csv); a "
+        "later run's row replaces an earlier one's of the same panel, method and seed.",
     )  # fmt: skip
     return parser.parse_args(argv)
 
@@ -454,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     (OUT / args.name).parent.mkdir(parents=True, exist_ok=True)  # --name panels/NAME
     rows, notes = [], []
     if args.combine:  # runs made as separate processes: their tables and commands together
-        table = pd.concat([pd.read_csv(OUT / f"{name}.csv") for name in args.combine])
+        table = combined([pd.read_csv(OUT / f"{name}.csv") for name in args.combine])
         for name in args.combine:
             head = (OUT / f"{name}.md").read_text().splitlines()
             notes += [f"- part `{name}`: " + line for line in head if line.startswith("Command")]
