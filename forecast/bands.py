@@ -7,7 +7,8 @@ glue between `Forecaster` and `forecast.intervals` (conformal scores and bounds)
 
 - `calibrate`: after training, the validation windows' scores (`intervals.validation_scores`:
   absolute errors of the model and naive; with quantile heads also the CQR scores of each
-  quantile pair), scaled per series for many series;
+  quantile pair), scaled per series for many series (`choose_scales`: the one-step change,
+  or the seasonal-naive MAE when the validation windows favour it);
 - `choose`: with `intervals="auto"` (the default), the mode chosen per run on the validation
   windows: each candidate (adaptive, conformal; with quantile heads also their CQR versions)
   is fitted on each series' early windows and checked on its late ones

@@ -7,7 +7,9 @@ forecast's absolute errors, on those errors divided by each window's own scale
 scores. `held_out` splits each series' validation windows in time, fits a candidate's scores
 on the early ones and measures its coverage and interval score on the late ones;
 `choose_mode` is the rule that picks one from those measurements. The chosen mode then uses
-the scores of every validation window. NumPy only; `forecast.bands` hands it the scores.
+the scores of every validation window. `choose_scale` picks, by the same check and noise
+rule, the per-series scale many series' errors are pooled with. NumPy only; `forecast.bands`
+hands it the scores.
 
 The check is a sample: a few late windows (13 validation windows of a 12-step monthly series
 give 6 late ones, 17 distinct values) measure a coverage with a standard error of 10 points,

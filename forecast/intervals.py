@@ -7,9 +7,11 @@ smallest of n, with `k = ceil((n + 1) * level / 100)` (`conformal_rank`), so tha
 exchangeable data the interval covers at least `level` % of new values. Naive forecasts get
 their own errors on the same windows, so their intervals are a fair reference.
 
-Many series: each series' errors are divided by its scale (`series_scale`, the mean absolute
-one-step change of its training rows) before pooling, and widths are multiplied back by the
-series' own scale, so one noisy series does not widen the intervals of all the others.
+Many series: each series' errors are divided by its scale (`series_scale`: the mean absolute
+one-step change of its training rows, or the seasonal-naive MAE when the validation windows
+favour it, `forecast.interval_choice.choose_scale`) before pooling, and widths are multiplied
+back by the series' own scale, so one noisy series does not widen the intervals of all the
+others.
 
 Adaptive mode (`adaptive_half_widths`): as actuals arrive (evaluation, `predict_windows`,
 backtests), each window's interval level is re-calibrated online from the hits and misses of
