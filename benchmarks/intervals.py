@@ -107,7 +107,9 @@ def fitted_rows(
             seconds = time.perf_counter() - began
             chosen = (f.calibration_.choice or {}).get("used", "")
             reason = (f.calibration_.choice or {}).get("reason", "")
+            lag = f.calibration_.scale_lag if f.calibration_.scales else 0  # 0: one series
             print(f"{task} seed {seed} {loss}: auto chose {chosen}: {reason}", flush=True)
+            print(f"{task} seed {seed} {loss}: {f.calibration_.scaling}", flush=True)
             for mode, label in MODES[loss].items():
                 f.set_params(intervals=mode)
                 found = interval_rows(f, *val, "val") if mode in ("auto", "conformal") else []
@@ -116,6 +118,7 @@ def fitted_rows(
                     rows.append(
                         {"task": task, "mode": label, "seed": seed, "lookback": f.lookback_,
                          "epochs": f.fit_result_.epochs_run, "train_s": seconds,
+                         "scale_lag": lag,
                          "chosen": chosen if mode == "auto" else "",
                          "reason": reason if mode == "auto" else "", **row}
                     )  # fmt: skip
@@ -257,6 +260,12 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     out["chosen"] = model["chosen"].agg(
         lambda c: " / ".join(f"{n} x{k}" for n, k in c[c != ""].value_counts().items())
     )
+    lags = model["scale_lag"] if "scale_lag" in test else None
+    out["scale"] = (
+        lags.agg(lambda c: " / ".join(f"lag {n} x{k}" for n, k in c[c > 0].value_counts().items()))
+        if lags is not None
+        else ""
+    )
     val = table[(table["part"] == "val") & (table["method"] == "model")]
     out["val_coverage"] = val.groupby(keys, sort=False)["coverage"].mean()
     return out.reset_index()
@@ -292,7 +301,9 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         "`adaptive`: the same model, re-calibrated as test actuals arrive. "
         "Naive: its own conformal errors on the same validation windows (measured in the same "
         "run). `val cov.`: coverage on the validation windows themselves (in-sample for the "
-        "calibration).",
+        "calibration). `scale`: many series' per-series scale lag, chosen on validation "
+        "(forecast.interval_choice.choose_scale: lag 1 the one-step change, the season the "
+        "seasonal-naive MAE; per seed).",
         *(
             [
                 '- Quantile heads: a second model per seed with `loss="quantile"` (quantiles '
@@ -334,8 +345,8 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         ),
         "",
         "| task | mode | level | test coverage | within 3 pts | width | MSIS | naive MSIS | "
-        "MSIS ratio | naive cov. | val cov. | auto chose (seeds) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "MSIS ratio | naive cov. | val cov. | auto chose (seeds) | scale (seeds) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in s.iterrows():
         sd = f" ± {r['coverage_sd']:.1f}" if r["seeds"] > 1 else ""
@@ -344,7 +355,8 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, command: str, wall: 
         lines.append(
             f"| {r['task']} | {r['mode']} | {r['level']:g} | {r['coverage']:.1f}{sd} | {ok} | "
             f"{r['width']:.4g} | {r['MSIS']:.3f} | {r['naive_MSIS']:.3f} | "
-            f"{r['MSIS_ratio']:.3f} | {r['naive_coverage']:.1f} | {val} | {r['chosen'] or '–'} |"
+            f"{r['MSIS_ratio']:.3f} | {r['naive_coverage']:.1f} | {val} | {r['chosen'] or '–'} | "
+            f"{r['scale'] or '–'} |"
         )
     lines.append("")
     for mode in s["mode"].unique():

@@ -7,7 +7,8 @@ glue between `Forecaster` and `forecast.intervals` (conformal scores and bounds)
 
 - `calibrate`: after training, the validation windows' scores (`intervals.validation_scores`:
   absolute errors of the model and naive; with quantile heads also the CQR scores of each
-  quantile pair), scaled per series for many series;
+  quantile pair), scaled per series for many series (`choose_scales`: the one-step change,
+  or the seasonal-naive MAE when the validation windows favour it);
 - `choose`: with `intervals="auto"` (the default), the mode chosen per run on the validation
   windows: each candidate (adaptive, conformal; with quantile heads also their CQR versions)
   is fitted on each series' early windows and checked on its late ones
@@ -46,6 +47,8 @@ class Bands(NamedTuple):
         lookback: the input rows of a window (`Forecaster.lookback_`).
         n_targets: the target columns, first in each frame.
         calibration: its calibration on the validation windows (`calibrate`), or None.
+        season: its seasonal period (`Forecaster.season_`): the lag of the seasonal-naive
+            scale many series may be pooled with (`scales`).
     """
 
     mode: str
@@ -53,6 +56,7 @@ class Bands(NamedTuple):
     lookback: int
     n_targets: int
     calibration: Calibration | None = None
+    season: int = 1
 
     def targets(self, frame: Any) -> np.ndarray:
         """The target values `(rows, n_targets)` of `frame`, in original units."""
@@ -90,11 +94,47 @@ def calibrate(bands: Bands, train: dict, held: dict, spans: dict) -> Calibration
         errors[key] = intervals.validation_scores(actual, preds, bases["naive"], pairs, local[key])
         widths[key] = {lv: hi - lo for lv, (lo, hi) in pairs.items()}
         origins[key] = found
-    scales = {k: intervals.series_scale(bands.targets(frame)) for k, frame in train.items()}
-    calibration = intervals.calibrate(errors, scales if len(train) > 1 else None)
+    scales, lag, why = {}, 1, None
+    if len(train) > 1:
+        scales, lag, why = choose_scales(bands, train, errors, origins, levels or None)
+    calibration = intervals.calibrate(errors, scales)
+    calibration.scale_lag, calibration.scaling = lag, why
     if bands.mode == "auto":
         calibration.choice = choose(calibration, errors, widths, origins, local, levels or None)
     return calibration
+
+
+def choose_scales(
+    bands: Bands, train: dict, errors: dict, origins: dict, levels: list[float] | None
+) -> tuple[dict, int, str | None]:
+    """Many series' scales (`intervals.series_scale` of each training part `train`), their
+    lag and why: the one-step change, or with a season the seasonal-naive MAE when the
+    held-out check of the default mode (`interval_choice.check`, adaptive, on the point
+    forecast's validation errors `errors` at `origins`, per series) scores it lower by more
+    than noise (`interval_choice.choose_scale`; scores in each series' seasonal-naive MAE)."""
+    one = {k: intervals.series_scale(bands.targets(frame)) for k, frame in train.items()}
+    if bands.season <= 1:
+        return one, 1, None
+    by_lag = {
+        1: one,
+        bands.season: {
+            k: intervals.series_scale(bands.targets(frame), bands.season)
+            for k, frame in train.items()
+        },
+    }
+    unit = by_lag[bands.season]
+    checks = {}
+    for lag, scales in by_lag.items():
+        checks[lag] = {}
+        for level in levels or intervals.LEVELS:
+            parts = []
+            for k, e in errors.items():
+                scale = scales.get(k, 1.0)
+                base = np.zeros_like(e["model"])
+                parts.append((e["model"] / scale, base, origins[k], scale / unit.get(k, 1.0)))
+            checks[lag][level] = interval_choice.check(parts, level, True)
+    lag, why = interval_choice.choose_scale(checks)
+    return by_lag[lag], lag, why
 
 
 def choose(

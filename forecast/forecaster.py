@@ -325,8 +325,9 @@ class Forecaster(Settings):
     def _bands(self) -> bands.Bands:
         """What drawing this forecaster's intervals needs (`forecast.bands`)."""
         return bands.Bands(
-            self.intervals, self._quantiles(), self.lookback_, self.n_targets_, self.calibration_
-        )
+            self.intervals, self._quantiles(), self.lookback_, self.n_targets_, self.calibration_,
+            self.season_,
+        )  # fmt: skip
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:

@@ -7,7 +7,9 @@ forecast's absolute errors, on those errors divided by each window's own scale
 scores. `held_out` splits each series' validation windows in time, fits a candidate's scores
 on the early ones and measures its coverage and interval score on the late ones;
 `choose_mode` is the rule that picks one from those measurements. The chosen mode then uses
-the scores of every validation window. NumPy only; `forecast.bands` hands it the scores.
+the scores of every validation window. `choose_scale` picks, by the same check and noise
+rule, the per-series scale many series' errors are pooled with. NumPy only; `forecast.bands`
+hands it the scores.
 
 The check is a sample: a few late windows (13 validation windows of a 12-step monthly series
 give 6 late ones, 17 distinct values) measure a coverage with a standard error of 10 points,
@@ -244,6 +246,65 @@ def choose_mode(
         )
     )  # fmt: skip
     return chosen, why
+
+
+def choose_scale(
+    checks: Mapping[int, Mapping[float, tuple[float, ...]]],
+    tolerance: float = AUTO_TOLERANCE,
+    tie: float = AUTO_TIE,
+    noise: float = AUTO_NOISE,
+) -> tuple[int, str]:
+    """The per-series scale many series' errors are pooled with, chosen on the held-out
+    check of the default mode, each scale's interval scores in the same units (each series'
+    seasonal-naive MAE, MSIS's).
+
+    The first lag (1: the mean absolute one-step change, the default) is kept unless the
+    other (the season: the seasonal-naive MAE, MASE's scale) gives a held-out interval score
+    lower by more than `tie` and by more than `noise` standard errors of the difference
+    (`_relative`, averaged over levels) while its coverage misses nominal by no more than
+    `tolerance` points, or the default's miss, plus `noise` coverage standard errors.
+
+    Args:
+        checks: lag -> level -> `Check` (`check` of the default mode with that lag's scales),
+            the default lag first.
+
+    Returns:
+        (the chosen lag, a sentence saying why).
+    """
+    found = {lag: {lv: Check(*c) for lv, c in by.items()} for lag, by in checks.items()}
+    (first, base), *others = found.items()
+    levels = list(base)
+
+    def miss(by: Mapping[float, Check]) -> float:
+        return max(abs(by[lv].coverage - lv) for lv in levels)
+
+    def text(lag: int) -> str:
+        name = "one-step change" if lag == 1 else f"seasonal-naive MAE (lag {lag})"
+        cover = "/".join(f"{found[lag][lv].coverage:.1f}" for lv in levels)
+        return f"{name}: held-out coverage {cover} %, interval score {_mean_score(found[lag]):.3g}"
+
+    se = max(base[lv].coverage_se(lv) for lv in levels) if base[levels[0]].size < math.inf else 0
+    bound = max(tolerance, miss(base)) + noise * se
+    wins = []
+    for lag, by in others:
+        gain, gain_se = _relative(by, base, levels)
+        if miss(by) <= bound and gain > max(tie, noise * gain_se):
+            wins.append((gain, lag))
+    chosen = max(wins)[1] if wins else first
+    why = (
+        "per-series scale "
+        + ("the one-step change" if chosen == 1 else f"the seasonal-naive MAE (lag {chosen})")
+        + (", lower held-out interval score by more than noise" if wins else ", the default")
+        + " ("
+        + "; ".join(text(lag) for lag in found)
+        + "; scores in seasonal-naive MAE units)"
+    )
+    return chosen, why
+
+
+def _mean_score(by: Mapping[float, Check]) -> float:
+    """The mean interval score of a check over its levels."""
+    return float(np.mean([c.score for c in by.values()]))
 
 
 def _relative(

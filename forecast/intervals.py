@@ -7,9 +7,11 @@ smallest of n, with `k = ceil((n + 1) * level / 100)` (`conformal_rank`), so tha
 exchangeable data the interval covers at least `level` % of new values. Naive forecasts get
 their own errors on the same windows, so their intervals are a fair reference.
 
-Many series: each series' errors are divided by its scale (`series_scale`, the mean absolute
-one-step change of its training rows) before pooling, and widths are multiplied back by the
-series' own scale, so one noisy series does not widen the intervals of all the others.
+Many series: each series' errors are divided by its scale (`series_scale`: the mean absolute
+one-step change of its training rows, or the seasonal-naive MAE when the validation windows
+favour it, `forecast.interval_choice.choose_scale`) before pooling, and widths are multiplied
+back by the series' own scale, so one noisy series does not widen the intervals of all the
+others.
 
 Adaptive mode (`adaptive_half_widths`): as actuals arrive (evaluation, `predict_windows`,
 backtests), each window's interval level is re-calibrated online from the hits and misses of
@@ -203,13 +205,16 @@ def validation_scores(
     return found
 
 
-def series_scale(values: np.ndarray) -> np.ndarray:
-    """The scale errors of one series are divided by: the mean absolute one-step change of
-    its rows `(rows, n_targets)`, per target `(n_targets,)`; 1 where it is 0 or undefined."""
+def series_scale(values: np.ndarray, lag: int = 1) -> np.ndarray:
+    """The scale errors of one series are divided by: the mean absolute `lag`-step change of
+    its rows `(rows, n_targets)` (lag 1: the naive forecast's in-sample MAE; the season: the
+    seasonal-naive one, MASE's scale; lag 1 when the rows are not longer than `lag`), per
+    target `(n_targets,)`; 1 where it is 0 or undefined."""
     values = np.asarray(values, dtype=np.float64)
+    lag = lag if len(values) > lag else 1
     if len(values) < 2:
         return np.ones(values.shape[1])
-    scale = np.nanmean(np.abs(np.diff(values, axis=0)), axis=0)
+    scale = np.nanmean(np.abs(values[lag:] - values[:-lag]), axis=0)
     return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
 
 
@@ -272,17 +277,22 @@ class Calibration:
     Attributes:
         scores: method ("model", "naive") -> absolute validation errors `(n, horizon,
             n_targets)`, divided by each series' scale when `scales` is not empty.
-        scales: series id -> its scale `(n_targets,)` (`series_scale` of its training rows);
-            empty for one series (errors in original units).
+        scales: series id -> its scale `(n_targets,)` (`series_scale` of its training rows,
+            with lag `scale_lag`); empty for one series (errors in original units).
         choice: with `intervals="auto"`, the mode chosen on the validation windows: "used"
             (a `forecast.interval_choice.CANDIDATES` name), "reason" and "checked" (name ->
             level -> [coverage, interval score, its standard error, distinct values] on the
             late windows: `interval_choice.Check`); None otherwise.
+        scale_lag: the lag of the series' scales (1: the mean absolute one-step change; the
+            season: the seasonal-naive MAE), chosen on the validation windows for many series
+            (`forecast.interval_choice.choose_scale`); scaling: why (None for one series).
     """
 
     scores: dict[str, np.ndarray]
     scales: dict[str, np.ndarray] = field(default_factory=dict)
     choice: dict[str, Any] | None = None  # intervals="auto": {"used", "reason", "checked"}
+    scale_lag: int = 1  # the lag of `series_scale` (1, or the season: chosen on validation)
+    scaling: str | None = None  # why that lag (`forecast.interval_choice.choose_scale`)
 
     @property
     def n(self) -> int:
@@ -314,16 +324,17 @@ class Calibration:
     def describe(self, mode: str) -> dict[str, Any]:
         """What the run uses, JSON-ready: {"mode": the setting, "used": the mode applied,
         "reason": why, "checked": the held-out check} (`forecast.interval_choice`)."""
+        scale = {"scale": self.scaling} if self.scaling else {}
         if mode == "auto" and self.choice:
-            return {"mode": mode, **self.choice}
-        return {"mode": mode, "used": mode, "reason": f"set by intervals={mode!r}"}
+            return {"mode": mode, **self.choice, **scale}
+        return {"mode": mode, "used": mode, "reason": f"set by intervals={mode!r}", **scale}
 
     def scale_for(self, key: str, values: np.ndarray) -> np.ndarray | float:
         """The scale of series `key` `(n_targets,)`: saved at fit, else that of `values`
         `(rows, n_targets)` (a series the forecaster was not trained on); 1 for one series."""
         if not self.scales:
             return 1.0
-        return self.scales[key] if key in self.scales else series_scale(values)
+        return self.scales[key] if key in self.scales else series_scale(values, self.scale_lag)
 
     def bounds(
         self,
@@ -372,7 +383,8 @@ class Calibration:
         arrays = {f"scores_{m}": v for m, v in self.scores.items()}
         if keys:
             arrays["scales"] = np.stack([self.scales[k] for k in keys])
-        info = {"methods": list(self.scores), "series": keys}
+        info = {"methods": list(self.scores), "series": keys, "scale_lag": self.scale_lag}
+        info.update({"scaling": self.scaling} if self.scaling else {})
         return arrays, {**info, **({"choice": self.choice} if self.choice else {})}
 
     @classmethod
@@ -383,7 +395,9 @@ class Calibration:
         scales = np.asarray(arrays["scales"], np.float64) if keys else np.empty((0, 0))
         if len(scales) != len(keys) or len({v.shape for v in scores.values()}) != 1:
             raise ValueError("series scales or score shapes do not match")
-        return cls(scores, dict(zip(keys, scales, strict=True)), info.get("choice"))
+        found = cls(scores, dict(zip(keys, scales, strict=True)), info.get("choice"))
+        found.scale_lag, found.scaling = int(info.get("scale_lag", 1)), info.get("scaling")
+        return found
 
 
 def nested(
