@@ -251,6 +251,8 @@ def test_tune_on_a_ray_cluster_stops_trials_with_asha_and_resumes_after_ctrl_c(
     assert len(list((out / ".tune").glob("search-*"))) == 1  # the same experiment, resumed
     kept = [name for name, lines in before.items() if lines >= 4 and after[name] == lines]
     assert kept, (before, after)  # a trial that had ended was not run again
+    pids = {line["pid"] for lines in _results(out).values() for line in lines}
+    assert len(pids) < 5, pids  # a worker process runs trial after trial (reuse_actors)
 
 
 @pytest.mark.slow
