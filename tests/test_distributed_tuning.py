@@ -219,7 +219,7 @@ def test_tune_on_a_ray_cluster_stops_trials_with_asha_and_resumes_after_ctrl_c(
     command, out = _tune_command(tiny, tmp_path, SLOW, ray_cluster.address, "--trials", "5")
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)  # fmt: skip
-    deadline = time.monotonic() + 400
+    deadline = time.monotonic() + 600  # both conditions: longer than one trial's 4 epochs
     while True:
         results = _results(out)
         ended = max((len(lines) for lines in results.values()), default=0) >= 4
