@@ -220,6 +220,9 @@ def test_a_grid_on_ray_with_a_killed_worker_matches_the_local_grid(tmp_path, env
     pd.DataFrame({"time": stamps, "y": np.sin(t / 5) * 10 + 20 + noise}).to_csv(data, index=False)
     config = tmp_path / "grid.toml"
     config.write_text(CONFIG.format(path=data.name))  # relative: to the driver's folder
+    # the local grid, to compare with: run beside the Ray grid (a process of its own, the
+    # same threads a cell), while this test waits on Ray
+    local = _batch(config, tmp_path / "local", env, "--engine", "local")
 
     # Ray, no retries: SIGKILL a worker mid-cell; its cell is recorded as failed.
     ray_args = ("--engine", "ray", "--address", ray_cluster.address, "--max-retries", "0")
@@ -235,7 +238,6 @@ def test_a_grid_on_ray_with_a_killed_worker_matches_the_local_grid(tmp_path, env
     assert second.returncode == 0, log
     assert "2 cells already in" in log and "1 to run" in log
 
-    local = _batch(config, tmp_path / "local", env, "--engine", "local")
     log = local.communicate(timeout=400)[0]
     assert local.returncode == 0, log
     on_ray, here = (

@@ -123,6 +123,16 @@ def _write_arrow_parts(frame: pd.DataFrame, folder, parts: int) -> None:
         pq.write_table(table.take(pa.array(rows)), folder / f"chunk-{i}.parquet")
 
 
+def _outputs(process: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    """The stdout and stderr of `process` once it ends; killed after `timeout` seconds."""
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+
+
 @pytest.mark.slow
 def test_a_10k_series_panel_on_a_two_process_ray_cluster_matches_one_process(
     run, tmp_path, env, ray_cluster
@@ -137,11 +147,13 @@ def test_a_10k_series_panel_on_a_two_process_ray_cluster_matches_one_process(
         "--engine", "ray", "--address", ray_cluster.address, "--out", str(out),
         "--shards", "8",
     ]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert f"{SERIES} series in 8 shards on 2 workers" in done.stdout, done.stdout
+    done = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    expected = _single_process(run, frame)  # in this process, while Ray forecasts
+    stdout, stderr = _outputs(done, timeout=600)
+    assert done.returncode == 0, stdout[-3000:] + stderr[-3000:]
+    assert f"{SERIES} series in 8 shards on 2 workers" in stdout, stdout
     assert len(list(out.glob("part-*.parquet"))) == 8
-    expected = _single_process(run, frame)
     assert len(expected) == SERIES * 3  # horizon 3
     pd.testing.assert_frame_equal(_read(out), expected, check_exact=True)
     assert os.environ.get("RAY_ADDRESS") is None  # nothing left pointing at the test cluster
@@ -201,10 +213,12 @@ def test_evaluate_by_shards_on_a_ray_cluster_matches_one_process(
     out = tmp_path / "scores"
     command = [sys.executable, "-c", EVALUATE_ON_RAY, run, str(tmp_path / "parts"), str(out),
                ray_cluster.address]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    done = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    rows, competition = _evaluated_whole(run, frame, 0.25)  # here, while Ray evaluates
+    stdout, stderr = _outputs(done, timeout=600)
+    assert done.returncode == 0, stdout[-3000:] + stderr[-3000:]
+    found = json.loads(stdout.strip().splitlines()[-1])
     assert (found["series"], found["workers"]) == (300, 2)
-    rows, competition = _evaluated_whole(run, frame, 0.25)
     pd.testing.assert_frame_equal(_evaluated_parts(out), rows, check_exact=True)
     _same_aggregate(found["competition"], competition)

@@ -3,6 +3,7 @@ folder; on the local engine in this process and on a local Ray cluster."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -184,39 +185,46 @@ SLOW = '[space]\nlookback = [12]\nunits = [4]\nmodel = ["single"]\n'
 SLOW += "learning_rate = { loguniform = [1e-7, 2e-7] }\n"
 
 
-@pytest.mark.slow
-def test_tune_on_a_ray_cluster_stops_trials_with_asha(tiny, tmp_path, env, ray_cluster) -> None:
-    command, out = _tune_command(tiny, tmp_path, SLOW, ray_cluster.address, "--trials", "4")
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    printed = done.stdout + done.stderr
-    assert "tensorboard" not in printed.lower() and "View detailed results" not in printed
-    lines = done.stdout.splitlines()
-    first = next(i for i, line in enumerate(lines) if line.startswith("trials, best validation"))
-    trials = lines[first : first + 8]  # title, blank, header, rule, 4 trials: 80 columns, whole
-    assert all(len(line) <= 80 and "…" not in line for line in trials), trials
-    table = pd.read_csv(out / "search.csv")
-    assert sorted(table["trial"]) == [0, 1, 2, 3]
-    assert set(table["status"]) <= {"finished", "stopped by ASHA"}
-    assert "stopped by ASHA" in set(table["status"]), table
-    assert Forecaster.load(out).lookback == table.loc[0, "lookback"]
+def _results(out) -> dict[str, list[dict]]:
+    """Ray Tune's trial folders under the run's .tune, with the results each reported so far
+    (its result.json, one JSON line a result; a line being written is left out)."""
+    found = {}
+    for path in (out / ".tune").glob("search-*/*/result.json"):
+        lines = []
+        for line in path.read_text().splitlines():
+            try:
+                lines.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+        found[path.parent.name] = lines
+    return found
 
 
-def _results(out) -> dict[str, int]:
-    """Ray Tune's trial folders under the run's .tune, with their number of result lines."""
-    return {
-        path.parent.name: len(path.read_text().splitlines())
-        for path in (out / ".tune").glob("search-*/*/result.json")
-    }
+def _stopped_by_asha(results: dict[str, list[dict]]) -> list[str]:
+    """The trials that ASHA stopped at its rung: their last result says done before epoch 4
+    (Ray Tune marks the result it stops a trial on as done)."""
+    return [name for name, lines in results.items()
+            if lines and lines[-1].get("done") and lines[-1]["epoch"] < 4]  # fmt: skip
 
 
 @pytest.mark.slow
-def test_tune_on_ray_stopped_by_ctrl_c_resumes(tiny, tmp_path, env, ray_cluster) -> None:
-    command, out = _tune_command(tiny, tmp_path, SLOW, ray_cluster.address, "--trials", "4")
+def test_tune_on_a_ray_cluster_stops_trials_with_asha_and_resumes_after_ctrl_c(
+    tiny, tmp_path, env, ray_cluster
+) -> None:
+    # One search, run twice: Ctrl-C once a trial has run its 4 epochs and ASHA has stopped
+    # another at its rung (epoch 2), then the same command resumes it. ASHA: trials 1.. reach
+    # the rung worse than trial 0 (see SLOW); the trial that gets there second is stopped
+    # (after a resume ASHA starts with empty rungs, so the stop is awaited before the Ctrl-C).
+    # 5 trials: with 2 at a time, one is still to run when both conditions hold.
+    command, out = _tune_command(tiny, tmp_path, SLOW, ray_cluster.address, "--trials", "5")
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)  # fmt: skip
-    deadline = time.monotonic() + 400
-    while max(_results(out).values(), default=0) < 4:  # a trial has run its 4 epochs
+    deadline = time.monotonic() + 600  # both conditions: longer than one trial's 4 epochs
+    while True:
+        results = _results(out)
+        ended = max((len(lines) for lines in results.values()), default=0) >= 4
+        if ended and _stopped_by_asha(results):  # a trial ran its 4 epochs; ASHA stopped one
+            break
         assert first.poll() is None and time.monotonic() < deadline, first.communicate()[0]
         time.sleep(0.5)
     time.sleep(2)
@@ -225,14 +233,26 @@ def test_tune_on_ray_stopped_by_ctrl_c_resumes(tiny, tmp_path, env, ray_cluster)
     assert first.returncode == 130, log
     assert "run the same command again to resume" in log
     assert not (out / "search.csv").exists()  # no winner yet
-    before = _results(out)
+    before = {name: len(lines) for name, lines in _results(out).items()}
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-    assert sorted(pd.read_csv(out / "search.csv")["trial"]) == [0, 1, 2, 3]
-    after = _results(out)
+    for printed in (log, second.stdout + second.stderr):
+        assert "tensorboard" not in printed.lower() and "View detailed results" not in printed
+    lines = second.stdout.splitlines()
+    first_line = next(i for i, line in enumerate(lines) if line.startswith("trials, best valid"))
+    trials = lines[first_line : first_line + 9]  # title, blank, header, rule, 5 trials
+    assert all(len(line) <= 80 and "…" not in line for line in trials), trials
+    table = pd.read_csv(out / "search.csv")
+    assert sorted(table["trial"]) == [0, 1, 2, 3, 4]
+    assert set(table["status"]) <= {"finished", "stopped by ASHA"}
+    assert "stopped by ASHA" in set(table["status"]), table
+    assert Forecaster.load(out).lookback == table.loc[0, "lookback"]
+    after = {name: len(lines) for name, lines in _results(out).items()}
     assert len(list((out / ".tune").glob("search-*"))) == 1  # the same experiment, resumed
     kept = [name for name, lines in before.items() if lines >= 4 and after[name] == lines]
     assert kept, (before, after)  # a trial that had ended was not run again
+    pids = {line["pid"] for lines in _results(out).values() for line in lines}
+    assert len(pids) < 5, pids  # a worker process runs trial after trial (reuse_actors)
 
 
 @pytest.mark.slow

@@ -440,6 +440,8 @@ def _ray_trials(
         config = configs[params["trial"]] if "trial" in params else params
         run_trial(trial_settings(base, config), series, spec, ray_tune.report)
 
+    # reuse_actors (below): a worker process runs trial after trial, as the local engine does
+    # in this one, instead of a new process starting Python and the backend for each trial
     wrapped = ray_tune.with_resources(
         ray_tune.with_parameters(trainable, series=series, spec=spec),
         {"cpu": setup.cpus, "gpu": setup.gpus},
@@ -474,7 +476,7 @@ def _ray_trials(
             param_space=param_space,
             tune_config=ray_tune.TuneConfig(
                 metric="val_MAE", mode="min", scheduler=scheduler, search_alg=searcher,
-                num_samples=samples,
+                num_samples=samples, reuse_actors=True,
             ),
             run_config=ray_tune.RunConfig(
                 name=name, storage_path=str(storage), verbose=0, callbacks=loggers,
