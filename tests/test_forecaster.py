@@ -39,6 +39,28 @@ def fitted(daily) -> Forecaster:
     return Forecaster(model="single", **TINY).fit(daily)
 
 
+def _sine(rows: int = 80) -> pd.DataFrame:
+    index = pd.date_range("2020-01-01", periods=rows, freq="D")
+    return pd.DataFrame({"value": np.sin(np.arange(rows) / 3.0)}, index=index)
+
+
+SMALL = dict(lookback=8, horizon=2, epochs=2, verbose=0, model_options={"units": 4})
+
+
+@pytest.fixture(scope="module")
+def small() -> Forecaster:
+    """A seed-3 model of SMALL's settings on 80 sine days (val=16), the default loss and batch
+    size: the batch-size, default-loss and ensemble-member tests read this one fit."""
+    return Forecaster(seed=3, **SMALL).fit(_sine(), val=16)
+
+
+@pytest.fixture(scope="module")
+def ensemble() -> Forecaster:
+    """Two seed-3 members of SMALL's settings on the same data, trained without a run folder:
+    the averaging test and the resume test's uninterrupted reference."""
+    return Forecaster(ensemble=2, seed=3, **SMALL).fit(_sine(), val=16)
+
+
 @pytest.fixture(scope="module")
 def multi() -> tuple[Forecaster, pd.DataFrame]:
     frame = load_series(
@@ -153,10 +175,10 @@ def test_evaluate_scores_model_and_every_baseline_on_the_same_windows(fitted, da
         assert overall.loc[("value", name), "MAE"] == pytest.approx(hand, rel=1e-12)
 
 
-def test_evaluate_reports_original_units():
+def test_evaluate_reports_original_units(fitted):
     raw = _daily_raw()
     big = raw.assign(value=raw["value"] * 1000)
-    small = Forecaster(**TINY).fit(raw).evaluate(raw).overall()
+    small = fitted.evaluate(raw).overall()  # fitted: TINY on these rows, as `large` below
     large = Forecaster(**TINY).fit(big).evaluate(big).overall()
     for name in BASELINES:
         ratio = large.loc[("value", name), "MAE"] / small.loc[("value", name), "MAE"]
@@ -226,8 +248,8 @@ def test_backtest_folds(daily, mode, refit_every):
 
 
 # ------------------------------------------------------------------ continue training
-def test_loaded_forecaster_continues_from_its_saved_weights(tmp_path, daily):
-    f = Forecaster(**TINY).fit(daily.iloc[:200])
+def test_loaded_forecaster_continues_from_its_saved_weights(tmp_path, daily, fitted):
+    f = fitted  # 2 epochs of TINY on every row of daily
     f.save(tmp_path / "run")
     saved = f.model_.get_weights()
     more = daily.iloc[150:]
@@ -289,12 +311,9 @@ def test_default_batch_size_gives_short_series_enough_steps_per_epoch() -> None:
     assert batch_size_for(51, batch_size=64) == 64  # an explicit size is kept
 
 
-def test_fit_records_the_batch_size_it_used() -> None:
-    index = pd.date_range("2020-01-01", periods=80, freq="D")
-    frame = pd.DataFrame({"value": np.sin(np.arange(80) / 3.0)}, index=index)
-    f = Forecaster(lookback=8, horizon=2, epochs=1, verbose=0, model_options={"units": 4})
-    f.fit(frame, val=16)
-    assert f.batch_size_ == 8
+def test_fit_records_the_batch_size_it_used(small) -> None:
+    assert small.batch_size is None  # not given: chosen for 55 training windows
+    assert small.batch_size_ == 8
 
 
 def test_learning_rate_schedule_reaches_training_and_is_saved(tmp_path: Path) -> None:
@@ -310,11 +329,8 @@ def test_learning_rate_schedule_reaches_training_and_is_saved(tmp_path: Path) ->
     assert Forecaster.load(tmp_path / "run").reduce_lr_patience == 1
 
 
-def test_ensemble_averages_independently_seeded_members(tmp_path: Path) -> None:
-    index = pd.date_range("2020-01-01", periods=80, freq="D")
-    frame = pd.DataFrame({"value": np.sin(np.arange(80) / 3.0)}, index=index)
-    settings = dict(lookback=8, horizon=2, epochs=2, verbose=0, model_options={"units": 4})
-    f = Forecaster(ensemble=2, seed=3, **settings).fit(frame, val=16)
+def test_ensemble_averages_independently_seeded_members(tmp_path: Path, ensemble, small) -> None:
+    frame, f = _sine(), ensemble
     members = [layer for layer in f.model_.layers if hasattr(layer, "predict")]
     assert len(members) == 2
     window = f.scaler_.transform(frame.iloc[-8:])[None]
@@ -322,7 +338,7 @@ def test_ensemble_averages_independently_seeded_members(tmp_path: Path) -> None:
     np.testing.assert_allclose(
         f.model_.predict(window, verbose=0), (each[0] + each[1]) / 2, rtol=1e-6
     )
-    single = Forecaster(seed=3, **settings).fit(frame, val=16)  # member 0 is the seed-3 model
+    single = small  # member 0 is the seed-3 model of the same settings and data
     np.testing.assert_array_equal(each[0], single.model_.predict(window, verbose=0))
     f.save(tmp_path / "ens")
     g = Forecaster.load(tmp_path / "ens")
@@ -333,11 +349,12 @@ def test_ensemble_averages_independently_seeded_members(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("loss", "trained_on"), [(None, "mean_absolute_error"), ("mse", "mean_squared_error")]
 )
-def test_models_train_on_mae_unless_told_otherwise(loss, trained_on) -> None:
-    index = pd.date_range("2020-01-01", periods=60, freq="D")
-    frame = pd.DataFrame({"value": np.sin(np.arange(60) / 3.0)}, index=index)
-    settings = dict(lookback=8, horizon=2, epochs=1, verbose=0, model_options={"units": 4})
-    f = Forecaster(**settings, **({"loss": loss} if loss else {})).fit(frame, val=16)
+def test_models_train_on_mae_unless_told_otherwise(loss, trained_on, request) -> None:
+    if loss is None:  # no loss given: the shared model of SMALL's settings
+        f = request.getfixturevalue("small")
+    else:
+        settings = {**SMALL, "epochs": 1, "loss": loss}
+        f = Forecaster(**settings).fit(_sine(60), val=16)
     assert f.model_.loss.name == trained_on
 
 
@@ -346,15 +363,14 @@ def test_unknown_loss_is_a_config_error_naming_the_choices(daily) -> None:
         Forecaster(loss="l3", **TINY).fit(daily)
 
 
-def test_resumed_ensemble_keeps_the_members_that_had_finished(tmp_path: Path, monkeypatch) -> None:
+def test_resumed_ensemble_keeps_the_members_that_had_finished(
+    tmp_path: Path, monkeypatch, ensemble
+) -> None:
     from forecast import training
 
-    index = pd.date_range("2020-01-01", periods=80, freq="D")
-    frame = pd.DataFrame({"value": np.sin(np.arange(80) / 3.0)}, index=index)
-    settings = dict(
-        lookback=8, horizon=2, epochs=2, verbose=0, model_options={"units": 4}, ensemble=2, seed=3
-    )
-    uninterrupted = Forecaster(**settings).fit(frame, val=16)
+    frame = _sine()
+    settings = dict(**SMALL, ensemble=2, seed=3)
+    uninterrupted = ensemble  # the same settings and data, trained in one go
     real_fit, calls = training.fit, []
 
     def crash_in_the_second_member(*args, **kwargs):

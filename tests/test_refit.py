@@ -32,12 +32,21 @@ def test_joined_parts_append_the_validation_rows_that_continue_a_series() -> Non
     assert epochs_for(None) is None and epochs_for(0) == 0 and epochs_for(7) == 7
 
 
-def test_refit_retrains_on_every_row_for_the_chosen_epochs_and_reloads(tmp_path) -> None:
+@pytest.fixture(scope="module")
+def pair() -> tuple[dict, Forecaster, Forecaster]:
+    """The same panel fitted with refit=True and without it (refit=False, the default).
+    The first test refits the second one in place (`refit_on`); the later ones read only
+    their settings."""
     data = step_series({"a": 60, "b": 50, "c": 70})
     keras.utils.set_random_seed(0)
     f = Forecaster(refit=True, **TINY).fit(data, val=6)
     keras.utils.set_random_seed(0)
     g = Forecaster(**TINY).fit(data, val=6)  # the same fit without the refit
+    return data, f, g
+
+
+def test_refit_retrains_on_every_row_for_the_chosen_epochs_and_reloads(tmp_path, pair) -> None:
+    data, f, g = pair
     assert f.fit_result_.best_epoch == g.fit_result_.best_epoch  # chosen on validation alike
     assert f.refit_epochs_ == f.fit_result_.best_epoch and not hasattr(g, "refit_epochs_")
     # the linear baseline is refitted on training + validation rows with the chosen penalty
@@ -93,8 +102,8 @@ def test_the_cli_refit_prints_one_line_and_writes_metrics(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("value", [False, True])
-def test_refit_is_a_saved_setting(value, tmp_path) -> None:
-    keras.utils.set_random_seed(0)
-    f = Forecaster(refit=value, **{**TINY, "epochs": 1}).fit(step_series({"a": 60, "b": 40}), val=6)
+def test_refit_is_a_saved_setting(value, tmp_path, pair) -> None:
+    f = pair[1] if value else pair[2]  # fitted with refit=True / without it
+    assert f.refit is value
     f.save(tmp_path / "run")
     assert Forecaster.load(tmp_path / "run").get_params()["refit"] is value
