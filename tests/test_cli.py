@@ -78,8 +78,21 @@ def test_train_writes_the_artifact_plots_and_metrics(run_dir: Path) -> None:
     assert metrics["data"].endswith("synthetic_daily.csv")
 
 
-def test_train_prints_summary_metrics_beside_baselines_and_verdict(tmp_path: Path) -> None:
-    result = invoke("train", DAILY, *TINY, "--no-plots", "--out", tmp_path / "r")
+@pytest.fixture(scope="module")
+def split_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]:
+    """`forecast train --no-plots` split at timestamps, trained once: its result and folder."""
+    out = tmp_path_factory.mktemp("split") / "r"
+    result = invoke(
+        "train", DAILY, *TINY, "--no-plots", "--train-end", "2021-12-31",
+        "--val-end", "2023-06-30", "--out", out,
+    )  # fmt: skip
+    return result, out
+
+
+def test_train_prints_summary_metrics_beside_baselines_and_verdict(
+    split_run: tuple[object, Path],
+) -> None:
+    result, run = split_run
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "parameters" in out and "best epoch" in out and "2 epochs" in out
@@ -90,15 +103,11 @@ def test_train_prints_summary_metrics_beside_baselines_and_verdict(tmp_path: Pat
     verdict = r"value: the model (beats every|does NOT beat every|ties the best) baseline"
     assert re.search(verdict, out)
     assert "Epoch 1/2" not in out, "--quiet hides the progress"
-    assert not (tmp_path / "r" / "forecast.png").exists()
+    assert not (run / "forecast.png").exists()
 
 
-def test_train_splits_at_timestamps(tmp_path: Path) -> None:
-    out = tmp_path / "r"
-    result = invoke(
-        "train", DAILY, *TINY, "--no-plots", "--train-end", "2021-12-31",
-        "--val-end", "2023-06-30", "--out", out,
-    )  # fmt: skip
+def test_train_splits_at_timestamps(split_run: tuple[object, Path]) -> None:
+    result, out = split_run
     assert result.exit_code == 0, result.output
     split = json.loads((out / "metrics.json").read_text())["split"]
     assert split["train"]["end"] == "2021-12-31"
@@ -187,13 +196,15 @@ def test_predict_prints_the_next_horizon_timestamps(run_dir: Path, tmp_path: Pat
 
 # ---------------------------------------------------------------------- backtest
 def test_backtest_reports_summary_and_folds(tmp_path: Path) -> None:
+    # Trained once per backtest (the README's backtest refits every fold through the CLI).
     args = ["backtest", DAILY, *TINY, "--epochs", "1", "--folds", "2", "--test-size", "60"]
+    args += ["--refit-every", "0"]
     table = invoke(*args)
     assert table.exit_code == 0, table.output
     assert "mean over 2 folds" in table.stdout and "MAE per fold (test blocks of 60 rows)" in (
         table.stdout
     )
-    as_json = invoke(*args, "--json", "--mode", "sliding", "--refit-every", "0")
+    as_json = invoke(*args, "--json", "--mode", "sliding")
     assert as_json.exit_code == 0, as_json.output
     payload = json.loads(as_json.stdout)
     assert {r["method"] for r in payload["summary"]} == {
@@ -294,14 +305,17 @@ def test_help_fits_80_columns_with_every_option_name_whole(command: str) -> None
 def test_train_chooses_the_lookback_on_validation(tmp_path: Path) -> None:
     tiny = [a for a in TINY if a not in ("--lookback", "14")]
     out = tmp_path / "auto"
-    result = invoke("train", DAILY, *tiny, "--lookback", "auto", "--out", out, "--no-plots")
+    # One epoch: the choice is made before training (it picks 730 here, a long LSTM to train).
+    result = invoke("train", DAILY, *tiny, "--lookback", "auto", "--epochs", "1", "--out", out,
+                    "--no-plots")  # fmt: skip
     assert result.exit_code == 0, result.output
     saved = json.loads((out / "forecaster.json").read_text())
     # 1-14 weeks of daily data, or two years (the training part holds two: seasons 7 and 365)
     assert saved["settings"]["lookback"] in (7, 14, 28, 49, 98, 730)
     # A candidate longer than the training rows is reported, and the others are scored on
     # exactly the validation windows: none reaches back into the training rows.
-    table = invoke("train", DAILY, *tiny[:-1], "--lookback", "7,14,3000", "--out", tmp_path / "b")
+    table = invoke("train", DAILY, *tiny[:-1], "--lookback", "7,14,3000", "--no-plots", "--out",
+                   tmp_path / "b")  # fmt: skip
     assert table.exit_code == 0, table.output
     found = re.search(r"chose  lookback (\d+): .* over (\d+) windows .*3000 too long", table.stdout)
     assert found, table.stdout
@@ -481,7 +495,8 @@ def test_train_with_device_cpu_chooses_the_device_before_checking_settings(tmp_p
 
     result = subprocess.run(
         [sys.executable, "-m", "forecast.cli", "train", DAILY, "--horizon", "3", "--epochs", "1",
-         "--device", "cpu", "--quiet", "--no-plots", "--out", str(tmp_path / "r")],
+         "--units", "8", "--batch-size", "256", "--device", "cpu", "--quiet", "--no-plots",
+         "--out", str(tmp_path / "r")],
         capture_output=True, text=True, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-500:]

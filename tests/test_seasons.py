@@ -131,6 +131,18 @@ def test_a_season_longer_than_every_training_part_is_refused_before_training(
     assert not (out / "forecaster.json").exists()
 
 
+@pytest.fixture(scope="module")
+def calendar_on() -> Forecaster:
+    """`calendar="auto"` fitted once on `weekly_pattern()`, where the calendar helps."""
+    return tiny(calendar="auto").fit(weekly_pattern(), val=0.25)
+
+
+@pytest.fixture(scope="module")
+def calendar_off() -> Forecaster:
+    """`calendar="auto"` fitted once on `white_noise()`, where it does not."""
+    return tiny(calendar="auto").fit(white_noise(), val=0.25)
+
+
 # ---------------------------------------------------------------------- calendar
 def test_calendar_scores_see_what_the_window_cannot() -> None:
     rng = np.random.default_rng(0)
@@ -148,8 +160,10 @@ def test_calendar_scores_see_what_the_window_cannot() -> None:
     assert calendar_scores([(values[:40], calendar[:40])], val, lookback, horizon) is None
 
 
-def test_auto_keeps_the_calendar_where_it_lowers_the_validation_error() -> None:
-    f = tiny(calendar="auto").fit(weekly_pattern(), val=0.25)
+def test_auto_keeps_the_calendar_where_it_lowers_the_validation_error(
+    calendar_on: Forecaster,
+) -> None:
+    f = calendar_on
     choice = f.calendar_choice_
     assert choice.features == ("hour", "weekday") and choice.mae_with < choice.mae_without
     assert f.calendar_ == ["hour_sin", "hour_cos", "weekday_sin", "weekday_cos"]
@@ -158,8 +172,8 @@ def test_auto_keeps_the_calendar_where_it_lowers_the_validation_error() -> None:
     assert "no day-of-year columns" in choice.reason  # 6 weeks of data
 
 
-def test_auto_leaves_the_calendar_out_where_it_does_not_help() -> None:
-    f = tiny(calendar="auto").fit(white_noise(), val=0.25)
+def test_auto_leaves_the_calendar_out_where_it_does_not_help(calendar_off: Forecaster) -> None:
+    f = calendar_off
     choice = f.calendar_choice_
     assert choice.features == () and choice.mae_without is not None
     assert f.calendar_ == [] and f.n_future_ == 0
@@ -167,16 +181,17 @@ def test_auto_leaves_the_calendar_out_where_it_does_not_help() -> None:
     assert choice.summary().startswith("calendar: off: the linear baseline's validation MAE")
 
 
-def test_the_calendar_decision_is_saved_and_reused_by_predict_after_load(tmp_path: Path) -> None:
-    data = weekly_pattern()
-    f = tiny(calendar="auto").fit(data, val=0.25)
+def test_the_calendar_decision_is_saved_and_reused_by_predict_after_load(
+    calendar_on: Forecaster, calendar_off: Forecaster, tmp_path: Path
+) -> None:
+    data, f = weekly_pattern(), calendar_on
     f.save(tmp_path / "run")
     loaded = Forecaster.load(tmp_path / "run")
     assert loaded.calendar_choice_ == f.calendar_choice_ and loaded.calendar_ == f.calendar_
     saved = json.loads((tmp_path / "run" / "forecaster.json").read_text())
     assert saved["known_future"]["calendar_choice"]["features"] == ["hour", "weekday"]
     pd.testing.assert_frame_equal(loaded.predict(data), f.predict(data))
-    off = tiny(calendar="auto").fit(white_noise(), val=0.25)
+    off = calendar_off
     off.save(tmp_path / "off")
     again = Forecaster.load(tmp_path / "off")
     assert again.calendar_ == [] and again.calendar_choice_.features == ()
