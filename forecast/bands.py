@@ -125,14 +125,14 @@ def choose_scales(
     unit = by_lag[bands.season]
     checks = {}
     for lag, scales in by_lag.items():
-        checks[lag] = {}
-        for level in levels or intervals.LEVELS:
-            parts = []
-            for k, e in errors.items():
-                scale = scales.get(k, 1.0)
-                base = np.zeros_like(e["model"])
-                parts.append((e["model"] / scale, base, origins[k], scale / unit.get(k, 1.0)))
-            checks[lag][level] = interval_choice.check(parts, level, True)
+        parts = [
+            (e["model"] / scales.get(k, 1.0), np.zeros_like(e["model"]), origins[k],
+             scales.get(k, 1.0) / unit.get(k, 1.0))
+            for k, e in errors.items()
+        ]  # fmt: skip
+        checks[lag] = {
+            level: interval_choice.check(parts, level, True) for level in levels or intervals.LEVELS
+        }
     lag, why = interval_choice.choose_scale(checks)
     return by_lag[lag], lag, why
 
