@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from forecast.errors import check_choice
-from forecast.guard import CANDIDATES, auto_acts
+from forecast.guard import CANDIDATES, auto_acts, on_model_spans
 from forecast.settings import choices
 
 COMBINATIONS = choices("combination")  # declared in `forecast.settings`
@@ -120,11 +120,12 @@ class Combination:
     def apply_spans(self, spans: dict[str, tuple]) -> dict[str, tuple]:
         """`forecast.panel.window_spans` output with `apply` done on every series the model
         forecasts (method "model"; the method stays "model": the blend is the model's)."""
-        for key, span in spans.items():
-            if span.method == "model":
-                preds, quants = self.apply(key, span.forecasts, span.baselines, span.quantiles)
-                spans[key] = span._replace(forecasts=preds, quantiles=quants)
-        return spans
+
+        def blended(key: str, span: Any) -> Any:
+            preds, quants = self.apply(key, span.forecasts, span.baselines, span.quantiles)
+            return span._replace(forecasts=preds, quantiles=quants)
+
+        return on_model_spans(spans, blended)
 
     def summary(self) -> str:
         """One line: the weights chosen and the validation errors with and without them."""

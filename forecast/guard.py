@@ -25,7 +25,7 @@ best candidate beats the model:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,13 +100,12 @@ class Guard:
     def apply_spans(self, spans: dict[str, tuple]) -> dict[str, tuple]:
         """`forecast.panel.window_spans` output with `apply` done on every series the model
         forecasts (its method then names the baseline, or "combined:<baseline>")."""
-        for key, span in spans.items():
-            if span.method == "model":
-                preds, method, quants = self.apply(
-                    key, span.forecasts, span.baselines, span.quantiles
-                )
-                spans[key] = span._replace(forecasts=preds, method=method, quantiles=quants)
-        return spans
+
+        def guarded(key: str, span: Any) -> Any:
+            preds, method, quants = self.apply(key, span.forecasts, span.baselines, span.quantiles)
+            return span._replace(forecasts=preds, method=method, quantiles=quants)
+
+        return on_model_spans(spans, guarded)
 
     def summary(self) -> str:
         """One line: how many series the model loses on, and what the guard did."""
@@ -147,6 +146,16 @@ class Guard:
         choice = {str(k): str(v) for k, v in data.get("choice", {}).items()}
         acting = [str(k) for k in data.get("acting", [])]
         return cls(check_guard(data["mode"]), errors, choice, acting)
+
+
+def on_model_spans(spans: dict[str, tuple], change: Callable[[str, Any], Any]) -> dict[str, tuple]:
+    """`spans` (`forecast.panel.window_spans` output, `{id: Span}`) with `change(id, span)`,
+    a new Span, in place of every span the model forecasts (method "model"): what the guard
+    and the combination (`forecast.combination`) each do to the model's forecasts."""
+    for key, span in spans.items():
+        if span.method == "model":
+            spans[key] = change(key, span)
+    return spans
 
 
 def auto_acts(spans: Mapping[str, tuple], preds: np.ndarray, horizon: int) -> bool:
