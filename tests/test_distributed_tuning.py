@@ -234,9 +234,11 @@ def test_tune_on_a_ray_cluster_stops_trials_with_asha(tiny, tmp_path, env, ray_c
 
 @pytest.mark.slow
 def test_tune_on_ray_stopped_by_ctrl_c_resumes(tiny, tmp_path, env, ray_cluster) -> None:
-    # 16 trials, 2 at a time: trial workers are reused (a trial costs a few seconds), so with
-    # fewer an idle machine could end the whole search in the 2 s before the Ctrl-C.
-    command, out = _tune_command(tiny, tmp_path, SLOW, ray_cluster.address, "--trials", "16")
+    # 8 trials, 2 at a time on the cluster's 2 CPUs: once trial 0 has ended, 6 are left, 3
+    # rounds of at least 2 epochs each (ASHA's rung); a trial's first epoch alone (a new model,
+    # its graphs traced) takes over a second, so even an idle machine cannot end the search in
+    # the 2 s before the Ctrl-C.
+    command, out = _tune_command(tiny, tmp_path, SLOW, ray_cluster.address, "--trials", "8")
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)  # fmt: skip
     deadline = time.monotonic() + 400
@@ -252,7 +254,7 @@ def test_tune_on_ray_stopped_by_ctrl_c_resumes(tiny, tmp_path, env, ray_cluster)
     before = {name: len(lines) for name, lines in _results(out).items()}
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-    assert sorted(pd.read_csv(out / "search.csv")["trial"]) == list(range(16))
+    assert sorted(pd.read_csv(out / "search.csv")["trial"]) == list(range(8))
     after = {name: len(lines) for name, lines in _results(out).items()}
     assert len(list((out / ".tune").glob("search-*"))) == 1  # the same experiment, resumed
     kept = [name for name, lines in before.items() if lines >= 4 and after[name] == lines]
