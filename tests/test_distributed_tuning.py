@@ -200,6 +200,11 @@ def _results(out) -> dict[str, list[dict]]:
     return found
 
 
+def _reported(out) -> dict[str, int]:
+    """How many results each trial has reported so far (one an epoch)."""
+    return {name: len(lines) for name, lines in _results(out).items()}
+
+
 def _stopped_by_asha(results: dict[str, list[dict]]) -> list[str]:
     """The trials that ASHA stopped at its rung: their last result says done before epoch 4
     (Ray Tune marks the result it stops a trial on as done)."""
@@ -242,7 +247,7 @@ def test_tune_on_ray_stopped_by_ctrl_c_resumes(tiny, tmp_path, env, ray_cluster)
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)  # fmt: skip
     deadline = time.monotonic() + 400
-    while max((len(lines) for lines in _results(out).values()), default=0) < 4:  # 4 epochs
+    while max(_reported(out).values(), default=0) < 4:  # a trial has run its 4 epochs
         assert first.poll() is None and time.monotonic() < deadline, first.communicate()[0]
         time.sleep(0.5)
     time.sleep(2)
@@ -251,11 +256,11 @@ def test_tune_on_ray_stopped_by_ctrl_c_resumes(tiny, tmp_path, env, ray_cluster)
     assert first.returncode == 130, log
     assert "run the same command again to resume" in log
     assert not (out / "search.csv").exists()  # no winner yet
-    before = {name: len(lines) for name, lines in _results(out).items()}
+    before = _reported(out)
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert sorted(pd.read_csv(out / "search.csv")["trial"]) == list(range(8))
-    after = {name: len(lines) for name, lines in _results(out).items()}
+    after = _reported(out)
     assert len(list((out / ".tune").glob("search-*"))) == 1  # the same experiment, resumed
     kept = [name for name, lines in before.items() if lines >= 4 and after[name] == lines]
     assert kept, (before, after)  # a trial that had ended was not run again
